@@ -1,0 +1,130 @@
+"""The one place that touches the host.
+
+Every file the installer writes and every command it runs goes through a `Host`, which knows the
+root prefix (default `/`). Tests and test containers give a temporary root, so the same code that
+installs onto a bare server runs unchanged in a temp dir.
+
+Path rule: `host.path("/etc/x")` maps a host path into the root prefix; every other method takes
+paths that are already real (mapped, or the state directory the operator chose).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from installer.errors import AirliftError
+
+if TYPE_CHECKING:
+    from installer.services import ServiceManager
+
+_SEARCH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+class Host:
+    """A host seen through a root prefix."""
+
+    def __init__(self, root: Path = Path("/")) -> None:
+        self.root = Path(root).resolve()
+
+    def path(self, host_path: str | Path) -> Path:
+        """Where the host path `host_path` (absolute, as on the real host) lives under the root."""
+        relative = str(host_path).lstrip("/")
+        return self.root / relative if relative else self.root
+
+    def write_file(self, path: Path, data: bytes | str, mode: int = 0o644) -> None:
+        """Write `path` atomically: readers see the old content or the new, never half of it.
+
+        The temp file is created with `mode` already set, so a secret never sits readable.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = data.encode() if isinstance(data, str) else data
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            os.fchmod(fd, mode)
+            with os.fdopen(fd, "wb") as out:
+                out.write(raw)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise AirliftError(
+                f"Cannot write {path}: {exc.strerror}",
+                hint="Check that the disk is not full and the folder is writable, then retry.",
+            ) from exc
+
+    def remove(self, path: Path) -> None:
+        """Remove a file, symlink or folder tree; a missing path is not an error (idempotent)."""
+        path = Path(path)
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+
+    def remove_empty_dirs(self, *paths: Path) -> None:
+        """Remove each folder if it is empty, in the order given (children first)."""
+        for path in paths:
+            try:
+                Path(path).rmdir()
+            except OSError:
+                pass
+
+    def run(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command to completion, capturing its output as text.
+
+        `env` adds to the installer's environment. A failure (when `check`) raises AirliftError
+        naming the command and its last output lines, so the operator sees why.
+        """
+        args = [str(a) for a in argv]
+        full_env = {**os.environ, **(env or {})}
+        try:
+            done = subprocess.run(args, env=full_env, timeout=timeout, capture_output=True, text=True)
+        except FileNotFoundError as exc:
+            raise AirliftError(f"Command not found: {args[0]}", hint="Install it or check the PATH.") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise AirliftError(
+                f"Command timed out after {timeout:.0f}s: {' '.join(args[:3])}",
+                hint="Look at the service logs for what it was waiting for, then retry.",
+            ) from exc
+        if check and done.returncode != 0:
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+            raise AirliftError(
+                f"Command failed (exit {done.returncode}): {' '.join(args[:3])}",
+                details=tail,
+                hint="Read the output above; fix the cause and retry.",
+            )
+        return done
+
+    def which(self, name: str) -> Path | None:
+        """The executable `name` under the root's usual bin folders, else on the installer's PATH."""
+        for folder in _SEARCH_DIRS:
+            candidate = self.path(folder) / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return candidate
+        found = shutil.which(name)
+        return Path(found) if found else None
+
+    @cached_property
+    def services(self) -> ServiceManager:
+        """systemd units where systemd runs this host as PID 1, else Airlift's own supervisor."""
+        from installer.services import manager_for
+
+        return manager_for(self)
+
+    def systemd_running(self) -> bool:
+        """sd_booted(): systemd is PID 1 when /run/systemd/system exists. Only for root `/`."""
+        return self.root == Path("/") and Path("/run/systemd/system").is_dir()

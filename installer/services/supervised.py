@@ -1,0 +1,176 @@
+"""Services run by Airlift's own supervisor, for hosts without systemd (containers, test roots).
+
+Each service has a spec (argv, env, restart) in `<root>/etc/airlift/services/<name>.json`, so it
+survives reboots of the installer; run-time files (supervisor.pid, child.pid, status.json) live in
+`<root>/run/airlift/services/<name>/`; output goes to `<root>/var/log/airlift/<name>.log`.
+Starting launches a detached supervisor process (installer.services.supervisor) that runs the
+service and restarts it on crash with backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from installer.errors import AirliftError
+from installer.host import Host
+
+STOP_TIMEOUT_S = 15.0
+START_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class ServiceFiles:
+    """Where one supervised service keeps its spec, run-time files and log."""
+
+    spec: Path
+    run_dir: Path
+    log: Path
+
+    @classmethod
+    def of(cls, host: Host, name: str) -> ServiceFiles:
+        return cls(
+            spec=host.path(f"/etc/airlift/services/{name}.json"),
+            run_dir=host.path(f"/run/airlift/services/{name}"),
+            log=host.path(f"/var/log/airlift/{name}.log"),
+        )
+
+    @property
+    def supervisor_pid(self) -> Path:
+        return self.run_dir / "supervisor.pid"
+
+    @property
+    def child_pid(self) -> Path:
+        return self.run_dir / "child.pid"
+
+    @property
+    def status(self) -> Path:
+        return self.run_dir / "status.json"
+
+
+def read_pid(path: Path) -> int | None:
+    """The live process id recorded in `path`, or None when absent or dead."""
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return None if _is_zombie(pid) else pid
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def supervisor_command(name: str, root: Path) -> list[str]:
+    """How to launch the supervisor: the frozen installer's hidden subcommand, or the module."""
+    tail = [name, "--root", str(root), "--detach"]
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "_supervise", *tail]
+    return [sys.executable, "-m", "installer.services.supervisor", *tail]
+
+
+class SupervisedServices:
+    """ServiceManager backed by Airlift's supervisor process."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    def install(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None,
+                restart: bool = True) -> None:
+        """Record the service; a running one picks the change up at its next start."""
+        files = ServiceFiles.of(self.host, name)
+        spec = {"name": name, "argv": [str(a) for a in argv], "env": dict(env or {}), "restart": restart}
+        # env may carry secrets: the spec is readable by root only.
+        self.host.write_file(files.spec, json.dumps(spec, indent=2) + "\n", mode=0o600)
+
+    def start(self, name: str) -> None:
+        """Start the supervisor (detached: it survives the installer); no-op when running."""
+        files = ServiceFiles.of(self.host, name)
+        if not files.spec.is_file():
+            raise AirliftError(f"Service {name} is not installed", hint="Run the install phase that sets it up.")
+        if read_pid(files.supervisor_pid):
+            return
+        files.run_dir.mkdir(parents=True, exist_ok=True)
+        files.log.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        if not getattr(sys, "frozen", False):
+            env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+        with open(files.log, "ab") as log:
+            launcher = subprocess.Popen(
+                supervisor_command(name, self.host.root), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=log, env=env, start_new_session=True, close_fds=True)
+        launcher.wait(timeout=START_TIMEOUT_S)
+        self._wait_for(lambda: read_pid(files.child_pid) is not None, f"Service {name} did not start", files)
+
+    def stop(self, name: str) -> None:
+        """Stop the supervisor and its service (SIGTERM, then SIGKILL after a grace period)."""
+        files = ServiceFiles.of(self.host, name)
+        pid = read_pid(files.supervisor_pid)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            if not _wait_gone(files.supervisor_pid, STOP_TIMEOUT_S):
+                os.kill(pid, signal.SIGKILL)
+        child = read_pid(files.child_pid)
+        if child:
+            os.kill(child, signal.SIGKILL)
+            _wait_gone(files.child_pid, STOP_TIMEOUT_S)
+        for path in (files.supervisor_pid, files.child_pid):
+            path.unlink(missing_ok=True)
+
+    def is_running(self, name: str) -> bool:
+        """True when the supervisor and the service process are both alive."""
+        files = ServiceFiles.of(self.host, name)
+        return read_pid(files.supervisor_pid) is not None and read_pid(files.child_pid) is not None
+
+    def remove(self, name: str) -> None:
+        """Stop the service and delete its spec, run-time files and log (idempotent)."""
+        self.stop(name)
+        files = ServiceFiles.of(self.host, name)
+        for path in (files.spec, files.run_dir, files.log):
+            self.host.remove(path)
+        self.host.remove_empty_dirs(files.spec.parent, files.spec.parent.parent, files.run_dir.parent,
+                                    files.run_dir.parent.parent, files.log.parent)
+
+    def log_path(self, name: str) -> str:
+        return str(ServiceFiles.of(self.host, name).log)
+
+    def _wait_for(self, ready, message: str, files: ServiceFiles) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            time.sleep(0.05)
+        raise AirliftError(message, details=_tail(files.log), hint=f"Read its log {files.log}.")
+
+
+def _wait_gone(pid_file: Path, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if read_pid(pid_file) is None:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
