@@ -1,0 +1,87 @@
+"""Plan = data: an ordered list of phases, each with requirements, a node and a state.
+
+The plan is built by one small function and can be printed before anything runs
+(`./install plan`). Executors live in installer/phases/; the runner joins the two by phase id.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+PHASE_STATES = ("unstarted", "in_progress", "completed", "failed", "rolled_back")
+
+
+@dataclass
+class Phase:
+    """One step of an operation; `error` says what failed, why, what to do and where the log is."""
+
+    id: str
+    description: str
+    requires: list[str] = field(default_factory=list)
+    node: str | None = None
+    state: str = "unstarted"
+    error: dict | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Plan:
+    operation: str
+    phases: list[Phase]
+    created: float = field(default_factory=time.time)
+
+    def phase(self, phase_id: str) -> Phase:
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        raise KeyError(phase_id)
+
+    @property
+    def state(self) -> str:
+        """The operation's state as the phases' states add up to."""
+        states = {p.state for p in self.phases}
+        if states == {"completed"}:
+            return "completed"
+        if "failed" in states:
+            return "failed"
+        if "in_progress" in states:
+            return "in_progress"
+        if states == {"unstarted"}:
+            return "unstarted"
+        return "interrupted"
+
+    def to_dict(self) -> dict:
+        return {
+            "operation": self.operation,
+            "created": self.created,
+            "state": self.state,
+            "phases": [p.to_dict() for p in self.phases],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Plan:
+        return cls(
+            operation=d["operation"],
+            created=d.get("created", 0.0),
+            phases=[Phase(**p) for p in d["phases"]],
+        )
+
+
+INSTALL_PHASES = (
+    ("/checks", "Check this host against its node profile", []),
+    ("/bootstrap", "Prepare the state directory and copy what the install needs", ["/checks"]),
+    ("/registry", "Start the local registry and fill it with the bundle's images", ["/bootstrap"]),
+    ("/runtime", "Start Kubernetes (k3s) offline and wait for the node to be Ready", ["/registry"]),
+    ("/app", "Install the application and run its hooks", ["/runtime"]),
+)
+
+
+def build_install_plan(node: str) -> Plan:
+    """The single-host install: every phase runs on this node."""
+    return Plan(
+        operation="install",
+        phases=[Phase(id=i, description=d, requires=list(r), node=node) for i, d, r in INSTALL_PHASES],
+    )
