@@ -1,0 +1,9 @@
+"""The bundle, as the installer sees it: open, verify, read files and images, extract safely."""
+
+from installer.bundle.errors import BundleError
+from installer.bundle.extract import safe_extract
+from installer.bundle.index import FORMAT, Index, IndexEntry
+from installer.bundle.reader import BlobLocation, Bundle, ImageInfo
+
+__all__ = ["FORMAT", "BlobLocation", "Bundle", "BundleError", "ImageInfo", "Index", "IndexEntry",
+           "safe_extract"]

@@ -1,0 +1,94 @@
+"""The bundle's index format ("airlift-bundle/1"): the one definition shared by the writer
+(airlift_build) and the reader (installer.bundle), so the two can never disagree.
+
+index.json lists every file of the bundle except itself: the logical path, the size and sha256
+of the bytes stored on disk, the mode, and for a file stored zstd-compressed as `<path>.zst`,
+the size and sha256 of its content after decompression.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+FORMAT = "airlift-bundle/1"
+INDEX_NAME = "index.json"
+ZST_SUFFIX = ".zst"
+
+
+@dataclass(frozen=True)
+class Content:
+    """Size and sha256 of a file's content after decompression."""
+
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One file of the bundle, as index.json describes it."""
+
+    path: str
+    size: int
+    sha256: str
+    mode: int
+    zstd: Content | None = None
+
+    @property
+    def stored_path(self) -> str:
+        """Where the bytes are on disk, relative to the bundle folder."""
+        return self.path + ZST_SUFFIX if self.zstd else self.path
+
+    @property
+    def content_size(self) -> int:
+        """Size of the file as the installer uses it (decompressed)."""
+        return self.zstd.size if self.zstd else self.size
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "size": self.size, "sha256": self.sha256,
+                             "mode": self.mode}
+        if self.zstd:
+            d["zstd"] = {"size": self.zstd.size, "sha256": self.zstd.sha256}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IndexEntry:
+        z = d.get("zstd")
+        return cls(path=str(d["path"]), size=int(d["size"]), sha256=str(d["sha256"]),
+                   mode=int(d["mode"]), zstd=Content(int(z["size"]), str(z["sha256"])) if z else None)
+
+
+@dataclass(frozen=True)
+class Index:
+    """The parsed index.json."""
+
+    name: str
+    version: str
+    airlift_version: str
+    files: tuple[IndexEntry, ...]
+
+    def to_json(self) -> bytes:
+        """Canonical bytes: sorted keys and files, so identical bundles have identical indexes."""
+        doc = {"format": FORMAT, "name": self.name, "version": self.version,
+               "airlift_version": self.airlift_version,
+               "files": [e.to_dict() for e in sorted(self.files, key=lambda e: e.path)]}
+        return (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Index:
+        """Parse index.json; raises ValueError/KeyError/TypeError on a malformed document."""
+        doc = json.loads(data)
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"format is {doc.get('format')!r}, this installer reads {FORMAT!r}")
+        files = tuple(IndexEntry.from_dict(f) for f in doc["files"])
+        return cls(name=str(doc["name"]), version=str(doc["version"]),
+                   airlift_version=str(doc["airlift_version"]), files=files)
+
+
+def is_safe_relative(path: str) -> bool:
+    """True for a plain relative POSIX path that stays inside the folder it is relative to."""
+    p = PurePosixPath(path)
+    return bool(path) and not p.is_absolute() and ".." not in p.parts and "\\" not in path \
+        and "" not in path.split("/") and "." not in p.parts

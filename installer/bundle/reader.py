@@ -1,0 +1,124 @@
+"""The one bundle reader: open an unpacked bundle, verify it, and read its files and images."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import zstandard
+
+from installer.bundle.errors import BundleError
+from installer.bundle.index import INDEX_NAME, Index, IndexEntry
+from installer.bundle.verify import verify_tree
+
+REF_ANNOTATION = "org.opencontainers.image.ref.name"
+IMAGES_DIR = "images"
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """One image of the bundle: its full normalised reference and its manifest descriptor."""
+
+    ref: str
+    digest: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class BlobLocation:
+    """Where a blob's bytes are on disk, and whether they are a zstd frame to decompress."""
+
+    path: Path
+    compressed: bool
+    size: int
+
+
+class Bundle:
+    """An unpacked bundle folder described by its index.json."""
+
+    def __init__(self, root: Path, index: Index) -> None:
+        self.root = root
+        self.index = index
+        self._entries = {e.path: e for e in index.files}
+
+    @classmethod
+    def open(cls, root: Path) -> Bundle:
+        """Read index.json; a missing or malformed index is a BundleError naming it."""
+        root = Path(root).resolve()
+        try:
+            index = Index.from_json((root / INDEX_NAME).read_bytes())
+        except FileNotFoundError:
+            raise BundleError([f"{INDEX_NAME}: is missing from {root}"],
+                              hint="run ./install from the folder the bundle tarball unpacked to") from None
+        except (ValueError, KeyError, TypeError) as e:
+            raise BundleError([f"{INDEX_NAME}: cannot be read ({e})"]) from None
+        return cls(root, index)
+
+    @property
+    def name(self) -> str:
+        return self.index.name
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "app.yaml"
+
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Check every file against the index; raises BundleError listing every problem."""
+        problems = verify_tree(self.root, self.index, progress)
+        if problems:
+            raise BundleError(problems)
+
+    def entry(self, path: str) -> IndexEntry:
+        """The index entry of a logical path; a BundleError when the bundle has no such file."""
+        try:
+            return self._entries[path]
+        except KeyError:
+            raise BundleError([f"{path}: is not in this bundle"]) from None
+
+    def files(self, prefix: str = "") -> list[IndexEntry]:
+        """Index entries under a folder (logical paths), sorted."""
+        return sorted((e for e in self.index.files if e.path.startswith(prefix)), key=lambda e: e.path)
+
+    def location(self, path: str) -> BlobLocation:
+        """Where a logical file's stored bytes are."""
+        e = self.entry(path)
+        return BlobLocation(self.root / e.stored_path, e.zstd is not None, e.size)
+
+    def open_file(self, path: str) -> BinaryIO:
+        """A binary stream of a logical file's content, decompressed when stored as .zst."""
+        loc = self.location(path)
+        raw = open(loc.path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+        if not loc.compressed:
+            return raw
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+
+    def read_bytes(self, path: str) -> bytes:
+        with self.open_file(path) as f:
+            return f.read()
+
+    def blob_location(self, digest: str) -> BlobLocation:
+        """Where the OCI blob "sha256:<hex>" of the images layout is stored."""
+        return self.location(self.blob_path(digest))
+
+    @staticmethod
+    def blob_path(digest: str) -> str:
+        """The logical path of an OCI blob in the bundle."""
+        algo, _, hexpart = digest.partition(":")
+        return f"{IMAGES_DIR}/blobs/{algo}/{hexpart}"
+
+    def images(self) -> list[ImageInfo]:
+        """Every image of images/index.json, by its full normalised reference."""
+        index = json.loads(self.read_bytes(f"{IMAGES_DIR}/index.json"))
+        return [ImageInfo(ref=d["annotations"][REF_ANNOTATION], digest=d["digest"],
+                          media_type=d["mediaType"], size=int(d["size"]))
+                for d in index.get("manifests", [])]
