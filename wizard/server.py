@@ -1,0 +1,136 @@
+"""`./install` without --cli: serve the wizard over TLS until Ctrl-C.
+
+It listens on the advertise address (port 61009 unless --listen says otherwise) and prints
+the access link and the certificate fingerprint, so the operator can check the certificate
+their browser is shown is the one this host made.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from installer.errors import AirliftError
+from wizard.access import Gate
+from wizard.app import create_app
+from wizard.tls import ensure_certificate
+
+DEFAULT_PORT = 61009
+log = logging.getLogger("airlift.wizard")
+
+
+def parse_listen(listen: str | None, default_host: str) -> tuple[str, int]:
+    """`ADDR:PORT`, `ADDR`, `:PORT` or `[V6]:PORT` -> (host, port); anything else is refused."""
+    text = (listen or "").strip()
+    host, port = default_host, str(DEFAULT_PORT)
+    if text.startswith("["):
+        inside, _, rest = text[1:].partition("]")
+        host, port = inside, rest.removeprefix(":") or port
+    elif text.count(":") == 1:
+        given_host, port = text.split(":")
+        host = given_host or host
+    elif text:
+        host = text
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise AirliftError(f'--listen "{listen}": "{port}" is not a port number',
+                           hint="give ADDR:PORT, for example --listen 10.0.0.5:61009")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError as exc:
+        raise AirliftError(f'--listen "{listen}": "{host}" is not an IP address',
+                           hint="give an address of this host, for example --listen 10.0.0.5:61009") from exc
+    return host, int(port)
+
+
+def url_for(host: str, port: int, token: str) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"https://{shown}:{port}/?token={token}"
+
+
+def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | None = None,
+          ready: threading.Event | None = None) -> None:
+    """Serve the wizard for `engine` until Ctrl-C (or SIGTERM); the install itself keeps its state.
+
+    listen defaults to the engine's advertise address on port 61009. `ready` is set once the
+    port is bound and the link printed.
+    """
+    out = out or sys.stdout
+    state_dir = Path(state_dir)
+    host, port = parse_listen(listen, _advertise_addr(engine))
+    cert = ensure_certificate(state_dir, host)
+    _log_to(state_dir / "wizard" / "wizard.log")
+    gate = Gate()
+    app = create_app(engine, {"GATE": gate, "STATE_DIR": str(state_dir)})
+    server = _bind(app, host, port, cert.cert_path, cert.key_path)
+    url_file = state_dir / "wizard" / "url"
+    _write_private(url_file, url_for(host, port, gate.token) + "\n")
+    print(f"Open the installer in a browser:\n  {url_for(host, port, gate.token)}\n"
+          f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
+          f"The link works once; the terminal and {url_file} show a fresh one after each use.\n"
+          "Press Ctrl-C to stop the wizard; run ./install again to continue.", file=out, flush=True)
+    gate.on_new_token = lambda token: _announce(out, url_file, url_for(host, port, token))
+    _serve_until_stopped(server, ready)
+    print("Wizard stopped. Run ./install again to continue where the install left off.", file=out, flush=True)
+
+
+def _advertise_addr(engine: Any) -> str:
+    answers = engine.snapshot().get("answers") or {}
+    return answers.get("advertise-addr") or "127.0.0.1"
+
+
+def _bind(app: Any, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:
+    try:
+        return make_server(host, port, app, threaded=True, ssl_context=(str(cert), str(key)))
+    except OSError as exc:
+        raise AirliftError(f"The wizard cannot listen on {host}:{port}: {exc.strerror or exc}",
+                           hint="another program (or another ./install) may use the port, or the address "
+                                "is not on this host; stop it or choose another with --listen ADDR:PORT") from exc
+
+
+def _serve_until_stopped(server: BaseWSGIServer, ready: threading.Event | None) -> None:
+    """Ctrl-C and SIGTERM both end serve_forever cleanly (werkzeug closes the socket)."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
+    if ready:
+        ready.set()
+    try:
+        server.serve_forever()
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _announce(out: TextIO, url_file: Path, url: str) -> None:
+    _write_private(url_file, url + "\n")
+    print(f"A browser opened the wizard. For another browser, open:\n  {url}", file=out, flush=True)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _log_to(path: Path) -> None:
+    """Refusals and actions go to the wizard log; request lines (which carry tokens) go nowhere."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
