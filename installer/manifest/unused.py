@@ -1,0 +1,51 @@
+"""Fields of Gravity's manifest that Airlift accepts but does not act on. Each present one gives
+ONE warning naming it, so a vendor porting a Gravity application knows what is ignored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from installer.manifest.problems import join_path
+
+# Hooks Airlift runs; Gravity's other hook types are accepted with a warning.
+ACTED_HOOKS = (
+    "install", "postInstall", "preUpdate", "update", "postUpdate", "rollback", "preUninstall", "uninstall",
+    "preNodeAdd", "postNodeAdd", "preNodeRemove", "postNodeRemove", "status",
+)
+_TOP = {
+    "baseImage": "Airlift always carries its own runtime (k3s)",
+    "dependencies": "Gravity packages and apps do not exist in Airlift",
+    "providers": "Airlift installs on existing hosts only",
+    "storage": "no storage provider is installed",
+    "ingress": "no ingress controller is installed",
+    "license": "Airlift has no licence mode",
+    "webConfig": "the wizard is not customised by config.js",
+    "extensions": "Gravity's extensions do not exist in Airlift",
+    "systemOptions": "the runtime's version and options come from the bundled k3s",
+}
+_METADATA = ("namespace", "repository", "createdTimestamp", "hidden", "labels")
+_PROFILE = {"providers": "cloud providers", "expandPolicy": "expand policy", "systemOptions": "per-profile runtime options"}
+_VOLUME = ("targetPath", "hidden", "recursive", "label", "seLinuxLabel")
+
+
+def unused_field_warnings(doc: dict[str, Any]) -> list[str]:
+    """One warning per present field that Airlift accepts but ignores, in manifest order."""
+    out = [f"{key}: accepted but not used by Airlift ({why})" for key, why in _TOP.items() if key in doc]
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    out += [f"metadata.{key}: accepted but not used by Airlift" for key in _METADATA if key in meta]
+    installer = doc.get("installer") if isinstance(doc.get("installer"), dict) else {}
+    if "setupEndpoints" in installer:
+        out.append("installer.setupEndpoints: accepted but not used by Airlift")
+    hooks = doc.get("hooks") if isinstance(doc.get("hooks"), dict) else {}
+    out += [f"hooks.{name}: accepted but never run by Airlift" for name in hooks if name not in ACTED_HOOKS]
+    for i, profile in enumerate(doc.get("nodeProfiles") or []):
+        if not isinstance(profile, dict):
+            continue
+        out += [f"nodeProfiles[{i}].{key}: accepted but not used by Airlift ({why})"
+                for key, why in _PROFILE.items() if key in profile]
+        requirements = profile.get("requirements") if isinstance(profile.get("requirements"), dict) else {}
+        for j, volume in enumerate(requirements.get("volumes") or []):
+            if isinstance(volume, dict):
+                base = join_path(["nodeProfiles", i, "requirements", "volumes", j])
+                out += [f"{base}.{key}: accepted but not used by Airlift" for key in _VOLUME if key in volume]
+    return out
