@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from installer.errors import AirliftError
 
@@ -38,19 +38,22 @@ class Host:
         relative = str(host_path).lstrip("/")
         return self.root / relative if relative else self.root
 
-    def write_file(self, path: Path, data: bytes | str, mode: int = 0o644) -> None:
+    def write_file(self, path: Path, data: bytes | str | BinaryIO, mode: int = 0o644) -> None:
         """Write `path` atomically: readers see the old content or the new, never half of it.
 
-        The temp file is created with `mode` already set, so a secret never sits readable.
+        `data` may be a readable binary stream (a binary from the bundle), copied in chunks. The
+        temp file is created with `mode` already set, so a secret never sits readable.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        raw = data.encode() if isinstance(data, str) else data
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as out:
-                out.write(raw)
+                if isinstance(data, (bytes, str)):
+                    out.write(data.encode() if isinstance(data, str) else data)
+                else:
+                    shutil.copyfileobj(data, out, 1 << 20)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
@@ -69,13 +72,19 @@ class Host:
         elif path.is_dir():
             shutil.rmtree(path)
 
-    def remove_empty_dirs(self, *paths: Path) -> None:
-        """Remove each folder if it is empty, in the order given (children first)."""
-        for path in paths:
+    def prune_empty_parents(self, path: Path) -> None:
+        """Remove the now-empty folders above `path`, up to (never including) the root.
+
+        On a real host /etc or /var/log are never empty, so only folders the install created go;
+        under a test root the tree is left as it was before the install.
+        """
+        folder = Path(path).parent
+        while folder != self.root and self.root in folder.parents:
             try:
-                Path(path).rmdir()
+                folder.rmdir()
             except OSError:
-                pass
+                return
+            folder = folder.parent
 
     def run(
         self,

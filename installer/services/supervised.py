@@ -145,8 +145,7 @@ class SupervisedServices:
         files = ServiceFiles.of(self.host, name)
         for path in (files.spec, files.run_dir, files.log):
             self.host.remove(path)
-        self.host.remove_empty_dirs(files.spec.parent, files.spec.parent.parent, files.run_dir.parent,
-                                    files.run_dir.parent.parent, files.log.parent)
+            self.host.prune_empty_parents(path)
 
     def log_path(self, name: str) -> str:
         return str(ServiceFiles.of(self.host, name).log)

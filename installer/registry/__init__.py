@@ -1,0 +1,105 @@
+"""The local container registry every node pulls the application's images from.
+
+It is Debian's docker-registry (distribution 2.8) binary carried in the bundle, run as a service
+(systemd unit or Airlift's supervisor) so it outlives the installer and restarts on crash. Its
+filesystem storage lives under the state directory and is filled directly from the bundle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import requests
+
+from installer.errors import AirliftError
+from installer.host import Host
+from installer.registry.config import render_config
+from installer.registry.layout import Image, OciLayout
+from installer.registry.populate import populate
+from installer.registry.verify import verify_images
+
+SERVICE = "airlift-registry"
+Progress = Callable[[int, int], None]
+
+
+class Registry:
+    """Install, start, fill, verify and remove the local registry."""
+
+    def __init__(self, host: Host, state_dir: Path, port: int = 5000, address: str = "127.0.0.1") -> None:
+        self.host = host
+        self.dir = Path(state_dir) / "registry"
+        self.port = port
+        self.address = address
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}:{self.port}"
+
+    @property
+    def binary(self) -> Path:
+        return self.dir / "bin" / "registry"
+
+    @property
+    def config(self) -> Path:
+        return self.dir / "config.yml"
+
+    @property
+    def storage(self) -> Path:
+        return self.dir / "storage"
+
+    def install(self, binary: BinaryIO) -> None:
+        """Copy the registry binary (a stream from the bundle), write its config, set up the service."""
+        self.host.write_file(self.binary, binary, mode=0o755)
+        self.host.write_file(self.config, render_config(self.storage, self.address, self.port))
+        self.storage.mkdir(parents=True, exist_ok=True)
+        self.host.services.install(SERVICE, [str(self.binary), "serve", str(self.config)])
+
+    def start(self) -> None:
+        self.host.services.start(SERVICE)
+
+    def answering(self) -> bool:
+        """True when the registry answers its API root (GET /v2/ -> 200)."""
+        try:
+            return requests.get(f"{self.url}/v2/", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until the registry answers; a clear error with its log tail otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.answering():
+                return
+            time.sleep(0.2)
+        log = self.host.services.log_path(SERVICE)
+        raise AirliftError(
+            f"The registry did not answer at {self.url} within {timeout:.0f}s",
+            details=_tail(Path(log)),
+            hint=f"Read the registry log ({log}); check that port {self.port} is free, then resume.",
+        )
+
+    def images(self, images_dir: Path) -> list[Image]:
+        return OciLayout(images_dir).images()
+
+    def populate(self, images_dir: Path, progress: Progress | None = None) -> None:
+        """Fill storage from the bundle's images/ layout (progress in bytes)."""
+        populate(OciLayout(images_dir), self.storage, progress)
+
+    def verify(self, images_dir: Path, progress: Progress | None = None) -> None:
+        """Prove through the HTTP API that every manifest and blob is served (progress in items)."""
+        verify_images(self.url, self.images(images_dir), progress)
+
+    def uninstall(self) -> None:
+        """Stop and remove the service, then the binary, config and storage (idempotent)."""
+        self.host.services.remove(SERVICE)
+        self.host.remove(self.dir)
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -1,0 +1,110 @@
+"""Fill the registry's filesystem storage straight from the bundle's OCI layout.
+
+Pushing every byte through the registry's HTTP API is slow and big pushes are known to hang, while
+distribution's filesystem storage is plain files. Each blob lands at
+`docker/registry/v2/blobs/sha256/<hh>/<hex>/data` by a hard link when it is stored raw on the same
+filesystem, otherwise by one streaming copy that decompresses `.zst` on the fly: bytes are copied at
+most once and never recompressed. Repository links (no trailing newline) make the blobs and tags
+visible. Every write is atomic, so a crash leaves no half blob and a second run is a no-op.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import zstandard
+
+from installer.registry.layout import Blob, Image, OciLayout
+
+Progress = Callable[[int, int], None]
+CHUNK = 1 << 20
+
+
+def v2_root(storage: Path) -> Path:
+    return storage / "docker" / "registry" / "v2"
+
+
+def unique_blobs(images: Iterable[Image]) -> list[Blob]:
+    """Every blob and manifest the images need, each once."""
+    seen: dict[str, Blob] = {}
+    for image in images:
+        for blob in (*image.manifests, *image.blobs):
+            seen.setdefault(blob.digest, blob)
+    return list(seen.values())
+
+
+def populate(layout: OciLayout, storage: Path, progress: Progress | None = None) -> None:
+    """Write every image of `layout` into the registry storage at `storage`."""
+    images = layout.images()
+    blobs = unique_blobs(images)
+    total, done = sum(b.size for b in blobs), 0
+    root = v2_root(storage)
+    for blob in blobs:
+        place_blob(layout, blob, root / "blobs" / "sha256" / blob.hex[:2] / blob.hex / "data")
+        done += blob.size
+        if progress:
+            progress(done, total)
+    for image in images:
+        write_links(root / "repositories" / image.repository, image)
+
+
+def place_blob(layout: OciLayout, blob: Blob, dest: Path) -> None:
+    """Hard link or stream `blob` to `dest`; an existing complete `dest` is kept."""
+    if dest.is_file() and dest.stat().st_size == blob.size:
+        return
+    source, packed = layout.blob_file(blob.digest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not packed and _try_link(source, dest):
+        return
+    fd, tmp = tempfile.mkstemp(prefix=".data.", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            if packed:
+                zstandard.ZstdDecompressor().copy_stream(src, out, read_size=CHUNK, write_size=CHUNK)
+            else:
+                shutil.copyfileobj(src, out, CHUNK)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _try_link(source: Path, dest: Path) -> bool:
+    """Hard link `source` to `dest` atomically; False when they are on different filesystems."""
+    tmp = dest.with_name(f".link.{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+            return False
+        raise
+    os.replace(tmp, dest)
+    return True
+
+
+def write_links(repo: Path, image: Image) -> None:
+    """The repository's layer, manifest-revision and tag links for one image."""
+    for blob in image.blobs:
+        _link(repo / "_layers" / "sha256" / blob.hex / "link", blob.digest)
+    for manifest in image.manifests:
+        _link(repo / "_manifests" / "revisions" / "sha256" / manifest.hex / "link", manifest.digest)
+    if image.tag:
+        tag_dir = repo / "_manifests" / "tags" / image.tag
+        _link(tag_dir / "current" / "link", image.manifest.digest)
+        _link(tag_dir / "index" / "sha256" / image.manifest.hex / "link", image.manifest.digest)
+
+
+def _link(path: Path, digest: str) -> None:
+    if path.is_file() and path.read_text() == digest:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".link.{os.getpid()}")
+    tmp.write_text(digest)
+    os.replace(tmp, path)
