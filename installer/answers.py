@@ -1,0 +1,249 @@
+"""The answers: every choice an install needs, shared by `--config answers.yaml`, flags and the wizard.
+
+Keys in answers.yaml are the install flags without `--` (`advertise-addr: 10.0.0.5`), so a
+file and a command line read the same. Everything is validated before the first change and
+every problem is reported at once, with its path. The answers actually used are saved in the
+state directory so any install can be replayed headless.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from installer.errors import AirliftError
+from installer.manifest import Manifest, Problem
+
+DEFAULT_STATE_DIR = "/var/lib/airlift"
+
+
+@dataclass
+class Answers:
+    flavor: str | None = None
+    profile: str | None = None
+    advertise_addr: str | None = None
+    pod_cidr: str = "10.42.0.0/16"
+    service_cidr: str = "10.43.0.0/16"
+    registry_port: int = 5000
+    wizard_port: int = 61009
+    api_port: int = 6443
+    skip_checks: list[str] = field(default_factory=list)
+    state_dir: str = DEFAULT_STATE_DIR
+
+    def to_dict(self) -> dict:
+        """The answers.yaml form: flag names as keys."""
+        return {k.replace("_", "-"): v for k, v in asdict(self).items()}
+
+
+KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
+PORT_KEYS = ("registry-port", "wizard-port", "api-port")
+
+
+class AnswersError(AirliftError):
+    """Every problem found in the answers, each with its path."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        lines = [f"{p.path}: {p.message}" for p in problems]
+        super().__init__(
+            f"The answers have {len(problems)} problem(s):\n  " + "\n  ".join(lines),
+            hint="correct the answers (flags or answers file) and run the install again",
+        )
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class HostNetwork:
+    """The IPv4 interfaces of this host, and the address of its default route (if any)."""
+
+    interfaces: tuple[ipaddress.IPv4Interface, ...]
+    default_addr: str | None
+
+    @property
+    def addresses(self) -> set[str]:
+        return {str(i.ip) for i in self.interfaces}
+
+
+def load_file(path: Path) -> dict:
+    """Read an answers file; a file that is not a YAML mapping is refused with its name."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AirliftError(f"Cannot read answers file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise AirliftError(f"Answers file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AirliftError(f"Answers file {path} must be a mapping of settings, like `flavor: one`")
+    return data
+
+
+def save(answers: Answers, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(answers.to_dict(), sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def resolve(data: dict, manifest: Manifest, network: HostNetwork) -> Answers:
+    """Validate answers and fill in the defaults; raise AnswersError naming every problem."""
+    problems = validate(data, manifest, network)
+    if problems:
+        raise AnswersError(problems)
+    return _with_defaults(_coerce(data), manifest, network)
+
+
+def validate(data: dict, manifest: Manifest, network: HostNetwork) -> list[Problem]:
+    """Every problem in `data` at once (unknown keys, types, flavor/profile, address, CIDRs, ports)."""
+    problems = [Problem(k, f"unknown setting; known settings: {', '.join(KEYS)}") for k in data if k not in KEYS]
+    problems += _type_problems(data)
+    if problems:
+        return problems
+    answers = _with_defaults(_coerce(data), manifest, network)
+    problems += _flavor_problems(answers, manifest)
+    problems += _address_problems(answers, network)
+    problems += _cidr_problems(answers, network)
+    problems += _port_problems(answers)
+    if not answers.state_dir.startswith("/"):
+        problems.append(Problem("state-dir", f'"{answers.state_dir}" must be an absolute path'))
+    return problems
+
+
+def _type_problems(data: dict) -> list[Problem]:
+    problems = []
+    for key, value in data.items():
+        if value is None or key not in KEYS:
+            continue
+        if key in PORT_KEYS and (isinstance(value, bool) or not isinstance(value, int)):
+            problems.append(Problem(key, f'"{value}" is not a port number'))
+        elif key == "skip-checks" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            problems.append(Problem(key, "must be a list of check ids"))
+        elif key not in PORT_KEYS and key != "skip-checks" and not isinstance(value, str):
+            problems.append(Problem(key, f'"{value}" must be text'))
+    return problems
+
+
+def _coerce(data: dict) -> Answers:
+    return Answers(**{KEYS[k]: v for k, v in data.items() if v is not None})
+
+
+def _with_defaults(answers: Answers, manifest: Manifest, network: HostNetwork) -> Answers:
+    if answers.flavor is None:
+        answers.flavor = manifest.default_flavor or (manifest.flavors[0].name if manifest.flavors else None)
+    if answers.profile is None and answers.flavor in _flavor_names(manifest):
+        answers.profile = _first_profile(manifest, answers.flavor)
+    if answers.advertise_addr is None:
+        answers.advertise_addr = network.default_addr
+    return answers
+
+
+def _flavor_names(manifest: Manifest) -> list[str]:
+    return [f.name for f in manifest.flavors]
+
+
+def _flavor_profiles(manifest: Manifest, flavor: str) -> list[str]:
+    return [n.profile for n in manifest.flavor(flavor).nodes]
+
+
+def _first_profile(manifest: Manifest, flavor: str) -> str | None:
+    profiles = _flavor_profiles(manifest, flavor)
+    return profiles[0] if profiles else None
+
+
+def _flavor_problems(answers: Answers, manifest: Manifest) -> list[Problem]:
+    names = _flavor_names(manifest)
+    if answers.flavor not in names:
+        return [Problem("flavor", f'"{answers.flavor}" is not a flavor of {manifest.name}; choose one of: {", ".join(names)}')]
+    allowed = _flavor_profiles(manifest, answers.flavor)
+    if answers.profile not in allowed:
+        return [Problem("profile", f'"{answers.profile}" is not a node profile of flavor {answers.flavor}; '
+                        f'choose one of: {", ".join(dict.fromkeys(allowed))}')]
+    return []
+
+
+def _address_problems(answers: Answers, network: HostNetwork) -> list[Problem]:
+    addr = answers.advertise_addr
+    if addr is None:
+        return [Problem("advertise-addr", "this host has no default route; give the address other hosts reach it on")]
+    try:
+        ipaddress.IPv4Address(addr)
+    except ValueError:
+        return [Problem("advertise-addr", f'"{addr}" is not an IPv4 address')]
+    if addr not in network.addresses:
+        return [Problem("advertise-addr", f'"{addr}" is not an address of this host; '
+                        f'choose one of: {", ".join(sorted(network.addresses))}')]
+    return []
+
+
+def _cidr_problems(answers: Answers, network: HostNetwork) -> list[Problem]:
+    problems: list[Problem] = []
+    nets: dict[str, ipaddress.IPv4Network] = {}
+    for key, value in (("pod-cidr", answers.pod_cidr), ("service-cidr", answers.service_cidr)):
+        try:
+            nets[key] = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            problems.append(Problem(key, f'"{value}" is not a valid IPv4 network: {exc}'))
+    for key, net in nets.items():
+        for iface in network.interfaces:
+            if not iface.ip.is_loopback and net.overlaps(iface.network):
+                problems.append(Problem(key, f"{net} overlaps this host's network {iface.network}; choose another range"))
+    if len(nets) == 2 and nets["pod-cidr"].overlaps(nets["service-cidr"]):
+        problems.append(Problem("service-cidr", f"{nets['service-cidr']} overlaps pod-cidr {nets['pod-cidr']}"))
+    return problems
+
+
+def _port_problems(answers: Answers) -> list[Problem]:
+    problems = []
+    seen: dict[int, str] = {}
+    for key in PORT_KEYS:
+        port = getattr(answers, KEYS[key])
+        if not 1 <= port <= 65535:
+            problems.append(Problem(key, f"{port} is not a port number (1-65535)"))
+        elif port in seen:
+            problems.append(Problem(key, f"{port} is already used by {seen[port]}"))
+        seen.setdefault(port, key)
+    return problems
+
+
+def merged(*layers: dict[str, Any]) -> dict:
+    """Later layers win, keys with value None do not count (a flag not given keeps the file's value)."""
+    out: dict = {}
+    for layer in layers:
+        out.update({k: v for k, v in layer.items() if v is not None and v != []})
+    return out
+
+
+def probe_network() -> HostNetwork:
+    """Read this host's IPv4 interfaces (psutil) and which one carries the default route."""
+    import socket
+
+    import psutil
+
+    default_iface = _default_route_iface(Path("/proc/net/route"))
+    interfaces: list[ipaddress.IPv4Interface] = []
+    default_addr = None
+    for name, addrs in psutil.net_if_addrs().items():
+        for addr in addrs:
+            if addr.family != socket.AF_INET or not addr.netmask:
+                continue
+            interfaces.append(ipaddress.IPv4Interface(f"{addr.address}/{addr.netmask}"))
+            if name == default_iface and default_addr is None:
+                default_addr = addr.address
+    return HostNetwork(tuple(interfaces), default_addr)
+
+
+def _default_route_iface(route_table: Path) -> str | None:
+    """The interface of the IPv4 default route (destination 00000000) in /proc/net/route."""
+    try:
+        lines = route_table.read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        cols = line.split()
+        if len(cols) > 2 and cols[1] == "00000000":
+            return cols[0]
+    return None

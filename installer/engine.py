@@ -1,0 +1,262 @@
+"""The installer engine: the one owner of an install's state and work; front-ends only drive it.
+
+The CLI and the wizard both call this API (docs/contracts.md "Engine API"). Before the first
+change to the host the engine verifies the bundle, validates the answers and runs the host
+checks, all in memory; only then does it create the state directory, save the answers and the
+plan, and run the phases. A lock file in the state directory is held while it runs, so a second
+start (another terminal, a second browser, a double click) is refused.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from installer import answers as answers_mod
+from installer.bundle import Bundle
+from installer.errors import AirliftError
+from installer.events import Event, EventBus, EventLog, events_path
+from installer.host import Host
+from installer.manifest import Problem, load_manifest
+from installer.phases import EXECUTORS, PhaseContext, checks
+from installer.phases.resources import endpoints, load_documents
+from installer.plan import Plan, PlanStore, build_install_plan, run_plan
+from installer.snapshot import build_snapshot
+
+log = logging.getLogger(__name__)
+
+ANSWERS_FILE = "answers.yaml"
+LOCK_FILE = "install.lock"
+
+
+class Engine:
+    def __init__(self, bundle_dir: Path, state_dir: Path, root: Path = Path("/")) -> None:
+        self.bundle = Bundle.open(Path(bundle_dir))
+        self.manifest = load_manifest(self.bundle.manifest_path)
+        self.state_dir = Path(state_dir)
+        self.host = Host(Path(root))
+        self.bus = EventBus()
+        self.store = PlanStore(self.state_dir)
+        self.node = socket.gethostname()
+        self._network: answers_mod.HostNetwork | None = None
+        self._answers: dict = {}
+        self._check_results: list = []
+        self._operation: dict = {"status": "idle"}
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+        if self.state_dir.is_dir():
+            self._attach_state()
+
+    # --- what front-ends read -------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        """Everything a front-end shows, JSON-able (see installer/snapshot.py for its shape)."""
+        return build_snapshot(self)
+
+    def events_since(self, seq: int) -> list[Event]:
+        return self.bus.since(seq)
+
+    def plan(self) -> Plan:
+        """The stored plan, or the plan an install would run (nothing stored yet)."""
+        return self.store.load() or build_install_plan(self.node)
+
+    @property
+    def answers(self) -> dict:
+        return dict(self._answers)
+
+    @property
+    def check_results(self) -> list:
+        return list(self._check_results)
+
+    @property
+    def operation(self) -> dict:
+        return dict(self._operation)
+
+    def network(self) -> answers_mod.HostNetwork:
+        if self._network is None:
+            self._network = answers_mod.probe_network()
+        return self._network
+
+    def endpoints(self) -> list[dict]:
+        answers = self._answers.get("advertise-addr") or ""
+        return endpoints(self.manifest, load_documents(self.state_dir / "app"), answers)
+
+    # --- answers and checks ----------------------------------------------------------------
+
+    def validate_answers(self, data: dict) -> list[Problem]:
+        return answers_mod.validate(self._with_state_dir(data), self.manifest, self.network())
+
+    def set_answers(self, data: dict) -> None:
+        """Keep answers for the next start; raises AnswersError listing every problem."""
+        data = self._with_state_dir(data)
+        resolved = answers_mod.resolve(data, self.manifest, self.network())
+        self._answers = resolved.to_dict()
+
+    def resolved_answers(self) -> answers_mod.Answers:
+        return answers_mod.resolve(self._with_state_dir(self._answers), self.manifest, self.network())
+
+    def run_checks(self) -> list:
+        """Run the host checks with the current answers; changes nothing on the host."""
+        ctx = self._context(self.resolved_answers())
+        self._check_results = checks.run(ctx)
+        return self.check_results
+
+    def verify_bundle(self) -> None:
+        """Check every file of the bundle against its index; BundleError names each bad file."""
+        self.bus.log_line(f"Verifying bundle {self.bundle.name} {self.bundle.version}")
+        self.bundle.verify(self.bus.progress(None, "bytes", "Verifying the bundle"))
+        self.bus.log_line("Bundle verified: every file matches its index")
+
+    # --- running ---------------------------------------------------------------------------
+
+    def start(self, background: bool = False) -> None:
+        """Verify, validate, check, then create the state and run the install plan."""
+        self._launch(self._install, background)
+
+    def resume(self, background: bool = False) -> None:
+        """Continue the stored plan from where it stopped (after a failure or a crash)."""
+        self._launch(self._resume, background)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background run to end."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _launch(self, work: Callable[[], None], background: bool) -> None:
+        with self._guard:
+            if self._operation["status"] == "running":
+                raise AirliftError("The install is already running", hint="wait for it to finish")
+            self._operation = {"status": "running", "started": time.time()}
+        if not background:
+            self._run(work)
+            return
+        self._thread = threading.Thread(target=self._run_quietly, args=(work,), name="airlift-install", daemon=True)
+        self._thread.start()
+
+    def _run_quietly(self, work: Callable[[], None]) -> None:
+        try:
+            self._run(work)
+        except AirliftError:
+            pass  # recorded in the operation status and the events
+        except Exception:
+            log.exception("internal error in the install")
+
+    def _run(self, work: Callable[[], None]) -> None:
+        started = self._operation["started"]
+        try:
+            work()
+        except AirliftError as exc:
+            self._finish("failed", started, error={"message": exc.message, "hint": exc.hint, "details": exc.details})
+            raise
+        except Exception as exc:
+            log.exception("internal error")
+            self._finish("failed", started, error={"message": f"internal error: {exc}", "hint": None,
+                                                   "details": f"See the log: {self.log_path}"})
+            raise
+        self._finish("completed", started)
+
+    def _finish(self, status: str, started: float, error: dict | None = None) -> None:
+        self._operation = {"status": status, "started": started, "finished": time.time(), "error": error}
+        if status == "completed":
+            self._operation["endpoints"] = self.endpoints()
+        message = "Install completed" if status == "completed" else (error or {}).get("message", "Install failed")
+        self.bus.emit(Event("operation", status, message, data=dict(self._operation)))
+
+    def _install(self) -> None:
+        if self.store.exists():
+            raise AirliftError(f"An install already exists in {self.state_dir} (state: {self.store.load().state})",
+                               hint="run ./install --resume to continue it, or ./install uninstall to start over")
+        self.bus.emit(Event("operation", "started", f"Installing {self.manifest.name} {self.manifest.version}"))
+        self.verify_bundle()
+        answers = self.resolved_answers()
+        ctx = self._context(answers)
+        self._check_results = checks.run(ctx)
+        checks.execute(ctx)  # a failing check stops here, before any change
+        plan = build_install_plan(self.node)
+        with self._locked():
+            if self.store.exists():
+                raise AirliftError(f"Another install started in {self.state_dir} meanwhile",
+                                   hint="run ./install status to see it")
+            answers_mod.save(answers, self.state_dir / ANSWERS_FILE)
+            self.store.create(plan)
+            run_plan(plan, self.store, EXECUTORS, ctx, self.bus, str(self.log_path))
+
+    def _resume(self) -> None:
+        plan = self.store.load()
+        if plan is None:
+            raise AirliftError(f"There is no install to resume in {self.state_dir}",
+                               hint="start one with ./install --cli (or ./install for the wizard)")
+        self.bus.emit(Event("operation", "started", f"Resuming the install of {self.manifest.name}"))
+        if plan.state == "completed":
+            self.bus.log_line("Every phase is already completed")
+            return
+        self.verify_bundle()
+        self._answers = answers_mod.load_file(self.state_dir / ANSWERS_FILE)
+        ctx = self._context(self.resolved_answers())
+        with self._locked():
+            run_plan(self.store.load() or plan, self.store, EXECUTORS, ctx, self.bus, str(self.log_path))
+
+    # --- state directory -------------------------------------------------------------------
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / "logs" / "installer.log"
+
+    def _attach_state(self) -> None:
+        """Persist events and keep the internal log in the state directory from now on."""
+        self.bus.attach_log(EventLog(events_path(self.state_dir)))
+        saved = self.state_dir / ANSWERS_FILE
+        if saved.exists() and not self._answers:
+            self._answers = answers_mod.load_file(saved)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(self.log_path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("installer").addHandler(handler)
+        logging.getLogger("installer").setLevel(logging.INFO)
+
+    def _locked(self) -> _StateLock:
+        if self.bus.log is None:
+            self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._attach_state()
+        return _StateLock(self.state_dir / LOCK_FILE)
+
+    def _with_state_dir(self, data: dict) -> dict:
+        return {**data, "state-dir": str(self.state_dir)}
+
+    def _context(self, answers: answers_mod.Answers) -> PhaseContext:
+        ctx = PhaseContext(bundle=self.bundle, manifest=self.manifest, answers=answers, host=self.host,
+                           state_dir=self.state_dir, bus=self.bus, node=self.node)
+        return ctx
+
+
+class _StateLock:
+    """An exclusive lock on the state directory, held while a plan runs; released even on SIGKILL."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> _StateLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AirliftError(f"Another ./install is running with the state directory {self.path.parent}",
+                               hint="wait for it to finish, or stop it, then run ./install --resume") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,14 @@
+"""One small module per install phase, and the table that maps phase ids to them."""
+
+from installer.phases import app, bootstrap, checks, registry, runtime
+from installer.phases.context import PhaseContext
+
+EXECUTORS = {
+    "/checks": checks.execute,
+    "/bootstrap": bootstrap.execute,
+    "/registry": registry.execute,
+    "/runtime": runtime.execute,
+    "/app": app.execute,
+}
+
+__all__ = ["EXECUTORS", "PhaseContext"]

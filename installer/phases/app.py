@@ -1,0 +1,30 @@
+"""Phase /app: apply the application's resources, run its install hooks, announce its endpoints.
+
+Applying is declarative and the runtime replaces a hook Job of the same name before running it,
+so the phase is safe to run twice.
+"""
+
+from __future__ import annotations
+
+from installer.events import Event
+from installer.phases.context import PhaseContext
+from installer.phases.resources import RESOURCES_FILE, endpoints, load_documents
+
+PHASE = "/app"
+HOOKS = ("install", "postInstall")
+HOOK_TIMEOUT_S = 600
+
+
+def execute(ctx: PhaseContext) -> None:
+    runtime = ctx.runtime
+    runtime.apply([ctx.app_dir / RESOURCES_FILE])
+    ctx.bus.log_line("Application resources applied", phase=PHASE)
+    for hook in HOOKS:
+        job = ctx.manifest.hooks.get(hook)
+        if job is None:
+            continue
+        ctx.bus.log_line(f"Running the {hook} hook", phase=PHASE)
+        runtime.run_job(job, HOOK_TIMEOUT_S, lambda line, h=hook: ctx.bus.log_line(line, phase=PHASE, hook=h))
+    ctx.endpoints = endpoints(ctx.manifest, load_documents(ctx.app_dir), ctx.answers.advertise_addr or "")
+    for ep in ctx.endpoints:
+        ctx.bus.emit(Event("log", "info", f"{ep['name']}: {ep['url']}", phase=PHASE, data={"endpoint": ep}))

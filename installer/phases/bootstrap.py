@@ -1,0 +1,22 @@
+"""Phase /bootstrap: the state directory's folders, and what the install needs from the bundle.
+
+The resources and the manifest are copied into the state directory so that status, uninstall
+and a later resume work the same even if the bundle folder moves.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from installer.phases.context import PhaseContext
+from installer.phases.resources import RESOURCES_FILE, application_documents
+
+
+def execute(ctx: PhaseContext) -> None:
+    for folder in (ctx.state_dir, ctx.state_dir / "logs", ctx.app_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    docs = application_documents(ctx.bundle, ctx.manifest)
+    ctx.host.write_file(ctx.app_dir / RESOURCES_FILE, yaml.safe_dump_all(docs, sort_keys=False))
+    with ctx.bundle.open_file("app.yaml") as f:
+        ctx.host.write_file(ctx.app_dir / "app.yaml", f.read())
+    ctx.bus.log_line(f"{len(docs)} application resource(s) ready in {ctx.app_dir}", phase="/bootstrap")

@@ -1,0 +1,59 @@
+"""Phase /checks: this host against its node profile. A failing check stops the install.
+
+Facts are gathered once per run: the engine runs this phase before the state directory exists
+(so a failing check changes nothing), and the run that follows reuses the results.
+"""
+
+from __future__ import annotations
+
+import json
+
+from installer.checks import run_checks
+from installer.errors import AirliftError
+from installer.events import Event
+from installer.facts import gather_facts
+from installer.phases.context import PhaseContext
+
+PHASE = "/checks"
+
+
+class ChecksFailed(AirliftError):
+    """One or more fail-severity checks failed; exit code 1 like a failed verify."""
+
+    exit_code = 1
+
+    def __init__(self, failed: list) -> None:
+        lines = [f"{r.id}: {r.message}" + (f" ({r.hint})" if r.hint else "") for r in failed]
+        super().__init__(
+            f"{len(failed)} host check(s) failed",
+            details="\n".join(lines),
+            hint="fix the host, or skip a check with --skip-check ID, then run the install again",
+        )
+        self.failed = failed
+
+
+def check_ports(ctx: PhaseContext) -> dict[str, int]:
+    """The ports Airlift itself needs free, as the answers set them."""
+    return {"registry": ctx.answers.registry_port, "api": ctx.answers.api_port,
+            "wizard": ctx.answers.wizard_port}
+
+
+def run(ctx: PhaseContext) -> list:
+    """Gather facts and run every check, emitting one event per result."""
+    profile = ctx.manifest.profiles[ctx.answers.profile]
+    ctx.facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx))
+    results = run_checks(ctx.facts, profile, set(ctx.answers.skip_checks))
+    for r in results:
+        data = {"id": r.id, "severity": r.severity, "hint": r.hint}
+        ctx.bus.emit(Event("check", r.status, r.message, phase=PHASE, node=ctx.node, data=data))
+    ctx.check_results = results
+    return results
+
+
+def execute(ctx: PhaseContext) -> None:
+    results = ctx.check_results if ctx.check_results is not None else run(ctx)
+    if ctx.state_dir.is_dir():
+        (ctx.state_dir / "facts.json").write_text(json.dumps(ctx.facts.to_dict(), indent=2, sort_keys=True))
+    failed = [r for r in results if r.status == "fail"]
+    if failed:
+        raise ChecksFailed(failed)

@@ -1,0 +1,46 @@
+"""What every phase executor receives: the inputs of the install, fixed before it starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from installer.answers import Answers
+from installer.bundle import Bundle
+from installer.events import EventBus
+from installer.host import Host
+from installer.manifest import Manifest
+from installer.registry import Registry
+from installer.runtime import K3sRuntime
+
+
+@dataclass
+class PhaseContext:
+    """A snapshot of the install's inputs, plus the parts (registry, runtime) built from them."""
+
+    bundle: Bundle
+    manifest: Manifest
+    answers: Answers
+    host: Host
+    state_dir: Path
+    bus: EventBus
+    node: str
+    check_results: list[Any] | None = None
+    facts: Any = None
+    endpoints: list[dict] = field(default_factory=list)
+
+    @property
+    def app_dir(self) -> Path:
+        """The application's resources as the install applies them (copied out of the bundle)."""
+        return self.state_dir / "app"
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.host, self.state_dir, port=self.answers.registry_port,
+                        address=self.answers.advertise_addr)
+
+    @cached_property
+    def runtime(self) -> K3sRuntime:
+        return K3sRuntime(self.host, self.state_dir)

@@ -1,0 +1,26 @@
+"""Phase /registry: the bundle's registry binary as a service, filled with every image, verified.
+
+Each step is safe to repeat (install overwrites, starting a running service changes nothing,
+populating writes the same files again), so the phase can run again after a crash.
+"""
+
+from __future__ import annotations
+
+from installer.phases.context import PhaseContext
+
+PHASE = "/registry"
+READY_TIMEOUT_S = 60
+REGISTRY_BINARY = "runtime/registry"
+
+
+def execute(ctx: PhaseContext) -> None:
+    registry = ctx.registry
+    with ctx.bundle.open_file(REGISTRY_BINARY) as binary:
+        registry.install(binary)
+    registry.start()
+    registry.wait_ready(READY_TIMEOUT_S)
+    ctx.bus.log_line(f"Registry answering at {registry.url}", phase=PHASE)
+    images = ctx.bundle.root / "images"
+    registry.populate(images, ctx.bus.progress(PHASE, "bytes", "Copying image blobs into the registry"))
+    registry.verify(images, ctx.bus.progress(PHASE, "items", "Verifying images through the registry API"))
+    ctx.bus.log_line(f"{len(registry.images(images))} image(s) served by {registry.url}", phase=PHASE)

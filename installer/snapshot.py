@@ -1,0 +1,67 @@
+"""The engine's state as one JSON-able dict: what every front-end draws a screen from.
+
+Shape:
+  bundle:     {name, version, description, logo, release_notes, eula, flavors: [{name,
+               description, nodes: [{profile, count}]}], default_flavor, prompt, profiles}
+  answers:    the answers.yaml form (flag names as keys), {} until set
+  plan:       {operation, state, phases: [{id, description, requires, node, state, error}]}
+  nodes:      [{name, profile, address}]  (this host, for now)
+  checks:     [{id, severity, status, message, hint}]
+  operation:  {status: idle|running|completed|failed, started?, finished?, error?, endpoints?}
+  endpoints:  [{name, description, url}] once the application is installed
+  state_dir, log, kubeconfig, answers_file
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from installer.engine import Engine
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
+
+
+def bundle_info(engine: Engine) -> dict:
+    m = engine.manifest
+    return {
+        "name": m.name,
+        "version": m.version,
+        "description": m.description,
+        "logo": m.logo,
+        "release_notes": m.release_notes,
+        "eula": m.eula,
+        "flavors": [
+            {"name": f.name, "description": f.description,
+             "nodes": [{"profile": n.profile, "count": n.count} for n in f.nodes]}
+            for f in m.flavors
+        ],
+        "default_flavor": m.default_flavor,
+        "prompt": m.flavor_prompt,
+        "profiles": [{"name": p.name, "description": p.description} for p in m.profiles.values()],
+    }
+
+
+def build_snapshot(engine: Engine) -> dict:
+    answers = engine.answers
+    plan = engine.plan()
+    installed = plan.phase("/app").state == "completed"
+    return {
+        "bundle": bundle_info(engine),
+        "answers": answers,
+        "plan": plan.to_dict(),
+        "nodes": [{"name": engine.node, "profile": answers.get("profile"),
+                   "address": answers.get("advertise-addr")}],
+        "checks": [_plain(r) for r in engine.check_results],
+        "operation": engine.operation,
+        "endpoints": engine.endpoints() if installed else [],
+        "state_dir": str(engine.state_dir),
+        "log": str(engine.log_path),
+        "kubeconfig": str(engine.host.path("/etc/rancher/k3s/k3s.yaml")),
+        "answers_file": str(engine.state_dir / "answers.yaml"),
+    }
