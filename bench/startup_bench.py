@@ -1,0 +1,112 @@
+"""Startup time of the installer: exec until the wizard answers HTTP, and `./install --version`
+frozen against from source.
+
+    .venv/bin/python bench/startup_bench.py [BUNDLE_DIR]
+
+Without BUNDLE_DIR it builds examples/hello (the frozen installer comes from the build cache).
+The last line is one JSON object: {"wizard_ready_s", "version_frozen_s", "version_source_s"}.
+Goal: the wizard answers within 1.5 s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RUNS = 5
+WIZARD_TIMEOUT_S = 30.0
+
+
+def build_hello(work: Path) -> Path:
+    """Build examples/hello into `work` and unpack it; returns the bundle folder."""
+    subprocess.run([sys.executable, "examples/hello/images/make_images.py"], cwd=REPO, check=True)
+    tar = work / "hello.tar"
+    subprocess.run([sys.executable, "build.py", "examples/hello/app.yaml", "-o", str(tar), "-q",
+                    "--k3s", "tests/k3s-standin/k3s"], cwd=REPO, check=True)
+    with tarfile.open(tar) as t:
+        top = t.getmembers()[0].name.split("/")[0]
+        t.extractall(work, filter="data")
+    return work / top
+
+
+def median_run_s(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    """Median wall time of RUNS runs of a command that must succeed."""
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url, timeout=1, context=context) as reply:
+            return reply.status < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except OSError:
+        return False
+
+
+def wizard_ready_s(bundle: Path, state: Path) -> float:
+    """Seconds from exec of `./install` until its wizard answers an HTTP request."""
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(bundle / "install"), "--listen", f"127.0.0.1:{port}",
+                             "--state-dir", str(state)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - start < WIZARD_TIMEOUT_S:
+            if proc.poll() is not None:
+                raise SystemExit(f"the wizard exited with {proc.returncode} before answering")
+            if answers(f"https://127.0.0.1:{port}/") or answers(f"http://127.0.0.1:{port}/"):
+                return time.perf_counter() - start
+            time.sleep(0.02)
+        raise SystemExit(f"the wizard did not answer within {WIZARD_TIMEOUT_S:.0f}s")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="airlift-startup-") as tmp:
+        work = Path(tmp)
+        bundle = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else build_hello(work)
+        source_env = {**os.environ, "AIRLIFT_BUNDLE_DIR": str(bundle)}
+        figures = {
+            "wizard_ready_s": wizard_ready_s(bundle, work / "state"),
+            "version_frozen_s": median_run_s([str(bundle / "install"), "--version"], cwd=work),
+            "version_source_s": median_run_s([sys.executable, "-m", "installer", "--version"],
+                                             cwd=REPO, env=source_env),
+            "help_frozen_s": median_run_s([str(bundle / "install"), "--help"], cwd=work),
+        }
+    figures = {k: round(v, 3) for k, v in figures.items()}
+    print(f"wizard answering HTTP after {figures['wizard_ready_s']} s (goal ≤ 1.5 s)")
+    print(f"./install --version: frozen {figures['version_frozen_s']} s, "
+          f"from source {figures['version_source_s']} s (median of {RUNS})")
+    print(f"./install --help: frozen {figures['help_frozen_s']} s")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
