@@ -1,0 +1,156 @@
+"""Fetch one blob from whichever peer has it: resume by byte range, verify sha256 on arrival.
+
+Why the partial file is hashed as it is written: a resumed transfer hashes only the bytes it
+already has once, then the new bytes as they come, so no blob is ever read back. A blob whose
+sha256 does not match is discarded, never committed, and fetched again from another peer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import requests
+
+from installer.errors import AirliftError
+from installer.transfer.store import BlobStore, normalize_digest
+
+CHUNK = 1 << 20
+Progress = Callable[[int, int], None]
+
+
+class Sources(Protocol):
+    """Where to fetch one blob from next, and what came of it."""
+
+    def pick(self, exclude: set[str]) -> str | None:
+        """A peer base URL not in `exclude`, or None when no other peer has the blob."""
+
+    def finished(self, url: str, outcome: str) -> None:
+        """`outcome` of fetching from `url`: "ok", "bad" (wrong sha256) or "failed" (cut off)."""
+
+
+class PeerList:
+    """A fixed list of peers, tried in order (no tracker)."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = list(urls)
+
+    def pick(self, exclude: set[str]) -> str | None:
+        return next((u for u in self.urls if u not in exclude), None)
+
+    def finished(self, url: str, outcome: str) -> None:
+        """A fixed list keeps no score."""
+
+
+class _Receiver:
+    """The partial file of one blob and the running sha256 of its bytes."""
+
+    def __init__(self, store: BlobStore, hexd: str, size: int) -> None:
+        self.store, self.hexd, self.size = store, hexd, size
+        self.offset = store.begin(hexd, size)
+        self.hasher = hashlib.sha256()
+        if self.offset:
+            with open(store.partial_path(hexd), "rb") as f:
+                while block := f.read(CHUNK):
+                    self.hasher.update(block)
+
+    def restart(self) -> None:
+        self.store.discard(self.hexd)
+        self.offset = self.store.begin(self.hexd, self.size)
+        self.hasher = hashlib.sha256()
+
+    def verified(self) -> bool:
+        return self.offset == self.size and self.hasher.hexdigest() == self.hexd
+
+
+class _PeerError(Exception):
+    """A peer could not deliver (cut off, refused, does not have it): try another one."""
+
+
+class _Corrupt(Exception):
+    """A peer sent more bytes than the blob has."""
+
+
+def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token: str,
+               progress: Progress | None = None, session: requests.Session | None = None,
+               max_attempts: int = 8) -> Path:
+    """Fetch `digest` (`size` bytes) into `store` and return its path. Raises AirliftError
+    naming the blob and every peer's failure when no peer delivers it intact."""
+    hexd = normalize_digest(digest)
+    report = progress or (lambda done, total: None)
+    if store.has(hexd):
+        report(size, size)
+        return store.path(hexd)
+    session = session or requests.Session()
+    rx = _Receiver(store, hexd, size)
+    bad: set[str] = set()
+    failed: set[str] = set()
+    problems: list[str] = []
+    try:
+        for _ in range(max_attempts):
+            url = sources.pick(bad | failed)
+            if url is None and failed:
+                failed.clear()
+                time.sleep(0.5)
+                url = sources.pick(bad)
+            if url is None:
+                break
+            outcome = _attempt(session, url, rx, token, report, problems)
+            sources.finished(url, outcome)
+            if outcome == "ok":
+                return store.commit(hexd)
+            (bad if outcome == "bad" else failed).add(url)
+    finally:
+        if not store.has(hexd):
+            store.abandon(hexd)
+    raise AirliftError(f"No peer delivered blob sha256:{hexd} intact ({size} bytes).",
+                       details="\n".join(problems) or "No peer holds this blob.",
+                       hint="Check that the other nodes are up and reachable; run the step again to resume.")
+
+
+def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, report: Progress,
+             problems: list[str]) -> str:
+    try:
+        _download(session, url, rx, token, report)
+    except _Corrupt as exc:
+        problems.append(f"{url}: {exc}")
+        rx.restart()
+        return "bad"
+    except (_PeerError, requests.RequestException, OSError) as exc:
+        problems.append(f"{url}: {exc}")
+        return "failed"
+    if rx.verified():
+        return "ok"
+    problems.append(f"{url}: sent bytes whose sha256 is not {rx.hexd}; discarded")
+    rx.restart()
+    return "bad"
+
+
+def _download(session: requests.Session, url: str, rx: _Receiver, token: str, report: Progress) -> None:
+    """Append the rest of the blob from `url` to the partial file, resuming at rx.offset."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if rx.offset:
+        headers["Range"] = f"bytes={rx.offset}-"
+    with session.get(f"{url}/v1/blobs/{rx.hexd}", headers=headers, stream=True, timeout=(5, 60)) as resp:
+        if resp.status_code == 401:
+            raise _PeerError("refused the join token")
+        if resp.status_code not in (200, 206):
+            raise _PeerError(f"answered HTTP {resp.status_code}")
+        if resp.status_code == 200 and rx.offset:
+            rx.restart()
+        elif resp.status_code == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {rx.offset}-"):
+            raise _PeerError(f"answered an unexpected range {resp.headers.get('Content-Range')!r}")
+        with open(rx.store.partial_path(rx.hexd), "ab", buffering=0) as f:
+            for chunk in resp.iter_content(CHUNK):
+                if rx.offset + len(chunk) > rx.size:
+                    raise _Corrupt(f"sent more than the blob's {rx.size} bytes")
+                f.write(chunk)
+                rx.hasher.update(chunk)
+                rx.offset += len(chunk)
+                rx.store.grew()
+                report(rx.offset, rx.size)
+    if rx.offset < rx.size:
+        raise _PeerError(f"cut off at byte {rx.offset} of {rx.size}")

@@ -1,0 +1,132 @@
+"""One node's part in distribution: serve its store, fetch what it lacks, tell the tracker.
+
+The installer runs a Peer that hosts the tracker and holds every blob; each other node runs a
+Peer that talks to the tracker over HTTP. A Peer keeps serving after its own fetches finish,
+because nodes further down the relay chain may still be reading from it.
+
+`python -m installer.transfer.peer` runs one Peer as its own process (the distribution bench and
+the network-namespace tests start one per namespace): it prints a JSON "ready" line, fetches on a
+"go" line from stdin, prints a JSON "done" line, and serves until stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from installer.errors import AirliftError
+from installer.transfer.fetch import fetch_blob
+from installer.transfer.server import BlobServer
+from installer.transfer.store import BlobStore, normalize_digest
+from installer.transfer.tracker import Tracker, TrackerClient
+
+Progress = Callable[[int, int], None]
+
+
+class TrackerSources:
+    """Sources for one blob, chosen by the tracker; reports every outcome back to it."""
+
+    def __init__(self, tracker: Tracker | TrackerClient, node: str, url: str, digest: str,
+                 max_wait: float = 60.0) -> None:
+        self.tracker, self.node, self.url, self.digest = tracker, node, url, digest
+        self.max_wait = max_wait
+
+    def pick(self, exclude: set[str]) -> str | None:
+        started = time.monotonic()
+        while (waited := time.monotonic() - started) < self.max_wait:
+            answer = self.tracker.assign(self.node, self.url, self.digest, sorted(exclude), waited)
+            if "retry" not in answer:
+                return answer.get("source")
+            time.sleep(float(answer["retry"]))
+        return None
+
+    def finished(self, url: str, outcome: str) -> None:
+        if outcome == "ok":
+            self.tracker.complete(self.node, self.url, self.digest)
+        else:
+            self.tracker.release(self.node, self.url, self.digest, bad=outcome == "bad")
+
+
+class Peer:
+    """Node `node`: serves `store` on `listen`:`port`, reachable by others at `advertise`."""
+
+    def __init__(self, node: str, store: BlobStore, token: str, tracker: Tracker | TrackerClient,
+                 advertise: str, listen: str = "0.0.0.0", port: int = 0,
+                 ssl_context: ssl.SSLContext | None = None, verify: bool | str = True) -> None:
+        self.node, self.store, self.token, self.tracker = node, store, token, tracker
+        hosted = tracker if isinstance(tracker, Tracker) else None
+        self.server = BlobServer(store, token, listen, port, tracker=hosted, ssl_context=ssl_context)
+        self.url = self.server.url_for(advertise)
+        self.session = requests.Session()
+        self.session.verify = verify
+
+    def start(self) -> Peer:
+        """Serve, and tell the tracker which blobs this node already holds."""
+        self.server.start()
+        self.tracker.announce(self.node, self.url, self.store.digests())
+        return self
+
+    def fetch_all(self, blobs: list[tuple[str, int]], progress: Progress | None = None) -> None:
+        """Fetch every (digest, size) this node lacks, in the given order (every node uses the
+        same order, which keeps the relay chain intact); `progress(done, total)` in bytes."""
+        total = sum(size for _, size in blobs)
+        done = 0
+        for digest, size in blobs:
+            sources = TrackerSources(self.tracker, self.node, self.url, digest)
+            base = done
+            fetch_blob(self.store, digest, size, sources, self.token, session=self.session,
+                       progress=(lambda d, t, base=base: progress(base + d, total)) if progress else None)
+            done += size
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m installer.transfer.peer", description=__doc__.split("\n")[0])
+    p.add_argument("--node", required=True)
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--token-file", type=Path, required=True)
+    p.add_argument("--advertise", required=True, help="address the other nodes reach this one at")
+    p.add_argument("--listen", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--tracker", help="tracker base URL; omit to host the tracker here")
+    p.add_argument("--want", type=Path, help='JSON list of ["sha256:...", size] to fetch on "go"')
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    token = args.token_file.read_text().strip()
+    store = BlobStore(args.store)
+    tracker: Tracker | TrackerClient = TrackerClient(args.tracker, token) if args.tracker else Tracker()
+    want = [(normalize_digest(d), int(s)) for d, s in json.loads(args.want.read_text())] if args.want else []
+    peer = Peer(args.node, store, token, tracker, args.advertise, args.listen, args.port).start()
+    _say(event="ready", node=args.node, url=peer.url)
+    if want and sys.stdin.readline().strip() == "go":
+        started = time.monotonic()
+        try:
+            peer.fetch_all(want)
+        except AirliftError as exc:
+            _say(event="failed", node=args.node, error=exc.render())
+            return 2
+        _say(event="done", node=args.node, seconds=round(time.monotonic() - started, 3),
+             bytes=sum(s for _, s in want), refused=peer.server.refused)
+    sys.stdin.read()
+    peer.stop()
+    return 0
+
+
+def _say(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

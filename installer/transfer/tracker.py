@@ -1,0 +1,166 @@
+"""Which node has which blob, and from whom a node should fetch the next one.
+
+The policy is the distribution planner: a node asks for a source and gets the holder (complete,
+or still receiving) with the fewest uploads in flight. Since a node serves a blob while it is
+still arriving, the first node fetches from the origin, the second from the first, and so on: a
+relay chain in which every node uploads and downloads at its own line rate, so eight nodes take
+about the time of one. When every holder is busy the tracker asks the node to retry shortly (a
+free holder usually appears within milliseconds) and only after `grace` seconds shares a busy one.
+A holder that served corrupted bytes is dropped for that blob. Assignments never form a cycle.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+
+from installer.errors import AirliftError
+from installer.transfer.store import normalize_digest
+
+COMPLETE = "complete"
+RECEIVING = "receiving"
+
+
+class Tracker:
+    """In-memory tracker the installer hosts (BlobServer serves it under /v1/tracker/)."""
+
+    def __init__(self, grace: float = 2.0, retry_after: float = 0.02) -> None:
+        self.grace = grace
+        self.retry_after = retry_after
+        self._lock = threading.Lock()
+        self._holders: dict[str, dict[str, str]] = {}
+        self._load: dict[str, int] = {}
+        self._upstream: dict[tuple[str, str], str] = {}
+        self._nodes: dict[str, str] = {}
+
+    def announce(self, node: str, url: str, blobs: list[str]) -> dict:
+        """`node`, reachable at `url`, holds every blob in `blobs`."""
+        with self._lock:
+            self._nodes[node] = url
+            for blob in blobs:
+                self._holders.setdefault(normalize_digest(blob), {})[url] = COMPLETE
+        return {"ok": True}
+
+    def assign(self, node: str, url: str, blob: str, exclude: list[str] | None = None, waited: float = 0.0) -> dict:
+        """Pick the source `node` should fetch `blob` from: {"source": url} or {"retry": seconds}
+        or {"source": None} when nobody has it."""
+        hexd = normalize_digest(blob)
+        with self._lock:
+            self._nodes[node] = url
+            self._drop_assignment(url, hexd)
+            candidates = [c for c in self._holders.get(hexd, {})
+                          if c != url and c not in (exclude or []) and not self._feeds_from(c, url, hexd)]
+            if not candidates:
+                return {"source": None}
+            best = min(candidates, key=lambda c: (self._load.get(c, 0), self._holders[hexd][c] != COMPLETE))
+            if self._load.get(best, 0) > 0 and waited < self.grace:
+                return {"retry": self.retry_after}
+            self._load[best] = self._load.get(best, 0) + 1
+            self._upstream[(url, hexd)] = best
+            self._holders[hexd].setdefault(url, RECEIVING)
+            return {"source": best}
+
+    def complete(self, node: str, url: str, blob: str) -> dict:
+        """`node` verified `blob`: it now serves it as a complete holder."""
+        hexd = normalize_digest(blob)
+        with self._lock:
+            self._nodes[node] = url
+            self._drop_assignment(url, hexd)
+            self._holders.setdefault(hexd, {})[url] = COMPLETE
+        return {"ok": True}
+
+    def release(self, node: str, url: str, blob: str, bad: bool = False) -> dict:
+        """`node` stopped fetching `blob` from its source; `bad` when the source sent corrupted
+        bytes, which removes that source as a holder of the blob."""
+        hexd = normalize_digest(blob)
+        with self._lock:
+            source = self._drop_assignment(url, hexd)
+            if bad and source:
+                self._holders.get(hexd, {}).pop(source, None)
+        return {"ok": True}
+
+    def holders(self, blob: str) -> dict[str, str]:
+        """url -> "complete" | "receiving" for one blob."""
+        with self._lock:
+            return dict(self._holders.get(normalize_digest(blob), {}))
+
+    def nodes(self) -> dict[str, str]:
+        """node name -> url of every node the tracker has heard from."""
+        with self._lock:
+            return dict(self._nodes)
+
+    def handle(self, action: str, body: dict[str, Any]) -> dict:
+        """Serve one tracker API call (the blob server's /v1/tracker/<action>)."""
+        if action == "announce":
+            return self.announce(str(body["node"]), str(body["url"]), [str(b) for b in body["blobs"]])
+        if action == "assign":
+            return self.assign(str(body["node"]), str(body["url"]), str(body["blob"]),
+                               [str(e) for e in body.get("exclude", [])], float(body.get("waited", 0)))
+        if action == "complete":
+            return self.complete(str(body["node"]), str(body["url"]), str(body["blob"]))
+        if action == "release":
+            return self.release(str(body["node"]), str(body["url"]), str(body["blob"]), bool(body.get("bad")))
+        if action == "holders":
+            return {"holders": self.holders(str(body["blob"]))}
+        raise ValueError(f"unknown tracker action {action!r}")
+
+    def _drop_assignment(self, url: str, hexd: str) -> str | None:
+        source = self._upstream.pop((url, hexd), None)
+        if source is not None:
+            self._load[source] = max(0, self._load.get(source, 0) - 1)
+        return source
+
+    def _feeds_from(self, candidate: str, url: str, hexd: str) -> bool:
+        """Whether `candidate` receives `hexd` (directly or down a chain) from `url`."""
+        seen = set()
+        cur: str | None = candidate
+        while cur is not None and cur not in seen:
+            if cur == url:
+                return True
+            seen.add(cur)
+            cur = self._upstream.get((cur, hexd))
+        return False
+
+
+class TrackerClient:
+    """The tracker API over HTTP, with the same methods as Tracker (what a remote node uses)."""
+
+    def __init__(self, base_url: str, token: str, session: requests.Session | None = None,
+                 verify: bool | str = True, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session.verify = verify
+        self.timeout = timeout
+
+    def announce(self, node: str, url: str, blobs: list[str]) -> dict:
+        return self._call("announce", node=node, url=url, blobs=blobs)
+
+    def assign(self, node: str, url: str, blob: str, exclude: list[str] | None = None, waited: float = 0.0) -> dict:
+        return self._call("assign", node=node, url=url, blob=blob, exclude=list(exclude or []), waited=waited)
+
+    def complete(self, node: str, url: str, blob: str) -> dict:
+        return self._call("complete", node=node, url=url, blob=blob)
+
+    def release(self, node: str, url: str, blob: str, bad: bool = False) -> dict:
+        return self._call("release", node=node, url=url, blob=blob, bad=bad)
+
+    def holders(self, blob: str) -> dict[str, str]:
+        return self._call("holders", blob=blob)["holders"]
+
+    def _call(self, action: str, **body: Any) -> dict:
+        try:
+            resp = self.session.post(f"{self.base_url}/v1/tracker/{action}", json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise AirliftError(f"Cannot reach the installer's blob tracker at {self.base_url}.",
+                               hint="Check that the installer is running and this node can reach it.",
+                               details=str(exc)) from exc
+        if resp.status_code == 401:
+            raise AirliftError(f"The installer at {self.base_url} refused the join token.",
+                               hint="Use the token the installer printed (./install join ADDR --token T).")
+        if resp.status_code != 200:
+            raise AirliftError(f"The blob tracker at {self.base_url} answered {resp.status_code} to {action}.",
+                               details=resp.text[:500])
+        return resp.json()
