@@ -64,7 +64,7 @@ def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | Non
     """
     out = out or sys.stdout
     state_dir = Path(state_dir)
-    host, port = parse_listen(listen, _advertise_addr(engine))
+    host, port = parse_listen(listen, _default_host(engine, out))
     cert = ensure_certificate(state_dir, host)
     _log_to(state_dir / "wizard" / "wizard.log")
     gate = Gate()
@@ -81,8 +81,18 @@ def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | Non
     print("Wizard stopped. Run ./install again to continue where the install left off.", file=out, flush=True)
 
 
-def _advertise_addr(engine: Any) -> str:
+def _default_host(engine: Any, out: TextIO) -> str:
+    """The advertise address: from the saved answers, else the engine's default for this host.
+
+    Filling in the engine's defaults here also gives every screen its starting values.
+    """
     answers = engine.snapshot().get("answers") or {}
+    if not answers:
+        try:
+            engine.set_answers({})
+        except AirliftError as error:
+            print(f"Note: {error.message}", file=out)
+        answers = engine.snapshot().get("answers") or {}
     return answers.get("advertise-addr") or "127.0.0.1"
 
 

@@ -1,0 +1,80 @@
+/* The checks screen: results with their fix, re-run, skip with confirmation, and Start. */
+"use strict";
+
+(function () {
+  const {$, el, api} = Wizard;
+  let pendingSkip = null;
+  let results = [];
+
+  const skipped = () => ((Wizard.state.snapshot || {}).answers || {})["skip-checks"] || [];
+
+  async function run() {
+    $("checks-summary").textContent = "Running the checks…";
+    $("check-rows").replaceChildren();
+    $("start").disabled = true;
+    const result = await api("/api/checks", {});
+    if (!result.ok) { $("checks-summary").textContent = Wizard.refusal(result.body); return; }
+    results = result.body.results || [];
+    render();
+  }
+
+  function render() {
+    const count = (s) => results.filter((r) => r.status === s).length;
+    const failed = count("fail");
+    $("checks-summary").textContent = `${count("pass")} passed, ${count("warn")} warnings, ${failed} failed, ` +
+      `${count("skipped")} skipped.` + (failed ? " Fix what failed (or skip it), then run the checks again." : "");
+    $("check-rows").replaceChildren(...results.map(row));
+    $("skipped-list").textContent = skipped().join(", ") || "none";
+    $("start").disabled = failed > 0;
+  }
+
+  function row(r) {
+    const action = r.status === "skipped"
+      ? el("button", {class: "small", onclick: () => setSkips(skipped().filter((id) => id !== r.id))}, "Check again")
+      : (r.status === "warn" || r.status === "fail")
+        ? el("button", {class: "small", "aria-label": "Skip check " + r.id, onclick: () => confirmSkip(r.id)}, "Skip…")
+        : "";
+    return el("tr", {"data-check": r.id, "data-status": r.status},
+      el("td", {}, el("span", {class: "badge " + r.status}, r.status)),
+      el("td", {}, el("code", {}, r.id), r.node ? el("div", {class: "help"}, r.node) : null),
+      el("td", {}, r.message, r.hint && r.status !== "pass" ? el("p", {class: "fix"}, "Fix: " + r.hint) : null),
+      el("td", {}, action));
+  }
+
+  function confirmSkip(id) {
+    if (!id) return;
+    pendingSkip = id;
+    $("skip-confirm-text").textContent = `Skip the check "${id}"? The installation will go ahead without it, ` +
+      "and the application may not work as its vendor intends.";
+    $("skip-confirm").hidden = false;
+    $("skip-yes").focus();
+  }
+
+  async function setSkips(list) {
+    const result = await api("/api/answers", {"skip-checks": list});
+    if (!result.ok) { Wizard.notice(Wizard.screens.problemText(result.body)); return; }
+    Wizard.state.snapshot = result.body;
+    await run();
+  }
+
+  /* Start once: the button stays disabled; a refusal (already running) leads to the progress screen. */
+  async function start() {
+    $("start").disabled = true;
+    const result = await api("/api/start", {});
+    await Wizard.refresh();
+    Wizard.screens.show("progress");
+    if (!result.ok) Wizard.notice(Wizard.refusal(result.body));
+  }
+
+  Wizard.checks = {run, init() {
+    $("checks-rerun").addEventListener("click", run);
+    $("start").addEventListener("click", start);
+    $("skip-no").addEventListener("click", () => { $("skip-confirm").hidden = true; pendingSkip = null; });
+    $("skip-yes").addEventListener("click", async () => {
+      $("skip-confirm").hidden = true;
+      if (pendingSkip && !skipped().includes(pendingSkip)) await setSkips([...skipped(), pendingSkip]);
+      pendingSkip = null;
+    });
+    $("skip-form").addEventListener("submit", (e) => { e.preventDefault(); confirmSkip($("skip-id").value.trim()); });
+  }};
+})();

@@ -1,0 +1,62 @@
+/* The wizard's start: load the engine's snapshot, connect to its event stream, show a screen.
+
+The page keeps no install state of its own: everything shown comes from the snapshot and the
+event log, which is replayed in full after a reload or a reconnect. */
+"use strict";
+
+Wizard.state = {snapshot: null, lastSeq: 0, replaying: false, buffered: []};
+
+Wizard.refresh = async function () {
+  const result = await Wizard.api("/api/snapshot");
+  if (result.ok) Wizard.state.snapshot = result.body;
+  return result.ok;
+};
+
+Wizard.applyEvent = function (event) {
+  if (event.seq <= Wizard.state.lastSeq) return;
+  Wizard.state.lastSeq = event.seq;
+  Wizard.progress.apply(event);
+  if (event.kind === "node") Wizard.screens.nodeEvent(event);
+};
+
+Wizard.replay = function (socket) {
+  Wizard.state.replaying = true;
+  socket.emit("replay", {after: Wizard.state.lastSeq}, (events) => {
+    (Array.isArray(events) ? events : []).forEach(Wizard.applyEvent);
+    Wizard.state.replaying = false;
+    Wizard.state.buffered.splice(0).forEach(Wizard.applyEvent);
+    Wizard.progress.render();
+  });
+};
+
+Wizard.connect = function () {
+  const status = Wizard.$("connection");
+  const socket = io({transports: ["websocket", "polling"]});
+  socket.on("connect", () => {
+    status.textContent = "Connected";
+    status.classList.remove("down");
+    Wizard.replay(socket);
+  });
+  socket.on("disconnect", () => {
+    status.textContent = "Connection lost — reconnecting…";
+    status.classList.add("down");
+  });
+  socket.on("connect_error", (err) => {
+    status.textContent = "Not connected: " + err.message;
+    status.classList.add("down");
+  });
+  socket.on("event", (event) => {
+    if (Wizard.state.replaying) Wizard.state.buffered.push(event);
+    else { Wizard.applyEvent(event); Wizard.progress.render(); }
+  });
+  return socket;
+};
+
+document.addEventListener("DOMContentLoaded", async () => {
+  if (window.location.search) history.replaceState(null, "", "/");
+  if (!(await Wizard.refresh())) return;
+  Wizard.screens.init();
+  Wizard.progress.init();
+  Wizard.connect();
+  Wizard.screens.show(Wizard.screens.landing());
+});
