@@ -1,0 +1,58 @@
+"""The registry of check families: run them all over one host's facts, honouring skips."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from installer.checks.custom import CUSTOM
+from installer.checks.dirs import DEVICES, STATE_DIR, TEMPDIR
+from installer.checks.kernel import MODULES, SYSCTLS
+from installer.checks.os_release import OS
+from installer.checks.ports import PORTS
+from installer.checks.processes import PROCESSES, SWAP
+from installer.checks.resources import CPU, RAM
+from installer.checks.result import CheckResult, Family
+from installer.checks.volumes import VOLUMES
+from installer.facts import Facts
+from installer.manifest.models import NodeProfile
+
+log = logging.getLogger(__name__)
+
+CHECKS: tuple[Family, ...] = (
+    CPU, RAM, OS, VOLUMES, PORTS, MODULES, SYSCTLS, SWAP, PROCESSES, DEVICES, CUSTOM, TEMPDIR, STATE_DIR,
+)
+
+
+def run_checks(facts: Facts, profile: NodeProfile, skip: Iterable[str] = ()) -> list[CheckResult]:
+    """Every check's result for this host against `profile`, in a stable order.
+
+    `skip` holds check ids (`ram-min`, `port-tcp-6443`) or family ids (`ports`); a skipped check
+    is still listed, with status "skipped", so the skip shows wherever results are shown.
+    """
+    skip = set(skip)
+    results = []
+    for family in CHECKS:
+        for result in family.run(facts, profile):
+            if result.id in skip or family.id in skip:
+                log.info("check %s skipped at the operator's request", result.id)
+                result = CheckResult(result.id, result.severity, "skipped",
+                                     f"Skipped at the operator's request (was: {result.status}).")
+            results.append(result)
+    return results
+
+
+def describe_checks() -> list[tuple[str, str]]:
+    """(family id, description naming the family's check ids), for `./install check --list`."""
+    return [(family.id, f"{family.description}. Checks: {family.pattern}.") for family in CHECKS]
+
+
+def unknown_skips(skip: Iterable[str], results: Iterable[CheckResult]) -> list[str]:
+    """Skip ids that name no check here and no family, so a typo is reported, not ignored."""
+    known = {r.id for r in results} | {family.id for family in CHECKS}
+    return sorted(set(skip) - known)
+
+
+def blocking(results: Iterable[CheckResult]) -> list[CheckResult]:
+    """The results that stop the install."""
+    return [r for r in results if r.status == "fail"]

@@ -1,0 +1,21 @@
+"""Host facts: one probe of a host (OS, kernel, resources, ports, volumes, processes, custom
+scripts) into a JSON-able record that the checks read. See `gather_facts`."""
+
+from installer.facts.gather import gather_facts
+from installer.facts.ports import PortNeed, airlift_ports
+from installer.facts.record import (
+    BusyPort,
+    DeviceProbe,
+    DirProbe,
+    Facts,
+    OsRelease,
+    PortProbe,
+    ProcessInfo,
+    ScriptRun,
+    VolumeProbe,
+)
+
+__all__ = [
+    "BusyPort", "DeviceProbe", "DirProbe", "Facts", "OsRelease", "PortNeed", "PortProbe",
+    "ProcessInfo", "ScriptRun", "VolumeProbe", "airlift_ports", "gather_facts",
+]

@@ -1,0 +1,94 @@
+"""Gather a host's facts once, so every check reads the same picture and none probes again."""
+
+from __future__ import annotations
+
+import glob
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+
+from installer.facts.disk import probe_dir, probe_volume
+from installer.facts.ports import PortNeed, airlift_ports, probe_ports
+from installer.facts.record import DeviceProbe, Facts, ProcessInfo
+from installer.facts.scripts import DEFAULT_TIMEOUT_S, run_scripts
+from installer.facts.system import module_states, read_kernel_release, read_os_release, read_sysctls
+from installer.host import Host
+from installer.manifest.models import NodeProfile, Requirements
+
+# Process names of other Kubernetes node software; k3s renames its processes after the subcommand.
+CONFLICTING = {"kubelet": "kubelet", "k3s": "k3s", "k3s-server": "k3s", "k3s-agent": "k3s",
+               "dockerd": "dockerd", "containerd": "containerd"}
+
+
+def gather_facts(
+    host: Host,
+    profile: NodeProfile | None,
+    state_dir: Path,
+    *,
+    ports: Sequence[PortNeed] | None = None,
+    system: Path = Path("/"),
+    script_timeout: float = DEFAULT_TIMEOUT_S,
+) -> Facts:
+    """Probe this host against `profile` (its volumes, ports, devices and custom scripts).
+
+    `ports` are Airlift's own (default `airlift_ports()`); the profile's are added. Volumes are
+    looked at through the host's root prefix, where Airlift will create them; the kernel, OS,
+    devices and processes are the running system's, read under `system`.
+    """
+    req = profile.requirements if profile else Requirements()
+    release = read_kernel_release(system)
+    needs = [*(airlift_ports() if ports is None else ports), *_profile_ports(profile)]
+    return Facts(
+        hostname=socket.gethostname(),
+        os=read_os_release(system),
+        kernel_release=release,
+        cpu_count=psutil.cpu_count(logical=True) or 1,
+        ram_bytes=psutil.virtual_memory().total,
+        swap_total_bytes=psutil.swap_memory().total,
+        modules=module_states(system, release),
+        sysctls=read_sysctls(system),
+        processes=conflicting_processes(),
+        ports=probe_ports(needs),
+        volumes=[probe_volume(host.path(v.path), v.path, v.min_transfer_rate is not None) for v in req.volumes],
+        devices=[DeviceProbe(d.path, _glob(system, d.path)) for d in req.devices],
+        custom_checks=run_scripts([(c.description, c.script) for c in req.custom_checks], script_timeout),
+        tempdir=probe_dir(Path(tempfile.gettempdir())),
+        state_dir=probe_dir(Path(state_dir)),
+        addresses=_addresses(),
+        installer_pid=os.getpid(),
+        gathered_at=time.time(),
+    )
+
+
+def _profile_ports(profile: NodeProfile | None) -> list[PortNeed]:
+    if profile is None:
+        return []
+    purpose = f"profile {profile.name}"
+    return [PortNeed(r.protocol, r.first, r.last, purpose) for r in profile.requirements.ports]
+
+
+def conflicting_processes() -> list[ProcessInfo]:
+    """Running kubelet, k3s, dockerd and containerd processes (never the installer itself)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+        family = CONFLICTING.get(proc.info["name"] or "")
+        if family and proc.info["pid"] != os.getpid():
+            cmdline = " ".join(proc.info["cmdline"] or [])[:300]
+            found.append(ProcessInfo(family, proc.info["pid"], cmdline))
+    return sorted(found, key=lambda p: (p.name, p.pid))
+
+
+def _glob(system: Path, pattern: str) -> list[str]:
+    """Matches of a device pattern such as /dev/nvidia*, as paths on the host."""
+    base = str(system).rstrip("/")
+    return sorted("/" + os.path.relpath(m, system) for m in glob.glob(base + "/" + pattern.lstrip("/")))
+
+
+def _addresses() -> list[str]:
+    return sorted({a.address for addrs in psutil.net_if_addrs().values() for a in addrs
+                   if a.family in (socket.AF_INET, socket.AF_INET6) and "%" not in a.address})
