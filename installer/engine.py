@@ -9,9 +9,7 @@ start (another terminal, a second browser, a double click) is refused.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import socket
 import threading
 import time
@@ -28,11 +26,11 @@ from installer.phases import EXECUTORS, PhaseContext, checks
 from installer.phases.resources import endpoints, load_documents
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
 from installer.snapshot import build_snapshot
+from installer.statelock import StateLock
 
 log = logging.getLogger(__name__)
 
 ANSWERS_FILE = "answers.yaml"
-LOCK_FILE = "install.lock"
 
 
 class Engine:
@@ -221,11 +219,11 @@ class Engine:
         logging.getLogger("installer").addHandler(handler)
         logging.getLogger("installer").setLevel(logging.INFO)
 
-    def _locked(self) -> _StateLock:
+    def _locked(self) -> StateLock:
         if self.bus.log is None:
             self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._attach_state()
-        return _StateLock(self.state_dir / LOCK_FILE)
+        return StateLock(self.state_dir)
 
     def _with_state_dir(self, data: dict) -> dict:
         return {**data, "state-dir": str(self.state_dir)}
@@ -234,29 +232,3 @@ class Engine:
         ctx = PhaseContext(bundle=self.bundle, manifest=self.manifest, answers=answers, host=self.host,
                            state_dir=self.state_dir, bus=self.bus, node=self.node)
         return ctx
-
-
-class _StateLock:
-    """An exclusive lock on the state directory, held while a plan runs; released even on SIGKILL."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> _StateLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AirliftError(f"Another ./install is running with the state directory {self.path.parent}",
-                               hint="wait for it to finish, or stop it, then run ./install --resume") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None

@@ -11,7 +11,7 @@ import json
 from installer.checks import run_checks
 from installer.errors import AirliftError
 from installer.events import Event
-from installer.facts import gather_facts
+from installer.facts import PortNeed, airlift_ports, gather_facts
 from installer.phases.context import PhaseContext
 
 PHASE = "/checks"
@@ -32,10 +32,15 @@ class ChecksFailed(AirliftError):
         self.failed = failed
 
 
-def check_ports(ctx: PhaseContext) -> dict[str, int]:
-    """The ports Airlift itself needs free, as the answers set them."""
-    return {"registry": ctx.answers.registry_port, "api": ctx.answers.api_port,
-            "wizard": ctx.answers.wizard_port}
+def check_ports(ctx: PhaseContext) -> list[PortNeed]:
+    """The ports the install needs free, as the answers set them.
+
+    The wizard's port is left out: the wizard binds it itself before the checks run (and says so
+    clearly if it is taken), and the install does not use it afterwards.
+    """
+    a = ctx.answers
+    return [n for n in airlift_ports(a.registry_port, a.wizard_port, a.api_port)
+            if not (n.first == a.wizard_port and n.protocol == "tcp" and n.first not in (a.registry_port, a.api_port))]
 
 
 def run(ctx: PhaseContext) -> list:

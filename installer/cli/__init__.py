@@ -1,0 +1,97 @@
+"""The terminal front-end of the installer: parse the command line, run it, map errors to exits.
+
+Expected problems (AirliftError) print their message and what to do, without a traceback, and
+exit 2 (1 for a failed check or bundle verification). Anything else is a bug: "internal error"
+and the path of the log that holds the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from installer.errors import AirliftError
+
+from . import commands
+from .parser import answer_flags, build_parser, version_text
+
+INTERNAL_ERROR_EXIT = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_supervise"]:  # the frozen installer is also the service supervisor
+        from installer.services.supervisor import main as supervise
+
+        return supervise(argv[1:])
+    args = build_parser().parse_args(argv)
+    console = Console(highlight=False)
+    try:
+        return _dispatch(args, console)
+    except AirliftError as exc:
+        console.print(f"[red]Error:[/] {_escape(exc.message)}", highlight=False)
+        if exc.details:
+            console.print(_escape(exc.details), highlight=False)
+        if exc.hint:
+            console.print(f"[bold]What to do:[/] {_escape(exc.hint)}", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.print("\nInterrupted. Run ./install --resume to continue.")
+        return 130
+    except Exception:
+        log = _write_internal_error(args)
+        console.print(f"[red]Internal error[/] (a bug in the installer). The details are in {log}; "
+                      "please send that file to the vendor.", highlight=False)
+        return INTERNAL_ERROR_EXIT
+
+
+def _dispatch(args, console: Console) -> int:  # noqa: ANN001
+    if args.version:
+        console.print(_version(), highlight=False)
+        return 0
+    flags = answer_flags(args)
+    command = args.command
+    if command == "verify":
+        return commands.cmd_verify(args, console)
+    if command == "check":
+        return commands.cmd_check(args, console, flags)
+    if command == "plan":
+        return commands.cmd_plan(args, console)
+    if command == "status":
+        return commands.cmd_status(args, console)
+    if command == "uninstall":
+        return commands.cmd_uninstall(args, console)
+    return commands.cmd_install(args, console, flags)
+
+
+def _version() -> str:
+    from installer.bundle import Bundle
+
+    try:
+        bundle = Bundle.open(commands.bundle_dir())
+    except AirliftError:
+        return version_text(None, None)
+    return version_text(bundle.name, bundle.version)
+
+
+def _write_internal_error(args) -> Path:  # noqa: ANN001
+    """Append the traceback to the install log (or a temp file before the state exists)."""
+    state = commands.state_dir(args)
+    log = state / "logs" / "installer.log"
+    if not (log.parent.is_dir() and os.access(log.parent, os.W_OK)):
+        fd, name = tempfile.mkstemp(prefix="airlift-internal-error-", suffix=".log")
+        os.close(fd)
+        log = Path(name)
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(f"--- internal error at {time.strftime('%Y-%m-%d %H:%M:%S')}\n{traceback.format_exc()}\n")
+    return log
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")

@@ -1,0 +1,171 @@
+"""What each `./install` command does: build the engine (or read the state), render the outcome."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from installer import answers as answers_mod
+from installer.bundle import Bundle
+from installer.errors import AirliftError
+from installer.events import EventBus
+from installer.host import Host
+from installer.plan import PlanStore, build_install_plan
+from installer.statelock import StateLock
+
+from .render import TerminalRenderer
+from .reports import checks_table, plan_table, print_status, print_summary
+
+BUNDLE_ENV = "AIRLIFT_BUNDLE_DIR"
+
+
+def bundle_dir() -> Path:
+    """The unpacked bundle: $AIRLIFT_BUNDLE_DIR (set by the launcher), else the folder holding the
+    entry point (or one of its parents), else the current folder."""
+    if os.environ.get(BUNDLE_ENV):
+        return Path(os.environ[BUNDLE_ENV])
+    entry = Path(sys.executable if getattr(sys, "frozen", False) else sys.argv[0]).resolve()
+    for folder in [entry.parent, *entry.parent.parents][:4]:
+        if (folder / "index.json").exists():
+            return folder
+    return Path.cwd()
+
+
+def require_root(action: str) -> None:
+    if os.geteuid() != 0:
+        raise AirliftError(f"./install {action} needs root: it writes system files and starts services",
+                           hint=f"run it as root, e.g. `sudo ./install {action}`")
+
+
+def file_answers(args: argparse.Namespace) -> dict:
+    config = getattr(args, "config", None)
+    return answers_mod.load_file(Path(config)) if config else {}
+
+
+def state_dir(args: argparse.Namespace, from_file: dict | None = None) -> Path:
+    chosen = getattr(args, "state_dir", None) or (from_file or {}).get("state-dir") or answers_mod.DEFAULT_STATE_DIR
+    return Path(chosen).resolve()
+
+
+def root(args: argparse.Namespace) -> Path:
+    return Path(getattr(args, "root", None) or "/")
+
+
+def _engine(args: argparse.Namespace, from_file: dict):  # noqa: ANN202 - Engine, imported late
+    from installer.engine import Engine
+
+    return Engine(bundle_dir(), state_dir(args, from_file), root(args))
+
+
+def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
+    require_root("install")
+    from_file = file_answers(args)
+    engine = _engine(args, from_file)
+    renderer = TerminalRenderer(console)
+    engine.bus.add_sink(renderer)
+    try:
+        if args.resume:
+            engine.resume()
+        elif not args.cli:
+            return _wizard(engine, args, answers_mod.merged(from_file, flags), console)
+        else:
+            engine.set_answers(answers_mod.merged(from_file, flags))
+            engine.start()
+    finally:
+        renderer.close()
+    print_summary(engine.snapshot(), console)
+    return 0
+
+
+def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> int:  # noqa: ANN001
+    try:
+        import wizard
+    except ImportError as exc:
+        raise AirliftError(f"The browser wizard is not available in this installer ({exc})",
+                           hint="install headless instead: ./install --cli (add --flavor or --config)") from exc
+    try:
+        engine.set_answers(data)
+    except answers_mod.AnswersError as exc:
+        console.print(f"[yellow]{exc.message}[/]\nCorrect them in the wizard.", highlight=False)
+    wizard.serve(engine, args.listen, engine.state_dir)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, console: Console) -> int:
+    bundle = Bundle.open(bundle_dir())
+    bus = EventBus()
+    renderer = TerminalRenderer(console)
+    bus.add_sink(renderer)
+    try:
+        bundle.verify(bus.progress(None, "bytes", f"Verifying {bundle.name} {bundle.version}"))
+    finally:
+        renderer.close()
+    console.print(f"[green]✓[/] Bundle {bundle.name} {bundle.version}: all {len(bundle.index.files)} files "
+                  "match the index", highlight=False)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, console: Console, flags: dict) -> int:
+    if getattr(args, "list", False):
+        from installer.checks import describe_checks
+
+        for check_id, description in describe_checks():
+            console.print(f"{check_id:28} {description}", highlight=False)
+        return 0
+    from_file = file_answers(args)
+    engine = _engine(args, from_file)
+    engine.set_answers(answers_mod.merged(from_file, flags))
+    results = engine.run_checks()
+    console.print(checks_table(results))
+    failed = [r for r in results if r.status == "fail"]
+    if failed:
+        console.print(f"[red]{len(failed)} check(s) failed.[/] Fix them, or skip one with --skip-check ID.")
+        return 1
+    console.print("[green]This host is ready for the install.[/]")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace, console: Console) -> int:
+    plan = PlanStore(state_dir(args)).load()
+    if plan is None:
+        console.print(f"No install in {state_dir(args)} yet; this is the plan an install would run:")
+        plan = build_install_plan(socket.gethostname())
+    console.print(plan_table(plan))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, console: Console) -> int:
+    from installer.health import install_status
+
+    status = install_status(Host(root(args)), state_dir(args))
+    if status is None:
+        console.print(f"Nothing is installed with the state directory {state_dir(args)}.")
+        return 1
+    return 0 if print_status(status, console) else 1
+
+
+def cmd_uninstall(args: argparse.Namespace, console: Console) -> int:
+    require_root("uninstall")
+    from installer.uninstall import uninstall
+
+    folder = state_dir(args)
+    if not getattr(args, "yes", False) and sys.stdin.isatty():
+        reply = console.input(f"Remove the application, Kubernetes, the registry and {folder}? [y/N] ")
+        if reply.strip().lower() not in ("y", "yes"):
+            console.print("Nothing removed.")
+            return 1
+    bus = EventBus()
+    renderer = TerminalRenderer(console)
+    bus.add_sink(renderer)
+    if folder.is_dir():
+        with StateLock(folder):
+            uninstall(Host(root(args)), folder, bus)
+    else:
+        uninstall(Host(root(args)), folder, bus)
+    console.print("[green]Uninstalled.[/] The host is as it was before the install.")
+    return 0

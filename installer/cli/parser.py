@@ -1,0 +1,77 @@
+"""The command line: `./install [--cli] [answers flags]` installs; subcommands do one thing each.
+
+The answers flags are the keys of answers.yaml with `--` in front, so a flag and a file line
+read the same (`--advertise-addr 10.0.0.5` / `advertise-addr: 10.0.0.5`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from installer import __version__
+
+COMMANDS = ("verify", "check", "plan", "status", "uninstall")
+
+
+def _location(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state-dir", metavar="DIR", help="where the install keeps its state (default /var/lib/airlift)")
+    p.add_argument("--root", metavar="DIR", help="install under this root prefix instead of /")
+
+
+def _answers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="ANSWERS.yaml", help="read the answers from this file (flags win)")
+    p.add_argument("--flavor", help="the cluster shape to install (see the bundle's app.yaml)")
+    p.add_argument("--profile", help="this host's node profile (default: the flavor's first)")
+    p.add_argument("--advertise-addr", metavar="IP", help="the address of this host others reach it on")
+    p.add_argument("--pod-cidr", metavar="CIDR", help="pod network (default 10.42.0.0/16)")
+    p.add_argument("--service-cidr", metavar="CIDR", help="service network (default 10.43.0.0/16)")
+    p.add_argument("--registry-port", type=int, metavar="PORT", help="local registry port (default 5000)")
+    p.add_argument("--api-port", type=int, metavar="PORT", help="Kubernetes API port (default 6443)")
+    p.add_argument("--skip-check", action="append", metavar="ID", dest="skip_checks",
+                   help="skip a host check by id (repeatable; `./install check --list` lists them)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="install",
+        description="Install this bundle's application on this host. Without --cli, opens the browser wizard.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the Airlift and bundle versions")
+    parser.add_argument("--cli", action="store_true", help="install headless, in this terminal")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted or failed install")
+    parser.add_argument("--listen", metavar="ADDR:PORT", help="where the wizard listens (default ADDR:61009)")
+    _answers(parser)
+    _location(parser)
+    # Subcommands suppress their defaults so `./install --state-dir X status` keeps X.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("verify", argument_default=argparse.SUPPRESS, help="check every file of the bundle against its index")
+    check = sub.add_parser("check", argument_default=argparse.SUPPRESS, help="run the host checks and print a table; changes nothing")
+    check.add_argument("--list", action="store_true", help="list every check id and what it checks")
+    _answers(check)
+    _location(check)
+    plan = sub.add_parser("plan", argument_default=argparse.SUPPRESS, help="print the install plan and each phase's state")
+    _location(plan)
+    status = sub.add_parser("status", argument_default=argparse.SUPPRESS, help="plan state, health of the registry and Kubernetes, endpoints")
+    _location(status)
+    uninstall = sub.add_parser("uninstall", argument_default=argparse.SUPPRESS, help="remove everything the install created")
+    uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _location(uninstall)
+    return parser
+
+
+def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
+    text = f"Airlift {__version__}"
+    if bundle_name:
+        text += f"\nBundle {bundle_name} {bundle_version}"
+    return text
+
+
+def answer_flags(args: argparse.Namespace) -> dict:
+    """The answers given as flags, in answers.yaml form (flags not given are left out)."""
+    keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port")
+    out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
+    out["skip-checks"] = getattr(args, "skip_checks", None) or None
+    listen = getattr(args, "listen", None)
+    if listen and listen.rpartition(":")[2].isdigit():
+        out["wizard-port"] = int(listen.rpartition(":")[2])
+    return {k: v for k, v in out.items() if v is not None}

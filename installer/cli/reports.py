@@ -1,0 +1,76 @@
+"""Tables and summaries the terminal prints: checks, the plan, status, the closing summary."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from installer.plan import Plan
+
+from .render import CHECK_MARKS, duration
+
+STATE_STYLES = {"completed": "green", "failed": "red", "in_progress": "cyan", "unstarted": "dim",
+                "rolled_back": "yellow"}
+
+
+def checks_table(results: list) -> Table:
+    table = Table(title="Host checks", show_lines=False)
+    for column in ("", "check", "result", "what to do"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(CHECK_MARKS.get(r.status, r.status), r.id, r.message, r.hint or "")
+    return table
+
+
+def plan_table(plan: Plan) -> Table:
+    table = Table(title=f"Plan: {plan.operation} ({plan.state})")
+    for column in ("phase", "description", "requires", "node", "state"):
+        table.add_column(column, overflow="fold")
+    for p in plan.phases:
+        style = STATE_STYLES.get(p.state, "")
+        state = f"[{style}]{p.state}[/]" if style else p.state
+        if p.error:
+            state += f"\n{p.error.get('message', '')}"
+        table.add_row(p.id, p.description, ", ".join(p.requires), p.node or "", state)
+    return table
+
+
+def _endpoint_lines(endpoints: list[dict], console: Console) -> None:
+    if not endpoints:
+        return
+    console.print("Endpoints:")
+    for ep in endpoints:
+        console.print(f"  {ep['name']}: {ep['url']}" + (f"  ({ep['description']})" if ep.get("description") else ""),
+                      highlight=False)
+
+
+def print_summary(snapshot: dict, console: Console) -> None:
+    """The closing summary of a completed install."""
+    b, a, op = snapshot["bundle"], snapshot["answers"], snapshot["operation"]
+    took = duration((op.get("finished") or time.time()) - (op.get("started") or time.time()))
+    console.print(f"\n[bold green]Installed {b['name']} {b['version']}[/] (flavor {a.get('flavor')}, "
+                  f"node {snapshot['nodes'][0]['name']}, profile {a.get('profile')}) in {took}", highlight=False)
+    _endpoint_lines(snapshot["endpoints"], console)
+    console.print(f"Kubeconfig: {snapshot['kubeconfig']}", highlight=False)
+    console.print(f"Answers saved to {snapshot['answers_file']} — replay with "
+                  f"./install --cli --config {snapshot['answers_file']}", highlight=False)
+    console.print(f"Event log: {snapshot['state_dir']}/events.jsonl", highlight=False)
+
+
+def print_status(status: dict, console: Console) -> bool:
+    """Print where the install stands; True when everything is installed and healthy."""
+    plan = Plan.from_dict(status["plan"])
+    console.print(plan_table(plan))
+    registry, runtime = status["registry"], status["runtime"]
+    checks = [
+        ("registry answering", registry["answering"], registry["url"]),
+        ("k3s running", bool(runtime.get("running")), ""),
+    ]
+    for node in runtime.get("nodes", []):
+        checks.append((f"node {node.get('name')} Ready", bool(node.get("ready")), ""))
+    for name, ok, extra in checks:
+        console.print(f"  {'[green]✓[/]' if ok else '[red]✗[/]'} {name} {extra}", highlight=False)
+    _endpoint_lines(status["endpoints"], console)
+    return plan.state == "completed" and all(ok for _, ok, _ in checks)

@@ -1,0 +1,40 @@
+"""`./install status`: where the install stands and whether its services are healthy.
+
+It reads only the state directory and asks the services themselves (the registry's API, the
+runtime), so it works without the bundle and changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from installer import answers as answers_mod
+from installer.host import Host
+from installer.manifest import load_manifest
+from installer.phases.resources import endpoints, load_documents
+from installer.plan import PlanStore
+from installer.registry import Registry
+from installer.runtime import K3sRuntime
+
+
+def install_status(host: Host, state_dir: Path) -> dict | None:
+    """The plan, service health and endpoints; None when nothing is installed in state_dir."""
+    plan = PlanStore(state_dir).load()
+    if plan is None:
+        return None
+    saved = state_dir / "answers.yaml"
+    answers = answers_mod.Answers(**{answers_mod.KEYS[k]: v for k, v in answers_mod.load_file(saved).items()
+                                     if k in answers_mod.KEYS}) if saved.exists() else answers_mod.Answers()
+    registry = Registry(host, state_dir, port=answers.registry_port, address=answers.advertise_addr or "127.0.0.1")
+    runtime = K3sRuntime(host, state_dir).status()
+    app_dir = state_dir / "app"
+    manifest_path = app_dir / "app.yaml"
+    eps = (endpoints(load_manifest(manifest_path), load_documents(app_dir), answers.advertise_addr or "")
+           if manifest_path.exists() else [])
+    return {
+        "plan": plan.to_dict(),
+        "registry": {"url": registry.url, "answering": registry.answering()},
+        "runtime": runtime,
+        "endpoints": eps,
+        "answers": answers.to_dict(),
+    }

@@ -1,0 +1,27 @@
+"""`./install uninstall`: remove everything the install created, in the reverse order.
+
+Each step is idempotent, so running it again (or after a half-finished install) is safe, and
+the host ends as it was before the install: no services, no k3s files, no state directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from installer.events import Event, EventBus
+from installer.host import Host
+from installer.registry import Registry
+from installer.runtime import K3sRuntime
+
+
+def uninstall(host: Host, state_dir: Path, bus: EventBus) -> None:
+    steps = (
+        ("Stopping Kubernetes and removing k3s", lambda: K3sRuntime(host, state_dir).uninstall()),
+        ("Stopping the registry and removing its storage", lambda: Registry(host, state_dir).uninstall()),
+        (f"Removing the state directory {state_dir}", lambda: host.remove(state_dir)),
+    )
+    bus.emit(Event("operation", "started", "Uninstalling"))
+    for message, step in steps:
+        bus.log_line(message)
+        step()
+    bus.emit(Event("operation", "completed", "Uninstalled: the host is as it was before the install"))
