@@ -1,0 +1,59 @@
+"""Write the bundle: every file in sorted order under `<name>-<version>/`, index.json last."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from airlift_build.files import BundleFile
+from airlift_build.tarwriter import DeterministicTar
+from installer.bundle.index import INDEX_NAME, Index, IndexEntry
+
+FileProgress = Callable[[BundleFile], None]
+
+
+@dataclass(frozen=True)
+class BundleMeta:
+    name: str
+    version: str
+    airlift_version: str
+
+    @property
+    def top(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+def _dirs(paths: list[str]) -> set[str]:
+    out = set()
+    for p in paths:
+        d = posixpath.dirname(p)
+        while d:
+            out.add(d)
+            d = posixpath.dirname(d)
+    return out
+
+
+def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
+                 on_file: FileProgress) -> Index:
+    """Write the tar to `out` and return the index it carries."""
+    by_path = {f.path: f for f in files}
+    if len(by_path) != len(files) or INDEX_NAME in by_path:
+        raise ValueError("bundle files must have unique paths and must not include index.json")
+    tar = DeterministicTar(out, meta.top)
+    tar.add_dir("")
+    entries: list[IndexEntry] = []
+    members = sorted([(d + "/", None) for d in _dirs(list(by_path))] + [(p, by_path[p]) for p in by_path],
+                     key=lambda m: m[0])
+    for name, f in members:
+        if f is None:
+            tar.add_dir(name.rstrip("/"))
+        else:
+            entries.append(tar.add_file(f))
+            on_file(f)
+    index = Index(name=meta.name, version=meta.version, airlift_version=meta.airlift_version,
+                  files=tuple(entries))
+    tar.add_file(BundleFile(INDEX_NAME, data=index.to_json()))
+    tar.close()
+    return index

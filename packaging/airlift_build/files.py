@@ -1,0 +1,30 @@
+"""One file to put in a bundle: where its bytes come from, its mode, and whether to try zstd."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """A file of the bundle at `path` (relative to the bundle folder), from disk or memory.
+
+    `compress` marks a candidate for zstd: the writer still tries a sample and stores it raw when
+    it does not shrink. `sha256` may carry an already-verified digest (image blobs), so the
+    writer need not read a raw file twice.
+    """
+
+    path: str
+    source: Path | None = None
+    data: bytes | None = None
+    mode: int = 0o644
+    compress: bool = False
+    sha256: str | None = None
+
+    @property
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.source is not None
+        return self.source.stat().st_size

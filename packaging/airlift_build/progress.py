@@ -1,0 +1,84 @@
+"""What the vendor sees: per-image and byte progress on a terminal, then a closing summary."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    images: int
+    unique_layers: int
+    dedup_saved: int
+    bundle_size: int
+    installer_size: int
+    seconds: float
+    output: str
+
+
+class Reporter:
+    """Rich progress on stderr; with quiet=True only errors (printed by the caller) remain."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.console = Console(file=sys.stderr, quiet=quiet)
+        self._progress = Progress(TextColumn("{task.description:<40}"), BarColumn(), DownloadColumn(),
+                                  TransferSpeedColumn(), TimeElapsedColumn(), console=self.console,
+                                  disable=quiet)
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> Reporter:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def note(self, text: str) -> None:
+        self.console.print(text, highlight=False)
+
+    def stage(self, description: str, total: int | None) -> None:
+        """Start a new bar (the previous one stays on screen, completed)."""
+        if self._task is not None:
+            task = self._progress.tasks[self._task]
+            self._progress.update(self._task, total=task.completed)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, n: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, n)
+
+    def image(self, ref: str, status: str) -> None:
+        if status != "fetching":
+            self._progress.console.print(f"  image {ref} {status}", highlight=False)
+
+    def summary(self, s: Summary) -> None:
+        self.console.print(
+            f"Built {s.output}\n"
+            f"  images          {s.images}\n"
+            f"  unique layers   {s.unique_layers}\n"
+            f"  saved by dedup  {_human(s.dedup_saved)}\n"
+            f"  installer       {_human(s.installer_size)}\n"
+            f"  bundle size     {_human(s.bundle_size)}\n"
+            f"  time            {s.seconds:.1f} s", highlight=False)
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
