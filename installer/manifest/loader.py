@@ -88,8 +88,15 @@ def _assemble(doc: dict[str, Any], base_dir: Path, problems: Problems) -> Manife
         eula=resolve_text(eula.get("source"), "installer.eula.source", base_dir, problems),
         profiles=profiles, flavors=flavors, default_flavor=default, flavor_prompt=prompt,
         endpoints=_endpoints(doc.get("endpoints"), problems),
-        hooks=hooks, hook_sources=hook_sources, warnings=unused_field_warnings(doc),
+        hooks=hooks, hook_sources=hook_sources, warnings=unused_field_warnings(doc) + _logo_warnings(doc),
     )
+
+
+def _logo_warnings(doc: dict[str, Any]) -> list[str]:
+    logo = doc.get("logo")
+    if isinstance(logo, str) and logo and not logo.startswith(("file://", "data:")):
+        return [f'logo: "{logo}" is not shown (an offline installer fetches nothing); use file://']
+    return []
 
 
 def _hooks(raw: Any, base_dir: Path, problems: Problems) -> tuple[dict[str, dict], dict[str, str]]:

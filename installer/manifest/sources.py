@@ -43,10 +43,11 @@ def resolve_text(value: Any, path: str, base_dir: Path, problems: Problems) -> s
 
 
 def resolve_logo(value: Any, base_dir: Path, problems: Problems) -> str | None:
-    """The logo as something a browser shows offline: a `data:` URI for `file://`, else as given."""
+    """The logo as something a browser shows offline: a `data:` URI. Web addresses give None,
+    since the wizard must make no request off the host (loader warns about them)."""
     data = read_source(value, "logo", base_dir, problems)
     if data is None:
-        return value if isinstance(value, str) and not value.startswith(FILE_SCHEME) else None
+        return value if isinstance(value, str) and value.startswith("data:") else None
     suffix = Path(value).suffix.lower()
     mime = _LOGO_TYPES.get(suffix) or mimetypes.guess_type(value)[0]
     if mime is None or not mime.startswith("image/"):
