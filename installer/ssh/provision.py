@@ -1,0 +1,90 @@
+"""Make a host a node over SSH: copy the installer there and start the agent, or leave nothing.
+
+Why check free space first: SFTP reports a full disk only as a bare "Failure" halfway through a
+large copy; measuring /tmp beforehand names the problem and the numbers. Everything goes into one
+fresh directory under /tmp, so cleaning up after a failed step is a single `rm -rf`.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from installer.errors import AirliftError
+from installer.ssh.session import SshSession
+
+Progress = Callable[[int, int], None]
+SPACE_MARGIN = 16 << 20
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What provisioning left on the host: the directory holding the copy and the agent's pid."""
+
+    remote_dir: str
+    pid: int
+    log_path: str
+
+
+def free_bytes(session: SshSession, directory: str) -> int:
+    """Bytes available to the user in `directory` on the host (POSIX df)."""
+    out = session.run(f"df -Pk {shlex.quote(directory)}").stdout.splitlines()
+    try:
+        return int(out[-1].split()[3]) * 1024
+    except (IndexError, ValueError) as exc:
+        raise AirliftError(f"Cannot read the free space of {directory} on {session.target.label}.",
+                           details="\n".join(out)) from exc
+
+
+def provision(session: SshSession, files: dict[str, Path], argv: list[str], progress: Progress | None = None,
+              base: str = "/tmp", settle: float = 1.0) -> Provisioned:
+    """Copy `files` (name in the remote directory -> local path, modes kept) into a new
+    directory under `base`, start `argv` there (argv[0] relative to it) detached, and check it
+    is still running after `settle` seconds. On any failure the directory is removed."""
+    total = sum(p.stat().st_size for p in files.values())
+    available = free_bytes(session, base)
+    if available < total + SPACE_MARGIN:
+        raise AirliftError(
+            f"Not enough space in {base} on {session.target.label}: {available >> 20} MiB free, "
+            f"the installer needs {(total + SPACE_MARGIN) >> 20} MiB.",
+            hint=f"Free space in {base} on that host (or make it larger), then try again.")
+    remote_dir = session.run(f"mktemp -d {shlex.quote(base)}/airlift.XXXXXX").stdout.strip()
+    log_path = f"{remote_dir}/agent.log"
+    try:
+        _copy_all(session, remote_dir, files, total, progress)
+        pid = session.start_detached([f"{remote_dir}/{argv[0]}", *argv[1:]], log_path)
+        time.sleep(settle)
+        if not session.is_running(pid):
+            log = session.run(f"tail -n 20 {shlex.quote(log_path)}", check=False).stdout
+            raise AirliftError(f"The agent on {session.target.label} exited right after it started.",
+                               details=log.strip() or "(its log is empty)",
+                               hint="Read the agent's last lines above; fix the cause and try again.")
+    except BaseException:
+        cleanup(session, remote_dir)
+        raise
+    return Provisioned(remote_dir, pid, log_path)
+
+
+def cleanup(session: SshSession, remote_dir: str) -> None:
+    """Remove what provisioning copied (best effort: the connection may be what failed)."""
+    try:
+        session.run(f"rm -rf {shlex.quote(remote_dir)}", check=False, timeout=30)
+    except (AirliftError, OSError, EOFError, paramiko.SSHException):
+        return
+
+
+def _copy_all(session: SshSession, remote_dir: str, files: dict[str, Path], total: int,
+              progress: Progress | None) -> None:
+    done = 0
+    for name, local in files.items():
+        base = done
+        report = (lambda d, _t, base=base: progress(base + d, total)) if progress else None
+        if "/" in name:
+            session.run(f"mkdir -p {shlex.quote(remote_dir + '/' + name.rsplit('/', 1)[0])}")
+        session.put(local, f"{remote_dir}/{name}", local.stat().st_mode & 0o777, report)
+        done += local.stat().st_size

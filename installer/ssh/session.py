@@ -1,0 +1,176 @@
+"""One SSH connection to a host: verified host key, authenticated user, commands and file copies.
+
+Why a bare paramiko Transport rather than SSHClient: the host key is checked by our own
+trust-on-first-use record before any credential is offered, and every failure (unreachable,
+not SSH, key refused, encrypted key without passphrase) becomes one clear operator error.
+"""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from installer.errors import AirliftError
+from installer.ssh.known_hosts import KnownHosts, fingerprint
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    """Where and as whom to log in; a key (optionally with passphrase) or a password."""
+
+    address: str
+    user: str = "root"
+    port: int = 22
+    key_path: Path | None = None
+    passphrase: str | None = None
+    password: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.user}@{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    exit_status: int
+    stdout: str
+    stderr: str
+
+
+def load_key(path: Path, passphrase: str | None) -> paramiko.PKey:
+    """Read a private key (any type paramiko knows), with a clear error when it cannot."""
+    try:
+        return paramiko.PKey.from_path(path, passphrase.encode() if passphrase else None)
+    except FileNotFoundError as exc:
+        raise AirliftError(f"SSH key {path} does not exist.", hint="Give the path of the private key.") from exc
+    except (paramiko.PasswordRequiredException, TypeError) as exc:
+        if passphrase:
+            raise AirliftError(f"Cannot read SSH key {path}: {exc}", hint="Leave the passphrase empty.") from exc
+        raise AirliftError(f"SSH key {path} is protected by a passphrase.",
+                           hint="Enter the key's passphrase.") from exc
+    except (paramiko.SSHException, ValueError) as exc:
+        raise AirliftError(f"Cannot read SSH key {path}: wrong passphrase or not a private key.",
+                           hint="Check the passphrase and that the file is an OpenSSH or PEM private key.",
+                           details=str(exc)) from exc
+
+
+def connect(target: SshTarget, known_hosts: KnownHosts, timeout: float = 15.0) -> SshSession:
+    """Open a session: reach the host, verify its key (TOFU), then authenticate."""
+    try:
+        sock = socket.create_connection((target.address, target.port), timeout=timeout)
+    except OSError as exc:
+        raise AirliftError(f"Cannot reach {target.label}: {exc.strerror or exc}.",
+                           hint="Check the address and port, that sshd runs there, and that no firewall "
+                                "blocks this host.") from exc
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=timeout)
+        key = transport.get_remote_server_key()
+        first_use = known_hosts.check(target.address, target.port, key)
+        _authenticate(transport, target)
+    except paramiko.SSHException as exc:
+        transport.close()
+        raise AirliftError(f"SSH with {target.label} failed: {exc}.",
+                           hint="Check that the port is an SSH server's.") from exc
+    except BaseException:
+        transport.close()
+        raise
+    return SshSession(target, transport, fingerprint(key), first_use)
+
+
+def _authenticate(transport: paramiko.Transport, target: SshTarget) -> None:
+    try:
+        if target.key_path is not None:
+            transport.auth_publickey(target.user, load_key(target.key_path, target.passphrase))
+        elif target.password is not None:
+            transport.auth_password(target.user, target.password)
+        else:
+            raise AirliftError(f"No SSH key or password given for {target.label}.",
+                               hint="Give a private key (and its passphrase) or a password.")
+    except paramiko.AuthenticationException as exc:
+        what = f"the key {target.key_path}" if target.key_path else "the password"
+        raise AirliftError(f"{target.label} refused {what}.",
+                           hint=f"Add the public key to ~{target.user}/.ssh/authorized_keys there, or check "
+                                "the user name and password.") from exc
+
+
+class SshSession:
+    """An authenticated connection; `fingerprint` is the host key's, `first_use` whether it was
+    recorded by this connection."""
+
+    def __init__(self, target: SshTarget, transport: paramiko.Transport, host_fingerprint: str,
+                 first_use: bool) -> None:
+        self.target = target
+        self.fingerprint = host_fingerprint
+        self.first_use = first_use
+        self._transport = transport
+
+    def run(self, command: str, timeout: float = 120.0, check: bool = True) -> CommandResult:
+        """Run `command` in the user's shell; with `check`, a non-zero exit raises AirliftError."""
+        chan = self._transport.open_session()
+        try:
+            chan.exec_command(command)
+            out, err = bytearray(), bytearray()
+            deadline = time.monotonic() + timeout
+            while not (chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready()):
+                if time.monotonic() > deadline:
+                    raise AirliftError(f"Command on {self.target.label} took longer than {timeout:.0f} s: "
+                                       f"{command}", hint="Check the host's load, then try again.")
+                if chan.recv_ready():
+                    out += chan.recv(65536)
+                elif chan.recv_stderr_ready():
+                    err += chan.recv_stderr(65536)
+                else:
+                    time.sleep(0.01)
+            result = CommandResult(chan.recv_exit_status(), out.decode(errors="replace"),
+                                   err.decode(errors="replace"))
+        finally:
+            chan.close()
+        if check and result.exit_status != 0:
+            raise AirliftError(f"Command failed on {self.target.label} (exit {result.exit_status}): {command}",
+                               details=(result.stderr or result.stdout).strip()[-2000:])
+        return result
+
+    def put(self, local: Path, remote: str, mode: int = 0o644, progress: Progress | None = None) -> None:
+        """Copy `local` to `remote` over SFTP; `progress(done, total)` in bytes."""
+        sftp = paramiko.SFTPClient.from_transport(self._transport)
+        if sftp is None:
+            raise AirliftError(f"{self.target.label} offers no SFTP.", hint="Enable the sftp subsystem in sshd.")
+        try:
+            sftp.put(str(local), remote, callback=progress, confirm=True)
+            sftp.chmod(remote, mode)
+        except OSError as exc:
+            raise AirliftError(f"Copying {local.name} to {self.target.label}:{remote} failed: {exc}.",
+                               hint="Check free space and permissions there.") from exc
+        finally:
+            sftp.close()
+
+    def start_detached(self, argv: list[str], log_path: str) -> int:
+        """Start `argv` in its own session, output to `log_path`, surviving this connection;
+        return its pid."""
+        command = f"exec {shlex.join(argv)} >{shlex.quote(log_path)} 2>&1 </dev/null"
+        started = self.run(f"cd / && setsid sh -c {shlex.quote(command)} >/dev/null 2>&1 </dev/null & echo $!")
+        return int(started.stdout.strip())
+
+    def is_running(self, pid: int) -> bool:
+        """Whether `pid` lives on the host (a zombie left for an init that does not reap
+        counts as exited)."""
+        state = self.run(f"sed -n 's/.*) \\(.\\).*/\\1/p' /proc/{int(pid)}/stat", check=False).stdout.strip()
+        return state not in ("", "Z", "X")
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> SshSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
