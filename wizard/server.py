@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -97,12 +98,17 @@ def _default_host(engine: Any, out: TextIO) -> str:
 
 
 def _bind(app: Any, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:
+    """Bind first, so a taken port or foreign address is an AirliftError, not werkzeug's exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return make_server(host, port, app, threaded=True, ssl_context=(str(cert), str(key)))
+        listener = socket.create_server((host, port), family=family, backlog=64)
     except OSError as exc:
         raise AirliftError(f"The wizard cannot listen on {host}:{port}: {exc.strerror or exc}",
                            hint="another program (or another ./install) may use the port, or the address "
                                 "is not on this host; stop it or choose another with --listen ADDR:PORT") from exc
+    with listener:
+        return make_server(host, port, app, threaded=True, ssl_context=(str(cert), str(key)),
+                           fd=listener.fileno())
 
 
 def _serve_until_stopped(server: BaseWSGIServer, ready: threading.Event | None) -> None:

@@ -1,0 +1,75 @@
+"""A stand-in for installer.engine.Engine with the same API, for the wizard's fast tests.
+
+It uses the real manifest of examples/hello, the real answers validation (against a fixed,
+made-up host network) and the real event bus; only running the plan is left out: start()
+marks the operation running and emits the events a start emits, so refusals can be tested.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from pathlib import Path
+
+from installer import answers as answers_mod
+from installer.checks.result import CheckResult
+from installer.errors import AirliftError
+from installer.events import Event, EventBus
+from installer.manifest import Problem, load_manifest
+from installer.plan import build_install_plan
+from installer.snapshot import bundle_info
+
+REPO = Path(__file__).resolve().parents[2]
+NETWORK = answers_mod.HostNetwork(
+    interfaces=(ipaddress.IPv4Interface("127.0.0.1/8"), ipaddress.IPv4Interface("192.168.50.10/24")),
+    default_addr="192.168.50.10",
+)
+
+
+class EngineDouble:
+    def __init__(self, state_dir: Path = Path("/var/lib/airlift")) -> None:
+        self.manifest = load_manifest(REPO / "examples/hello/app.yaml")
+        self.state_dir = Path(state_dir)
+        self.bus = EventBus()
+        self.node = "node-1"
+        self.starts = 0
+        self.results = [CheckResult("cpu", "fail", "pass", "2 CPUs, at least 1 needed"),
+                        CheckResult("ram", "warn", "warn", "512 MB free", hint="add memory")]
+        self._answers: dict = {}
+        self._plan = build_install_plan(self.node)
+        self._operation: dict = {"status": "idle"}
+        self._guard = threading.Lock()
+
+    def snapshot(self) -> dict:
+        return {"bundle": bundle_info(self), "answers": dict(self._answers), "plan": self._plan.to_dict(),
+                "nodes": [{"name": self.node, "profile": self._answers.get("profile"),
+                           "address": self._answers.get("advertise-addr")}],
+                "checks": [r.to_dict() for r in self.results], "operation": dict(self._operation),
+                "endpoints": [], "state_dir": str(self.state_dir), "log": str(self.state_dir / "logs/installer.log"),
+                "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(self.state_dir / "answers.yaml")}
+
+    def validate_answers(self, data: dict) -> list[Problem]:
+        return answers_mod.validate({**data, "state-dir": str(self.state_dir)}, self.manifest, NETWORK)
+
+    def set_answers(self, data: dict) -> None:
+        data = {**data, "state-dir": str(self.state_dir)}
+        self._answers = answers_mod.resolve(data, self.manifest, NETWORK).to_dict()
+
+    def run_checks(self) -> list[CheckResult]:
+        skip = set(self._answers.get("skip-checks") or [])
+        return [CheckResult(r.id, r.severity, "skipped" if r.id in skip else r.status, r.message, r.hint)
+                for r in self.results]
+
+    def start(self, background: bool = False) -> None:
+        with self._guard:
+            if self._operation["status"] == "running":
+                raise AirliftError("The install is already running", hint="wait for it to finish")
+            self._operation = {"status": "running"}
+            self.starts += 1
+        self.bus.emit(Event("operation", "started", f"Installing {self.manifest.name}"))
+
+    def resume(self, background: bool = False) -> None:
+        self.start(background)
+
+    def events_since(self, seq: int) -> list[Event]:
+        return self.bus.since(seq)

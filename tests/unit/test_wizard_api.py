@@ -1,0 +1,73 @@
+"""The wizard's actions go to the engine: its validation, its refusals, its snapshot."""
+
+import pytest
+
+from tests.unit.engine_double import EngineDouble
+from wizard import create_app
+from wizard.access import Gate
+
+
+@pytest.fixture
+def engine():
+    engine = EngineDouble()
+    engine.set_answers({})
+    return engine
+
+
+@pytest.fixture
+def client(engine):
+    gate = Gate()
+    client = create_app(engine, {"GATE": gate}).test_client()
+    assert client.get(f"/?token={gate.token}").status_code == 200
+    return client
+
+
+def test_every_settings_problem_comes_back_with_its_field(client, engine):
+    response = client.post("/api/answers", json={"advertise-addr": "10.9.9.9", "pod-cidr": "10.42.0.0/16",
+                                                 "service-cidr": "10.42.0.0/24"})
+    assert response.status_code == 422
+    problems = {p["path"]: p["message"] for p in response.get_json()["problems"]}
+    assert "not an address of this host" in problems["advertise-addr"]
+    assert "overlaps pod-cidr" in problems["service-cidr"]
+    assert engine.snapshot()["answers"]["advertise-addr"] == "192.168.50.10"  # nothing half-applied
+
+
+def test_cidr_overlapping_the_host_network_is_refused(client):
+    response = client.post("/api/answers", json={"pod-cidr": "192.168.0.0/16"})
+    assert response.status_code == 422
+    assert response.get_json()["problems"][0]["path"] == "pod-cidr"
+
+
+def test_valid_changes_keep_the_other_answers(client):
+    response = client.post("/api/answers", json={"pod-cidr": "10.50.0.0/16"})
+    assert response.status_code == 200
+    answers = response.get_json()["answers"]
+    assert answers["pod-cidr"] == "10.50.0.0/16" and answers["flavor"] == "one"
+
+
+def test_unknown_flavor_is_named(client):
+    response = client.post("/api/answers", json={"flavor": "huge", "profile": None})
+    assert response.status_code == 422
+    assert "choose one of: one, three" in response.get_json()["problems"][0]["message"]
+
+
+def test_actions_must_be_json(client):
+    assert client.post("/api/start", data="x", content_type="text/plain").status_code == 415
+    assert client.post("/api/answers", json=["flavor"]).status_code == 400
+
+
+def test_checks_skip_through_the_answers(client):
+    results = client.post("/api/checks", json={}).get_json()["results"]
+    assert {r["id"]: r["status"] for r in results} == {"cpu": "pass", "ram": "warn"}
+    assert client.post("/api/answers", json={"skip-checks": ["ram"]}).status_code == 200
+    results = client.post("/api/checks", json={}).get_json()["results"]
+    assert {r["id"]: r["status"] for r in results}["ram"] == "skipped"
+
+
+def test_start_twice_is_refused_and_runs_once(client, engine):
+    first = client.post("/api/start", json={})
+    assert first.status_code == 200 and first.get_json()["operation"]["status"] == "running"
+    second = client.post("/api/start", json={})
+    assert second.status_code == 409
+    assert "already running" in second.get_json()["error"]
+    assert engine.starts == 1
