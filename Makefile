@@ -30,7 +30,7 @@ test: setup lint
 
 bundle: setup
 	$(PY) examples/hello/images/make_images.py
-	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --k3s $(K3S)
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --k3s $(K3S) --source oci:examples/hello/.images/oci
 
 demo: bundle
 	scripts/demo.sh $(BUNDLE)
