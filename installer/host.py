@@ -11,6 +11,7 @@ paths that are already real (mapped, or the state directory the operator chose).
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -92,27 +93,29 @@ class Host:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         check: bool = True,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run a command to completion, capturing its output as text.
 
-        `env` adds to the installer's environment. A failure (when `check`) raises AirliftError
+        `env` adds to the installer's environment; `input` is fed to its stdin. A failure (when `check`) raises AirliftError
         naming the command and its last output lines, so the operator sees why.
         """
         args = [str(a) for a in argv]
         full_env = {**os.environ, **(env or {})}
         try:
-            done = subprocess.run(args, env=full_env, timeout=timeout, capture_output=True, text=True)
+            done = subprocess.run(args, env=full_env, timeout=timeout, capture_output=True, text=True,
+                                  input=input, stdin=None if input is not None else subprocess.DEVNULL)
         except FileNotFoundError as exc:
             raise AirliftError(f"Command not found: {args[0]}", hint="Install it or check the PATH.") from exc
         except subprocess.TimeoutExpired as exc:
             raise AirliftError(
-                f"Command timed out after {timeout:.0f}s: {' '.join(args[:3])}",
+                f"Command timed out after {timeout:.0f}s: {_show(args)}",
                 hint="Look at the service logs for what it was waiting for, then retry.",
             ) from exc
         if check and done.returncode != 0:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
             raise AirliftError(
-                f"Command failed (exit {done.returncode}): {' '.join(args[:3])}",
+                f"Command failed (exit {done.returncode}): {_show(args)}",
                 details=tail,
                 hint="Read the output above; fix the cause and retry.",
             )
@@ -137,3 +140,9 @@ class Host:
     def systemd_running(self) -> bool:
         """sd_booted(): systemd is PID 1 when /run/systemd/system exists. Only for root `/`."""
         return self.root == Path("/") and Path("/run/systemd/system").is_dir()
+
+
+def _show(args: list[str]) -> str:
+    """A command line short enough for an error message."""
+    text = shlex.join(args)
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -1,0 +1,52 @@
+"""The runtime interface: what any Kubernetes distribution must offer the installer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """What one node's runtime needs to know.
+
+    `mirrored_registries` are the registries the bundle's images name (docker.io, quay.io, ...):
+    each is mirrored to `registry_url`, the local registry. A node joins an existing cluster when
+    `server_url` and `token` are given; the first server generates the token when `token` is None.
+    """
+
+    node_name: str
+    node_ip: str
+    registry_url: str
+    mirrored_registries: Sequence[str]
+    role: str = "server"
+    pod_cidr: str = "10.42.0.0/16"
+    service_cidr: str = "10.43.0.0/16"
+    api_port: int = 6443
+    server_url: str | None = None
+    token: str | None = field(default=None, repr=False)
+
+
+class Runtime(Protocol):
+    """A Kubernetes distribution, installed and run on one node."""
+
+    def install(self, binary: BinaryIO, images: Mapping[str, BinaryIO], config: RuntimeConfig) -> None: ...
+
+    def start(self) -> None: ...
+
+    def wait_ready(self, node: str, timeout: float) -> None: ...
+
+    def kubectl(self, args: Sequence[str]) -> str: ...
+
+    def apply(self, paths: Sequence[Path]) -> None: ...
+
+    def run_job(self, job: dict, timeout: float, on_log: Callable[[str], None]) -> None: ...
+
+    def status(self) -> dict: ...
+
+    def token(self) -> str | None: ...
+
+    def uninstall(self) -> None: ...
+

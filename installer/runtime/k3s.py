@@ -1,0 +1,147 @@
+"""k3s, installed by its documented air-gap procedure and run as an Airlift service.
+
+Binary to /usr/local/bin/k3s, air-gap image archives to <data-dir>/agent/images/, registries.yaml
+mirroring every registry the bundle's images name to the local registry, config.yaml with the token
+(0600, never logged) and node settings, then `k3s server|agent --config ...` as a service. Airlift
+writes the service itself instead of running k3s's install.sh: the same service code then serves
+the registry too, and nothing is created (symlinks, scripts) that uninstall would have to chase.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from installer.errors import AirliftError
+from installer.host import Host
+from installer.runtime.base import RuntimeConfig
+from installer.runtime.jobs import run_job
+from installer.runtime.k3s_cleanup import uninstall_k3s
+from installer.runtime.k3s_files import K3sPaths, new_token, read_token, render_config, render_registries
+
+WAIT_STEP_S = 10
+
+
+class K3sRuntime:
+    """The Runtime protocol for k3s."""
+
+    def __init__(self, host: Host, state_dir: Path) -> None:
+        self.host = host
+        self.state_dir = Path(state_dir)
+        self.paths = K3sPaths.of(host)
+
+    @property
+    def service(self) -> str:
+        """k3s for a server, k3s-agent for an agent (as k3s's own units are named)."""
+        return "k3s-agent" if self._role() == "agent" else "k3s"
+
+    def _role(self) -> str:
+        if not self.paths.config.is_file():
+            return "server"
+        return "server" if "write-kubeconfig:" in self.paths.config.read_text() else "agent"
+
+    def install(self, binary: BinaryIO, images: Mapping[str, BinaryIO], config: RuntimeConfig) -> None:
+        """Put binary, air-gap images, registries.yaml and config.yaml in place; set up the service.
+
+        A running k3s is stopped when its configuration changed, since k3s reads registries.yaml
+        only at start; `start()` then brings it up with the new files.
+        """
+        self.host.write_file(self.paths.binary, binary, mode=0o755)
+        for name, stream in images.items():
+            self.host.write_file(self.paths.images / name, stream)
+        token = config.token or read_token(self.paths) or new_token()
+        changed = self._write_if_changed(self.paths.config, render_config(config, self.paths, token), 0o600)
+        changed |= self._write_if_changed(
+            self.paths.registries, render_registries(config.mirrored_registries, config.registry_url), 0o644)
+        argv = [str(self.paths.binary), config.role, "--config", str(self.paths.config)]
+        self.host.services.install(self.service, argv)
+        if changed and self.host.services.is_running(self.service):
+            self.host.services.stop(self.service)
+
+    def _write_if_changed(self, path: Path, text: str, mode: int) -> bool:
+        if path.is_file() and path.read_text() == text:
+            return False
+        self.host.write_file(path, text, mode=mode)
+        return True
+
+    def token(self) -> str | None:
+        """The cluster token other nodes join with (a secret: never log it)."""
+        return read_token(self.paths)
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.paths.kubeconfig
+
+    def start(self) -> None:
+        self.host.services.start(self.service)
+
+    def _kubectl(self, args: Sequence[str], check: bool = True, timeout: float = 60) -> tuple[int, str]:
+        argv = [str(self.paths.binary), "kubectl", "--kubeconfig", str(self.paths.kubeconfig), *args]
+        done = self.host.run(argv, check=check, timeout=timeout)
+        return done.returncode, done.stdout if done.returncode == 0 else (done.stderr or done.stdout)
+
+    def kubectl(self, args: Sequence[str]) -> str:
+        """Run `k3s kubectl` against this cluster; AirliftError with its output when it fails."""
+        return self._kubectl(args)[1]
+
+    def wait_ready(self, node: str, timeout: float = 300) -> None:
+        """Wait for node/`node` to be Ready (kubectl wait), with a clear error on timeout."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while (remaining := deadline - time.monotonic()) > 0:
+            step = max(1, int(min(remaining, WAIT_STEP_S)))
+            began = time.monotonic()
+            code, last = self._kubectl(
+                ["wait", "--for=condition=Ready", f"node/{node}", f"--timeout={step}s"], check=False,
+                timeout=step + 30)
+            if code == 0:
+                return
+            time.sleep(max(0.0, min(1.0 - (time.monotonic() - began), deadline - time.monotonic())))
+        log = self.host.services.log_path(self.service)
+        raise AirliftError(
+            f"Kubernetes node {node} did not become Ready within {timeout:.0f}s",
+            details=f"Last answer from kubectl: {last.strip()}\n{_tail(log)}",
+            hint=f"Read the k3s log ({log}) for why; fix it, then resume the install.",
+        )
+
+    def apply(self, paths: Sequence[Path]) -> None:
+        """kubectl apply each file or folder of resources."""
+        for path in paths:
+            self.kubectl(["apply", "-f", str(path)])
+
+    def run_job(self, job: dict, timeout: float, on_log: Callable[[str], None]) -> None:
+        """Run a hook Job to completion, streaming its logs; AirliftError naming it on failure."""
+        run_job(self.host, self._kubectl, job, self.state_dir / "jobs", timeout, on_log)
+
+    def status(self) -> dict:
+        """Service health and each node's readiness, for `./install status`."""
+        running = self.host.services.is_running(self.service)
+        result: dict = {"runtime": "k3s", "service": self.service, "running": running,
+                        "kubeconfig": str(self.paths.kubeconfig), "nodes": []}
+        if not running:
+            return result
+        code, out = self._kubectl(["get", "nodes", "-o", "json"], check=False, timeout=20)
+        if code != 0:
+            result["error"] = out.strip()
+            return result
+        for item in json.loads(out).get("items", []):
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                        for c in item.get("status", {}).get("conditions", []))
+            result["nodes"].append({"name": item["metadata"]["name"], "ready": ready})
+        return result
+
+    def uninstall(self) -> None:
+        """Everything k3s-killall.sh and k3s-uninstall.sh remove, plus Airlift's job files."""
+        uninstall_k3s(self.host, self.paths)
+        self.host.remove(self.state_dir / "jobs")
+
+
+def _tail(log: str, lines: int = 10) -> str:
+    try:
+        text = Path(log).read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "Service log:\n" + "\n".join(text[-lines:])

@@ -1,0 +1,92 @@
+"""Where k3s keeps its files on a node, and the text of the two files Airlift writes for it.
+
+Every path is explicit and mapped through the root prefix, and the service passes `--config`; the
+config then names data-dir, write-kubeconfig and private-registry, which real k3s honours, so under a
+test root nothing leaks to the real /etc or /var.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from installer.host import Host
+from installer.runtime.base import RuntimeConfig
+
+
+@dataclass(frozen=True)
+class K3sPaths:
+    binary: Path
+    config_dir: Path
+    data_dir: Path
+    cleanup: tuple[Path, ...]   # what uninstall removes besides binary, config dir and data dir
+
+    @classmethod
+    def of(cls, host: Host) -> K3sPaths:
+        return cls(
+            binary=host.path("/usr/local/bin/k3s"),
+            config_dir=host.path("/etc/rancher/k3s"),
+            data_dir=host.path("/var/lib/rancher/k3s"),
+            cleanup=tuple(host.path(p) for p in ("/var/lib/kubelet", "/run/k3s", "/run/flannel", "/var/lib/cni")),
+        )
+
+    @property
+    def config(self) -> Path:
+        return self.config_dir / "config.yaml"
+
+    @property
+    def registries(self) -> Path:
+        return self.config_dir / "registries.yaml"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.config_dir / "k3s.yaml"
+
+    @property
+    def images(self) -> Path:
+        return self.data_dir / "agent" / "images"
+
+
+def new_token() -> str:
+    """A short-form cluster token (the password part k3s accepts for the first server)."""
+    return secrets.token_hex(24)
+
+
+def render_config(config: RuntimeConfig, paths: K3sPaths, token: str) -> str:
+    """config.yaml: token, node identity, CIDRs and every path, for a server or an agent."""
+    values: dict[str, object] = {
+        "token": token,
+        "node-name": config.node_name,
+        "node-ip": config.node_ip,
+        "data-dir": str(paths.data_dir),
+        "private-registry": str(paths.registries),
+        "disable-default-registry-endpoint": True,
+    }
+    if config.server_url:
+        values["server"] = config.server_url
+    if config.role == "server":
+        values.update({
+            "cluster-cidr": config.pod_cidr,
+            "service-cidr": config.service_cidr,
+            "https-listen-port": config.api_port,
+            "write-kubeconfig": str(paths.kubeconfig),
+            "write-kubeconfig-mode": "0600",
+        })
+    return yaml.safe_dump(values, sort_keys=False)
+
+
+def render_registries(registries: Sequence[str], registry_url: str) -> str:
+    """registries.yaml mirroring each registry the bundle's images name to the local registry."""
+    mirrors = {name: {"endpoint": [registry_url]} for name in sorted(set(registries))}
+    return yaml.safe_dump({"mirrors": mirrors}, sort_keys=False)
+
+
+def read_token(paths: K3sPaths) -> str | None:
+    """The token already in config.yaml (so a second install keeps the cluster's token)."""
+    if not paths.config.is_file():
+        return None
+    return (yaml.safe_load(paths.config.read_text()) or {}).get("token")
