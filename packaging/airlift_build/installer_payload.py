@@ -3,51 +3,48 @@
 This is the one seam between the bundle writer and however the installer is packaged: the
 bundle writer asks for `installer_files(repo, work)` and places what it gets.
 
-The installer is carried as its Python sources under lib/ with a POSIX sh launcher, `install`,
-that finds itself through its real path (so it works from any folder, through symlinks and in
-paths with spaces) and runs them with the build machine's interpreter when it exists there, else
-`python3`. AIRLIFT_PYTHON overrides the choice.
+The installer is frozen with PyInstaller (airlift_build.freeze) into a one-folder build, carried
+as bin/ (`bin/airlift` and `bin/_internal/`), so hosts need no Python. One folder rather than one
+file because a one-file build unpacks itself into TMPDIR on every start: slower to start, and it
+fails on hosts whose /tmp is mounted noexec. `install` is a POSIX sh launcher that finds itself
+through its real path (so it works from any folder, through symlinks and in paths with spaces)
+and execs bin/airlift. The files are stored uncompressed: the installer must run straight after
+`tar xf`, before anything could decompress it.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from airlift_build.files import BundleFile
+from airlift_build.freeze import EXECUTABLE, freeze_installer
 
 PayloadFile = BundleFile
-SOURCE_DIRS = ("installer", "wizard", "templates", "static")
-MAIN = '''"""Run the bundled installer from its sources (started by ../install)."""
-import os
-import runpy
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-runpy.run_module("installer", run_name="__main__", alter_sys=True)
-'''
-LAUNCHER = '''#!/bin/sh
-# Airlift installer launcher: runs the installer carried in lib/ beside this script.
-set -e
-self=$(readlink -f -- "$0")
+# When exec fails (the bundle sits on a noexec filesystem and the launcher was started with
+# `sh install`), shells such as Debian's dash run the EXIT trap before exiting, so the operator
+# reads what to do; a successful exec replaces the shell and the trap never runs.
+LAUNCHER = f'''#!/bin/sh
+# Airlift installer launcher: runs the frozen installer in bin/ beside this script.
+# No Python is needed on this host.
+self=$(readlink -f -- "$0") || exit 2
 here=$(dirname -- "$self")
 AIRLIFT_BUNDLE_DIR=$here
 export AIRLIFT_BUNDLE_DIR
-py=${AIRLIFT_PYTHON:-}
-if [ -z "$py" ]; then
-  if [ -x '@BUILD_PYTHON@' ]; then py='@BUILD_PYTHON@'; else py=python3; fi
-fi
-exec "$py" -P "$here/lib/airlift_main.py" "$@"
+trap 'echo "Airlift cannot run $here/bin/{EXECUTABLE}: is the bundle on a filesystem mounted noexec?" >&2
+echo "What to do: unpack the bundle in a folder where programs may run, e.g. /opt or /root." >&2' EXIT
+exec "$here/bin/{EXECUTABLE}" "$@"
 '''
 
 
 def installer_files(repo: Path, work: Path) -> list[PayloadFile]:
-    """`install` plus lib/: the installer's sources and the wizard's pages and assets."""
-    files = [PayloadFile("install", data=LAUNCHER.replace("@BUILD_PYTHON@", sys.executable).encode(),
-                         mode=0o755),
-             PayloadFile("lib/airlift_main.py", data=MAIN.encode())]
-    for d in SOURCE_DIRS:
-        for path in sorted((repo / d).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files.append(PayloadFile(f"lib/{path.relative_to(repo).as_posix()}", source=path))
+    """`install` plus bin/: the frozen installer from the freeze cache.
+
+    `work` is not needed: the frozen build lives in the freeze cache, reused by later builds.
+    """
+    frozen = freeze_installer(repo)
+    files = [PayloadFile("install", data=LAUNCHER.encode(), mode=0o755)]
+    for path in sorted(frozen.rglob("*")):
+        if path.is_file():
+            mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+            files.append(PayloadFile(f"bin/{path.relative_to(frozen).as_posix()}", source=path, mode=mode))
     return files
