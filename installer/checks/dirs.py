@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from installer.checks.result import CheckResult, Family, passed, problem
+from installer.checks.result import CheckResult, Family, passed, problem, size
 from installer.facts import Facts
 from installer.manifest.models import NodeProfile
 
@@ -17,10 +17,17 @@ def check_tempdir(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
 
 def check_state_dir(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
     probe = facts.state_dir
-    if probe.writable:
-        return [passed("state-dir", "fail", f"State folder {probe.path} is writable.")]
-    return [problem("state-dir", "fail", f"Cannot write to the state folder {probe.path}: {probe.error}.",
-                    "Choose another folder with --state-dir, or fix its permissions or free space.")]
+    if not probe.writable:
+        return [problem("state-dir", "fail", f"Cannot write to the state folder {probe.path}: {probe.error}.",
+                        "Choose another folder with --state-dir, or fix its permissions or free space.")]
+    free = probe.free_bytes or 0
+    if free < probe.needed_bytes:
+        return [problem("state-dir", "fail",
+                        f"Only {size(free)} free for the state folder {probe.path}; the install stores "
+                        f"{size(probe.needed_bytes)} there.",
+                        f"Free up {size(probe.needed_bytes - free)} there, or choose a folder on a larger disk "
+                        "with --state-dir.")]
+    return [passed("state-dir", "fail", f"State folder {probe.path} is writable, {size(free)} free.")]
 
 
 def check_devices(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
@@ -37,5 +44,5 @@ def check_devices(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
 
 
 TEMPDIR = Family("tempdir", "tempdir", "The temp folder (TMPDIR) is writable", check_tempdir)
-STATE_DIR = Family("state-dir", "state-dir", "The state folder is writable (or can be created)", check_state_dir)
+STATE_DIR = Family("state-dir", "state-dir", "The state folder is writable (or can be created) with room for what the install stores", check_state_dir)
 DEVICES = Family("devices", "device-<path>", "Every device the profile names exists", check_devices)

@@ -89,7 +89,7 @@ def _open_direct(name: str) -> int:
         return os.open(name, os.O_WRONLY)
 
 
-def probe_dir(path: Path) -> DirProbe:
+def probe_dir(path: Path, needed_bytes: int = 0) -> DirProbe:
     """Can the installer create files in `path` (or create `path` itself, if it is missing)?"""
     probed = nearest_existing(path)
     try:
@@ -98,5 +98,5 @@ def probe_dir(path: Path) -> DirProbe:
         os.unlink(name)
         free = free_bytes(probed)
     except OSError as exc:
-        return DirProbe(str(path), False, error=exc.strerror or str(exc))
-    return DirProbe(str(path), True, free)
+        return DirProbe(str(path), False, error=exc.strerror or str(exc), needed_bytes=needed_bytes)
+    return DirProbe(str(path), True, free, needed_bytes=needed_bytes)

@@ -31,12 +31,14 @@ def gather_facts(
     state_dir: Path,
     *,
     ports: Sequence[PortNeed] | None = None,
+    state_dir_bytes: int = 0,
     system: Path = Path("/"),
     script_timeout: float = DEFAULT_TIMEOUT_S,
 ) -> Facts:
     """Probe this host against `profile` (its volumes, ports, devices and custom scripts).
 
-    `ports` are Airlift's own (default `airlift_ports()`); the profile's are added. Volumes are
+    `ports` are Airlift's own (default `airlift_ports()`); the profile's are added.
+    `state_dir_bytes` is what the install will store in the state directory. Volumes are
     looked at through the host's root prefix, where Airlift will create them; the kernel, OS,
     devices and processes are the running system's, read under `system`.
     """
@@ -57,12 +59,17 @@ def gather_facts(
         volumes=[probe_volume(host.path(v.path), v.path, v.min_transfer_rate is not None) for v in req.volumes],
         devices=[DeviceProbe(d.path, _glob(system, d.path)) for d in req.devices],
         custom_checks=run_scripts([(c.description, c.script) for c in req.custom_checks], script_timeout),
-        tempdir=probe_dir(Path(tempfile.gettempdir())),
-        state_dir=probe_dir(Path(state_dir)),
+        tempdir=probe_dir(_tempdir()),
+        state_dir=probe_dir(Path(state_dir), state_dir_bytes),
         addresses=_addresses(),
         installer_pid=os.getpid(),
         gathered_at=time.time(),
     )
+
+
+def _tempdir() -> Path:
+    """TMPDIR as the operator set it: Python would quietly fall back to /tmp, other tools do not."""
+    return Path(os.environ.get("TMPDIR") or tempfile.gettempdir())
 
 
 def _profile_ports(profile: NodeProfile | None) -> list[PortNeed]:

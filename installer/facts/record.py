@@ -98,12 +98,17 @@ class ScriptRun:
 
 @dataclass(frozen=True)
 class DirProbe:
-    """A folder the installer must write to (the temp dir, the state dir)."""
+    """A folder the installer must write to (the temp dir, the state dir).
+
+    `needed_bytes` is what the install will put there (for the state dir: the registry's images),
+    so a disk too small is found before anything is written.
+    """
 
     path: str
     writable: bool
     free_bytes: int | None = None
     error: str | None = None
+    needed_bytes: int = 0
 
 
 @dataclass(frozen=True)

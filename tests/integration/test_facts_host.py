@@ -114,3 +114,13 @@ def test_scripts_run_with_their_interpreter():
     runs = run_scripts([("py", "#!/usr/bin/env python3\nimport sys\nprint('py', sys.version_info[0])\n"),
                         ("sh", "echo plain sh")])
     assert [(r.index, r.exit_code, r.output) for r in runs] == [(1, 0, "py 3"), (2, 0, "plain sh")]
+
+
+def test_state_dir_too_small_and_bad_tmpdir_fail(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("TMPDIR", str(blocker / "tmp"))
+    facts = gather_facts(Host(tmp_path), None, tmp_path / "state", ports=[], state_dir_bytes=2**60)
+    results = {r.id: r for r in run_checks(facts, NodeProfile("node"))}
+    assert results["state-dir"].status == "fail" and "the install stores" in results["state-dir"].message
+    assert results["tempdir"].status == "fail" and str(blocker / "tmp") in results["tempdir"].message

@@ -137,7 +137,9 @@ CASES = [
     ("tempdir ok", {}, {}, "tempdir", "pass", "/tmp is writable"),
     ("tempdir read-only", {"tempdir": DirProbe("/tmp", False, error="Read-only file system")}, {}, "tempdir",
      "fail", "Cannot write to the temp folder /tmp: Read-only file system"),
-    ("state dir ok", {}, {}, "state-dir", "pass", ""),
+    ("state dir ok", {}, {}, "state-dir", "pass", "10.0 GB free"),
+    ("state dir too small", {"state_dir": DirProbe("/var/lib/airlift", True, 1 * GB, needed_bytes=3 * GB)}, {},
+     "state-dir", "fail", "Only 1.0 GB free for the state folder /var/lib/airlift; the install stores 3.0 GB"),
     ("state dir full", {"state_dir": DirProbe("/var/lib/airlift", False, error="No space left on device")}, {},
      "state-dir", "fail", "No space left on device"),
 ]
