@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from installer.checks import run_checks
+from installer.checks import blocking, run_checks, unknown_skips
 from installer.errors import AirliftError
 from installer.events import Event
 from installer.facts import PortNeed, airlift_ports, gather_facts
@@ -33,14 +33,9 @@ class ChecksFailed(AirliftError):
 
 
 def check_ports(ctx: PhaseContext) -> list[PortNeed]:
-    """The ports the install needs free, as the answers set them.
-
-    The wizard's port is left out: the wizard binds it itself before the checks run (and says so
-    clearly if it is taken), and the install does not use it afterwards.
-    """
+    """The ports the install needs free, as the answers set them (the wizard's own is not a conflict)."""
     a = ctx.answers
-    return [n for n in airlift_ports(a.registry_port, a.wizard_port, a.api_port)
-            if not (n.first == a.wizard_port and n.protocol == "tcp" and n.first not in (a.registry_port, a.api_port))]
+    return airlift_ports(a.registry_port, a.wizard_port, a.api_port)
 
 
 def run(ctx: PhaseContext) -> list:
@@ -48,6 +43,9 @@ def run(ctx: PhaseContext) -> list:
     profile = ctx.manifest.profiles[ctx.answers.profile]
     ctx.facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx))
     results = run_checks(ctx.facts, profile, set(ctx.answers.skip_checks))
+    for unknown in unknown_skips(ctx.answers.skip_checks, results):
+        ctx.bus.log_line(f"--skip-check {unknown}: no check has this id (see ./install check --list)",
+                         "warn", phase=PHASE)
     for r in results:
         data = {"id": r.id, "severity": r.severity, "hint": r.hint}
         ctx.bus.emit(Event("check", r.status, r.message, phase=PHASE, node=ctx.node, data=data))
@@ -59,6 +57,6 @@ def execute(ctx: PhaseContext) -> None:
     results = ctx.check_results if ctx.check_results is not None else run(ctx)
     if ctx.state_dir.is_dir():
         (ctx.state_dir / "facts.json").write_text(json.dumps(ctx.facts.to_dict(), indent=2, sort_keys=True))
-    failed = [r for r in results if r.status == "fail"]
+    failed = blocking(results)
     if failed:
         raise ChecksFailed(failed)

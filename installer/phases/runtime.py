@@ -1,34 +1,47 @@
 """Phase /runtime: k3s by its air-gap procedure, started, and this node Ready.
 
-The cluster token the runtime writes is registered as a secret with the event bus, so it can
-never appear in a log line or on screen.
+Every registry the bundle's images name is mirrored to the local registry. The cluster token
+the runtime generates is registered as a secret with the event bus, so it can never appear in
+a log line or on screen.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
+from installer.imageref import parse_image
 from installer.phases.context import PhaseContext
 from installer.runtime import RuntimeConfig
 
 PHASE = "/runtime"
 READY_TIMEOUT_S = 300
+K3S_BINARY = "runtime/k3s"
+AIRGAP_PREFIX = "runtime/k3s-airgap-images"
 
 
 def runtime_config(ctx: PhaseContext) -> RuntimeConfig:
     a = ctx.answers
     return RuntimeConfig(
         node_name=ctx.node,
-        node_ip=a.advertise_addr,
+        node_ip=a.advertise_addr or "",
+        registry_url=ctx.registry.url,
+        mirrored_registries=sorted({parse_image(image.ref).registry for image in ctx.bundle.images()}),
         pod_cidr=a.pod_cidr,
         service_cidr=a.service_cidr,
         api_port=a.api_port,
-        registry_url=ctx.registry.url,
     )
 
 
 def execute(ctx: PhaseContext) -> None:
     runtime = ctx.runtime
-    runtime.install(ctx.bundle, runtime_config(ctx))
-    ctx.bus.add_secret(runtime.token())
+    with ExitStack() as stack:
+        binary = stack.enter_context(ctx.bundle.open_file(K3S_BINARY))
+        images = {e.path.rsplit("/", 1)[1]: stack.enter_context(ctx.bundle.open_file(e.path))
+                  for e in ctx.bundle.files(AIRGAP_PREFIX)}
+        runtime.install(binary, images, runtime_config(ctx))
+    token = runtime.token()
+    if token:
+        ctx.bus.add_secret(token)
     runtime.start()
     ctx.bus.log_line(f"Waiting up to {READY_TIMEOUT_S}s for node {ctx.node} to be Ready", phase=PHASE)
     runtime.wait_ready(ctx.node, READY_TIMEOUT_S)

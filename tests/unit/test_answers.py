@@ -1,0 +1,101 @@
+"""Answers: one structure for flags, files and the wizard; every problem reported at once."""
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from installer import answers
+from installer.errors import AirliftError
+from installer.manifest import load_manifest
+
+HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml"
+NETWORK = answers.HostNetwork(
+    (ipaddress.IPv4Interface("127.0.0.1/8"), ipaddress.IPv4Interface("192.168.7.10/24")), "192.168.7.10")
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return load_manifest(HELLO)
+
+
+def problems(data, manifest, network=NETWORK):
+    return {p.path: p.message for p in answers.validate(data, manifest, network)}
+
+
+def test_defaults_come_from_the_manifest_and_the_default_route(manifest):
+    a = answers.resolve({}, manifest, NETWORK)
+    assert (a.flavor, a.profile, a.advertise_addr) == ("one", "master", "192.168.7.10")
+    assert (a.pod_cidr, a.service_cidr, a.registry_port, a.api_port) == ("10.42.0.0/16", "10.43.0.0/16", 5000, 6443)
+
+
+def test_every_problem_is_reported_at_once_with_its_path(manifest):
+    found = problems({"flavor": "big", "advertise-addr": "10.9.9.9", "pod-cidr": "10.42.0.0/33",
+                      "registry-port": 6443, "state-dir": "relative"}, manifest)
+    assert found["flavor"] == '"big" is not a flavor of hello; choose one of: one, three'
+    assert "is not an address of this host" in found["advertise-addr"] and "192.168.7.10" in found["advertise-addr"]
+    assert "not a valid IPv4 network" in found["pod-cidr"]
+    assert found["api-port"] == "6443 is already used by registry-port"
+    assert "absolute" in found["state-dir"]
+
+
+def test_unknown_settings_and_wrong_types_are_named(manifest):
+    found = problems({"flavour": "one", "api-port": "6443", "skip-checks": "swap"}, manifest)
+    assert "unknown setting" in found["flavour"]
+    assert found["api-port"] == '"6443" is not a port number'
+    assert found["skip-checks"] == "must be a list of check ids"
+
+
+def test_a_profile_must_belong_to_the_flavor(manifest):
+    assert problems({"flavor": "one", "profile": "worker"}, manifest)["profile"].startswith(
+        '"worker" is not a node profile of flavor one; choose one of: master')
+    assert problems({"flavor": "three", "profile": "worker"}, manifest) == {}
+
+
+def test_cidrs_must_not_overlap_each_other_or_the_host(manifest):
+    found = problems({"pod-cidr": "192.168.0.0/16", "service-cidr": "192.168.128.0/20"}, manifest)
+    assert "overlaps this host's network 192.168.7.0/24" in found["pod-cidr"]
+    assert "overlaps pod-cidr" in found["service-cidr"]
+
+
+def test_no_default_route_asks_for_an_address(manifest):
+    found = problems({}, manifest, answers.HostNetwork(NETWORK.interfaces, None))
+    assert "no default route" in found["advertise-addr"]
+
+
+def test_resolve_raises_with_every_problem(manifest):
+    with pytest.raises(answers.AnswersError) as info:
+        answers.resolve({"flavor": "big", "pod-cidr": "x"}, manifest, NETWORK)
+    assert {p.path for p in info.value.problems} == {"flavor", "pod-cidr"}
+    assert "flavor:" in info.value.message and "pod-cidr:" in info.value.message
+
+
+def test_saved_answers_replay_to_the_same_answers(tmp_path, manifest):
+    first = answers.resolve({"flavor": "one", "skip-checks": ["swap"]}, manifest, NETWORK)
+    answers.save(first, tmp_path / "answers.yaml")
+    text = (tmp_path / "answers.yaml").read_text()
+    assert "advertise-addr: 192.168.7.10" in text
+    assert answers.resolve(answers.load_file(tmp_path / "answers.yaml"), manifest, NETWORK) == first
+
+
+def test_an_answers_file_must_be_a_mapping(tmp_path):
+    (tmp_path / "a.yaml").write_text("- one\n- two\n")
+    with pytest.raises(AirliftError, match="must be a mapping"):
+        answers.load_file(tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("flavor: [\n")
+    with pytest.raises(AirliftError, match="not valid YAML"):
+        answers.load_file(tmp_path / "b.yaml")
+
+
+def test_flags_win_over_the_file_but_absent_flags_do_not_erase_it():
+    assert answers.merged({"flavor": "one", "api-port": 7443}, {"flavor": "three", "api-port": None}) == \
+        {"flavor": "three", "api-port": 7443}
+
+
+def test_default_route_interface_is_read_from_the_route_table(tmp_path):
+    table = tmp_path / "route"
+    table.write_text("Iface\tDestination\tGateway\n"
+                     "docker0\t000011AC\t00000000\n"
+                     "eth0\t00000000\t0107A8C0\n")
+    assert answers._default_route_iface(table) == "eth0"
+    assert answers._default_route_iface(tmp_path / "missing") is None

@@ -1,0 +1,84 @@
+"""The terminal front-end: parsing, exit codes, messages without tracebacks."""
+
+import pytest
+
+from installer import cli
+from installer.cli import commands
+from installer.cli.parser import answer_flags, build_parser
+from tests.unit.engine_bundle import make_bundle
+
+
+@pytest.fixture
+def bundle(tmp_path, monkeypatch):
+    folder = make_bundle(tmp_path / "hello-1.0.0")
+    monkeypatch.setenv("AIRLIFT_BUNDLE_DIR", str(folder))
+    return folder
+
+
+def test_flags_become_answers_in_the_answers_file_form():
+    args = build_parser().parse_args(["--cli", "--flavor", "one", "--advertise-addr", "10.0.0.5",
+                                      "--skip-check", "swap", "--skip-check", "ram-min", "--api-port", "7443",
+                                      "--listen", "10.0.0.5:9000"])
+    assert answer_flags(args) == {"flavor": "one", "advertise-addr": "10.0.0.5", "api-port": 7443,
+                                  "skip-checks": ["swap", "ram-min"], "wizard-port": 9000}
+
+
+def test_location_flags_work_before_or_after_the_command():
+    parser = build_parser()
+    assert parser.parse_args(["--state-dir", "/s", "status"]).state_dir == "/s"
+    assert parser.parse_args(["status", "--state-dir", "/t"]).state_dir == "/t"
+
+
+def test_verify_passes_on_a_good_bundle(bundle, capsys):
+    assert cli.main(["verify"]) == 0
+    assert "all 6 files match" in capsys.readouterr().out
+
+
+def test_verify_names_a_flipped_file_and_exits_1(bundle, capsys):
+    path = bundle / "eula.txt"
+    path.write_bytes(b"X" + path.read_bytes()[1:])
+    assert cli.main(["verify"]) == 1
+    out = capsys.readouterr().out
+    assert "eula.txt" in out and "What to do:" in out and "Traceback" not in out
+
+
+def test_install_needs_root_but_plan_does_not(bundle, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(commands.os, "geteuid", lambda: 1000)
+    assert cli.main(["--cli", "--state-dir", str(tmp_path / "s")]) == 2
+    assert "needs root" in capsys.readouterr().out
+    assert cli.main(["plan", "--state-dir", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "/registry" in out and "unstarted" in out
+
+
+def test_an_internal_error_shows_no_traceback_but_the_log_has_it(bundle, monkeypatch, tmp_path, capsys):
+    def broken(args, console):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(commands, "cmd_plan", broken)
+    (tmp_path / "s" / "logs").mkdir(parents=True)
+    assert cli.main(["plan", "--state-dir", str(tmp_path / "s")]) == 3
+    out = capsys.readouterr().out
+    assert "Internal error" in out and "Traceback" not in out
+    assert "ZeroDivisionError: boom" in (tmp_path / "s" / "logs" / "installer.log").read_text()
+
+
+def test_version_names_the_bundle(bundle, capsys):
+    assert cli.main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert "Airlift" in out and "hello 1.0.0" in out
+
+
+def test_status_with_nothing_installed(tmp_path, capsys):
+    assert cli.main(["status", "--state-dir", str(tmp_path / "none")]) == 1
+    assert "Nothing is installed" in capsys.readouterr().out
+
+
+def test_bad_answers_list_every_problem(bundle, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(commands.os, "geteuid", lambda: 0)
+    code = cli.main(["--cli", "--flavor", "big", "--pod-cidr", "nope", "--state-dir", str(tmp_path / "s"),
+                     "--root", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert 'flavor: "big" is not a flavor of hello; choose one of: one, three' in out and "pod-cidr" in out
+    assert not (tmp_path / "s").exists()
