@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -23,6 +25,10 @@ from installer.errors import AirliftError
 SOURCE_DIRS = ("installer", "wizard", "templates", "static")
 SOURCE_FILES = ("packaging/airlift.spec", "packaging/airlift_entry.py", "requirements.txt")
 EXECUTABLE = "airlift"
+# Frozen builds kept in the cache (each weighs tens of MB); older ones are removed, but never
+# one used in the last few minutes, which a test run in progress may still be copying.
+KEEP = 3
+KEEP_RECENT_S = 600
 
 
 def source_files(repo: Path, dirs: Iterable[str] = SOURCE_DIRS,
@@ -69,6 +75,7 @@ def cached_build(key_dir: Path, name: str, build: Callable[[Path], Path]) -> Pat
     """
     target = key_dir / name
     if target.exists():
+        os.utime(key_dir)  # marks it recently used, so pruning keeps it
         return target
     key_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=key_dir, prefix=".build-") as tmp:
@@ -81,6 +88,16 @@ def cached_build(key_dir: Path, name: str, build: Callable[[Path], Path]) -> Pat
     return target
 
 
+def prune(root: Path, keep: int = KEEP, recent_s: float = KEEP_RECENT_S) -> None:
+    """Remove all but the `keep` most recently used builds under `root`."""
+    entries = sorted((d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")),
+                     key=lambda d: d.stat().st_mtime, reverse=True)
+    now = time.time()
+    for old in entries[keep:]:
+        if now - old.stat().st_mtime > recent_s:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def freeze_installer(repo: Path) -> Path:
     """The one-folder frozen installer (a folder holding `airlift` and `_internal/`)."""
     key = inputs_hash(repo, source_files(repo))
@@ -90,4 +107,6 @@ def freeze_installer(repo: Path) -> Path:
         run_pyinstaller([str(repo / "packaging" / "airlift.spec")], work, log)
         return work / "dist" / EXECUTABLE
 
-    return cached_build(cache_root(repo) / key, EXECUTABLE, build)
+    frozen = cached_build(cache_root(repo) / "installer" / key, EXECUTABLE, build)
+    prune(cache_root(repo) / "installer")
+    return frozen

@@ -1,5 +1,7 @@
 """The freeze cache: rebuilt when the installer changes, reused when only the application does."""
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,13 @@ def test_a_failed_build_leaves_no_cache_entry(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         freeze.cached_build(tmp_path / "k1", "thing", build)
     assert list((tmp_path / "k1").iterdir()) == []
+
+
+def test_prune_keeps_the_most_recently_used_builds(tmp_path):
+    now = time.time()
+    for age, name in enumerate(["a", "b", "c", "d", "e"]):
+        (tmp_path / name / "airlift").mkdir(parents=True)
+        os.utime(tmp_path / name, (now - age * 3600, now - age * 3600))
+    (tmp_path / ".build-x").mkdir()  # a build in progress is never touched
+    freeze.prune(tmp_path, keep=2, recent_s=1800)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build-x", "a", "b"]
