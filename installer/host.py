@@ -46,9 +46,10 @@ class Host:
         temp file is created with `mode` already set, so a secret never sits readable.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as out:
                 if isinstance(data, (bytes, str)):
@@ -59,7 +60,8 @@ class Host:
                 os.fsync(out.fileno())
             os.replace(tmp, path)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
             raise AirliftError(
                 f"Cannot write {path}: {exc.strerror}",
                 hint="Check that the disk is not full and the folder is writable, then retry.",
