@@ -1,0 +1,111 @@
+"""Filling distribution's filesystem storage straight from an OCI layout."""
+
+import hashlib
+
+import pytest
+
+from installer.errors import AirliftError
+from installer.registry.config import render_config
+from installer.registry.layout import OciLayout, split_ref
+from installer.registry.populate import populate, v2_root
+from tests.fixtures.oci_layout import sample_layout
+
+
+def _data(storage, digest):
+    hex_ = digest.split(":")[1]
+    return v2_root(storage) / "blobs" / "sha256" / hex_[:2] / hex_ / "data"
+
+
+@pytest.mark.parametrize("ref, expected", [
+    ("docker.io/library/alpha:1.0", ("docker.io", "library/alpha", "1.0")),
+    ("quay.io/team/beta:2.1", ("quay.io", "team/beta", "2.1")),
+    ("localhost:5000/x/y:latest", ("localhost:5000", "x/y", "latest")),
+    ("docker.io/a/b@sha256:" + "0" * 64, ("docker.io", "a/b", "")),
+])
+def test_split_ref(ref, expected):
+    assert split_ref(ref) == expected
+
+
+def test_a_reference_that_is_not_normalised_is_refused():
+    with pytest.raises(AirliftError, match="not normalised"):
+        split_ref("alpha:1.0")
+
+
+def test_layout_lists_images_with_index_children_and_shared_layers(tmp_path):
+    images = OciLayout(sample_layout(tmp_path / "images")).images()
+    assert [(i.registry, i.repository, i.tag) for i in images] == [
+        ("docker.io", "library/alpha", "1.0"), ("quay.io", "team/beta", "2.1")]
+    alpha, beta = images
+    assert len(alpha.manifests) == 1 and len(beta.manifests) == 2, "an index and its child manifest"
+    assert alpha.blobs[1] == beta.blobs[1], "the shared layer is the same blob"
+
+
+def test_raw_blobs_are_hard_linked_and_every_blob_lands_with_its_digest(tmp_path):
+    layout = sample_layout(tmp_path / "images")
+    storage = tmp_path / "storage"
+    calls = []
+    populate(OciLayout(layout), storage, lambda done, total: calls.append((done, total)))
+    images = OciLayout(layout).images()
+    for image in images:
+        for blob in (*image.manifests, *image.blobs):
+            data = _data(storage, blob.digest)
+            assert hashlib.sha256(data.read_bytes()).hexdigest() == blob.hex
+            source = layout / "blobs" / "sha256" / blob.hex
+            assert data.stat().st_ino == source.stat().st_ino, "same filesystem and raw: hard link"
+    assert calls[-1][0] == calls[-1][1] and [c[0] for c in calls] == sorted(c[0] for c in calls)
+
+
+def test_zstd_blobs_are_decompressed_in_one_copy(tmp_path):
+    layout = sample_layout(tmp_path / "images", zstd=True)
+    storage = tmp_path / "storage"
+    populate(OciLayout(layout), storage)
+    for image in OciLayout(layout).images():
+        for blob in (*image.manifests, *image.blobs):
+            assert hashlib.sha256(_data(storage, blob.digest).read_bytes()).hexdigest() == blob.hex
+    leftovers = [p for p in v2_root(storage).rglob(".*")]
+    assert leftovers == [], "no temp files left"
+
+
+def test_repository_links_have_no_trailing_newline(tmp_path):
+    layout = sample_layout(tmp_path / "images")
+    storage = tmp_path / "storage"
+    populate(OciLayout(layout), storage)
+    beta = OciLayout(layout).images()[1]
+    repo = v2_root(storage) / "repositories" / "team" / "beta"
+    assert (repo / "_manifests/tags/2.1/current/link").read_text() == beta.manifest.digest
+    assert (repo / f"_manifests/tags/2.1/index/sha256/{beta.manifest.hex}/link").read_bytes() == \
+        beta.manifest.digest.encode()
+    for manifest in beta.manifests:
+        assert (repo / f"_manifests/revisions/sha256/{manifest.hex}/link").read_text() == manifest.digest
+    for blob in beta.blobs:
+        assert (repo / f"_layers/sha256/{blob.hex}/link").read_text() == blob.digest
+
+
+def test_a_second_run_is_a_no_op_and_repairs_a_missing_blob(tmp_path):
+    layout = sample_layout(tmp_path / "images", zstd=True)
+    storage = tmp_path / "storage"
+    populate(OciLayout(layout), storage)
+    blob = OciLayout(layout).images()[0].blobs[1]
+    kept = _data(storage, OciLayout(layout).images()[0].blobs[0].digest).stat().st_mtime_ns
+    _data(storage, blob.digest).unlink()
+    populate(OciLayout(layout), storage)
+    assert _data(storage, blob.digest).is_file()
+    assert _data(storage, OciLayout(layout).images()[0].blobs[0].digest).stat().st_mtime_ns == kept
+
+
+def test_a_missing_blob_in_the_bundle_is_named(tmp_path):
+    layout = sample_layout(tmp_path / "images")
+    blob = OciLayout(layout).images()[0].blobs[-1]
+    (layout / "blobs" / "sha256" / blob.hex).unlink()
+    with pytest.raises(AirliftError) as err:
+        populate(OciLayout(layout), tmp_path / "storage")
+    assert blob.digest in err.value.message
+
+
+def test_config_points_storage_and_address_and_has_no_cache(tmp_path):
+    import yaml
+
+    config = yaml.safe_load(render_config(tmp_path / "storage", "127.0.0.1", 5123))
+    assert config["storage"]["filesystem"]["rootdirectory"] == str(tmp_path / "storage")
+    assert config["http"]["addr"] == "127.0.0.1:5123"
+    assert "cache" not in config["storage"]

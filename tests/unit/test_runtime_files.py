@@ -1,0 +1,54 @@
+"""The files Airlift writes for k3s: config.yaml and registries.yaml."""
+
+import yaml
+
+from installer.host import Host
+from installer.runtime import RuntimeConfig
+from installer.runtime.k3s_files import K3sPaths, new_token, render_config, render_registries
+
+
+def _config(**kw):
+    base = dict(node_name="node-1", node_ip="10.0.0.5", registry_url="http://10.0.0.5:5000",
+                mirrored_registries=["docker.io", "quay.io"], api_port=16443)
+    return RuntimeConfig(**{**base, **kw})
+
+
+def test_every_path_stays_under_the_root(tmp_path):
+    paths = K3sPaths.of(Host(tmp_path))
+    for path in (paths.binary, paths.config, paths.registries, paths.kubeconfig, paths.images, *paths.cleanup):
+        assert tmp_path.resolve() in path.parents
+    assert paths.binary == tmp_path.resolve() / "usr/local/bin/k3s"
+    assert paths.images == tmp_path.resolve() / "var/lib/rancher/k3s/agent/images"
+
+
+def test_server_config_has_token_node_cidrs_and_explicit_paths(tmp_path):
+    paths = K3sPaths.of(Host(tmp_path))
+    values = yaml.safe_load(render_config(_config(pod_cidr="10.50.0.0/16"), paths, "s3cret"))
+    assert values["token"] == "s3cret"
+    assert values["node-ip"] == "10.0.0.5" and values["node-name"] == "node-1"
+    assert values["cluster-cidr"] == "10.50.0.0/16" and values["service-cidr"] == "10.43.0.0/16"
+    assert values["https-listen-port"] == 16443 and values["write-kubeconfig-mode"] == "0600"
+    assert values["data-dir"] == str(paths.data_dir)
+    assert values["private-registry"] == str(paths.registries)
+    assert values["write-kubeconfig"] == str(paths.kubeconfig)
+    assert values["disable-default-registry-endpoint"] is True
+
+
+def test_agent_config_joins_and_leaves_out_server_only_keys(tmp_path):
+    paths = K3sPaths.of(Host(tmp_path))
+    config = _config(role="agent", server_url="https://10.0.0.4:6443", token="t")
+    values = yaml.safe_load(render_config(config, paths, "t"))
+    assert values["server"] == "https://10.0.0.4:6443"
+    for key in ("cluster-cidr", "service-cidr", "write-kubeconfig", "https-listen-port"):
+        assert key not in values
+
+
+def test_registries_mirror_every_registry_to_the_local_one_over_http():
+    mirrors = yaml.safe_load(render_registries(["quay.io", "docker.io", "docker.io"], "http://127.0.0.1:5000"))
+    assert mirrors == {"mirrors": {"docker.io": {"endpoint": ["http://127.0.0.1:5000"]},
+                                   "quay.io": {"endpoint": ["http://127.0.0.1:5000"]}}}
+
+
+def test_tokens_are_random_and_not_in_the_config_repr():
+    assert new_token() != new_token() and len(new_token()) >= 32
+    assert "s3cret" not in repr(_config(token="s3cret"))
