@@ -6,6 +6,8 @@ from installer.checks.result import CheckResult, Family, passed, problem, size
 from installer.facts import Facts
 from installer.manifest.models import NodeProfile
 
+AS_ROOT = "Run the install as root (sudo ./install ...): it writes system folders."
+
 
 def check_tempdir(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
     probe = facts.tempdir
@@ -19,6 +21,7 @@ def check_state_dir(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
     probe = facts.state_dir
     if not probe.writable:
         return [problem("state-dir", "fail", f"Cannot write to the state folder {probe.path}: {probe.error}.",
+                        AS_ROOT if not facts.as_root else
                         "Choose another folder with --state-dir, or fix its permissions or free space.")]
     free = probe.free_bytes or 0
     if free < probe.needed_bytes:

@@ -21,7 +21,7 @@ def check_volumes(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
             results.append(problem(volume_id(volume), "fail", f"Volume {volume.path} was not examined on this host.",
                                    "Run the checks again so the facts cover this profile."))
             continue
-        results.append(_presence_and_space(volume, probe, profile.name))
+        results.append(_presence_and_space(volume, probe, profile.name, facts.as_root))
         if probe.error or (not probe.exists and volume.skip_if_missing):
             continue
         if volume.filesystems:
@@ -31,11 +31,12 @@ def check_volumes(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
     return results
 
 
-def _presence_and_space(volume: Volume, probe: VolumeProbe, profile: str) -> CheckResult:
+def _presence_and_space(volume: Volume, probe: VolumeProbe, profile: str, as_root: bool) -> CheckResult:
     cid, path = volume_id(volume), volume.path
     if probe.error:
+        fix = "Run the checks as root." if not as_root else f"Make {probe.probed_path} writable by root."
         return problem(cid, "fail", f"Cannot examine volume {path}: {probe.error}.",
-                       f"Make {probe.probed_path} readable by root, then run the checks again.")
+                       f"{fix} Then run the checks again.")
     if probe.exists and not probe.is_dir:
         return problem(cid, "fail", f"Volume {path} exists but is not a folder.",
                        f"Move the file {path} away so the folder can be created.")

@@ -63,6 +63,7 @@ def gather_facts(
         state_dir=probe_dir(Path(state_dir), state_dir_bytes),
         addresses=_addresses(),
         installer_pid=os.getpid(),
+        as_root=os.geteuid() == 0,
         gathered_at=time.time(),
     )
 

@@ -132,6 +132,7 @@ class Facts:
     state_dir: DirProbe
     addresses: list[str]
     installer_pid: int
+    as_root: bool
     gathered_at: float
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,6 +32,7 @@ def facts(**changes) -> Facts:
         state_dir=DirProbe("/var/lib/airlift", True, 10 * GB),
         addresses=["127.0.0.1", "10.0.0.5"],
         installer_pid=1000,
+        as_root=True,
         gathered_at=0.0,
     )
     return dataclasses.replace(base, **changes)

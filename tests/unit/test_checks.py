@@ -138,6 +138,8 @@ CASES = [
     ("tempdir read-only", {"tempdir": DirProbe("/tmp", False, error="Read-only file system")}, {}, "tempdir",
      "fail", "Cannot write to the temp folder /tmp: Read-only file system"),
     ("state dir ok", {}, {}, "state-dir", "pass", "10.0 GB free"),
+    ("state dir not root", {"as_root": False, "state_dir": DirProbe("/var/lib/airlift", False, error="Permission denied")},
+     {}, "state-dir", "fail", "Permission denied"),
     ("state dir too small", {"state_dir": DirProbe("/var/lib/airlift", True, 1 * GB, needed_bytes=3 * GB)}, {},
      "state-dir", "fail", "Only 1.0 GB free for the state folder /var/lib/airlift; the install stores 3.0 GB"),
     ("state dir full", {"state_dir": DirProbe("/var/lib/airlift", False, error="No space left on device")}, {},
@@ -189,6 +191,13 @@ def test_failing_checks_block_and_warnings_do_not():
     results = run_checks(facts(cpu_count=1, swap_total_bytes=GB), profile(cpu_min=2))
     assert [r.id for r in blocking(results)] == ["cpu-min"]
     assert any(r.id == "swap" and r.status == "warn" for r in results)
+
+
+def test_not_root_is_told_to_run_as_root():
+    denied = facts(as_root=False, state_dir=DirProbe("/var/lib/airlift", False, error="Permission denied"),
+                   volumes=[vol_probe(error="Permission denied")])
+    results = {r.id: r for r in run_checks(denied, profile(volumes=(VOL,)))}
+    assert "as root" in results["state-dir"].hint and "as root" in results["volume-data"].hint
 
 
 def test_unknown_skips_are_reported():
