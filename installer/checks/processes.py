@@ -28,7 +28,8 @@ def check_processes(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
             results.append(passed(cid, severity, f"{name} is not running."))
             continue
         pids = " ".join(str(p.pid) for p in running)
-        results.append(problem(cid, severity, f"{name} is running (PID {pids}): {why}.",
+        shown = running[0].cmdline[:80] or name
+        results.append(problem(cid, severity, f"{name} is running (PID {pids}: {shown}): {why}.",
                                f"Stop it with: {stop} — or kill {pids}. If you keep it, skip this check."))
     return results
 

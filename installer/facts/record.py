@@ -113,7 +113,12 @@ class DirProbe:
 
 @dataclass(frozen=True)
 class Facts:
-    """Everything the checks need to know about one host."""
+    """Everything the checks need to know about one host.
+
+    `hostname` and `addresses` name the node to the installer when an agent sends its facts
+    (node identity, advertise addresses); `installer_pid` lets the port check tell the
+    installer's own sockets from a conflict.
+    """
 
     hostname: str
     os: OsRelease

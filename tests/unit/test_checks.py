@@ -112,13 +112,13 @@ CASES = [
     # processes
     ("no kubelet", {}, {}, "process-kubelet", "pass", "not running"),
     ("kubelet running", {"processes": [ProcessInfo("kubelet", 77, "kubelet --config x")]}, {}, "process-kubelet",
-     "fail", "kubelet is running (PID 77)"),
+     "fail", "kubelet is running (PID 77: kubelet --config x)"),
     ("k3s running", {"processes": [ProcessInfo("k3s", 5, "k3s server"), ProcessInfo("k3s", 6, "k3s server")]},
-     {}, "process-k3s", "fail", "PID 5 6"),
+     {}, "process-k3s", "fail", "PID 5 6: k3s server"),
     ("dockerd running", {"processes": [ProcessInfo("dockerd", 9, "dockerd")]}, {}, "process-dockerd", "warn",
-     "dockerd is running (PID 9)"),
+     "dockerd is running (PID 9: dockerd)"),
     ("containerd running", {"processes": [ProcessInfo("containerd", 8, "containerd")]}, {}, "process-containerd",
-     "warn", "containerd is running (PID 8)"),
+     "warn", "containerd is running (PID 8: containerd)"),
     # devices
     ("device present", {"devices": [DeviceProbe("/dev/nvidia*", ["/dev/nvidia0"])]},
      {"devices": (Device("/dev/nvidia*"),)}, "device-/dev/nvidia*", "pass", "/dev/nvidia0"),
