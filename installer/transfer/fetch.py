@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 import requests
+import urllib3
 
 from installer.errors import AirliftError
 from installer.transfer.store import BlobStore, normalize_digest
@@ -30,6 +31,15 @@ class Sources(Protocol):
 
     def finished(self, url: str, outcome: str) -> None:
         """`outcome` of fetching from `url`: "ok", "bad" (wrong sha256) or "failed" (cut off)."""
+
+
+def lan_session(verify: bool | str = True) -> requests.Session:
+    """A session for node-to-node traffic: no proxy or CA bundle from the environment (LAN
+    peers are reached directly, and `verify` names the installer's certificate)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = verify
+    return session
 
 
 class PeerList:
@@ -84,7 +94,7 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
     if store.has(hexd):
         report(size, size)
         return store.path(hexd)
-    session = session or requests.Session()
+    session = session or lan_session()
     rx = _Receiver(store, hexd, size)
     bad: set[str] = set()
     failed: set[str] = set()
@@ -119,7 +129,7 @@ def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, rep
         problems.append(f"{url}: {exc}")
         rx.restart()
         return "bad"
-    except (_PeerError, requests.RequestException, OSError) as exc:
+    except (_PeerError, requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         problems.append(f"{url}: {exc}")
         return "failed"
     if rx.verified():
@@ -134,7 +144,8 @@ def _download(session: requests.Session, url: str, rx: _Receiver, token: str, re
     headers = {"Authorization": f"Bearer {token}"}
     if rx.offset:
         headers["Range"] = f"bytes={rx.offset}-"
-    with session.get(f"{url}/v1/blobs/{rx.hexd}", headers=headers, stream=True, timeout=(5, 60)) as resp:
+    with session.get(f"{url}/v1/blobs/{rx.hexd}", headers=headers, stream=True, timeout=(5, 60),
+                     verify=session.verify) as resp:
         if resp.status_code == 401:
             raise _PeerError("refused the join token")
         if resp.status_code not in (200, 206):
@@ -144,7 +155,7 @@ def _download(session: requests.Session, url: str, rx: _Receiver, token: str, re
         elif resp.status_code == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {rx.offset}-"):
             raise _PeerError(f"answered an unexpected range {resp.headers.get('Content-Range')!r}")
         with open(rx.store.partial_path(rx.hexd), "ab", buffering=0) as f:
-            for chunk in resp.iter_content(CHUNK):
+            while chunk := resp.raw.read1(CHUNK):
                 if rx.offset + len(chunk) > rx.size:
                     raise _Corrupt(f"sent more than the blob's {rx.size} bytes")
                 f.write(chunk)

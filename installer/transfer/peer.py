@@ -19,10 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
-
 from installer.errors import AirliftError
-from installer.transfer.fetch import fetch_blob
+from installer.transfer.fetch import fetch_blob, lan_session
 from installer.transfer.server import BlobServer
 from installer.transfer.store import BlobStore, normalize_digest
 from installer.transfer.tracker import Tracker, TrackerClient
@@ -64,8 +62,7 @@ class Peer:
         hosted = tracker if isinstance(tracker, Tracker) else None
         self.server = BlobServer(store, token, listen, port, tracker=hosted, ssl_context=ssl_context)
         self.url = self.server.url_for(advertise)
-        self.session = requests.Session()
-        self.session.verify = verify
+        self.session = lan_session(verify)
 
     def start(self) -> Peer:
         """Serve, and tell the tracker which blobs this node already holds."""

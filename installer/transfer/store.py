@@ -121,10 +121,15 @@ class BlobStore:
             self._cond.notify_all()
 
     def abandon(self, digest: str) -> None:
-        """Stop receiving `digest` but keep the partial bytes for a later resume."""
+        """Stop receiving `digest` but keep the partial bytes for a later resume (an empty
+        partial is not worth keeping)."""
+        hexd = normalize_digest(digest)
         with self._cond:
-            self._expected.pop(normalize_digest(digest), None)
+            self._expected.pop(hexd, None)
             self._cond.notify_all()
+        partial = self.partial_path(hexd)
+        if partial.exists() and partial.stat().st_size == 0:
+            partial.unlink()
 
     def open(self, digest: str) -> tuple[BinaryIO, BlobState] | None:
         """Open the blob's bytes for reading with the state they were opened in (a partial

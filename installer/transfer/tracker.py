@@ -131,6 +131,7 @@ class TrackerClient:
                  verify: bool | str = True, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
+        self.session.trust_env = False
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.verify = verify
         self.timeout = timeout

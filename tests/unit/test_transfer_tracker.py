@@ -1,0 +1,97 @@
+"""The distribution planner: who fetches from whom. A star from the origin is what must not happen."""
+
+from __future__ import annotations
+
+import pytest
+
+from installer.transfer.server import parse_range
+from installer.transfer.tracker import COMPLETE, RECEIVING, Tracker
+
+BLOB = "sha256:" + "ab" * 32
+ORIGIN = "http://10.0.0.1:1"
+
+
+def _url(i: int) -> str:
+    return f"http://10.0.0.{i + 1}:1"
+
+
+def _tracker() -> Tracker:
+    t = Tracker(grace=2.0)
+    t.announce("origin", ORIGIN, [BLOB])
+    return t
+
+
+def test_eight_nodes_form_a_relay_chain_not_a_star() -> None:
+    t = _tracker()
+    sources = [t.assign(f"node-{i}", _url(i), BLOB).get("source") for i in range(1, 9)]
+    assert sources == [ORIGIN] + [_url(i) for i in range(1, 8)]
+    assert t.holders(BLOB)[_url(8)] == RECEIVING
+
+
+def test_when_every_holder_is_busy_the_node_retries_then_shares_after_grace() -> None:
+    t = _tracker()
+    assert t.assign("node-1", _url(1), BLOB) == {"source": ORIGIN}
+    # node-2 cannot use node-1 (it failed to reach it): the origin is busy, so wait a moment ...
+    assert "retry" in t.assign("node-2", _url(2), BLOB, exclude=[_url(1)], waited=0.1)
+    # ... and share the busy origin once the grace period is over.
+    assert t.assign("node-2", _url(2), BLOB, exclude=[_url(1)], waited=2.5) == {"source": ORIGIN}
+
+
+def test_completing_frees_the_upload_slot() -> None:
+    t = _tracker()
+    t.assign("node-1", _url(1), BLOB)
+    t.complete("node-1", _url(1), BLOB)
+    assert t.holders(BLOB) == {ORIGIN: COMPLETE, _url(1): COMPLETE}
+    assert t.assign("node-2", _url(2), BLOB, exclude=[_url(1)]) == {"source": ORIGIN}, \
+        "the origin's slot must be free again"
+
+
+def test_a_source_that_sent_bad_bytes_is_never_offered_again() -> None:
+    t = _tracker()
+    t.announce("node-9", _url(9), [BLOB])
+    assert t.assign("node-1", _url(1), BLOB)["source"] == ORIGIN
+    t.release("node-1", _url(1), BLOB, bad=True)
+    assert ORIGIN not in t.holders(BLOB)
+    assert t.assign("node-1", _url(1), BLOB) == {"source": _url(9)}
+    assert t.assign("node-2", _url(2), BLOB, waited=5)["source"] != ORIGIN
+
+
+def test_no_cycle_when_a_node_loses_its_source() -> None:
+    t = _tracker()
+    t.assign("node-1", _url(1), BLOB)
+    t.assign("node-2", _url(2), BLOB)
+    # node-1's source went away; node-2 (fed by node-1) must not be offered to it.
+    assert t.assign("node-1", _url(1), BLOB, exclude=[ORIGIN], waited=5) == {"source": None}
+
+
+def test_nobody_has_it() -> None:
+    assert Tracker().assign("node-1", _url(1), BLOB) == {"source": None}
+
+
+def test_http_api_dispatch() -> None:
+    t = _tracker()
+    assert t.handle("assign", {"node": "n1", "url": _url(1), "blob": BLOB}) == {"source": ORIGIN}
+    assert t.handle("holders", {"blob": BLOB})["holders"][_url(1)] == RECEIVING
+    with pytest.raises(ValueError, match="unknown tracker action"):
+        t.handle("steal", {})
+    with pytest.raises(KeyError):
+        t.handle("assign", {"node": "n1"})
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, None),
+    ("bytes=100-", (100, 1000)),
+    ("bytes=0-99", (0, 100)),
+    ("bytes=990-5000", (990, 1000)),
+    ("bytes=-10", (990, 1000)),
+    ("bytes=1-2,5-6", None),
+    ("items=1-2", None),
+])
+def test_range_header(header: str | None, expected: tuple[int, int] | None) -> None:
+    assert parse_range(header, 1000) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=1000-", "bytes=5-2"])
+def test_unsatisfiable_range(header: str) -> None:
+    with pytest.raises(ValueError):
+        parse_range(header, 1000)
