@@ -38,7 +38,9 @@ def check_ram(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
     results = []
     if req.ram_min is not None:
         if have >= req.ram_min * (1 - RAM_TOLERANCE):
-            results.append(passed("ram-min", "fail", f"{size(have)} of RAM (profile {name} needs {size(req.ram_min)})."))
+            close = "; close enough, the kernel keeps a little for itself" if have < req.ram_min else ""
+            results.append(passed("ram-min", "fail",
+                                  f"{size(have)} of RAM (profile {name} needs {size(req.ram_min)}){close}."))
         else:
             results.append(problem(
                 "ram-min", "fail",
