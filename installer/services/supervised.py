@@ -112,12 +112,27 @@ class SupervisedServices:
         env = dict(os.environ)
         if not getattr(sys, "frozen", False):
             env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+        files.status.unlink(missing_ok=True)
         with open(files.log, "ab") as log:
             launcher = subprocess.Popen(
                 supervisor_command(name, self.host.root), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=log, env=env, start_new_session=True, close_fds=True)
         launcher.wait(timeout=START_TIMEOUT_S)
-        self._wait_for(lambda: read_pid(files.child_pid) is not None, f"Service {name} did not start", files)
+        state = self._first_state(files)
+        if state != "running" and state != "exited":
+            self.stop(name)
+            raise AirliftError(f"Service {name} could not start its program", details=_tail(files.log),
+                               hint=f"Read its log {files.log}; check the program exists and is executable.")
+
+    def _first_state(self, files: ServiceFiles) -> str | None:
+        """The state the supervisor reports after its first launch (None if it never reports)."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                return json.loads(files.status.read_text())["state"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.05)
+        return None
 
     def stop(self, name: str) -> None:
         """Stop the supervisor and its service (SIGTERM, then SIGKILL after a grace period)."""
@@ -149,14 +164,6 @@ class SupervisedServices:
 
     def log_path(self, name: str) -> str:
         return str(ServiceFiles.of(self.host, name).log)
-
-    def _wait_for(self, ready, message: str, files: ServiceFiles) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if ready():
-                return
-            time.sleep(0.05)
-        raise AirliftError(message, details=_tail(files.log), hint=f"Read its log {files.log}.")
 
 
 def _wait_gone(pid_file: Path, timeout: float) -> bool:

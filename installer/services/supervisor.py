@@ -67,6 +67,7 @@ class Supervisor:
                                               stderr=subprocess.STDOUT, env=env, close_fds=True)
             except OSError as exc:
                 self._log(f"cannot start {spec['argv'][0]}: {exc.strerror}")
+                self._status("cannot-start", 127)
                 return 127
         _write(self.files.child_pid, f"{self.child.pid}\n")
         self._status("running", None)

@@ -1,0 +1,116 @@
+"""Airlift's own supervisor: real detached processes under a temp root."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from installer.errors import AirliftError
+from installer.host import Host
+from installer.services.supervised import ServiceFiles, read_pid
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
+
+def _wait(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def host(tmp_path):
+    host = Host(tmp_path / "root")
+    yield host
+    for spec in host.path("/etc/airlift/services").glob("*.json"):
+        host.services.remove(spec.stem)
+
+
+def test_service_runs_with_its_env_and_logs_to_a_file(host):
+    host.services.install("echoer", ["/bin/sh", "-c", "echo started with $COLOUR; exec sleep 60"],
+                          env={"COLOUR": "blue"})
+    host.services.start("echoer")
+    host.services.start("echoer")  # a second start is a no-op
+    assert host.services.is_running("echoer")
+    log = Path(host.services.log_path("echoer"))
+    assert _wait(lambda: "started with blue" in log.read_text())
+    assert log.read_text().count("started with blue") == 1
+    spec = ServiceFiles.of(host, "echoer").spec
+    assert oct(spec.stat().st_mode & 0o777) == "0o600", "the spec may hold secrets"
+
+
+def test_service_restarts_after_kill_9(host):
+    host.services.install("sleeper", ["sleep", "60"])
+    host.services.start("sleeper")
+    files = ServiceFiles.of(host, "sleeper")
+    first = read_pid(files.child_pid)
+    os.kill(first, signal.SIGKILL)
+    assert _wait(lambda: read_pid(files.child_pid) not in (None, first))
+    assert host.services.is_running("sleeper")
+    assert json.loads(files.status.read_text())["restarts"] == 1
+
+
+def test_service_survives_the_process_that_started_it(host):
+    script = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from pathlib import Path; "
+              "from installer.host import Host; h = Host(Path(sys.argv[1])); "
+              "h.services.install('survivor', ['sleep', '60']); h.services.start('survivor')")
+    subprocess.run([sys.executable, "-c", script, str(host.root)], check=True, timeout=30)
+    assert host.services.is_running("survivor")
+    supervisor = read_pid(ServiceFiles.of(host, "survivor").supervisor_pid)
+    stat = Path(f"/proc/{supervisor}/stat").read_text().rsplit(")", 1)[1].split()
+    assert int(stat[1]) != os.getpid(), "detached: not a child of the starter"
+    assert int(stat[3]) != os.getpgrp() and int(stat[4]) != os.getsid(0), "own session"
+
+
+def test_a_crashing_service_backs_off_and_stop_ends_it(host):
+    host.services.install("crasher", ["/bin/sh", "-c", "echo boom; exit 3"])
+    host.services.start("crasher")
+    files = ServiceFiles.of(host, "crasher")
+    assert _wait(lambda: files.status.is_file() and json.loads(files.status.read_text())["restarts"] >= 2)
+    log = files.log.read_text()
+    assert "exited with code 3; restarting in 0.5s" in log and "restarting in 1.0s" in log
+    host.services.stop("crasher")
+    assert not host.services.is_running("crasher")
+    assert read_pid(files.supervisor_pid) is None
+
+
+def test_stop_then_start_and_remove_leave_nothing(host):
+    host.services.install("cycler", ["sleep", "60"])
+    host.services.start("cycler")
+    child = read_pid(ServiceFiles.of(host, "cycler").child_pid)
+    host.services.stop("cycler")
+    assert not _is_alive(child)
+    host.services.start("cycler")
+    assert host.services.is_running("cycler")
+    host.services.remove("cycler")
+    host.services.remove("cycler")
+    assert not host.root.exists() or list(host.root.rglob("*")) == []
+
+
+def test_starting_an_unknown_service_is_a_clear_error(host):
+    with pytest.raises(AirliftError, match="not installed"):
+        host.services.start("nothing-here")
+
+
+def test_a_missing_program_is_logged_and_retried(host):
+    host.services.install("ghost", ["/nonexistent/airlift-ghost"])
+    with pytest.raises(AirliftError, match="could not start its program"):
+        host.services.start("ghost")
+    assert "cannot start /nonexistent/airlift-ghost" in Path(host.services.log_path("ghost")).read_text()
+
+
+def _is_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return "Z" != Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
