@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import socket
 import sys
 from pathlib import Path
@@ -37,9 +38,11 @@ def bundle_dir() -> Path:
 
 
 def require_root(action: str) -> None:
+    """Refuse early, naming the exact command to run again as root."""
     if os.geteuid() != 0:
-        raise AirliftError(f"./install {action} needs root: it writes system files and starts services",
-                           hint=f"run it as root, e.g. `sudo ./install {action}`")
+        again = shlex.join(["./install", *sys.argv[1:]])
+        raise AirliftError(f"./install needs root to {action}: it writes system files and starts services",
+                           hint=f"run it again as root: sudo {again}")
 
 
 def file_answers(args: argparse.Namespace) -> dict:
