@@ -1,0 +1,139 @@
+"""The real registry (Debian's docker-registry) run as a service and filled from an OCI layout.
+
+The Docker engine and skopeo read every image back with identical digests; the service outlives the
+process that started it and comes back after kill -9.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from installer.errors import AirliftError
+from installer.host import Host
+from installer.registry import SERVICE, Registry
+from installer.registry.layout import OciLayout
+from installer.registry.populate import v2_root
+from installer.services.supervised import ServiceFiles, read_pid
+from tests.fixtures.oci_layout import sample_layout
+
+REPO = Path(__file__).resolve().parents[2]
+REGISTRY_BIN = Path("/usr/bin/docker-registry")
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not REGISTRY_BIN.exists(), reason="needs Debian's docker-registry")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+START_SCRIPT = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from installer.host import Host
+from installer.registry import Registry
+registry = Registry(Host(Path(sys.argv[2])), Path(sys.argv[3]), port=int(sys.argv[4]))
+registry.install(open(sys.argv[5], "rb"))
+registry.start()
+registry.wait_ready(30)
+registry.populate(Path(sys.argv[6]))
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A registry installed, started and filled by a separate process that has exited."""
+    tmp = tmp_path_factory.mktemp("registry")
+    images = sample_layout(tmp / "images", zstd=True)
+    port = free_port()
+    args = [str(REPO), str(tmp / "root"), str(tmp / "state"), str(port), str(REGISTRY_BIN), str(images)]
+    subprocess.run([sys.executable, "-c", START_SCRIPT, *args], check=True, timeout=120)
+    registry = Registry(Host(tmp / "root"), tmp / "state", port=port)
+    yield registry, images
+    registry.uninstall()
+
+
+def test_the_registry_outlives_its_starter_and_serves_every_image(served):
+    registry, images = served
+    assert registry.answering()
+    assert registry.host.services.is_running(SERVICE)
+    calls = []
+    registry.verify(images, lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (9, 9)
+
+
+def test_skopeo_reads_back_identical_digests(served):
+    registry, images = served
+    for image in OciLayout(images).images():
+        out = subprocess.run(
+            ["skopeo", "inspect", "--raw", "--tls-verify=false",
+             f"docker://127.0.0.1:{registry.port}/{image.repository}:{image.tag}"],
+            capture_output=True, check=True, timeout=60).stdout
+        assert "sha256:" + hashlib.sha256(out).hexdigest() == image.manifest.digest
+
+
+def test_docker_pulls_every_image_with_identical_digests(served):
+    if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode:
+        pytest.skip("the Docker engine is not running")
+    registry, images = served
+    for image in OciLayout(images).images():
+        ref = f"127.0.0.1:{registry.port}/{image.repository}:{image.tag}"
+        try:
+            subprocess.run(["docker", "pull", ref], check=True, capture_output=True, timeout=120)
+            digests = json.loads(subprocess.run(
+                ["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", ref],
+                check=True, capture_output=True, text=True).stdout)
+            assert f"127.0.0.1:{registry.port}/{image.repository}@{image.manifest.digest}" in digests
+        finally:
+            subprocess.run(["docker", "rmi", "-f", ref], capture_output=True)
+
+
+def test_the_registry_comes_back_after_kill_9(served):
+    registry, images = served
+    files = ServiceFiles.of(registry.host, SERVICE)
+    pid = read_pid(files.child_pid)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and read_pid(files.child_pid) in (None, pid):
+        time.sleep(0.1)
+    registry.wait_ready(15)
+    registry.verify(images)
+
+
+def test_verify_names_a_missing_blob_and_populate_repairs_it(served):
+    registry, images = served
+    layer = OciLayout(images).images()[0].blobs[-1]
+    data = v2_root(registry.storage) / "blobs" / "sha256" / layer.hex[:2] / layer.hex / "data"
+    data.unlink()
+    with pytest.raises(AirliftError) as err:
+        registry.verify(images)
+    assert layer.digest in err.value.details and "docker.io/library/alpha:1.0" in err.value.details
+    registry.populate(images)
+    registry.verify(images)
+
+
+def test_a_registry_binary_that_exits_at_start_gives_a_clear_error(tmp_path):
+    broken = tmp_path / "registry"
+    broken.write_text("#!/bin/sh\necho 'configuration error: bad storage' >&2\nexit 1\n")
+    registry = Registry(Host(tmp_path / "root"), tmp_path / "state", port=free_port())
+    try:
+        registry.install(broken.open("rb"))
+        registry.start()
+        with pytest.raises(AirliftError) as err:
+            registry.wait_ready(3)
+        assert registry.url in err.value.message
+        assert "configuration error: bad storage" in err.value.details
+    finally:
+        registry.uninstall()
+    assert list((tmp_path / "root").rglob("*")) == [] and list((tmp_path / "state").rglob("*")) == []
