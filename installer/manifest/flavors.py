@@ -30,7 +30,7 @@ def parse_flavors(
             problems.add(f"{path}.name", f'flavor "{item["name"]}" is defined twice')
             continue
         nodes = _nodes(item.get("nodes"), f"{path}.nodes", profiles, problems)
-        if isinstance(item.get("nodes"), list) and sum(n.count for n in nodes) == 0:
+        if isinstance(item.get("nodes"), list) and _all_zero(item["nodes"]):
             problems.add(f"{path}.nodes", f'flavor "{item["name"]}" has no nodes')
         description = item.get("description") if isinstance(item.get("description"), str) else ""
         flavors.append(Flavor(item["name"], description, nodes))
@@ -54,6 +54,11 @@ def _nodes(raw: Any, path: str, profiles: dict[str, NodeProfile], problems: Prob
         if good and isinstance(profile, str) and isinstance(count, int):
             out.append(FlavorNode(profile, count))
     return tuple(out)
+
+
+def _all_zero(nodes: list) -> bool:
+    """True when the flavor asks for no host at all (and is not already wrong in another way)."""
+    return all(isinstance(n, dict) and n.get("count") == 0 for n in nodes)
 
 
 def _default(raw: Any, flavors: list[Flavor], problems: Problems) -> str | None:
