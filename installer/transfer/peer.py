@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import ssl
 import sys
 import time
@@ -35,6 +36,7 @@ class TrackerSources:
                  max_wait: float = 60.0) -> None:
         self.tracker, self.node, self.url, self.digest = tracker, node, url, digest
         self.max_wait = max_wait
+        self.discarded = 0
 
     def pick(self, exclude: set[str]) -> str | None:
         started = time.monotonic()
@@ -49,6 +51,7 @@ class TrackerSources:
         if outcome == "ok":
             self.tracker.complete(self.node, self.url, self.digest)
         else:
+            self.discarded += outcome == "bad"
             self.tracker.release(self.node, self.url, self.digest, bad=outcome == "bad")
 
 
@@ -63,6 +66,8 @@ class Peer:
         self.server = BlobServer(store, token, listen, port, tracker=hosted, ssl_context=ssl_context)
         self.url = self.server.url_for(advertise)
         self.session = lan_session(verify)
+        self.resumed_bytes = 0
+        self.discarded = 0
 
     def start(self) -> Peer:
         """Serve, and tell the tracker which blobs this node already holds."""
@@ -72,14 +77,20 @@ class Peer:
 
     def fetch_all(self, blobs: list[tuple[str, int]], progress: Progress | None = None) -> None:
         """Fetch every (digest, size) this node lacks, in the given order (every node uses the
-        same order, which keeps the relay chain intact); `progress(done, total)` in bytes."""
+        same order, which keeps the relay chain intact); `progress(done, total)` in bytes.
+        Counts what was resumed from partial files and how many corrupted copies were discarded."""
         total = sum(size for _, size in blobs)
         done = 0
         for digest, size in blobs:
             sources = TrackerSources(self.tracker, self.node, self.url, digest)
             base = done
-            fetch_blob(self.store, digest, size, sources, self.token, session=self.session,
-                       progress=(lambda d, t, base=base: progress(base + d, total)) if progress else None)
+            partial = self.store.partial_path(digest)
+            self.resumed_bytes += partial.stat().st_size if partial.exists() else 0
+            try:
+                fetch_blob(self.store, digest, size, sources, self.token, session=self.session,
+                           progress=(lambda d, t, base=base: progress(base + d, total)) if progress else None)
+            finally:
+                self.discarded += sources.discarded
             done += size
 
     def stop(self) -> None:
@@ -101,6 +112,15 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    try:
+        return _run(args)
+    except AirliftError as exc:
+        _say(event="failed", node=args.node, error=exc.render())
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     token = args.token_file.read_text().strip()
     store = BlobStore(args.store)
     tracker: Tracker | TrackerClient = TrackerClient(args.tracker, token) if args.tracker else Tracker()
@@ -109,13 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     _say(event="ready", node=args.node, url=peer.url)
     if want and sys.stdin.readline().strip() == "go":
         started = time.monotonic()
-        try:
-            peer.fetch_all(want)
-        except AirliftError as exc:
-            _say(event="failed", node=args.node, error=exc.render())
-            return 2
+        peer.fetch_all(want)
         _say(event="done", node=args.node, seconds=round(time.monotonic() - started, 3),
-             bytes=sum(s for _, s in want), refused=peer.server.refused)
+             bytes=sum(s for _, s in want), resumed_bytes=peer.resumed_bytes, discarded=peer.discarded)
     sys.stdin.read()
     peer.stop()
     return 0

@@ -24,51 +24,53 @@ RECEIVING = "receiving"
 
 
 class Tracker:
-    """In-memory tracker the installer hosts (BlobServer serves it under /v1/tracker/)."""
+    """In-memory tracker the installer hosts (BlobServer serves it under /v1/tracker/). Nodes are
+    known by name, so a node that restarts on another port is the same node, not a new one."""
 
     def __init__(self, grace: float = 2.0, retry_after: float = 0.02) -> None:
         self.grace = grace
         self.retry_after = retry_after
         self._lock = threading.Lock()
+        self._urls: dict[str, str] = {}
         self._holders: dict[str, dict[str, str]] = {}
         self._load: dict[str, int] = {}
         self._upstream: dict[tuple[str, str], str] = {}
-        self._nodes: dict[str, str] = {}
 
     def announce(self, node: str, url: str, blobs: list[str]) -> dict:
         """`node`, reachable at `url`, holds every blob in `blobs`."""
         with self._lock:
-            self._nodes[node] = url
+            self._urls[node] = url
             for blob in blobs:
-                self._holders.setdefault(normalize_digest(blob), {})[url] = COMPLETE
+                self._holders.setdefault(normalize_digest(blob), {})[node] = COMPLETE
         return {"ok": True}
 
     def assign(self, node: str, url: str, blob: str, exclude: list[str] | None = None, waited: float = 0.0) -> dict:
         """Pick the source `node` should fetch `blob` from: {"source": url} or {"retry": seconds}
-        or {"source": None} when nobody has it."""
+        or {"source": None} when nobody has it. `exclude` lists source URLs that failed it."""
         hexd = normalize_digest(blob)
         with self._lock:
-            self._nodes[node] = url
-            self._drop_assignment(url, hexd)
+            self._urls[node] = url
+            self._drop_assignment(node, hexd)
+            skip = set(exclude or [])
             candidates = [c for c in self._holders.get(hexd, {})
-                          if c != url and c not in (exclude or []) and not self._feeds_from(c, url, hexd)]
+                          if c != node and self._urls[c] not in skip and not self._feeds_from(c, node, hexd)]
             if not candidates:
                 return {"source": None}
             best = min(candidates, key=lambda c: (self._load.get(c, 0), self._holders[hexd][c] != COMPLETE))
             if self._load.get(best, 0) > 0 and waited < self.grace:
                 return {"retry": self.retry_after}
             self._load[best] = self._load.get(best, 0) + 1
-            self._upstream[(url, hexd)] = best
-            self._holders[hexd].setdefault(url, RECEIVING)
-            return {"source": best}
+            self._upstream[(node, hexd)] = best
+            self._holders[hexd].setdefault(node, RECEIVING)
+            return {"source": self._urls[best]}
 
     def complete(self, node: str, url: str, blob: str) -> dict:
         """`node` verified `blob`: it now serves it as a complete holder."""
         hexd = normalize_digest(blob)
         with self._lock:
-            self._nodes[node] = url
-            self._drop_assignment(url, hexd)
-            self._holders.setdefault(hexd, {})[url] = COMPLETE
+            self._urls[node] = url
+            self._drop_assignment(node, hexd)
+            self._holders.setdefault(hexd, {})[node] = COMPLETE
         return {"ok": True}
 
     def release(self, node: str, url: str, blob: str, bad: bool = False) -> dict:
@@ -76,7 +78,7 @@ class Tracker:
         bytes, which removes that source as a holder of the blob."""
         hexd = normalize_digest(blob)
         with self._lock:
-            source = self._drop_assignment(url, hexd)
+            source = self._drop_assignment(node, hexd)
             if bad and source:
                 self._holders.get(hexd, {}).pop(source, None)
         return {"ok": True}
@@ -84,12 +86,12 @@ class Tracker:
     def holders(self, blob: str) -> dict[str, str]:
         """url -> "complete" | "receiving" for one blob."""
         with self._lock:
-            return dict(self._holders.get(normalize_digest(blob), {}))
+            return {self._urls[n]: st for n, st in self._holders.get(normalize_digest(blob), {}).items()}
 
     def nodes(self) -> dict[str, str]:
         """node name -> url of every node the tracker has heard from."""
         with self._lock:
-            return dict(self._nodes)
+            return dict(self._urls)
 
     def handle(self, action: str, body: dict[str, Any]) -> dict:
         """Serve one tracker API call (the blob server's /v1/tracker/<action>)."""
@@ -106,18 +108,18 @@ class Tracker:
             return {"holders": self.holders(str(body["blob"]))}
         raise ValueError(f"unknown tracker action {action!r}")
 
-    def _drop_assignment(self, url: str, hexd: str) -> str | None:
-        source = self._upstream.pop((url, hexd), None)
+    def _drop_assignment(self, node: str, hexd: str) -> str | None:
+        source = self._upstream.pop((node, hexd), None)
         if source is not None:
             self._load[source] = max(0, self._load.get(source, 0) - 1)
         return source
 
-    def _feeds_from(self, candidate: str, url: str, hexd: str) -> bool:
-        """Whether `candidate` receives `hexd` (directly or down a chain) from `url`."""
+    def _feeds_from(self, candidate: str, node: str, hexd: str) -> bool:
+        """Whether `candidate` receives `hexd` (directly or down a chain) from `node`."""
         seen = set()
         cur: str | None = candidate
         while cur is not None and cur not in seen:
-            if cur == url:
+            if cur == node:
                 return True
             seen.add(cur)
             cur = self._upstream.get((cur, hexd))

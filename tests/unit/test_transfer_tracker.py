@@ -95,3 +95,12 @@ def test_range_header(header: str | None, expected: tuple[int, int] | None) -> N
 def test_unsatisfiable_range(header: str) -> None:
     with pytest.raises(ValueError):
         parse_range(header, 1000)
+
+
+def test_a_node_that_comes_back_on_another_port_is_the_same_node() -> None:
+    t = _tracker()
+    assert t.assign("node-1", _url(1), BLOB) == {"source": ORIGIN}
+    # node-1 restarts (new port) and asks again: its old assignment is released, not duplicated.
+    assert t.assign("node-1", "http://10.0.0.2:2", BLOB) == {"source": ORIGIN}
+    assert t.nodes() == {"origin": ORIGIN, "node-1": "http://10.0.0.2:2"}
+    assert t.holders(BLOB) == {ORIGIN: COMPLETE, "http://10.0.0.2:2": RECEIVING}

@@ -1,0 +1,138 @@
+"""Blob distribution between real processes in network namespaces the test creates (a private
+bridge and subnet, removed afterwards): relay to several nodes, a peer serving corrupted bytes,
+a node killed mid-transfer that resumes, a wrong join token."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.netns_lab import NetnsLab, PeerProcess
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tc"),
+                       reason="network namespaces need root, iproute2 and tc"),
+]
+
+TOKEN = "tx-token-" + "5" * 24
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[NetnsLab]:
+    with NetnsLab(4, rate_mbit=80) as lab:
+        yield lab
+
+
+def _blob(seed: int, size: int) -> tuple[str, bytes]:
+    data = (hashlib.sha256(str(seed).encode()).digest() * (size // 32 + 1))[:size]
+    return hashlib.sha256(data).hexdigest(), data
+
+
+def _seed(store: Path, blobs: dict[str, bytes]) -> None:
+    (store / "sha256").mkdir(parents=True, exist_ok=True)
+    for hexd, data in blobs.items():
+        (store / "sha256" / hexd).write_bytes(data)
+
+
+def _files(tmp_path: Path, wanted: dict[str, bytes], token: str = TOKEN) -> tuple[Path, Path]:
+    want, token_file = tmp_path / "want.json", tmp_path / f"token-{hashlib.md5(token.encode()).hexdigest()}"
+    want.write_text(json.dumps([[f"sha256:{h}", len(d)] for h, d in wanted.items()]))
+    token_file.write_text(token)
+    return want, token_file
+
+
+def _assert_holds(store: Path, blobs: dict[str, bytes]) -> None:
+    for hexd, data in blobs.items():
+        assert (store / "sha256" / hexd).read_bytes() == data
+    assert not any((store / "partial").iterdir()), "no partial file may be left once verified"
+
+
+def test_three_nodes_receive_every_blob_over_the_lan(lab: NetnsLab, tmp_path: Path) -> None:
+    blobs = dict(_blob(i, size) for i, size in enumerate([3 << 20, 700_000, 1 << 20]))
+    want, token = _files(tmp_path, blobs)
+    _seed(tmp_path / "origin", blobs)
+    procs = [PeerProcess(lab, 0, tmp_path / "origin", token)]
+    try:
+        procs += [PeerProcess(lab, i, tmp_path / f"n{i}", token, procs[0].url, want) for i in (1, 2, 3)]
+        for p in procs[1:]:
+            p.go()
+        events = [p.event(timeout=120) for p in procs[1:]]
+    finally:
+        for p in procs:
+            p.close()
+    assert [e["event"] for e in events] == ["done"] * 3
+    for i in (1, 2, 3):
+        _assert_holds(tmp_path / f"n{i}", blobs)
+
+
+def test_blob_corrupted_by_a_peer_is_discarded_and_refetched(lab: NetnsLab, tmp_path: Path) -> None:
+    hexd, data = _blob(42, 2 << 20)
+    want, token = _files(tmp_path, {hexd: data})
+    _seed(tmp_path / "liar", {hexd: data[:1000] + b"\xff" + data[1001:]})
+    _seed(tmp_path / "good", {hexd: data})
+    liar = PeerProcess(lab, 0, tmp_path / "liar", token)
+    procs = [liar]
+    try:
+        procs.append(PeerProcess(lab, 1, tmp_path / "good", token, liar.url))
+        procs.append(PeerProcess(lab, 2, tmp_path / "n2", token, liar.url, want))
+        procs[2].go()
+        done = procs[2].event(timeout=60)
+    finally:
+        for p in procs:
+            p.close()
+    assert done["event"] == "done" and done["discarded"] == 1, done
+    _assert_holds(tmp_path / "n2", {hexd: data})
+
+
+def test_node_killed_mid_transfer_resumes_from_its_byte_offset(lab: NetnsLab, tmp_path: Path) -> None:
+    hexd, data = _blob(7, 24 << 20)
+    want, token = _files(tmp_path, {hexd: data})
+    _seed(tmp_path / "origin", {hexd: data})
+    partial = tmp_path / "n1" / "partial" / hexd
+    origin = PeerProcess(lab, 0, tmp_path / "origin", token)
+    try:
+        first = PeerProcess(lab, 1, tmp_path / "n1", token, origin.url, want)
+        first.go()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 4 << 20):
+            time.sleep(0.05)
+        os.kill(first.proc.pid, signal.SIGKILL)
+        first.close()
+        kept = partial.stat().st_size
+        assert 0 < kept < len(data), "the kill must land mid-transfer"
+        second = PeerProcess(lab, 1, tmp_path / "n1", token, origin.url, want)
+        second.go()
+        done = second.event(timeout=60)
+        second.close()
+    finally:
+        origin.close()
+    assert done["event"] == "done" and done["resumed_bytes"] == kept, done
+    _assert_holds(tmp_path / "n1", {hexd: data})
+
+
+def test_wrong_token_is_refused_and_logged_without_secrets(lab: NetnsLab, tmp_path: Path) -> None:
+    hexd, data = _blob(9, 100_000)
+    want, token = _files(tmp_path, {hexd: data})
+    _, wrong = _files(tmp_path, {hexd: data}, token="not-the-token-0000")
+    _seed(tmp_path / "origin", {hexd: data})
+    log = tmp_path / "origin.log"
+    origin = PeerProcess(lab, 0, tmp_path / "origin", token, log=log)
+    try:
+        intruder = PeerProcess(lab, 1, tmp_path / "n1", wrong, origin.url, want)
+        intruder.close()
+    finally:
+        origin.close()
+    assert intruder.ready["event"] == "failed" and "refused the join token" in intruder.ready["error"]
+    text = log.read_text()
+    assert "wrong or missing join token" in text and lab.address(1) in text
+    assert TOKEN not in text and "not-the-token" not in text
+    assert not (tmp_path / "n1" / "sha256" / hexd).exists()
