@@ -1,0 +1,180 @@
+"""K3sRuntime against the k3s stand-in, with the real registry serving the Jobs' images."""
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from installer.errors import AirliftError
+from installer.host import Host
+from installer.registry import Registry
+from installer.runtime import K3sRuntime, RuntimeConfig
+from tests.fixtures.oci_layout import LayoutWriter, layer_tar
+
+REPO = Path(__file__).resolve().parents[2]
+STANDIN = REPO / "tests" / "k3s-standin" / "k3s"
+REGISTRY_BIN = Path("/usr/bin/docker-registry")
+HOOK = b'#!/bin/sh\necho "hook ran on $(hostname)"\necho "second line"\n'
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not REGISTRY_BIN.exists(), reason="needs Debian's docker-registry")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def job(name, image="hello/hook:1.0.0", command=None):
+    container = {"name": "main", "image": image, **({"command": command} if command else {})}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [container]}}}}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("runtime")
+    writer = LayoutWriter(tmp / "images")
+    writer.image("docker.io/hello/hook:1.0.0", [layer_tar({"hook.sh": HOOK})])
+    images = writer.finish()
+    host = Host(tmp / "root")
+    registry = Registry(host, tmp / "state", port=free_port())
+    registry.install(REGISTRY_BIN.open("rb"))
+    registry.start()
+    registry.wait_ready(30)
+    registry.populate(images)
+    runtime = K3sRuntime(host, tmp / "state")
+    config = RuntimeConfig(node_name="node-1", node_ip="127.0.0.1", registry_url=registry.url,
+                           mirrored_registries=sorted({i.registry for i in registry.images(images)}),
+                           api_port=free_port())
+    airgap = tmp / "k3s-airgap-images-amd64.tar"
+    airgap.write_bytes(b"not really images")
+    runtime.install(STANDIN.open("rb"), {airgap.name: airgap.open("rb")}, config)
+    runtime.start()
+    runtime.wait_ready("node-1", 60)
+    yield runtime, registry, config
+    runtime.uninstall()
+    registry.uninstall()
+    assert list(host.root.rglob("*")) == [], "uninstall leaves nothing under the root"
+    assert list((tmp / "state").rglob("*")) == []
+
+
+def test_air_gap_files_are_where_k3s_expects_them(cluster):
+    runtime, registry, config = cluster
+    paths = runtime.paths
+    assert stat.S_IMODE(paths.binary.stat().st_mode) == 0o755
+    assert (paths.images / "k3s-airgap-images-amd64.tar").is_file()
+    mirrors = yaml.safe_load(paths.registries.read_text())["mirrors"]
+    assert mirrors == {"docker.io": {"endpoint": [registry.url]}}
+    assert stat.S_IMODE(paths.config.stat().st_mode) == 0o600
+
+
+def test_server_writes_token_node_token_and_private_kubeconfig(cluster):
+    runtime, _, config = cluster
+    token_file = runtime.paths.data_dir / "server" / "token"
+    text = token_file.read_text()
+    assert text.startswith("K10") and text.endswith(f"::server:{runtime.token()}\n")
+    assert len(text.split("::")[0]) == 3 + 64
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert os.readlink(runtime.paths.data_dir / "server" / "node-token") == "token"
+    assert stat.S_IMODE(runtime.kubeconfig.stat().st_mode) == 0o600
+    server = yaml.safe_load(runtime.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+    assert server == f"https://127.0.0.1:{config.api_port}"
+
+
+def test_token_never_appears_in_the_service_command_or_log(cluster):
+    runtime, _, _ = cluster
+    token = runtime.token()
+    spec = runtime.host.path("/etc/airlift/services/k3s.json").read_text()
+    assert token not in spec
+    assert token not in Path(runtime.host.services.log_path("k3s")).read_text()
+
+
+def test_status_and_get_nodes_show_the_ready_node(cluster):
+    runtime, _, _ = cluster
+    assert runtime.status()["nodes"] == [{"name": "node-1", "ready": True}]
+    table = runtime.kubectl(["get", "nodes"]).splitlines()
+    assert table[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert table[1].split()[:3] == ["node-1", "Ready", "control-plane,master"]
+
+
+def test_a_hook_job_runs_its_image_script_and_streams_logs(cluster):
+    runtime, _, _ = cluster
+    lines = []
+    runtime.run_job(job("install-hook", command=["/bin/sh", "/hook.sh"]), 60, lines.append)
+    assert lines == ["hook ran on node-1", "second line"]
+    again = []
+    runtime.run_job(job("install-hook", command=["/bin/sh", "/hook.sh"]), 60, again.append)
+    assert again == lines, "running a hook twice is safe"
+
+
+def test_a_failing_job_is_named_with_its_last_log_lines(cluster):
+    runtime, _, _ = cluster
+    with pytest.raises(AirliftError) as err:
+        runtime.run_job(job("post-install", command=["sh", "-c", "echo migrating; exit 1"]), 60, lambda line: None)
+    assert "post-install" in err.value.message and "exit code 1" in err.value.message
+    assert "migrating" in err.value.details
+
+
+def test_a_job_whose_image_is_not_in_the_registry_fails_to_pull(cluster):
+    runtime, _, _ = cluster
+    with pytest.raises(AirliftError) as err:
+        runtime.run_job(job("missing", image="hello/absent:9.9"), 60, lambda line: None)
+    assert "ImagePullBackOff" in err.value.message
+    assert "hello/absent:9.9" in err.value.details
+
+
+def test_apply_rolls_out_a_deployment_from_the_registry(cluster, tmp_path):
+    runtime, _, _ = cluster
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                  "spec": {"replicas": 2, "template": {"spec": {"containers": [
+                      {"name": "web", "image": "docker.io/hello/hook:1.0.0"}]}}}}
+    resources = tmp_path / "web.yaml"
+    resources.write_text(yaml.safe_dump(deployment))
+    runtime.apply([resources])
+    runtime.kubectl(["wait", "--for=condition=available", "deployment/web", "--timeout=30s"])
+
+
+def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp_path):
+    runtime, _, config = cluster
+    url = f"https://127.0.0.1:{config.api_port}"
+    common = [sys.executable, str(STANDIN), "agent", "--server", url, "--data-dir", str(tmp_path / "data"),
+              "--private-registry", str(tmp_path / "none.yaml"), "--config", str(tmp_path / "none.yaml")]
+    refused = subprocess.run([*common, "--token", "wrong", "--node-name", "intruder"],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 1 and "token" in refused.stderr
+    agent = subprocess.Popen([*common, "--token", runtime.token(), "--node-name", "node-2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        runtime.wait_ready("node-2", 30)
+        names = {n["name"] for n in runtime.status()["nodes"]}
+        assert names == {"node-1", "node-2"}
+    finally:
+        agent.terminate()
+        agent.wait(10)
+
+
+def test_a_node_that_never_becomes_ready_times_out_clearly(tmp_path, monkeypatch):
+    monkeypatch.setenv("K3S_STANDIN_NEVER_READY", "1")
+    host = Host(tmp_path / "root")
+    runtime = K3sRuntime(host, tmp_path / "state")
+    config = RuntimeConfig(node_name="slow", node_ip="127.0.0.1", registry_url="http://127.0.0.1:1",
+                           mirrored_registries=["docker.io"], api_port=free_port())
+    try:
+        runtime.install(STANDIN.open("rb"), {}, config)
+        runtime.start()
+        began = time.monotonic()
+        with pytest.raises(AirliftError) as err:
+            runtime.wait_ready("slow", 4)
+        assert time.monotonic() - began < 20
+        assert "slow did not become Ready within 4s" in err.value.message
+        assert "timed out" in err.value.details
+    finally:
+        runtime.uninstall()
+    assert list(host.root.rglob("*")) == []
