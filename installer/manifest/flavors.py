@@ -7,6 +7,7 @@ from typing import Any
 
 from installer.manifest.models import Flavor, FlavorNode, NodeProfile
 from installer.manifest.problems import Problems
+from installer.manifest.shapes import as_dict, as_list, as_str
 
 DEFAULT_FLAVOR = "one-node"
 
@@ -15,9 +16,9 @@ def parse_flavors(
     raw: Any, profiles: dict[str, NodeProfile], problems: Problems,
 ) -> tuple[list[Flavor], str | None, str]:
     """(flavors, default flavor name, prompt) from `installer.flavors`."""
-    section = raw if isinstance(raw, dict) else {}
-    items = section.get("items") if isinstance(section.get("items"), list) else []
-    prompt = section.get("prompt") if isinstance(section.get("prompt"), str) else ""
+    section = as_dict(raw)
+    items = as_list(section.get("items"))
+    prompt = as_str(section.get("prompt"))
     if not items:
         first = next(iter(profiles))
         return [Flavor(DEFAULT_FLAVOR, "A single node", (FlavorNode(first, 1),))], DEFAULT_FLAVOR, prompt
@@ -32,14 +33,13 @@ def parse_flavors(
         nodes = _nodes(item.get("nodes"), f"{path}.nodes", profiles, problems)
         if isinstance(item.get("nodes"), list) and _all_zero(item["nodes"]):
             problems.add(f"{path}.nodes", f'flavor "{item["name"]}" has no nodes')
-        description = item.get("description") if isinstance(item.get("description"), str) else ""
-        flavors.append(Flavor(item["name"], description, nodes))
+        flavors.append(Flavor(item["name"], as_str(item.get("description")), nodes))
     return flavors, _default(section.get("default"), flavors, problems), prompt
 
 
 def _nodes(raw: Any, path: str, profiles: dict[str, NodeProfile], problems: Problems) -> tuple[FlavorNode, ...]:
     out: list[FlavorNode] = []
-    for j, node in enumerate(raw if isinstance(raw, list) else []):
+    for j, node in enumerate(as_list(raw)):
         if not isinstance(node, dict):
             continue
         profile, count = node.get("profile"), node.get("count")

@@ -13,6 +13,7 @@ from installer.manifest.flavors import parse_flavors
 from installer.manifest.manifest import Manifest
 from installer.manifest.problems import ManifestError, Problems
 from installer.manifest.profiles import parse_profiles
+from installer.manifest.shapes import as_dict, as_list
 from installer.manifest.sources import parse_hook_job, resolve_logo, resolve_text
 from installer.manifest.structure import check_structure
 from installer.manifest.unused import unused_field_warnings
@@ -64,7 +65,7 @@ def _check_header(doc: dict[str, Any], problems: Problems) -> None:
         problems.add("kind", f'"{kind}" is not supported (use Bundle or Cluster)')
     elif isinstance(kind, str) and isinstance(api, str) and api != KINDS[kind]:
         problems.add("apiVersion", f'"{api}" is not supported for kind {kind} (use {KINDS[kind]})')
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = as_dict(doc.get("metadata"))
     name, version = meta.get("name"), meta.get("resourceVersion")
     if isinstance(name, str) and not _NAME.match(name):
         problems.add("metadata.name", f'"{name}" is not a valid name (lower-case letters, digits, "-" and ".")')
@@ -73,9 +74,9 @@ def _check_header(doc: dict[str, Any], problems: Problems) -> None:
 
 
 def _assemble(doc: dict[str, Any], base_dir: Path, problems: Problems) -> Manifest:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    installer = doc.get("installer") if isinstance(doc.get("installer"), dict) else {}
-    eula = installer.get("eula") if isinstance(installer.get("eula"), dict) else {}
+    meta = as_dict(doc.get("metadata"))
+    installer = as_dict(doc.get("installer"))
+    eula = as_dict(installer.get("eula"))
     profiles = parse_profiles(doc.get("nodeProfiles"), problems)
     flavors, default, prompt = parse_flavors(installer.get("flavors"), profiles, problems)
     hooks, hook_sources = _hooks(doc.get("hooks"), base_dir, problems)
@@ -102,7 +103,7 @@ def _logo_warnings(doc: dict[str, Any]) -> list[str]:
 def _hooks(raw: Any, base_dir: Path, problems: Problems) -> tuple[dict[str, dict], dict[str, str]]:
     jobs: dict[str, dict] = {}
     sources: dict[str, str] = {}
-    for name, hook in (raw if isinstance(raw, dict) else {}).items():
+    for name, hook in as_dict(raw).items():
         value = hook.get("job") if isinstance(hook, dict) else None
         path = f"hooks.{name}.job"
         if not isinstance(value, str):
@@ -121,7 +122,7 @@ def _hooks(raw: Any, base_dir: Path, problems: Problems) -> tuple[dict[str, dict
 
 def _endpoints(raw: Any, problems: Problems) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for i, item in enumerate(raw if isinstance(raw, list) else []):
+    for i, item in enumerate(as_list(raw)):
         if not isinstance(item, dict):
             continue
         if "serviceName" not in item and "selector" not in item:

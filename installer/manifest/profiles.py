@@ -17,6 +17,7 @@ from installer.manifest.models import (
     Volume,
 )
 from installer.manifest.problems import Problems
+from installer.manifest.shapes import as_dict, as_list, as_str
 from installer.manifest.units import parse_port_range, parse_rate, parse_size
 
 DEFAULT_PROFILE = "node"
@@ -39,17 +40,17 @@ def parse_profiles(raw: Any, problems: Problems) -> dict[str, NodeProfile]:
             continue
         profiles[name] = NodeProfile(
             name=name,
-            description=_str(item.get("description")),
-            labels={str(k): str(v) for k, v in _dict(item.get("labels")).items()},
+            description=as_str(item.get("description")),
+            labels={str(k): str(v) for k, v in as_dict(item.get("labels")).items()},
             taints=_taints(item.get("taints"), f"{path}.taints", problems),
             service_role=_service_role(item.get("serviceRole"), f"{path}.serviceRole", problems),
-            requirements=_requirements(_dict(item.get("requirements")), f"{path}.requirements", problems),
+            requirements=_requirements(as_dict(item.get("requirements")), f"{path}.requirements", problems),
         )
     return profiles
 
 
 def _requirements(raw: dict, path: str, problems: Problems) -> Requirements:
-    cpu, ram, network = _dict(raw.get("cpu")), _dict(raw.get("ram")), _dict(raw.get("network"))
+    cpu, ram, network = as_dict(raw.get("cpu")), as_dict(raw.get("ram")), as_dict(raw.get("network"))
     cpu_min = _cpu(cpu.get("min"), f"{path}.cpu.min", problems)
     cpu_max = _cpu(cpu.get("max"), f"{path}.cpu.max", problems)
     _ordered(cpu_min, cpu_max, f"{path}.cpu", problems)
@@ -59,8 +60,8 @@ def _requirements(raw: dict, path: str, problems: Problems) -> Requirements:
     return Requirements(
         cpu_min=cpu_min, cpu_max=cpu_max, ram_min=ram_min, ram_max=ram_max,
         os=tuple(
-            OSRequirement(name=o["name"].lower(), versions=tuple(str(v) for v in _list(o.get("versions"))))
-            for o in _list(raw.get("os")) if isinstance(o, dict) and isinstance(o.get("name"), str)
+            OSRequirement(name=o["name"].lower(), versions=tuple(str(v) for v in as_list(o.get("versions"))))
+            for o in as_list(raw.get("os")) if isinstance(o, dict) and isinstance(o.get("name"), str)
         ),
         min_transfer_rate=_rate(network.get("minTransferRate"), f"{path}.network.minTransferRate", problems),
         ports=_ports(network.get("ports"), f"{path}.network.ports", problems),
@@ -68,25 +69,25 @@ def _requirements(raw: dict, path: str, problems: Problems) -> Requirements:
         devices=tuple(
             Device(path=d["path"], permissions=d.get("permissions", "rw"), file_mode=d.get("fileMode", "0666"),
                    uid=d.get("uid", 0), gid=d.get("gid", 0))
-            for d in _list(raw.get("devices")) if isinstance(d, dict) and isinstance(d.get("path"), str)
+            for d in as_list(raw.get("devices")) if isinstance(d, dict) and isinstance(d.get("path"), str)
         ),
         custom_checks=tuple(
-            CustomCheck(script=c["script"], description=_str(c.get("description")))
-            for c in _list(raw.get("customChecks")) if isinstance(c, dict) and isinstance(c.get("script"), str)
+            CustomCheck(script=c["script"], description=as_str(c.get("description")))
+            for c in as_list(raw.get("customChecks")) if isinstance(c, dict) and isinstance(c.get("script"), str)
         ),
     )
 
 
 def _ports(raw: Any, path: str, problems: Problems) -> tuple[PortRange, ...]:
     out: list[PortRange] = []
-    for i, item in enumerate(_list(raw)):
+    for i, item in enumerate(as_list(raw)):
         if not isinstance(item, dict):
             continue
         protocol = item.get("protocol", "tcp")
         if protocol not in _PROTOCOLS:
             problems.add(f"{path}[{i}].protocol", f'"{protocol}" is not a protocol (use "tcp" or "udp")')
             continue
-        for j, text in enumerate(_list(item.get("ranges"))):
+        for j, text in enumerate(as_list(item.get("ranges"))):
             try:
                 first, last = parse_port_range(text)
             except ValueError as exc:
@@ -98,7 +99,7 @@ def _ports(raw: Any, path: str, problems: Problems) -> tuple[PortRange, ...]:
 
 def _volumes(raw: Any, path: str, problems: Problems) -> tuple[Volume, ...]:
     out: list[Volume] = []
-    for i, item in enumerate(_list(raw)):
+    for i, item in enumerate(as_list(raw)):
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
             continue
         where = f"{path}[{i}]"
@@ -108,7 +109,7 @@ def _volumes(raw: Any, path: str, problems: Problems) -> tuple[Volume, ...]:
             path=item["path"],
             name=item.get("name"),
             capacity=_size(item.get("capacity"), f"{where}.capacity", problems),
-            filesystems=tuple(str(f) for f in _list(item.get("filesystems"))),
+            filesystems=tuple(str(f) for f in as_list(item.get("filesystems"))),
             create_if_missing=item.get("createIfMissing", True) is True,
             skip_if_missing=item.get("skipIfMissing", False) is True,
             min_transfer_rate=_rate(item.get("minTransferRate"), f"{where}.minTransferRate", problems),
@@ -121,14 +122,14 @@ def _volumes(raw: Any, path: str, problems: Problems) -> tuple[Volume, ...]:
 
 def _taints(raw: Any, path: str, problems: Problems) -> tuple[Taint, ...]:
     out: list[Taint] = []
-    for i, item in enumerate(_list(raw)):
+    for i, item in enumerate(as_list(raw)):
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             continue
         effect = item.get("effect")
         if effect not in _TAINT_EFFECTS:
             problems.add(f"{path}[{i}].effect", f'"{effect}" is not a taint effect ({", ".join(_TAINT_EFFECTS)})')
             continue
-        out.append(Taint(key=item["key"], effect=effect, value=_str(item.get("value"))))
+        out.append(Taint(key=item["key"], effect=effect, value=as_str(item.get("value"))))
     return tuple(out)
 
 
@@ -193,15 +194,3 @@ def _mode(raw: Any, path: str, problems: Problems) -> int | None:
 def _ordered(low: int | None, high: int | None, path: str, problems: Problems) -> None:
     if low is not None and high is not None and low > high:
         problems.add(path, "min is greater than max")
-
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from installer.manifest.problems import join_path
+from installer.manifest.shapes import as_dict, as_list
 
 # Hooks Airlift runs; Gravity's other hook types are accepted with a warning.
 ACTED_HOOKS = (
@@ -31,20 +32,19 @@ _VOLUME = ("targetPath", "hidden", "recursive", "label", "seLinuxLabel")
 def unused_field_warnings(doc: dict[str, Any]) -> list[str]:
     """One warning per present field that Airlift accepts but ignores, in manifest order."""
     out = [f"{key}: accepted but not used by Airlift ({why})" for key, why in _TOP.items() if key in doc]
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = as_dict(doc.get("metadata"))
     out += [f"metadata.{key}: accepted but not used by Airlift" for key in _METADATA if key in meta]
-    installer = doc.get("installer") if isinstance(doc.get("installer"), dict) else {}
+    installer = as_dict(doc.get("installer"))
     if "setupEndpoints" in installer:
         out.append("installer.setupEndpoints: accepted but not used by Airlift")
-    hooks = doc.get("hooks") if isinstance(doc.get("hooks"), dict) else {}
+    hooks = as_dict(doc.get("hooks"))
     out += [f"hooks.{name}: accepted but never run by Airlift" for name in hooks if name not in ACTED_HOOKS]
-    for i, profile in enumerate(doc.get("nodeProfiles") or []):
+    for i, profile in enumerate(as_list(doc.get("nodeProfiles"))):
         if not isinstance(profile, dict):
             continue
         out += [f"nodeProfiles[{i}].{key}: accepted but not used by Airlift ({why})"
                 for key, why in _PROFILE.items() if key in profile]
-        requirements = profile.get("requirements") if isinstance(profile.get("requirements"), dict) else {}
-        for j, volume in enumerate(requirements.get("volumes") or []):
+        for j, volume in enumerate(as_list(as_dict(profile.get("requirements")).get("volumes"))):
             if isinstance(volume, dict):
                 base = join_path(["nodeProfiles", i, "requirements", "volumes", j])
                 out += [f"{base}.{key}: accepted but not used by Airlift" for key in _VOLUME if key in volume]

@@ -122,7 +122,7 @@ def scan_object(doc: Any, where: str, found: Discovery) -> None:
             ref = item.get("image") if isinstance(item, dict) else item
             found.add(ref, f"{label} images[{i}]")
     elif kind in _POD_SPEC:
-        spec = doc
+        spec: Any = doc
         for key in _POD_SPEC[kind]:
             spec = spec.get(key) if isinstance(spec, dict) else None
         _scan_pod_spec(spec, label, ".".join(_POD_SPEC[kind]), found)
