@@ -83,18 +83,25 @@ class Peer:
         done = 0
         for digest, size in blobs:
             sources = TrackerSources(self.tracker, self.node, self.url, digest)
-            base = done
             partial = self.store.partial_path(digest)
             self.resumed_bytes += partial.stat().st_size if partial.exists() else 0
             try:
                 fetch_blob(self.store, digest, size, sources, self.token, session=self.session,
-                           progress=(lambda d, t, base=base: progress(base + d, total)) if progress else None)
+                           progress=_shifted(progress, done, total))
             finally:
                 self.discarded += sources.discarded
             done += size
 
     def stop(self) -> None:
         self.server.stop()
+
+
+def _shifted(progress: Progress | None, base: int, total: int) -> Progress | None:
+    """One blob's progress reported as part of the node's whole."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, _size: report(base + done, total)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
