@@ -1,5 +1,6 @@
 """Images of Helm charts. With `helm` on the build machine the chart is rendered by
-`helm template`, exactly as it would install. Without it, images are read from the chart's
+`helm template`, exactly as it would install. Without it (or when the chart does not render,
+e.g. a Helm 2 chart under Helm 3), images are read from the chart's
 values.yaml (`image`, `repository` + `tag`, nested) and from `image:` lines of its templates whose
 only template actions are `.Values` look-ups - and a warning names the chart, since that reading
 can miss images. Templates are never parsed as plain YAML: they are not YAML until rendered."""
@@ -39,38 +40,42 @@ def find_charts(base: Path) -> list[Path]:
 
 def chart_images(chart: Path, base: Path, found: Discovery, scan: Scan) -> None:
     """Record the images of `chart`: `scan` reads each object `helm template` renders, when helm
-    is installed; otherwise values and image: lines are read, with a warning."""
+    is installed and the chart renders; otherwise values and image: lines are read, with a warning."""
     rel = chart.relative_to(base).as_posix()
     helm = shutil.which("helm")
-    if helm:
-        _render(helm, chart, rel, found, scan)
+    if helm is None:
+        _read_without_helm(chart, base, rel, found, "helm is not installed")
         return
-    before = set(found.images)
+    failure = _render(helm, chart, rel, found, scan)
+    if failure:
+        _read_without_helm(chart, base, rel, found, f"helm template failed ({failure})")
+
+
+def _read_without_helm(chart: Path, base: Path, rel: str, found: Discovery, reason: str) -> None:
     _from_values(chart, rel, found)
     _from_template_lines(chart, base, rel, found)
-    count = len(set(found.images) - before)
+    count = sum(1 for places in found.images.values() if any(p.startswith(f"{rel}/") for p in places))
     found.warnings.append(
-        f"{rel}: helm is not installed, so the chart's {count} image(s) were read from values.yaml and "
-        "the image: lines of its templates; check them with --list-images, or install helm to render the chart")
+        f"{rel}: {reason}, so the chart's {count} image(s) were read from values.yaml and the image: lines "
+        "of its templates; check them with --list-images, or render the chart with helm")
 
 
-def _render(helm: str, chart: Path, rel: str, found: Discovery, scan: Scan) -> None:
+def _render(helm: str, chart: Path, rel: str, found: Discovery, scan: Scan) -> str | None:
+    """Scan what `helm template` renders; the reason it could not, or None."""
     try:
         result = subprocess.run([helm, "template", "airlift", str(chart)], capture_output=True, text=True,
                                 timeout=HELM_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
-        found.errors.append(f"{rel}: helm template did not finish in {HELM_TIMEOUT}s")
-        return
+        return f"no result in {HELM_TIMEOUT}s"
     if result.returncode != 0:
-        found.errors.append(f"{rel}: helm template failed: {result.stderr.strip()[-500:]}")
-        return
+        return result.stderr.strip().splitlines()[-1][-300:] if result.stderr.strip() else f"exit {result.returncode}"
     try:
         docs = list(yaml.safe_load_all(result.stdout))
     except yaml.YAMLError as exc:
-        found.errors.append(f"{rel}: helm template produced invalid YAML ({exc})")
-        return
+        return f"it printed invalid YAML: {exc}"
     for doc in docs:
         scan(doc, f"{rel} (helm template)", found)
+    return None
 
 
 def _load_values(chart: Path, rel: str, found: Discovery) -> dict[str, Any]:

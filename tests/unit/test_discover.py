@@ -4,6 +4,7 @@ with the places that use it; unreadable files and bad references name the file, 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -188,7 +189,7 @@ def test_chart_without_helm_reads_values_and_image_lines(tmp_path: Path, no_helm
     assert found.images["docker.io/org/worker:3"] == ["charts/x/values.yaml: workers[0].image"]
     assert found.warnings == [
         "charts/x: helm is not installed, so the chart's 3 image(s) were read from values.yaml and the image: "
-        "lines of its templates; check them with --list-images, or install helm to render the chart"]
+        "lines of its templates; check them with --list-images, or render the chart with helm"]
 
 
 def test_chart_value_that_is_not_an_image_is_a_warning_not_an_error(tmp_path: Path, no_helm) -> None:
@@ -197,6 +198,17 @@ def test_chart_value_that_is_not_an_image_is_a_warning_not_an_error(tmp_path: Pa
     assert list(found.images) == ["docker.io/vendor/installer:1"]
     assert found.warnings[0].startswith('chart/values.yaml: image: "Not An Image" is not a valid image reference')
     assert found.warnings[1].startswith("chart: helm is not installed, so the chart's 0 image(s)")
+
+
+@pytest.mark.skipif(shutil.which("helm") is None, reason="helm is not installed on this machine")
+def test_chart_rendered_by_helm(tmp_path: Path) -> None:
+    chart = {"charts/x/Chart.yaml": "apiVersion: v2\nname: x\nversion: 0.1.0\n",
+             "charts/x/values.yaml": "tag: '7'\n",
+             "charts/x/templates/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+                                            "spec: {containers: [{name: c, image: 'redis:{{ .Values.tag }}'}]}\n"}
+    found = discover(tmp_path, chart)
+    assert found.images["docker.io/library/redis:7"] == ['charts/x (helm template): Pod "p" spec.containers[0].image']
+    assert found.warnings == []
 
 
 def test_hello_example() -> None:
