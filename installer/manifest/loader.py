@@ -11,9 +11,9 @@ import yaml
 
 from installer.manifest.flavors import parse_flavors
 from installer.manifest.manifest import Manifest
-from installer.manifest.problems import ManifestError, Problems
+from installer.manifest.problems import ManifestError, Problem, Problems
 from installer.manifest.profiles import parse_profiles
-from installer.manifest.shapes import as_dict, as_list
+from installer.manifest.shapes import as_dict, as_list, as_str
 from installer.manifest.sources import parse_hook_job, resolve_logo, resolve_text
 from installer.manifest.structure import check_structure
 from installer.manifest.unused import unused_field_warnings
@@ -40,23 +40,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ManifestError(str(path), [_problem("", f"cannot be read: {exc.strerror}")]) from None
+        raise ManifestError(str(path), [Problem("", f"cannot be read: {exc.strerror}")]) from None
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ManifestError(str(path), [_problem("", f"{where}not valid YAML ({reason})")]) from None
+        raise ManifestError(str(path), [Problem("", f"{where}not valid YAML ({reason})")]) from None
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        raise ManifestError(str(path), [_problem("", "must be one YAML mapping (apiVersion, kind, metadata, ...)")])
+        raise ManifestError(str(path), [Problem("", "must be one YAML mapping (apiVersion, kind, metadata, ...)")])
     return docs[0]
-
-
-def _problem(path: str, message: str):
-    problems = Problems()
-    problems.add(path, message)
-    return problems.items[0]
 
 
 def _check_header(doc: dict[str, Any], problems: Problems) -> None:
@@ -81,9 +75,9 @@ def _assemble(doc: dict[str, Any], base_dir: Path, problems: Problems) -> Manife
     flavors, default, prompt = parse_flavors(installer.get("flavors"), profiles, problems)
     hooks, hook_sources = _hooks(doc.get("hooks"), base_dir, problems)
     return Manifest(
-        raw=doc, base_dir=base_dir, kind=str(doc.get("kind", "")),
-        name=str(meta.get("name", "")), version=str(meta.get("resourceVersion", "")),
-        description=str(meta.get("description", "")), author=str(meta.get("author", "")),
+        raw=doc, base_dir=base_dir, kind=as_str(doc.get("kind")),
+        name=as_str(meta.get("name")), version=as_str(meta.get("resourceVersion")),
+        description=as_str(meta.get("description")), author=as_str(meta.get("author")),
         logo=resolve_logo(doc.get("logo"), base_dir, problems),
         release_notes=resolve_text(doc.get("releaseNotes"), "releaseNotes", base_dir, problems),
         eula=resolve_text(eula.get("source"), "installer.eula.source", base_dir, problems),

@@ -4,6 +4,7 @@ are skipped here because the schema check already reported them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from installer.manifest.models import (
@@ -159,7 +160,7 @@ def _rate(raw: Any, path: str, problems: Problems) -> int | None:
     return _parsed(raw, path, problems, parse_rate)
 
 
-def _parsed(raw: Any, path: str, problems: Problems, parse) -> int | None:
+def _parsed(raw: Any, path: str, problems: Problems, parse: Callable[[str], int]) -> int | None:
     if not isinstance(raw, str):
         return None
     try:
