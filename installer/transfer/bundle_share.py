@@ -1,0 +1,77 @@
+"""Which bundle files travel to a node, and how they enter and leave the blob store.
+
+Why the stored bytes travel: the LAN carries each file as the bundle stores it (zstd where it
+compresses), keyed by the sha256 index.json gives for those bytes, so fewer bytes move and every
+node checks them against the same index. A node decompresses when it uses a file, exactly as the
+first node does. Putting the bundle into the first node's store hard-links, reading nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from installer.bundle import Bundle
+from installer.bundle.index import is_safe_relative
+from installer.errors import AirliftError
+from installer.transfer.store import BlobStore
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """One bundle file as it travels: where it is stored in the bundle and its stored sha256."""
+
+    stored_path: str
+    sha256: str
+    size: int
+    mode: int
+
+
+def shared_files(bundle: Bundle, prefixes: list[str]) -> list[SharedFile]:
+    """The files under any of `prefixes` (e.g. "runtime/", "images/"), in index order, which is
+    the same on every node."""
+    return [SharedFile(e.stored_path, e.sha256, e.size, e.mode)
+            for e in bundle.files() if any(e.path.startswith(p) for p in prefixes)]
+
+
+def wanted(files: list[SharedFile]) -> list[tuple[str, int]]:
+    """The distinct blobs to fetch for `files`, as (digest, size) in order (identical files
+    travel once)."""
+    seen: dict[str, int] = {}
+    for f in files:
+        seen.setdefault(f.sha256, f.size)
+    return list(seen.items())
+
+
+def seed_store(store: BlobStore, bundle: Bundle, files: list[SharedFile]) -> None:
+    """Make the first node's store serve `files` straight from the (verified) bundle folder."""
+    for f in files:
+        store.adopt(f.sha256, bundle.root / f.stored_path)
+
+
+def place(store: BlobStore, files: list[SharedFile], dest: Path) -> None:
+    """Lay received files out under `dest` as the bundle stores them (hard links from the
+    store, copies across filesystems), with the index's modes."""
+    for f in files:
+        if not is_safe_relative(f.stored_path):
+            raise AirliftError(f"Refusing to place bundle file {f.stored_path!r}: not a plain relative path.",
+                               hint="The bundle index is damaged; copy the bundle again.")
+        source, target = store.path(f.sha256), dest / f.stored_path
+        if not source.is_file():
+            raise AirliftError(f"Blob sha256:{f.sha256} for {f.stored_path} has not been received.",
+                               hint="Run the distribution step again; it resumes where it stopped.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            _link_or_copy(source, target)
+        os.chmod(target, f.mode)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
