@@ -5,4 +5,5 @@ token (server.py). A node fetches each blob from whichever peer the tracker (tra
 verifies its sha256 on arrival and resumes partial transfers by byte range (fetch.py). Because a
 node serves a blob while it is still arriving, the tracker's least-loaded assignment forms a
 relay chain: sending to eight nodes takes about as long as sending to one (peer.py ties it up).
+bundle_share.py decides which bundle files travel and lays them out again on the receiving node.
 """

@@ -63,9 +63,12 @@ class BlobServer:
         self._httpd = _QuietServer((address, port), _handler_for(self))
         self._httpd.daemon_threads = True
         if ssl_context is not None:
-            self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket, server_side=True)
+            # The handshake happens in the connection's own thread, not in the accept loop.
+            self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket, server_side=True,
+                                                         do_handshake_on_connect=False)
         self._scheme = "https" if ssl_context else "http"
         self._thread: threading.Thread | None = None
+        self._refused_lock = threading.Lock()
         self.refused = 0
 
     @property
@@ -81,6 +84,10 @@ class BlobServer:
         """Constant-time check of an `Authorization: Bearer <token>` header."""
         given = (header or "").removeprefix("Bearer ").encode()
         return hmac.compare_digest(given, self._token)
+
+    def count_refusal(self) -> None:
+        with self._refused_lock:
+            self.refused += 1
 
     def start(self) -> BlobServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="blob-server", daemon=True)
@@ -142,7 +149,8 @@ class _BlobHandler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         if self.blob_server.token_ok(self.headers.get("Authorization")):
             return True
-        self.blob_server.refused += 1
+        self.blob_server.count_refusal()
+        self.close_connection = True
         log.warning("refused %s %s from %s: wrong or missing join token",
                     self.command, self.path, self.client_address[0])
         self._reply_json(HTTPStatus.UNAUTHORIZED, {"error": "wrong or missing join token"})
