@@ -74,7 +74,8 @@ def normalize_image(text: str) -> str:
 
 def _split_registry(rest: str) -> tuple[str, str]:
     first, sep, remainder = rest.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+    if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("[")
+                or first != first.lower()):
         if not _HOST.match(first):
             raise _bad(rest, f'"{first}" is not a registry host')
         registry = DEFAULT_REGISTRY if first in _LEGACY_REGISTRIES else first

@@ -28,6 +28,7 @@ DIGEST = "sha256:" + "ab" * 32
     (f"nginx:1.25@{DIGEST}", f"docker.io/library/nginx:1.25@{DIGEST}"),
     (f"ghcr.io/o/r@{DIGEST}", f"ghcr.io/o/r@{DIGEST}"),
     ("  nginx  ", "docker.io/library/nginx:latest"),
+    ("MyRegistry/app:1", "MyRegistry/app:1"),
 ])
 def test_normalise(text: str, normalised: str) -> None:
     assert normalize_image(text) == normalised
