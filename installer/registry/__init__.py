@@ -18,7 +18,7 @@ from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry.config import render_config
 from installer.registry.layout import Image, OciLayout
-from installer.registry.populate import populate
+from installer.registry.populate import populate as fill_storage
 from installer.registry.verify import verify_images
 
 SERVICE = "airlift-registry"
@@ -86,7 +86,7 @@ class Registry:
 
     def populate(self, images_dir: Path, progress: Progress | None = None) -> None:
         """Fill storage from the bundle's images/ layout (progress in bytes)."""
-        populate(OciLayout(images_dir), self.storage, progress)
+        fill_storage(OciLayout(images_dir), self.storage, progress)
 
     def verify(self, images_dir: Path, progress: Progress | None = None) -> None:
         """Prove through the HTTP API that every manifest and blob is served (progress in items)."""
