@@ -32,7 +32,8 @@ def find_charts(base: Path) -> list[Path]:
     charts: list[Path] = []
     candidates = {p.parent for p in base.rglob("Chart.yaml")}
     candidates |= {p.parent for p in base.rglob("values.yaml") if (p.parent / "templates").is_dir()}
-    for folder in sorted(candidates, key=lambda p: len(p.parts)):
+    visible = {c for c in candidates if not any(part.startswith(".") for part in c.relative_to(base).parts)}
+    for folder in sorted(visible, key=lambda p: len(p.parts)):
         if not any(folder.is_relative_to(c) for c in charts):
             charts.append(folder)
     return charts
@@ -52,8 +53,10 @@ def chart_images(chart: Path, base: Path, found: Discovery, scan: Scan) -> None:
 
 
 def _read_without_helm(chart: Path, base: Path, rel: str, found: Discovery, reason: str) -> None:
-    _from_values(chart, rel, found)
-    _from_template_lines(chart, base, rel, found)
+    for folder in [chart, *sorted(p.parent for p in (chart / "charts").rglob("Chart.yaml"))]:
+        folder_rel = folder.relative_to(base).as_posix()
+        _from_values(folder, folder_rel, found)
+        _from_template_lines(folder, base, folder_rel, found)
     count = sum(1 for places in found.images.values() if any(p.startswith(f"{rel}/") for p in places))
     found.warnings.append(
         f"{rel}: {reason}, so the chart's {count} image(s) were read from values.yaml and the image: lines "

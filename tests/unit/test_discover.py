@@ -182,13 +182,19 @@ def test_chart_without_helm_reads_values_and_image_lines(tmp_path: Path, no_helm
                                 "charts/x/values.yaml": CHART_VALUES,
                                 "charts/x/templates/deploy.yaml": CHART_TEMPLATE,
                                 "charts/x/charts/sub/Chart.yaml": "name: sub\n",
-                                "charts/x/charts/sub/templates/t.yaml": "{{ if .Values.on }}\nkind: Pod\n{{ end }}\n"})
+                                "charts/x/charts/sub/values.yaml": "tag: '1.2'\n",
+                                "charts/x/charts/sub/templates/t.yaml": "{{ if .Values.on }}\nkind: Pod\n"
+                                                                        "image: sub/img:{{ .Values.tag }}\n{{ end }}\n",
+                                ".hidden/chart/Chart.yaml": "name: hidden\n",
+                                ".hidden/chart/values.yaml": "image: hidden:1\n"})
     assert found.images["quay.io/org/app:2.0"] == ["charts/x/values.yaml: app.image",
                                                    "charts/x/templates/deploy.yaml line 10"]
     assert found.images["docker.io/envoyproxy/envoy:v1.29"] == ["charts/x/templates/deploy.yaml line 12"]
     assert found.images["docker.io/org/worker:3"] == ["charts/x/values.yaml: workers[0].image"]
+    assert found.images["docker.io/sub/img:1.2"] == ["charts/x/charts/sub/templates/t.yaml line 3"]
+    assert "docker.io/library/hidden:1" not in found.images
     assert found.warnings == [
-        "charts/x: helm is not installed, so the chart's 3 image(s) were read from values.yaml and the image: "
+        "charts/x: helm is not installed, so the chart's 4 image(s) were read from values.yaml and the image: "
         "lines of its templates; check them with --list-images, or render the chart with helm"]
 
 
