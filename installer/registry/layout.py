@@ -14,6 +14,7 @@ from pathlib import Path
 import zstandard
 
 from installer.errors import AirliftError
+from installer.imageref import parse_image
 
 REF_ANNOTATION = "org.opencontainers.image.ref.name"
 INDEX_TYPES = {
@@ -49,18 +50,9 @@ class Image:
 
 
 def split_ref(ref: str) -> tuple[str, str, str]:
-    """(registry, repository, tag) of a normalised reference `host/path:tag` (digest refs kept)."""
-    name, _, digest = ref.partition("@")
-    host, _, path = name.partition("/")
-    if not path or ("." not in host and ":" not in host and host != "localhost"):
-        raise AirliftError(f"Image reference {ref!r} in the bundle is not normalised",
-                           hint="Rebuild the bundle with this Airlift version.")
-    last = path.rsplit("/", 1)[-1]
-    if ":" in last:
-        path, tag = path.rsplit(":", 1)
-    else:
-        tag = "" if digest else "latest"
-    return host, path, tag
+    """(registry, repository, tag) of a reference, read as Docker and k3s read it ("" tag for a digest)."""
+    image = parse_image(ref)
+    return image.registry, image.repository, image.tag or ""
 
 
 class OciLayout:

@@ -18,7 +18,7 @@ class RuntimeConfig:
     """
 
     node_name: str
-    node_ip: str
+    node_ip: str             # "" lets k3s pick the address of the default route
     registry_url: str
     mirrored_registries: Sequence[str]
     role: str = "server"

@@ -61,11 +61,12 @@ def render_config(config: RuntimeConfig, paths: K3sPaths, token: str) -> str:
     values: dict[str, object] = {
         "token": token,
         "node-name": config.node_name,
-        "node-ip": config.node_ip,
         "data-dir": str(paths.data_dir),
         "private-registry": str(paths.registries),
         "disable-default-registry-endpoint": True,
     }
+    if config.node_ip:
+        values["node-ip"] = config.node_ip
     if config.server_url:
         values["server"] = config.server_url
     if config.role == "server":

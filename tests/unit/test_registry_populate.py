@@ -21,14 +21,10 @@ def _data(storage, digest):
     ("quay.io/team/beta:2.1", ("quay.io", "team/beta", "2.1")),
     ("localhost:5000/x/y:latest", ("localhost:5000", "x/y", "latest")),
     ("docker.io/a/b@sha256:" + "0" * 64, ("docker.io", "a/b", "")),
+    ("alpha:1.0", ("docker.io", "library/alpha", "1.0")),
 ])
 def test_split_ref(ref, expected):
     assert split_ref(ref) == expected
-
-
-def test_a_reference_that_is_not_normalised_is_refused():
-    with pytest.raises(AirliftError, match="not normalised"):
-        split_ref("alpha:1.0")
 
 
 def test_layout_lists_images_with_index_children_and_shared_layers(tmp_path):

@@ -52,3 +52,8 @@ def test_registries_mirror_every_registry_to_the_local_one_over_http():
 def test_tokens_are_random_and_not_in_the_config_repr():
     assert new_token() != new_token() and len(new_token()) >= 32
     assert "s3cret" not in repr(_config(token="s3cret"))
+
+
+def test_an_empty_node_ip_is_left_for_k3s_to_detect(tmp_path):
+    values = yaml.safe_load(render_config(_config(node_ip=""), K3sPaths.of(Host(tmp_path)), "t"))
+    assert "node-ip" not in values
