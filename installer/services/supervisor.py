@@ -59,8 +59,7 @@ class Supervisor:
         return 0
 
     def _run_once(self, spec: dict) -> int:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        env.update(spec.get("env", {}))
+        env = service_env(dict(os.environ), spec.get("env", {}))
         with open(self.files.log, "ab") as log:
             try:
                 self.child = subprocess.Popen(spec["argv"], stdin=subprocess.DEVNULL, stdout=log,
@@ -98,6 +97,20 @@ class Supervisor:
     def _log(self, message: str) -> None:
         with open(self.files.log, "a") as log:
             log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} airlift-supervise: {message}\n")
+
+
+def service_env(inherited: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
+    """The service's environment: the supervisor's, minus what only the installer needed.
+
+    PYTHONPATH points at Airlift's source; a frozen installer sets LD_LIBRARY_PATH to its own
+    libraries (keeping the original in LD_LIBRARY_PATH_ORIG), which must not leak into services.
+    """
+    env = {k: v for k, v in inherited.items() if k not in ("PYTHONPATH", "LD_LIBRARY_PATH_ORIG")}
+    if "LD_LIBRARY_PATH_ORIG" in inherited:
+        env["LD_LIBRARY_PATH"] = inherited["LD_LIBRARY_PATH_ORIG"]
+    elif getattr(sys, "frozen", False):
+        env.pop("LD_LIBRARY_PATH", None)
+    return {**env, **extra}
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,0 +1,29 @@
+"""How the supervisor is launched and what environment its services get."""
+
+import sys
+
+from installer.services.supervised import supervisor_command
+from installer.services.supervisor import service_env
+
+
+def test_from_source_the_supervisor_is_the_module(tmp_path):
+    argv = supervisor_command("airlift-registry", tmp_path)
+    assert argv == [sys.executable, "-m", "installer.services.supervisor", "airlift-registry",
+                    "--root", str(tmp_path), "--detach"]
+
+
+def test_frozen_the_supervisor_is_the_installers_hidden_subcommand(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    argv = supervisor_command("k3s", tmp_path)
+    assert argv[1:3] == ["_supervise", "k3s"] and argv[0] == sys.executable
+
+
+def test_services_do_not_inherit_the_installers_python_or_frozen_libraries():
+    env = service_env({"PATH": "/bin", "PYTHONPATH": "/src", "LD_LIBRARY_PATH": "/tmp/_MEI1",
+                       "LD_LIBRARY_PATH_ORIG": "/opt/lib"}, {"K3S_X": "1"})
+    assert env == {"PATH": "/bin", "LD_LIBRARY_PATH": "/opt/lib", "K3S_X": "1"}
+
+
+def test_a_frozen_installer_without_an_original_library_path_drops_its_own(monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert service_env({"PATH": "/bin", "LD_LIBRARY_PATH": "/tmp/_MEI1"}, {}) == {"PATH": "/bin"}
