@@ -55,8 +55,9 @@ def make_blobs(store: Path, total_mb: int) -> list[tuple[str, int]]:
     return blobs
 
 
-def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Path) -> float:
-    """Distribute to `nodes` nodes; return seconds from "go" until the last node verified all."""
+def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Path) -> tuple[float, int, int]:
+    """Distribute to `nodes` nodes; return seconds from "go" until the last node verified all,
+    and how many of the blob transfers the installer itself served, out of how many."""
     origin = PeerProcess(lab, 0, work / "origin", token_file)
     peers: list[PeerProcess] = []
     try:
@@ -65,11 +66,13 @@ def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Pat
         started = time.monotonic()
         for p in peers:
             p.go()
-        for p in peers:
-            event = p.event(timeout=600)
+        events = [p.event(timeout=600) for p in peers]
+        elapsed = time.monotonic() - started
+        for event in events:
             if event["event"] != "done":
                 raise RuntimeError(f"node {event['node']} failed: {event.get('error')}")
-        return time.monotonic() - started
+        sources = [url for e in events for url in e["delivered_by"].values()]
+        return elapsed, sources.count(origin.url), len(sources)
     finally:
         for p in [*peers, origin]:
             p.close()
@@ -94,9 +97,10 @@ def main() -> int:
         times: dict[int, float] = {}
         with NetnsLab(max(counts) + 1, rate_mbit=args.mbit) as lab:
             for n in counts:
-                times[n] = one_round(lab, work, n, want, token_file)
+                times[n], from_origin, transfers = one_round(lab, work, n, want, token_file)
                 ratio = times[n] / times[counts[0]]
-                print(f"{n} node(s): {times[n]:.1f} s  ({ratio:.2f}x the {counts[0]}-node time)", flush=True)
+                print(f"{n} node(s): {times[n]:.1f} s  ({ratio:.2f}x the {counts[0]}-node time; "
+                      f"the installer served {from_origin} of {transfers} blob transfers)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result = {f"t{n}_s": round(t, 2) for n, t in times.items()}

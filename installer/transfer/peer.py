@@ -37,6 +37,7 @@ class TrackerSources:
         self.tracker, self.node, self.url, self.digest = tracker, node, url, digest
         self.max_wait = max_wait
         self.discarded = 0
+        self.delivered_by: str | None = None
 
     def pick(self, exclude: set[str]) -> str | None:
         started = time.monotonic()
@@ -49,6 +50,7 @@ class TrackerSources:
 
     def finished(self, url: str, outcome: str) -> None:
         if outcome == "ok":
+            self.delivered_by = url
             self.tracker.complete(self.node, self.url, self.digest)
         else:
             self.discarded += outcome == "bad"
@@ -68,6 +70,7 @@ class Peer:
         self.session = lan_session(verify)
         self.resumed_bytes = 0
         self.discarded = 0
+        self.delivered_by: dict[str, str] = {}
 
     def start(self) -> Peer:
         """Serve, and tell the tracker which blobs this node already holds."""
@@ -78,7 +81,8 @@ class Peer:
     def fetch_all(self, blobs: list[tuple[str, int]], progress: Progress | None = None) -> None:
         """Fetch every (digest, size) this node lacks, in the given order (every node uses the
         same order, which keeps the relay chain intact); `progress(done, total)` in bytes.
-        Counts what was resumed from partial files and how many corrupted copies were discarded."""
+        Records which peer delivered each blob, what was resumed from partial files and how many
+        corrupted copies were discarded."""
         total = sum(size for _, size in blobs)
         done = 0
         for digest, size in blobs:
@@ -90,6 +94,8 @@ class Peer:
                            progress=_shifted(progress, done, total))
             finally:
                 self.discarded += sources.discarded
+            if sources.delivered_by:
+                self.delivered_by[digest] = sources.delivered_by
             done += size
 
     def stop(self) -> None:
@@ -138,7 +144,8 @@ def _run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         peer.fetch_all(want)
         _say(event="done", node=args.node, seconds=round(time.monotonic() - started, 3),
-             bytes=sum(s for _, s in want), resumed_bytes=peer.resumed_bytes, discarded=peer.discarded)
+             bytes=sum(s for _, s in want), resumed_bytes=peer.resumed_bytes, discarded=peer.discarded,
+             delivered_by=peer.delivered_by)
     sys.stdin.read()
     peer.stop()
     return 0

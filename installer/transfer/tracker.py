@@ -1,7 +1,7 @@
 """Which node has which blob, and from whom a node should fetch the next one.
 
 The policy is the distribution planner: a node asks for a source and gets the holder (complete,
-or still receiving) with the fewest uploads in flight. Since a node serves a blob while it is
+or still receiving) with the fewest uploads in flight, the newest holder among equals. Since a node serves a blob while it is
 still arriving, the first node fetches from the origin, the second from the first, and so on: a
 relay chain in which every node uploads and downloads at its own line rate, so eight nodes take
 about the time of one. When every holder is busy the tracker asks the node to retry shortly (a
@@ -56,7 +56,9 @@ class Tracker:
                           if c != node and self._urls[c] not in skip and not self._feeds_from(c, node, hexd)]
             if not candidates:
                 return {"source": None}
-            best = min(candidates, key=lambda c: (self._load.get(c, 0), self._holders[hexd][c] != COMPLETE))
+            # Least loaded first; among equals the newest holder, which keeps the installer's
+            # upload free for the blobs only it has (the head of the chain).
+            best = min(reversed(candidates), key=lambda c: self._load.get(c, 0))
             if self._load.get(best, 0) > 0 and waited < self.grace:
                 return {"retry": self.retry_after}
             self._load[best] = self._load.get(best, 0) + 1

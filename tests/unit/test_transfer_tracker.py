@@ -49,11 +49,19 @@ def test_completing_frees_the_upload_slot() -> None:
 def test_a_source_that_sent_bad_bytes_is_never_offered_again() -> None:
     t = _tracker()
     t.announce("node-9", _url(9), [BLOB])
-    assert t.assign("node-1", _url(1), BLOB)["source"] == ORIGIN
+    assert t.assign("node-1", _url(1), BLOB)["source"] == _url(9)
     t.release("node-1", _url(1), BLOB, bad=True)
-    assert ORIGIN not in t.holders(BLOB)
-    assert t.assign("node-1", _url(1), BLOB) == {"source": _url(9)}
-    assert t.assign("node-2", _url(2), BLOB, waited=5)["source"] != ORIGIN
+    assert _url(9) not in t.holders(BLOB)
+    assert t.assign("node-1", _url(1), BLOB) == {"source": ORIGIN}
+    assert t.assign("node-2", _url(2), BLOB, waited=5)["source"] != _url(9)
+
+
+def test_the_installer_upload_is_kept_for_blobs_only_it_has() -> None:
+    t = _tracker()
+    for i in (1, 2):
+        t.assign(f"node-{i}", _url(i), BLOB)
+        t.complete(f"node-{i}", _url(i), BLOB)
+    assert t.assign("node-3", _url(3), BLOB) == {"source": _url(2)}, "an idle peer, not the installer"
 
 
 def test_no_cycle_when_a_node_loses_its_source() -> None:
