@@ -12,19 +12,23 @@ Wizard.refresh = async function () {
   return result.ok;
 };
 
-Wizard.applyEvent = function (event) {
+Wizard.applyEvent = function (event, live) {
   if (event.seq <= Wizard.state.lastSeq) return;
   Wizard.state.lastSeq = event.seq;
-  Wizard.progress.apply(event);
-  if (event.kind === "node") Wizard.screens.nodeEvent(event);
+  Wizard.progress.apply(event, live);
+  if (event.kind === "node" && live) Wizard.screens.nodeEvent(event);
 };
 
+/* History first (everything after the last event seen), then the present state from the
+snapshot, then live events that arrived meanwhile. */
 Wizard.replay = function (socket) {
   Wizard.state.replaying = true;
-  socket.emit("replay", {after: Wizard.state.lastSeq}, (events) => {
-    (Array.isArray(events) ? events : []).forEach(Wizard.applyEvent);
+  socket.emit("replay", {after: Wizard.state.lastSeq}, async (events) => {
+    (Array.isArray(events) ? events : []).forEach((e) => Wizard.applyEvent(e, false));
+    await Wizard.refresh();
+    Wizard.progress.seed();
     Wizard.state.replaying = false;
-    Wizard.state.buffered.splice(0).forEach(Wizard.applyEvent);
+    Wizard.state.buffered.splice(0).forEach((e) => Wizard.applyEvent(e, true));
     Wizard.progress.render();
   });
 };
@@ -47,7 +51,7 @@ Wizard.connect = function () {
   });
   socket.on("event", (event) => {
     if (Wizard.state.replaying) Wizard.state.buffered.push(event);
-    else { Wizard.applyEvent(event); Wizard.progress.render(); }
+    else { Wizard.applyEvent(event, true); Wizard.progress.render(); }
   });
   return socket;
 };

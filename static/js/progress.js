@@ -1,5 +1,8 @@
-/* The progress screen, drawn only from the plan in the snapshot and the engine's events:
-phases as a stepper with progress bars, the log per node, the failure with its fix and Retry. */
+/* The progress screen: phases as a stepper with progress bars, the log per node, and when the
+install stopped (failed, refused, or interrupted by a restart), why, what to do, and Retry.
+
+Phase states and the operation status come from the engine's snapshot (the truth, re-read after
+every replay); events move them on live and bring the progress bars and the log. */
 "use strict";
 
 (function () {
@@ -7,15 +10,17 @@ phases as a stepper with progress bars, the log per node, the failure with its f
   const MAX_LINES = 3000;
   const phases = new Map();   // id -> {id, description, state, node, error, bar}
   const lines = [];           // {node, level, text}
-  let operation = null;       // last "operation" event: {status, error}
+  let op = {status: "idle"};  // the engine's operation: idle | running | completed | failed (+ error)
   let logNode = null;         // null: all nodes
-  let retrying = false;
+  let busy = false;
 
+  /* Take phase states and the operation status from the snapshot; keep the bars already drawn. */
   function seed() {
-    const plan = (Wizard.state.snapshot || {}).plan;
-    for (const p of (plan && plan.phases) || []) {
+    const snap = Wizard.state.snapshot || {};
+    op = snap.operation || {status: "idle"};
+    for (const p of ((snap.plan || {}).phases) || []) {
       const known = phases.get(p.id) || {};
-      phases.set(p.id, {...known, ...p, bar: known.bar || null});
+      phases.set(p.id, {...p, bar: known.bar || null});
     }
   }
 
@@ -24,7 +29,8 @@ phases as a stepper with progress bars, the log per node, the failure with its f
     return phases.get(id);
   }
 
-  function apply(event) {
+  /* Apply one event; `live` is false for history, which must not override the engine's present status. */
+  function apply(event, live) {
     if (event.kind === "phase" && event.phase) {
       const p = phase(event.phase, event.node);
       p.state = {started: "in_progress", completed: "completed", failed: "failed"}[event.status] || p.state;
@@ -32,51 +38,61 @@ phases as a stepper with progress bars, the log per node, the failure with its f
       if (event.status === "started") p.bar = null;
     } else if (event.kind === "progress" && event.phase) {
       phase(event.phase, event.node).bar = {...event.data, message: event.message};
-    } else if (event.kind === "operation") {
-      operation = {status: event.status, error: (event.data || {}).error || null};
+    } else if (event.kind === "operation" && live) {
+      op = {status: event.status === "started" ? "running" : event.status, error: (event.data || {}).error};
     }
     if (event.kind !== "progress") log(event);
   }
 
   function log(event) {
     const time = new Date(event.time * 1000).toLocaleTimeString();
-    const level = event.status === "failed" || event.status === "fail" || event.status === "error" ? "error"
-      : (event.status === "warn" ? "warn" : "info");
+    const bad = ["failed", "fail", "error"].includes(event.status);
+    const level = bad ? "error" : (event.status === "warn" ? "warn" : "info");
     const where = [event.node, event.phase].filter(Boolean).join(" ");
     lines.push({node: event.node || null, level, text: `${time} ${where ? "[" + where + "] " : ""}${event.message}`});
     if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
   }
 
-  /* What stopped the install: a failed phase, or a refusal before the plan began (checks, bundle). */
-  function failed() {
-    const phaseFailure = [...phases.values()].find((p) => p.state === "failed");
-    if (phaseFailure) return phaseFailure;
-    const op = operation || (Wizard.state.snapshot || {}).operation || {};
-    if (op.status !== "failed") return null;
-    return {id: null, description: "The installation", error: op.error || {}};
+  /* Why the install is not moving, or null while it runs, before it starts, and once it is done. */
+  function stopped(list) {
+    if (op.status === "running") return null;
+    const failedPhase = list.find((p) => p.state === "failed");
+    if (failedPhase) {
+      const err = failedPhase.error || {};
+      return {message: `${failedPhase.description} (${failedPhase.id}) failed: ${err.message || ""}`,
+        hint: err.hint, details: err.details};
+    }
+    if (op.status === "failed") {
+      const err = op.error || {};
+      return {message: `The installation did not start: ${err.message || ""}`, hint: err.hint, details: err.details};
+    }
+    const begun = list.some((p) => p.state !== "unstarted");
+    if (begun && list.some((p) => p.state !== "completed")) {
+      return {message: "The installation was interrupted before it finished (the installer stopped while it ran).",
+        hint: "Press Retry to continue where it stopped."};
+    }
+    return null;
   }
 
   function render() {
     const list = [...phases.values()];
     $("phases").replaceChildren(...list.map(renderPhase));
-    const failure = failed();
-    const running = list.some((p) => p.state === "in_progress");
     const done = list.length > 0 && list.every((p) => p.state === "completed");
-    $("failure").hidden = !failure || running;
-    if (failure) {
-      const err = failure.error || {};
-      const which = failure.id ? `${failure.description} (${failure.id})` : failure.description;
-      $("failure-message").textContent = `${which} failed: ${err.message || ""}`;
-      $("failure-hint").textContent = [err.hint ? "What to do: " + err.hint : "", err.details || ""].filter(Boolean).join(" — ");
-      $("retry").disabled = retrying;
+    const stop = stopped(list);
+    $("failure").hidden = !stop;
+    if (stop) {
+      $("failure-message").textContent = stop.message;
+      $("failure-hint").textContent = [stop.hint ? "What to do: " + stop.hint : "", stop.details || ""]
+        .filter(Boolean).join("\n");
+      $("retry").disabled = busy;
     }
     const current = list.find((p) => p.state === "in_progress");
     $("operation-status").textContent = done ? "The installation is complete."
-      : failure && !running ? "The installation stopped. Fix the cause, then press Retry."
-        : current ? `Running: ${current.description} (${list.indexOf(current) + 1} of ${list.length})`
-          : list.length ? "Waiting to continue." : "The installation has not started yet.";
+      : stop ? "The installation stopped."
+        : current ? `Running: ${current.description} (step ${list.indexOf(current) + 1} of ${list.length})`
+          : op.status === "running" ? "Starting…" : "The installation has not started yet.";
     renderLog();
-    if ((done || (operation && operation.status === "completed")) && Wizard.screens.current === "progress") finish();
+    if (done && Wizard.screens.current === "progress") finish();
   }
 
   function renderPhase(p) {
@@ -88,7 +104,8 @@ phases as a stepper with progress bars, the log per node, the failure with its f
     const detail = [p.bar && p.bar.message, amount].filter(Boolean).join(" — ");
     return el("li", {class: "phase", "data-phase": p.id, "data-state": p.state},
       el("span", {}, el("span", {class: "badge " + p.state}, p.state.replace("_", " "))),
-      el("span", {class: "name"}, p.description, el("span", {class: "help"}, " " + p.id + (p.node ? " on " + p.node : ""))),
+      el("span", {class: "name"}, p.description,
+        el("span", {class: "help"}, " " + p.id + (p.node ? " on " + p.node : ""))),
       bar, detail ? el("span", {class: "detail"}, detail) : null);
   }
 
@@ -111,19 +128,21 @@ phases as a stepper with progress bars, the log per node, the failure with its f
 
   /* Retry resumes the stored plan; with no plan yet (refused before it began) it goes back to the checks. */
   async function retry() {
-    if (((Wizard.state.snapshot || {}).plan || {}).state === "unstarted") {
-      await Wizard.refresh();
-      if (((Wizard.state.snapshot || {}).plan || {}).state === "unstarted") { Wizard.screens.show("checks"); return; }
-    }
-    retrying = true;
+    busy = true;
     $("retry").disabled = true;
+    await Wizard.refresh();
+    if (((Wizard.state.snapshot || {}).plan || {}).state === "unstarted") {
+      busy = false;
+      Wizard.screens.show("checks");
+      return;
+    }
     const result = await api("/api/resume", {});
-    retrying = false;
-    if (!result.ok) { Wizard.notice(Wizard.refusal(result.body)); $("retry").disabled = false; return; }
-    Wizard.state.snapshot = result.body;
+    busy = false;
+    if (!result.ok) Wizard.notice(Wizard.refusal(result.body));
+    else op = result.body.operation || op;
     render();
   }
 
-  Wizard.progress = {apply, render, init() { seed(); $("retry").addEventListener("click", retry); },
-    seed() { seed(); render(); }};
+  Wizard.progress = {apply, render, seed() { seed(); render(); },
+    init() { seed(); $("retry").addEventListener("click", retry); }};
 })();

@@ -1,0 +1,147 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, and `./install` (the real engine, from
+source) in wizard mode on the examples/hello bundle, with a test root, state dir and free ports.
+
+Every page records the requests it makes; a request to any other host fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts" / "wizard"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Installer:
+    """`./install --listen 127.0.0.1:PORT` as a real process; `--root` and `--state-dir` in tmp."""
+
+    def __init__(self, bundle_dir: Path, tmp: Path) -> None:
+        self.bundle_dir, self.root, self.state_dir = bundle_dir, tmp / "root", tmp / "state"
+        self.root.mkdir(exist_ok=True)
+        self.registry_port, self.api_port, self.port = free_port(), free_port(), free_port()
+        self.answers = tmp / "answers.yaml"
+        self.answers.write_text(yaml.safe_dump({"advertise-addr": "127.0.0.1", "registry-port": self.registry_port,
+                                                "api-port": self.api_port}))
+        self.proc: subprocess.Popen | None = None
+        self.output: list[str] = []
+
+    @property
+    def base(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "installer", *args, "--root", str(self.root), "--state-dir", str(self.state_dir)]
+
+    def start(self) -> str:
+        """Start the wizard; return the access link it prints."""
+        env = {**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle_dir), "PYTHONPATH": str(REPO)}
+        self.proc = subprocess.Popen(self.command("--listen", f"127.0.0.1:{self.port}", "--config", str(self.answers)),
+                                     cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            if "Press Ctrl-C" in line:
+                return re.search(r"https://\S+\?token=\S+", "".join(self.output)).group(0)
+        raise AssertionError("the wizard did not start:\n" + "".join(self.output))
+
+    def fresh_link(self) -> str:
+        """The link for one more browser, as the state directory holds it."""
+        return (self.state_dir / "wizard" / "url").read_text().strip()
+
+    def stop(self, sig: int = signal.SIGINT) -> str:
+        if self.proc is None:
+            return ""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        out, _ = self.proc.communicate(timeout=60)
+        self.proc = None
+        return out
+
+    def uninstall(self) -> None:
+        subprocess.run(self.command("uninstall", "--yes"), cwd=REPO, capture_output=True, timeout=180,
+                       env={**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle_dir), "PYTHONPATH": str(REPO)})
+
+
+class Pages:
+    """Browser contexts for one test; each records every request its pages make."""
+
+    def __init__(self, chromium, test_name: str) -> None:
+        self.chromium, self.test_name = chromium, test_name
+        self.contexts: list = []
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+
+    def open(self, url: str, width: int = 1280, height: int = 800):
+        context = self.chromium.new_context(ignore_https_errors=True, viewport={"width": width, "height": height})
+        context.on("request", lambda request: self.requests.append(request.url))
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.goto(url)
+        return page
+
+    def off_host(self, allowed: str) -> list[str]:
+        return [u for u in self.requests if urlsplit(u).netloc != allowed and not u.startswith(("data:", "about:"))]
+
+    def shot(self, page, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{self.test_name}-{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import expect, sync_playwright
+
+    # The machine is shared and small: give each step time to land under load.
+    expect.set_options(timeout=30_000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def installer(hello_bundle_dir, tmp_path):
+    inst = Installer(hello_bundle_dir, tmp_path)
+    yield inst
+    inst.stop()
+    inst.uninstall()
+
+
+@pytest.fixture
+def pages(chromium, installer, request):
+    """Pages for this test; fails it if any page asked another host for anything or threw."""
+    book = Pages(chromium, request.node.name)
+    yield book
+    book.close()
+    assert book.off_host(f"127.0.0.1:{installer.port}") == []
+    assert book.errors == []

@@ -1,0 +1,67 @@
+"""The whole journey in Chromium against the real engine: link with token, license, flavor, nodes,
+settings (refused, then right), checks, Start (double-clicked), progress, a reload mid-install, done."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import expect
+
+from tests.browser.flows import SLOW, screen, to_checks, wait_done
+
+
+def operation_starts(installer) -> int:
+    events = (installer.state_dir / "events.jsonl").read_text().splitlines()
+    return sum(1 for line in events if json.loads(line)["kind"] == "operation" and json.loads(line)["status"] == "started")
+
+
+def test_journey_from_link_to_done(installer, pages):
+    page = pages.open(installer.start())
+    expect(page).to_have_url(installer.base + "/")  # the token is gone from the address bar
+    expect(page.locator("#app-name")).to_have_text("hello")
+    expect(page.locator("#welcome-logo")).to_be_visible()
+    expect(page.locator("#release-notes")).to_contain_text("hello 1.0.0")
+
+    to_checks(page, pages)
+    page.locator("#screen-checks").get_by_role("button", name="Back").click()
+    page.fill("#pod-cidr", "10.43.0.0/16")
+    page.fill("#advertise-addr", "10.255.255.254")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.locator("#advertise-addr-problem")).to_contain_text("not an address of this host")
+    expect(page.locator("#service-cidr-problem")).to_contain_text("overlaps pod-cidr")
+    expect(page.locator("#advertise-addr")).to_have_attribute("aria-invalid", "true")
+    pages.shot(page, "settings-refused")
+    page.fill("#pod-cidr", "10.42.0.0/16")
+    page.fill("#advertise-addr", "127.0.0.1")
+    page.get_by_role("button", name="Save and continue").click()
+
+    screen(page, "checks")
+    expect(page.locator("#checks-summary")).to_contain_text("0 failed")
+    pages.shot(page, "checks")
+    page.locator("#start").dblclick()
+    screen(page, "progress")
+    expect(page.locator(".phase[data-state=completed]").first).to_be_visible(timeout=SLOW)
+    pages.shot(page, "progress")
+
+    page.reload()  # mid-install: the whole state and history come back
+    screen(page, "progress") if page.locator("#screen-done").is_hidden() else None
+    expect(page.locator("#log div").first).to_be_visible()
+    wait_done(page)
+    expect(page.locator("#log div", has_text="Verifying bundle")).to_have_count(1)
+    expect(page.locator("#kubeconfig")).to_have_text(str(installer.root / "etc/rancher/k3s/k3s.yaml"))
+    answers = installer.state_dir / "answers.yaml"
+    expect(page.locator("#replay-command")).to_have_text(f"./install --cli --config {answers}")
+    expect(page.locator("#endpoints li").first).to_contain_text("Web")
+    pages.shot(page, "done")
+    assert answers.exists()
+    assert operation_starts(installer) == 1
+
+
+def test_narrow_screen_keeps_every_control_reachable(installer, pages):
+    page = pages.open(installer.start(), width=600, height=900)
+    to_checks(page)
+    pages.shot(page, "checks-narrow")
+    start = page.locator("#start")
+    box = start.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 600
+    assert page.evaluate("document.documentElement.scrollWidth") <= 600
