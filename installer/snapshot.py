@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from installer.runtime import K3sRuntime
+
 if TYPE_CHECKING:
     from installer.engine import Engine
 
@@ -62,6 +64,6 @@ def build_snapshot(engine: Engine) -> dict:
         "endpoints": engine.endpoints() if installed else [],
         "state_dir": str(engine.state_dir),
         "log": str(engine.log_path),
-        "kubeconfig": str(engine.host.path("/etc/rancher/k3s/k3s.yaml")),
+        "kubeconfig": str(K3sRuntime(engine.host, engine.state_dir).paths.kubeconfig),
         "answers_file": str(engine.state_dir / "answers.yaml"),
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from installer.events import Event, EventBus
 from installer.host import Host
+from installer.phases.volumes import remove_created
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
 
@@ -18,6 +19,7 @@ def uninstall(host: Host, state_dir: Path, bus: EventBus) -> None:
     steps = (
         ("Stopping Kubernetes and removing k3s", lambda: K3sRuntime(host, state_dir).uninstall()),
         ("Stopping the registry and removing its storage", lambda: Registry(host, state_dir).uninstall()),
+        ("Removing the volume folders the install created", lambda: remove_created(host, state_dir)),
         (f"Removing the state directory {state_dir}", lambda: host.remove(state_dir)),
     )
     bus.emit(Event("operation", "started", "Uninstalling"))

@@ -1,4 +1,5 @@
-"""Phase /bootstrap: the state directory's folders, and what the install needs from the bundle.
+"""Phase /bootstrap: the state directory's folders, the profile's volumes, and what the install
+needs from the bundle.
 
 The resources and the manifest are copied into the state directory so that status, uninstall
 and a later resume work the same even if the bundle folder moves.
@@ -10,6 +11,7 @@ import yaml
 
 from installer.phases.context import PhaseContext
 from installer.phases.resources import RESOURCES_FILE, application_documents
+from installer.phases.volumes import create_volumes
 
 
 def execute(ctx: PhaseContext) -> None:
@@ -20,3 +22,6 @@ def execute(ctx: PhaseContext) -> None:
     with ctx.bundle.open_file("app.yaml") as f:
         ctx.host.write_file(ctx.app_dir / "app.yaml", f.read())
     ctx.bus.log_line(f"{len(docs)} application resource(s) ready in {ctx.app_dir}", phase="/bootstrap")
+    profile = ctx.manifest.profiles[ctx.answers.profile]
+    for path in create_volumes(ctx.host, profile.requirements.volumes, ctx.state_dir):
+        ctx.bus.log_line(f"Volume folder {path} ready", phase="/bootstrap")

@@ -1,0 +1,77 @@
+"""Running the installer as the operator does, from the sources, on a temp root and state dir.
+
+Each `Target` has its own root prefix, state directory and free ports, so tests never touch the
+real host's /etc or /var and never collide with other tests running at the same time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Target:
+    bundle: Path
+    root: Path
+    state: Path
+    registry_port: int
+    api_port: int
+
+    @classmethod
+    def make(cls, bundle: Path, tmp: Path) -> Target:
+        return cls(bundle, tmp / "root", tmp / "state", free_port(), free_port())
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle), "COLUMNS": "200"}
+
+    def location(self) -> list[str]:
+        return ["--root", str(self.root), "--state-dir", str(self.state)]
+
+    def install_args(self, *extra: str) -> list[str]:
+        return ["--cli", "--advertise-addr", "127.0.0.1", "--registry-port", str(self.registry_port),
+                "--api-port", str(self.api_port), *self.location(), *extra]
+
+    def argv(self, args: list[str], entry: list[str] | None = None) -> list[str]:
+        return [*(entry or [sys.executable, "-m", "installer"]), *args]
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.argv(list(args)), cwd=REPO, env=self.env(), capture_output=True,
+                              text=True, timeout=timeout)
+
+    def install(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run(*self.install_args(*extra))
+
+    def uninstall(self) -> subprocess.CompletedProcess[str]:
+        return self.run("uninstall", "--yes", *self.location())
+
+
+def leftover_processes(root: Path) -> list[str]:
+    """Command lines of running processes that belong to an install under `root`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(root) in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []

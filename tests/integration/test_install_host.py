@@ -1,0 +1,89 @@
+"""The hello bundle installed on this machine (temp root + state dir): the real registry from the
+bundle, the k3s stand-in, the real Docker engine pulling every image back; then uninstalled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from installer.bundle import Bundle
+from tests.integration.installer_run import Target, files_under, leftover_processes
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def installed(hello_bundle_dir, tmp_path_factory):
+    target = Target.make(hello_bundle_dir, tmp_path_factory.mktemp("install-host"))
+    target.root.mkdir()
+    result = target.install()
+    yield target, result
+    target.uninstall()
+
+
+def test_install_completes_and_prints_the_summary(installed):
+    target, result = installed
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Installed hello 1.0.0" in out
+    assert "Web: http://127.0.0.1:30080" in out
+    assert f"Kubeconfig: {target.root}/etc/rancher/k3s/k3s.yaml" in out
+    assert "hello install hook" in out  # the hook Job's log, streamed
+    saved = (target.state / "answers.yaml").read_text()
+    assert "flavor: one" in saved and f"registry-port: {target.registry_port}" in saved
+
+
+def test_plan_and_status_show_a_healthy_install(installed):
+    target, _ = installed
+    plan = target.run("plan", *target.location())
+    assert plan.returncode == 0 and plan.stdout.count("completed") >= 5
+    status = target.run("status", *target.location())
+    assert status.returncode == 0, status.stdout
+    assert "✓ registry answering" in status.stdout and "✓ k3s running" in status.stdout
+    assert "Ready" in status.stdout and "http://127.0.0.1:30080" in status.stdout
+
+
+def test_docker_pulls_every_image_back_with_identical_digests(installed, hello_bundle_dir):
+    target, _ = installed
+    for image in Bundle.open(hello_bundle_dir).images():
+        name = image.ref.split("/", 1)[1]  # docker.io/hello/web:1.0.0 -> hello/web:1.0.0
+        local = f"127.0.0.1:{target.registry_port}/{name}"
+        pulled = subprocess.run(["docker", "pull", local], capture_output=True, text=True, timeout=120)
+        try:
+            assert pulled.returncode == 0, pulled.stderr
+            inspect = subprocess.run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", local],
+                                     capture_output=True, text=True, check=True)
+            repo = local.rsplit(":", 1)[0]
+            assert f"{repo}@{image.digest}" in json.loads(inspect.stdout)
+        finally:
+            subprocess.run(["docker", "rmi", "-f", local], capture_output=True)
+
+
+def test_no_token_in_any_log_or_output(installed):
+    target, result = installed
+    token = (target.root / "var/lib/rancher/k3s/server/token").read_text().strip()
+    password = token.rsplit(":", 1)[-1]
+    texts = [result.stdout, result.stderr, (target.state / "events.jsonl").read_text()]
+    texts += [p.read_text(errors="replace") for p in (target.state / "logs").glob("*")]
+    for text in texts:
+        assert token not in text and password not in text
+
+
+def test_a_second_start_is_refused(installed):
+    target, _ = installed
+    again = target.install()
+    assert again.returncode == 2
+    assert "already exists" in again.stdout and "--resume" in again.stdout
+
+
+def test_uninstall_leaves_nothing_behind_and_is_idempotent(installed):
+    target, _ = installed
+    first = target.uninstall()
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert files_under(target.root) == []
+    assert not target.state.exists()
+    assert leftover_processes(target.root) == []
+    again = target.uninstall()
+    assert again.returncode == 0
