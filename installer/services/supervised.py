@@ -55,11 +55,17 @@ class ServiceFiles:
         return self.run_dir / "status.json"
 
 
+def pid_record(pid: int) -> str:
+    """What a pid file holds: the pid and the process's start time, so a reused pid never counts."""
+    return f"{pid} {_start_time(pid)}\n"
+
+
 def read_pid(path: Path) -> int | None:
-    """The live process id recorded in `path`, or None when absent or dead."""
+    """The live process recorded in `path`, or None when absent, dead, or a different process."""
     try:
-        pid = int(path.read_text().strip())
-    except (OSError, ValueError):
+        fields = path.read_text().split()
+        pid = int(fields[0])
+    except (OSError, ValueError, IndexError):
         return None
     try:
         os.kill(pid, 0)
@@ -67,7 +73,16 @@ def read_pid(path: Path) -> int | None:
         return None
     except PermissionError:
         return pid
-    return None if _is_zombie(pid) else pid
+    if _is_zombie(pid) or (len(fields) > 1 and fields[1] != _start_time(pid)):
+        return None
+    return pid
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
 
 
 def _is_zombie(pid: int) -> bool:
@@ -107,6 +122,7 @@ class SupervisedServices:
             raise AirliftError(f"Service {name} is not installed", hint="Run the install phase that sets it up.")
         if read_pid(files.supervisor_pid):
             return
+        self._end_orphan(files)
         files.run_dir.mkdir(parents=True, exist_ok=True)
         files.log.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
@@ -142,17 +158,22 @@ class SupervisedServices:
             os.kill(pid, signal.SIGTERM)
             if not _wait_gone(files.supervisor_pid, STOP_TIMEOUT_S):
                 os.kill(pid, signal.SIGKILL)
+        self._end_orphan(files)
+        for path in (files.supervisor_pid, files.child_pid):
+            path.unlink(missing_ok=True)
+
+    def _end_orphan(self, files: ServiceFiles) -> None:
+        """Kill a service process whose supervisor is gone (killed), so a new one can take over."""
         child = read_pid(files.child_pid)
         if child:
             os.kill(child, signal.SIGKILL)
             _wait_gone(files.child_pid, STOP_TIMEOUT_S)
-        for path in (files.supervisor_pid, files.child_pid):
-            path.unlink(missing_ok=True)
 
     def is_running(self, name: str) -> bool:
         """True when the supervisor and the service process are both alive."""
         files = ServiceFiles.of(self.host, name)
-        return read_pid(files.supervisor_pid) is not None and read_pid(files.child_pid) is not None
+        return (read_pid(files.supervisor_pid) is not None
+                and read_pid(files.child_pid) is not None)
 
     def remove(self, name: str) -> None:
         """Stop the service and delete its spec, run-time files and log (idempotent)."""

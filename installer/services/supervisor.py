@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from installer.host import Host
-from installer.services.supervised import ServiceFiles
+from installer.services.supervised import ServiceFiles, pid_record
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -68,7 +68,7 @@ class Supervisor:
                 self._log(f"cannot start {spec['argv'][0]}: {exc.strerror}")
                 self._status("cannot-start", 127)
                 return 127
-        _write(self.files.child_pid, f"{self.child.pid}\n")
+        _write(self.files.child_pid, pid_record(self.child.pid))
         self._status("running", None)
         self._log(f"started pid {self.child.pid}")
         code = self._wait_child()
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return 0
-    _write(files.supervisor_pid, f"{os.getpid()}\n")
+    _write(files.supervisor_pid, pid_record(os.getpid()))
     supervisor = Supervisor(files)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)

@@ -114,3 +114,28 @@ def _is_alive(pid):
     except ProcessLookupError:
         return False
     return "Z" != Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_start_after_the_supervisor_was_killed_replaces_the_orphaned_service(host):
+    host.services.install("orphaned", ["sleep", "60"])
+    host.services.start("orphaned")
+    files = ServiceFiles.of(host, "orphaned")
+    orphan = read_pid(files.child_pid)
+    os.kill(read_pid(files.supervisor_pid), signal.SIGKILL)
+    assert _wait(lambda: not host.services.is_running("orphaned"))
+    host.services.start("orphaned")
+    assert host.services.is_running("orphaned")
+    assert not _is_alive(orphan), "the old service process must not keep the port or files"
+    assert read_pid(files.child_pid) != orphan
+
+
+def test_a_stale_pid_file_naming_another_process_does_not_count(host):
+    host.services.install("stale", ["sleep", "60"])
+    files = ServiceFiles.of(host, "stale")
+    files.run_dir.mkdir(parents=True)
+    files.supervisor_pid.write_text(f"{os.getpid()} 1\n")  # alive, but started at another time
+    files.child_pid.write_text(f"{os.getpid()} 1\n")
+    assert not host.services.is_running("stale")
+    host.services.start("stale")
+    assert host.services.is_running("stale")
+    assert _is_alive(os.getpid())
