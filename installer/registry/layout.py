@@ -95,7 +95,9 @@ class OciLayout:
         return images
 
     def _walk(self, top: Blob) -> tuple[list[Blob], list[Blob]]:
-        manifests, blobs, pending = [], [], [top]
+        manifests: list[Blob] = []
+        blobs: list[Blob] = []
+        pending = [top]
         while pending:
             blob = pending.pop()
             manifests.append(blob)

@@ -20,6 +20,7 @@ def uninstall_k3s(host: Host, paths: K3sPaths) -> None:
     """Stop k3s, undo its host changes, and remove every file it or the install wrote."""
     for name in SERVICES:
         host.services.remove(name)
+    kill_processes_from(host, paths.data_dir / "data")
     trees = [paths.config_dir, paths.data_dir, *paths.cleanup]
     unmount_below(host, trees)
     if host.root == Path("/"):
@@ -27,6 +28,24 @@ def uninstall_k3s(host: Host, paths: K3sPaths) -> None:
     for path in [*trees, paths.binary]:
         host.remove(path)
         host.prune_empty_parents(path)
+
+
+def kill_processes_from(host: Host, folder: Path) -> None:
+    """Kill every process whose program lives in `folder` (k3s's containerd and its shims).
+
+    The k3s service stops with KillMode=process, so pods outlive it; like k3s-killall.sh this ends
+    them. Only programs from this install's own data dir match, so nothing else is touched.
+    """
+    prefix = str(folder) + "/"
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            program = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+        except OSError:
+            continue
+        if program.startswith(prefix):
+            host.run(["kill", "-9", proc.name], check=False)
 
 
 def unmount_below(host: Host, trees: list[Path]) -> None:

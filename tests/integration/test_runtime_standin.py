@@ -1,6 +1,7 @@
 """K3sRuntime against the k3s stand-in, with the real registry serving the Jobs' images."""
 
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -177,4 +178,23 @@ def test_a_node_that_never_becomes_ready_times_out_clearly(tmp_path, monkeypatch
         assert "timed out" in err.value.details
     finally:
         runtime.uninstall()
+    assert list(host.root.rglob("*")) == []
+
+
+def test_uninstall_ends_processes_run_from_the_k3s_data_dir(tmp_path):
+    host = Host(tmp_path / "root")
+    runtime = K3sRuntime(host, tmp_path / "state")
+    shim = runtime.paths.data_dir / "data" / "abc123" / "bin" / "containerd-shim-runc-v2"
+    shim.parent.mkdir(parents=True)
+    shutil.copy("/bin/sleep", shim)
+    bystander = subprocess.Popen(["sleep", "60"])
+    pod = subprocess.Popen([str(shim), "60"])
+    try:
+        runtime.uninstall()
+        assert pod.wait(10) == -9, "the shim outliving k3s is ended like k3s-killall.sh does"
+        assert bystander.poll() is None, "processes from elsewhere are left alone"
+    finally:
+        for proc in (pod, bystander):
+            proc.kill()
+            proc.wait()
     assert list(host.root.rglob("*")) == []
