@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -55,9 +56,10 @@ def make_blobs(store: Path, total_mb: int) -> list[tuple[str, int]]:
     return blobs
 
 
-def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Path) -> tuple[float, int, int]:
-    """Distribute to `nodes` nodes; return seconds from "go" until the last node verified all,
-    and how many of the blob transfers the installer itself served, out of how many."""
+def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Path) -> dict:
+    """Distribute to `nodes` nodes: seconds from "go" until the last node verified all, how many
+    blob transfers the installer itself served (of how many), and the CPU seconds the peers used."""
+    cpu_before = _children_cpu()
     origin = PeerProcess(lab, 0, work / "origin", token_file)
     peers: list[PeerProcess] = []
     try:
@@ -72,11 +74,17 @@ def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Pat
             if event["event"] != "done":
                 raise RuntimeError(f"node {event['node']} failed: {event.get('error')}")
         sources = [url for e in events for url in e["delivered_by"].values()]
-        return elapsed, sources.count(origin.url), len(sources)
     finally:
         for p in [*peers, origin]:
             p.close()
         shutil.rmtree(work / f"round{nodes}", ignore_errors=True)
+    return {"seconds": elapsed, "from_origin": sources.count(origin.url), "transfers": len(sources),
+            "cpu_s": _children_cpu() - cpu_before}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -97,10 +105,12 @@ def main() -> int:
         times: dict[int, float] = {}
         with NetnsLab(max(counts) + 1, rate_mbit=args.mbit) as lab:
             for n in counts:
-                times[n], from_origin, transfers = one_round(lab, work, n, want, token_file)
+                r = one_round(lab, work, n, want, token_file)
+                times[n] = r["seconds"]
                 ratio = times[n] / times[counts[0]]
                 print(f"{n} node(s): {times[n]:.1f} s  ({ratio:.2f}x the {counts[0]}-node time; "
-                      f"the installer served {from_origin} of {transfers} blob transfers)", flush=True)
+                      f"the installer served {r['from_origin']} of {r['transfers']} blob transfers; "
+                      f"peers used {r['cpu_s']:.1f} CPU-s)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result = {f"t{n}_s": round(t, 2) for n, t in times.items()}

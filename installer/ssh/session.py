@@ -78,8 +78,8 @@ def connect(target: SshTarget, known_hosts: KnownHosts, timeout: float = 15.0) -
         _authenticate(transport, target)
     except paramiko.SSHException as exc:
         transport.close()
-        raise AirliftError(f"SSH with {target.label} failed: {exc}.",
-                           hint="Check that the port is an SSH server's.") from exc
+        raise AirliftError(f"{target.label} did not complete an SSH handshake as an SSH server ({exc}).",
+                           hint="Check that this address and port are the host's sshd.") from exc
     except BaseException:
         transport.close()
         raise

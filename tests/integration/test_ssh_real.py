@@ -7,6 +7,7 @@ import hashlib
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,3 +189,25 @@ def test_no_space_in_tmp_is_named_before_copying(sshd: Sshd, tmp_path: Path) -> 
         assert list(small.iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+def test_password_refused_is_named(sshd: Sshd, tmp_path: Path) -> None:
+    target = SshTarget("127.0.0.1", user="root", port=sshd.port, password="not the password")
+    with pytest.raises(AirliftError, match=r"root@127.0.0.1:\d+ refused the password"):
+        connect(target, KnownHosts(tmp_path / "known_hosts"))
+
+
+def test_a_port_that_is_not_ssh(tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def babble() -> None:
+            conn, _ = listener.accept()
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            conn.close()
+
+        threading.Thread(target=babble, daemon=True).start()
+        with pytest.raises(AirliftError, match="SSH server"):
+            connect(SshTarget("127.0.0.1", port=port, password="x"), KnownHosts(tmp_path / "kh"), timeout=5)
