@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request
-from flask_socketio import SocketIO, disconnect, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_room
 
 from wizard.access import COOKIE, Gate
 
