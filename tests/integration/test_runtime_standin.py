@@ -138,7 +138,7 @@ def test_apply_rolls_out_a_deployment_from_the_registry(cluster, tmp_path):
                       {"name": "web", "image": "docker.io/hello/hook:1.0.0"}]}}}}
     resources = tmp_path / "web.yaml"
     resources.write_text(yaml.safe_dump(deployment))
-    runtime.apply([resources])
+    runtime.apply([tmp_path])
     runtime.kubectl(["wait", "--for=condition=available", "deployment/web", "--timeout=30s"])
 
 
@@ -198,3 +198,10 @@ def test_uninstall_ends_processes_run_from_the_k3s_data_dir(tmp_path):
             proc.kill()
             proc.wait()
     assert list(host.root.rglob("*")) == []
+
+
+def test_applying_a_missing_file_names_it(cluster, tmp_path):
+    runtime, _, _ = cluster
+    with pytest.raises(AirliftError) as err:
+        runtime.apply([tmp_path / "absent.yaml"])
+    assert "absent.yaml" in err.value.details
