@@ -40,6 +40,14 @@ class KnownHosts:
         self.path = path
         self._lock = threading.Lock()
 
+    def status(self, address: str, port: int, key: paramiko.PKey) -> str:
+        """"new" (never seen), "known" (matches the record) or "changed" — without recording."""
+        with self._lock:
+            known = self._load().lookup(host_entry(address, port)) or {}
+        if not known:
+            return "new"
+        return "known" if known.get(key.get_name()) == key else "changed"
+
     def check(self, address: str, port: int, key: paramiko.PKey) -> bool:
         """Accept `key` for address:port: True when it was recorded just now (first use),
         False when it matches the record. Raises HostKeyChanged otherwise."""

@@ -64,6 +64,28 @@ def load_key(path: Path, passphrase: str | None) -> paramiko.PKey:
 
 def connect(target: SshTarget, known_hosts: KnownHosts, timeout: float = 15.0) -> SshSession:
     """Open a session: reach the host, verify its key (TOFU), then authenticate."""
+    transport = _handshake(target, timeout)
+    try:
+        key = transport.get_remote_server_key()
+        first_use = known_hosts.check(target.address, target.port, key)
+        _authenticate(transport, target)
+    except BaseException:
+        transport.close()
+        raise
+    return SshSession(target, transport, fingerprint(key), first_use)
+
+
+def scan_host_key(target: SshTarget, timeout: float = 15.0) -> paramiko.PKey:
+    """The host key the host presents, without logging in: what a front-end shows the operator
+    (with KnownHosts.status) before the first connection records it."""
+    transport = _handshake(target, timeout)
+    try:
+        return transport.get_remote_server_key()
+    finally:
+        transport.close()
+
+
+def _handshake(target: SshTarget, timeout: float) -> paramiko.Transport:
     try:
         sock = socket.create_connection((target.address, target.port), timeout=timeout)
     except OSError as exc:
@@ -73,17 +95,11 @@ def connect(target: SshTarget, known_hosts: KnownHosts, timeout: float = 15.0) -
     transport = paramiko.Transport(sock)
     try:
         transport.start_client(timeout=timeout)
-        key = transport.get_remote_server_key()
-        first_use = known_hosts.check(target.address, target.port, key)
-        _authenticate(transport, target)
-    except paramiko.SSHException as exc:
+    except (paramiko.SSHException, EOFError, OSError) as exc:
         transport.close()
         raise AirliftError(f"{target.label} did not complete an SSH handshake as an SSH server ({exc}).",
                            hint="Check that this address and port are the host's sshd.") from exc
-    except BaseException:
-        transport.close()
-        raise
-    return SshSession(target, transport, fingerprint(key), first_use)
+    return transport
 
 
 def _authenticate(transport: paramiko.Transport, target: SshTarget) -> None:

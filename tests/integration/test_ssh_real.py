@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from installer.errors import AirliftError
-from installer.ssh.known_hosts import HostKeyChanged, KnownHosts
+from installer.ssh.known_hosts import HostKeyChanged, KnownHosts, fingerprint
 from installer.ssh.provision import provision
-from installer.ssh.session import SshTarget, connect
+from installer.ssh.session import SshTarget, connect, scan_host_key
 
 pytestmark = [
     pytest.mark.integration,
@@ -91,6 +91,8 @@ def test_first_use_records_the_openssh_fingerprint_then_matches(sshd: Sshd, tmp_
     known = KnownHosts(tmp_path / "state" / "known_hosts")
     expected = subprocess.run(["ssh-keygen", "-lf", f"{sshd.host_key}.pub"], capture_output=True,
                               text=True, check=True).stdout.split()[1]
+    shown = scan_host_key(_target(sshd, sshd.client_key))
+    assert (fingerprint(shown), known.status("127.0.0.1", sshd.port, shown)) == (expected, "new")
     with connect(_target(sshd, sshd.client_key), known) as first:
         assert (first.first_use, first.fingerprint) == (True, expected)
     assert known.fingerprints("127.0.0.1", sshd.port) == [expected]

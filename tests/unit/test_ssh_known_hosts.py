@@ -63,3 +63,13 @@ def test_unreadable_keys_are_explained(tmp_path: Path) -> None:
     junk.write_text("not a key")
     with pytest.raises(AirliftError, match="Cannot read SSH key"):
         load_key(junk, None)
+
+
+def test_status_does_not_record(tmp_path: Path) -> None:
+    known = KnownHosts(tmp_path / "known_hosts")
+    key, other = paramiko.ECDSAKey.generate(), paramiko.ECDSAKey.generate()
+    assert known.status("10.0.0.5", 22, key) == "new"
+    assert not known.path.exists()
+    known.check("10.0.0.5", 22, key)
+    assert known.status("10.0.0.5", 22, key) == "known"
+    assert known.status("10.0.0.5", 22, other) == "changed"
