@@ -179,7 +179,7 @@ class SupervisedServices:
         """Stop the service and delete its spec, run-time files and log (idempotent)."""
         self.stop(name)
         files = ServiceFiles.of(self.host, name)
-        for path in (files.spec, files.run_dir, files.log):
+        for path in (files.spec, files.run_dir, files.log, files.log.with_name(files.log.name + ".1")):
             self.host.remove(path)
             self.host.prune_empty_parents(path)
 

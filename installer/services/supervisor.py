@@ -26,6 +26,7 @@ from installer.services.supervised import ServiceFiles, pid_record
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
 HEALTHY_RUN_S = 10.0
+LOG_KEEP_BYTES = 10 << 20
 STOP_GRACE_S = 10.0
 
 
@@ -60,6 +61,7 @@ class Supervisor:
 
     def _run_once(self, spec: dict) -> int:
         env = service_env(dict(os.environ), spec.get("env", {}))
+        rotate_log(self.files.log)
         with open(self.files.log, "ab") as log:
             try:
                 self.child = subprocess.Popen(spec["argv"], stdin=subprocess.DEVNULL, stdout=log,
@@ -97,6 +99,15 @@ class Supervisor:
     def _log(self, message: str) -> None:
         with open(self.files.log, "a") as log:
             log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} airlift-supervise: {message}\n")
+
+
+def rotate_log(log: Path) -> None:
+    """Keep the log bounded: past LOG_KEEP_BYTES it becomes `<log>.1` (one old log kept)."""
+    try:
+        if log.stat().st_size > LOG_KEEP_BYTES:
+            os.replace(log, log.with_name(log.name + ".1"))
+    except FileNotFoundError:
+        pass
 
 
 def service_env(inherited: dict[str, str], extra: dict[str, str]) -> dict[str, str]:

@@ -27,3 +27,17 @@ def test_services_do_not_inherit_the_installers_python_or_frozen_libraries():
 def test_a_frozen_installer_without_an_original_library_path_drops_its_own(monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert service_env({"PATH": "/bin", "LD_LIBRARY_PATH": "/tmp/_MEI1"}, {}) == {"PATH": "/bin"}
+
+
+def test_a_large_log_is_rotated_once(tmp_path, monkeypatch):
+    from installer.services import supervisor
+
+    monkeypatch.setattr(supervisor, "LOG_KEEP_BYTES", 10)
+    log = tmp_path / "svc.log"
+    supervisor.rotate_log(log)  # no log yet: nothing to do
+    log.write_text("0123456789 and more")
+    supervisor.rotate_log(log)
+    assert not log.exists() and (tmp_path / "svc.log.1").read_text() == "0123456789 and more"
+    log.write_text("short")
+    supervisor.rotate_log(log)
+    assert log.read_text() == "short"
