@@ -76,13 +76,18 @@ class Tracker:
         return {"ok": True}
 
     def release(self, node: str, url: str, blob: str, bad: bool = False) -> dict:
-        """`node` stopped fetching `blob` from its source; `bad` when the source sent corrupted
-        bytes, which removes that source as a holder of the blob."""
+        """`node` stopped fetching `blob` from its source. `bad`: the source sent corrupted bytes,
+        so it is no longer offered for that blob. Otherwise the source failed to serve and is
+        presumed gone: its own fetches stop holding the upload slots of the nodes feeding it (a
+        vanished node must not keep the installer looking busy)."""
         hexd = normalize_digest(blob)
         with self._lock:
             source = self._drop_assignment(node, hexd)
-            if bad and source:
+            if source and bad:
                 self._holders.get(hexd, {}).pop(source, None)
+            elif source:
+                for gone_node, gone_blob in [k for k in self._upstream if k[0] == source]:
+                    self._drop_assignment(gone_node, gone_blob)
         return {"ok": True}
 
     def holders(self, blob: str) -> dict[str, str]:

@@ -72,6 +72,42 @@ def test_three_nodes_receive_every_blob_over_the_lan(lab: NetnsLab, tmp_path: Pa
     assert [e["event"] for e in events] == ["done"] * 3
     for i in (1, 2, 3):
         _assert_holds(tmp_path / f"n{i}", blobs)
+    served = [url for e in events for url in e["delivered_by"].values()]
+    assert served.count(procs[0].url) == len(blobs), "the installer sends each blob once: not a star"
+
+
+def _wait_for_bytes(path: Path, at_least: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not path.exists() or path.stat().st_size < at_least):
+        time.sleep(0.02)
+    assert path.exists() and path.stat().st_size >= at_least, f"{path} did not grow"
+
+
+def test_a_relay_node_that_vanishes_mid_transfer(lab: NetnsLab, tmp_path: Path) -> None:
+    hexd, data = _blob(11, 16 << 20)
+    want, token = _files(tmp_path, {hexd: data})
+    _seed(tmp_path / "origin", {hexd: data})
+    origin = PeerProcess(lab, 0, tmp_path / "origin", token)
+    procs = [origin]
+    try:
+        relay = PeerProcess(lab, 1, tmp_path / "n1", token, origin.url, want)
+        procs.append(relay)
+        relay.go()
+        _wait_for_bytes(tmp_path / "n1" / "partial" / hexd, 2 << 20)
+        behind = PeerProcess(lab, 2, tmp_path / "n2", token, origin.url, want)
+        procs.append(behind)
+        behind.go()  # the tracker chains it behind the relay, which is still receiving
+        _wait_for_bytes(tmp_path / "n2" / "partial" / hexd, 1 << 20)
+        os.kill(relay.proc.pid, signal.SIGKILL)
+        started = time.monotonic()
+        done = behind.event(timeout=60)
+        finished_in = time.monotonic() - started
+    finally:
+        for p in procs:
+            p.close()
+    assert done["event"] == "done" and done["delivered_by"] == {hexd: origin.url}, done
+    assert finished_in < 10, "the rest comes from the installer without a long stall"
+    _assert_holds(tmp_path / "n2", {hexd: data})
 
 
 def test_blob_corrupted_by_a_peer_is_discarded_and_refetched(lab: NetnsLab, tmp_path: Path) -> None:
@@ -79,17 +115,19 @@ def test_blob_corrupted_by_a_peer_is_discarded_and_refetched(lab: NetnsLab, tmp_
     want, token = _files(tmp_path, {hexd: data})
     _seed(tmp_path / "liar", {hexd: data[:1000] + b"\xff" + data[1001:]})
     _seed(tmp_path / "good", {hexd: data})
-    liar = PeerProcess(lab, 0, tmp_path / "liar", token)
-    procs = [liar]
+    origin = PeerProcess(lab, 0, tmp_path / "good", token)
+    procs = [origin]
     try:
-        procs.append(PeerProcess(lab, 1, tmp_path / "good", token, liar.url))
-        procs.append(PeerProcess(lab, 2, tmp_path / "n2", token, liar.url, want))
+        # The liar holds the blob too, and as the newest idle holder it is offered first.
+        procs.append(PeerProcess(lab, 1, tmp_path / "liar", token, origin.url))
+        procs.append(PeerProcess(lab, 2, tmp_path / "n2", token, origin.url, want))
         procs[2].go()
         done = procs[2].event(timeout=60)
     finally:
         for p in procs:
             p.close()
     assert done["event"] == "done" and done["discarded"] == 1, done
+    assert done["delivered_by"] == {hexd: origin.url}
     _assert_holds(tmp_path / "n2", {hexd: data})
 
 
@@ -102,9 +140,7 @@ def test_node_killed_mid_transfer_resumes_from_its_byte_offset(lab: NetnsLab, tm
     try:
         first = PeerProcess(lab, 1, tmp_path / "n1", token, origin.url, want)
         first.go()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 4 << 20):
-            time.sleep(0.05)
+        _wait_for_bytes(partial, 4 << 20)
         os.kill(first.proc.pid, signal.SIGKILL)
         first.close()
         kept = partial.stat().st_size

@@ -112,3 +112,13 @@ def test_a_node_that_comes_back_on_another_port_is_the_same_node() -> None:
     assert t.assign("node-1", "http://10.0.0.2:2", BLOB) == {"source": ORIGIN}
     assert t.nodes() == {"origin": ORIGIN, "node-1": "http://10.0.0.2:2"}
     assert t.holders(BLOB) == {ORIGIN: COMPLETE, "http://10.0.0.2:2": RECEIVING}
+
+
+def test_a_vanished_relay_does_not_keep_the_installer_busy() -> None:
+    t = _tracker()
+    t.assign("node-1", _url(1), BLOB)
+    assert t.assign("node-2", _url(2), BLOB) == {"source": _url(1)}
+    # node-1 dies: node-2's connection to it fails and node-2 reports it.
+    t.release("node-2", _url(2), BLOB)
+    assert t.assign("node-2", _url(2), BLOB, exclude=[_url(1)]) == {"source": ORIGIN}, \
+        "no waiting for a slot the dead node still held"
