@@ -1,0 +1,52 @@
+"""Kill the installer (SIGKILL) inside each phase in turn; `--resume` then completes every time."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.installer_run import REPO, Target, files_under, leftover_processes
+
+pytestmark = pytest.mark.integration
+
+HARNESS = Path(__file__).with_name("resume_harness.py")
+PHASES = ["/checks", "/bootstrap", "/registry", "/runtime", "/app"]
+
+
+def last_states(state: Path) -> dict[str, str]:
+    states: dict[str, str] = {}
+    for line in (state / "plan-log.jsonl").read_text().splitlines():
+        change = json.loads(line)
+        states[change["phase"]] = change["state"]
+    return states
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_resume_after_sigkill_inside_a_phase(phase, hello_bundle_dir, tmp_path):
+    target = Target.make(hello_bundle_dir, tmp_path)
+    target.root.mkdir()
+    killed = subprocess.run([sys.executable, str(HARNESS), phase, *target.install_args()], cwd=REPO,
+                            env=target.env(), capture_output=True, text=True, timeout=300)
+    try:
+        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+        states = last_states(target.state)
+        assert states[phase] == "in_progress"
+        assert all(states[p] == "completed" for p in PHASES[:PHASES.index(phase)])
+
+        refused = target.install()  # a plain start is refused: the install exists
+        assert refused.returncode == 2 and "--resume" in refused.stdout
+
+        resumed = target.run(*target.install_args("--resume"))
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert "Installed hello 1.0.0" in resumed.stdout
+        assert set(last_states(target.state).values()) == {"completed"}
+        status = target.run("status", *target.location())
+        assert status.returncode == 0, status.stdout
+    finally:
+        assert target.uninstall().returncode == 0
+    assert files_under(target.root) == [] and leftover_processes(target.root) == []
