@@ -75,3 +75,14 @@ def leftover_processes(root: Path) -> list[str]:
 
 def files_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+HOLD_PORT = ("import socket, sys, time; s = socket.socket(); s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(); "
+             "print('ready', flush=True); time.sleep(600)")
+
+
+def hold_port(port: int) -> subprocess.Popen[str]:
+    """Another program holding a TCP port on every address (as a foreign service would)."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_PORT, str(port)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    return holder

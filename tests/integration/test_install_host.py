@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from installer.bundle import Bundle
-from tests.integration.installer_run import Target, files_under, leftover_processes
+from tests.integration.installer_run import Target, files_under, hold_port, leftover_processes
 
 pytestmark = pytest.mark.integration
 
@@ -87,3 +87,18 @@ def test_uninstall_leaves_nothing_behind_and_is_idempotent(installed):
     assert leftover_processes(target.root) == []
     again = target.uninstall()
     assert again.returncode == 0
+
+
+def test_a_taken_port_stops_the_install_before_any_change(hello_bundle_dir, tmp_path):
+    target = Target.make(hello_bundle_dir, tmp_path)
+    target.root.mkdir()
+    holder = hold_port(target.registry_port)
+    try:
+        result = target.install()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1, result.stdout
+    assert f"port-tcp-{target.registry_port}" in result.stdout and "What to do:" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert files_under(target.root) == [] and not target.state.exists()

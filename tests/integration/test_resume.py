@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.installer_run import REPO, Target, files_under, leftover_processes
+from tests.integration.installer_run import REPO, Target, files_under, hold_port, leftover_processes
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +47,33 @@ def test_resume_after_sigkill_inside_a_phase(phase, hello_bundle_dir, tmp_path):
         assert set(last_states(target.state).values()) == {"completed"}
         status = target.run("status", *target.location())
         assert status.returncode == 0, status.stdout
+    finally:
+        assert target.uninstall().returncode == 0
+    assert files_under(target.root) == [] and leftover_processes(target.root) == []
+
+
+def test_a_failed_phase_says_what_to_do_and_resume_completes_once_fixed(hello_bundle_dir, tmp_path):
+    """The registry cannot bind its port (the check was skipped): /registry fails with the cause,
+    the fix and the log; once the port is free, --resume completes."""
+    target = Target.make(hello_bundle_dir, tmp_path)
+    target.root.mkdir()
+    holder = hold_port(target.registry_port)
+    try:
+        failed = target.install("--skip-check", f"port-tcp-{target.registry_port}")
+    finally:
+        holder.kill()
+        holder.wait()
+    try:
+        assert failed.returncode == 2, failed.stdout + failed.stderr
+        out = failed.stdout
+        assert "Phase /registry failed" in out and "did not answer" in out
+        assert "What to do:" in out and "./install --resume" in out and "Log:" in out
+        assert last_states(target.state)["/registry"] == "failed"
+        plan = target.run("plan", *target.location())
+        assert "failed" in plan.stdout and "did not answer" in plan.stdout
+        resumed = target.run(*target.install_args("--resume"))
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert set(last_states(target.state).values()) == {"completed"}
     finally:
         assert target.uninstall().returncode == 0
     assert files_under(target.root) == [] and leftover_processes(target.root) == []
