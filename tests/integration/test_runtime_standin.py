@@ -145,20 +145,29 @@ def test_apply_rolls_out_a_deployment_from_the_registry(cluster, tmp_path):
 def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp_path):
     runtime, _, config = cluster
     url = f"https://127.0.0.1:{config.api_port}"
-    common = [sys.executable, str(STANDIN), "agent", "--server", url, "--data-dir", str(tmp_path / "data"),
+    common = [sys.executable, str(STANDIN), "agent", "--server", url,
               "--private-registry", str(tmp_path / "none.yaml"), "--config", str(tmp_path / "none.yaml")]
-    refused = subprocess.run([*common, "--token", "wrong", "--node-name", "intruder"],
+    refused = subprocess.run([*common, "--token", "wrong", "--node-name", "intruder", "--data-dir", str(tmp_path / "x")],
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode == 1 and "token" in refused.stderr
-    agent = subprocess.Popen([*common, "--token", runtime.token(), "--node-name", "node-2"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    full = (runtime.paths.data_dir / "server" / "token").read_text().strip()
+    forged = "K10" + "0" * 64 + "::server:" + runtime.token()
+    assert forged != full
+    refused = subprocess.run([*common, "--token", forged, "--node-name", "intruder", "--data-dir", str(tmp_path / "y")],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 1, "a full token must carry this server's CA hash"
+    agents = [subprocess.Popen([*common, "--token", token, "--node-name", name, "--data-dir", str(tmp_path / name)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for name, token in (("node-2", runtime.token()), ("node-3", full))]
     try:
         runtime.wait_ready("node-2", 30)
+        runtime.wait_ready("node-3", 30)
         names = {n["name"] for n in runtime.status()["nodes"]}
-        assert names == {"node-1", "node-2"}
+        assert names == {"node-1", "node-2", "node-3"}
     finally:
-        agent.terminate()
-        agent.wait(10)
+        for agent in agents:
+            agent.terminate()
+            agent.wait(10)
 
 
 def test_a_node_that_never_becomes_ready_times_out_clearly(tmp_path, monkeypatch):
