@@ -140,6 +140,8 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
 
 def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, report: Progress,
              problems: list[str]) -> str:
+    """One try from `url`: "ok", "bad" (the peer's bytes are wrong) or "failed"."""
+    resumed_at = rx.offset
     try:
         _download(session, url, rx, token, report)
     except _Corrupt as exc:
@@ -151,8 +153,12 @@ def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, rep
         return "failed"
     if rx.verified():
         return "ok"
-    problems.append(f"{url}: sent bytes whose sha256 is not {rx.hexd}; discarded")
     rx.restart()
+    if resumed_at:
+        # The earlier bytes may be what was wrong: start over before blaming this peer.
+        problems.append(f"{url}: the resumed copy's sha256 is not {rx.hexd}; discarded, starting over")
+        return "failed"
+    problems.append(f"{url}: sent bytes whose sha256 is not {rx.hexd}; discarded")
     return "bad"
 
 

@@ -212,3 +212,13 @@ def test_https_with_the_installer_certificate(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert path.read_bytes() == DATA
+
+
+def test_a_bad_leftover_partial_is_not_blamed_on_the_peer_that_completes_it(origin: BlobServer,
+                                                                             tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "n1")
+    store.partial_path(HEX).write_bytes(b"\0" * 5000)  # left by an earlier run, wrong bytes
+    sources = _Recorder([origin.url_for("127.0.0.1")])
+    path = fetch_blob(store, HEX, len(DATA), sources, TOKEN)
+    assert path.read_bytes() == DATA
+    assert [o for _, o in sources.outcomes] == ["failed", "ok"], "starts over, does not drop the peer"
