@@ -48,6 +48,7 @@ class AtomicOutput:
             self.file.close()
         self.tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise AirliftError(f"No space left on the device while writing {self.path}",
-                               hint="free some space or choose another output folder; "
-                                    "nothing was left at the output path") from None
+            raise AirliftError(f"No space left on the device while building {self.path}",
+                               hint="free some space in the output folder and in TMPDIR (where images "
+                                    "are gathered), or choose other folders; nothing was left at the "
+                                    "output path") from None

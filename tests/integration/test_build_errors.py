@@ -87,7 +87,7 @@ def test_full_disk_leaves_nothing(tmp_path, tmpfs):
     small = tmpfs("size=1m")
     result = run_build(HELLO / "app.yaml", "-o", small / "b.tar", "--k3s", k3s_binary(tmp_path),
                        "--source", f"oci:{HELLO_OCI}")
-    assert_failed_cleanly(result, small, "No space left on the device while writing")
+    assert_failed_cleanly(result, small, "No space left on the device while building")
 
 
 def test_ctrl_c_leaves_nothing(tmp_path):
