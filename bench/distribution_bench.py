@@ -7,6 +7,7 @@ nodes fetch every blob with the production Peer. A star from the installer would
 the one-node time; the relay chain should stay close to 1x. Last line: one JSON object.
 
 Run as root: .venv/bin/python bench/distribution_bench.py [--mbit 200] [--mb 300] [--nodes 1,2,4,8]
+             [--bundle DIR]   (an unpacked bundle's runtime/ and images/ instead of generated blobs)
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from installer.bundle import Bundle  # noqa: E402
+from installer.transfer.bundle_share import seed_store, shared_files, wanted  # noqa: E402
+from installer.transfer.store import BlobStore  # noqa: E402
 from tests.fixtures.netns_lab import NetnsLab, PeerProcess  # noqa: E402
 
 MB = 1 << 20
@@ -54,6 +58,15 @@ def make_blobs(store: Path, total_mb: int) -> list[tuple[str, int]]:
         (store / "sha256" / digest).write_bytes(data)
         blobs.append((f"sha256:{digest}", size))
     return blobs
+
+
+def bundle_blobs(store: Path, bundle_dir: Path) -> list[tuple[str, int]]:
+    """Put a built bundle's runtime and images into the installer's store the way the installer
+    does (hard links), and return what a registry node fetches."""
+    bundle = Bundle.open(bundle_dir)
+    files = shared_files(bundle, ["runtime/", "images/"])
+    seed_store(BlobStore(store), bundle, files)
+    return [(f"sha256:{d}", size) for d, size in wanted(files)]
 
 
 def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Path) -> dict:
@@ -92,16 +105,18 @@ def main() -> int:
     ap.add_argument("--mbit", type=int, default=200)
     ap.add_argument("--mb", type=int, default=300)
     ap.add_argument("--nodes", default="1,2,4,8")
+    ap.add_argument("--bundle", type=Path, help="an unpacked bundle to distribute instead of generated blobs")
     args = ap.parse_args()
     counts = [int(n) for n in args.nodes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="airlift-bench-"))
     try:
-        blobs = make_blobs(work / "origin", args.mb)
+        blobs = bundle_blobs(work / "origin", args.bundle) if args.bundle else make_blobs(work / "origin", args.mb)
+        total_mb = sum(size for _, size in blobs) / MB
         want = work / "want.json"
         want.write_text(json.dumps(blobs))
         token_file = work / "token"
         token_file.write_text("bench-" + hashlib.sha256(str(time.time()).encode()).hexdigest()[:24])
-        print(f"{len(blobs)} blobs, {args.mb} MB, every link capped at {args.mbit} Mbit/s each way", flush=True)
+        print(f"{len(blobs)} blobs, {total_mb:.0f} MB, every link capped at {args.mbit} Mbit/s each way", flush=True)
         times: dict[int, float] = {}
         with NetnsLab(max(counts) + 1, rate_mbit=args.mbit) as lab:
             for n in counts:

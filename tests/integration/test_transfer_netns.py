@@ -19,8 +19,8 @@ from tests.fixtures.netns_lab import NetnsLab, PeerProcess
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tc"),
-                       reason="network namespaces need root, iproute2 and tc"),
+    pytest.mark.skipif(os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "tc", "iptables")),
+                       reason="network namespaces need root, iproute2, tc and iptables"),
 ]
 
 TOKEN = "tx-token-" + "5" * 24
