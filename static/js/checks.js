@@ -23,7 +23,9 @@
     const failed = count("fail");
     $("checks-summary").textContent = `${count("pass")} passed, ${count("warn")} warnings, ${failed} failed, ` +
       `${count("skipped")} skipped.` + (failed ? " Fix what failed (or skip it), then run the checks again." : "");
-    $("check-rows").replaceChildren(...results.map(row));
+    const order = {fail: 0, warn: 1, skipped: 2, pass: 3};
+    const sorted = [...results].sort((a, b) => (order[a.status] ?? 4) - (order[b.status] ?? 4));
+    $("check-rows").replaceChildren(...sorted.map(row));
     $("skipped-list").textContent = skipped().join(", ") || "none";
     $("start").disabled = failed > 0;
   }

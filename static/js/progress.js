@@ -13,6 +13,7 @@ every replay); events move them on live and bring the progress bars and the log.
   let op = {status: "idle"};  // the engine's operation: idle | running | completed | failed (+ error)
   let logNode = null;         // null: all nodes
   let busy = false;
+  let follow = true;          // keep the log scrolled to its end unless the operator scrolled up
 
   /* Take phase states and the operation status from the snapshot; keep the bars already drawn. */
   function seed() {
@@ -76,7 +77,8 @@ every replay); events move them on live and bring the progress bars and the log.
 
   function render() {
     const list = [...phases.values()];
-    $("phases").replaceChildren(...list.map(renderPhase));
+    const moving = op.status === "running";
+    $("phases").replaceChildren(...list.map((p) => renderPhase(p, moving)));
     const done = list.length > 0 && list.every((p) => p.state === "completed");
     const stop = stopped(list);
     $("failure").hidden = !stop;
@@ -88,14 +90,16 @@ every replay); events move them on live and bring the progress bars and the log.
     }
     const current = list.find((p) => p.state === "in_progress");
     $("operation-status").textContent = done ? "The installation is complete."
-      : stop ? "The installation stopped."
+      : stop ? `Stopped after ${list.filter((p) => p.state === "completed").length} of ${list.length} steps.`
         : current ? `Running: ${current.description} (step ${list.indexOf(current) + 1} of ${list.length})`
           : op.status === "running" ? "Starting…" : "The installation has not started yet.";
     renderLog();
     if (done && Wizard.screens.current === "progress") finish();
   }
 
-  function renderPhase(p) {
+  /* A phase left in progress by an installer that is no longer running is shown as interrupted. */
+  function renderPhase(p, moving) {
+    const shown = p.state === "in_progress" && !moving ? "interrupted" : p.state.replace("_", " ");
     const bar = p.bar && p.bar.total ? el("progress", {max: p.bar.total, value: Math.min(p.bar.done, p.bar.total),
       "aria-label": p.description + " progress"}) : null;
     const amount = p.bar && p.bar.total ? (p.bar.unit === "bytes"
@@ -103,7 +107,7 @@ every replay); events move them on live and bring the progress bars and the log.
       : `${p.bar.done} of ${p.bar.total}`) : "";
     const detail = [p.bar && p.bar.message, amount].filter(Boolean).join(" — ");
     return el("li", {class: "phase", "data-phase": p.id, "data-state": p.state},
-      el("span", {}, el("span", {class: "badge " + p.state}, p.state.replace("_", " "))),
+      el("span", {}, el("span", {class: "badge " + p.state}, shown)),
       el("span", {class: "name"}, p.description,
         el("span", {class: "help"}, " " + p.id + (p.node ? " on " + p.node : ""))),
       bar, detail ? el("span", {class: "detail"}, detail) : null);
@@ -115,10 +119,9 @@ every replay); events move them on live and bring the progress bars and the log.
       "aria-selected": String(n === logNode), onclick: () => { logNode = n; renderLog(); }}, n || "All nodes")) : [];
     $("log-tabs").replaceChildren(...tabs);
     const box = $("log");
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     const shown = lines.filter((l) => logNode === null || l.node === logNode || l.node === null);
     box.replaceChildren(...shown.map((l) => el("div", {class: l.level}, l.text)));
-    if (atBottom) box.scrollTop = box.scrollHeight;
+    if (follow) box.scrollTop = box.scrollHeight;
   }
 
   async function finish() {
@@ -144,5 +147,10 @@ every replay); events move them on live and bring the progress bars and the log.
   }
 
   Wizard.progress = {apply, render, seed() { seed(); render(); },
-    init() { seed(); $("retry").addEventListener("click", retry); }};
+    init() {
+      seed();
+      $("retry").addEventListener("click", retry);
+      const box = $("log");
+      box.addEventListener("scroll", () => { follow = box.scrollHeight - box.scrollTop - box.clientHeight < 40; });
+    }};
 })();

@@ -58,6 +58,7 @@ class Installer:
         env = {**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle_dir), "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(self.command("--listen", f"127.0.0.1:{self.port}", "--config", str(self.answers)),
                                      cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()

@@ -57,11 +57,25 @@ def test_journey_from_link_to_done(installer, pages):
     assert operation_starts(installer) == 1
 
 
-def test_narrow_screen_keeps_every_control_reachable(installer, pages):
+def test_narrow_screen_and_keyboard_skip_a_named_check(installer, pages):
     page = pages.open(installer.start(), width=600, height=900)
     to_checks(page)
     pages.shot(page, "checks-narrow")
-    start = page.locator("#start")
-    box = start.bounding_box()
+    box = page.locator("#start").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 600
     assert page.evaluate("document.documentElement.scrollWidth") <= 600
+
+    page.get_by_text("Skip a check by name").click()
+    page.get_by_label("Check name").fill("swap")
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text('Skip the check "swap"?')
+    expect(page.get_by_role("button", name="Skip this check")).to_be_focused()
+    pages.shot(page, "skip-confirm")
+    page.keyboard.press("Enter")
+    row = page.locator("#check-rows tr[data-check=swap]")
+    expect(row).to_have_attribute("data-status", "skipped")
+    expect(page.locator("#skipped-list")).to_have_text("swap")
+    row.get_by_role("button", name="Check again").click()
+    expect(row).not_to_have_attribute("data-status", "skipped")
+    expect(page.locator("#skipped-list")).to_have_text("none")

@@ -25,7 +25,7 @@ def test_failed_check_fixed_two_browsers_start_then_retry_a_failed_phase(install
     row = page.locator(f"#check-rows tr[data-check=port-tcp-{installer.registry_port}]")
     expect(row).to_have_attribute("data-status", "fail")
     expect(row).to_contain_text("is in use")
-    expect(row).to_contain_text("Fix: Stop the process holding it")
+    expect(row).to_contain_text("or set registry-port to a free port")
     expect(page.locator("#start")).to_be_disabled()
     pages.shot(page, "check-failed")
 
