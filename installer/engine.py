@@ -10,6 +10,7 @@ start (another terminal, a second browser, a double click) is refused.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -48,8 +49,8 @@ class Engine:
         self._operation: dict = {"status": "idle"}
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
-        if self.state_dir.is_dir():
-            self._attach_state()
+        if self.state_dir.is_dir() and os.access(self.state_dir, os.W_OK):
+            self._attach_state()  # (a non-root `./install check` only reads)
 
     # --- what front-ends read -------------------------------------------------------------
 

@@ -6,8 +6,6 @@ Facts are gathered once per run: the engine runs this phase before the state dir
 
 from __future__ import annotations
 
-import json
-
 from installer.checks import blocking, run_checks, unknown_skips
 from installer.errors import AirliftError
 from installer.events import Event
@@ -38,10 +36,18 @@ def check_ports(ctx: PhaseContext) -> list[PortNeed]:
     return airlift_ports(a.registry_port, a.wizard_port, a.api_port)
 
 
+def state_dir_bytes(ctx: PhaseContext) -> int:
+    """What the install stores in the state directory: the registry's (decompressed) images and
+    binary, and the application's resources."""
+    stored = [*ctx.bundle.files("images/"), *ctx.bundle.files("runtime/registry"), *ctx.bundle.files("resources/")]
+    return sum(e.content_size for e in stored)
+
+
 def run(ctx: PhaseContext) -> list:
     """Gather facts and run every check, emitting one event per result."""
     profile = ctx.manifest.profiles[ctx.answers.profile]
-    ctx.facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx))
+    ctx.facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx),
+                             state_dir_bytes=state_dir_bytes(ctx))
     results = run_checks(ctx.facts, profile, set(ctx.answers.skip_checks))
     for unknown in unknown_skips(ctx.answers.skip_checks, results):
         ctx.bus.log_line(f"--skip-check {unknown}: no check has this id (see ./install check --list)",
@@ -56,7 +62,7 @@ def run(ctx: PhaseContext) -> list:
 def execute(ctx: PhaseContext) -> None:
     results = ctx.check_results if ctx.check_results is not None else run(ctx)
     if ctx.state_dir.is_dir():
-        (ctx.state_dir / "facts.json").write_text(json.dumps(ctx.facts.to_dict(), indent=2, sort_keys=True))
+        ctx.facts.save(ctx.state_dir / "facts.json")
     failed = blocking(results)
     if failed:
         raise ChecksFailed(failed)

@@ -102,3 +102,13 @@ def test_a_taken_port_stops_the_install_before_any_change(hello_bundle_dir, tmp_
     assert f"port-tcp-{target.registry_port}" in result.stdout and "What to do:" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert files_under(target.root) == [] and not target.state.exists()
+
+
+def test_check_runs_alone_and_prints_a_table(hello_bundle_dir, tmp_path):
+    target = Target.make(hello_bundle_dir, tmp_path)
+    result = target.run("check", *target.answer_args())
+    assert result.returncode == 0, result.stdout
+    assert "Host checks" in result.stdout and f"port-tcp-{target.registry_port}" in result.stdout
+    assert "ready for the install" in result.stdout and not target.state.exists()
+    listed = target.run("check", "--list")
+    assert listed.returncode == 0 and "ports" in listed.stdout

@@ -92,3 +92,14 @@ def test_a_second_installer_on_the_same_state_is_refused(engine, tmp_path):
     (state / "answers.yaml").write_text("advertise-addr: 127.0.0.1\n")
     with StateLock(state), pytest.raises(AirliftError, match="Another ./install is running"):
         engine.resume()
+
+
+def test_a_background_start_reports_its_failure_in_the_snapshot_and_events(engine, bundle):
+    (bundle / "eula.txt").write_text("changed")
+    engine.start(background=True)
+    engine.wait(30)
+    snap = engine.snapshot()
+    assert snap["operation"]["status"] == "failed"
+    assert "verification" in snap["operation"]["error"]["message"]
+    last = engine.events_since(0)[-1]
+    assert (last.kind, last.status) == ("operation", "failed")
