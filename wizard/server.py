@@ -79,7 +79,9 @@ def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | Non
           "Press Ctrl-C to stop the wizard; run ./install again to continue.", file=out, flush=True)
     gate.on_new_token = lambda token: _announce(out, url_file, url_for(host, port, token))
     _serve_until_stopped(server, ready)
-    print("Wizard stopped. Run ./install again to continue where the install left off.", file=out, flush=True)
+    running = (engine.snapshot().get("operation") or {}).get("status") == "running"
+    print("Wizard stopped" + (" while the install was running: it is interrupted." if running else ".")
+          + " Run ./install again to continue where the install left off.", file=out, flush=True)
 
 
 def _default_host(engine: Any, out: TextIO) -> str:

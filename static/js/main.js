@@ -4,7 +4,7 @@ The page keeps no install state of its own: everything shown comes from the snap
 event log, which is replayed in full after a reload or a reconnect. */
 "use strict";
 
-Wizard.state = {snapshot: null, lastSeq: 0, replaying: false, buffered: []};
+Wizard.state = {snapshot: null, lastSeq: 0, seen: new Set(), replaying: false, buffered: []};
 
 Wizard.refresh = async function () {
   const result = await Wizard.api("/api/snapshot");
@@ -12,9 +12,11 @@ Wizard.refresh = async function () {
   return result.ok;
 };
 
+/* Each event once, even when history and live delivery overlap or two sinks race. */
 Wizard.applyEvent = function (event, live) {
-  if (event.seq <= Wizard.state.lastSeq) return;
-  Wizard.state.lastSeq = event.seq;
+  if (Wizard.state.seen.has(event.seq)) return;
+  Wizard.state.seen.add(event.seq);
+  Wizard.state.lastSeq = Math.max(Wizard.state.lastSeq, event.seq);
   Wizard.progress.apply(event, live);
   if (event.kind === "node" && live) Wizard.screens.nodeEvent(event);
 };

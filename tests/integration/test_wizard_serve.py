@@ -111,3 +111,14 @@ def test_sigterm_also_stops_cleanly(state_dir):
     os.kill(wizard.proc.pid, signal.SIGTERM)
     out, _ = wizard.proc.communicate(timeout=20)
     assert wizard.proc.returncode == 0 and "Wizard stopped" in out
+
+
+def test_ctrl_c_during_the_install_says_it_is_interrupted(state_dir):
+    port = free_port()
+    wizard = Wizard(state_dir, port)
+    cert = str(state_dir / "wizard" / "tls.crt")
+    browser = requests.Session()
+    browser.get(wizard.url, verify=cert, timeout=10)
+    assert browser.post(f"https://127.0.0.1:{port}/api/start", json={}, verify=cert, timeout=10).status_code == 200
+    code, out = wizard.stop()
+    assert code == 0 and "while the install was running: it is interrupted" in out
