@@ -158,6 +158,11 @@ def _flavor_problems(answers: Answers, manifest: Manifest) -> list[Problem]:
     names = _flavor_names(manifest)
     if answers.flavor not in names:
         return [Problem("flavor", f'"{answers.flavor}" is not a flavor of {manifest.name}; choose one of: {", ".join(names)}')]
+    flavor = manifest.flavor(answers.flavor)
+    if flavor.node_count > 1:
+        single = [f.name for f in manifest.flavors if f.node_count == 1]
+        return [Problem("flavor", f'"{flavor.name}" needs {flavor.node_count} hosts; this installer sets up '
+                        f'a single host so far; choose one of: {", ".join(single) or "(none)"}')]
     allowed = _flavor_profiles(manifest, answers.flavor)
     if answers.profile not in allowed:
         return [Problem("profile", f'"{answers.profile}" is not a node profile of flavor {answers.flavor}; '

@@ -49,7 +49,12 @@ def test_unknown_settings_and_wrong_types_are_named(manifest):
 def test_a_profile_must_belong_to_the_flavor(manifest):
     assert problems({"flavor": "one", "profile": "worker"}, manifest)["profile"].startswith(
         '"worker" is not a node profile of flavor one; choose one of: master')
-    assert problems({"flavor": "three", "profile": "worker"}, manifest) == {}
+
+
+
+def test_a_multi_host_flavor_is_refused_until_hosts_can_join(manifest):
+    assert problems({"flavor": "three"}, manifest)["flavor"] == (
+        '"three" needs 3 hosts; this installer sets up a single host so far; choose one of: one')
 
 
 def test_cidrs_must_not_overlap_each_other_or_the_host(manifest):
