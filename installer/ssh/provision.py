@@ -78,13 +78,36 @@ def cleanup(session: SshSession, remote_dir: str) -> None:
         return
 
 
+def tree_files(root: Path, names: list[str]) -> dict[str, Path]:
+    """The files to copy for `names` under `root` (a file, or a folder taken whole, such as the
+    frozen installer's `install` and `bin/`), keyed by their path relative to `root`."""
+    found: dict[str, Path] = {}
+    for name in names:
+        path = root / name
+        if not path.exists():
+            raise AirliftError(f"{path} does not exist, so it cannot be copied to the other hosts.",
+                               hint="Run ./install from the unpacked bundle folder.")
+        for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if f.is_file():
+                found[f.relative_to(root).as_posix()] = f
+    return found
+
+
 def _copy_all(session: SshSession, remote_dir: str, files: dict[str, Path], total: int,
               progress: Progress | None) -> None:
+    folders = sorted({f"{remote_dir}/{name.rsplit('/', 1)[0]}" for name in files if "/" in name})
+    if folders:
+        session.run("mkdir -p " + " ".join(shlex.quote(f) for f in folders))
     done = 0
     for name, local in files.items():
-        base = done
-        report = (lambda d, _t, base=base: progress(base + d, total)) if progress else None
-        if "/" in name:
-            session.run(f"mkdir -p {shlex.quote(remote_dir + '/' + name.rsplit('/', 1)[0])}")
-        session.put(local, f"{remote_dir}/{name}", local.stat().st_mode & 0o777, report)
-        done += local.stat().st_size
+        size = local.stat().st_size
+        session.put(local, f"{remote_dir}/{name}", local.stat().st_mode & 0o777, _shifted(progress, done, total))
+        done += size
+
+
+def _shifted(progress: Progress | None, base: int, total: int) -> Progress | None:
+    """One file's progress reported as part of the whole copy."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, _size: report(base + done, total)

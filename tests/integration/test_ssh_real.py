@@ -3,7 +3,7 @@ with its own host keys and an authorized key generated here."""
 
 from __future__ import annotations
 
-import hashlib
+import os
 import shutil
 import socket
 import subprocess
@@ -16,7 +16,7 @@ import pytest
 
 from installer.errors import AirliftError
 from installer.ssh.known_hosts import HostKeyChanged, KnownHosts, fingerprint
-from installer.ssh.provision import provision
+from installer.ssh.provision import provision, tree_files
 from installer.ssh.session import SshTarget, connect, scan_host_key
 
 pytestmark = [
@@ -147,23 +147,33 @@ def _agent(tmp_path: Path, body: str) -> Path:
     return script
 
 
-def test_copy_and_start_detached_agent(sshd: Sshd, tmp_path: Path) -> None:
+def test_copy_the_installer_tree_and_start_the_agent_detached(sshd: Sshd, tmp_path: Path) -> None:
     remote_base = tmp_path / "remote"
     remote_base.mkdir()
-    agent = _agent(tmp_path, 'echo "agent up: $*"; exec sleep 60')
+    bundle = tmp_path / "bundle"
+    (bundle / "bin" / "lib").mkdir(parents=True)
+    (bundle / "install").write_text('#!/bin/sh\nexec "$(dirname "$0")/bin/agent" "$@"\n')
+    (bundle / "install").chmod(0o755)
+    (bundle / "bin" / "agent").write_text('#!/bin/sh\necho "agent up: $*"; exec sleep 60\n')
+    (bundle / "bin" / "agent").chmod(0o755)
+    (bundle / "bin" / "lib" / "data.bin").write_bytes(os.urandom(300_000))
+    files = tree_files(bundle, ["install", "bin"])
+    assert sorted(files) == ["bin/agent", "bin/lib/data.bin", "install"]
+    total = sum(p.stat().st_size for p in files.values())
     seen: list[tuple[int, int]] = []
     with connect(_target(sshd, sshd.client_key), KnownHosts(tmp_path / "known_hosts")) as s:
-        done = provision(s, {"bin/install": agent}, ["bin/install", "join", "10.0.0.1"],
+        done = provision(s, files, ["install", "join", "10.0.0.1"],
                          progress=lambda d, t: seen.append((d, t)), base=str(remote_base), settle=0.3)
         try:
-            copied = Path(done.remote_dir) / "bin" / "install"
-            assert hashlib.sha256(copied.read_bytes()).digest() == hashlib.sha256(agent.read_bytes()).digest()
-            assert copied.stat().st_mode & 0o777 == 0o755
-            assert seen[-1] == (agent.stat().st_size, agent.stat().st_size)
+            for name, local in files.items():
+                copied = Path(done.remote_dir) / name
+                assert copied.read_bytes() == local.read_bytes()
+                assert copied.stat().st_mode & 0o777 == local.stat().st_mode & 0o777
+            assert seen[-1] == (total, total) and seen == sorted(seen)
             assert "agent up: join 10.0.0.1" in Path(done.log_path).read_text()
+            assert s.is_running(done.pid)
         finally:
             s.run(f"kill {done.pid}", check=False)
-    assert not Path(f"/proc/{done.pid}/cmdline").exists() or b"sleep" not in Path(f"/proc/{done.pid}/cmdline").read_bytes()
 
 
 def test_agent_that_dies_is_reported_and_the_copy_removed(sshd: Sshd, tmp_path: Path) -> None:
