@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -59,3 +63,48 @@ class RegistryProcess:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+
+class TokenAuthProxy:
+    """A registry front that demands a bearer token, the way Docker Hub does: 401 with a
+    `WWW-Authenticate: Bearer realm=…` challenge, a token endpoint, then the upstream's answers."""
+
+    TOKEN = "t0k3n-for-tests"
+
+    def __init__(self, upstream: str) -> None:
+        self.scopes: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                if url.path == "/token":
+                    proxy.scopes += parse_qs(url.query).get("scope", [])
+                    self._send(200, {"Content-Type": "application/json"}, json.dumps({"token": proxy.TOKEN}).encode())
+                elif self.headers.get("Authorization") != f"Bearer {proxy.TOKEN}":
+                    challenge = (f'Bearer realm="http://{proxy.address}/token",service="test",'
+                                 f'scope="repository:{url.path.split("/")[2]}/{url.path.split("/")[3]}:pull"')
+                    self._send(401, {"WWW-Authenticate": challenge}, b"")
+                else:
+                    up = requests.get(f"http://{upstream}{self.path}", timeout=30,
+                                      headers={"Accept": self.headers.get("Accept", "*/*")})
+                    keep = {k: v for k, v in up.headers.items() if k in ("Content-Type", "Docker-Content-Digest")}
+                    self._send(up.status_code, keep, up.content)
+
+            def _send(self, code: int, headers: dict, body: bytes) -> None:
+                self.send_response(code)
+                for k, v in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -19,6 +19,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def differing_files(a: Path, b: Path) -> list[str]:
+    def index(path):
+        with tarfile.open(path) as tar:
+            return {f["path"]: f["sha256"] for f in json.load(tar.extractfile("hello-1.0.0/index.json"))["files"]}
+    ia, ib = index(a), index(b)
+    return sorted(p for p in ia.keys() | ib.keys() if ia.get(p) != ib.get(p))
+
+
 def test_plain_tar_unpacks_with_tar_alone(hello_bundle_tar, tmp_path):
     assert hello_bundle_tar.read_bytes()[257:262] == b"ustar"
     subprocess.run(["tar", "xf", str(hello_bundle_tar), "-C", str(tmp_path)], check=True,
@@ -71,7 +79,7 @@ def test_second_build_is_byte_identical(hello_bundle_tar, tmp_path):
     result = run_build(HELLO / "app.yaml", "-o", out, "--k3s", k3s_binary(tmp_path),
                        "--source", f"oci:{HELLO_OCI}", "-q")
     assert result.returncode == 0, result.stderr
-    assert sha256(out) == sha256(hello_bundle_tar)
+    assert sha256(out) == sha256(hello_bundle_tar), f"files that differ: {differing_files(out, hello_bundle_tar)}"
     with tarfile.open(out) as tar:
         assert all(m.mtime == 0 and m.uid == 0 for m in tar.getmembers())
 

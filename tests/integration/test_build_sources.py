@@ -1,15 +1,20 @@
 """Real image sources: a docker-registry process, the Docker daemon, a docker-archive file."""
 
+import hashlib
 import json
+import shutil
 import subprocess
 import uuid
 
 import docker
 import pytest
+from airlift_build.blobstore import BlobStore
+from airlift_build.images import OCI_INDEX
+from airlift_build.source_oci import OciLayoutSource
 
 from installer.bundle import Bundle, safe_extract
 from tests.fixtures.build_fixtures import HELLO_OCI, k3s_binary, make_hello_images, run_build
-from tests.integration.build_helpers import RegistryProcess, hello_variant
+from tests.integration.build_helpers import RegistryProcess, TokenAuthProxy, hello_variant
 
 WEB, HOOK = "docker.io/hello/web:1.0.0", "docker.io/hello/hook:1.0.0"
 
@@ -92,3 +97,35 @@ def test_docker_archive_source(tmp_path, docker_archive):
     bundle = build_and_open(tmp_path, app, f"docker-archive:{path}", f"oci:{HELLO_OCI}")
     config = inspect(f"oci:{bundle.root / 'images'}:docker.io/{tag}", "--config")
     assert config["config"]["Cmd"] == ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]
+
+
+def test_registry_with_bearer_token_auth(tmp_path, registry):
+    proxy = TokenAuthProxy(registry.address)
+    try:
+        ref = f"{proxy.address}/hello/web:1.0.0"
+        bundle = build_and_open(tmp_path, hello_variant(tmp_path, {"hello/web:1.0.0": ref}), "registry",
+                                f"oci:{HELLO_OCI}")
+    finally:
+        proxy.stop()
+    assert ref in {i.ref for i in bundle.images()}
+    assert proxy.scopes and set(proxy.scopes) == {"repository:hello/web:pull"}
+
+
+def test_platform_is_picked_from_a_multi_platform_index(tmp_path):
+    """An OCI layout naming an image index: the linux/amd64 manifest is the one bundled."""
+    layout = tmp_path / "multi"
+    shutil.copytree(make_hello_images(), layout)
+    [web] = [m for m in json.loads((layout / "index.json").read_text())["manifests"]
+             if m["annotations"]["org.opencontainers.image.ref.name"] == WEB]
+    arm = {**web, "platform": {"os": "linux", "architecture": "arm64"}, "digest": "sha256:" + "0" * 64}
+    amd = {**web, "platform": {"os": "linux", "architecture": "amd64"}}
+    for d in (arm, amd):
+        d.pop("annotations")
+    nested = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [arm, amd]}).encode()
+    digest = hashlib.sha256(nested).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(nested)
+    top = {"schemaVersion": 2, "manifests": [{"mediaType": OCI_INDEX, "digest": f"sha256:{digest}",
+                                              "size": len(nested), "annotations": web["annotations"]}]}
+    (layout / "index.json").write_text(json.dumps(top))
+    record = OciLayoutSource(layout).fetch(WEB, BlobStore(tmp_path / "store"), lambda n: None)
+    assert record is not None and record.manifest.digest == web["digest"]
