@@ -72,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         report.stage(f"fetching {len(discovery.images)} images", None)
         records = fetch_all(discovery.images, sources, store, report.image, report.advance)
         images, dedup = layout_files(records, store)
+        report.stage("preparing the installer", None)
         payload = installer_files(REPO, Path(work) / "payload")
         files = _app_files(manifest, args.manifest) + runtime + images + payload
         report.stage("writing bundle", sum(f.size for f in files))

@@ -62,7 +62,7 @@ class Reporter:
 
     def image(self, ref: str, status: str) -> None:
         if status != "fetching":
-            self._progress.console.print(f"  image {ref} {status}", highlight=False)
+            self._progress.console.print(f"  image {ref} {status}", highlight=False, soft_wrap=True)
 
     def summary(self, s: Summary) -> None:
         self.console.print(
