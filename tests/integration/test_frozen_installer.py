@@ -14,8 +14,9 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 ASSET_DIRS = ("static", "templates", "installer/manifest/schema")
-# Never inside the bundle: build-only and test-only code.
-UNWANTED = ("docker", "PyInstaller", "pytest", "_pytest", "playwright", "mypy", "tests", "airlift_build")
+# Never inside the bundle: build-only and test-only code, and optional extras left out.
+UNWANTED = ("docker", "PyInstaller", "pytest", "_pytest", "playwright", "mypy", "tests", "airlift_build",
+            "pygments", "invoke")
 # Imported by name at run time: the wizard fails to start without each of these.
 REQUIRED = ("engineio.async_drivers.threading", "wizard.app", "installer.__main__", "flask_socketio")
 
@@ -63,6 +64,16 @@ def test_help_and_version_run_from_any_folder_and_a_path_with_spaces(frozen_inst
     assert "--cli" in helped.stdout and "check" in helped.stdout
     version = run([str(exe), "--version"], cwd=elsewhere, AIRLIFT_BUNDLE_DIR=str(spaced))
     assert installer.__version__ in version.stdout + version.stderr
+
+
+def test_the_bundle_launcher_finds_its_bundle_through_a_symlink_from_any_folder(hello_bundle_dir, tmp_path):
+    assert (hello_bundle_dir / "bin" / "airlift").is_file()
+    links = tmp_path / "my links"
+    links.mkdir()
+    (links / "install").symlink_to(hello_bundle_dir / "install")
+    done = run([str(links / "install"), "--version"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Bundle hello 1.0.0" in done.stdout
 
 
 def test_the_frozen_installer_needs_no_python_on_the_host(frozen_installer):
