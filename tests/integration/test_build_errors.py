@@ -90,8 +90,10 @@ def test_full_disk_leaves_nothing(tmp_path, tmpfs):
     assert_failed_cleanly(result, small, "No space left on the device while building")
 
 
-def test_ctrl_c_leaves_nothing(tmp_path):
-    """A registry that accepts connections and never answers keeps the build busy; Ctrl-C then."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_build_leaves_nothing(tmp_path, sig):
+    """A registry that accepts connections and never answers keeps the build busy; Ctrl-C
+    (or a SIGTERM) then."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
@@ -106,7 +108,7 @@ def test_ctrl_c_leaves_nothing(tmp_path):
             time.sleep(0.1)
         assert list(out.iterdir()), "the build should have started writing"
         time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "interrupted: no bundle was written" in stderr
