@@ -100,6 +100,7 @@ class Peer:
 
     def stop(self) -> None:
         self.server.stop()
+        self.session.close()
 
 
 def _shifted(progress: Progress | None, base: int, total: int) -> Progress | None:
