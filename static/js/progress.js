@@ -50,7 +50,9 @@ every replay); events move them on live and bring the progress bars and the log.
     const bad = ["failed", "fail", "error"].includes(event.status);
     const level = bad ? "error" : (event.status === "warn" ? "warn" : "info");
     const where = [event.node, event.phase].filter(Boolean).join(" ");
-    lines.push({node: event.node || null, level, text: `${time} ${where ? "[" + where + "] " : ""}${event.message}`});
+    const what = event.kind === "phase" || event.kind === "operation" ? `${event.status}: ${event.message}`
+      : event.kind === "check" ? `check ${event.status}: ${event.message}` : event.message;
+    lines.push({node: event.node || null, level, text: `${time} ${where ? "[" + where + "] " : ""}${what}`});
     if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
   }
 

@@ -174,6 +174,7 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
       e.url ? el("a", {href: e.url}, e.name + ": " + e.url) : e.name + (e.address ? ": " + e.address : ""),
       e.description ? " — " + e.description : "")) : [el("li", {}, "The application declares no endpoints.")]));
     $("kubeconfig").textContent = s.kubeconfig || "";
+    $("log-path").textContent = s.log || "";
     $("answers-path").textContent = s.answers_file || "";
     $("replay-command").textContent = "./install --cli --config " + (s.answers_file || "answers.yaml");
   };

@@ -43,6 +43,7 @@ class Installer:
         self.answers = tmp / "answers.yaml"
         self.answers.write_text(yaml.safe_dump({"advertise-addr": "127.0.0.1", "registry-port": self.registry_port,
                                                 "api-port": self.api_port}))
+        self.env: dict[str, str] = {}  # extra environment, e.g. the k3s stand-in's knobs
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
 
@@ -55,7 +56,7 @@ class Installer:
 
     def start(self) -> str:
         """Start the wizard; return the access link it prints."""
-        env = {**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle_dir), "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle_dir), "PYTHONPATH": str(REPO), **self.env}
         self.proc = subprocess.Popen(self.command("--listen", f"127.0.0.1:{self.port}", "--config", str(self.answers)),
                                      cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.output = []
