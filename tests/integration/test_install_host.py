@@ -3,10 +3,15 @@ bundle, the k3s stand-in, the real Docker engine pulling every image back; then 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 
 from installer.bundle import Bundle
 from tests.integration.installer_run import Target, files_under, hold_port, leftover_processes
@@ -112,3 +117,42 @@ def test_check_runs_alone_and_prints_a_table(hello_bundle_dir, tmp_path):
     assert "ready for the install" in result.stdout and not target.state.exists()
     listed = target.run("check", "--list")
     assert listed.returncode == 0 and "ports" in listed.stdout
+
+
+def failing_hook_bundle(bundle: Path, tmp: Path) -> Path:
+    """A copy of the hello bundle whose install hook exits 3 (index updated, as a vendor's build would)."""
+    copy = tmp / "hello-1.0.0"
+    shutil.copytree(bundle, copy, copy_function=os.link)
+    manifest = yaml.safe_load((copy / "app.yaml").read_text())
+    job = manifest["hooks"]["install"]["job"]
+    done = '              echo "hello install hook: done"'
+    assert done in job
+    manifest["hooks"]["install"]["job"] = job.replace(done, '              echo "hello install hook: failing"\n'
+                                                            "              exit 3")
+    (copy / "app.yaml").unlink()  # a hard link: never write through it into the shared bundle
+    data = yaml.safe_dump(manifest, sort_keys=False).encode()
+    (copy / "app.yaml").write_bytes(data)
+    index = json.loads((copy / "index.json").read_text())
+    for entry in index["files"]:
+        if entry["path"] == "app.yaml":
+            entry.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    (copy / "index.json").unlink()
+    (copy / "index.json").write_text(json.dumps(index))
+    return copy
+
+
+def test_a_failing_hook_job_fails_the_app_phase_with_its_log(hello_bundle_dir, tmp_path):
+    target = Target.make(failing_hook_bundle(hello_bundle_dir, tmp_path / "bundle"), tmp_path)
+    target.root.mkdir()
+    try:
+        result = target.install()
+        assert result.returncode == 2, result.stdout + result.stderr
+        out = result.stdout
+        assert "hello install hook: failing" in out  # streamed before the failure
+        assert "Phase /app failed" in out and "hello-install" in out
+        assert "What to do:" in out and "--resume" in out and "Traceback" not in out
+        plan = target.run("plan", *target.location()).stdout
+        assert plan.count("completed") == 4 and "failed" in plan
+    finally:
+        assert target.uninstall().returncode == 0
+    assert files_under(target.root) == [] and leftover_processes(target.root) == []
