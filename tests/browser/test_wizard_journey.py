@@ -66,6 +66,11 @@ def test_journey_from_link_to_done(installer, pages):
     pages.shot(page, "done")
     assert answers.exists()
     assert operation_starts(installer) == 1
+    # The recorder saw the page's own traffic (assets, actions, Socket.IO), all of it on this host.
+    recorded = " ".join(pages.requests)
+    for path in ("/static/vendor/socket.io.min.js", "/api/start", "/socket.io/"):
+        assert path in recorded
+    assert pages.off_host(f"127.0.0.1:{installer.port}") == []
 
 
 def test_narrow_screen_and_keyboard_skip_a_named_check(installer, pages):
