@@ -20,14 +20,18 @@ def created(state_dir: Path) -> list[str]:
 
 
 def create_volumes(host: Host, volumes: tuple[Volume, ...], state_dir: Path) -> list[str]:
-    """Create each missing volume the profile marks createIfMissing; return the folders created
-    (the highest missing folder of each, so uninstall removes missing parents too)."""
+    """Create each missing volume the profile marks createIfMissing; return their paths.
+
+    The highest missing folder of each is recorded, so uninstall removes missing parents too.
+    """
     made = created(state_dir)
+    new: list[str] = []
     for volume in volumes:
         target = host.path(volume.path)
         if target.exists() or not volume.create_if_missing:
             continue
-        top = _first_missing(Path(volume.path), host)
+        made.append(str(_first_missing(Path(volume.path), host)))
+        host.write_file(Path(state_dir) / CREATED_FILE, json.dumps(made))  # before: a crash cannot hide it
         try:
             target.mkdir(parents=True, mode=volume.mode if volume.mode is not None else 0o755)
             if volume.uid is not None or volume.gid is not None:
@@ -36,9 +40,8 @@ def create_volumes(host: Host, volumes: tuple[Volume, ...], state_dir: Path) -> 
         except OSError as exc:
             raise AirliftError(f"Cannot create the volume folder {target}: {exc.strerror}",
                                hint="check the disk and permissions there, then run ./install --resume") from exc
-        made.append(str(top))
-        host.write_file(Path(state_dir) / CREATED_FILE, json.dumps(made))
-    return made
+        new.append(volume.path)
+    return new
 
 
 def _first_missing(path: Path, host: Host) -> Path:
