@@ -104,6 +104,7 @@ class Pages:
         page = context.new_page()
         page.set_default_timeout(30_000)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("websocket", lambda ws: self.requests.append(ws.url))  # not reported as requests
         page.goto(url)
         return page
 
