@@ -63,8 +63,8 @@ class Target:
         return self.run("uninstall", "--yes", *self.location())
 
 
-def leftover_processes(root: Path) -> list[str]:
-    """Command lines of running processes that belong to an install under `root`."""
+def leftover_processes(*folders: Path) -> list[str]:
+    """Command lines of running processes that belong to an install (its root or state folder)."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -73,7 +73,7 @@ def leftover_processes(root: Path) -> list[str]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if str(root) in cmdline:
+        if any(str(folder) in cmdline for folder in folders):
             found.append(cmdline)
     return found
 

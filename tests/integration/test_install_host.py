@@ -89,7 +89,7 @@ def test_uninstall_leaves_nothing_behind_and_is_idempotent(installed):
     assert first.returncode == 0, first.stdout + first.stderr
     assert files_under(target.root) == []
     assert not target.state.exists()
-    assert leftover_processes(target.root) == []
+    assert leftover_processes(target.root, target.state) == []
     again = target.uninstall()
     assert again.returncode == 0
 
@@ -155,4 +155,4 @@ def test_a_failing_hook_job_fails_the_app_phase_with_its_log(hello_bundle_dir, t
         assert plan.count("completed") == 4 and "failed" in plan
     finally:
         assert target.uninstall().returncode == 0
-    assert files_under(target.root) == [] and leftover_processes(target.root) == []
+    assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []

@@ -49,7 +49,7 @@ def test_resume_after_sigkill_inside_a_phase(phase, hello_bundle_dir, tmp_path):
         assert status.returncode == 0, status.stdout
     finally:
         assert target.uninstall().returncode == 0
-    assert files_under(target.root) == [] and leftover_processes(target.root) == []
+    assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
 
 
 def test_a_failed_phase_says_what_to_do_and_resume_completes_once_fixed(hello_bundle_dir, tmp_path):
@@ -76,4 +76,4 @@ def test_a_failed_phase_says_what_to_do_and_resume_completes_once_fixed(hello_bu
         assert set(last_states(target.state).values()) == {"completed"}
     finally:
         assert target.uninstall().returncode == 0
-    assert files_under(target.root) == [] and leftover_processes(target.root) == []
+    assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
