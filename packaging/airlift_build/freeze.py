@@ -59,7 +59,9 @@ def run_pyinstaller(args: list[str], work: Path, log: Path) -> None:
     """Run PyInstaller in its own interpreter; a failure names the log to read."""
     argv = [sys.executable, "-P", "-m", "PyInstaller", "--noconfirm", "--log-level=WARN",
             "--workpath", str(work / "build"), "--distpath", str(work / "dist"), *args]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # A fixed hash seed fixes the order PyInstaller writes modules into base_library.zip (it
+    # comes from iterating sets of names), so freezing the same sources gives the same bytes.
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
     with log.open("wb") as out:
         done = subprocess.run(argv, cwd=work, stdout=out, stderr=subprocess.STDOUT, env=env)
     if done.returncode != 0:
