@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import yaml
 from playwright.sync_api import expect
 
 from tests.browser.flows import SLOW, screen, to_checks, wait_done
@@ -64,7 +65,9 @@ def test_journey_from_link_to_done(installer, pages):
     expect(page.locator("#replay-command")).to_have_text(f"./install --cli --config {answers}")
     expect(page.locator("#endpoints li").first).to_contain_text("Web")
     pages.shot(page, "done")
-    assert answers.exists()
+    saved = yaml.safe_load(answers.read_text())  # what `./install --cli --config` replays
+    assert (saved["flavor"], saved["advertise-addr"], saved["pod-cidr"]) == ("one", "127.0.0.1", "10.42.0.0/16")
+    assert saved["registry-port"] == installer.registry_port
     assert operation_starts(installer) == 1
     # The recorder saw the page's own traffic (assets, actions, Socket.IO), all of it on this host.
     recorded = " ".join(pages.requests)
