@@ -28,10 +28,10 @@ DEFAULT_PORT = 61009
 log = logging.getLogger("airlift.wizard")
 
 
-def parse_listen(listen: str | None, default_host: str) -> tuple[str, int]:
+def parse_listen(listen: str | None, default_host: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
     """`ADDR:PORT`, `ADDR`, `:PORT` or `[V6]:PORT` -> (host, port); anything else is refused."""
     text = (listen or "").strip()
-    host, port = default_host, str(DEFAULT_PORT)
+    host, port = default_host, str(default_port)
     if text.startswith("["):
         inside, _, rest = text[1:].partition("]")
         host, port = inside, rest.removeprefix(":") or port
@@ -65,7 +65,7 @@ def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | Non
     """
     out = out or sys.stdout
     state_dir = Path(state_dir)
-    host, port = parse_listen(listen, _default_host(engine, out))
+    host, port = parse_listen(listen, *_defaults(engine, out))
     cert = ensure_certificate(state_dir, host)
     _log_to(state_dir / "wizard" / "wizard.log")
     gate = Gate()
@@ -84,8 +84,8 @@ def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | Non
           + " Run ./install again to continue where the install left off.", file=out, flush=True)
 
 
-def _default_host(engine: Any, out: TextIO) -> str:
-    """The advertise address: from the saved answers, else the engine's default for this host.
+def _defaults(engine: Any, out: TextIO) -> tuple[str, int]:
+    """The advertise address and wizard port of the answers (the engine's defaults if none yet).
 
     Filling in the engine's defaults here also gives every screen its starting values.
     """
@@ -96,7 +96,7 @@ def _default_host(engine: Any, out: TextIO) -> str:
         except AirliftError as error:
             print(f"Note: {error.message}", file=out)
         answers = engine.snapshot().get("answers") or {}
-    return answers.get("advertise-addr") or "127.0.0.1"
+    return answers.get("advertise-addr") or "127.0.0.1", int(answers.get("wizard-port") or DEFAULT_PORT)
 
 
 def _bind(app: Any, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:

@@ -34,6 +34,11 @@ def test_bad_listen_is_refused_with_the_flag_named(listen, words):
     assert words in caught.value.message and "--listen" in caught.value.message
 
 
+def test_port_from_the_answers_when_listen_names_none():
+    assert parse_listen(None, "10.0.0.5", 7443) == ("10.0.0.5", 7443)
+    assert parse_listen("10.0.0.6", "10.0.0.5", 7443) == ("10.0.0.6", 7443)
+
+
 def test_url_brackets_ipv6():
     assert url_for("::1", 7000, "t") == "https://[::1]:7000/?token=t"
 
