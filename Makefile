@@ -1,7 +1,8 @@
 # Airlift — one entry point for developers and CI. Every target does its own set-up.
 SHELL := /bin/bash
 PY := .venv/bin/python
-K3S ?= tests/k3s-standin/k3s
+# The k3s stand-in, frozen so that it runs on lab nodes without Python (built once, cached).
+K3S ?= $(shell $(PY) scripts/frozen-k3s-standin.py)
 HELLO_VERSION = $(shell sed -n 's/^ *resourceVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' examples/hello/app.yaml | head -n1)
 BUNDLE := dist/hello-$(HELLO_VERSION).tar
 
@@ -33,7 +34,8 @@ bundle: setup
 	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --k3s $(K3S) --source oci:examples/hello/.images/oci
 
 demo: bundle
-	scripts/demo.sh $(BUNDLE)
+	scripts/ensure-dockerd.sh
+	$(PY) scripts/demo.py $(BUNDLE)
 
 clean:
 	rm -rf dist build .cache
