@@ -24,8 +24,6 @@ ARTIFACTS = REPO / "tests" / "artifacts" / "wizard"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
 
-pytestmark = pytest.mark.browser
-
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
 
 # A raw engine.io/Socket.IO handshake from the page: open, then ask to connect the main namespace.
 FORGED_CONNECT = """(url) => new Promise((resolve) => {

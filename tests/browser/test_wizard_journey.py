@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import yaml
 from playwright.sync_api import expect
 
 from tests.browser.flows import SLOW, screen, to_checks, wait_done
+
+pytestmark = pytest.mark.browser
 
 
 def operation_starts(installer) -> int:

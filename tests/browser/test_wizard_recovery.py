@@ -7,9 +7,12 @@ import json
 import signal
 import socket
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.flows import SLOW, screen, to_checks, wait_done
+
+pytestmark = pytest.mark.browser
 
 
 def operations(installer) -> list[str]:
