@@ -150,7 +150,11 @@ class Engine:
     def _run(self, work: Callable[[], None]) -> None:
         started = self._operation["started"]
         try:
-            work()
+            try:
+                work()
+            except OSError as exc:  # a full disk or a read-only folder under the state or the root
+                raise AirliftError(f"Cannot write {exc.filename or self.state_dir}: {exc.strerror or exc}",
+                                   hint="free space or fix the permissions there, then run ./install --resume") from exc
         except AirliftError as exc:
             self._finish("failed", started, error={"message": exc.message, "hint": exc.hint, "details": exc.details})
             raise
@@ -215,10 +219,12 @@ class Engine:
         if saved.exists() and not self._answers:
             self._answers = answers_mod.load_file(saved)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(self.log_path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger("installer").addHandler(handler)
-        logging.getLogger("installer").setLevel(logging.INFO)
+        logger = logging.getLogger("installer")
+        if not any(getattr(h, "baseFilename", None) == str(self.log_path) for h in logger.handlers):
+            handler = logging.FileHandler(self.log_path)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
     def _locked(self) -> StateLock:
         if self.bus.log is None:

@@ -156,3 +156,19 @@ def test_a_failing_hook_job_fails_the_app_phase_with_its_log(hello_bundle_dir, t
     finally:
         assert target.uninstall().returncode == 0
     assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
+
+
+def test_a_state_folder_without_room_stops_the_install_before_any_change(hello_bundle_dir, tmp_path):
+    target = Target.make(hello_bundle_dir, tmp_path)
+    target.root.mkdir()
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "airlift-test-small", str(small)], check=True)
+    target.state = small / "state"
+    try:
+        result = target.install()
+        assert result.returncode == 1, result.stdout
+        assert "state-dir" in result.stdout and "What to do:" in result.stdout
+        assert files_under(small) == [] and files_under(target.root) == []
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
