@@ -173,8 +173,9 @@ class Engine:
         self.bus.emit(Event("operation", status, message, data=dict(self._operation)))
 
     def _install(self) -> None:
-        if self.store.exists():
-            raise AirliftError(f"An install already exists in {self.state_dir} (state: {self.store.load().state})",
+        existing = self.store.load()
+        if existing is not None:
+            raise AirliftError(f"An install already exists in {self.state_dir} (state: {existing.state})",
                                hint="run ./install --resume to continue it, or ./install uninstall to start over")
         self.bus.emit(Event("operation", "started", f"Installing {self.manifest.name} {self.manifest.version}"))
         self.verify_bundle()

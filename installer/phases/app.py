@@ -6,6 +6,8 @@ so the phase is safe to run twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from installer.events import Event
 from installer.phases.context import PhaseContext
 from installer.phases.resources import RESOURCES_FILE, endpoints, load_documents
@@ -24,7 +26,14 @@ def execute(ctx: PhaseContext) -> None:
         if job is None:
             continue
         ctx.bus.log_line(f"Running the {hook} hook", phase=PHASE)
-        runtime.run_job(job, HOOK_TIMEOUT_S, lambda line, h=hook: ctx.bus.log_line(line, phase=PHASE, hook=h))
-    ctx.endpoints = endpoints(ctx.manifest, load_documents(ctx.app_dir), ctx.answers.advertise_addr or "")
+        runtime.run_job(job, HOOK_TIMEOUT_S, _hook_log(ctx, hook))
+    ctx.endpoints = endpoints(ctx.manifest, load_documents(ctx.app_dir), ctx.address)
     for ep in ctx.endpoints:
         ctx.bus.emit(Event("log", "info", f"{ep['name']}: {ep['url']}", phase=PHASE, data={"endpoint": ep}))
+
+
+def _hook_log(ctx: PhaseContext, hook: str) -> Callable[[str], None]:
+    """Each line a hook Job logs becomes a log event of the phase, tagged with the hook's name."""
+    def emit(line: str) -> None:
+        ctx.bus.log_line(line, phase=PHASE, hook=hook)
+    return emit

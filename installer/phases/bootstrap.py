@@ -22,6 +22,5 @@ def execute(ctx: PhaseContext) -> None:
     with ctx.bundle.open_file("app.yaml") as f:
         ctx.host.write_file(ctx.app_dir / "app.yaml", f.read())
     ctx.bus.log_line(f"{len(docs)} application resource(s) ready in {ctx.app_dir}", phase="/bootstrap")
-    profile = ctx.manifest.profiles[ctx.answers.profile]
-    for path in create_volumes(ctx.host, profile.requirements.volumes, ctx.state_dir):
+    for path in create_volumes(ctx.host, ctx.profile.requirements.volumes, ctx.state_dir):
         ctx.bus.log_line(f"Volume folder {path} ready", phase="/bootstrap")

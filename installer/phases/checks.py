@@ -45,7 +45,7 @@ def state_dir_bytes(ctx: PhaseContext) -> int:
 
 def run(ctx: PhaseContext) -> list:
     """Gather facts and run every check, emitting one event per result."""
-    profile = ctx.manifest.profiles[ctx.answers.profile]
+    profile = ctx.profile
     ctx.facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx),
                              state_dir_bytes=state_dir_bytes(ctx))
     results = run_checks(ctx.facts, profile, set(ctx.answers.skip_checks))

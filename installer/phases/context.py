@@ -11,7 +11,7 @@ from installer.answers import Answers
 from installer.bundle import Bundle
 from installer.events import EventBus
 from installer.host import Host
-from installer.manifest import Manifest
+from installer.manifest import Manifest, NodeProfile
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
 
@@ -36,10 +36,18 @@ class PhaseContext:
         """The application's resources as the install applies them (copied out of the bundle)."""
         return self.state_dir / "app"
 
+    @property
+    def address(self) -> str:
+        """This host's advertise address (always set once the answers are resolved)."""
+        return str(self.answers.advertise_addr)
+
+    @property
+    def profile(self) -> NodeProfile:
+        return self.manifest.profiles[str(self.answers.profile)]
+
     @cached_property
     def registry(self) -> Registry:
-        return Registry(self.host, self.state_dir, port=self.answers.registry_port,
-                        address=self.answers.advertise_addr)
+        return Registry(self.host, self.state_dir, port=self.answers.registry_port, address=self.address)
 
     @cached_property
     def runtime(self) -> K3sRuntime:

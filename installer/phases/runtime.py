@@ -23,7 +23,7 @@ def runtime_config(ctx: PhaseContext) -> RuntimeConfig:
     a = ctx.answers
     return RuntimeConfig(
         node_name=ctx.node,
-        node_ip=a.advertise_addr or "",
+        node_ip=ctx.address,
         registry_url=ctx.registry.url,
         mirrored_registries=sorted({parse_image(image.ref).registry for image in ctx.bundle.images()}),
         pod_cidr=a.pod_cidr,

@@ -70,7 +70,7 @@ class Plan:
         )
 
 
-INSTALL_PHASES = (
+INSTALL_PHASES: tuple[tuple[str, str, list[str]], ...] = (
     ("/checks", "Check this host against its node profile", []),
     ("/bootstrap", "Prepare the state directory and copy what the install needs", ["/checks"]),
     ("/registry", "Start the local registry and fill it with the bundle's images", ["/bootstrap"]),

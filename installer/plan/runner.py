@@ -76,7 +76,7 @@ def _run_phase(phase: Phase, store: PlanStore, execute: Executor, ctx: Any, bus:
         log.exception("phase %s failed unexpectedly", phase.id)
         error = {"message": f"internal error: {exc}", "hint": None, "details": None, "log": log_path}
         _set(phase, store, "failed", error)
-        bus.emit(Event("phase", "failed", error["message"], phase=phase.id, node=phase.node, data=error))
+        bus.emit(Event("phase", "failed", str(error["message"]), phase=phase.id, node=phase.node, data=error))
         raise
     _set(phase, store, "completed", None)
     bus.emit(Event("phase", "completed", phase.description, phase=phase.id, node=phase.node))
