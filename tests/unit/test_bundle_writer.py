@@ -4,6 +4,7 @@ import io
 import tarfile
 
 import pytest
+import zstandard
 from airlift_build.bundle_writer import write_bundle
 from airlift_build.files import BundleFile
 
@@ -46,3 +47,14 @@ def test_duplicate_paths_are_a_bug_not_a_bundle():
     files = demo_files() + [BundleFile("install", data=b"again")]
     with pytest.raises(ValueError):
         write_bundle(io.BytesIO(), META, files, lambda f: None)
+
+
+def test_long_paths_survive_the_rewritten_header(tmp_path):
+    """A compressed member's header is rewritten once its size is known; with a name longer than
+    the 100 bytes of a plain tar header the extra GNU long-name block must stay in step."""
+    long = "resources/" + "deep/" * 30 + "chart.yaml"
+    write_demo(tmp_path / "b.tar", demo_files() + [BundleFile(long, data=COMPRESSIBLE, compress=True)])
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        stored = tar.extractfile(f"demo-1.2.3/{long}.zst").read()
+        assert tar.extractfile("demo-1.2.3/install").read().startswith(b"#!/bin/sh")
+    assert zstandard.ZstdDecompressor().decompress(stored) == COMPRESSIBLE
