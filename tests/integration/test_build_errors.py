@@ -113,3 +113,13 @@ def test_interrupted_build_leaves_nothing(tmp_path, sig):
     assert proc.returncode == 130
     assert "interrupted: no bundle was written" in stderr
     assert list(out.iterdir()) == []
+
+
+def test_bad_manifest_reports_every_problem(tmp_path):
+    app = hello_variant(tmp_path, {})
+    text = app.read_text().replace("count: 2", "count: -2").replace('min: "512MB"', 'min: "2XB"', 1)
+    app.write_text(text + "bogus: 1\n")
+    out = tmp_path / "out"
+    result = run_build(app, "-o", out / "b.tar", "--k3s", k3s_binary(tmp_path), "--source", f"oci:{HELLO_OCI}")
+    assert_failed_cleanly(result, out, "3 problems in the manifest", "bogus: unknown field",
+                          "count: -2 is negative", '"2XB" is not a size')
