@@ -30,7 +30,7 @@ def read_archive(stream: IO[bytes], store: BlobStore, origin: str,
     stored: dict[str, str] = {}
     links: dict[str, str] = {}
     try:
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
+        with tarfile.open(fileobj=stream, mode="r|*") as tar:  # plain or gzip (docker save | gzip)
             for m in tar:
                 if m.issym():
                     links[m.name] = posixpath.normpath(posixpath.join(posixpath.dirname(m.name), m.linkname))

@@ -1,5 +1,6 @@
 """Real image sources: a docker-registry process, the Docker daemon, a docker-archive file."""
 
+import gzip
 import hashlib
 import json
 import shutil
@@ -129,3 +130,13 @@ def test_platform_is_picked_from_a_multi_platform_index(tmp_path):
     (layout / "index.json").write_text(json.dumps(top))
     record = OciLayoutSource(layout).fetch(WEB, BlobStore(tmp_path / "store"), lambda n: None)
     assert record is not None and record.manifest.digest == web["digest"]
+
+
+def test_gzipped_docker_archive(tmp_path, docker_archive):
+    tag, path = docker_archive
+    gz = tmp_path / "web.tar.gz"
+    with open(path, "rb") as src, gzip.open(gz, "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst)
+    bundle = build_and_open(tmp_path, hello_variant(tmp_path, {"hello/web:1.0.0": tag}),
+                            f"docker-archive:{gz}", f"oci:{HELLO_OCI}")
+    assert f"docker.io/{tag}" in {i.ref for i in bundle.images()}
