@@ -8,7 +8,9 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from installer.bundle import Bundle
+import zstandard
+
+from installer.bundle import Bundle, safe_extract
 from installer.manifest import load_manifest
 from tests.fixtures.build_fixtures import HELLO, HELLO_OCI, k3s_binary, run_build
 
@@ -98,3 +100,17 @@ def test_list_images_prints_each_image_and_where_it_is_used(tmp_path):
     lines = dict(line.split("\t", 1) for line in result.stdout.splitlines())
     assert set(lines) == {WEB, HOOK}
     assert "install-hook.yaml" in lines[HOOK]
+
+
+def test_k3s_airgap_images_are_carried_in_their_own_format(tmp_path):
+    images = tmp_path / "k3s-airgap-images-amd64.tar.zst"
+    images.write_bytes(zstandard.ZstdCompressor().compress(b"airgap images " * 1000))
+    out = tmp_path / "b.tar"
+    result = run_build(HELLO / "app.yaml", "-o", out, "--k3s", k3s_binary(tmp_path), "--k3s-images", images,
+                       "--source", f"oci:{HELLO_OCI}", "-q")
+    assert result.returncode == 0, result.stderr
+    safe_extract(out, tmp_path / "x")
+    bundle = Bundle.open(tmp_path / "x" / "hello-1.0.0")
+    assert bundle.read_bytes("runtime/k3s-airgap-images-amd64.tar.zst") == images.read_bytes()
+    bad = run_build(HELLO / "app.yaml", "-o", out, "--k3s", k3s_binary(tmp_path), "--k3s-images", HELLO / "app.yaml")
+    assert bad.returncode == 2 and "is not a .tar, .tar.gz or .tar.zst file" in bad.stderr
