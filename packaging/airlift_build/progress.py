@@ -46,9 +46,6 @@ class Reporter:
     def __exit__(self, *exc: object) -> None:
         self._progress.stop()
 
-    def note(self, text: str) -> None:
-        self.console.print(text, highlight=False)
-
     def stage(self, description: str, total: int | None) -> None:
         """Start a new bar (the previous one stays on screen, completed)."""
         if self._task is not None:
