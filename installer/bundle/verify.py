@@ -10,6 +10,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from installer.bundle.index import INDEX_NAME, Index, IndexEntry, is_safe_relative
@@ -30,13 +31,17 @@ def verify_tree(root: Path, index: Index, progress: Progress | None = None) -> l
     problems += _unexpected_files(root, set(expected))
     total = sum(e.size for e in expected.values())
     done = 0
-    for stored in sorted(expected):
-        problem = _check_file(root / stored, expected[stored])
-        if problem:
-            problems.append(problem)
-        done += expected[stored].size
-        if progress:
-            progress(done, total)
+    # Hashing dominates and hashlib releases the GIL: check files on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {pool.submit(_check_file, root / stored, entry): entry for stored, entry in expected.items()}
+        found: dict[str, str | None] = {}
+        for future in as_completed(futures):
+            entry = futures[future]
+            found[entry.stored_path] = future.result()
+            done += entry.size
+            if progress:
+                progress(done, total)
+    problems += [problem for _, problem in sorted(found.items()) if problem]
     return problems
 
 
