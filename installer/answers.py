@@ -33,6 +33,9 @@ class Answers:
     api_port: int = 6443
     skip_checks: list[str] = field(default_factory=list)
     state_dir: str = DEFAULT_STATE_DIR
+    accept_eula: bool = False
+    ready_timeout: int = 300  # seconds for a node to become Ready
+    hook_timeout: int = 600  # seconds for each hook Job to finish
 
     def to_dict(self) -> dict:
         """The answers.yaml form: flag names as keys."""
@@ -41,6 +44,8 @@ class Answers:
 
 KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
 PORT_KEYS = ("registry-port", "wizard-port", "api-port")
+TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
+INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS)
 
 
 class AnswersError(AirliftError):
@@ -120,11 +125,26 @@ def _type_problems(data: dict) -> list[Problem]:
             continue
         if key in PORT_KEYS and (isinstance(value, bool) or not isinstance(value, int)):
             problems.append(Problem(key, f'"{value}" is not a port number'))
+        elif key in TIMEOUT_KEYS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            problems.append(Problem(key, f'"{value}" is not a number of seconds (a whole number, 1 or more)'))
+        elif key == "accept-eula" and not isinstance(value, bool):
+            problems.append(Problem(key, f'"{value}" must be true or false'))
         elif key == "skip-checks" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             problems.append(Problem(key, "must be a list of check ids"))
-        elif key not in PORT_KEYS and key != "skip-checks" and not isinstance(value, str):
+        elif key not in (*INT_KEYS, "accept-eula", "skip-checks") and not isinstance(value, str):
             problems.append(Problem(key, f'"{value}" must be text'))
     return problems
+
+
+def require_eula(answers: Answers, manifest: Manifest) -> None:
+    """A bundle with a licence installs only once the operator accepted it (the wizard's licence
+    screen, a terminal prompt, `--accept-eula` or `accept-eula: true`)."""
+    if manifest.eula and not answers.accept_eula:
+        raise AirliftError(
+            f"The licence of {manifest.name} {manifest.version} has not been accepted",
+            hint="read it (installer.eula in the bundle's app.yaml, or run ./install --cli on a terminal), "
+                 "then accept it with --accept-eula or `accept-eula: true` in the answers file",
+        )
 
 
 def _coerce(data: dict) -> Answers:

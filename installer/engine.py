@@ -180,6 +180,7 @@ class Engine:
         self.bus.emit(Event("operation", "started", f"Installing {self.manifest.name} {self.manifest.version}"))
         self.verify_bundle()
         answers = self.resolved_answers()
+        answers_mod.require_eula(answers, self.manifest)
         ctx = self._context(answers)
         self._check_results = checks.run(ctx)
         checks.execute(ctx)  # a failing check stops here, before any change

@@ -33,6 +33,9 @@ class Host:
 
     def __init__(self, root: Path = Path("/")) -> None:
         self.root = Path(root).resolve()
+        # The installer services are supervised by: the copy kept in the state directory once
+        # bootstrap made it (installer.installer_copy); None means this running installer.
+        self.installer: Path | None = None
 
     def path(self, host_path: str | Path) -> Path:
         """Where the host path `host_path` (absolute, as on the real host) lives under the root."""

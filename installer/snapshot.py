@@ -10,13 +10,18 @@ Shape:
   operation:  {status: idle|running|completed|failed, started?, finished?, error?, endpoints?}
   endpoints:  [{name, description, url}] once the application is installed
   state_dir, log, kubeconfig, answers_file
+  installer:  the command of the installer kept in the state directory (for status and uninstall
+              once the bundle folder is gone), "" until bootstrap kept it
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shlex
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from installer.installer_copy import kept_launcher
 from installer.runtime import K3sRuntime
 
 if TYPE_CHECKING:
@@ -66,4 +71,14 @@ def build_snapshot(engine: Engine) -> dict:
         "log": str(engine.log_path),
         "kubeconfig": str(K3sRuntime(engine.host, engine.state_dir).paths.kubeconfig),
         "answers_file": str(engine.state_dir / "answers.yaml"),
+        "installer": kept_command(engine),
     }
+
+
+def kept_command(engine: Engine) -> str:
+    """`<state>/installer/install` (with --root when not /), or "" before bootstrap kept it."""
+    launcher = kept_launcher(engine.state_dir)
+    if launcher is None:
+        return ""
+    root = [] if engine.host.root == Path("/") else ["--root", str(engine.host.root)]
+    return shlex.join([str(launcher), *root])

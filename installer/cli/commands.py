@@ -16,6 +16,7 @@ from installer.bundle import Bundle
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.host import Host
+from installer.installer_copy import STATE_ENV
 from installer.plan import PlanStore, build_install_plan
 from installer.statelock import StateLock
 
@@ -51,7 +52,10 @@ def file_answers(args: argparse.Namespace) -> dict:
 
 
 def state_dir(args: argparse.Namespace, from_file: dict | None = None) -> Path:
-    chosen = getattr(args, "state_dir", None) or (from_file or {}).get("state-dir") or answers_mod.DEFAULT_STATE_DIR
+    """--state-dir, else the answers file's, else the one the kept installer's launcher names
+    (`<state>/installer/install status` needs no flag), else the default."""
+    chosen = (getattr(args, "state_dir", None) or (from_file or {}).get("state-dir")
+              or os.environ.get(STATE_ENV) or answers_mod.DEFAULT_STATE_DIR)
     return Path(chosen).resolve()
 
 
@@ -77,12 +81,30 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
         elif not args.cli:
             return _wizard(engine, args, answers_mod.merged(from_file, flags), console)
         else:
-            engine.set_answers(answers_mod.merged(from_file, flags))
+            data = answers_mod.merged(from_file, flags)
+            engine.set_answers(data)
+            if _asked_eula(engine.manifest, data, console):
+                engine.set_answers({**data, "accept-eula": True})
             engine.start()
     finally:
         renderer.close()
     print_summary(engine.snapshot(), console)
     return 0
+
+
+def _asked_eula(manifest, data: dict, console: Console) -> bool:  # noqa: ANN001 - Manifest
+    """On a terminal, show the licence not yet accepted and ask; True once accepted. Without a
+    terminal nothing is asked: the engine refuses, naming --accept-eula."""
+    if not manifest.eula or data.get("accept-eula") or not sys.stdin.isatty():
+        return False
+    console.rule(f"Licence of {manifest.name} {manifest.version}")
+    console.print(manifest.eula, markup=False, highlight=False)
+    console.rule()
+    reply = console.input("Do you accept the licence? [y/N] ")
+    if reply.strip().lower() not in ("y", "yes"):
+        raise AirliftError("The licence was not accepted, so nothing was installed",
+                           hint="run the install again and accept it (or pass --accept-eula)")
+    return True
 
 
 def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> int:  # noqa: ANN001

@@ -29,6 +29,10 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-port", type=int, metavar="PORT", help="Kubernetes API port (default 6443)")
     p.add_argument("--skip-check", action="append", metavar="ID", dest="skip_checks",
                    help="skip a host check by id (repeatable; `./install check --list` lists them)")
+    p.add_argument("--accept-eula", action="store_true", default=None,
+                   help="accept the application's licence (asked on a terminal when not given)")
+    p.add_argument("--ready-timeout", type=int, metavar="SECONDS", help="wait this long for the node to be Ready (default 300)")
+    p.add_argument("--hook-timeout", type=int, metavar="SECONDS", help="wait this long for each hook Job (default 600)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +72,8 @@ def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
 
 def answer_flags(args: argparse.Namespace) -> dict:
     """The answers given as flags, in answers.yaml form (flags not given are left out)."""
-    keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port")
+    keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port",
+            "accept_eula", "ready_timeout", "hook_timeout")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None
     listen = getattr(args, "listen", None)

@@ -57,6 +57,10 @@ def print_summary(snapshot: dict, console: Console) -> None:
     console.print(f"Answers saved to {snapshot['answers_file']} — replay with "
                   f"./install --cli --config {snapshot['answers_file']}", highlight=False)
     console.print(f"Event log: {snapshot['state_dir']}/events.jsonl", highlight=False)
+    if snapshot.get("installer"):
+        console.print("The installer is kept with the install; the bundle folder is no longer needed:\n"
+                      f"  status:    {snapshot['installer']} status\n"
+                      f"  uninstall: {snapshot['installer']} uninstall", highlight=False)
 
 
 def print_status(status: dict, console: Console) -> bool:

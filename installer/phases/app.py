@@ -14,7 +14,6 @@ from installer.phases.resources import RESOURCES_FILE, endpoints, load_documents
 
 PHASE = "/app"
 HOOKS = ("install", "postInstall")
-HOOK_TIMEOUT_S = 600
 
 
 def execute(ctx: PhaseContext) -> None:
@@ -26,7 +25,7 @@ def execute(ctx: PhaseContext) -> None:
         if job is None:
             continue
         ctx.bus.log_line(f"Running the {hook} hook", phase=PHASE)
-        runtime.run_job(job, HOOK_TIMEOUT_S, _hook_log(ctx, hook))
+        runtime.run_job(job, ctx.answers.hook_timeout, _hook_log(ctx, hook))
     ctx.endpoints = endpoints(ctx.manifest, load_documents(ctx.app_dir), ctx.address)
     for ep in ctx.endpoints:
         ctx.bus.emit(Event("log", "info", f"{ep['name']}: {ep['url']}", phase=PHASE, data={"endpoint": ep}))

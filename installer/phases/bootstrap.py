@@ -1,14 +1,16 @@
 """Phase /bootstrap: the state directory's folders, the profile's volumes, and what the install
 needs from the bundle.
 
-The resources and the manifest are copied into the state directory so that status, uninstall
-and a later resume work the same even if the bundle folder moves.
+The resources, the manifest and the installer itself are copied into the state directory so
+that status, uninstall and the services' supervisor work the same after the bundle folder is
+moved or deleted.
 """
 
 from __future__ import annotations
 
 import yaml
 
+from installer.installer_copy import keep_installer
 from installer.phases.context import PhaseContext
 from installer.phases.resources import RESOURCES_FILE, application_documents
 from installer.phases.volumes import create_volumes
@@ -17,6 +19,9 @@ from installer.phases.volumes import create_volumes
 def execute(ctx: PhaseContext) -> None:
     for folder in (ctx.state_dir, ctx.state_dir / "logs", ctx.app_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    ctx.host.installer = keep_installer(ctx.host, ctx.state_dir)
+    ctx.bus.log_line(f"Installer kept as {ctx.host.installer} (for status and uninstall once the bundle "
+                     "folder is gone)", phase="/bootstrap")
     docs = application_documents(ctx.bundle, ctx.manifest)
     ctx.host.write_file(ctx.app_dir / RESOURCES_FILE, yaml.safe_dump_all(docs, sort_keys=False))
     with ctx.bundle.open_file("app.yaml") as f:

@@ -11,6 +11,7 @@ from installer.answers import Answers
 from installer.bundle import Bundle
 from installer.events import EventBus
 from installer.host import Host
+from installer.installer_copy import kept_launcher
 from installer.manifest import Manifest, NodeProfile
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
@@ -30,6 +31,11 @@ class PhaseContext:
     check_results: list[Any] | None = None
     facts: Any = None
     endpoints: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A resumed install supervises its services with the installer bootstrap kept.
+        if self.host.installer is None:
+            self.host.installer = kept_launcher(self.state_dir)
 
     @property
     def app_dir(self) -> Path:

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
+from installer.bundle import Bundle
 from installer.imageref import parse_image
 from installer.phases.context import PhaseContext
-from installer.runtime import RuntimeConfig
+from installer.runtime import Runtime, RuntimeConfig
 
 PHASE = "/runtime"
-READY_TIMEOUT_S = 300
 K3S_BINARY = "runtime/k3s"
 AIRGAP_PREFIX = "runtime/k3s-airgap-images"
+
+
+def mirrored_registries(bundle: Bundle) -> list[str]:
+    """Every registry the bundle's images name: each is mirrored to the local registry."""
+    return sorted({parse_image(image.ref).registry for image in bundle.images()})
 
 
 def runtime_config(ctx: PhaseContext) -> RuntimeConfig:
@@ -25,24 +30,31 @@ def runtime_config(ctx: PhaseContext) -> RuntimeConfig:
         node_name=ctx.node,
         node_ip=ctx.address,
         registry_url=ctx.registry.url,
-        mirrored_registries=sorted({parse_image(image.ref).registry for image in ctx.bundle.images()}),
+        mirrored_registries=mirrored_registries(ctx.bundle),
         pod_cidr=a.pod_cidr,
         service_cidr=a.service_cidr,
         api_port=a.api_port,
     )
 
 
+def install(runtime: Runtime, bundle: Bundle, config: RuntimeConfig) -> None:
+    """Install the runtime from the bundle's binary and air-gap images (any node, any role)."""
+    with ExitStack() as stack:
+        binary = stack.enter_context(bundle.open_file(K3S_BINARY))
+        images = {e.path.rsplit("/", 1)[1]: stack.enter_context(bundle.open_file(e.path))
+                  for e in bundle.files(AIRGAP_PREFIX)}
+        runtime.install(binary, images, config)
+
+
 def execute(ctx: PhaseContext) -> None:
     runtime = ctx.runtime
-    with ExitStack() as stack:
-        binary = stack.enter_context(ctx.bundle.open_file(K3S_BINARY))
-        images = {e.path.rsplit("/", 1)[1]: stack.enter_context(ctx.bundle.open_file(e.path))
-                  for e in ctx.bundle.files(AIRGAP_PREFIX)}
-        runtime.install(binary, images, runtime_config(ctx))
+    install(runtime, ctx.bundle, runtime_config(ctx))
     token = runtime.token()
     if token:
         ctx.bus.add_secret(token)
     runtime.start()
-    ctx.bus.log_line(f"Waiting up to {READY_TIMEOUT_S}s for node {ctx.node} to be Ready", phase=PHASE)
-    runtime.wait_ready(ctx.node, READY_TIMEOUT_S)
+    timeout = ctx.answers.ready_timeout
+    ctx.bus.log_line(f"Waiting up to {timeout}s (answer ready-timeout) for node {ctx.node} to be Ready",
+                     phase=PHASE)
+    runtime.wait_ready(ctx.node, timeout)
     ctx.bus.log_line(f"Node {ctx.node} is Ready", phase=PHASE)

@@ -93,9 +93,12 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def supervisor_command(name: str, root: Path) -> list[str]:
-    """How to launch the supervisor: the frozen installer's hidden subcommand, or the module."""
+def supervisor_command(name: str, root: Path, installer: Path | None = None) -> list[str]:
+    """How to launch the supervisor: the kept installer's (or the frozen installer's) hidden
+    subcommand, or the module when running from the sources."""
     tail = [name, "--root", str(root), "--detach"]
+    if installer is not None:
+        return [str(installer), "_supervise", *tail]
     if getattr(sys, "frozen", False):
         return [sys.executable, "_supervise", *tail]
     return [sys.executable, "-m", "installer.services.supervisor", *tail]
@@ -131,7 +134,7 @@ class SupervisedServices:
         files.status.unlink(missing_ok=True)
         with open(files.log, "ab") as log:
             launcher = subprocess.Popen(
-                supervisor_command(name, self.host.root), stdin=subprocess.DEVNULL, stdout=log,
+                supervisor_command(name, self.host.root, self.host.installer), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=log, env=env, start_new_session=True, close_fds=True)
         launcher.wait(timeout=START_TIMEOUT_S)
         state = self._first_state(files)

@@ -160,7 +160,12 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
     renderWelcome();
     document.querySelectorAll("[data-next]").forEach((b) => b.addEventListener("click", () => step(1)));
     document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => step(-1)));
-    $("eula-accept").addEventListener("change", (e) => { $("eula-next").disabled = !e.target.checked; });
+    $("eula-accept").addEventListener("change", async (e) => {
+      $("eula-next").disabled = !e.target.checked;
+      /* Saved with the answers, so a replay of them headless accepts the licence too. */
+      const result = await api("/api/answers", {"accept-eula": e.target.checked});
+      if (result.ok) Wizard.state.snapshot = result.body;
+    });
     $("flavor-form").addEventListener("submit", submitFlavor);
     $("settings-form").addEventListener("submit", submitSettings);
     Wizard.checks.init();
@@ -175,6 +180,7 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
       e.description ? " — " + e.description : "")) : [el("li", {}, "The application declares no endpoints.")]));
     $("kubeconfig").textContent = s.kubeconfig || "";
     $("log-path").textContent = s.log || "";
+    $("status-command").textContent = (s.installer || "./install") + " status";
     $("answers-path").textContent = s.answers_file || "";
     $("replay-command").textContent = "./install --cli --config " + (s.answers_file || "answers.yaml");
   };

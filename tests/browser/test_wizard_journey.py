@@ -64,6 +64,8 @@ def test_journey_from_link_to_done(installer, pages):
     expect(page.locator("#log div", has_text="Verifying bundle")).to_have_count(1)
     expect(page.locator("#kubeconfig")).to_have_text(str(installer.root / "etc/rancher/k3s/k3s.yaml"))
     expect(page.locator("#log-path")).to_have_text(str(installer.state_dir / "logs/installer.log"))
+    kept = installer.state_dir / "installer" / "install"  # works once the bundle folder is gone
+    expect(page.locator("#status-command")).to_have_text(f"{kept} --root {installer.root} status")
     answers = installer.state_dir / "answers.yaml"
     expect(page.locator("#replay-command")).to_have_text(f"./install --cli --config {answers}")
     expect(page.locator("#endpoints li").first).to_contain_text("Web")
@@ -71,6 +73,7 @@ def test_journey_from_link_to_done(installer, pages):
     saved = yaml.safe_load(answers.read_text())  # what `./install --cli --config` replays
     assert (saved["flavor"], saved["advertise-addr"], saved["pod-cidr"]) == ("one", "127.0.0.1", "10.42.0.0/16")
     assert saved["registry-port"] == installer.registry_port
+    assert saved["accept-eula"] is True  # the licence screen's answer replays headless
     assert operation_starts(installer) == 1
     # The recorder saw the page's own traffic (assets, actions, Socket.IO), all of it on this host.
     recorded = " ".join(pages.requests)

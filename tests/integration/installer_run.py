@@ -44,7 +44,8 @@ class Target:
         # Other tests on this machine may run their own k3s (stand-in) at the same time; that is
         # not a conflict for an install under a temp root, so that one check is skipped.
         return ["--advertise-addr", "127.0.0.1", "--registry-port", str(self.registry_port),
-                "--api-port", str(self.api_port), "--skip-check", "process-k3s", *self.location()]
+                "--api-port", str(self.api_port), "--skip-check", "process-k3s", "--accept-eula",
+                *self.location()]
 
     def install_args(self, *extra: str) -> list[str]:
         return ["--cli", *self.answer_args(), *extra]

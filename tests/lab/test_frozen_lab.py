@@ -39,7 +39,7 @@ def test_the_frozen_installer_installs_on_a_host_without_python(lab_nodes, froze
     code, out = node.exec(f"{INSTALL} check", workdir="/")
     assert code in (0, 1) and "cpu-min" in out and "Traceback" not in out, out
 
-    done = node.check(f"{INSTALL} --cli --flavor one", workdir="/")
+    done = node.check(f"{INSTALL} --cli --flavor one --accept-eula", workdir="/")
     assert "Installed hello 1.0.0" in done and "Web: http://" in done
     # The services outlive the installer: the registry and the stand-in k3s still answer.
     status = node.check(f"{INSTALL} status", workdir="/")
@@ -72,7 +72,7 @@ def test_the_bundle_runs_from_a_read_only_folder(lab_nodes, frozen_hello_bundle)
 
     assert "hello 1.0.0" in node.check(f"{INSTALL} --version", workdir="/")
     assert "match the index" in node.check(f"{INSTALL} verify", workdir="/")
-    done = node.check(f"{INSTALL} --cli --flavor one", workdir="/")
+    done = node.check(f"{INSTALL} --cli --flavor one --accept-eula", workdir="/")
     assert "Installed hello 1.0.0" in done
 
 

@@ -104,3 +104,21 @@ def test_default_route_interface_is_read_from_the_route_table(tmp_path):
                      "eth0\t00000000\t0107A8C0\n")
     assert answers._default_route_iface(table) == "eth0"
     assert answers._default_route_iface(tmp_path / "missing") is None
+
+
+def test_timeouts_and_licence_acceptance_are_typed_answers(manifest):
+    found = problems({"ready-timeout": 0, "hook-timeout": "10m", "accept-eula": "yes"}, manifest)
+    assert found["ready-timeout"] == '"0" is not a number of seconds (a whole number, 1 or more)'
+    assert "not a number of seconds" in found["hook-timeout"]
+    assert found["accept-eula"] == '"yes" must be true or false'
+    a = answers.resolve({"ready-timeout": 5, "hook-timeout": 30, "accept-eula": True}, manifest, NETWORK)
+    assert (a.ready_timeout, a.hook_timeout, a.accept_eula) == (5, 30, True)
+    assert (answers.Answers().ready_timeout, answers.Answers().hook_timeout) == (300, 600)
+
+
+def test_a_licence_must_be_accepted_naming_the_flag(manifest):
+    with pytest.raises(AirliftError) as info:
+        answers.require_eula(answers.resolve({}, manifest, NETWORK), manifest)
+    assert "licence of hello 1.0.0 has not been accepted" in info.value.message
+    assert "--accept-eula" in info.value.hint and "accept-eula: true" in info.value.hint
+    answers.require_eula(answers.resolve({"accept-eula": True}, manifest, NETWORK), manifest)

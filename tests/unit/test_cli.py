@@ -82,3 +82,33 @@ def test_bad_answers_list_every_problem(bundle, monkeypatch, tmp_path, capsys):
     assert code == 2
     assert 'flavor: "big" is not a flavor of hello; choose one of: one, three' in out and "pod-cidr" in out
     assert not (tmp_path / "s").exists()
+
+
+def test_without_a_terminal_an_unaccepted_licence_is_refused_naming_the_flag(bundle, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(commands.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(commands.sys.stdin, "isatty", lambda: False)
+    code = cli.main(["--cli", "--advertise-addr", "127.0.0.1", "--state-dir", str(tmp_path / "s"),
+                     "--root", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert "licence of hello 1.0.0 has not been accepted" in out and "--accept-eula" in out
+    assert not (tmp_path / "s").exists() and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("reply, accepted", [("y\n", True), ("\n", False)])
+def test_on_a_terminal_the_licence_is_shown_and_asked(bundle, monkeypatch, capsys, reply, accepted):
+    from rich.console import Console
+
+    from installer.manifest import load_manifest
+
+    monkeypatch.setattr(commands.sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": (print(prompt, end=""), reply.strip())[1])
+    manifest = load_manifest(bundle / "app.yaml")
+    if accepted:
+        assert commands._asked_eula(manifest, {}, Console()) is True
+    else:
+        with pytest.raises(cli.AirliftError, match="not accepted, so nothing was installed"):
+            commands._asked_eula(manifest, {}, Console())
+    out = capsys.readouterr().out
+    assert manifest.eula.strip().splitlines()[0] in out and "Do you accept the licence?" in out
+    assert commands._asked_eula(manifest, {"accept-eula": True}, Console()) is False

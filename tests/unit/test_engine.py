@@ -61,7 +61,7 @@ def test_a_failing_check_stops_the_start_before_any_change(engine, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", HOLD_PORT], stdout=subprocess.PIPE, text=True)
     port = int(holder.stdout.readline())
     try:
-        engine.set_answers({"advertise-addr": "127.0.0.1", "api-port": port})
+        engine.set_answers({"advertise-addr": "127.0.0.1", "api-port": port, "accept-eula": True})
         with pytest.raises(AirliftError) as info:
             engine.start()
     finally:

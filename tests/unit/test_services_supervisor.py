@@ -18,6 +18,13 @@ def test_frozen_the_supervisor_is_the_installers_hidden_subcommand(tmp_path, mon
     assert argv[1:3] == ["_supervise", "k3s"] and argv[0] == sys.executable
 
 
+def test_once_kept_the_supervisor_is_the_kept_installer_not_the_bundles(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    kept = tmp_path / "state" / "installer" / "install"
+    argv = supervisor_command("k3s", tmp_path, kept)
+    assert argv == [str(kept), "_supervise", "k3s", "--root", str(tmp_path), "--detach"]
+
+
 def test_services_do_not_inherit_the_installers_python_or_frozen_libraries():
     env = service_env({"PATH": "/bin", "PYTHONPATH": "/src", "LD_LIBRARY_PATH": "/tmp/_MEI1",
                        "LD_LIBRARY_PATH_ORIG": "/opt/lib"}, {"K3S_X": "1"})
