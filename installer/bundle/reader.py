@@ -12,8 +12,10 @@ from typing import BinaryIO
 import zstandard
 
 from installer.bundle.errors import BundleError
+from installer.bundle.images import Blob, ImageContent, image_content
 from installer.bundle.index import INDEX_NAME, Index, IndexEntry
 from installer.bundle.verify import verify_tree
+from installer.errors import AirliftError
 
 REF_ANNOTATION = "org.opencontainers.image.ref.name"
 IMAGES_DIR = "images"
@@ -95,20 +97,22 @@ class Bundle:
 
     def open_file(self, path: str) -> BinaryIO:
         """A binary stream of a logical file's content, decompressed when stored as .zst."""
-        loc = self.location(path)
-        raw = open(loc.path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-        if not loc.compressed:
-            return raw
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+        return _open(self.location(path))
 
     def read_bytes(self, path: str) -> bytes:
         with self.open_file(path) as f:
             return f.read()
 
     def blob_location(self, digest: str) -> BlobLocation:
-        """Where the OCI blob "sha256:<hex>" of the images layout is stored."""
-        return self.location(self.blob_path(digest))
+        """Where the OCI blob "sha256:<hex>" of the images layout is stored; an error naming the
+        blob when the index lacks it or its file is gone (filling the registry needs every one)."""
+        path = self.blob_path(digest)
+        if path in self._entries:
+            loc = self.location(path)
+            if loc.path.is_file():
+                return loc
+        raise AirliftError(f"Blob {digest} is missing from the bundle at {self.root}",
+                           hint="Verify the bundle (./install verify) and copy it again.")
 
     @staticmethod
     def blob_path(digest: str) -> str:
@@ -122,3 +126,20 @@ class Bundle:
         return [ImageInfo(ref=d["annotations"][REF_ANNOTATION], digest=d["digest"],
                           media_type=d["mediaType"], size=int(d["size"]))
                 for d in index.get("manifests", [])]
+
+    def image_contents(self) -> list[ImageContent]:
+        """Every image with its manifests, configs and layers (what a registry must serve)."""
+        def read_blob(digest: str) -> bytes:
+            with _open(self.blob_location(digest)) as f:
+                return f.read()
+        return [image_content(i.ref, Blob(i.digest, i.size, i.media_type), read_blob)
+                for i in self.images()]
+
+
+def _open(loc: BlobLocation) -> BinaryIO:
+    """The content of stored bytes as a stream: the file itself, or a zstd frame decompressed."""
+    raw = open(loc.path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    if not loc.compressed:
+        return raw
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+    return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]

@@ -20,7 +20,6 @@ def execute(ctx: PhaseContext) -> None:
     registry.start()
     registry.wait_ready(READY_TIMEOUT_S)
     ctx.bus.log_line(f"Registry answering at {registry.url}", phase=PHASE)
-    images = ctx.bundle.root / "images"
-    registry.populate(images, ctx.bus.progress(PHASE, "bytes", "Copying image blobs into the registry"))
-    registry.verify(images, ctx.bus.progress(PHASE, "items", "Verifying images through the registry API"))
-    ctx.bus.log_line(f"{len(registry.images(images))} image(s) served by {registry.url}", phase=PHASE)
+    registry.populate(ctx.bundle, ctx.bus.progress(PHASE, "bytes", "Copying image blobs into the registry"))
+    registry.verify(ctx.bundle, ctx.bus.progress(PHASE, "items", "Verifying images through the registry API"))
+    ctx.bus.log_line(f"{len(ctx.bundle.images())} image(s) served by {registry.url}", phase=PHASE)

@@ -14,10 +14,10 @@ from typing import BinaryIO
 
 import requests
 
+from installer.bundle import Bundle
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry.config import render_config
-from installer.registry.layout import Image, OciLayout
 from installer.registry.populate import populate as fill_storage
 from installer.registry.verify import verify_images
 
@@ -81,16 +81,14 @@ class Registry:
             hint=f"Read the registry log ({log}); check that port {self.port} is free, then resume.",
         )
 
-    def images(self, images_dir: Path) -> list[Image]:
-        return OciLayout(images_dir).images()
+    def populate(self, bundle: Bundle, progress: Progress | None = None) -> None:
+        """Fill storage with every image of the bundle (progress in bytes)."""
+        fill_storage(bundle, self.storage, progress)
 
-    def populate(self, images_dir: Path, progress: Progress | None = None) -> None:
-        """Fill storage from the bundle's images/ layout (progress in bytes)."""
-        fill_storage(OciLayout(images_dir), self.storage, progress)
-
-    def verify(self, images_dir: Path, progress: Progress | None = None) -> None:
-        """Prove through the HTTP API that every manifest and blob is served (progress in items)."""
-        verify_images(self.url, self.images(images_dir), progress)
+    def verify(self, bundle: Bundle, progress: Progress | None = None) -> None:
+        """Prove through the HTTP API that every manifest and blob of the bundle is served
+        (progress in items)."""
+        verify_images(self.url, bundle.image_contents(), progress)
 
     def uninstall(self) -> None:
         """Stop and remove the service, then the binary, config and storage (idempotent)."""

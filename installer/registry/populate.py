@@ -1,4 +1,4 @@
-"""Fill the registry's filesystem storage straight from the bundle's OCI layout.
+"""Fill the registry's filesystem storage straight from the bundle's image files.
 
 Pushing every byte through the registry's HTTP API is slow and big pushes are known to hang, while
 distribution's filesystem storage is plain files. Each blob lands at
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import zstandard
 
-from installer.registry.layout import Blob, Image, OciLayout
+from installer.bundle import Blob, Bundle, ImageContent
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20
@@ -28,7 +28,7 @@ def v2_root(storage: Path) -> Path:
     return storage / "docker" / "registry" / "v2"
 
 
-def unique_blobs(images: Iterable[Image]) -> list[Blob]:
+def unique_blobs(images: Iterable[ImageContent]) -> list[Blob]:
     """Every blob and manifest the images need, each once."""
     seen: dict[str, Blob] = {}
     for image in images:
@@ -37,14 +37,14 @@ def unique_blobs(images: Iterable[Image]) -> list[Blob]:
     return list(seen.values())
 
 
-def populate(layout: OciLayout, storage: Path, progress: Progress | None = None) -> None:
-    """Write every image of `layout` into the registry storage at `storage`."""
-    images = layout.images()
+def populate(bundle: Bundle, storage: Path, progress: Progress | None = None) -> None:
+    """Write every image of `bundle` into the registry storage at `storage`."""
+    images = bundle.image_contents()
     blobs = unique_blobs(images)
     total, done = sum(b.size for b in blobs), 0
     root = v2_root(storage)
     for blob in blobs:
-        place_blob(layout, blob, root / "blobs" / "sha256" / blob.hex[:2] / blob.hex / "data")
+        place_blob(bundle, blob, root / "blobs" / "sha256" / blob.hex[:2] / blob.hex / "data")
         done += blob.size
         if progress:
             progress(done, total)
@@ -52,11 +52,12 @@ def populate(layout: OciLayout, storage: Path, progress: Progress | None = None)
         write_links(root / "repositories" / image.repository, image)
 
 
-def place_blob(layout: OciLayout, blob: Blob, dest: Path) -> None:
+def place_blob(bundle: Bundle, blob: Blob, dest: Path) -> None:
     """Hard link or stream `blob` to `dest`; an existing complete `dest` is kept."""
     if dest.is_file() and dest.stat().st_size == blob.size:
         return
-    source, packed = layout.blob_file(blob.digest)
+    stored = bundle.blob_location(blob.digest)
+    source, packed = stored.path, stored.compressed
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not packed and _try_link(source, dest):
         return
@@ -100,7 +101,7 @@ def _try_link(source: Path, dest: Path) -> bool:
     return True
 
 
-def write_links(repo: Path, image: Image) -> None:
+def write_links(repo: Path, image: ImageContent) -> None:
     """The repository's layer, manifest-revision and tag links for one image."""
     for blob in image.blobs:
         _link(repo / "_layers" / "sha256" / blob.hex / "link", blob.digest)

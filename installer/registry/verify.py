@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import requests
 
+from installer.bundle import ImageContent
 from installer.errors import AirliftError
-from installer.registry.layout import Image
 
 MANIFEST_ACCEPT = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
@@ -24,7 +24,7 @@ MANIFEST_ACCEPT = ", ".join([
 TIMEOUT_S = 30
 
 
-def verify_images(url: str, images: list[Image], progress: Callable[[int, int], None] | None = None) -> None:
+def verify_images(url: str, images: list[ImageContent], progress: Callable[[int, int], None] | None = None) -> None:
     """Raise AirliftError listing every manifest or blob the registry at `url` does not serve right."""
     problems: list[str] = []
     total = sum(len(i.manifests) + len(i.blobs) for i in images)
@@ -44,7 +44,7 @@ def verify_images(url: str, images: list[Image], progress: Callable[[int, int], 
         )
 
 
-def _check_image(session: requests.Session, url: str, image: Image) -> list[str]:
+def _check_image(session: requests.Session, url: str, image: ImageContent) -> list[str]:
     problems = []
     base = f"{url}/v2/{image.repository}"
     refs = [(image.tag, image.manifest.digest)] if image.tag else []

@@ -1,4 +1,4 @@
-"""The real registry (Debian's docker-registry) run as a service and filled from an OCI layout.
+"""The real registry (Debian's docker-registry) run as a service and filled from a bundle's images.
 
 The Docker engine and skopeo read every image back with identical digests; the service outlives the
 process that started it and comes back after kill -9.
@@ -20,10 +20,9 @@ import pytest
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry import SERVICE, Registry
-from installer.registry.layout import OciLayout
 from installer.registry.populate import v2_root
 from installer.services.supervised import ServiceFiles, read_pid
-from tests.fixtures.oci_layout import sample_layout
+from tests.fixtures.oci_layout import sample_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 REGISTRY_BIN = Path("/usr/bin/docker-registry")
@@ -41,13 +40,14 @@ START_SCRIPT = """
 import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
+from installer.bundle import Bundle
 from installer.host import Host
 from installer.registry import Registry
 registry = Registry(Host(Path(sys.argv[2])), Path(sys.argv[3]), port=int(sys.argv[4]))
 registry.install(open(sys.argv[5], "rb"))
 registry.start()
 registry.wait_ready(30)
-registry.populate(Path(sys.argv[6]))
+registry.populate(Bundle.open(Path(sys.argv[6])))
 """
 
 
@@ -55,27 +55,27 @@ registry.populate(Path(sys.argv[6]))
 def served(tmp_path_factory):
     """A registry installed, started and filled by a separate process that has exited."""
     tmp = tmp_path_factory.mktemp("registry")
-    images = sample_layout(tmp / "images", zstd=True)
+    bundle = sample_bundle(tmp / "bundle", zstd=True)
     port = free_port()
-    args = [str(REPO), str(tmp / "root"), str(tmp / "state"), str(port), str(REGISTRY_BIN), str(images)]
+    args = [str(REPO), str(tmp / "root"), str(tmp / "state"), str(port), str(REGISTRY_BIN), str(bundle.root)]
     subprocess.run([sys.executable, "-c", START_SCRIPT, *args], check=True, timeout=120)
     registry = Registry(Host(tmp / "root"), tmp / "state", port=port)
-    yield registry, images
+    yield registry, bundle
     registry.uninstall()
 
 
 def test_the_registry_outlives_its_starter_and_serves_every_image(served):
-    registry, images = served
+    registry, bundle = served
     assert registry.answering()
     assert registry.host.services.is_running(SERVICE)
     calls = []
-    registry.verify(images, lambda done, total: calls.append((done, total)))
+    registry.verify(bundle, lambda done, total: calls.append((done, total)))
     assert calls[-1] == (9, 9)
 
 
 def test_skopeo_reads_back_identical_digests(served):
-    registry, images = served
-    for image in OciLayout(images).images():
+    registry, bundle = served
+    for image in bundle.image_contents():
         out = subprocess.run(
             ["skopeo", "inspect", "--raw", "--tls-verify=false",
              f"docker://127.0.0.1:{registry.port}/{image.repository}:{image.tag}"],
@@ -86,8 +86,8 @@ def test_skopeo_reads_back_identical_digests(served):
 def test_docker_pulls_every_image_with_identical_digests(served):
     if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode:
         pytest.skip("the Docker engine is not running")
-    registry, images = served
-    for image in OciLayout(images).images():
+    registry, bundle = served
+    for image in bundle.image_contents():
         ref = f"127.0.0.1:{registry.port}/{image.repository}:{image.tag}"
         try:
             subprocess.run(["docker", "pull", ref], check=True, capture_output=True, timeout=120)
@@ -100,7 +100,7 @@ def test_docker_pulls_every_image_with_identical_digests(served):
 
 
 def test_the_registry_comes_back_after_kill_9(served):
-    registry, images = served
+    registry, bundle = served
     files = ServiceFiles.of(registry.host, SERVICE)
     pid = read_pid(files.child_pid)
     os.kill(pid, signal.SIGKILL)
@@ -108,19 +108,19 @@ def test_the_registry_comes_back_after_kill_9(served):
     while time.monotonic() < deadline and read_pid(files.child_pid) in (None, pid):
         time.sleep(0.1)
     registry.wait_ready(15)
-    registry.verify(images)
+    registry.verify(bundle)
 
 
 def test_verify_names_a_missing_blob_and_populate_repairs_it(served):
-    registry, images = served
-    layer = OciLayout(images).images()[0].blobs[-1]
+    registry, bundle = served
+    layer = bundle.image_contents()[0].blobs[-1]
     data = v2_root(registry.storage) / "blobs" / "sha256" / layer.hex[:2] / layer.hex / "data"
     data.unlink()
     with pytest.raises(AirliftError) as err:
-        registry.verify(images)
+        registry.verify(bundle)
     assert layer.digest in err.value.details and "docker.io/library/alpha:1.0" in err.value.details
-    registry.populate(images)
-    registry.verify(images)
+    registry.populate(bundle)
+    registry.verify(bundle)
 
 
 def test_a_registry_binary_that_exits_at_start_gives_a_clear_error(tmp_path):

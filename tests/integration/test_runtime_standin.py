@@ -16,7 +16,7 @@ from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry import Registry
 from installer.runtime import K3sRuntime, RuntimeConfig
-from tests.fixtures.oci_layout import LayoutWriter, layer_tar
+from tests.fixtures.oci_layout import LayoutWriter, index_bundle, layer_tar
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN = REPO / "tests" / "k3s-standin" / "k3s"
@@ -41,18 +41,19 @@ def job(name, image="hello/hook:1.0.0", command=None):
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("runtime")
-    writer = LayoutWriter(tmp / "images")
+    writer = LayoutWriter(tmp / "bundle" / "images")
     writer.image("docker.io/hello/hook:1.0.0", [layer_tar({"hook.sh": HOOK})])
-    images = writer.finish()
+    writer.finish()
+    bundle = index_bundle(tmp / "bundle")
     host = Host(tmp / "root")
     registry = Registry(host, tmp / "state", port=free_port())
     registry.install(REGISTRY_BIN.open("rb"))
     registry.start()
     registry.wait_ready(30)
-    registry.populate(images)
+    registry.populate(bundle)
     runtime = K3sRuntime(host, tmp / "state")
     config = RuntimeConfig(node_name="node-1", node_ip="127.0.0.1", registry_url=registry.url,
-                           mirrored_registries=sorted({i.registry for i in registry.images(images)}),
+                           mirrored_registries=sorted({i.registry for i in bundle.image_contents()}),
                            api_port=free_port())
     airgap = tmp / "k3s-airgap-images-amd64.tar"
     airgap.write_bytes(b"not really images")

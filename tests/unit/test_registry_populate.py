@@ -1,14 +1,14 @@
-"""Filling distribution's filesystem storage straight from an OCI layout."""
+"""Filling distribution's filesystem storage straight from the bundle's OCI layout."""
 
 import hashlib
 
 import pytest
 
+from installer.bundle.images import split_ref
 from installer.errors import AirliftError
 from installer.registry.config import render_config
-from installer.registry.layout import OciLayout, split_ref
 from installer.registry.populate import populate, v2_root
-from tests.fixtures.oci_layout import sample_layout
+from tests.fixtures.oci_layout import sample_bundle
 
 
 def _data(storage, digest):
@@ -27,8 +27,8 @@ def test_split_ref(ref, expected):
     assert split_ref(ref) == expected
 
 
-def test_layout_lists_images_with_index_children_and_shared_layers(tmp_path):
-    images = OciLayout(sample_layout(tmp_path / "images")).images()
+def test_bundle_lists_images_with_index_children_and_shared_layers(tmp_path):
+    images = sample_bundle(tmp_path / "bundle").image_contents()
     assert [(i.registry, i.repository, i.tag) for i in images] == [
         ("docker.io", "library/alpha", "1.0"), ("quay.io", "team/beta", "2.1")]
     alpha, beta = images
@@ -37,25 +37,25 @@ def test_layout_lists_images_with_index_children_and_shared_layers(tmp_path):
 
 
 def test_raw_blobs_are_hard_linked_and_every_blob_lands_with_its_digest(tmp_path):
-    layout = sample_layout(tmp_path / "images")
+    bundle = sample_bundle(tmp_path / "bundle")
     storage = tmp_path / "storage"
     calls = []
-    populate(OciLayout(layout), storage, lambda done, total: calls.append((done, total)))
-    images = OciLayout(layout).images()
+    populate(bundle, storage, lambda done, total: calls.append((done, total)))
+    images = bundle.image_contents()
     for image in images:
         for blob in (*image.manifests, *image.blobs):
             data = _data(storage, blob.digest)
             assert hashlib.sha256(data.read_bytes()).hexdigest() == blob.hex
-            source = layout / "blobs" / "sha256" / blob.hex
+            source = bundle.root / "images" / "blobs" / "sha256" / blob.hex
             assert data.stat().st_ino == source.stat().st_ino, "same filesystem and raw: hard link"
     assert calls[-1][0] == calls[-1][1] and [c[0] for c in calls] == sorted(c[0] for c in calls)
 
 
 def test_zstd_blobs_are_decompressed_in_one_copy(tmp_path):
-    layout = sample_layout(tmp_path / "images", zstd=True)
+    bundle = sample_bundle(tmp_path / "bundle", zstd=True)
     storage = tmp_path / "storage"
-    populate(OciLayout(layout), storage)
-    for image in OciLayout(layout).images():
+    populate(bundle, storage)
+    for image in bundle.image_contents():
         for blob in (*image.manifests, *image.blobs):
             assert hashlib.sha256(_data(storage, blob.digest).read_bytes()).hexdigest() == blob.hex
     leftovers = [p for p in v2_root(storage).rglob(".*")]
@@ -63,10 +63,10 @@ def test_zstd_blobs_are_decompressed_in_one_copy(tmp_path):
 
 
 def test_repository_links_have_no_trailing_newline(tmp_path):
-    layout = sample_layout(tmp_path / "images")
+    bundle = sample_bundle(tmp_path / "bundle")
     storage = tmp_path / "storage"
-    populate(OciLayout(layout), storage)
-    beta = OciLayout(layout).images()[1]
+    populate(bundle, storage)
+    beta = bundle.image_contents()[1]
     repo = v2_root(storage) / "repositories" / "team" / "beta"
     assert (repo / "_manifests/tags/2.1/current/link").read_text() == beta.manifest.digest
     assert (repo / f"_manifests/tags/2.1/index/sha256/{beta.manifest.hex}/link").read_bytes() == \
@@ -78,23 +78,23 @@ def test_repository_links_have_no_trailing_newline(tmp_path):
 
 
 def test_a_second_run_is_a_no_op_and_repairs_a_missing_blob(tmp_path):
-    layout = sample_layout(tmp_path / "images", zstd=True)
+    bundle = sample_bundle(tmp_path / "bundle", zstd=True)
     storage = tmp_path / "storage"
-    populate(OciLayout(layout), storage)
-    blob = OciLayout(layout).images()[0].blobs[1]
-    kept = _data(storage, OciLayout(layout).images()[0].blobs[0].digest).stat().st_mtime_ns
+    populate(bundle, storage)
+    blob = bundle.image_contents()[0].blobs[1]
+    kept = _data(storage, bundle.image_contents()[0].blobs[0].digest).stat().st_mtime_ns
     _data(storage, blob.digest).unlink()
-    populate(OciLayout(layout), storage)
+    populate(bundle, storage)
     assert _data(storage, blob.digest).is_file()
-    assert _data(storage, OciLayout(layout).images()[0].blobs[0].digest).stat().st_mtime_ns == kept
+    assert _data(storage, bundle.image_contents()[0].blobs[0].digest).stat().st_mtime_ns == kept
 
 
 def test_a_missing_blob_in_the_bundle_is_named(tmp_path):
-    layout = sample_layout(tmp_path / "images")
-    blob = OciLayout(layout).images()[0].blobs[-1]
-    (layout / "blobs" / "sha256" / blob.hex).unlink()
+    bundle = sample_bundle(tmp_path / "bundle")
+    blob = bundle.image_contents()[0].blobs[-1]
+    (bundle.root / "images" / "blobs" / "sha256" / blob.hex).unlink()
     with pytest.raises(AirliftError) as err:
-        populate(OciLayout(layout), tmp_path / "storage")
+        populate(bundle, tmp_path / "storage")
     assert blob.digest in err.value.message
 
 
