@@ -1,0 +1,72 @@
+"""After the install the operator deletes the unpacked bundle: the services keep running and
+restarting, and the installer kept in the state folder still shows status and uninstalls."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from installer.host import Host
+from installer.services.supervised import ServiceFiles, read_pid
+from tests.integration.installer_run import Target, files_under, leftover_processes
+
+pytestmark = pytest.mark.integration
+
+
+def registry_answers(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def wait_for(condition, timeout: float) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def run(argv: list[str], target: Target) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in target.env().items() if k != "AIRLIFT_BUNDLE_DIR"}
+    return subprocess.run(argv, cwd="/", env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_services_status_and_uninstall_outlive_the_deleted_bundle(hello_bundle_dir, tmp_path):
+    bundle = tmp_path / "unpacked here" / "hello-1.0.0"  # a path with a space, as operators have
+    shutil.copytree(hello_bundle_dir, bundle, copy_function=os.link)
+    target = Target.make(bundle, tmp_path)
+    target.root.mkdir()
+    installed = run([str(bundle / "install"), *target.install_args()], target)  # the frozen installer
+    kept = target.state / "installer" / "install"
+    try:
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        assert f"{kept} --root {target.root} status" in installed.stdout
+        shutil.rmtree(bundle.parent)
+
+        supervisors = [c for c in leftover_processes(target.root) if "_supervise" in c]
+        assert len(supervisors) == 2 and all(c.startswith(str(target.state / "installer")) for c in supervisors)
+        files = ServiceFiles.of(Host(target.root), "airlift-registry")
+        crashed = read_pid(files.child_pid)
+        assert crashed and registry_answers(target.registry_port)
+        os.kill(crashed, signal.SIGKILL)
+        assert wait_for(lambda: read_pid(files.child_pid) not in (None, crashed), 15), "registry not restarted"
+        assert wait_for(lambda: registry_answers(target.registry_port), 15)
+
+        status = run([str(kept), "status", "--root", str(target.root)], target)  # no --state-dir needed
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "✓ registry answering" in status.stdout and "✓ node" in status.stdout
+    finally:
+        removed = run([str(kept), "uninstall", "--yes", "--root", str(target.root)], target)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert "Uninstalled" in removed.stdout
+    assert files_under(target.root) == [] and not target.state.exists()
+    assert leftover_processes(target.root, target.state) == []
