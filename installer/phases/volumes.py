@@ -39,7 +39,7 @@ def create_volumes(host: Host, volumes: tuple[Volume, ...], state_dir: Path) -> 
                          volume.gid if volume.gid is not None else -1)
         except OSError as exc:
             raise AirliftError(f"Cannot create the volume folder {target}: {exc.strerror}",
-                               hint="check the disk and permissions there, then run ./install --resume") from exc
+                               hint="check the disk and permissions there") from exc
         new.append(volume.path)
     return new
 

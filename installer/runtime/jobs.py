@@ -40,14 +40,14 @@ def run_job(host: Host, kubectl: Kubectl, job: dict, job_dir: Path, timeout: flo
             raise AirliftError(
                 f"Hook job {name} failed ({_reason(status)})",
                 details="Last log lines:\n" + "\n".join(seen[-15:]) if seen else None,
-                hint=f"Fix the cause (k3s kubectl -n {namespace} describe job {name}), then run ./install --resume.",
+                hint=f"Fix the cause (k3s kubectl -n {namespace} describe job {name})",
             )
         if time.monotonic() >= deadline:
             raise AirliftError(
                 f"Hook job {name} did not finish within {timeout:.0f}s",
                 details="\n".join(seen[-15:]) or None,
                 hint=f"Check the job's pods (k3s kubectl -n {namespace} get pods); fix the cause or allow "
-                     "longer with the answer hook-timeout, then run ./install --resume.",
+                     "longer with the answer hook-timeout",
             )
         time.sleep(POLL_S)
 

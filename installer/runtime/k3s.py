@@ -104,8 +104,7 @@ class K3sRuntime:
         raise AirliftError(
             f"Kubernetes node {node} did not become Ready within {timeout:.0f}s",
             details=f"Last answer from kubectl: {last.strip()}\n{_tail(log)}",
-            hint=f"Read the k3s log ({log}) for why; fix it (or allow longer with the answer ready-timeout), "
-                 "then run ./install --resume.",
+            hint=f"Read the k3s log ({log}) for why and fix it (or allow longer with the answer ready-timeout)",
         )
 
     def apply(self, paths: Sequence[Path]) -> None:
