@@ -56,7 +56,9 @@ class Bundle:
             index = Index.from_json((root / INDEX_NAME).read_bytes())
         except FileNotFoundError:
             raise BundleError([f"{INDEX_NAME}: is missing from {root}"],
-                              hint="run ./install from the folder the bundle tarball unpacked to") from None
+                              hint="index.json is the last file of the bundle tarball, so a tarball cut short "
+                                   "lacks it: copy the tarball again (check its size and sha256) and unpack it "
+                                   "with `tar xf`; and run ./install from the folder it unpacked to") from None
         except (ValueError, KeyError, TypeError) as e:
             raise BundleError([f"{INDEX_NAME}: cannot be read ({e})"]) from None
         return cls(root, index)

@@ -67,6 +67,7 @@ def test_missing_index(tmp_path):
     with pytest.raises(BundleError, match="failed verification") as err:
         Bundle.open(tmp_path)
     assert err.value.problems == [f"index.json: is missing from {tmp_path.resolve()}"]
+    assert "cut short" in err.value.hint and "tar xf" in err.value.hint  # a truncated tarball ends before it
 
 
 def test_open_file_decompresses_transparently(bundle_dir):
