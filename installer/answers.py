@@ -31,6 +31,7 @@ class Answers:
     registry_port: int = 5000
     wizard_port: int = 61009
     api_port: int = 6443
+    agent_port: int = 3012
     skip_checks: list[str] = field(default_factory=list)
     state_dir: str = DEFAULT_STATE_DIR
     accept_eula: bool = False
@@ -43,7 +44,7 @@ class Answers:
 
 
 KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
-PORT_KEYS = ("registry-port", "wizard-port", "api-port")
+PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port")
 TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
 INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS)
 
@@ -178,11 +179,6 @@ def _flavor_problems(answers: Answers, manifest: Manifest) -> list[Problem]:
     names = _flavor_names(manifest)
     if answers.flavor not in names:
         return [Problem("flavor", f'"{answers.flavor}" is not a flavor of {manifest.name}; choose one of: {", ".join(names)}')]
-    flavor = manifest.flavor(answers.flavor)
-    if flavor.node_count > 1:
-        single = [f.name for f in manifest.flavors if f.node_count == 1]
-        return [Problem("flavor", f'"{flavor.name}" needs {flavor.node_count} hosts; this installer sets up '
-                        f'a single host so far; choose one of: {", ".join(single) or "(none)"}')]
     allowed = _flavor_profiles(manifest, answers.flavor)
     if answers.profile not in allowed:
         return [Problem("profile", f'"{answers.profile}" is not a node profile of flavor {answers.flavor}; '

@@ -18,12 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from installer import answers as answers_mod
+from installer.agents import AgentHub
 from installer.bundle import Bundle
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog, events_path
 from installer.host import Host
 from installer.manifest import Problem, load_manifest
-from installer.phases import EXECUTORS, PhaseContext, checks
+from installer.phases import EXECUTORS, PhaseContext, checks, remote
 from installer.phases.resources import endpoints, load_documents
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
 from installer.snapshot import build_snapshot
@@ -49,6 +50,7 @@ class Engine:
         self._operation: dict = {"status": "idle"}
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
+        self.agents: AgentHub | None = None
         if self.state_dir.is_dir() and os.access(self.state_dir, os.W_OK):
             self._attach_state()  # (a non-root `./install check` only reads)
 
@@ -63,7 +65,10 @@ class Engine:
 
     def plan(self) -> Plan:
         """The stored plan, or the plan an install would run (nothing stored yet)."""
-        return self.store.load() or build_install_plan(self.node)
+        return self.store.load() or build_install_plan(self.node, self._joined())
+
+    def _joined(self) -> list[str]:
+        return [n.name for n in self.agents.nodes.nodes()] if self.agents else []
 
     @property
     def answers(self) -> dict:
@@ -96,6 +101,19 @@ class Engine:
         data = self._with_state_dir(data)
         resolved = answers_mod.resolve(data, self.manifest, self.network())
         self._answers = resolved.to_dict()
+        self._listen_for_nodes(resolved)
+
+    def _listen_for_nodes(self, answers: answers_mod.Answers) -> None:
+        """With a flavor of several nodes, listen for their agents (creates the state directory,
+        which keeps the join token and the certificate the join command names)."""
+        flavor = self.manifest.flavor(str(answers.flavor))
+        if flavor.node_count < 2 or self.agents is not None:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._attach_state()
+        hub = AgentHub(self.bus, flavor, self.node, str(answers.profile))
+        hub.listen(self.state_dir, str(answers.advertise_addr), answers.agent_port)
+        self.agents = hub
 
     def resolved_answers(self) -> answers_mod.Answers:
         return answers_mod.resolve(self._with_state_dir(self._answers), self.manifest, self.network())
@@ -184,14 +202,23 @@ class Engine:
         ctx = self._context(answers)
         self._check_results = checks.run(ctx)
         checks.execute(ctx)  # a failing check stops here, before any change
-        plan = build_install_plan(self.node)
+        if self.agents is not None:
+            self.agents.wait_for_nodes()
+        plan = build_install_plan(self.node, self._joined())
         with self._locked():
             if self.store.exists():
                 raise AirliftError(f"Another install started in {self.state_dir} meanwhile",
                                    hint="run ./install status to see it")
             answers_mod.save(answers, self.state_dir / ANSWERS_FILE)
             self.store.create(plan)
-            run_plan(plan, self.store, EXECUTORS, ctx, self.bus, str(self.log_path))
+            self._run_plan(plan, ctx)
+
+    def _run_plan(self, plan: Plan, ctx: PhaseContext) -> None:
+        """Run the plan's phases, each on its node; once all are done, the agents may stop."""
+        executors = {**EXECUTORS, **remote.executors(plan)}
+        run_plan(plan, self.store, executors, ctx, self.bus, str(self.log_path))
+        if self.agents is not None:
+            self.agents.finish_all()
 
     def _resume(self) -> None:
         plan = self.store.load()
@@ -204,9 +231,11 @@ class Engine:
             return
         self.verify_bundle()
         self._answers = answers_mod.load_file(self.state_dir / ANSWERS_FILE)
-        ctx = self._context(self.resolved_answers())
+        answers = self.resolved_answers()
+        self._listen_for_nodes(answers)
+        ctx = self._context(answers)
         with self._locked():
-            run_plan(self.store.load() or plan, self.store, EXECUTORS, ctx, self.bus, str(self.log_path))
+            self._run_plan(self.store.load() or plan, ctx)
 
     # --- state directory -------------------------------------------------------------------
 
@@ -239,5 +268,5 @@ class Engine:
 
     def _context(self, answers: answers_mod.Answers) -> PhaseContext:
         ctx = PhaseContext(bundle=self.bundle, manifest=self.manifest, answers=answers, host=self.host,
-                           state_dir=self.state_dir, bus=self.bus, node=self.node)
+                           state_dir=self.state_dir, bus=self.bus, node=self.node, agents=self.agents)
         return ctx

@@ -5,7 +5,9 @@ Shape:
                description, nodes: [{profile, count}]}], default_flavor, prompt, profiles}
   answers:    the answers.yaml form (flag names as keys), {} until set
   plan:       {operation, state, phases: [{id, description, requires, node, state, error}]}
-  nodes:      [{name, profile, address}]  (this host, for now)
+  nodes:      [{name, profile, address, connected, joined?}]  this host first, then the nodes that joined
+  join:       {commands: {profile: command}, missing: {profile: count}, port, fingerprint}
+              when the flavor has several nodes (the commands hold the join token), else None
   checks:     [{id, severity, status, message, hint}]
   operation:  {status: idle|running|completed|failed, started?, finished?, error?, endpoints?}
   endpoints:  [{name, description, url}] once the application is installed
@@ -54,6 +56,15 @@ def bundle_info(engine: Engine) -> dict:
     }
 
 
+def _join(engine: Engine) -> dict | None:
+    hub = engine.agents
+    if hub is None:
+        return None
+    profiles = dict.fromkeys(n.profile for n in hub.flavor.nodes)
+    return {"commands": {p: hub.join_command(p) for p in profiles}, "missing": hub.missing(),
+            "port": hub.port, "fingerprint": hub.fingerprint}
+
+
 def build_snapshot(engine: Engine) -> dict:
     answers = engine.answers
     plan = engine.plan()
@@ -63,7 +74,9 @@ def build_snapshot(engine: Engine) -> dict:
         "answers": answers,
         "plan": plan.to_dict(),
         "nodes": [{"name": engine.node, "profile": answers.get("profile"),
-                   "address": answers.get("advertise-addr")}],
+                   "address": answers.get("advertise-addr"), "connected": True},
+                  *(n.view() for n in (engine.agents.nodes.nodes() if engine.agents else []))],
+        "join": _join(engine),
         "checks": [_plain(r) for r in engine.check_results],
         "operation": engine.operation,
         "endpoints": engine.endpoints() if installed else [],

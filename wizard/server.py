@@ -20,9 +20,9 @@ from typing import Any, TextIO
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from installer.errors import AirliftError
+from installer.tls import ensure_certificate
 from wizard.access import Gate
 from wizard.app import create_app
-from wizard.tls import ensure_certificate
 
 DEFAULT_PORT = 61009
 log = logging.getLogger("airlift.wizard")

@@ -67,6 +67,8 @@ def _dispatch(args, console: Console) -> int:  # noqa: ANN001
         return commands.cmd_status(args, console)
     if command == "uninstall":
         return commands.cmd_uninstall(args, console)
+    if command == "join":
+        return commands.cmd_join(args, console)
     return commands.cmd_install(args, console, flags)
 
 

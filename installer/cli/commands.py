@@ -85,6 +85,7 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
             engine.set_answers(data)
             if _asked_eula(engine.manifest, data, console):
                 engine.set_answers({**data, "accept-eula": True})
+            _print_join_commands(engine.snapshot().get("join"), console)
             engine.start()
     finally:
         renderer.close()
@@ -105,6 +106,33 @@ def _asked_eula(manifest, data: dict, console: Console) -> bool:  # noqa: ANN001
         raise AirliftError("The licence was not accepted, so nothing was installed",
                            hint="run the install again and accept it (or pass --accept-eula)")
     return True
+
+
+def _print_join_commands(join: dict | None, console: Console) -> None:
+    """Straight to the terminal, never through the events: the commands hold the join token."""
+    if not join:
+        return
+    console.print("[bold]Run on each other host, as root, from the unpacked bundle:[/]", highlight=False)
+    for profile, command in join["commands"].items():
+        count = join["missing"].get(profile, 0)
+        console.print(f"  {profile} ({count} needed):  {command}", highlight=False, soft_wrap=True)
+
+
+def cmd_join(args: argparse.Namespace, console: Console) -> int:
+    require_root("join an install")
+    from installer.agent.main import JoinRequest, run_agent
+    from installer.agents import DEFAULT_AGENT_PORT
+
+    host, _, port = args.address.rpartition(":") if ":" in args.address else (args.address, "", "")
+    req = JoinRequest(installer=host, port=int(port) if port else DEFAULT_AGENT_PORT,
+                      token=args.token, fingerprint=getattr(args, "fingerprint", None),
+                      role=getattr(args, "role", None), advertise_addr=getattr(args, "advertise_addr", None),
+                      state_dir=state_dir(args), root=root(args))
+    return run_agent(req, lambda text: console.print(_plain(text), highlight=False))
+
+
+def _plain(text: str) -> str:
+    return text.replace("[", r"\[")
 
 
 def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> int:  # noqa: ANN001

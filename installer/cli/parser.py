@@ -10,7 +10,7 @@ import argparse
 
 from installer import __version__
 
-COMMANDS = ("verify", "check", "plan", "status", "uninstall")
+COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -27,6 +27,7 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--service-cidr", metavar="CIDR", help="service network (default 10.43.0.0/16)")
     p.add_argument("--registry-port", type=int, metavar="PORT", help="local registry port (default 5000)")
     p.add_argument("--api-port", type=int, metavar="PORT", help="Kubernetes API port (default 6443)")
+    p.add_argument("--agent-port", type=int, metavar="PORT", help="port other nodes join on (default 3012)")
     p.add_argument("--skip-check", action="append", metavar="ID", dest="skip_checks",
                    help="skip a host check by id (repeatable; `./install check --list` lists them)")
     p.add_argument("--accept-eula", action="store_true", default=None,
@@ -60,7 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     uninstall = sub.add_parser("uninstall", argument_default=argparse.SUPPRESS, help="remove everything the install created")
     uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _location(uninstall)
+    _join(sub)
     return parser
+
+
+def _join(sub: argparse._SubParsersAction) -> None:
+    join = sub.add_parser("join", argument_default=argparse.SUPPRESS,
+                          help="join this host to an install running on another host (run as root)")
+    join.add_argument("address", metavar="ADDR[:PORT]", help="the installer's address (port default 3012)")
+    join.add_argument("--token", required=True, help="the join token the installer printed")
+    join.add_argument("--fingerprint", metavar="SHA256",
+                      help="the installer's certificate fingerprint (without it: trusted on first use)")
+    join.add_argument("--role", metavar="PROFILE", help="the node profile this host takes")
+    join.add_argument("--advertise-addr", metavar="IP", help="the address of this host others reach it on")
+    _location(join)
 
 
 def version_text(bundle_name: str | None, bundle_version: str | None) -> str:

@@ -68,6 +68,10 @@ class TerminalRenderer:
         if event.status in ("fail", "warn") and event.data.get("hint"):
             self.console.print(f"      [dim]{event.data['hint']}[/]", highlight=False)
 
+    def _on_node(self, event: Event) -> None:
+        mark = "[yellow]…[/]" if event.status == "waiting" else "[green]+[/]"
+        self._console().print(f"  {mark} {_escape(event.message)}", highlight=False)
+
     def _on_log(self, event: Event) -> None:
         style = LOG_STYLES.get(event.status, "")
         text = f"[{style}]{_escape(event.message)}[/]" if style else _escape(event.message)

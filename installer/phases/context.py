@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from installer.agents import AgentHub
 from installer.answers import Answers
 from installer.bundle import Bundle
 from installer.events import EventBus
@@ -31,6 +32,7 @@ class PhaseContext:
     check_results: list[Any] | None = None
     facts: Any = None
     endpoints: list[dict] = field(default_factory=list)
+    agents: AgentHub | None = None   # the other nodes' agents, when the flavor has several nodes
 
     def __post_init__(self) -> None:
         # A resumed install supervises its services with the installer bootstrap kept.

@@ -7,6 +7,7 @@ The plan is built by one small function and can be printed before anything runs
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 PHASE_STATES = ("unstarted", "in_progress", "completed", "failed", "rolled_back")
@@ -79,9 +80,19 @@ INSTALL_PHASES: tuple[tuple[str, str, list[str]], ...] = (
 )
 
 
-def build_install_plan(node: str) -> Plan:
-    """The single-host install: every phase runs on this node."""
-    return Plan(
-        operation="install",
-        phases=[Phase(id=i, description=d, requires=list(r), node=node) for i, d, r in INSTALL_PHASES],
-    )
+def build_install_plan(node: str, others: Sequence[str] = ()) -> Plan:
+    """The install on this node (`node`, the first master) and on each of `others` (the nodes
+    that joined): every other node is checked, receives the runtime and joins the cluster."""
+    phases = {i: Phase(id=i, description=d, requires=list(r), node=node) for i, d, r in INSTALL_PHASES}
+    if not others:
+        return Plan(operation="install", phases=list(phases.values()))
+    checks = [Phase(f"/checks/{n}", f"Check node {n} against its node profile", ["/checks"], n) for n in others]
+    distribute = [Phase(f"/distribute/{n}", f"Send node {n} what it needs of the bundle", ["/bootstrap"], n)
+                  for n in others]
+    runtime = [Phase(f"/runtime/{n}", f"Join node {n} to the cluster and wait for it to be Ready",
+                     ["/runtime", f"/distribute/{n}"], n) for n in others]
+    phases["/bootstrap"].requires += [p.id for p in checks]
+    phases["/app"].requires += [p.id for p in runtime]
+    ordered = [phases["/checks"], *checks, phases["/bootstrap"], *distribute, phases["/registry"],
+               phases["/runtime"], *runtime, phases["/app"]]
+    return Plan(operation="install", phases=ordered)

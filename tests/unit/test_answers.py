@@ -52,9 +52,13 @@ def test_a_profile_must_belong_to_the_flavor(manifest):
 
 
 
-def test_a_multi_host_flavor_is_refused_until_hosts_can_join(manifest):
-    assert problems({"flavor": "three"}, manifest)["flavor"] == (
-        '"three" needs 3 hosts; this installer sets up a single host so far; choose one of: one')
+def test_a_multi_host_flavor_is_accepted_and_this_host_takes_its_first_profile(manifest):
+    assert problems({"flavor": "three"}, manifest) == {}
+    assert answers.resolve({"flavor": "three"}, manifest, NETWORK).profile == "master"
+
+
+def test_the_agent_port_is_a_port_of_its_own(manifest):
+    assert problems({"agent-port": 5000}, manifest)["agent-port"] == "5000 is already used by registry-port"
 
 
 def test_cidrs_must_not_overlap_each_other_or_the_host(manifest):

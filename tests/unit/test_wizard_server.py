@@ -7,8 +7,8 @@ import pytest
 from cryptography import x509
 
 from installer.errors import AirliftError
+from installer.tls import ensure_certificate
 from wizard.server import parse_listen, url_for
-from wizard.tls import ensure_certificate
 
 
 @pytest.mark.parametrize("listen, expected", [
@@ -57,7 +57,7 @@ def test_certificate_is_remade_for_a_new_address_or_when_expiring(tmp_path, monk
     first = ensure_certificate(tmp_path, "10.0.0.5")
     moved = ensure_certificate(tmp_path, "10.0.0.6")
     assert moved.fingerprint != first.fingerprint
-    monkeypatch.setattr("wizard.tls.RENEW_BEFORE", datetime.timedelta(days=10_000))
+    monkeypatch.setattr("installer.tls.RENEW_BEFORE", datetime.timedelta(days=10_000))
     assert ensure_certificate(tmp_path, "10.0.0.6").fingerprint != moved.fingerprint
 
 

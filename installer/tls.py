@@ -1,4 +1,4 @@
-"""The wizard's TLS certificate: self-signed, made at first start, kept in the state directory.
+"""The installer's TLS certificate (wizard and agent API): self-signed, made at first start, kept in the state directory.
 
 Reusing it across restarts keeps the fingerprint the operator already accepted; it is made
 again only when it no longer names the listen address or is about to expire.

@@ -1,0 +1,39 @@
+"""Who this node is to the installer: hostname, a stable identity, the address others reach."""
+
+from __future__ import annotations
+
+import re
+import socket
+import uuid
+from pathlib import Path
+
+from installer.host import Host
+
+NODE_ID_FILE = "node-id"
+
+
+def identity(host: Host, state_dir: Path) -> str:
+    """/etc/machine-id when it is a real one; else an id the agent keeps in its state folder, so
+    the same host joining again is recognised either way."""
+    try:
+        machine = host.path("/etc/machine-id").read_text().strip()
+    except OSError:
+        machine = ""
+    if re.fullmatch(r"[0-9a-f]{32}", machine):
+        return machine
+    path = Path(state_dir) / NODE_ID_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(uuid.uuid4().hex + "\n")
+    return path.read_text().strip()
+
+
+def route_address(target: str) -> str:
+    """This host's address on the route to `target` (what the installer and peers reach)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((target, 9))  # UDP connect sends nothing; it only picks the route
+        return str(s.getsockname()[0])
+
+
+def hostname() -> str:
+    return socket.gethostname()

@@ -1,0 +1,102 @@
+"""What an agent does for the plan, one function per task, each safe to run twice.
+
+    checks      gather this node's facts and check them against its profile
+    distribute  receive the bundle files the node's role needs from the LAN (installer/transfer)
+    runtime     install and start the runtime (k3s agent or extra server) joining the cluster
+
+Each gets the task's arguments from the installer and returns JSON-able data; an AirliftError
+travels back to the installer, which fails the node's phase with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from installer.bundle import Bundle
+from installer.checks import run_checks
+from installer.events import Event, EventBus
+from installer.facts import airlift_ports, gather_facts
+from installer.host import Host
+from installer.manifest import Manifest, load_manifest
+from installer.phases import runtime as runtime_phase
+from installer.phases.volumes import create_volumes
+from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.transfer.bundle_share import place, shared_files, wanted
+from installer.transfer.peer import Peer
+from installer.transfer.store import BlobStore
+from installer.transfer.tracker import TrackerClient
+
+
+@dataclass
+class AgentContext:
+    """The node the agent runs on: its host, state folder, name, address and join token."""
+
+    host: Host
+    state_dir: Path
+    bus: EventBus
+    node: str
+    address: str
+    token: str = field(repr=False)
+    peer: Peer | None = None
+
+    @property
+    def bundle_dir(self) -> Path:
+        """Where the bundle files this node received are laid out, as the bundle stores them."""
+        return self.state_dir / "bundle"
+
+    def manifest(self, text: str) -> Manifest:
+        path = self.state_dir / "app.yaml"
+        self.host.write_file(path, text)
+        return load_manifest(path)
+
+
+def checks(ctx: AgentContext, args: dict) -> dict:
+    profile = ctx.manifest(args["manifest"]).profiles[args["profile"]]
+    ports = airlift_ports(*args["ports"])
+    facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=ports, state_dir_bytes=0)
+    facts.save(ctx.state_dir / "facts.json")
+    results = run_checks(facts, profile, set(args.get("skip") or []))
+    for r in results:
+        ctx.bus.emit(Event("check", r.status, r.message, phase=args["phase"],
+                           data={"id": r.id, "severity": r.severity, "hint": r.hint}))
+    return {"results": [dataclasses.asdict(r) for r in results]}
+
+
+def distribute(ctx: AgentContext, args: dict) -> dict:
+    ctx.bundle_dir.mkdir(parents=True, exist_ok=True)
+    ctx.host.write_file(ctx.bundle_dir / "index.json", args["index"])
+    files = shared_files(Bundle.open(ctx.bundle_dir), list(args["prefixes"]))
+    store = BlobStore(ctx.state_dir / "blobs")
+    if ctx.peer is None:
+        tracker = TrackerClient(args["tracker"], ctx.token)
+        ctx.peer = Peer(ctx.node, store, ctx.token, tracker, ctx.address).start()
+    blobs = wanted(files)
+    total = sum(size for _, size in blobs)
+    ctx.peer.fetch_all(blobs, ctx.bus.progress(args["phase"], "bytes", f"Receiving {total} bytes of the bundle"))
+    place(store, files, ctx.bundle_dir)
+    ctx.bus.log_line(f"{len(files)} bundle file(s) received and verified by sha256", phase=args["phase"])
+    return {"bytes": total, "resumed_bytes": ctx.peer.resumed_bytes}
+
+
+def runtime(ctx: AgentContext, args: dict) -> dict:
+    profile = ctx.manifest(args["manifest"]).profiles[args["profile"]]
+    for path in create_volumes(ctx.host, profile.requirements.volumes, ctx.state_dir):
+        ctx.bus.log_line(f"Volume folder {path} ready", phase=args["phase"])
+    token = args["token"]
+    ctx.bus.add_secret(token)
+    config = RuntimeConfig(**{**args["config"], "node_name": ctx.node, "node_ip": ctx.address, "token": token})
+    k3s = K3sRuntime(ctx.host, ctx.state_dir)
+    runtime_phase.install(k3s, Bundle.open(ctx.bundle_dir), config)
+    k3s.start()
+    ctx.bus.log_line(f"k3s {config.role} started, joining {config.server_url}", phase=args["phase"])
+    return {}
+
+
+TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
+    "checks": checks,
+    "distribute": distribute,
+    "runtime": runtime,
+}

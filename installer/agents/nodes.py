@@ -1,0 +1,101 @@
+"""The nodes that joined the install, persisted in the state directory (nodes.json).
+
+A node is recognised by its identity (its machine-id, or the id its agent keeps), so an agent that
+restarts or reconnects is the same node again, never a second one. Two different machines with the
+same hostname are refused: Kubernetes names nodes by hostname.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from installer.errors import AirliftError
+
+NODES_FILE = "nodes.json"
+LOST_AFTER_S = 60.0
+
+
+@dataclass
+class Node:
+    """One joined host: its name (hostname), identity, address, profile and last contact."""
+
+    name: str
+    identity: str
+    address: str
+    profile: str
+    facts: dict = field(default_factory=dict)
+    joined: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.time)
+
+    @property
+    def connected(self) -> bool:
+        return time.time() - self.last_seen < LOST_AFTER_S
+
+    def view(self) -> dict:
+        """What front-ends show (facts stay out: they are long)."""
+        return {"name": self.name, "address": self.address, "profile": self.profile,
+                "connected": self.connected, "joined": self.joined}
+
+
+class NodeRegistry:
+    """Joined nodes by name; saved after every change when a state directory is attached."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, Node] = {}
+        self._path: Path | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, state_dir: Path) -> None:
+        """Load the nodes saved by an earlier run, and save there from now on."""
+        with self._lock:
+            self._path = Path(state_dir) / NODES_FILE
+            if self._path.exists():
+                for d in json.loads(self._path.read_text(encoding="utf-8")):
+                    self._nodes.setdefault(d["name"], Node(**d))
+            self._save()
+
+    def nodes(self) -> list[Node]:
+        with self._lock:
+            return sorted(self._nodes.values(), key=lambda n: n.joined)
+
+    def get(self, name: str) -> Node | None:
+        with self._lock:
+            return self._nodes.get(name)
+
+    def join(self, candidate: Node) -> tuple[Node, bool]:
+        """Record a joining node; (the node, True when it was known already)."""
+        with self._lock:
+            known = self._nodes.get(candidate.name)
+            if known is not None and known.identity != candidate.identity:
+                raise AirliftError(
+                    f"Node {candidate.name} ({candidate.address}) has the same hostname as node "
+                    f"{known.name} ({known.address}), which already joined",
+                    hint="give every host its own hostname, then run the join command again")
+            if known is not None:
+                known.address, known.facts, known.last_seen = candidate.address, candidate.facts, time.time()
+                known.profile = candidate.profile
+                self._save()
+                return known, True
+            self._nodes[candidate.name] = candidate
+            self._save()
+            return candidate, False
+
+    def seen(self, name: str) -> None:
+        with self._lock:
+            node = self._nodes.get(name)
+            if node is not None:
+                node.last_seen = time.time()
+
+    def _save(self) -> None:
+        if self._path is None:
+            return
+        tmp = self._path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump([asdict(n) for n in self._nodes.values()], f, indent=1)
+        os.replace(tmp, self._path)

@@ -1,0 +1,115 @@
+"""The agent API: HTTPS with the stdlib (the engine never imports Flask), join token required.
+
+Agents POST JSON to /v1/agent/<action> (join, poll, events, result) with
+`Authorization: Bearer <join token>`. A wrong token gets 401 and a warning naming the client's
+address, never the token. The certificate is the installer's own (installer.tls); agents pin its
+fingerprint, which the join command carries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol
+
+from installer.agents.token import matches
+from installer.errors import AirliftError
+
+log = logging.getLogger("installer.agents")
+
+PREFIX = "/v1/agent/"
+ACTIONS = ("join", "poll", "events", "result")
+MAX_BODY = 8 << 20
+
+
+class AgentApi(Protocol):
+    """What the server needs from the hub behind it."""
+
+    token: str
+
+    def handle(self, action: str, body: dict, client: str) -> dict: ...
+
+    def refused(self, client: str) -> None: ...
+
+
+class AgentServer:
+    """Serves `api` on (address, port) over TLS with the given certificate."""
+
+    def __init__(self, api: AgentApi, address: str, port: int, cert: Path, key: Path) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(cert), str(key))
+        try:
+            self._httpd = _Server((address, port), _handler_for(api))
+        except OSError as exc:
+            raise AirliftError(f"The installer cannot listen for nodes on {address}:{port}: {exc.strerror or exc}",
+                               hint="another program may use the port; choose another with agent-port "
+                                    "in the answers (--agent-port)") from exc
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def start(self) -> AgentServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="airlift-agent-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("agent connection from %s ended abruptly", client_address)
+
+
+def _handler_for(api: AgentApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Handler):
+        hub = api
+    return Handler
+
+
+class _Handler(BaseHTTPRequestHandler):
+    hub: AgentApi
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.client_address[0], format % args)
+
+    def do_POST(self) -> None:
+        client = self.client_address[0]
+        if not matches(self.hub.token, self.headers.get("Authorization")):
+            self.hub.refused(client)
+            self._reply(HTTPStatus.UNAUTHORIZED, {"error": "the join token is not valid for this installer"})
+            return
+        action = self.path.removeprefix(PREFIX)
+        length = int(self.headers.get("Content-Length") or 0)
+        if not self.path.startswith(PREFIX) or action not in ACTIONS or length > MAX_BODY:
+            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such agent action: {self.path}"})
+            return
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+            self._reply(HTTPStatus.OK, self.hub.handle(action, body, client))
+        except AirliftError as exc:
+            self._reply(HTTPStatus.CONFLICT, {"error": exc.message, "hint": exc.hint})
+        except (ValueError, KeyError, TypeError) as exc:
+            self._reply(HTTPStatus.BAD_REQUEST, {"error": f"malformed {action} request: {exc}"})
+
+    def _reply(self, status: HTTPStatus, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

@@ -1,0 +1,32 @@
+"""The join token: the one secret nodes present to join the install (never logged).
+
+It is made when the installer first listens for nodes and kept in the state directory (0600),
+so a restarted installer accepts the agents that joined before.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+TOKEN_FILE = "join-token"
+
+
+def load_or_create(state_dir: Path) -> str:
+    """The token saved in `state_dir`, or a new one saved there (readable by root only)."""
+    path = Path(state_dir) / TOKEN_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token + "\n")
+    return token
+
+
+def matches(expected: str, header: str | None) -> bool:
+    """Constant-time check of an `Authorization: Bearer <token>` header."""
+    given = (header or "").removeprefix("Bearer ").strip()
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -1,0 +1,102 @@
+"""The phases that run on the other nodes, through their agents: /checks/<node>,
+/distribute/<node> and /runtime/<node>.
+
+Each hands one task to the node's agent (installer/agent/tasks.py) and waits for its result,
+while the agent's events stream into the install's log with the node's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from installer.agents import AgentHub
+from installer.checks import CheckResult
+from installer.errors import AirliftError
+from installer.phases.checks import ChecksFailed
+from installer.phases.context import PhaseContext
+from installer.phases.runtime import mirrored_registries
+from installer.plan import Plan
+
+CHECKS_TIMEOUT_S = 300
+DISTRIBUTE_TIMEOUT_S = 3600
+RUNTIME_TIMEOUT_S = 600
+# What every other node needs of the bundle: the runtime (the registry runs on the first master).
+NODE_PREFIXES = ["runtime/k3s"]
+
+
+def _hub(ctx: PhaseContext) -> AgentHub:
+    if ctx.agents is None:
+        raise AirliftError("This phase runs on another node, but the installer is not listening for nodes",
+                           hint="run ./install --resume with the same answers")
+    return ctx.agents
+
+
+def _manifest_text(ctx: PhaseContext) -> str:
+    with ctx.bundle.open_file("app.yaml") as f:
+        return f.read().decode("utf-8")
+
+
+def _profile(ctx: PhaseContext, node: str) -> str:
+    known = _hub(ctx).nodes.get(node)
+    if known is None:
+        raise AirliftError(f"Node {node} is not among the nodes that joined",
+                           hint=f"run the join command on {node}, then ./install --resume")
+    return known.profile
+
+
+def checks(ctx: PhaseContext, node: str) -> None:
+    a = ctx.answers
+    data = _hub(ctx).run(node, "checks", {
+        "phase": f"/checks/{node}", "manifest": _manifest_text(ctx), "profile": _profile(ctx, node),
+        "ports": [a.registry_port, a.wizard_port, a.api_port], "skip": list(a.skip_checks),
+    }, CHECKS_TIMEOUT_S)
+    failed = [CheckResult(**r) for r in data["results"] if r["status"] == "fail"]
+    if failed:
+        raise ChecksFailed(failed)
+
+
+def distribute(ctx: PhaseContext, node: str) -> None:
+    hub = _hub(ctx)
+    tracker = hub.share(ctx.bundle, ctx.state_dir, NODE_PREFIXES)
+    index = (ctx.bundle.root / "index.json").read_text(encoding="utf-8")
+    hub.run(node, "distribute", {"phase": f"/distribute/{node}", "index": index, "prefixes": NODE_PREFIXES,
+                                 "tracker": tracker}, DISTRIBUTE_TIMEOUT_S)
+
+
+def runtime(ctx: PhaseContext, node: str) -> None:
+    """k3s on `node`: an extra server for a master profile, an agent otherwise; then Ready."""
+    profile = ctx.manifest.profiles[_profile(ctx, node)]
+    a = ctx.answers
+    token = ctx.runtime.token()
+    if not token:
+        raise AirliftError("The first master has no cluster token yet", hint="run ./install --resume")
+    config = {
+        "registry_url": ctx.registry.url, "mirrored_registries": mirrored_registries(ctx.bundle),
+        "role": "server" if profile.service_role == "master" else "agent",
+        "server_url": f"https://{ctx.address}:{a.api_port}",
+        "pod_cidr": a.pod_cidr, "service_cidr": a.service_cidr, "api_port": a.api_port,
+    }
+    phase = f"/runtime/{node}"
+    _hub(ctx).run(node, "runtime", {"phase": phase, "manifest": _manifest_text(ctx), "profile": profile.name,
+                                    "config": config, "token": token}, RUNTIME_TIMEOUT_S)
+    ctx.bus.log_line(f"Waiting up to {ctx.answers.ready_timeout}s for node {node} to be Ready", phase=phase)
+    ctx.runtime.wait_ready(node, ctx.answers.ready_timeout)
+    ctx.bus.log_line(f"Node {node} is Ready", phase=phase)
+
+
+PER_NODE: dict[str, Callable[[PhaseContext, str], None]] = {
+    "/checks": checks,
+    "/distribute": distribute,
+    "/runtime": runtime,
+}
+
+
+def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
+    """An executor for each per-node phase of `plan` (ids like /runtime/node-2)."""
+    out = {}
+    for phase in plan.phases:
+        family, _, node = phase.id.rpartition("/")
+        if family in PER_NODE and node:
+            out[phase.id] = partial(PER_NODE[family], node=node)
+    return out
