@@ -11,6 +11,7 @@ import yaml
 from airlift_build.files import BundleFile
 from installer.manifest import Manifest
 
+RESOURCES = "resources"
 RESOURCE_SUFFIXES = (".yaml", ".yml", ".json")
 README_TEMPLATE = Path(__file__).with_name("templates") / "README.txt"
 
@@ -21,10 +22,19 @@ def manifest_file(manifest: Manifest) -> BundleFile:
     return BundleFile("app.yaml", data=text.encode())
 
 
+def resources_dir(manifest: Manifest) -> Path:
+    """The vendor's resources folder: the manifest's `resources/` subfolder when it has one
+    (app.yaml beside resources/, as in examples/hello), else the manifest's own folder (Gravity's
+    layout, app.yaml inside resources/). Either way it becomes the bundle's resources/, so the
+    bundle never holds resources/resources/."""
+    nested = manifest.base_dir / RESOURCES
+    return nested if nested.is_dir() else manifest.base_dir
+
+
 def resource_files(manifest: Manifest, manifest_path: Path) -> list[BundleFile]:
-    """Every resource file under the manifest's folder (YAML/JSON, and whole Helm charts),
-    keeping the vendor's relative paths under resources/. Hidden folders are skipped."""
-    base = manifest.base_dir
+    """Every resource file of the vendor's resources folder (YAML/JSON, and whole Helm charts),
+    at its path relative to that folder under resources/. Hidden folders are skipped."""
+    base = resources_dir(manifest)
     out = []
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -35,7 +45,7 @@ def resource_files(manifest: Manifest, manifest_path: Path) -> list[BundleFile]:
             if path.resolve() == manifest_path.resolve() or name.startswith("."):
                 continue
             if in_chart or name.endswith(RESOURCE_SUFFIXES):
-                out.append(BundleFile(f"resources/{path.relative_to(base).as_posix()}", source=path))
+                out.append(BundleFile(f"{RESOURCES}/{path.relative_to(base).as_posix()}", source=path))
     return out
 
 

@@ -40,7 +40,8 @@ def test_bundle_carries_everything_the_install_needs(hello_bundle_dir):
     b = Bundle.open(hello_bundle_dir)
     paths = {e.path for e in b.index.files}
     assert {"install", "README", "app.yaml", "runtime/k3s", "runtime/registry",
-            "resources/resources/hello.yaml", "resources/resources/install-hook.yaml"} <= paths
+            "resources/hello.yaml", "resources/install-hook.yaml"} <= paths
+    assert not any(p.startswith("resources/resources/") for p in paths)
     assert b.read_bytes("runtime/registry") == Path(shutil.which("docker-registry")).read_bytes()
     assert b.location("runtime/registry").compressed, "the registry binary compresses well"
     assert load_manifest(hello_bundle_dir / "app.yaml").name == "hello"
