@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 import requests
 
@@ -22,6 +22,7 @@ from installer.registry.populate import populate as fill_storage
 from installer.registry.verify import verify_images
 
 SERVICE = "airlift-registry"
+DOWN_LIMIT_S = 5.0
 Progress = Callable[[int, int], None]
 
 
@@ -68,18 +69,32 @@ class Registry:
             return False
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        """Wait until the registry answers; a clear error with its log tail otherwise."""
+        """Wait until the registry answers; a clear error with its log tail otherwise.
+
+        A registry that keeps exiting (bad binary, bad config, port taken) is down for
+        DOWN_LIMIT_S in a row while its service restarts it with backoff: that fails at once
+        rather than after the whole timeout.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        up_seen = time.monotonic()
+        while (now := time.monotonic()) < deadline:
             if self.answering():
                 return
+            if self.host.services.is_running(SERVICE):
+                up_seen = now
+            elif now - up_seen >= DOWN_LIMIT_S:
+                self._not_ready(f"The registry program keeps exiting instead of answering at {self.url}")
             time.sleep(0.2)
+        self._not_ready(f"The registry did not answer at {self.url} within {timeout:.0f}s")
+
+    def _not_ready(self, message: str) -> NoReturn:
+        """Stop the service (nothing keeps crash-looping after the failure) and say why."""
         log = self.host.services.log_path(SERVICE)
-        raise AirliftError(
-            f"The registry did not answer at {self.url} within {timeout:.0f}s",
-            details=_tail(Path(log)),
-            hint=f"Read the registry log ({log}); check that port {self.port} is free, then resume.",
-        )
+        details = _tail(Path(log))
+        self.host.services.stop(SERVICE)
+        raise AirliftError(message, details=details,
+                           hint=f"Read why in the registry log ({log}) above, and check that port {self.port} "
+                                "is free")
 
     def populate(self, bundle: Bundle, progress: Progress | None = None) -> None:
         """Fill storage with every image of the bundle (progress in bytes)."""

@@ -1,15 +1,21 @@
 """What the operator sees when the host misbehaves during an install, and that --resume then
-completes: k3s never becoming Ready."""
+completes: k3s never becoming Ready, the registry binary exiting at start."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from installer.host import Host
+from installer.registry import SERVICE as REGISTRY
 from tests.integration.installer_run import REPO, Target, files_under, leftover_processes
 
 pytestmark = pytest.mark.integration
@@ -41,6 +47,51 @@ def test_k3s_never_ready_fails_within_the_ready_timeout_naming_the_node_then_res
         resumed = target.run("--resume", *target.location())
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert f"Node {node} is Ready" in resumed.stdout and "Installed hello 1.0.0" in resumed.stdout
+    finally:
+        assert target.uninstall().returncode == 0
+    assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
+
+
+def patched_bundle(bundle: Path, folder: Path, path: str, data: bytes) -> Path:
+    """A copy of `bundle` with the file `path` replaced by `data` (index updated, as a vendor's build
+    would write it); the other files are hard links, never written through."""
+    copy = folder / bundle.name
+    shutil.copytree(bundle, copy, copy_function=os.link)
+    for stored in (copy / path, copy / f"{path}.zst", copy / "index.json"):
+        stored.unlink(missing_ok=True)
+    (copy / path).write_bytes(data)
+    (copy / path).chmod(0o755)
+    index = json.loads((bundle / "index.json").read_text())
+    for entry in index["files"]:
+        if entry["path"] == path:
+            entry.pop("zstd", None)
+            entry.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    (copy / "index.json").write_text(json.dumps(index))
+    return copy
+
+
+EXITING_REGISTRY = b'#!/bin/sh\necho "registry: configuration error: no storage driver" >&2\nexit 1\n'
+
+
+def test_a_registry_exiting_at_start_fails_fast_with_its_log_and_resume_completes(hello_bundle_dir, tmp_path):
+    broken = patched_bundle(hello_bundle_dir, tmp_path / "broken", "runtime/registry", EXITING_REGISTRY)
+    target = Target.make(broken, tmp_path)
+    target.root.mkdir()
+    try:
+        began = time.monotonic()
+        failed = target.install()
+        assert time.monotonic() - began < 40  # not the whole 60 s wait for an answer
+        out = failed.stdout
+        assert failed.returncode == 2, out + failed.stderr
+        assert "Phase /registry failed: The registry program keeps exiting" in out
+        assert "registry: configuration error: no storage driver" in out  # the program's own words
+        assert str(target.root / "var/log/airlift/airlift-registry.log") in out and "--resume" in out
+        assert not Host(target.root).services.is_running(REGISTRY)  # not left crash-looping
+
+        target.bundle = hello_bundle_dir  # the operator unpacks an intact copy of the bundle
+        resumed = target.run("--resume", *target.location())
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert "Installed hello 1.0.0" in resumed.stdout
     finally:
         assert target.uninstall().returncode == 0
     assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
