@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import socket
 import ssl
 import statistics
 import subprocess
@@ -26,6 +25,10 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.fixtures.net import free_port, listening  # noqa: E402
+
 RUNS = 5
 WIZARD_TIMEOUT_S = 30.0
 
@@ -53,12 +56,6 @@ def median_run_s(argv: list[str], cwd: Path, env: dict[str, str] | None = None) 
     return statistics.median(times)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 INSECURE = ssl.create_default_context()
 INSECURE.check_hostname, INSECURE.verify_mode = False, ssl.CERT_NONE
 POLL_S = 0.05  # polling faster steals CPU from the wizard starting on the same machine
@@ -66,9 +63,7 @@ POLL_S = 0.05  # polling faster steals CPU from the wizard starting on the same 
 
 def answers(port: int) -> bool:
     """True once the wizard answers HTTPS on `port`; cheap (one refused connect) until it listens."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
+    if not listening(port):
         return False
     try:
         with urllib.request.urlopen(f"https://127.0.0.1:{port}/", timeout=5, context=INSECURE) as reply:

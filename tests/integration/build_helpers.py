@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -15,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from tests.fixtures.build_fixtures import HELLO
+from tests.fixtures.net import free_port
 
 
 def hello_variant(tmp: Path, images: dict[str, str]) -> Path:
@@ -27,12 +27,6 @@ def hello_variant(tmp: Path, images: dict[str, str]) -> Path:
             text = text.replace(f"image: {old}", f"image: {new}")
         path.write_text(text)
     return dest / "app.yaml"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RegistryProcess:

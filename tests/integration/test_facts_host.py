@@ -16,15 +16,10 @@ from installer.facts import Facts, PortNeed, gather_facts
 from installer.facts.scripts import run_scripts
 from installer.host import Host
 from installer.manifest.models import CustomCheck, NodeProfile, PortRange, Requirements, Volume
+from tests.fixtures.net import free_port
 
 pytestmark = pytest.mark.integration
 MB = 1024**2
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,18 +20,13 @@ from installer.host import Host
 from installer.registry import SERVICE, Registry
 from installer.registry.populate import v2_root
 from installer.services.supervised import ServiceFiles, read_pid
+from tests.fixtures.net import free_port, wait_until
 from tests.fixtures.oci_layout import sample_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 REGISTRY_BIN = Path("/usr/bin/docker-registry")
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not REGISTRY_BIN.exists(), reason="needs Debian's docker-registry")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 START_SCRIPT = """
@@ -104,9 +97,7 @@ def test_the_registry_comes_back_after_kill_9(served):
     files = ServiceFiles.of(registry.host, SERVICE)
     pid = read_pid(files.child_pid)
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and read_pid(files.child_pid) in (None, pid):
-        time.sleep(0.1)
+    wait_until(lambda: read_pid(files.child_pid) not in (None, pid), 15)
     registry.wait_ready(15)
     registry.verify(bundle)
 

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry import Registry
 from installer.runtime import K3sRuntime, RuntimeConfig
+from tests.fixtures.net import free_port
 from tests.fixtures.oci_layout import LayoutWriter, index_bundle, layer_tar
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,12 +24,6 @@ REGISTRY_BIN = Path("/usr/bin/docker-registry")
 HOOK = b'#!/bin/sh\necho "hook ran on $(hostname)"\necho "second line"\n'
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not REGISTRY_BIN.exists(), reason="needs Debian's docker-registry")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def job(name, image="hello/hook:1.0.0", command=None):

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,10 @@ import pytest
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.services.supervised import ServiceFiles, read_pid
+from tests.fixtures.net import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
-
-
-def _wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -42,7 +33,7 @@ def test_service_runs_with_its_env_and_logs_to_a_file(host):
     host.services.start("echoer")  # a second start is a no-op
     assert host.services.is_running("echoer")
     log = Path(host.services.log_path("echoer"))
-    assert _wait(lambda: "started with blue" in log.read_text())
+    assert wait_until(lambda: "started with blue" in log.read_text())
     assert log.read_text().count("started with blue") == 1
     spec = ServiceFiles.of(host, "echoer").spec
     assert oct(spec.stat().st_mode & 0o777) == "0o600", "the spec may hold secrets"
@@ -54,7 +45,7 @@ def test_service_restarts_after_kill_9(host):
     files = ServiceFiles.of(host, "sleeper")
     first = read_pid(files.child_pid)
     os.kill(first, signal.SIGKILL)
-    assert _wait(lambda: read_pid(files.child_pid) not in (None, first))
+    assert wait_until(lambda: read_pid(files.child_pid) not in (None, first))
     assert host.services.is_running("sleeper")
     assert json.loads(files.status.read_text())["restarts"] == 1
 
@@ -75,7 +66,7 @@ def test_a_crashing_service_backs_off_and_stop_ends_it(host):
     host.services.install("crasher", ["/bin/sh", "-c", "echo boom; exit 3"])
     host.services.start("crasher")
     files = ServiceFiles.of(host, "crasher")
-    assert _wait(lambda: files.status.is_file() and json.loads(files.status.read_text())["restarts"] >= 2)
+    assert wait_until(lambda: files.status.is_file() and json.loads(files.status.read_text())["restarts"] >= 2)
     log = files.log.read_text()
     assert "exited with code 3; restarting in 0.5s" in log and "restarting in 1.0s" in log
     host.services.stop("crasher")
@@ -122,7 +113,7 @@ def test_start_after_the_supervisor_was_killed_replaces_the_orphaned_service(hos
     files = ServiceFiles.of(host, "orphaned")
     orphan = read_pid(files.child_pid)
     os.kill(read_pid(files.supervisor_pid), signal.SIGKILL)
-    assert _wait(lambda: not host.services.is_running("orphaned"))
+    assert wait_until(lambda: not host.services.is_running("orphaned"))
     host.services.start("orphaned")
     assert host.services.is_running("orphaned")
     assert not _is_alive(orphan), "the old service process must not keep the port or files"

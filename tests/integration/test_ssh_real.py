@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from installer.errors import AirliftError
 from installer.ssh.known_hosts import HostKeyChanged, KnownHosts, fingerprint
 from installer.ssh.provision import provision, tree_files
 from installer.ssh.session import SshTarget, connect, scan_host_key
+from tests.fixtures.net import free_port, listening, wait_until
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,17 +31,11 @@ def _keygen(path: Path, passphrase: str = "") -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Sshd:
     """sshd -D on 127.0.0.1:<port>, root login by key only, host key swappable."""
 
     def __init__(self, root: Path) -> None:
-        self.root, self.port = root, _free_port()
+        self.root, self.port = root, free_port()
         self.proc: subprocess.Popen | None = None
 
     def start(self, host_key: Path) -> None:
@@ -54,14 +48,8 @@ class Sshd:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         self.proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)],
                                      stderr=open(self.root / "sshd.log", "ab"))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError((self.root / "sshd.log").read_text())
+        if not wait_until(lambda: listening(self.port), 10):
+            raise RuntimeError((self.root / "sshd.log").read_text())
 
     def stop(self) -> None:
         if self.proc:
@@ -135,7 +123,7 @@ def test_key_with_passphrase(sshd: Sshd, tmp_path: Path) -> None:
 
 
 def test_unreachable_host(tmp_path: Path) -> None:
-    target = SshTarget("127.0.0.1", port=_free_port(), key_path=tmp_path / "none")
+    target = SshTarget("127.0.0.1", port=free_port(), key_path=tmp_path / "none")
     with pytest.raises(AirliftError, match="Cannot reach root@127.0.0.1"):
         connect(target, KnownHosts(tmp_path / "known_hosts"))
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.fixtures.net import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import sys
@@ -28,12 +30,6 @@ except AirliftError as error:
     print(error.render(), file=sys.stderr)
     sys.exit(2)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Wizard:
