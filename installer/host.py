@@ -67,7 +67,7 @@ class Host:
                 Path(tmp).unlink(missing_ok=True)
             raise AirliftError(
                 f"Cannot write {path}: {exc.strerror}",
-                hint="Check that the disk is not full and the folder is writable, then retry.",
+                hint="Free space on that disk, or make the folder writable.",
             ) from exc
 
     def remove(self, path: Path) -> None:
@@ -115,14 +115,14 @@ class Host:
         except subprocess.TimeoutExpired as exc:
             raise AirliftError(
                 f"Command timed out after {timeout:.0f}s: {_show(args)}",
-                hint="Look at the service logs for what it was waiting for, then retry.",
+                hint="Look at the service logs for what it was waiting for.",
             ) from exc
         if check and done.returncode != 0:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
             raise AirliftError(
                 f"Command failed (exit {done.returncode}): {_show(args)}",
                 details=tail,
-                hint="Read the output above; fix the cause and retry.",
+                hint="Read the output above and fix the cause.",
             )
         return done
 

@@ -26,7 +26,7 @@ class PhaseFailed(AirliftError):
     def __init__(self, phase: Phase, cause: AirliftError, log_path: str) -> None:
         super().__init__(
             f"Phase {phase.id} failed: {cause.message}",
-            hint=f"{cause.hint or 'Fix the cause above'}, then run ./install --resume",
+            hint=f"{(cause.hint or 'Fix the cause above').rstrip('. ')}, then run ./install --resume",
             details=_details(cause.details, log_path),
         )
         self.phase = phase

@@ -95,3 +95,27 @@ def test_a_registry_exiting_at_start_fails_fast_with_its_log_and_resume_complete
     finally:
         assert target.uninstall().returncode == 0
     assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
+
+
+def test_a_disk_filling_up_mid_install_names_the_file_and_resume_completes_once_there_is_room(
+        hello_bundle_dir, tmp_path):
+    target = Target.make(hello_bundle_dir, tmp_path)
+    target.root.mkdir()
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "airlift-test-filling", str(small)], check=True)
+    target.state = small / "state"
+    try:
+        # The state-dir check would refuse this disk up front; skipped, the disk fills in /registry.
+        failed = target.install("--skip-check", "state-dir")
+        out = failed.stdout
+        assert failed.returncode == 2, out + failed.stderr
+        assert f"Cannot write {target.state}/registry/bin/registry: No space left on device" in out
+        assert "What to do: Free space on that disk, or make the folder writable, then run ./install --resume" in out
+        subprocess.run(["mount", "-o", "remount,size=200m", str(small)], check=True)
+        resumed = target.run("--resume", *target.location())
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    finally:
+        assert target.uninstall().returncode == 0
+        subprocess.run(["umount", str(small)], check=True)
+    assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
