@@ -91,9 +91,11 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
     const flavor = (bundle().flavors || []).find((f) => f.name === answers().flavor) || {nodes: []};
     const missing = flavor.nodes.map((n) => ({profile: n.profile,
       count: n.count - nodes.filter((x) => x.profile === n.profile).length})).filter((n) => n.count > 0);
-    $("join-help").replaceChildren(...missing.map((n) => el("p", {class: "join"},
-      `The ${flavor.name} cluster also needs ${n.count} ${n.profile} node(s). This installer sets up ` +
-      "this host only: go back and choose a single-node size.")));
+    const commands = (snap().join || {}).commands || {};
+    $("join-help").replaceChildren(...missing.map((n) => el("div", {class: "join"},
+      el("p", {}, `The ${flavor.name} cluster also needs ${n.count} ${n.profile} node(s). On each, as root, ` +
+        "from the unpacked bundle, run:"),
+      el("pre", {}, el("code", {}, commands[n.profile] || "(choose the cluster size again to get the command)")))));
   }
 
   function profileText(name) {

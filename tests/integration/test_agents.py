@@ -1,0 +1,159 @@
+"""The agent API on loopback: a real HTTPS hub in this process and real agent clients.
+
+Joining by token (a wrong token refused and logged, never the token), the certificate pinned by
+fingerprint, a node that joins twice recognised, two hosts with one hostname refused, work handed
+to an agent and its result returned, and an agent that outlives an installer restart.
+"""
+
+from __future__ import annotations
+
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from installer.agent.client import AgentClient
+from installer.agent.main import JoinRequest, run_agent
+from installer.agents import AgentHub
+from installer.errors import AirliftError
+from installer.events import EventBus
+from installer.manifest import Flavor, FlavorNode
+
+pytestmark = pytest.mark.integration
+
+FLAVOR = Flavor(name="three", description="", nodes=(FlavorNode("master", 1), FlavorNode("worker", 2)))
+
+
+@pytest.fixture
+def hub(tmp_path: Path):
+    bus = EventBus()
+    events: list = []
+    bus.add_sink(events.append)
+    hub = AgentHub(bus, FLAVOR, "installer-host", "master")
+    hub.listen(tmp_path / "state", "127.0.0.1", 0)
+    hub.events = events  # type: ignore[attr-defined]
+    yield hub
+    hub.stop()
+
+
+def client(hub: AgentHub, tmp_path: Path, token: str | None = None, fingerprint: str | None = None) -> AgentClient:
+    return AgentClient("127.0.0.1", hub.port, token or hub.token, fingerprint or hub.fingerprint, tmp_path / "agent")
+
+
+def join(c: AgentClient, name: str, identity: str, role: str | None = "worker") -> dict:
+    return c.call("join", {"hostname": name, "identity": identity, "address": "127.0.0.1", "role": role,
+                           "fresh": True})
+
+
+def test_a_node_joins_by_token_and_joining_again_is_the_same_node(hub, tmp_path):
+    c = client(hub, tmp_path)
+    assert join(c, "node-2", "id-2") == {"node": "node-2", "profile": "worker"}
+    assert hub.missing() == {"worker": 1}
+    assert join(c, "node-2", "id-2")["node"] == "node-2"
+    assert [n.name for n in hub.nodes.nodes()] == ["node-2"]
+    assert [e.status for e in hub.events if e.kind == "node"] == ["joined", "reconnected"]
+    with pytest.raises(AirliftError, match="same hostname as node node-2"):
+        join(c, "node-2", "another-machine")
+    join(c, "node-3", "id-3", role=None)  # without --role: the profile still missing
+    assert hub.missing() == {}
+    with pytest.raises(AirliftError, match="needs no more worker nodes"):
+        join(c, "node-4", "id-4")
+    saved = (tmp_path / "state" / "nodes.json")
+    assert "node-3" in saved.read_text() and stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
+def test_a_wrong_token_is_refused_and_logged_without_the_token(hub, tmp_path):
+    with pytest.raises(AirliftError, match="refused the join token"):
+        join(client(hub, tmp_path, token="guessed-token"), "node-2", "id-2")
+    assert hub.nodes.nodes() == []
+    warnings = [e.message for e in hub.events if e.kind == "log" and e.status == "warn"]
+    assert warnings == ["Refused a node at 127.0.0.1: its join token is wrong"]
+    token_file = tmp_path / "state" / "join-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert token_file.read_text().strip() == hub.token
+    assert hub.token in hub.join_command("worker") and "--fingerprint" in hub.join_command("worker")
+
+
+def test_another_certificate_than_the_join_command_names_is_refused(hub, tmp_path):
+    with pytest.raises(AirliftError, match="not the expected"):
+        join(client(hub, tmp_path, fingerprint="AB" * 32), "node-2", "id-2")
+    assert hub.nodes.nodes() == []
+
+
+def test_without_a_fingerprint_the_first_certificate_is_trusted_and_kept(hub, tmp_path):
+    c = AgentClient("127.0.0.1", hub.port, hub.token, None, tmp_path / "agent")
+    join(c, "node-2", "id-2")
+    pinned = (tmp_path / "agent" / "installer-fingerprint").read_text().strip()
+    assert pinned == hub.fingerprint.replace(":", "")
+
+
+def test_work_runs_on_the_node_and_its_events_reach_the_installer(hub, tmp_path):
+    c = client(hub, tmp_path)
+    join(c, "node-2", "id-2")
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.update(hub.run("node-2", "checks", {"x": 1}, 30)))
+    runner.start()
+    work = c.call("poll", {"node": "node-2", "wait": 5})["work"]
+    assert (work["task"], work["args"]) == ("checks", {"x": 1})
+    c.call("events", {"node": "node-2", "events": [
+        {"kind": "log", "status": "info", "message": f"token {hub.token} here", "phase": "/checks/node-2"}]})
+    c.call("result", {"node": "node-2", "id": work["id"], "result": {"ok": True, "data": {"answer": 42}}})
+    runner.join(10)
+    assert result == {"answer": 42}
+    relayed = [e for e in hub.events if e.phase == "/checks/node-2"]
+    assert relayed[0].node == "node-2" and hub.token not in relayed[0].message
+
+
+def test_a_failed_task_fails_with_the_node_named(hub, tmp_path):
+    c = client(hub, tmp_path)
+    join(c, "node-2", "id-2")
+    errors: list = []
+
+    def run() -> None:
+        try:
+            hub.run("node-2", "runtime", {}, 30)
+        except AirliftError as exc:
+            errors.append(exc)
+    runner = threading.Thread(target=run)
+    runner.start()
+    work = c.call("poll", {"node": "node-2", "wait": 5})["work"]
+    c.call("result", {"node": "node-2", "id": work["id"],
+                      "result": {"ok": False, "error": {"message": "no space left", "hint": "free some"}}})
+    runner.join(10)
+    assert errors[0].message == "Node node-2: no space left" and errors[0].hint == "free some"
+
+
+def test_the_agent_survives_an_installer_restart_and_stops_when_told(tmp_path):
+    bus = EventBus()
+    first = AgentHub(bus, FLAVOR, "installer-host", "master")
+    first.listen(tmp_path / "state", "127.0.0.1", 0)
+    port = first.port
+    req = JoinRequest("127.0.0.1", port, first.token, first.fingerprint, "worker", "127.0.0.1",
+                      tmp_path / "agent", tmp_path / "root")
+    said: list[str] = []
+    codes: list[int] = []
+    agent = threading.Thread(target=lambda: codes.append(run_agent(req, said.append)), daemon=True)
+    agent.start()
+    (joined,) = _wait_nodes(first)
+    first.stop()
+    second = AgentHub(EventBus(), FLAVOR, "installer-host", "master")  # same state: same token and nodes
+    second.listen(tmp_path / "state", "127.0.0.1", port)
+    try:
+        assert second.token == first.token and [n.name for n in second.nodes.nodes()] == [joined.name]
+        second.wait_connected(joined.name, timeout=30)
+        second.finish_all(timeout=30)
+        agent.join(10)
+        assert codes == [0]
+        assert said[-1] == "The install is over; this agent stops."
+    finally:
+        second.stop()
+
+
+def _wait_nodes(hub: AgentHub, timeout: float = 10.0) -> list:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not hub.nodes.nodes():
+        time.sleep(0.1)
+    return hub.nodes.nodes()
