@@ -1,5 +1,6 @@
 """After the install the operator deletes the unpacked bundle: the services keep running and
-restarting, and the installer kept in the state folder still shows status and uninstalls."""
+restarting, and the installer kept in the state folder still shows status and uninstalls. No
+secret is left anywhere an operator or another user could read it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,21 @@ def wait_for(condition, timeout: float) -> bool:  # noqa: ANN001
     return False
 
 
+def assert_no_secret_anywhere(target: Target, output: str) -> None:
+    """The cluster token lives only where k3s reads it (under /etc/rancher and /var/lib/rancher):
+    never in the output, any file of the state folder (answers, events, logs, facts, jobs), the
+    services' logs and specs, or a running process's command line."""
+    token = (target.root / "var/lib/rancher/k3s/server/token").read_text().strip()
+    secrets = [token.encode(), token.rsplit(":", 1)[-1].encode()]
+    files = [p for p in target.state.rglob("*") if p.is_file()]
+    files += [p for folder in ("var/log/airlift", "etc/airlift") for p in (target.root / folder).rglob("*") if p.is_file()]
+    assert any(p.name == "answers.yaml" for p in files) and any(p.name == "events.jsonl" for p in files)
+    for secret in secrets:
+        assert secret.decode() not in output
+        assert [p for p in files if secret in p.read_bytes()] == []
+        assert [c for c in leftover_processes(target.root, target.state) if secret.decode() in c] == []
+
+
 def run(argv: list[str], target: Target) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in target.env().items() if k != "AIRLIFT_BUNDLE_DIR"}
     return subprocess.run(argv, cwd="/", env=env, capture_output=True, text=True, timeout=300)
@@ -50,6 +66,7 @@ def test_services_status_and_uninstall_outlive_the_deleted_bundle(hello_bundle_d
     try:
         assert installed.returncode == 0, installed.stdout + installed.stderr
         assert f"{kept} --root {target.root} status" in installed.stdout
+        assert_no_secret_anywhere(target, installed.stdout + installed.stderr)
         shutil.rmtree(bundle.parent)
 
         supervisors = [c for c in leftover_processes(target.root) if "_supervise" in c]
