@@ -14,7 +14,7 @@ import psutil
 
 from installer.facts.disk import probe_dir, probe_volume
 from installer.facts.ports import PortNeed, airlift_ports, probe_ports
-from installer.facts.record import DeviceProbe, Facts, ProcessInfo
+from installer.facts.record import DeviceProbe, DirProbe, Facts, ProcessInfo
 from installer.facts.scripts import DEFAULT_TIMEOUT_S, run_scripts
 from installer.facts.system import module_states, read_kernel_release, read_os_release, read_sysctls
 from installer.host import Host
@@ -59,7 +59,7 @@ def gather_facts(
         volumes=[probe_volume(host.path(v.path), v.path, v.min_transfer_rate is not None) for v in req.volumes],
         devices=[DeviceProbe(d.path, _glob(system, d.path)) for d in req.devices],
         custom_checks=run_scripts([(c.description, c.script) for c in req.custom_checks], script_timeout),
-        tempdir=probe_dir(_tempdir()),
+        tempdir=probe_tempdir(),
         state_dir=probe_dir(Path(state_dir), state_dir_bytes),
         addresses=_addresses(),
         installer_pid=os.getpid(),
@@ -71,6 +71,14 @@ def gather_facts(
 def _tempdir() -> Path:
     """TMPDIR as the operator set it: Python would quietly fall back to /tmp, other tools do not."""
     return Path(os.environ.get("TMPDIR") or tempfile.gettempdir())
+
+
+def probe_tempdir() -> DirProbe:
+    """The temp folder must exist (unlike the state folder, which the install creates)."""
+    path = _tempdir()
+    if not path.is_dir():
+        return DirProbe(str(path), False, error="it does not exist")
+    return probe_dir(path)
 
 
 def _profile_ports(profile: NodeProfile | None) -> list[PortNeed]:

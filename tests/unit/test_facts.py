@@ -122,3 +122,13 @@ def test_probe_volume_measures_speed_and_leaves_nothing(tmp_path):
     assert probe.exists and probe.is_dir
     assert probe.write_bytes_per_s and probe.write_bytes_per_s > 1024 * 1024
     assert os.listdir(tmp_path) == []
+
+
+def test_a_missing_or_unwritable_tmpdir_is_reported_not_replaced_by_tmp(tmp_path, monkeypatch):
+    from installer.facts.gather import probe_tempdir
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
+    assert (probe_tempdir().writable, probe_tempdir().error) == (False, "it does not exist")
+    assert not (tmp_path / "missing").exists()
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert probe_tempdir().writable and probe_tempdir().path == str(tmp_path)
