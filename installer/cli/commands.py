@@ -38,6 +38,19 @@ def bundle_dir() -> Path:
     return Path.cwd()
 
 
+def needed_bundle(action: str) -> Path:
+    """The bundle folder; run from the installer an install kept in its state folder (which
+    carries no bundle), a clear refusal saying where to run the command instead."""
+    folder = bundle_dir()
+    kept_for = os.environ.get(STATE_ENV)
+    if kept_for and not (folder / "index.json").is_file():
+        raise AirliftError(f"The installer kept in {kept_for} shows status and uninstalls; to {action} "
+                           "it needs the bundle",
+                           hint="run ./install from the folder the bundle tarball unpacked to (unpack the "
+                                "tarball again if that folder was deleted)")
+    return folder
+
+
 def require_root(action: str) -> None:
     """Refuse early, naming the exact command to run again as root."""
     if os.geteuid() != 0:
@@ -63,16 +76,16 @@ def root(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "root", None) or "/")
 
 
-def _engine(args: argparse.Namespace, from_file: dict):  # noqa: ANN202 - Engine, imported late
+def _engine(args: argparse.Namespace, from_file: dict, action: str):  # noqa: ANN202 - Engine, imported late
     from installer.engine import Engine
 
-    return Engine(bundle_dir(), state_dir(args, from_file), root(args))
+    return Engine(needed_bundle(action), state_dir(args, from_file), root(args))
 
 
 def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
     require_root("install")
     from_file = file_answers(args)
-    engine = _engine(args, from_file)
+    engine = _engine(args, from_file, "resume the install" if args.resume else "install")
     renderer = TerminalRenderer(console)
     engine.bus.add_sink(renderer)
     try:
@@ -150,7 +163,7 @@ def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> i
 
 
 def cmd_verify(args: argparse.Namespace, console: Console) -> int:
-    bundle = Bundle.open(bundle_dir())
+    bundle = Bundle.open(needed_bundle("verify it"))
     bus = EventBus()
     renderer = TerminalRenderer(console)
     bus.add_sink(renderer)
@@ -171,7 +184,7 @@ def cmd_check(args: argparse.Namespace, console: Console, flags: dict) -> int:
             console.print(f"{check_id:28} {description}", highlight=False)
         return 0
     from_file = file_answers(args)
-    engine = _engine(args, from_file)
+    engine = _engine(args, from_file, "check this host against it")
     engine.set_answers(answers_mod.merged(from_file, flags))
     results = engine.run_checks()
     console.print(checks_table(results))

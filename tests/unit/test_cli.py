@@ -112,3 +112,15 @@ def test_on_a_terminal_the_licence_is_shown_and_asked(bundle, monkeypatch, capsy
     out = capsys.readouterr().out
     assert manifest.eula.strip().splitlines()[0] in out and "Do you accept the licence?" in out
     assert commands._asked_eula(manifest, {"accept-eula": True}, Console()) is False
+
+
+def test_the_kept_installer_without_a_bundle_says_where_to_resume(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(commands.os, "geteuid", lambda: 0)
+    monkeypatch.delenv("AIRLIFT_BUNDLE_DIR", raising=False)
+    monkeypatch.setenv("AIRLIFT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--resume"]) == 2
+    out = capsys.readouterr().out
+    assert f"The installer kept in {tmp_path / 'state'} shows status and uninstalls; to resume the install" in out
+    assert "run ./install from the folder the bundle tarball unpacked to" in out
