@@ -37,6 +37,7 @@ class Answers:
     accept_eula: bool = False
     ready_timeout: int = 300  # seconds for a node to become Ready
     hook_timeout: int = 600  # seconds for each hook Job to finish
+    nodes: list[dict] = field(default_factory=list)  # hosts reached over SSH: {address, user, key, role, port}
 
     def to_dict(self) -> dict:
         """The answers.yaml form: flag names as keys."""
@@ -132,8 +133,34 @@ def _type_problems(data: dict) -> list[Problem]:
             problems.append(Problem(key, f'"{value}" must be true or false'))
         elif key == "skip-checks" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             problems.append(Problem(key, "must be a list of check ids"))
-        elif key not in (*INT_KEYS, "accept-eula", "skip-checks") and not isinstance(value, str):
+        elif key == "nodes":
+            problems += _ssh_node_problems(value)
+        elif key not in (*INT_KEYS, "accept-eula", "skip-checks", "nodes") and not isinstance(value, str):
             problems.append(Problem(key, f'"{value}" must be text'))
+    return problems
+
+
+SSH_NODE_KEYS = {"address": str, "user": str, "key": str, "role": str, "port": int}
+
+
+def _ssh_node_problems(value: Any) -> list[Problem]:
+    """`nodes`: hosts the installer reaches over SSH, each `{address, key, user?, role?, port?}`."""
+    if not isinstance(value, list):
+        return [Problem("nodes", "must be a list of hosts, each {address, user, key, role}")]
+    problems = []
+    for i, node in enumerate(value):
+        where = f"nodes[{i}]"
+        if not isinstance(node, dict):
+            problems.append(Problem(where, "must be a mapping such as "
+                                           "{address: 10.0.0.2, user: root, key: /root/.ssh/id_ed25519}"))
+            continue
+        problems += [Problem(f"{where}.{k}", f"unknown setting; known: {', '.join(SSH_NODE_KEYS)}")
+                     for k in node if k not in SSH_NODE_KEYS]
+        for k, v in node.items():
+            kind = SSH_NODE_KEYS.get(k)
+            if kind is not None and (not isinstance(v, kind) or isinstance(v, bool)):
+                problems.append(Problem(f"{where}.{k}", f'"{v}" must be {"a port number" if kind is int else "text"}'))
+        problems += [Problem(f"{where}.{k}", "is required") for k in ("address", "key") if k not in node]
     return problems
 
 

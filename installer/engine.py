@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from installer import answers as answers_mod
-from installer.agents import AgentHub
+from installer.agents import AgentHub, ssh_reach
 from installer.bundle import Bundle
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog, events_path
@@ -203,6 +203,8 @@ class Engine:
         self._check_results = checks.run(ctx)
         checks.execute(ctx)  # a failing check stops here, before any change
         if self.agents is not None:
+            for spec in answers.nodes:
+                ssh_reach.reach(self.agents, spec, self.bundle.root, self.state_dir, self.bus)
             self.agents.wait_for_nodes()
         plan = build_install_plan(self.node, self._joined())
         with self._locked():

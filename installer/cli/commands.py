@@ -126,9 +126,8 @@ def _print_join_commands(join: dict | None, console: Console) -> None:
     if not join:
         return
     console.print("[bold]Run on each other host, as root, from the unpacked bundle:[/]", highlight=False)
-    for profile, command in join["commands"].items():
-        count = join["missing"].get(profile, 0)
-        console.print(f"  {profile} ({count} needed):  {command}", highlight=False, soft_wrap=True)
+    for profile, count in join["missing"].items():
+        console.print(f"  {profile} ({count} needed):  {join['commands'][profile]}", highlight=False, soft_wrap=True)
 
 
 def cmd_join(args: argparse.Namespace, console: Console) -> int:

@@ -1,13 +1,16 @@
-"""Three lab hosts, one install: node 1 runs `./install --cli --flavor three` and prints the join
-commands; nodes 2 and 3 run them. Each joining node is checked, receives the runtime over the LAN
-and joins the cluster as a k3s agent; node 1 ends with three Ready nodes. A wrong token is
-refused and logged, and the token never appears in the install's event log.
+"""Three lab hosts, one install: node 1 runs `./install --cli` for the flavor "three" with an
+answers file naming node 3 as an SSH host, and prints the join command; node 2 runs it, node 3
+gets the installer copied over SSH (its host key fingerprint shown and recorded). Each joining
+node is checked, receives the runtime over the LAN and joins the cluster as a k3s agent; node 1
+ends with three Ready nodes. A wrong token is refused and logged, and the token never appears
+in the install's event log.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 import time
 from pathlib import Path
 
@@ -51,25 +54,38 @@ def join_command(install_log: str, profile: str) -> list[str]:
     return argv
 
 
-def test_three_nodes_install_two_joining_by_command(lab_nodes, frozen_hello_bundle):
-    nodes = lab_nodes(3)
-    first, second, third = nodes
-    for node in nodes:
+def ssh_access(first: LabNode, third: LabNode, tmp_path: Path) -> None:
+    """A key on node 1 that logs in to node 3 as root."""
+    key = tmp_path / "lab_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    first.put_bytes(key.read_bytes(), "/root/.ssh/lab_key", mode=0o600)
+    third.put_bytes(key.with_suffix(".pub").read_bytes(), "/root/.ssh/authorized_keys", mode=0o600)
+    first.put_bytes(f"flavor: three\naccept-eula: true\nnodes:\n  - address: {third.address}\n"
+                    "    user: root\n    key: /root/.ssh/lab_key\n    role: worker\n".encode(), "/root/answers.yaml")
+
+
+def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_bundle, tmp_path):
+    first, second, third = lab_nodes(3)
+    for node in (first, second):
         unpack(node, frozen_hello_bundle)
-    start_detached(first, f"{INSTALL} --cli --flavor three --accept-eula", "/root/install.log")
+    ssh_access(first, third, tmp_path)
+    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --config /root/answers.yaml", "/root/install.log")
     printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
     argv = join_command(printed, "worker")
     token = argv[argv.index("--token") + 1]
     assert re.fullmatch(r"[A-Za-z0-9_-]{20,}", token)
 
+    assert "1 × worker" in printed.split("Waiting for nodes")[-1], printed  # node 3 joined over SSH
+    assert re.search(rf"root@{third.address}:22: host key SHA256:\S+ \(recorded on first use\)", printed)
+    assert third.address in first.check(f"cat {STATE}/known_hosts")
+
     # A wrong token is refused at once, and the installer logs where it came from.
     wrong = [*argv[:argv.index("--token") + 1], "not-the-token", *argv[argv.index("--token") + 2:]]
-    code, out = third.exec(shlex.join([INSTALL, *wrong[1:]]))
+    code, out = second.exec(shlex.join([INSTALL, *wrong[1:]]))
     assert code == 2 and "refused the join token" in out, out
-    assert f"Refused a node at {third.address}" in first.check(f"cat {STATE}/events.jsonl")
+    assert f"Refused a node at {second.address}" in first.check(f"cat {STATE}/events.jsonl")
 
-    for node in (second, third):
-        start_detached(node, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
+    start_detached(second, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
     wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 600)
     log = first.check("cat /root/install.log")
     assert first.check("cat /root/install.log.rc").strip() == "0", log
@@ -78,11 +94,12 @@ def test_three_nodes_install_two_joining_by_command(lab_nodes, frozen_hello_bund
     listed = first.check("k3s kubectl get nodes")
     ready = [line.split()[0] for line in listed.splitlines()[1:] if " Ready " in f" {line} "]
     assert sorted(ready) == ["node-1", "node-2", "node-3"], listed
+    joined = wait_for(second, "cat /root/join.log.rc 2>/dev/null", lambda out: out.strip() != "", 60)
+    assert joined.strip() == "0", second.check("cat /root/join.log")
+    assert "this agent stops" in second.check("cat /root/join.log")
+    wait_for(third, "cat /tmp/airlift.*/agent.log", lambda out: "this agent stops" in out, 60)
     for node in (second, third):
-        joined = wait_for(node, "cat /root/join.log.rc 2>/dev/null", lambda out: out.strip() != "", 60)
-        assert joined.strip() == "0", node.check("cat /root/join.log")
-        assert "this agent stops" in node.check("cat /root/join.log")
-        assert node.check("ls /var/lib/airlift/bundle/runtime")
+        assert "k3s" in node.check("ls /var/lib/airlift/bundle/runtime")
 
     events = first.check(f"cat {STATE}/events.jsonl")
     leaks = [line for line in events.splitlines() if token in line]

@@ -126,3 +126,12 @@ def test_a_licence_must_be_accepted_naming_the_flag(manifest):
     assert "licence of hello 1.0.0 has not been accepted" in info.value.message
     assert "--accept-eula" in info.value.hint and "accept-eula: true" in info.value.hint
     answers.require_eula(answers.resolve({"accept-eula": True}, manifest, NETWORK), manifest)
+
+
+def test_ssh_nodes_are_checked_entry_by_entry(manifest):
+    good = {"nodes": [{"address": "10.0.0.3", "user": "root", "key": "/root/.ssh/id", "role": "worker"}]}
+    assert problems(good, manifest) == {}
+    found = problems({"nodes": [{"address": "10.0.0.3", "port": "22", "pasword": "x"}, "10.0.0.4"]}, manifest)
+    assert found == {"nodes[0].pasword": "unknown setting; known: address, user, key, role, port",
+                     "nodes[0].port": '"22" must be a port number', "nodes[0].key": "is required",
+                     "nodes[1]": "must be a mapping such as {address: 10.0.0.2, user: root, key: /root/.ssh/id_ed25519}"}
