@@ -90,6 +90,10 @@ class EventLog:
                 f.write(json.dumps(event.to_dict(), sort_keys=True) + "\n")
             return event
 
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
     def read(self, after_seq: int = 0) -> list[Event]:
         """Every event with a sequence number above after_seq (a torn last line is ignored)."""
         if not self.path.exists():
@@ -163,6 +167,13 @@ class EventBus:
         for sink in sinks:
             sink(event)
         return event
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the newest event; a snapshot taken after reading it is at
+        least that fresh, so a front-end can tell a stale snapshot from newer events."""
+        with self._lock:
+            return self._log.last_seq if self._log is not None else self._seq
 
     def since(self, seq: int) -> list[Event]:
         """The history after seq: from the log once attached, else from memory."""

@@ -12,6 +12,8 @@ Shape:
   operation:  {status: idle|running|completed|failed, started?, finished?, error?, endpoints?}
   endpoints:  [{name, description, url}] once the application is installed
   state_dir, log, kubeconfig, answers_file
+  seq:        the newest event's sequence number when the snapshot was taken (events after it are
+              newer than the snapshot)
   installer:  the command of the installer kept in the state directory (for status and uninstall
               once the bundle folder is gone), "" until bootstrap kept it
 """
@@ -66,10 +68,12 @@ def _join(engine: Engine) -> dict | None:
 
 
 def build_snapshot(engine: Engine) -> dict:
+    seq = engine.bus.last_seq  # read first: everything below is at least this fresh
     answers = engine.answers
     plan = engine.plan()
     installed = plan.phase("/app").state == "completed"
     return {
+        "seq": seq,
         "bundle": bundle_info(engine),
         "answers": answers,
         "plan": plan.to_dict(),

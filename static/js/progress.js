@@ -11,17 +11,20 @@ every replay); events move them on live and bring the progress bars and the log.
   const phases = new Map();   // id -> {id, description, state, node, error, bar}
   const lines = [];           // {node, level, text}
   let op = {status: "idle"};  // the engine's operation: idle | running | completed | failed (+ error)
+  let opSeq = 0;              // the event that last set op
   let logNode = null;         // null: all nodes
   let busy = false;
   let follow = true;          // keep the log scrolled to its end unless the operator scrolled up
 
-  /* Take phase states and the operation status from the snapshot; keep the bars already drawn. */
+  /* Take phase states and the operation status from the snapshot, unless an event newer than the
+  snapshot already moved them on (the snapshot may have been fetched before that event). */
   function seed() {
     const snap = Wizard.state.snapshot || {};
-    op = snap.operation || {status: "idle"};
+    const fresh = (seq) => !seq || (snap.seq || 0) >= seq;
+    if (fresh(opSeq)) op = snap.operation || {status: "idle"};
     for (const p of ((snap.plan || {}).phases) || []) {
       const known = phases.get(p.id) || {};
-      phases.set(p.id, {...p, bar: known.bar || null});
+      if (fresh(known.seq)) phases.set(p.id, {...p, seq: known.seq || 0, bar: known.bar || null});
     }
   }
 
@@ -36,11 +39,13 @@ every replay); events move them on live and bring the progress bars and the log.
       const p = phase(event.phase, event.node);
       p.state = {started: "in_progress", completed: "completed", failed: "failed"}[event.status] || p.state;
       p.error = event.status === "failed" ? event.data : null;
+      p.seq = event.seq;
       if (event.status === "started") p.bar = null;
     } else if (event.kind === "progress" && event.phase) {
       phase(event.phase, event.node).bar = {...event.data, message: event.message};
     } else if (event.kind === "operation" && live) {
       op = {status: event.status === "started" ? "running" : event.status, error: (event.data || {}).error};
+      opSeq = event.seq;
     }
     if (event.kind !== "progress") log(event);
   }
@@ -141,10 +146,11 @@ every replay); events move them on live and bring the progress bars and the log.
       Wizard.screens.show("checks");
       return;
     }
+    const before = Wizard.state.lastSeq;
     const result = await api("/api/resume", {});
     busy = false;
     if (!result.ok) Wizard.notice(Wizard.refusal(result.body));
-    else op = result.body.operation || op;
+    else if (opSeq <= before) op = result.body.operation || op;  // unless an event already moved it on
     render();
   }
 

@@ -103,3 +103,11 @@ def test_a_background_start_reports_its_failure_in_the_snapshot_and_events(engin
     assert "verification" in snap["operation"]["error"]["message"]
     last = engine.events_since(0)[-1]
     assert (last.kind, last.status) == ("operation", "failed")
+
+
+def test_snapshot_says_which_events_it_already_reflects(engine):
+    """A browser that fetched a snapshot and also received live events must be able to tell
+    which is newer; the snapshot carries the newest event's sequence number."""
+    before = engine.snapshot()["seq"]
+    engine.bus.log_line("something happened")
+    assert engine.snapshot()["seq"] == before + 1 == engine.events_since(before)[-1].seq
