@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from installer.errors import AirliftError
 from installer.host import Host
@@ -23,6 +23,7 @@ from installer.runtime.k3s_cleanup import uninstall_k3s
 from installer.runtime.k3s_files import K3sPaths, new_token, read_token, render_config, render_registries
 
 WAIT_STEP_S = 10
+DOWN_LIMIT_S = 15.0
 
 
 class K3sRuntime:
@@ -88,9 +89,14 @@ class K3sRuntime:
         return self._kubectl(args)[1]
 
     def wait_ready(self, node: str, timeout: float = 300) -> None:
-        """Wait for node/`node` to be Ready (kubectl wait), with a clear error on timeout."""
+        """Wait for node/`node` to be Ready (kubectl wait), with a clear error on timeout.
+
+        A k3s that keeps exiting (down DOWN_LIMIT_S in a row while its service restarts it) fails
+        at once, and is stopped rather than left crash-looping, instead of after the whole timeout.
+        """
         deadline = time.monotonic() + timeout
         last = ""
+        up_seen = time.monotonic()
         while (remaining := deadline - time.monotonic()) > 0:
             step = max(1, int(min(remaining, WAIT_STEP_S)))
             began = time.monotonic()
@@ -99,10 +105,18 @@ class K3sRuntime:
                 timeout=step + 30)
             if code == 0:
                 return
+            if self.host.services.is_running(self.service):
+                up_seen = time.monotonic()
+            elif time.monotonic() - up_seen >= DOWN_LIMIT_S:
+                self.host.services.stop(self.service)
+                self._not_ready(f"k3s keeps exiting, so Kubernetes node {node} cannot become Ready", last)
             time.sleep(max(0.0, min(1.0 - (time.monotonic() - began), deadline - time.monotonic())))
+        self._not_ready(f"Kubernetes node {node} did not become Ready within {timeout:.0f}s", last)
+
+    def _not_ready(self, message: str, last: str) -> NoReturn:
         log = self.host.services.log_path(self.service)
         raise AirliftError(
-            f"Kubernetes node {node} did not become Ready within {timeout:.0f}s",
+            message,
             details=f"Last answer from kubectl: {last.strip()}\n{_tail(log)}",
             hint=f"Read the k3s log ({log}) for why and fix it (or allow longer with the answer ready-timeout)",
         )

@@ -119,3 +119,28 @@ def test_a_disk_filling_up_mid_install_names_the_file_and_resume_completes_once_
         assert target.uninstall().returncode == 0
         subprocess.run(["umount", str(small)], check=True)
     assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
+
+
+EXITING_K3S = b'#!/bin/sh\necho "k3s: fatal: listen tcp :6443: bind: address already in use" >&2\nexit 1\n'
+
+
+def test_a_k3s_exiting_at_start_fails_before_the_ready_timeout_and_resume_completes(hello_bundle_dir, tmp_path):
+    broken = patched_bundle(hello_bundle_dir, tmp_path / "broken", "runtime/k3s", EXITING_K3S)
+    target = Target.make(broken, tmp_path)
+    target.root.mkdir()
+    try:
+        began = time.monotonic()
+        failed = target.install()  # the default ready-timeout is 300 s
+        assert time.monotonic() - began < 90
+        out = failed.stdout
+        assert failed.returncode == 2, out + failed.stderr
+        assert f"k3s keeps exiting, so Kubernetes node {socket.gethostname()} cannot become Ready" in out
+        assert "bind: address already in use" in out and str(target.root / "var/log/airlift/k3s.log") in out
+        assert not Host(target.root).services.is_running("k3s")  # not left crash-looping
+
+        target.bundle = hello_bundle_dir  # the cause fixed (here: an intact k3s binary)
+        resumed = target.run("--resume", *target.location())
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    finally:
+        assert target.uninstall().returncode == 0
+    assert files_under(target.root) == [] and leftover_processes(target.root, target.state) == []
