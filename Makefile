@@ -1,8 +1,17 @@
 # Airlift — one entry point for developers and CI. Every target does its own set-up.
 SHELL := /bin/bash
 PY := .venv/bin/python
-# The k3s stand-in, frozen so that it runs on lab nodes without Python (built once, cached).
-K3S ?= $(shell $(PY) scripts/frozen-k3s-standin.py)
+# K3S=/path/to/k3s builds a real bundle. Without it the bundle carries the k3s stand-in from
+# tests/k3s-standin/, frozen so that it runs on lab nodes without Python (built once, cached).
+K3S ?=
+define STANDIN_NOTICE
+@echo "**********************************************************************************"
+@echo "* NOTE: no K3S=/path/to/k3s given, so this bundle carries the k3s STAND-IN from  *"
+@echo "* tests/k3s-standin/ (a test double of the k3s command line), not real k3s.      *"
+@echo "* Registry, Docker, installer and wizard are real. For a real bundle:            *"
+@echo "*   make bundle K3S=/path/to/k3s                                                 *"
+@echo "**********************************************************************************"
+endef
 HELLO_VERSION = $(shell sed -n 's/^ *resourceVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' examples/hello/app.yaml | head -n1)
 BUNDLE := dist/hello-$(HELLO_VERSION).tar
 
@@ -31,10 +40,20 @@ test: setup lint
 
 bundle: setup
 	$(PY) examples/hello/images/make_images.py
-	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --k3s $(K3S) --source oci:examples/hello/.images/oci
+ifeq ($(K3S),)
+	$(STANDIN_NOTICE)
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --source oci:examples/hello/.images/oci \
+	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py)"
+	$(STANDIN_NOTICE)
+else
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --source oci:examples/hello/.images/oci --k3s $(K3S)
+endif
 
 demo: bundle
 	scripts/ensure-dockerd.sh
+ifeq ($(K3S),)
+	$(STANDIN_NOTICE)
+endif
 	$(PY) scripts/demo.py $(BUNDLE)
 
 clean:

@@ -89,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
     report.summary(Summary(images=len(records), unique_layers=dedup.unique_layers,
                            dedup_saved=dedup.saved_bytes, bundle_size=output.stat().st_size,
                            installer_size=sum(f.size for f in payload),
-                           seconds=time.monotonic() - started, output=str(output)))
+                           seconds=time.monotonic() - started, output=str(output),
+                           folder=f"{manifest.name}-{manifest.version}"))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (
@@ -26,6 +27,7 @@ class Summary:
     installer_size: int
     seconds: float
     output: str
+    folder: str  # the bundle's top folder, <name>-<version>
 
 
 class Reporter:
@@ -69,7 +71,9 @@ class Reporter:
             f"  saved by dedup  {_human(s.dedup_saved)}\n"
             f"  installer       {_human(s.installer_size)}\n"
             f"  bundle size     {_human(s.bundle_size)}\n"
-            f"  time            {s.seconds:.1f} s", highlight=False)
+            f"  time            {s.seconds:.1f} s\n"
+            f"Next: copy {s.output} to the first host, then run there:\n"
+            f"  tar xf {Path(s.output).name} && cd {s.folder} && ./install", highlight=False)
 
 
 def _human(n: int) -> str:
