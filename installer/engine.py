@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from installer import answers as answers_mod
@@ -136,9 +137,13 @@ class Engine:
         """Verify, validate, check, then create the state and run the install plan."""
         self._launch(self._install, background)
 
-    def resume(self, background: bool = False) -> None:
-        """Continue the stored plan from where it stopped (after a failure or a crash)."""
-        self._launch(self._resume, background)
+    def resume(self, background: bool = False, overrides: dict | None = None) -> None:
+        """Continue the stored plan from where it stopped (after a failure or a crash).
+
+        `overrides` change saved answers for this run and later ones (e.g. a longer
+        ready-timeout after a slow start); they are validated and saved like the rest.
+        """
+        self._launch(partial(self._resume, dict(overrides or {})), background)
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for a background run to end."""
@@ -222,7 +227,7 @@ class Engine:
         if self.agents is not None:
             self.agents.finish_all()
 
-    def _resume(self) -> None:
+    def _resume(self, overrides: dict) -> None:
         plan = self.store.load()
         if plan is None:
             raise AirliftError(f"There is no install to resume in {self.state_dir}",
@@ -232,11 +237,13 @@ class Engine:
             self.bus.log_line("Every phase is already completed")
             return
         self.verify_bundle()
-        self._answers = answers_mod.load_file(self.state_dir / ANSWERS_FILE)
+        self._answers = {**answers_mod.load_file(self.state_dir / ANSWERS_FILE), **overrides}
         answers = self.resolved_answers()
         self._listen_for_nodes(answers)
         ctx = self._context(answers)
         with self._locked():
+            if overrides:
+                answers_mod.save(answers, self.state_dir / ANSWERS_FILE)
             self._run_plan(self.store.load() or plan, ctx)
 
     # --- state directory -------------------------------------------------------------------

@@ -89,8 +89,8 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
     renderer = TerminalRenderer(console)
     engine.bus.add_sink(renderer)
     try:
-        if args.resume:
-            engine.resume()
+        if args.resume:  # continues with the saved answers; only the waits may change
+            engine.resume(overrides={k: flags[k] for k in answers_mod.TIMEOUT_KEYS if k in flags})
         elif not args.cli:
             return _wizard(engine, args, answers_mod.merged(from_file, flags), console)
         else:

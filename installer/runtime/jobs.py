@@ -46,8 +46,8 @@ def run_job(host: Host, kubectl: Kubectl, job: dict, job_dir: Path, timeout: flo
             raise AirliftError(
                 f"Hook job {name} did not finish within {timeout:.0f}s",
                 details="\n".join(seen[-15:]) or None,
-                hint=f"Check the job's pods (k3s kubectl -n {namespace} get pods); fix the cause or allow "
-                     "longer with the answer hook-timeout",
+                hint=f"Check the job's pods (k3s kubectl -n {namespace} get pods) and fix the cause; to wait "
+                     "longer, add --hook-timeout SECONDS",
             )
         time.sleep(POLL_S)
 

@@ -118,7 +118,7 @@ class K3sRuntime:
         raise AirliftError(
             message,
             details=f"Last answer from kubectl: {last.strip()}\n{_tail(log)}",
-            hint=f"Read the k3s log ({log}) for why and fix it (or allow longer with the answer ready-timeout)",
+            hint=f"Read the k3s log ({log}) for why and fix it; to wait longer, add --ready-timeout SECONDS",
         )
 
     def apply(self, paths: Sequence[Path]) -> None:
