@@ -77,9 +77,9 @@ def test_install_runs_from_any_folder_and_a_path_with_spaces(hello_bundle_dir, t
     assert "usage" in out.stdout.lower()
 
 
-def test_second_build_is_byte_identical(hello_bundle_tar, tmp_path):
+def test_second_build_is_byte_identical(hello_bundle_tar, frozen_k3s_standin, tmp_path):
     out = tmp_path / "again.tar"
-    result = run_build(HELLO / "app.yaml", "-o", out, "--k3s", k3s_binary(tmp_path),
+    result = run_build(HELLO / "app.yaml", "-o", out, "--k3s", frozen_k3s_standin,
                        "--source", f"oci:{HELLO_OCI}", "-q")
     assert result.returncode == 0, result.stderr
     assert sha256(out) == sha256(hello_bundle_tar), f"files that differ: {differing_files(out, hello_bundle_tar)}"
