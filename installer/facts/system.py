@@ -2,7 +2,7 @@
 
 They are read from files under `system` (normally `/`): the kernel and OS that will run
 Kubernetes are the ones running now, even when Airlift installs its files under a root prefix
-(as a chroot still sees the real /proc). Tests point `system` at a fake tree.
+(as a chroot still sees the real /proc). Tests point `system` at a folder laid out like one.
 """
 
 from __future__ import annotations

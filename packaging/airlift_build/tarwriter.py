@@ -2,7 +2,7 @@
 
 Entries carry fixed metadata (mtime 0, uid/gid 0, no owner names, modes 0644/0755), so the
 same inputs give the same bytes. A compressed member's size is only known after compressing,
-so its header is written first with a placeholder and rewritten in place afterwards: each byte
+so its header is written first with size 0 and rewritten in place afterwards: each byte
 is compressed once, straight into the output, with multi-threaded zstd.
 """
 
@@ -121,8 +121,8 @@ class DeterministicTar:
         size = f.size
         name = f.path + ZST_SUFFIX
         header_at = self.out.tell()
-        placeholder = self._header(name, 0, f.mode)
-        self.out.write(placeholder)
+        provisional = self._header(name, 0, f.mode)
+        self.out.write(provisional)
         sink = _HashingWriter(self.out)
         content = _ContentHash(f.sha256)
         with self._cctx.stream_writer(sink, size=size, closefd=False) as z:  # type: ignore[arg-type]
@@ -136,7 +136,7 @@ class DeterministicTar:
                         z.write(chunk)
         end = self.out.tell()
         header = self._header(name, sink.size, f.mode)
-        assert len(header) == len(placeholder)
+        assert len(header) == len(provisional)
         self.out.seek(header_at)
         self.out.write(header)
         self.out.seek(end)
