@@ -114,7 +114,7 @@ def _asked_eula(manifest, data: dict, console: Console) -> bool:  # noqa: ANN001
     console.rule(f"Licence of {manifest.name} {manifest.version}")
     console.print(manifest.eula, markup=False, highlight=False)
     console.rule()
-    reply = console.input("Do you accept the licence? [y/N] ")
+    reply = console.input(r"Do you accept the licence? \[y/N] ")
     if reply.strip().lower() not in ("y", "yes"):
         raise AirliftError("The licence was not accepted, so nothing was installed",
                            hint="run the install again and accept it (or pass --accept-eula)")
@@ -220,7 +220,7 @@ def cmd_uninstall(args: argparse.Namespace, console: Console) -> int:
 
     folder = state_dir(args)
     if not getattr(args, "yes", False) and sys.stdin.isatty():
-        reply = console.input(f"Remove the application, Kubernetes, the registry and {folder}? [y/N] ")
+        reply = console.input(f"Remove the application, Kubernetes, the registry and {folder}? \\[y/N] ")
         if reply.strip().lower() not in ("y", "yes"):
             console.print("Nothing removed.")
             return 1

@@ -110,7 +110,7 @@ def test_on_a_terminal_the_licence_is_shown_and_asked(bundle, monkeypatch, capsy
         with pytest.raises(cli.AirliftError, match="not accepted, so nothing was installed"):
             commands._asked_eula(manifest, {}, Console())
     out = capsys.readouterr().out
-    assert manifest.eula.strip().splitlines()[0] in out and "Do you accept the licence?" in out
+    assert manifest.eula.strip().splitlines()[0] in out and "Do you accept the licence? [y/N]" in out
     assert commands._asked_eula(manifest, {"accept-eula": True}, Console()) is False
 
 
