@@ -36,7 +36,9 @@ def start_detached(node: LabNode, cmd: str, log: str) -> None:
                             workdir="/")
 
 
-def wait_for(node: LabNode, what: str, predicate, timeout: float) -> str:  # noqa: ANN001
+def wait_for(node: LabNode, what: str, predicate, timeout: float, also: tuple[LabNode, ...] = ()) -> str:  # noqa: ANN001
+    """Run `what` on the node until its output satisfies `predicate`; on timeout the failure shows
+    the last output and the join logs of the `also` nodes."""
     deadline = time.monotonic() + timeout
     out = ""
     while time.monotonic() < deadline:
@@ -44,7 +46,8 @@ def wait_for(node: LabNode, what: str, predicate, timeout: float) -> str:  # noq
         if predicate(out):
             return out
         time.sleep(1)
-    raise AssertionError(f"{node.name}: gave up after {timeout:.0f}s waiting on `{what}`; last output:\n{out}")
+    joins = "".join(f"\n--- {n.name} join log:\n{n.exec('cat /root/join.log')[1]}" for n in also)
+    raise AssertionError(f"{node.name}: gave up after {timeout:.0f}s waiting on `{what}`; last output:\n{out}{joins}")
 
 
 def join_command(install_log: str, profile: str) -> list[str]:
@@ -86,7 +89,7 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     assert f"Refused a node at {second.address}" in first.check(f"cat {STATE}/events.jsonl")
 
     start_detached(second, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
-    wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 600)
+    wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 600, also=(second,))
     log = first.check("cat /root/install.log")
     assert first.check("cat /root/install.log.rc").strip() == "0", log
     assert "Installed hello 1.0.0" in log
@@ -109,3 +112,28 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
         assert f'"phase": "/runtime/{name}"' in events
     plan = first.check(f"{INSTALL} plan --state-dir {STATE}", env={"COLUMNS": "200"})
     assert "/distribute/node-2" in plan and "/runtime/node-3" in plan
+
+
+def test_the_installer_killed_mid_plan_resumes_and_its_agent_carries_on(lab_nodes, frozen_hello_bundle):
+    """`flavor three` with both workers joined by command; the installer is killed (SIGKILL) while
+    a worker's runtime phase runs; the agents keep retrying, and --resume completes the plan."""
+    first, second, third = lab_nodes(3)
+    for node in (first, second, third):
+        unpack(node, frozen_hello_bundle)
+    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor three --accept-eula", "/root/install.log")
+    printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
+    argv = join_command(printed, "worker")
+    for node in (second, third):
+        start_detached(node, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
+    wait_for(first, "cat /root/install.log", lambda out: "▶ /runtime/node-2" in out, 300, also=(second, third))
+    first.check("pkill -KILL -f '[b]in/airlift --cli'")
+    assert "in_progress" in first.check(f"grep /runtime/node-2 {STATE}/plan-log.jsonl | tail -n 1")
+
+    resumed = first.check(f"COLUMNS=250 {INSTALL} --resume", workdir="/")
+    assert "Installed hello 1.0.0" in resumed, resumed
+    listed = first.check("k3s kubectl get nodes")
+    assert sorted(line.split()[0] for line in listed.splitlines()[1:] if " Ready " in f" {line} ") == \
+        ["node-1", "node-2", "node-3"], listed
+    for node in (second, third):
+        wait_for(node, "cat /root/join.log.rc 2>/dev/null", lambda out: out.strip() == "0", 60)
+        assert "No answer from the installer" in node.check("cat /root/join.log")
