@@ -20,10 +20,10 @@ class ChecksFailed(AirliftError):
 
     exit_code = 1
 
-    def __init__(self, failed: list) -> None:
+    def __init__(self, failed: list, node: str | None = None) -> None:
         lines = [f"{r.id}: {r.message}" + (f" ({r.hint})" if r.hint else "") for r in failed]
         super().__init__(
-            f"{len(failed)} host check(s) failed",
+            f"{len(failed)} host check(s) failed" + (f" on node {node}" if node else ""),
             details="\n".join(lines),
             hint="fix the host, or skip a check with --skip-check ID, then run the install again",
         )

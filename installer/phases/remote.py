@@ -53,7 +53,7 @@ def checks(ctx: PhaseContext, node: str) -> None:
     }, CHECKS_TIMEOUT_S)
     failed = [CheckResult(**r) for r in data["results"] if r["status"] == "fail"]
     if failed:
-        raise ChecksFailed(failed)
+        raise ChecksFailed(failed, node)
 
 
 def distribute(ctx: PhaseContext, node: str) -> None:

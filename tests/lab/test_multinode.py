@@ -137,3 +137,31 @@ def test_the_installer_killed_mid_plan_resumes_and_its_agent_carries_on(lab_node
     for node in (second, third):
         wait_for(node, "cat /root/join.log.rc 2>/dev/null", lambda out: out.strip() == "0", 60)
         assert "No answer from the installer" in node.check("cat /root/join.log")
+
+
+def test_a_node_that_fails_a_check_stops_the_install_until_fixed(lab_nodes, frozen_hello_bundle):
+    """A k3s already runs on node 3: /checks/node-3 fails naming the node and the check, nothing
+    is installed on any node; once it is stopped, --resume completes."""
+    first, second, third = lab_nodes(3)
+    for node in (first, second, third):
+        unpack(node, frozen_hello_bundle)
+    third.check("cp /bin/sleep /root/k3s")
+    third.container.exec_run(["/root/k3s", "3600"], detach=True)
+    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor three --accept-eula", "/root/install.log")
+    printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
+    argv = join_command(printed, "worker")
+    for node in (second, third):
+        start_detached(node, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
+    wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 300, also=(second, third))
+    log = first.check("cat /root/install.log")
+    assert first.check("cat /root/install.log.rc").strip() == "1", log
+    assert "Phase /checks/node-3 failed: 1 host check(s) failed on node node-3" in log
+    assert "process-k3s" in log and "What to do:" in log
+    assert first.exec("test -e /usr/local/bin/k3s")[0] != 0, "a failed check left k3s installed"
+
+    third.check("pkill -x k3s")
+    resumed = first.check(f"COLUMNS=250 {INSTALL} --resume", workdir="/")
+    assert "Installed hello 1.0.0" in resumed, resumed
+    listed = first.check("k3s kubectl get nodes")
+    assert sorted(line.split()[0] for line in listed.splitlines()[1:] if " Ready " in f" {line} ") == \
+        ["node-1", "node-2", "node-3"], listed
