@@ -47,6 +47,14 @@ def test_the_frozen_installer_installs_on_a_host_without_python(lab_nodes, froze
     assert node.check("command -v k3s").strip()
     assert "Ready" in node.check("k3s kubectl get nodes")
 
+    # The operator deletes the unpacked bundle: the installer kept with the install still works.
+    node.check(f"rm -rf '{PARENT}' /root/*.tar")
+    kept = "/var/lib/airlift/installer/install"
+    status = node.check(f"{kept} status", workdir="/")
+    assert "✓ registry answering" in status and "✓ k3s running" in status
+    assert "Uninstalled" in node.check(f"{kept} uninstall --yes", workdir="/")
+    assert node.exec("test -e /var/lib/airlift || command -v k3s")[0] != 0
+
 
 def test_a_non_root_user_is_told_root_is_needed_while_check_works(lab_nodes, frozen_hello_bundle):
     (node,) = lab_nodes(1)
