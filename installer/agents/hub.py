@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import threading
 import time
 from collections import Counter
 from dataclasses import replace
@@ -45,6 +46,7 @@ class AgentHub:
         self.address = ""
         self._server: AgentServer | None = None
         self._peer: Peer | None = None
+        self._share_lock = threading.Lock()
 
     # --- listening -------------------------------------------------------------------------
 
@@ -76,11 +78,12 @@ class AgentHub:
     def share(self, bundle: Bundle, state_dir: Path, prefixes: list[str]) -> str:
         """Serve the bundle's files under `prefixes` to the nodes (this node holds them all and
         hosts the tracker); the tracker's URL, which agents fetch through."""
-        if self._peer is None:
-            store = BlobStore(Path(state_dir) / "blobs")
-            seed_store(store, bundle, shared_files(bundle, prefixes))
-            self._peer = Peer(self.first, store, self.token, Tracker(), self.address).start()
-        return self._peer.url
+        with self._share_lock:  # several /distribute phases start at once
+            if self._peer is None:
+                store = BlobStore(Path(state_dir) / "blobs")
+                seed_store(store, bundle, shared_files(bundle, prefixes))
+                self._peer = Peer(self.first, store, self.token, Tracker(), self.address).start()
+            return self._peer.url
 
     def finish_all(self, timeout: float = 30.0) -> None:
         """Tell every agent the install is over, so it stops (best effort: the install is done)."""

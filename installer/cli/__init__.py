@@ -35,11 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args, console)
     except AirliftError as exc:
-        console.print(f"[red]Error:[/] {_escape(exc.message)}", highlight=False)
+        # emoji=False: fingerprints and digests hold text like ":CD:" that rich would draw as emoji.
+        console.print(f"[red]Error:[/] {_escape(exc.message)}", highlight=False, emoji=False)
         if exc.details:
-            console.print(_escape(exc.details), highlight=False)
+            console.print(_escape(exc.details), highlight=False, emoji=False)
         if exc.hint:
-            console.print(f"[bold]What to do:[/] {_escape(exc.hint)}", highlight=False)
+            console.print(f"[bold]What to do:[/] {_escape(exc.hint)}", highlight=False, emoji=False)
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("\nInterrupted. Run ./install --resume to continue.")

@@ -127,7 +127,9 @@ def _print_join_commands(join: dict | None, console: Console) -> None:
         return
     console.print("[bold]Run on each other host, as root, from the unpacked bundle:[/]", highlight=False)
     for profile, count in join["missing"].items():
-        console.print(f"  {profile} ({count} needed):  {join['commands'][profile]}", highlight=False, soft_wrap=True)
+        # No markup or emoji: a fingerprint holds text like ":CD:", which rich would draw as 💿.
+        console.print(f"  {profile} ({count} needed):  {join['commands'][profile]}", highlight=False,
+                      soft_wrap=True, markup=False, emoji=False)
 
 
 def cmd_join(args: argparse.Namespace, console: Console) -> int:
@@ -140,11 +142,7 @@ def cmd_join(args: argparse.Namespace, console: Console) -> int:
                       token=args.token, fingerprint=getattr(args, "fingerprint", None),
                       role=getattr(args, "role", None), advertise_addr=getattr(args, "advertise_addr", None),
                       state_dir=state_dir(args), root=root(args))
-    return run_agent(req, lambda text: console.print(_plain(text), highlight=False))
-
-
-def _plain(text: str) -> str:
-    return text.replace("[", r"\[")
+    return run_agent(req, lambda text: console.print(text, highlight=False, markup=False, emoji=False))
 
 
 def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> int:  # noqa: ANN001

@@ -7,6 +7,7 @@ is recorded with what failed, why, what to do and where the log is, and stops th
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,12 +46,60 @@ def run_plan(
     bus: EventBus,
     log_path: str,
 ) -> None:
-    """Run every phase that is not completed; raise PhaseFailed on the first failure."""
-    for phase in plan.phases:
-        if phase.state == "completed":
-            continue
-        _require(plan, phase)
-        _run_phase(phase, store, executors[phase.id], ctx, bus, log_path)
+    """Run every phase that is not completed; raise PhaseFailed on the first failure.
+
+    Phases of other nodes that need nothing from each other (/distribute/node-2 and
+    /distribute/node-3) run at the same time, each on its node."""
+    pending = [p for p in plan.phases if p.state != "completed"]
+    while pending:
+        batch = _batch(pending)
+        for phase in batch:
+            _require(plan, phase)
+        if len(batch) == 1:
+            _run_phase(batch[0], store, executors[batch[0].id], ctx, bus, log_path)
+        else:
+            _run_together(batch, store, executors, ctx, bus, log_path)
+        pending = pending[len(batch):]
+
+
+def _per_node(phase: Phase) -> bool:
+    """A phase of one node among several (`/runtime/node-2`)."""
+    return phase.node is not None and phase.id.count("/") == 2
+
+
+def _batch(pending: list[Phase]) -> list[Phase]:
+    """The next phase, with the per-node phases after it that need none of the batch's phases
+    and run on other nodes."""
+    batch = [pending[0]]
+    if not _per_node(pending[0]):
+        return batch
+    for phase in pending[1:]:
+        taken = {p.id for p in batch}
+        if not _per_node(phase) or taken & set(phase.requires) or phase.node in {p.node for p in batch}:
+            break
+        batch.append(phase)
+    return batch
+
+
+def _run_together(batch: list[Phase], store: PlanStore, executors: Mapping[str, Executor], ctx: Any,
+                  bus: EventBus, log_path: str) -> None:
+    """Run the batch's phases in threads; once all ended, raise the first failure in plan order."""
+    errors: dict[str, BaseException] = {}
+
+    def run(phase: Phase) -> None:
+        try:
+            _run_phase(phase, store, executors[phase.id], ctx, bus, log_path)
+        except BaseException as exc:  # handed to the caller's thread below
+            errors[phase.id] = exc
+
+    threads = [threading.Thread(target=run, args=(p,), name=f"airlift-phase{p.id}") for p in batch]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for phase in batch:
+        if phase.id in errors:
+            raise errors[phase.id]
 
 
 def _require(plan: Plan, phase: Phase) -> None:

@@ -1,7 +1,11 @@
 """The install plan across nodes: per-node phases, what each requires, and their executors."""
 
+import pytest
+
+from installer.errors import AirliftError
+from installer.events import EventBus
 from installer.phases import remote
-from installer.plan import build_install_plan
+from installer.plan import PhaseFailed, PlanStore, build_install_plan, run_plan
 
 
 def test_a_single_host_plan_has_only_the_host_phases():
@@ -31,3 +35,48 @@ def test_the_plan_survives_a_round_trip_through_its_stored_form():
 
     plan = build_install_plan("node-1", ["node-2"])
     assert Plan.from_dict(plan.to_dict()).to_dict() == plan.to_dict()
+
+
+def _timed(log: list, fail: str | None = None):
+    import time
+
+    def make(phase_id: str):
+        def run(_ctx) -> None:
+            log.append(("start", phase_id))
+            time.sleep(0.05)
+            log.append(("end", phase_id))
+            if phase_id == fail:
+                raise AirliftError("it broke", hint="fix it")
+        return run
+    return make
+
+
+def test_phases_of_different_nodes_run_together_and_the_others_in_order(tmp_path):
+    plan = build_install_plan("node-1", ["node-2", "node-3"])
+    store = PlanStore(tmp_path)
+    store.create(plan)
+    log: list = []
+    run_plan(plan, store, {p.id: _timed(log)(p.id) for p in plan.phases}, None, EventBus(), "/x/log")
+    start = {pid: i for i, (what, pid) in enumerate(log) if what == "start"}
+    ends = {pid: i for i, (what, pid) in enumerate(log) if what == "end"}
+
+    def overlap(a: str, b: str) -> bool:
+        return start[a] < ends[b] and start[b] < ends[a]
+    for family in ("/checks", "/distribute", "/runtime"):
+        assert overlap(f"{family}/node-2", f"{family}/node-3"), log
+    assert not overlap("/registry", "/runtime") and not overlap("/bootstrap", "/distribute/node-2")
+    assert ends["/runtime"] < start["/runtime/node-2"]
+    assert max(ends["/runtime/node-2"], ends["/runtime/node-3"]) < log.index(("start", "/app"))
+    assert plan.state == "completed"
+
+
+def test_a_failure_in_a_batch_lets_the_others_finish_and_stops_the_plan(tmp_path):
+    plan = build_install_plan("node-1", ["node-2", "node-3"])
+    store = PlanStore(tmp_path)
+    store.create(plan)
+    log: list = []
+    with pytest.raises(PhaseFailed, match="Phase /checks/node-2 failed: it broke"):
+        run_plan(plan, store, {p.id: _timed(log, fail="/checks/node-2")(p.id) for p in plan.phases}, None,
+                 EventBus(), "/x/log")
+    assert plan.phase("/checks/node-3").state == "completed"
+    assert plan.phase("/checks/node-2").state == "failed" and plan.phase("/bootstrap").state == "unstarted"
