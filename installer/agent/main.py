@@ -82,7 +82,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     req.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     client = AgentClient(req.installer, req.port, req.token, req.fingerprint, req.state_dir)
     address = req.advertise_addr or route_address(req.installer)
-    join = {"hostname": hostname(), "identity": identity(host, req.state_dir), "address": address,
+    join: dict[str, object] = {"hostname": hostname(), "identity": identity(host, req.state_dir), "address": address,
             "role": req.role, "facts": {}}
     answer = _retry(lambda: client.call("join", {**join, "fresh": True}), say)
     node, profile = answer["node"], answer["profile"]

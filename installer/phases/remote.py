@@ -94,9 +94,13 @@ PER_NODE: dict[str, Callable[[PhaseContext, str], None]] = {
 
 def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
     """An executor for each per-node phase of `plan` (ids like /runtime/node-2)."""
-    out = {}
+    out: dict[str, Callable[[PhaseContext], None]] = {}
     for phase in plan.phases:
         family, _, node = phase.id.rpartition("/")
         if family in PER_NODE and node:
-            out[phase.id] = partial(PER_NODE[family], node=node)
+            out[phase.id] = partial(_on_node, PER_NODE[family], node)
     return out
+
+
+def _on_node(execute: Callable[[PhaseContext, str], None], node: str, ctx: PhaseContext) -> None:
+    execute(ctx, node)

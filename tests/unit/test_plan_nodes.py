@@ -26,8 +26,7 @@ def test_every_other_node_is_checked_sent_the_runtime_and_joined_before_the_app(
     executors = remote.executors(plan)
     assert sorted(executors) == ["/checks/node-2", "/checks/node-3", "/distribute/node-2", "/distribute/node-3",
                                  "/runtime/node-2", "/runtime/node-3"]
-    assert executors["/runtime/node-3"].keywords == {"node": "node-3"}
-    assert executors["/runtime/node-3"].func is remote.runtime
+    assert executors["/runtime/node-3"].args == (remote.runtime, "node-3")
 
 
 def test_the_plan_survives_a_round_trip_through_its_stored_form():
