@@ -12,7 +12,7 @@ from installer import answers as answers_mod
 from installer.host import Host
 from installer.manifest import load_manifest
 from installer.phases.resources import endpoints, load_documents
-from installer.plan import PlanStore
+from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
 
@@ -30,7 +30,7 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
     app_dir = state_dir / "app"
     manifest_path = app_dir / "app.yaml"
     eps = (endpoints(load_manifest(manifest_path), load_documents(app_dir), answers.advertise_addr or "")
-           if manifest_path.exists() else [])
+           if manifest_path.exists() and _app_installed(plan) else [])
     return {
         "plan": plan.to_dict(),
         "registry": {"url": registry.url, "answering": registry.answering()},
@@ -38,3 +38,8 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
         "endpoints": eps,
         "answers": answers.to_dict(),
     }
+
+
+def _app_installed(plan: Plan) -> bool:
+    """Endpoints are shown once the application is installed, not while its install is unfinished."""
+    return any(p.id == "/app" and p.state == "completed" for p in plan.phases)

@@ -43,6 +43,9 @@ def test_k3s_never_ready_fails_within_the_ready_timeout_naming_the_node_then_res
         assert "Traceback" not in out
         plan = target.run("plan", *target.location()).stdout
         assert plan.count("completed") == 3 and "failed" in plan  # /checks, /bootstrap, /registry
+        status = target.run("status", *target.location())
+        assert status.returncode == 1 and "✗ node" in status.stdout
+        assert "30080" not in status.stdout  # no endpoint announced for an application not installed
 
         Host(target.root).services.stop("k3s")  # the operator fixes k3s and restarts it
         resumed = target.run("--resume", "--ready-timeout", "60", *target.location())
