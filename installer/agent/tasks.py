@@ -20,6 +20,7 @@ from installer.checks import run_checks
 from installer.events import Event, EventBus
 from installer.facts import airlift_ports, gather_facts
 from installer.host import Host
+from installer.installer_copy import keep_installer
 from installer.manifest import Manifest, load_manifest
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
@@ -85,6 +86,9 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     profile = ctx.manifest(args["manifest"]).profiles[args["profile"]]
     for path in create_volumes(ctx.host, profile.requirements.volumes, ctx.state_dir):
         ctx.bus.log_line(f"Volume folder {path} ready", phase=args["phase"])
+    # The services' supervisor runs the kept copy: the node may lose the folder the agent ran from
+    # (an SSH host's /tmp copy), and `uninstall` there works without the bundle.
+    ctx.host.installer = keep_installer(ctx.host, ctx.state_dir)
     token = args["token"]
     ctx.bus.add_secret(token)
     config = RuntimeConfig(**{**args["config"], "node_name": ctx.node, "node_ip": ctx.address, "token": token})

@@ -103,6 +103,11 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     wait_for(third, "cat /tmp/airlift.*/agent.log", lambda out: "this agent stops" in out, 60)
     for node in (second, third):
         assert "k3s" in node.check("ls /var/lib/airlift/bundle/runtime")
+    third.check("rm -rf /tmp/airlift.*")  # the SSH copy is gone; the node keeps its own installer
+
+    # A worker uninstalls with the installer it kept: no k3s, no state folder left.
+    assert "Uninstalled" in third.check("/var/lib/airlift/installer/install uninstall --yes", workdir="/")
+    assert third.exec("test -e /usr/local/bin/k3s || test -e /var/lib/airlift || pgrep -x k3s")[0] != 0
 
     events = first.check(f"cat {STATE}/events.jsonl")
     leaks = [line for line in events.splitlines() if token in line]
