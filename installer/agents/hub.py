@@ -185,10 +185,11 @@ class AgentHub:
         if name == self.first:
             raise AirliftError(f"Node {name} has the hostname of the installer's own host",
                                hint="give every host its own hostname, then join again")
+        address = str(body.get("address") or client)
+        self._refuse_taken_address(name, address)
         known = self.nodes.get(name)
         profile = known.profile if known and known.identity == body["identity"] else self._profile(body.get("role"))
-        node, again = self.nodes.join(Node(name=name, identity=str(body["identity"]),
-                                           address=str(body.get("address") or client), profile=profile,
+        node, again = self.nodes.join(Node(name=name, identity=str(body["identity"]), address=address, profile=profile,
                                            facts=dict(body.get("facts") or {})))
         if again and body.get("fresh"):
             self.board.hand_out_again(name)
@@ -196,6 +197,15 @@ class AgentHub:
         self.bus.emit(Event("node", verb, f"Node {name} ({node.address}) {verb} as {profile}",
                             node=name, data=node.view()))
         return {"node": name, "profile": profile}
+
+    def _refuse_taken_address(self, name: str, address: str) -> None:
+        """Advertise addresses are unique: Kubernetes and the peers reach each node at its own."""
+        holders = [n.name for n in self.nodes.nodes() if n.address == address and n.name != name]
+        if address == self.address:
+            holders.append(self.first)
+        if holders:
+            raise AirliftError(f"Node {name} advertises {address}, the address of node {holders[0]}",
+                               hint="join with --advertise-addr set to this host's own address")
 
     def _profile(self, role: str | None) -> str:
         """The profile a new node takes: the one asked for if the flavor still needs it, else the

@@ -39,7 +39,7 @@ def test_the_nodes_screen_shows_the_join_command_and_nodes_as_they_join(installe
     pages.shot(page, "nodes-waiting")
 
     agent = AgentClient("127.0.0.1", agent_port, token, fingerprint, tmp_path / "agent")
-    agent.call("join", {"hostname": "worker-a", "identity": "a" * 32, "address": "127.0.0.1", "role": "worker",
+    agent.call("join", {"hostname": "worker-a", "identity": "a" * 32, "address": "127.0.0.2", "role": "worker",
                         "fresh": True})
     expect(page.locator("#node-rows tr")).to_have_count(2)
     expect(nodes.locator("#node-rows")).to_contain_text("worker-a")

@@ -41,8 +41,10 @@ def client(hub: AgentHub, tmp_path: Path, token: str | None = None, fingerprint:
     return AgentClient("127.0.0.1", hub.port, token or hub.token, fingerprint or hub.fingerprint, tmp_path / "agent")
 
 
-def join(c: AgentClient, name: str, identity: str, role: str | None = "worker") -> dict:
-    return c.call("join", {"hostname": name, "identity": identity, "address": "127.0.0.1", "role": role,
+def join(c: AgentClient, name: str, identity: str, role: str | None = "worker", address: str = "") -> dict:
+    """Join as `name`; each node advertises an address of its own (127.0.0.2, ...) unless given."""
+    address = address or f"127.0.0.{int(name.rsplit('-', 1)[1])}"
+    return c.call("join", {"hostname": name, "identity": identity, "address": address, "role": role,
                            "fresh": True})
 
 
@@ -55,6 +57,10 @@ def test_a_node_joins_by_token_and_joining_again_is_the_same_node(hub, tmp_path)
     assert [e.status for e in hub.events if e.kind == "node"] == ["joined", "reconnected"]
     with pytest.raises(AirliftError, match="same hostname as node node-2"):
         join(c, "node-2", "another-machine")
+    with pytest.raises(AirliftError, match="node-3 advertises 127.0.0.2, the address of node node-2"):
+        join(c, "node-3", "id-3", address="127.0.0.2")
+    with pytest.raises(AirliftError, match="the address of node installer-host"):
+        join(c, "node-3", "id-3", address="127.0.0.1")
     join(c, "node-3", "id-3", role=None)  # without --role: the profile still missing
     assert hub.missing() == {}
     with pytest.raises(AirliftError, match="needs no more worker nodes"):
@@ -124,12 +130,19 @@ def test_a_failed_task_fails_with_the_node_named(hub, tmp_path):
     assert errors[0].message == "Node node-2: no space left" and errors[0].hint == "free some"
 
 
+def test_a_node_that_vanishes_fails_its_phase_naming_it(hub, tmp_path, monkeypatch):
+    monkeypatch.setattr("installer.agents.nodes.LOST_AFTER_S", 1.0)
+    join(client(hub, tmp_path), "node-2", "id-2")
+    with pytest.raises(AirliftError, match="Node node-2: the checks task lost contact with the installer"):
+        hub.run("node-2", "checks", {}, 30)
+
+
 def test_the_agent_survives_an_installer_restart_and_stops_when_told(tmp_path):
     bus = EventBus()
     first = AgentHub(bus, FLAVOR, "installer-host", "master")
     first.listen(tmp_path / "state", "127.0.0.1", 0)
     port = first.port
-    req = JoinRequest("127.0.0.1", port, first.token, first.fingerprint, "worker", "127.0.0.1",
+    req = JoinRequest("127.0.0.1", port, first.token, first.fingerprint, "worker", "127.0.0.2",
                       tmp_path / "agent", tmp_path / "root")
     said: list[str] = []
     codes: list[int] = []
