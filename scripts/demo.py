@@ -1,20 +1,24 @@
 """`make demo`: the operator's journey on a lab of bare hosts, on this machine.
 
-    .venv/bin/python scripts/demo.py dist/hello-1.0.0.tar [--nodes 3]
+    .venv/bin/python scripts/demo.py dist/hello-1.0.0.tar [--nodes 3] [--headless]
 
 Starts N lab nodes (containers from the Debian minbase image, no Python, each with its own
-address), copies the bundle to each and unpacks it in /opt, then runs `./install` (the wizard)
-on node 1 in this terminal. Open the printed link in a browser on this machine. Ctrl-C stops the
-wizard, and the lab is removed.
+address), copies the bundle to each and unpacks it in /opt. On a terminal it then runs
+`./install` (the wizard) on node 1: open the printed link in a browser on this machine, and run
+the join command the wizard shows on the other nodes. Without a terminal (or with --headless) it
+walks the whole journey by itself: `./install --cli --flavor three` on node 1, the printed join
+command on the other nodes, then `./install status`. Either way the lab is removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import docker
@@ -54,10 +58,52 @@ def stop_lab(net: lab.LabNetwork, nodes: list[lab.LabNode]) -> None:
     lab.remove_quietly(net.network)
 
 
+def headless(nodes: list[lab.LabNode], folder: str) -> int:
+    """The journey with no one at the keyboard: install on node 1, join the others by command."""
+    first, others = nodes[0], nodes[1:]
+    install = f"/opt/{folder}/install"
+    flavor = "three" if len(nodes) >= 3 else "one"
+    print(f"Running `./install --cli --flavor {flavor} --accept-eula` on node-1 ({first.address}).\n", flush=True)
+    first.container.exec_run(["/bin/sh", "-c", f"COLUMNS=120 {install} --cli --flavor {flavor} --accept-eula "
+                              f"--advertise-addr {first.address} >/root/install.log 2>&1; echo $? >/root/install.rc"],
+                             detach=True)
+    shown, joined = 0, False
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        log = first.exec("cat /root/install.log")[1]
+        print(log[shown:], end="", flush=True)
+        shown = len(log)
+        if not joined and flavor == "three" and "Waiting for nodes" in log:
+            join_others(others[:2], log)
+            joined = True
+        done, code = first.exec("cat /root/install.rc")
+        if done == 0 and code.strip():
+            print(f"\n$ {install} status", flush=True)
+            print(first.exec(f"COLUMNS=120 {install} status")[1], flush=True)
+            print("That was the headless journey. Run `make demo` in a terminal to walk it in the browser "
+                  "wizard instead.", flush=True)
+            return int(code.strip())
+        time.sleep(1)
+    print("The install did not finish within 10 minutes; see /root/install.log on node-1.", flush=True)
+    return 1
+
+
+def join_others(nodes: list[lab.LabNode], install_log: str) -> None:
+    """Run the printed worker join command on each node, as an operator would."""
+    line = next(x for x in install_log.splitlines() if x.strip().startswith("worker ("))
+    argv = shlex.split(line.split(":  ", 1)[1])
+    for node in nodes:
+        print(f"\n[node {node.address}] $ {shlex.join(argv[:argv.index('--token') + 1])} …", flush=True)
+        node.container.exec_run(["/bin/sh", "-c", f"cd /opt/*/ && {shlex.join(argv)} --advertise-addr "
+                                 f"{node.address} >/root/join.log 2>&1"], detach=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", type=Path, help="the bundle tar (make bundle writes dist/hello-<version>.tar)")
     parser.add_argument("--nodes", type=int, default=3, help="how many lab nodes to start (default 3)")
+    parser.add_argument("--headless", action="store_true", default=not sys.stdin.isatty(),
+                        help="walk the journey without a browser (the default without a terminal)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the lab is removed on SIGTERM too
     client = docker.from_env()
@@ -66,7 +112,18 @@ def main() -> int:
     net, nodes = start_lab(client, args.bundle.resolve(), args.nodes)
     first = nodes[0]
     print("\nA shell on a node:  docker exec -it NAME bash", flush=True)
-    print(f"Running ./install on node-1 ({first.address}); open the link below in a browser here.\n", flush=True)
+    if args.headless:
+        try:
+            return headless(nodes, folder)
+        finally:
+            print("\nRemoving the lab.", flush=True)
+            stop_lab(net, nodes)
+    print(f"Running ./install on node-1 ({first.address}); open the link below in a browser here.", flush=True)
+    print("For a cluster of three, run the join command the wizard's Nodes screen shows on the others:", flush=True)
+    for node in nodes[1:]:
+        print(f"  docker exec -w /opt/{folder} {node.name} ./install join … --advertise-addr {node.address}",
+              flush=True)
+    print(flush=True)
     try:
         tty = ["-it"] if sys.stdin.isatty() else []  # with a terminal, Ctrl-C reaches the wizard
         return subprocess.call(["docker", "exec", *tty, "-w", f"/opt/{folder}", first.name,
