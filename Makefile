@@ -32,7 +32,7 @@ help:
 setup: .venv/.stamp
 
 lint: setup
-	$(PY) -m ruff check build.py installer wizard packaging tests bench
+	$(PY) -m ruff check build.py installer wizard packaging tests bench scripts
 
 test: setup lint
 	scripts/ensure-dockerd.sh
