@@ -7,6 +7,9 @@ import socket
 import uuid
 from pathlib import Path
 
+import psutil
+
+from installer.facts.system import read_os_release
 from installer.host import Host
 
 NODE_ID_FILE = "node-id"
@@ -33,6 +36,13 @@ def route_address(target: str) -> str:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.connect((target, 9))  # UDP connect sends nothing; it only picks the route
         return str(s.getsockname()[0])
+
+
+def summary() -> dict:
+    """What the installer shows of a node as it joins (its full facts come with its checks)."""
+    os_release = read_os_release(Path("/"))
+    return {"os": os_release.pretty_name or os_release.id, "cpus": psutil.cpu_count() or 0,
+            "ram_bytes": psutil.virtual_memory().total}
 
 
 def hostname() -> str:

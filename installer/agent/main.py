@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from installer.agent.client import AgentClient, ConnectionLost
-from installer.agent.identity import hostname, identity, route_address
+from installer.agent.identity import hostname, identity, route_address, summary
 from installer.agent.tasks import TASKS, AgentContext
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
@@ -83,7 +83,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     client = AgentClient(req.installer, req.port, req.token, req.fingerprint, req.state_dir)
     address = req.advertise_addr or route_address(req.installer)
     join: dict[str, object] = {"hostname": hostname(), "identity": identity(host, req.state_dir), "address": address,
-            "role": req.role, "facts": {}}
+            "role": req.role, "facts": summary()}
     answer = _retry(lambda: client.call("join", {**join, "fresh": True}), say)
     node, profile = answer["node"], answer["profile"]
     say(f"Joined the installer at {req.installer}:{req.port} as node {node} ({profile})")

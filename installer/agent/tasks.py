@@ -63,7 +63,7 @@ def checks(ctx: AgentContext, args: dict) -> dict:
     for r in results:
         ctx.bus.emit(Event("check", r.status, r.message, phase=args["phase"],
                            data={"id": r.id, "severity": r.severity, "hint": r.hint}))
-    return {"results": [dataclasses.asdict(r) for r in results]}
+    return {"results": [dataclasses.asdict(r) for r in results], "facts": facts.to_dict()}
 
 
 def distribute(ctx: AgentContext, args: dict) -> dict:

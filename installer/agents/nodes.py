@@ -37,9 +37,9 @@ class Node:
         return time.time() - self.last_seen < LOST_AFTER_S
 
     def view(self) -> dict:
-        """What front-ends show (facts stay out: they are long)."""
+        """What front-ends show: the node and the summary its agent sent when it joined."""
         return {"name": self.name, "address": self.address, "profile": self.profile,
-                "connected": self.connected, "joined": self.joined}
+                "connected": self.connected, "joined": self.joined, "facts": self.facts}
 
 
 class NodeRegistry:

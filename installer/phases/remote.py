@@ -7,6 +7,7 @@ while the agent's events stream into the install's log with the node's name.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import partial
 
@@ -51,6 +52,7 @@ def checks(ctx: PhaseContext, node: str) -> None:
         "phase": f"/checks/{node}", "manifest": _manifest_text(ctx), "profile": _profile(ctx, node),
         "ports": [a.registry_port, a.wizard_port, a.api_port], "skip": list(a.skip_checks),
     }, CHECKS_TIMEOUT_S)
+    ctx.host.write_file(ctx.state_dir / "facts" / f"{node}.json", json.dumps(data.get("facts") or {}, indent=1))
     failed = [CheckResult(**r) for r in data["results"] if r["status"] == "fail"]
     if failed:
         raise ChecksFailed(failed, node)

@@ -154,6 +154,7 @@ def test_the_agent_survives_an_installer_restart_and_stops_when_told(tmp_path):
     second.listen(tmp_path / "state", "127.0.0.1", port)
     try:
         assert second.token == first.token and [n.name for n in second.nodes.nodes()] == [joined.name]
+        assert joined.facts["cpus"] >= 1 and joined.facts["ram_bytes"] > 0 and joined.facts["os"]
         second.wait_connected(joined.name, timeout=30)
         second.finish_all(timeout=30)
         agent.join(10)

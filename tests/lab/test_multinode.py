@@ -115,6 +115,7 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     assert token not in "\n".join(x for x in log.splitlines() if "./install join" not in x)
     for name in ("node-2", "node-3"):
         assert f'"phase": "/runtime/{name}"' in events
+    assert '"hostname": "node-3"' in first.check(f"cat {STATE}/facts/node-3.json")  # its checks' facts
     plan = first.check(f"{INSTALL} plan --state-dir {STATE}", env={"COLUMNS": "200"})
     assert "/distribute/node-2" in plan and "/runtime/node-3" in plan
 
