@@ -5,7 +5,8 @@ Shape:
                description, nodes: [{profile, count}]}], default_flavor, prompt, profiles}
   answers:    the answers.yaml form (flag names as keys), {} until set
   plan:       {operation, state, phases: [{id, description, requires, node, state, error}]}
-  nodes:      [{name, profile, address, connected, joined?}]  this host first, then the nodes that joined
+  nodes:      [{name, profile, address, connected, joined?, facts?}]  this host first, then the nodes
+              that joined (facts: the {os, cpus, ram_bytes} each sent when it joined)
   join:       {commands: {profile: command}, missing: {profile: count}, port, fingerprint}
               when the flavor has several nodes (the commands hold the join token), else None
   checks:     [{id, severity, status, message, hint}]
