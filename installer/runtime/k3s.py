@@ -109,16 +109,18 @@ class K3sRuntime:
                 up_seen = time.monotonic()
             elif time.monotonic() - up_seen >= DOWN_LIMIT_S:
                 self.host.services.stop(self.service)
-                self._not_ready(f"k3s keeps exiting, so Kubernetes node {node} cannot become Ready", last)
+                self._not_ready(f"k3s keeps exiting, so Kubernetes node {node} cannot become Ready", last,
+                                longer=False)
             time.sleep(max(0.0, min(1.0 - (time.monotonic() - began), deadline - time.monotonic())))
         self._not_ready(f"Kubernetes node {node} did not become Ready within {timeout:.0f}s", last)
 
-    def _not_ready(self, message: str, last: str) -> NoReturn:
+    def _not_ready(self, message: str, last: str, longer: bool = True) -> NoReturn:
         log = self.host.services.log_path(self.service)
         raise AirliftError(
             message,
             details=f"Last answer from kubectl: {last.strip()}\n{_tail(log)}",
-            hint=f"Read the k3s log ({log}) for why and fix it; to wait longer, add --ready-timeout SECONDS",
+            hint=f"Read the k3s log ({log}) for why and fix it"
+                 + ("; to wait longer, add --ready-timeout SECONDS" if longer else ""),
         )
 
     def apply(self, paths: Sequence[Path]) -> None:
