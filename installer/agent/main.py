@@ -121,7 +121,7 @@ def _poll(client: AgentClient, node: str, join: dict) -> dict:
 
 def _post_result(client: AgentClient, node: str, work: dict, outcome: dict, say: Callable[[str], None]) -> None:
     body = {"node": node, "id": work["id"], "result": outcome}
-    _retry(lambda: client.call("result", body), say)
+    _retry(lambda: client.call("result", {**body, "clock": time.time()}), say)  # the clock as sent
 
 
 def _run_task(ctx: AgentContext, work: dict) -> dict:

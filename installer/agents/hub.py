@@ -155,7 +155,10 @@ class AgentHub:
             error = result.get("error") or {}
             raise AirliftError(f"Node {node}: {error.get('message', 'the ' + task + ' task failed')}",
                                hint=error.get("hint"), details=error.get("details"))
-        return result.get("data") or {}
+        data = dict(result.get("data") or {})
+        if result.get("clock_offset_s") is not None:
+            data["clock_offset_s"] = result["clock_offset_s"]
+        return data
 
     # --- the agent API ---------------------------------------------------------------------
 
@@ -178,7 +181,10 @@ class AgentHub:
                 event = Event.from_dict(raw)
                 self.bus.emit(replace(event, node=node, seq=0))
             return {}
-        return {"accepted": self.board.finish(node, str(body["id"]), dict(body["result"]))}
+        result = dict(body["result"])
+        if "clock" in body:
+            result["clock_offset_s"] = float(body["clock"]) - time.time()
+        return {"accepted": self.board.finish(node, str(body["id"]), result)}
 
     def _join(self, body: dict, client: str) -> dict:
         name = str(body["hostname"])

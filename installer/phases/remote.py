@@ -11,9 +11,10 @@ import json
 from collections.abc import Callable
 from functools import partial
 
-from installer.agents import AgentHub
+from installer.agents import AgentHub, clock
 from installer.checks import CheckResult
 from installer.errors import AirliftError
+from installer.events import Event
 from installer.phases.checks import ChecksFailed
 from installer.phases.context import PhaseContext
 from installer.phases.runtime import mirrored_registries
@@ -53,7 +54,13 @@ def checks(ctx: PhaseContext, node: str) -> None:
         "ports": [a.registry_port, a.wizard_port, a.api_port], "skip": list(a.skip_checks),
     }, CHECKS_TIMEOUT_S)
     ctx.host.write_file(ctx.state_dir / "facts" / f"{node}.json", json.dumps(data.get("facts") or {}, indent=1))
-    failed = [CheckResult(**r) for r in data["results"] if r["status"] == "fail"]
+    results = [CheckResult(**r) for r in data["results"]]
+    if data.get("clock_offset_s") is not None and clock.CHECK_ID not in a.skip_checks:
+        drift = clock.drift_check(node, data["clock_offset_s"])
+        ctx.bus.emit(Event("check", drift.status, drift.message, phase=f"/checks/{node}", node=node,
+                           data={"id": drift.id, "severity": drift.severity, "hint": drift.hint}))
+        results.append(drift)
+    failed = [r for r in results if r.status == "fail"]
     if failed:
         raise ChecksFailed(failed, node)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -104,9 +105,10 @@ def test_work_runs_on_the_node_and_its_events_reach_the_installer(hub, tmp_path)
     assert (work["task"], work["args"]) == ("checks", {"x": 1})
     c.call("events", {"node": "node-2", "events": [
         {"kind": "log", "status": "info", "message": f"token {hub.token} here", "phase": "/checks/node-2"}]})
-    c.call("result", {"node": "node-2", "id": work["id"], "result": {"ok": True, "data": {"answer": 42}}})
+    c.call("result", {"node": "node-2", "id": work["id"], "result": {"ok": True, "data": {"answer": 42}},
+                      "clock": time.time() + 5.0})  # this node's clock runs 5 s ahead
     runner.join(10)
-    assert result == {"answer": 42}
+    assert result["answer"] == 42 and 4.5 < result["clock_offset_s"] <= 5.0
     relayed = [e for e in hub.events if e.phase == "/checks/node-2"]
     assert relayed[0].node == "node-2" and hub.token not in relayed[0].message
 
@@ -165,8 +167,6 @@ def test_the_agent_survives_an_installer_restart_and_stops_when_told(tmp_path):
 
 
 def _wait_nodes(hub: AgentHub, timeout: float = 10.0) -> list:
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not hub.nodes.nodes():
         time.sleep(0.1)

@@ -93,6 +93,8 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     log = first.check("cat /root/install.log")
     assert first.check("cat /root/install.log.rc").strip() == "0", log
     assert "Installed hello 1.0.0" in log
+    for name in ("node-2", "node-3"):
+        assert f"clock-drift: The clock of node {name} is within" in log
 
     listed = first.check("k3s kubectl get nodes")
     ready = [line.split()[0] for line in listed.splitlines()[1:] if " Ready " in f" {line} "]
