@@ -108,13 +108,23 @@ class Engine:
         """With a flavor of several nodes, listen for their agents (creates the state directory,
         which keeps the join token and the certificate the join command names)."""
         flavor = self.manifest.flavor(str(answers.flavor))
-        if flavor.node_count < 2 or self.agents is not None:
+        hub = self.agents
+        if flavor.node_count < 2:
+            if hub is not None and not hub.nodes.nodes():  # the operator chose one host after all
+                hub.stop()
+                self.agents = None
             return
-        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._attach_state()
-        hub = AgentHub(self.bus, flavor, self.node, str(answers.profile))
-        hub.listen(self.state_dir, str(answers.advertise_addr), answers.agent_port)
-        self.agents = hub
+        moved = hub is not None and (hub.address, hub.port) != (answers.advertise_addr, answers.agent_port)
+        if hub is not None and moved and not hub.nodes.nodes():  # no node uses the old address yet
+            hub.stop()
+            hub = None
+        if hub is None:
+            self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._attach_state()
+            hub = AgentHub(self.bus, flavor, self.node, str(answers.profile))
+            hub.listen(self.state_dir, str(answers.advertise_addr), answers.agent_port)
+            self.agents = hub
+        hub.flavor, hub.first_profile = flavor, str(answers.profile)  # the operator may pick another
 
     def resolved_answers(self) -> answers_mod.Answers:
         return answers_mod.resolve(self._with_state_dir(self._answers), self.manifest, self.network())
