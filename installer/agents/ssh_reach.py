@@ -30,7 +30,7 @@ def reach(hub: AgentHub, spec: dict, bundle_dir: Path, state_dir: Path, bus: Eve
                        data={"address": target.address, "fingerprint": session.fingerprint,
                              "first_use": session.first_use}))
         argv = ["install", "join", f"{hub.address}:{hub.port}", "--token", hub.token,
-                "--fingerprint", hub.fingerprint, "--advertise-addr", target.address]
+                "--fingerprint", hub.fingerprint, "--advertise-addr", target.address, "--remove-when-done"]
         if spec.get("role"):
             argv += ["--role", spec["role"]]
         done = provision(session, tree_files(Path(bundle_dir), COPIED), argv,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -142,7 +143,19 @@ def cmd_join(args: argparse.Namespace, console: Console) -> int:
                       token=args.token, fingerprint=getattr(args, "fingerprint", None),
                       role=getattr(args, "role", None), advertise_addr=getattr(args, "advertise_addr", None),
                       state_dir=state_dir(args), root=root(args))
-    return run_agent(req, lambda text: console.print(text, highlight=False, markup=False, emoji=False))
+    code = run_agent(req, lambda text: console.print(text, highlight=False, markup=False, emoji=False))
+    if code == 0 and getattr(args, "remove_when_done", False):
+        _remove_provisioned_copy(bundle_dir(), console)
+    return code
+
+
+def _remove_provisioned_copy(folder: Path, console: Console) -> None:
+    """Remove the copy of the installer made over SSH (`/tmp/airlift.XXXXXX`), nothing else: the
+    node keeps its own installer in its state folder."""
+    if folder.parent != Path("/tmp") or not folder.name.startswith("airlift."):
+        console.print(f"Kept {folder}: it is not a copy made over SSH.", highlight=False, markup=False)
+        return
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> int:  # noqa: ANN001

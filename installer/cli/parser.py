@@ -74,6 +74,9 @@ def _join(sub: argparse._SubParsersAction) -> None:
                       help="the installer's certificate fingerprint (without it: trusted on first use)")
     join.add_argument("--role", metavar="PROFILE", help="the node profile this host takes")
     join.add_argument("--advertise-addr", metavar="IP", help="the address of this host others reach it on")
+    join.add_argument("--remove-when-done", action="store_true",
+                      help="remove the folder this installer runs from once the install is over "
+                           "(for a copy the installer made over SSH)")
     _location(join)
 
 

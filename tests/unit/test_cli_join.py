@@ -22,3 +22,20 @@ def test_the_join_command_parses_as_printed():
                                       "--role", "worker", "--advertise-addr", "10.0.0.2"])
     assert (args.command, args.address, args.token, args.fingerprint, args.role, args.advertise_addr) == \
         ("join", "10.0.0.1:4000", "T", "AB:CD", "worker", "10.0.0.2")
+
+
+def test_only_a_copy_made_over_ssh_is_removed_when_done(tmp_path):
+    import tempfile
+    from pathlib import Path
+
+    from installer.cli.commands import _remove_provisioned_copy
+
+    out = io.StringIO()
+    bundle = tmp_path / "hello-1.0.0"
+    bundle.mkdir()
+    _remove_provisioned_copy(bundle, Console(file=out))
+    assert bundle.is_dir() and "it is not a copy made over SSH" in out.getvalue()
+    copy = Path(tempfile.mkdtemp(prefix="airlift.", dir="/tmp"))
+    (copy / "bin").mkdir()
+    _remove_provisioned_copy(copy, Console(file=out))
+    assert not copy.exists()
