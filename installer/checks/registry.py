@@ -23,6 +23,13 @@ CHECKS: tuple[Family, ...] = (
     CPU, RAM, OS, VOLUMES, PORTS, MODULES, SYSCTLS, SWAP, PROCESSES, DEVICES, CUSTOM, TEMPDIR, STATE_DIR,
 )
 
+# Checks run by the installer on the other nodes, not over one host's facts: listed and skippable.
+CLOCK_DRIFT = "clock-drift"
+NODE_CHECKS: tuple[tuple[str, str], ...] = (
+    (CLOCK_DRIFT, "Multi-node: each joined node's clock against the installer's, taken when its agent "
+                  f"answers. Checks: {CLOCK_DRIFT}."),
+)
+
 
 def run_checks(facts: Facts, profile: NodeProfile, skip: Iterable[str] = ()) -> list[CheckResult]:
     """Every check's result for this host against `profile`, in a stable order.
@@ -44,12 +51,12 @@ def run_checks(facts: Facts, profile: NodeProfile, skip: Iterable[str] = ()) -> 
 
 def describe_checks() -> list[tuple[str, str]]:
     """(family id, description naming the family's check ids), for `./install check --list`."""
-    return [(family.id, f"{family.description}. Checks: {family.pattern}.") for family in CHECKS]
+    return [(family.id, f"{family.description}. Checks: {family.pattern}.") for family in CHECKS] + list(NODE_CHECKS)
 
 
 def unknown_skips(skip: Iterable[str], results: Iterable[CheckResult]) -> list[str]:
     """Skip ids that name no check here and no family, so a typo is reported, not ignored."""
-    known = {r.id for r in results} | {family.id for family in CHECKS}
+    known = {r.id for r in results} | {family.id for family in CHECKS} | {check_id for check_id, _ in NODE_CHECKS}
     return sorted(set(skip) - known)
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from installer.errors import AirliftError
 
 from . import commands
+from .join_token import reexec_hiding_token
 from .parser import answer_flags, build_parser, version_text
 
 INTERNAL_ERROR_EXIT = 3
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return supervise(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.command == "join" and getattr(args, "token", None):
+        reexec_hiding_token(argv, args.token)
     console = Console(highlight=False)
     try:
         return _dispatch(args, console)

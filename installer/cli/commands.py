@@ -137,10 +137,11 @@ def cmd_join(args: argparse.Namespace, console: Console) -> int:
     require_root("join an install")
     from installer.agent.main import JoinRequest, run_agent
     from installer.agents import DEFAULT_AGENT_PORT
+    from installer.cli.join_token import join_token
 
     host, _, port = args.address.rpartition(":") if ":" in args.address else (args.address, "", "")
     req = JoinRequest(installer=host, port=int(port) if port else DEFAULT_AGENT_PORT,
-                      token=args.token, fingerprint=getattr(args, "fingerprint", None),
+                      token=join_token(getattr(args, "token_file", None)), fingerprint=getattr(args, "fingerprint", None),
                       role=getattr(args, "role", None), advertise_addr=getattr(args, "advertise_addr", None),
                       state_dir=state_dir(args), root=root(args))
     code = run_agent(req, lambda text: console.print(text, highlight=False, markup=False, emoji=False))

@@ -69,7 +69,12 @@ def _join(sub: argparse._SubParsersAction) -> None:
     join = sub.add_parser("join", argument_default=argparse.SUPPRESS,
                           help="join this host to an install running on another host (run as root)")
     join.add_argument("address", metavar="ADDR[:PORT]", help="the installer's address (port default 3012)")
-    join.add_argument("--token", required=True, help="the join token the installer printed")
+    given = join.add_mutually_exclusive_group()
+    given.add_argument("--token", help="the join token the installer printed (the agent restarts at once "
+                                       "without it on its command line)")
+    given.add_argument("--token-file", metavar="FILE",
+                       help="read the join token from FILE; without --token or --token-file it comes "
+                            "from the environment variable AIRLIFT_JOIN_TOKEN")
     join.add_argument("--fingerprint", metavar="SHA256",
                       help="the installer's certificate fingerprint (without it: trusted on first use)")
     join.add_argument("--role", metavar="PROFILE", help="the node profile this host takes")

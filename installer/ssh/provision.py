@@ -42,10 +42,12 @@ def free_bytes(session: SshSession, directory: str) -> int:
 
 
 def provision(session: SshSession, files: dict[str, Path], argv: list[str], progress: Progress | None = None,
-              base: str = "/tmp", settle: float = 1.0) -> Provisioned:
-    """Copy `files` (name in the remote directory -> local path, modes kept) into a new
-    directory under `base`, start `argv` there (argv[0] relative to it) detached, and check it
-    is still running after `settle` seconds. On any failure the directory is removed."""
+              base: str = "/tmp", settle: float = 1.0, secrets: dict[str, str] | None = None) -> Provisioned:
+    """Copy `files` (name in the remote directory -> local path, modes kept) and write `secrets`
+    (name -> text, mode 0600) into a new directory under `base`, start `argv` there detached,
+    and check it is still running after `settle` seconds. argv[0] and any argument starting
+    with `./` are relative to that directory (how argv names a secret file: never its content).
+    On any failure the directory is removed."""
     total = sum(p.stat().st_size for p in files.values())
     available = free_bytes(session, base)
     if available < total + SPACE_MARGIN:
@@ -57,7 +59,10 @@ def provision(session: SshSession, files: dict[str, Path], argv: list[str], prog
     log_path = f"{remote_dir}/agent.log"
     try:
         _copy_all(session, remote_dir, files, total, progress)
-        pid = session.start_detached([f"{remote_dir}/{argv[0]}", *argv[1:]], log_path)
+        for name, text in (secrets or {}).items():
+            session.write_private(text.encode(), f"{remote_dir}/{name}")
+        remote_argv = [f"{remote_dir}/{argv[0]}", *(_in(remote_dir, a) for a in argv[1:])]
+        pid = session.start_detached(remote_argv, log_path)
         time.sleep(settle)
         if not session.is_running(pid):
             log = session.run(f"tail -n 20 {shlex.quote(log_path)}", check=False).stdout
@@ -103,6 +108,10 @@ def _copy_all(session: SshSession, remote_dir: str, files: dict[str, Path], tota
         size = local.stat().st_size
         session.put(local, f"{remote_dir}/{name}", local.stat().st_mode & 0o777, _shifted(progress, done, total))
         done += size
+
+
+def _in(remote_dir: str, arg: str) -> str:
+    return f"{remote_dir}/{arg[2:]}" if arg.startswith("./") else arg
 
 
 def _shifted(progress: Progress | None, base: int, total: int) -> Progress | None:

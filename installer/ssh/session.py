@@ -157,9 +157,7 @@ class SshSession:
 
     def put(self, local: Path, remote: str, mode: int = 0o644, progress: Progress | None = None) -> None:
         """Copy `local` to `remote` over SFTP; `progress(done, total)` in bytes."""
-        sftp = paramiko.SFTPClient.from_transport(self._transport)
-        if sftp is None:
-            raise AirliftError(f"{self.target.label} offers no SFTP.", hint="Enable the sftp subsystem in sshd.")
+        sftp = self._sftp()
         try:
             sftp.put(str(local), remote, callback=progress, confirm=True)
             sftp.chmod(remote, mode)
@@ -168,6 +166,26 @@ class SshSession:
                                hint="Check free space and permissions there.") from exc
         finally:
             sftp.close()
+
+    def write_private(self, data: bytes, remote: str) -> None:
+        """Write `data` to a new file `remote` readable by its owner only (mode 0600 before the
+        first byte), over SFTP, so it never travels on a command line."""
+        sftp = self._sftp()
+        try:
+            with sftp.open(remote, "wx") as f:
+                sftp.chmod(remote, 0o600)
+                f.write(data)
+        except OSError as exc:
+            raise AirliftError(f"Writing {self.target.label}:{remote} failed: {exc}.",
+                               hint="Check free space and permissions there.") from exc
+        finally:
+            sftp.close()
+
+    def _sftp(self) -> paramiko.SFTPClient:
+        sftp = paramiko.SFTPClient.from_transport(self._transport)
+        if sftp is None:
+            raise AirliftError(f"{self.target.label} offers no SFTP.", hint="Enable the sftp subsystem in sshd.")
+        return sftp
 
     def start_detached(self, argv: list[str], log_path: str) -> int:
         """Start `argv` in its own session, output to `log_path`, surviving this connection;

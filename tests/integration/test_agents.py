@@ -2,12 +2,15 @@
 
 Joining by token (a wrong token refused and logged, never the token), the certificate pinned by
 fingerprint, a node that joins twice recognised, two hosts with one hostname refused, work handed
-to an agent and its result returned, and an agent that outlives an installer restart.
+to an agent and its result returned, an agent that outlives an installer restart, and a real
+`install join --token T` process that restarts itself so its command line never shows the token.
 """
 
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -164,6 +167,30 @@ def test_the_agent_survives_an_installer_restart_and_stops_when_told(tmp_path):
         assert said[-1] == "The install is over; this agent stops."
     finally:
         second.stop()
+
+
+def test_the_join_process_hides_the_token_from_process_listings_and_still_joins(hub, tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "installer", "join", f"127.0.0.1:{hub.port}", "--token", hub.token,
+         "--fingerprint", hub.fingerprint, "--role", "worker", "--advertise-addr", "127.0.0.2",
+         "--state-dir", str(tmp_path / "agent"), "--root", str(tmp_path / "root")],
+        cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        (joined,) = _wait_nodes(hub, timeout=30)
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()  # the same pid, re-executed
+        assert b"join" in cmdline and b"--fingerprint" in cmdline
+        assert hub.token.encode() not in cmdline and b"--token" not in cmdline
+        environ = Path(f"/proc/{proc.pid}/environ")
+        assert stat.S_IMODE(environ.stat().st_mode) == 0o400  # the owner's (and root's) only
+        hub.wait_connected(joined.name, timeout=30)
+        hub.finish_all(timeout=30)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        assert "Joined the installer" in out and "this agent stops" in out
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def _wait_nodes(hub: AgentHub, timeout: float = 10.0) -> list:

@@ -150,15 +150,18 @@ def test_copy_the_installer_tree_and_start_the_agent_detached(sshd: Sshd, tmp_pa
     total = sum(p.stat().st_size for p in files.values())
     seen: list[tuple[int, int]] = []
     with connect(_target(sshd, sshd.client_key), KnownHosts(tmp_path / "known_hosts")) as s:
-        done = provision(s, files, ["install", "join", "10.0.0.1"],
-                         progress=lambda d, t: seen.append((d, t)), base=str(remote_base), settle=0.3)
+        done = provision(s, files, ["install", "join", "10.0.0.1", "--token-file", "./join-token"],
+                         progress=lambda d, t: seen.append((d, t)), base=str(remote_base), settle=0.3,
+                         secrets={"join-token": "s3cret-token"})
         try:
             for name, local in files.items():
                 copied = Path(done.remote_dir) / name
                 assert copied.read_bytes() == local.read_bytes()
                 assert copied.stat().st_mode & 0o777 == local.stat().st_mode & 0o777
             assert seen[-1] == (total, total) and seen == sorted(seen)
-            assert "agent up: join 10.0.0.1" in Path(done.log_path).read_text()
+            token_file = Path(done.remote_dir) / "join-token"
+            assert f"agent up: join 10.0.0.1 --token-file {token_file}" in Path(done.log_path).read_text()
+            assert token_file.read_text() == "s3cret-token" and token_file.stat().st_mode & 0o777 == 0o600
             assert s.is_running(done.pid)
         finally:
             s.run(f"kill {done.pid}", check=False)

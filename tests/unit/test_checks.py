@@ -213,8 +213,13 @@ def test_unset_requirements_give_no_results():
 
 def test_describe_lists_every_family():
     described = dict(describe_checks())
-    assert set(described) == {f.id for f in CHECKS}
+    assert set(described) == {f.id for f in CHECKS} | {"clock-drift"}
     assert "port-<tcp|udp>-<port>" in described["ports"]
+    assert "Multi-node" in described["clock-drift"]
+
+
+def test_skipping_the_multi_node_check_is_no_typo():
+    assert unknown_skips({"clock-drift"}, run_checks(facts(), profile())) == []
 
 
 def test_results_are_json_data():

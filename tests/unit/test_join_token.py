@@ -1,0 +1,44 @@
+"""Where `join` takes its token from, and the command line it restarts with: never the token."""
+
+import os
+
+import pytest
+
+from installer.cli.join_token import TOKEN_ENV, argv_without_token, join_token
+from installer.cli.parser import build_parser
+from installer.errors import AirliftError
+
+
+def test_the_restart_command_line_drops_the_token_and_keeps_the_rest():
+    argv = ["join", "10.0.0.1", "--token", "T0k", "--fingerprint", "AB", "--role", "worker"]
+    assert argv_without_token(argv, "T0k") == ["join", "10.0.0.1", "--fingerprint", "AB", "--role", "worker"]
+    assert argv_without_token(["join", "10.0.0.1", "--token=T0k", "--role", "T0k"], "T0k") == \
+        ["join", "10.0.0.1", "--role", "T0k"]
+
+
+def test_a_token_file_wins_over_the_environment_which_is_then_emptied(tmp_path, monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    (tmp_path / "t").write_text("from-file\n")
+    assert join_token(str(tmp_path / "t")) == "from-file"
+    assert TOKEN_ENV not in os.environ  # the agent's children do not inherit it
+    monkeypatch.setenv(TOKEN_ENV, " from-env\n")
+    assert join_token(None) == "from-env"
+
+
+def test_no_token_or_an_unreadable_file_is_named(tmp_path, monkeypatch):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with pytest.raises(AirliftError, match="No join token") as err:
+        join_token(None)
+    assert "--token-file" in (err.value.hint or "") and TOKEN_ENV in (err.value.hint or "")
+    with pytest.raises(AirliftError, match=f"Cannot read the join token file {tmp_path}/nope"):
+        join_token(str(tmp_path / "nope"))
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(AirliftError, match="is empty"):
+        join_token(str(tmp_path / "empty"))
+
+
+def test_token_and_token_file_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["join", "10.0.0.1", "--token", "T", "--token-file", "/f"])
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert "AIRLIFT_JOIN_TOKEN" in build_parser()._subparsers._group_actions[0].choices["join"].format_help()
