@@ -3,7 +3,7 @@ answers file naming node 3 as an SSH host, and prints the join command; node 2 r
 gets the installer copied over SSH (its host key fingerprint shown and recorded). Each joining
 node is checked, receives the runtime over the LAN and joins the cluster as a k3s agent; node 1
 ends with three Ready nodes. A wrong token is refused and logged, and the token never appears
-in the install's event log.
+in the install's event log nor on the command line of any process on the joined nodes.
 """
 
 from __future__ import annotations
@@ -88,7 +88,13 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     assert code == 2 and "refused the join token" in out, out
     assert f"Refused a node at {second.address}" in first.check(f"cat {STATE}/events.jsonl")
 
-    start_detached(second, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
+    # Started from a script, as from an operator's shell: only the agent itself could show the token.
+    second.put_bytes(f"#!/bin/sh\n{shlex.join([INSTALL, *argv[1:]])}\n".encode(), "/root/join.sh", mode=0o700)
+    start_detached(second, "/root/join.sh", "/root/join.log")
+    wait_for(second, "cat /root/join.log", lambda out: "Joined the installer" in out, 120)
+    for node in (second, third):  # both agents run now: neither shows the token to `ps`
+        listing = node.check(r"cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' '")
+        assert "join" in listing and token not in listing, f"{node.name}: {listing}"
     wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 600, also=(second,))
     log = first.check("cat /root/install.log")
     assert first.check("cat /root/install.log.rc").strip() == "0", log
