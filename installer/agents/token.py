@@ -19,7 +19,7 @@ def load_or_create(state_dir: Path) -> str:
     path = Path(state_dir) / TOKEN_FILE
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    token = secrets.token_urlsafe(24)
+    token = secrets.token_hex(24)  # no leading "-": argparse would read `--token -x…` as two options
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(token + "\n")

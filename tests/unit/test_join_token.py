@@ -42,3 +42,13 @@ def test_token_and_token_file_exclude_each_other(capsys):
         build_parser().parse_args(["join", "10.0.0.1", "--token", "T", "--token-file", "/f"])
     assert "not allowed with argument" in capsys.readouterr().err
     assert "AIRLIFT_JOIN_TOKEN" in build_parser()._subparsers._group_actions[0].choices["join"].format_help()
+
+
+def test_a_new_token_parses_as_the_value_of_token(tmp_path):
+    from installer.agents.token import load_or_create
+
+    token = load_or_create(tmp_path)
+    assert len(token) >= 40 and not token.startswith("-")  # a leading "-" reads as an option
+    assert all(c in "0123456789abcdef" for c in token)
+    assert build_parser().parse_args(["join", "10.0.0.1", "--token", token]).token == token
+    assert load_or_create(tmp_path) == token and (tmp_path / "join-token").stat().st_mode & 0o777 == 0o600
