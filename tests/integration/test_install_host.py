@@ -116,7 +116,7 @@ def test_check_runs_alone_and_prints_a_table(hello_bundle_dir, tmp_path):
     assert "Host checks" in result.stdout and f"port-tcp-{target.registry_port}" in result.stdout
     assert "ready for the install" in result.stdout and not target.state.exists()
     listed = target.run("check", "--list")
-    assert listed.returncode == 0 and "ports" in listed.stdout
+    assert listed.returncode == 0 and "ports" in listed.stdout and "clock-drift" in listed.stdout
 
 
 def failing_hook_bundle(bundle: Path, tmp: Path) -> Path:
