@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
-from installer.agents.token import matches
+from installer.bearer import bearer_matches
 from installer.errors import AirliftError
 
 log = logging.getLogger("installer.agents")
@@ -89,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         client = self.client_address[0]
-        if not matches(self.hub.token, self.headers.get("Authorization")):
+        if not bearer_matches(self.hub.token, self.headers.get("Authorization")):
             self.hub.refused(client)
             self._reply(HTTPStatus.UNAUTHORIZED, {"error": "the join token is not valid for this installer"})
             return

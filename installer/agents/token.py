@@ -6,7 +6,6 @@ so a restarted installer accepts the agents that joined before.
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 from pathlib import Path
@@ -24,9 +23,3 @@ def load_or_create(state_dir: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(token + "\n")
     return token
-
-
-def matches(expected: str, header: str | None) -> bool:
-    """Constant-time check of an `Authorization: Bearer <token>` header."""
-    given = (header or "").removeprefix("Bearer ").strip()
-    return hmac.compare_digest(given.encode(), expected.encode())

@@ -7,7 +7,6 @@ its bytes as they land, so a node can relay a blob to the next one while it rece
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -18,6 +17,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, BinaryIO
 
+from installer.bearer import bearer_matches
 from installer.errors import AirliftError
 from installer.transfer.store import BlobState, BlobStore
 from installer.transfer.tracker import Tracker
@@ -59,7 +59,7 @@ class BlobServer:
         self.store = store
         self.tracker = tracker
         self.stall_timeout = stall_timeout
-        self._token = token.encode()
+        self._token = token
         self._httpd = _QuietServer((address, port), _handler_for(self))
         self._httpd.daemon_threads = True
         if ssl_context is not None:
@@ -81,9 +81,7 @@ class BlobServer:
         return f"{self._scheme}://{host}:{self.port}"
 
     def token_ok(self, header: str | None) -> bool:
-        """Constant-time check of an `Authorization: Bearer <token>` header."""
-        given = (header or "").removeprefix("Bearer ").encode()
-        return hmac.compare_digest(given, self._token)
+        return bearer_matches(self._token, header)
 
     def count_refusal(self) -> None:
         with self._refused_lock:

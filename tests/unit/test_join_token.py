@@ -52,3 +52,13 @@ def test_a_new_token_parses_as_the_value_of_token(tmp_path):
     assert all(c in "0123456789abcdef" for c in token)
     assert build_parser().parse_args(["join", "10.0.0.1", "--token", token]).token == token
     assert load_or_create(tmp_path) == token and (tmp_path / "join-token").stat().st_mode & 0o777 == 0o600
+
+
+def test_bearer_check_accepts_only_the_exact_token():
+    from installer.bearer import bearer_matches
+
+    assert bearer_matches("abc123", "Bearer abc123")
+    assert not bearer_matches("abc123", "Bearer abc12")
+    assert not bearer_matches("abc123", "Bearer abc1234")
+    assert not bearer_matches("abc123", None)
+    assert not bearer_matches("", "Bearer ")  # an unset token never lets anyone in
