@@ -15,7 +15,7 @@ from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry import Registry
 from installer.runtime import K3sRuntime, RuntimeConfig
-from tests.fixtures.net import free_port
+from tests.fixtures.net import free_port, wait_until
 from tests.fixtures.oci_layout import LayoutWriter, index_bundle, layer_tar
 
 REPO = Path(__file__).resolve().parents[2]
@@ -185,6 +185,13 @@ def test_a_node_that_never_becomes_ready_times_out_clearly(tmp_path, monkeypatch
     assert list(host.root.rglob("*")) == []
 
 
+def _exe(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
+
+
 def test_uninstall_ends_processes_run_from_the_k3s_data_dir(tmp_path):
     host = Host(tmp_path / "root")
     runtime = K3sRuntime(host, tmp_path / "state")
@@ -193,6 +200,8 @@ def test_uninstall_ends_processes_run_from_the_k3s_data_dir(tmp_path):
     shutil.copy("/bin/sleep", shim)
     bystander = subprocess.Popen(["sleep", "60"])
     pod = subprocess.Popen([str(shim), "60"])
+    # Popen returns once forked; the process runs the shim only after its exec.
+    assert wait_until(lambda: _exe(pod.pid) == str(shim), 10), "the shim did not start"
     try:
         runtime.uninstall()
         assert pod.wait(10) == -9, "the shim outliving k3s is ended like k3s-killall.sh does"
