@@ -78,7 +78,7 @@ def test_skopeo_reads_back_identical_digests(served):
 
 def test_docker_pulls_every_image_with_identical_digests(served):
     if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode:
-        pytest.skip("the Docker engine is not running")
+        pytest.fail("the Docker engine is not running; start it with scripts/ensure-dockerd.sh")
     registry, bundle = served
     for image in bundle.image_contents():
         ref = f"127.0.0.1:{registry.port}/{image.repository}:{image.tag}"
