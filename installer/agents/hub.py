@@ -87,7 +87,9 @@ class AgentHub:
 
     def finish_all(self, timeout: float = 30.0) -> None:
         """Tell every agent the install is over, so it stops (best effort: the install is done)."""
-        works = [self.board.submit(n.name, "finish", {}) for n in self.nodes.nodes() if n.connected]
+        # Every known node, not only those seen lately: an agent between two polls, or
+        # reconnecting, still picks its stop up within the timeout instead of retrying for minutes.
+        works = [self.board.submit(n.name, "finish", {}) for n in self.nodes.nodes()]
         deadline = time.monotonic() + timeout
         for work in works:
             if not work.done.wait(max(0.0, deadline - time.monotonic())):

@@ -7,6 +7,7 @@ when the root is `/` (a test root must never touch the machine's networking).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from installer.host import Host
@@ -30,13 +31,23 @@ def uninstall_k3s(host: Host, paths: K3sPaths) -> None:
         host.prune_empty_parents(path)
 
 
-def kill_processes_from(host: Host, folder: Path) -> None:
+def kill_processes_from(host: Host, folder: Path, settle_s: float = 5.0) -> None:
     """Kill every process whose program lives in `folder` (k3s's containerd and its shims).
 
     The k3s service stops with KillMode=process, so pods outlive it; like k3s-killall.sh this ends
-    them. Only programs from this install's own data dir match, so nothing else is touched.
+    them. Only programs from this install's own data dir match, so nothing else is touched. The
+    scan repeats until none is left (bounded), so a process caught mid-start is not missed.
     """
+    deadline = time.monotonic() + settle_s
+    while (found := _processes_from(folder)) and time.monotonic() < deadline:
+        for pid in found:
+            host.run(["kill", "-9", str(pid)], check=False)
+        time.sleep(0.1)
+
+
+def _processes_from(folder: Path) -> list[int]:
     prefix = str(folder) + "/"
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -45,7 +56,8 @@ def kill_processes_from(host: Host, folder: Path) -> None:
         except OSError:
             continue
         if program.startswith(prefix):
-            host.run(["kill", "-9", proc.name], check=False)
+            found.append(int(proc.name))
+    return found
 
 
 def unmount_below(host: Host, trees: list[Path]) -> None:

@@ -109,7 +109,7 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     assert joined.strip() == "0", second.check("cat /root/join.log")
     assert "this agent stops" in second.check("cat /root/join.log")
     # The agent started over SSH removes its copy once the install is over.
-    wait_for(third, "ls -d /tmp/airlift.* 2>/dev/null | wc -l", lambda out: out.strip() == "0", 60)
+    wait_for(third, "ls -d /tmp/airlift.* 2>/dev/null | wc -l", lambda out: out.strip() == "0", 120)
     for node in (second, third):
         assert "k3s" in node.check("ls /var/lib/airlift/bundle/runtime")
 
