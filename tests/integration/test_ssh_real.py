@@ -4,7 +4,6 @@ with its own host keys and an authorized key generated here."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -19,11 +18,7 @@ from installer.ssh.provision import provision, tree_files
 from installer.ssh.session import SshTarget, connect, scan_host_key
 from tests.fixtures.net import free_port, listening, wait_until
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not Path("/usr/sbin/sshd").exists() or not shutil.which("ssh-keygen"),
-                       reason="needs openssh-server (scripts/setup-host.sh installs it)"),
-]
+pytestmark = pytest.mark.integration  # scripts/setup-host.sh installs openssh-server
 
 
 def _keygen(path: Path, passphrase: str = "") -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -17,11 +16,7 @@ import pytest
 
 from tests.fixtures.netns_lab import NetnsLab, PeerProcess
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "tc", "iptables")),
-                       reason="network namespaces need root, iproute2, tc and iptables"),
-]
+pytestmark = pytest.mark.integration  # root, iproute2, tc and iptables: make test provides them
 
 TOKEN = "tx-token-" + "5" * 24
 
