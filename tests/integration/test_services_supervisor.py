@@ -59,7 +59,9 @@ def test_service_survives_the_process_that_started_it(host):
     supervisor = read_pid(ServiceFiles.of(host, "survivor").supervisor_pid)
     stat = Path(f"/proc/{supervisor}/stat").read_text().rsplit(")", 1)[1].split()
     assert int(stat[1]) != os.getpid(), "detached: not a child of the starter"
-    assert int(stat[3]) != os.getpgrp() and int(stat[4]) != os.getsid(0), "own session"
+    # /proc/PID/stat after the command: state, ppid, pgrp, session, ...
+    pgrp, session = int(stat[2]), int(stat[3])
+    assert session not in (0, os.getsid(0)) and pgrp != os.getpgrp(), "in a session of its own"
 
 
 def test_a_crashing_service_backs_off_and_stop_ends_it(host):
