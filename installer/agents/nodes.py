@@ -85,6 +85,13 @@ class NodeRegistry:
             self._save()
             return candidate, False
 
+    def remove(self, name: str) -> bool:
+        """Forget a node that left the cluster (`./install remove`); False when it was unknown."""
+        with self._lock:
+            gone = self._nodes.pop(name, None)
+            self._save()
+            return gone is not None
+
     def seen(self, name: str) -> None:
         with self._lock:
             node = self._nodes.get(name)

@@ -132,6 +132,27 @@ class K3sRuntime:
         """Run a hook Job to completion, streaming its logs; AirliftError naming it on failure."""
         run_job(self.host, self._kubectl, job, self.state_dir / "jobs", timeout, on_log)
 
+    def drain(self, node: str, timeout: float) -> None:
+        """Cordon `node`, then evict its pods so they move to the other nodes before it leaves.
+
+        DaemonSet pods are skipped (they go with the node) and emptyDir data is given up, as any
+        pod on a node being removed must be; a drain that cannot finish in `timeout` fails, naming
+        the node, with kubectl's reason.
+        """
+        for args in (["cordon", node], ["drain", node, "--ignore-daemonsets", "--delete-emptydir-data",
+                                        f"--timeout={max(1, int(timeout))}s"]):
+            code, out = self._kubectl(args, check=False, timeout=timeout + 30)
+            if code == 0:
+                continue
+            raise AirliftError(f"Kubernetes could not drain node {node}", details=out.strip(),
+                               hint=f"see why its pods cannot leave (k3s kubectl get pods -A -o wide | grep {node}); "
+                                    "a PodDisruptionBudget may block them")
+
+    def delete_node(self, node: str) -> None:
+        """Delete node `node` from Kubernetes (nothing to do when it is already gone). Its k3s must
+        be stopped first: a running k3s agent registers its node again when it restarts."""
+        self.kubectl(["delete", "node", node, "--ignore-not-found"])
+
     def status(self) -> dict:
         """Service health and each node's readiness, for `./install status`."""
         running = self.host.services.is_running(self.service)
