@@ -1,0 +1,19 @@
+"""Running the application's hook Jobs (install, postInstall, preNodeAdd, preNodeRemove, ...).
+
+One way for every operation: the manifest's Job for the hook runs through the runtime, and each
+line it logs becomes a log event of the phase, tagged with the hook's name.
+"""
+
+from __future__ import annotations
+
+from installer.phases.context import PhaseContext
+
+
+def run_hook(ctx: PhaseContext, hook: str, phase: str) -> bool:
+    """Run the manifest's `hook` Job to its end, if the manifest has one; True when it ran."""
+    job = ctx.manifest.hooks.get(hook)
+    if job is None:
+        return False
+    ctx.bus.log_line(f"Running the {hook} hook", phase=phase)
+    ctx.runtime.run_job(job, ctx.answers.hook_timeout, lambda line: ctx.bus.log_line(line, phase=phase, hook=hook))
+    return True
