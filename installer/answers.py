@@ -37,7 +37,7 @@ class Answers:
     accept_eula: bool = False
     ready_timeout: int = 300  # seconds for a node to become Ready
     hook_timeout: int = 600  # seconds for each hook Job to finish
-    nodes: list[dict] = field(default_factory=list)  # hosts reached over SSH: {address, user, key, role, port}
+    nodes: list[dict] = field(default_factory=list)  # over SSH: {address, user, key | password: ask, role, port}
 
     def to_dict(self) -> dict:
         """The answers.yaml form: flag names as keys."""
@@ -140,14 +140,17 @@ def _type_problems(data: dict) -> list[Problem]:
     return problems
 
 
-SSH_NODE_KEYS = {"address": str, "user": str, "key": str, "role": str, "port": int}
+SSH_NODE_KEYS = {"address": str, "user": str, "key": str, "password": str, "role": str, "port": int}
 
 
 def _ssh_node_problems(value: Any) -> list[Problem]:
-    """`nodes`: hosts the installer reaches over SSH, each `{address, key, user?, role?, port?}`."""
+    """`nodes`: hosts the installer reaches over SSH, each `{address, key | password: ask, user?,
+    role?, port?}`. A password is never written here: `ask` says one is asked for when the install
+    starts (docs/transfer-and-ssh.md); an encrypted key's passphrase is asked for the same way."""
     if not isinstance(value, list):
         return [Problem("nodes", "must be a list of hosts, each {address, user, key, role}")]
     problems = []
+    seen: dict[str, int] = {}
     for i, node in enumerate(value):
         where = f"nodes[{i}]"
         if not isinstance(node, dict):
@@ -159,8 +162,31 @@ def _ssh_node_problems(value: Any) -> list[Problem]:
         for k, v in node.items():
             kind = SSH_NODE_KEYS.get(k)
             if kind is not None and (not isinstance(v, kind) or isinstance(v, bool)):
-                problems.append(Problem(f"{where}.{k}", f'"{v}" must be {"a port number" if kind is int else "text"}'))
-        problems += [Problem(f"{where}.{k}", "is required") for k in ("address", "key") if k not in node]
+                shown = "this value" if k == "password" else f'"{v}"'
+                problems.append(Problem(f"{where}.{k}", f'{shown} must be {"a port number" if kind is int else "text"}'))
+        problems += _ssh_login_problems(where, node)
+        address = node.get("address")
+        if isinstance(address, str) and address in seen:
+            problems.append(Problem(f"{where}.address", f"{address} is already nodes[{seen[address]}]"))
+        seen.setdefault(str(address), i)
+    return problems
+
+
+def _ssh_login_problems(where: str, node: dict) -> list[Problem]:
+    """How the node is logged in to: exactly one of `key` and `password: ask`, on a real port."""
+    problems = []
+    if "address" not in node:
+        problems.append(Problem(f"{where}.address", "is required"))
+    if "key" in node and "password" in node:
+        problems.append(Problem(f"{where}.password", "give either key or password, not both"))
+    elif "key" not in node and "password" not in node:
+        problems.append(Problem(f"{where}.key", "is required (or password: ask, to log in with a password)"))
+    elif isinstance(node.get("password"), str) and node["password"] != "ask":
+        problems.append(Problem(f"{where}.password", "must be `ask`: a password is never written in the answers; "
+                                                     "it is asked for when the install starts"))
+    port = node.get("port")
+    if isinstance(port, int) and not isinstance(port, bool) and not 1 <= port <= 65535:
+        problems.append(Problem(f"{where}.port", f"{port} is not a port number (1-65535)"))
     return problems
 
 

@@ -52,6 +52,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
         self.agents: AgentHub | None = None
+        self.ssh = ssh_reach.SshNodes(self.bus, self.bundle.root, self.state_dir)
         if self.state_dir.is_dir() and os.access(self.state_dir, os.W_OK):
             self._attach_state()  # (a non-root `./install check` only reads)
 
@@ -125,6 +126,27 @@ class Engine:
             hub.listen(self.state_dir, str(answers.advertise_addr), answers.agent_port)
             self.agents = hub
         hub.flavor, hub.first_profile = flavor, str(answers.profile)  # the operator may pick another
+
+    def inspect_ssh_node(self, spec: dict) -> dict:
+        """The host key a host shows and the secret it needs, for the operator to confirm before
+        the first login (installer.agents.ssh_reach.inspect); a changed key is refused."""
+        return ssh_reach.inspect(spec, self.state_dir)
+
+    def add_ssh_node(self, spec: dict, secret: str | None = None, fingerprint: str | None = None) -> None:
+        """Reach one more host over SSH now, in the background, with its password or key
+        passphrase (kept in memory only). The host is added to the answers (without the secret),
+        so the saved answers replay it; `fingerprint` is the host key the operator confirmed."""
+        others = [n for n in self._answers.get("nodes") or [] if n.get("address") != spec.get("address")]
+        data = {**self._answers, "nodes": [*others, spec]}
+        problems = self.validate_answers(data)
+        if problems:
+            raise answers_mod.AnswersError(problems)
+        if self.agents is None:
+            raise AirliftError("Only a cluster of several nodes reaches other hosts.",
+                               hint="Choose a cluster size with several nodes first.")
+        self.ssh.check_secret(spec, secret)
+        self.set_answers(data)
+        self.ssh.add(self.agents, spec, secret, fingerprint)
 
     def resolved_answers(self) -> answers_mod.Answers:
         return answers_mod.resolve(self._with_state_dir(self._answers), self.manifest, self.network())
@@ -218,8 +240,7 @@ class Engine:
         self._check_results = checks.run(ctx)
         checks.execute(ctx)  # a failing check stops here, before any change
         if self.agents is not None:
-            for spec in answers.nodes:
-                ssh_reach.reach(self.agents, spec, self.bundle.root, self.state_dir, self.bus)
+            self.ssh.reach_all(self.agents, answers.nodes)
             self.agents.wait_for_nodes()
         plan = build_install_plan(self.node, self._joined())
         with self._locked():

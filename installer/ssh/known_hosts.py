@@ -40,14 +40,6 @@ class KnownHosts:
         self.path = path
         self._lock = threading.Lock()
 
-    def status(self, address: str, port: int, key: paramiko.PKey) -> str:
-        """"new" (never seen), "known" (matches the record) or "changed" — without recording."""
-        with self._lock:
-            known = self._load().lookup(host_entry(address, port)) or {}
-        if not known:
-            return "new"
-        return "known" if known.get(key.get_name()) == key else "changed"
-
     def check(self, address: str, port: int, key: paramiko.PKey) -> bool:
         """Accept `key` for address:port: True when it was recorded just now (first use),
         False when it matches the record. Raises HostKeyChanged otherwise."""
@@ -61,8 +53,22 @@ class KnownHosts:
                 return True
             if known.get(key.get_name()) == key:
                 return False
+        raise self._changed(name, key, known)
+
+    def shown(self, address: str, port: int, key: paramiko.PKey) -> bool:
+        """What a front-end asks before trusting: True when the key is new (the operator must
+        confirm its fingerprint), False when it matches the record; a changed key raises
+        HostKeyChanged. Records nothing."""
+        name = host_entry(address, port)
+        with self._lock:
+            known = self._load().lookup(name) or {}
+        if known and known.get(key.get_name()) != key:
+            raise self._changed(name, key, known)
+        return not known
+
+    def _changed(self, name: str, key: paramiko.PKey, known: dict) -> HostKeyChanged:
         recorded = ", ".join(f"{t} {fingerprint(k)}" for t, k in known.items())
-        raise HostKeyChanged(
+        return HostKeyChanged(
             f"The SSH host key of {name} has CHANGED: it now shows {key.get_name()} {fingerprint(key)}, "
             f"but {recorded} was recorded. Refusing to connect.",
             details=f"Recorded in {self.path}.",

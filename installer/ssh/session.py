@@ -45,28 +45,55 @@ class CommandResult:
     stderr: str
 
 
-def load_key(path: Path, passphrase: str | None) -> paramiko.PKey:
-    """Read a private key (any type paramiko knows), with a clear error when it cannot."""
+class PassphraseRequired(AirliftError):
+    """The key file is encrypted and no passphrase was given: the front-end asks for one."""
+
+
+def key_is_encrypted(path: Path) -> bool:
+    """Whether the private key at `path` needs a passphrase (paramiko reports it when read
+    without one); a missing file or one that is not a key raises AirliftError."""
     try:
-        return paramiko.PKey.from_path(path, passphrase.encode() if passphrase else None)
+        paramiko.PKey.from_path(path)
     except FileNotFoundError as exc:
         raise AirliftError(f"SSH key {path} does not exist.", hint="Give the path of the private key.") from exc
-    except (paramiko.PasswordRequiredException, TypeError) as exc:
-        if passphrase:
-            raise AirliftError(f"Cannot read SSH key {path}: {exc}", hint="Leave the passphrase empty.") from exc
-        raise AirliftError(f"SSH key {path} is protected by a passphrase.",
-                           hint="Enter the key's passphrase.") from exc
+    except (paramiko.PasswordRequiredException, TypeError):  # TypeError: cryptography's OpenSSH reader
+        return True
     except (paramiko.SSHException, ValueError) as exc:
-        raise AirliftError(f"Cannot read SSH key {path}: wrong passphrase or not a private key.",
-                           hint="Check the passphrase and that the file is an OpenSSH or PEM private key.",
+        raise AirliftError(f"Cannot read SSH key {path}: it is not a private key.",
+                           hint="Give an OpenSSH or PEM private key (not the .pub file).",
                            details=str(exc)) from exc
+    return False
 
 
-def connect(target: SshTarget, known_hosts: KnownHosts, timeout: float = 15.0) -> SshSession:
-    """Open a session: reach the host, verify its key (TOFU), then authenticate."""
+def load_key(path: Path, passphrase: str | None, purpose: str = "") -> paramiko.PKey:
+    """Read a private key (any type paramiko knows); `purpose` (" for root@host:22") names
+    the host in errors. A passphrase given for an unencrypted key is not needed and ignored."""
+    if not key_is_encrypted(path):
+        return paramiko.PKey.from_path(path)
+    if not passphrase:
+        raise PassphraseRequired(f"SSH key {path}{purpose} is protected by a passphrase.",
+                                 hint="Enter the key's passphrase.")
+    try:
+        return paramiko.PKey.from_path(path, passphrase.encode())
+    except (paramiko.SSHException, ValueError) as exc:
+        raise AirliftError(f"The passphrase of SSH key {path}{purpose} is wrong.",
+                           hint="Enter the passphrase again (the one set with ssh-keygen for that key).") from exc
+
+
+def connect(target: SshTarget, known_hosts: KnownHosts, timeout: float = 15.0,
+            confirmed: str | None = None) -> SshSession:
+    """Open a session: reach the host, verify its key (TOFU), then authenticate.
+
+    `confirmed` is the fingerprint the operator was shown and accepted: the host must still
+    show that key, so nothing can slip in between showing and recording it."""
     transport = _handshake(target, timeout)
     try:
         key = transport.get_remote_server_key()
+        if confirmed is not None and fingerprint(key) != confirmed:
+            raise AirliftError(f"{target.label} now shows host key {fingerprint(key)}, not {confirmed} that was "
+                               "confirmed. Refusing to connect.",
+                               hint="Check the host's key on its console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), "
+                                    "then add the host again.")
         first_use = known_hosts.check(target.address, target.port, key)
         _authenticate(transport, target)
     except BaseException:
@@ -105,17 +132,20 @@ def _handshake(target: SshTarget, timeout: float) -> paramiko.Transport:
 def _authenticate(transport: paramiko.Transport, target: SshTarget) -> None:
     try:
         if target.key_path is not None:
-            transport.auth_publickey(target.user, load_key(target.key_path, target.passphrase))
+            transport.auth_publickey(target.user, load_key(target.key_path, target.passphrase, f" for {target.label}"))
         elif target.password is not None:
             transport.auth_password(target.user, target.password)
         else:
             raise AirliftError(f"No SSH key or password given for {target.label}.",
                                hint="Give a private key (and its passphrase) or a password.")
     except paramiko.AuthenticationException as exc:
-        what = f"the key {target.key_path}" if target.key_path else "the password"
-        raise AirliftError(f"{target.label} refused {what}.",
+        if target.key_path is None:
+            raise AirliftError(f"{target.label} refused the password.",
+                               hint=f"Check the user name ({target.user}) and enter the password again; the host's "
+                                    "sshd must allow PasswordAuthentication for this user.") from exc
+        raise AirliftError(f"{target.label} refused the key {target.key_path}.",
                            hint=f"Add the public key to ~{target.user}/.ssh/authorized_keys there, or check "
-                                "the user name and password.") from exc
+                                "the user name.") from exc
 
 
 class SshSession:

@@ -75,7 +75,7 @@ def test_first_use_records_the_openssh_fingerprint_then_matches(sshd: Sshd, tmp_
     expected = subprocess.run(["ssh-keygen", "-lf", f"{sshd.host_key}.pub"], capture_output=True,
                               text=True, check=True).stdout.split()[1]
     shown = scan_host_key(_target(sshd, sshd.client_key))
-    assert (fingerprint(shown), known.status("127.0.0.1", sshd.port, shown)) == (expected, "new")
+    assert (fingerprint(shown), known.shown("127.0.0.1", sshd.port, shown)) == (expected, True)
     with connect(_target(sshd, sshd.client_key), known) as first:
         assert (first.first_use, first.fingerprint) == (True, expected)
     assert known.fingerprints("127.0.0.1", sshd.port) == [expected]

@@ -132,6 +132,28 @@ def test_ssh_nodes_are_checked_entry_by_entry(manifest):
     good = {"nodes": [{"address": "10.0.0.3", "user": "root", "key": "/root/.ssh/id", "role": "worker"}]}
     assert problems(good, manifest) == {}
     found = problems({"nodes": [{"address": "10.0.0.3", "port": "22", "pasword": "x"}, "10.0.0.4"]}, manifest)
-    assert found == {"nodes[0].pasword": "unknown setting; known: address, user, key, role, port",
-                     "nodes[0].port": '"22" must be a port number', "nodes[0].key": "is required",
+    assert found == {"nodes[0].pasword": "unknown setting; known: address, user, key, password, role, port",
+                     "nodes[0].port": '"22" must be a port number',
+                     "nodes[0].key": "is required (or password: ask, to log in with a password)",
                      "nodes[1]": "must be a mapping such as {address: 10.0.0.2, user: root, key: /root/.ssh/id_ed25519}"}
+
+
+def test_an_ssh_password_is_asked_never_written(manifest):
+    asked = {"nodes": [{"address": "10.0.0.3", "user": "admin", "password": "ask", "port": 2222}]}
+    assert problems(asked, manifest) == {}
+    found = problems({"nodes": [{"address": "10.0.0.3", "password": "hunter2-secret"},
+                                {"address": "10.0.0.4", "password": "ask", "key": "/root/.ssh/id"},
+                                {"address": "10.0.0.5", "password": 1234, "port": 70000}]}, manifest)
+    assert found == {
+        "nodes[0].password": "must be `ask`: a password is never written in the answers; it is asked for when "
+                             "the install starts",
+        "nodes[1].password": "give either key or password, not both",
+        "nodes[2].password": "this value must be text",
+        "nodes[2].port": "70000 is not a port number (1-65535)"}
+    assert "hunter2" not in repr(answers.validate({"nodes": [{"address": "10.0.0.3", "password": "hunter2"}]},
+                                                   manifest, NETWORK))
+
+
+def test_an_ssh_node_is_listed_once(manifest):
+    twice = {"nodes": [{"address": "10.0.0.3", "key": "/k"}, {"address": "10.0.0.3", "password": "ask"}]}
+    assert problems(twice, manifest) == {"nodes[1].address": "10.0.0.3 is already nodes[0]"}

@@ -68,8 +68,10 @@ def test_unreadable_keys_are_explained(tmp_path: Path) -> None:
 def test_status_does_not_record(tmp_path: Path) -> None:
     known = KnownHosts(tmp_path / "known_hosts")
     key, other = paramiko.ECDSAKey.generate(), paramiko.ECDSAKey.generate()
-    assert known.status("10.0.0.5", 22, key) == "new"
+    assert known.shown("10.0.0.5", 22, key) is True
     assert not known.path.exists()
     known.check("10.0.0.5", 22, key)
-    assert known.status("10.0.0.5", 22, key) == "known"
-    assert known.status("10.0.0.5", 22, other) == "changed"
+    assert known.shown("10.0.0.5", 22, key) is False
+    with pytest.raises(HostKeyChanged, match="has CHANGED"):
+        known.shown("10.0.0.5", 22, other)
+    assert known.fingerprints("10.0.0.5", 22) == [fingerprint(key)], "showing records nothing"
