@@ -105,6 +105,8 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
             outcome = _run_task(ctx, work)
             forwarder.flush()
             _post_result(client, node, work, outcome, say)
+            while ctx.after_answer:  # e.g. `leave`: uninstall once the installer has the answer
+                ctx.after_answer.pop(0)()
     finally:
         forwarder.flush()
         if ctx.peer is not None:

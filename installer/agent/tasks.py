@@ -3,6 +3,7 @@
     checks      gather this node's facts and check them against its profile
     distribute  receive the bundle files the node's role needs from the LAN (installer/transfer)
     runtime     install and start the runtime (k3s agent or extra server) joining the cluster
+    leave       remove k3s, then everything else Airlift put on the node (leave.py)
 
 Each gets the task's arguments from the installer and returns JSON-able data; an AirliftError
 travels back to the installer, which fails the node's phase with it.
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from installer.agent.leave import leave
 from installer.bundle import Bundle
 from installer.checks import run_checks
 from installer.events import Event, EventBus
@@ -42,6 +44,7 @@ class AgentContext:
     address: str
     token: str = field(repr=False)
     peer: Peer | None = None
+    after_answer: list[Callable[[], object]] = field(default_factory=list)  # run once the result is posted
 
     @property
     def bundle_dir(self) -> Path:
@@ -103,4 +106,5 @@ TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
     "checks": checks,
     "distribute": distribute,
     "runtime": runtime,
+    "leave": leave,
 }
