@@ -4,6 +4,7 @@
     distribute  receive the bundle files the node's role needs from the LAN (installer/transfer)
     runtime     install and start the runtime (k3s agent or extra server) joining the cluster
     leave       remove k3s, then everything else Airlift put on the node (leave.py)
+    probe       one round of the checks across nodes: listen, dial, send or close (probe.py)
 
 Each gets the task's arguments from the installer and returns JSON-able data; an AirliftError
 travels back to the installer, which fails the node's phase with it.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from installer.agent.leave import leave
+from installer.agent.probe import ProbeSession
 from installer.bundle import Bundle
 from installer.checks import run_checks
 from installer.events import Event, EventBus
@@ -44,6 +46,7 @@ class AgentContext:
     address: str
     token: str = field(repr=False)
     peer: Peer | None = None
+    probe: ProbeSession | None = None  # listeners held between the rounds of the checks across nodes
     after_answer: list[Callable[[], object]] = field(default_factory=list)  # run once the result is posted
 
     @property
@@ -102,9 +105,16 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     return {}
 
 
+def probe(ctx: AgentContext, args: dict) -> dict:
+    if ctx.probe is None:
+        ctx.probe = ProbeSession(ctx.address)
+    return ctx.probe.handle(args)
+
+
 TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
     "checks": checks,
     "distribute": distribute,
     "runtime": runtime,
     "leave": leave,
+    "probe": probe,
 }

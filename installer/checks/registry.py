@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from installer.checks.custom import CUSTOM
 from installer.checks.dirs import DEVICES, STATE_DIR, TEMPDIR
 from installer.checks.kernel import MODULES, SYSCTLS
+from installer.checks.network import BANDWIDTH_ID, CLOCK_PAIRS_ID, PORTS_ID
 from installer.checks.os_release import OS
 from installer.checks.ports import PORTS
 from installer.checks.processes import PROCESSES, SWAP
@@ -28,6 +29,12 @@ CLOCK_DRIFT = "clock-drift"
 NODE_CHECKS: tuple[tuple[str, str], ...] = (
     (CLOCK_DRIFT, "Multi-node: each joined node's clock against the installer's, taken when its agent "
                   f"answers. Checks: {CLOCK_DRIFT}."),
+    (PORTS_ID, "Multi-node: every node reaches every other on the ports its profile and Airlift need "
+               f"(large ranges sampled). Checks: {PORTS_ID}."),
+    (BANDWIDTH_ID, "Multi-node: a short transfer between neighbours of a ring of the nodes meets the "
+                   f"profiles' network.minTransferRate. Checks: {BANDWIDTH_ID}."),
+    (CLOCK_PAIRS_ID, "Multi-node: the clocks of every pair of nodes agree within 300 ms. "
+                     f"Checks: {CLOCK_PAIRS_ID}."),
 )
 
 

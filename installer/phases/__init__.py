@@ -1,10 +1,11 @@
 """One small module per install phase, and the table that maps phase ids to them."""
 
-from installer.phases import app, bootstrap, checks, registry, runtime
+from installer.phases import app, bootstrap, checks, network_checks, registry, runtime
 from installer.phases.context import PhaseContext
 
 EXECUTORS = {
     "/checks": checks.execute,
+    "/checks/network": network_checks.execute,
     "/bootstrap": bootstrap.execute,
     "/registry": registry.execute,
     "/runtime": runtime.execute,

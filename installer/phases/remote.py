@@ -106,7 +106,7 @@ def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
     out: dict[str, Callable[[PhaseContext], None]] = {}
     for phase in plan.phases:
         family, _, node = phase.id.rpartition("/")
-        if family in PER_NODE and node:
+        if family in PER_NODE and node and phase.node == node:  # not /checks/network, of every node
             out[phase.id] = partial(_on_node, PER_NODE[family], node)
     return out
 

@@ -91,8 +91,10 @@ def build_install_plan(node: str, others: Sequence[str] = ()) -> Plan:
                   for n in others]
     runtime = [Phase(f"/runtime/{n}", f"Join node {n} to the cluster and wait for it to be Ready",
                      ["/runtime", f"/distribute/{n}"], n) for n in others]
-    phases["/bootstrap"].requires += [p.id for p in checks]
+    network = Phase("/checks/network", "Check the nodes against each other: ports, bandwidth, clocks",
+                    ["/checks", *(p.id for p in checks)])
+    phases["/bootstrap"].requires += [p.id for p in checks] + [network.id]
     phases["/app"].requires += [p.id for p in runtime]
-    ordered = [phases["/checks"], *checks, phases["/bootstrap"], *distribute, phases["/registry"],
+    ordered = [phases["/checks"], *checks, network, phases["/bootstrap"], *distribute, phases["/registry"],
                phases["/runtime"], *runtime, phases["/app"]]
     return Plan(operation="install", phases=ordered)

@@ -213,7 +213,8 @@ def test_unset_requirements_give_no_results():
 
 def test_describe_lists_every_family():
     described = dict(describe_checks())
-    assert set(described) == {f.id for f in CHECKS} | {"clock-drift"}
+    assert set(described) == {f.id for f in CHECKS} | {"clock-drift", "network-ports", "network-bandwidth",
+                                                       "clock-drift-pairs"}
     assert "port-<tcp|udp>-<port>" in described["ports"]
     assert "Multi-node" in described["clock-drift"]
 

@@ -4,7 +4,7 @@ import pytest
 
 from installer.errors import AirliftError
 from installer.events import EventBus
-from installer.phases import remote
+from installer.phases import EXECUTORS, network_checks, remote
 from installer.plan import PhaseFailed, PlanStore, build_install_plan, run_plan
 
 
@@ -17,16 +17,19 @@ def test_a_single_host_plan_has_only_the_host_phases():
 def test_every_other_node_is_checked_sent_the_runtime_and_joined_before_the_app():
     plan = build_install_plan("node-1", ["node-2", "node-3"])
     assert [p.id for p in plan.phases] == [
-        "/checks", "/checks/node-2", "/checks/node-3", "/bootstrap", "/distribute/node-2", "/distribute/node-3",
-        "/registry", "/runtime", "/runtime/node-2", "/runtime/node-3", "/app"]
+        "/checks", "/checks/node-2", "/checks/node-3", "/checks/network", "/bootstrap", "/distribute/node-2",
+        "/distribute/node-3", "/registry", "/runtime", "/runtime/node-2", "/runtime/node-3", "/app"]
     assert plan.phase("/runtime/node-2").node == "node-2" and plan.phase("/registry").node == "node-1"
-    assert plan.phase("/bootstrap").requires == ["/checks", "/checks/node-2", "/checks/node-3"]
+    assert plan.phase("/checks/network").requires == ["/checks", "/checks/node-2", "/checks/node-3"]
+    assert plan.phase("/checks/network").node is None  # it runs on every node
+    assert plan.phase("/bootstrap").requires == ["/checks", "/checks/node-2", "/checks/node-3", "/checks/network"]
     assert plan.phase("/runtime/node-3").requires == ["/runtime", "/distribute/node-3"]
     assert plan.phase("/app").requires == ["/runtime", "/runtime/node-2", "/runtime/node-3"]
     executors = remote.executors(plan)
     assert sorted(executors) == ["/checks/node-2", "/checks/node-3", "/distribute/node-2", "/distribute/node-3",
                                  "/runtime/node-2", "/runtime/node-3"]
     assert executors["/runtime/node-3"].args == (remote.runtime, "node-3")
+    assert EXECUTORS["/checks/network"] is network_checks.execute
 
 
 def test_the_plan_survives_a_round_trip_through_its_stored_form():
@@ -64,6 +67,8 @@ def test_phases_of_different_nodes_run_together_and_the_others_in_order(tmp_path
     for family in ("/checks", "/distribute", "/runtime"):
         assert overlap(f"{family}/node-2", f"{family}/node-3"), log
     assert not overlap("/registry", "/runtime") and not overlap("/bootstrap", "/distribute/node-2")
+    assert max(ends["/checks/node-2"], ends["/checks/node-3"]) < start["/checks/network"] < ends["/checks/network"] \
+        < start["/bootstrap"]
     assert ends["/runtime"] < start["/runtime/node-2"]
     assert max(ends["/runtime/node-2"], ends["/runtime/node-3"]) < log.index(("start", "/app"))
     assert plan.state == "completed"

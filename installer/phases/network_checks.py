@@ -1,0 +1,132 @@
+"""Phase /checks/network: the checks across nodes, once every node passed its own checks and
+before anything is installed (so nothing else listens on the nodes' ports yet).
+
+Every node, the installer's own host included, takes part in rounds run on all nodes at once:
+listen on its ports; dial every port the others listen on (`network-ports`); send to the next
+node of a ring for at most SEND_SECONDS or SEND_MAX_BYTES (`network-bandwidth`, when a profile
+sets network.minTransferRate); close. The clock offsets the agents' answers carry give the drift
+between every pair of nodes (`clock-drift-pairs`). Each check can be skipped by its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from installer.agent.probe import ProbeSession
+from installer.checks import CheckResult
+from installer.checks import network as net
+from installer.errors import AirliftError
+from installer.events import Event
+from installer.phases.checks import ChecksFailed
+from installer.phases.context import PhaseContext
+
+PHASE = "/checks/network"
+ROUND_TIMEOUT_S = 600
+SEND_SECONDS = 2.0
+SEND_MAX_BYTES = 64 << 20
+
+Call = Callable[[net.Member, dict], dict]
+
+
+def execute(ctx: PhaseContext) -> None:
+    if ctx.agents is None:
+        raise AirliftError("The checks across nodes need the other nodes, but the installer is not listening "
+                           "for them", hint="run ./install --resume with the same answers")
+    members = members_of(ctx)
+    local = ProbeSession(ctx.address)
+    hub = ctx.agents
+
+    def call(member: net.Member, args: dict) -> dict:
+        if member.name == ctx.node:
+            return local.handle(args)
+        return hub.run(member.name, "probe", {**args, "phase": PHASE}, ROUND_TIMEOUT_S)
+
+    try:
+        results = probe_cluster(members, call, set(ctx.answers.skip_checks), ctx.bus.log_line)
+    finally:
+        local.close()
+    for r in results:
+        ctx.bus.emit(Event("check", r.status, r.message, phase=PHASE,
+                           data={"id": r.id, "severity": r.severity, "hint": r.hint}))
+    failed = [r for r in results if r.status == "fail"]
+    if failed:
+        raise ChecksFailed(failed)
+
+
+def members_of(ctx: PhaseContext) -> list[net.Member]:
+    """The installer's host (the first master) and every joined node, in the order they joined."""
+    a = ctx.answers
+
+    def member(name: str, address: str, profile_name: str, first: bool) -> net.Member:
+        profile = ctx.manifest.profiles[profile_name]
+        ranges = net.node_ports(profile, master=profile.service_role == "master", first=first,
+                                registry_port=a.registry_port, api_port=a.api_port)
+        return net.Member(name, address, net.sample_ports(ranges), profile.requirements.min_transfer_rate)
+
+    assert ctx.agents is not None
+    return [member(ctx.node, ctx.address, str(a.profile), True),
+            *(member(n.name, n.address, n.profile, False) for n in ctx.agents.nodes.nodes())]
+
+
+def probe_cluster(members: Sequence[net.Member], call: Call, skip: set[str],
+                  log: Callable[..., None]) -> list[CheckResult]:
+    """Run the rounds on every member through `call`; the three verdicts (or their skips)."""
+    want_ports = net.PORTS_ID not in skip
+    want_rate = net.BANDWIDTH_ID not in skip and net.bandwidth_required(members)
+    listen = {"action": "listen", "bandwidth": want_rate}
+    try:
+        opened = _round(members, call,
+                        lambda m: {**listen, "ports": [list(p) for p in m.ports] if want_ports else []})
+        for m in members:
+            for protocol, port, why in opened[m.name]["refused"]:
+                log(f"{m.name} could not listen on {protocol}/{port} ({why}); its own port check covers it",
+                    "warn", phase=PHASE)
+        ports = _ports(members, call, opened) if want_ports else net.skipped(net.PORTS_ID)
+        rate = _bandwidth(members, call, opened) if want_rate else (
+            net.skipped(net.BANDWIDTH_ID) if net.BANDWIDTH_ID in skip else net.bandwidth_result([], members))
+    finally:
+        _round(members, call, lambda m: {"action": "close"}, quiet=True)
+    offsets = {m.name: float(opened[m.name].get("clock_offset_s") or 0.0) for m in members}
+    clock = net.skipped(net.CLOCK_PAIRS_ID) if net.CLOCK_PAIRS_ID in skip else net.clock_pairs_result(offsets)
+    return [ports, rate, clock]
+
+
+def _ports(members: Sequence[net.Member], call: Call, opened: dict[str, dict]) -> CheckResult:
+    listening = {name: [(p, int(n)) for p, n in data["listening"]] for name, data in opened.items()}
+    targets = net.dial_targets(members, listening)
+    dialled = _round(members, call, lambda m: {"action": "dial", "targets": targets[m.name]})
+    failures = [net.Unreachable(m.name, d["node"], (d["protocol"], d["port"]), d["error"])
+                for m in members for d in dialled[m.name]["dials"] if d["error"]]
+    attempted = sum(len(dialled[m.name]["dials"]) for m in members)
+    return net.ports_result(failures, attempted, len(members))
+
+
+def _bandwidth(members: Sequence[net.Member], call: Call, opened: dict[str, dict]) -> CheckResult:
+    receiver = {s.name: r for s, r in net.ring(members)}
+
+    def send(m: net.Member) -> dict:
+        to = receiver[m.name]
+        return {"action": "send", "address": to.address, "port": opened[to.name]["bandwidth_port"],
+                "seconds": SEND_SECONDS, "max_bytes": SEND_MAX_BYTES}
+
+    sent = _round(members, call, send)
+    transfers = [net.Transfer(m.name, receiver[m.name].name, int(sent[m.name].get("bytes", 0)),
+                              float(sent[m.name].get("seconds", 0.0)), sent[m.name].get("error"))
+                 for m in members]
+    return net.bandwidth_result(transfers, members)
+
+
+def _round(members: Sequence[net.Member], call: Call, args: Callable[[net.Member], dict],
+           quiet: bool = False) -> dict[str, dict]:
+    """`call` on every member at once; their answers by name. The first failure (in member
+    order) is raised once all have answered, unless `quiet` (closing is best effort)."""
+    with ThreadPoolExecutor(max_workers=max(1, len(members)), thread_name_prefix="airlift-network") as pool:
+        futures = {m.name: pool.submit(call, m, args(m)) for m in members}
+    answers: dict[str, dict] = {}
+    for name, future in futures.items():
+        error = future.exception()
+        if error is not None and not quiet:
+            raise error
+        answers[name] = future.result() if error is None else {}
+    return answers
