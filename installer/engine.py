@@ -130,23 +130,29 @@ class Engine:
     def inspect_ssh_node(self, spec: dict) -> dict:
         """The host key a host shows and the secret it needs, for the operator to confirm before
         the first login (installer.agents.ssh_reach.inspect); a changed key is refused."""
+        self._with_ssh_node(spec)
         return ssh_reach.inspect(spec, self.state_dir)
 
     def add_ssh_node(self, spec: dict, secret: str | None = None, fingerprint: str | None = None) -> None:
         """Reach one more host over SSH now, in the background, with its password or key
         passphrase (kept in memory only). The host is added to the answers (without the secret),
         so the saved answers replay it; `fingerprint` is the host key the operator confirmed."""
-        others = [n for n in self._answers.get("nodes") or [] if n.get("address") != spec.get("address")]
-        data = {**self._answers, "nodes": [*others, spec]}
-        problems = self.validate_answers(data)
-        if problems:
-            raise answers_mod.AnswersError(problems)
+        data = self._with_ssh_node(spec)
         if self.agents is None:
             raise AirliftError("Only a cluster of several nodes reaches other hosts.",
                                hint="Choose a cluster size with several nodes first.")
         self.ssh.check_secret(spec, secret)
         self.set_answers(data)
         self.ssh.add(self.agents, spec, secret, fingerprint)
+
+    def _with_ssh_node(self, spec: dict) -> dict:
+        """The answers with `spec` added to (or replacing the same address in) `nodes`, validated."""
+        others = [n for n in self._answers.get("nodes") or [] if n.get("address") != spec.get("address")]
+        data = {**self._answers, "nodes": [*others, spec]}
+        problems = self.validate_answers(data)
+        if problems:
+            raise answers_mod.AnswersError(problems)
+        return data
 
     def resolved_answers(self) -> answers_mod.Answers:
         return answers_mod.resolve(self._with_state_dir(self._answers), self.manifest, self.network())
@@ -252,11 +258,13 @@ class Engine:
             self._run_plan(plan, ctx)
 
     def _run_plan(self, plan: Plan, ctx: PhaseContext) -> None:
-        """Run the plan's phases, each on its node; once all are done, the agents may stop."""
+        """Run the plan's phases, each on its node; once all are done, the agents may stop, and the
+        agent port is handed over to the cluster controller that /cluster started."""
         executors = {**EXECUTORS, **remote.executors(plan)}
         run_plan(plan, self.store, executors, ctx, self.bus, str(self.log_path))
         if self.agents is not None:
             self.agents.finish_all()
+            self.agents.stop()
 
     def _resume(self, overrides: dict) -> None:
         plan = self.store.load()

@@ -14,6 +14,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from installer.errors import AirliftError
+from installer.ssh.secrets import ASK
+from installer.ssh.session import PassphraseRequired
 
 log = logging.getLogger("airlift.wizard")
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -32,11 +34,11 @@ def plain(value: Any) -> Any:
     return value
 
 
-def refused(error: AirliftError, status: int = 409) -> ResponseReturnValue:
+def refused(error: AirliftError, status: int = 409, **extra: Any) -> ResponseReturnValue:
     """An engine refusal, in the operator's words, with what to do next."""
     problems = getattr(error, "problems", None)
     body = {"error": error.message, "hint": error.hint, "details": error.details,
-            "problems": plain(problems) if problems else []}
+            "problems": plain(problems) if problems else [], **extra}
     return jsonify(body), status
 
 
@@ -97,3 +99,43 @@ def _run(action: str) -> ResponseReturnValue:
         return refused(error)
     log.info("%s requested from %s", action, request.remote_addr)
     return jsonify(engine.snapshot())
+
+
+@bp.post("/ssh/inspect")
+def ssh_inspect() -> ResponseReturnValue:
+    """The host key an SSH host shows (and whether it is new), for the operator to confirm."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="The host must be a JSON object."), 400
+    try:
+        return jsonify(_engine().inspect_ssh_node(ssh_spec(body)))
+    except AirliftError as error:
+        return refused(error, 422)
+
+
+@bp.post("/ssh/add")
+def ssh_add() -> ResponseReturnValue:
+    """Reach an SSH host now with its password or key passphrase; the engine keeps the secret in
+    memory only and reports the host's progress as node events."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="The host must be a JSON object."), 400
+    secret = body.get("password") if body.get("auth") == "password" else body.get("passphrase")
+    try:
+        _engine().add_ssh_node(ssh_spec(body), secret or None, body.get("fingerprint") or None)
+    except AirliftError as error:
+        return refused(error, 422, need="passphrase" if isinstance(error, PassphraseRequired) else None)
+    log.info("SSH host %s added from %s", body.get("address"), request.remote_addr)
+    return jsonify(_engine().snapshot())
+
+
+def ssh_spec(body: dict) -> dict:
+    """The answers `nodes` entry the form describes: the key file's path, or `password: ask` (the
+    password itself never goes into the answers)."""
+    spec = {k: body[k] for k in ("address", "user", "port", "role") if body.get(k) not in (None, "")}
+    if body.get("auth") == "password":
+        spec["password"] = ASK
+    else:
+        if body.get("key"):
+            spec["key"] = body["key"]
+    return spec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import shlex
 import shutil
@@ -99,12 +100,21 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
             engine.set_answers(data)
             if _asked_eula(engine.manifest, data, console):
                 engine.set_answers({**data, "accept-eula": True})
+            _ssh_secrets(engine)
             _print_join_commands(engine.snapshot().get("join"), console)
             engine.start()
     finally:
         renderer.close()
     print_summary(engine.snapshot(), console)
     return 0
+
+
+def _ssh_secrets(engine) -> None:  # noqa: ANN001 - Engine, imported late
+    """The passwords and key passphrases of the SSH nodes: asked on a terminal, else from the
+    environment (installer.cli.ssh_secrets); paramiko is loaded only for an install."""
+    from .ssh_secrets import gather
+
+    gather(engine.resolved_answers().nodes, engine.ssh.secrets, getpass.getpass if sys.stdin.isatty() else None)
 
 
 def _asked_eula(manifest, data: dict, console: Console) -> bool:  # noqa: ANN001 - Manifest

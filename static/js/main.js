@@ -18,6 +18,7 @@ Wizard.applyEvent = function (event, live) {
   Wizard.state.seen.add(event.seq);
   Wizard.state.lastSeq = Math.max(Wizard.state.lastSeq, event.seq);
   Wizard.progress.apply(event, live);
+  Wizard.ssh.apply(event);
   if (event.kind === "node" && live) Wizard.screens.nodeEvent(event);
 };
 

@@ -96,6 +96,7 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
       el("p", {}, `The ${flavor.name} cluster also needs ${n.count} ${n.profile} node(s). On each, as root, ` +
         "from the unpacked bundle, run:"),
       el("pre", {}, el("code", {}, commands[n.profile] || "(choose the cluster size again to get the command)")))));
+    Wizard.ssh.show(flavor);
   }
 
   function profileText(name) {
@@ -171,6 +172,7 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
     $("flavor-form").addEventListener("submit", submitFlavor);
     $("settings-form").addEventListener("submit", submitSettings);
     Wizard.checks.init();
+    Wizard.ssh.init();
   };
 
   Wizard.done = function () {
