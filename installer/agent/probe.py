@@ -116,6 +116,9 @@ def _answer(conn: socket.socket) -> None:
                 while (chunk := conn.recv(CHUNK)) and time.monotonic() - started < SINK_MAX_S:
                     received += len(chunk)
                 conn.sendall(f"{received}\n".encode())
+            # The dialler closes first, so its side keeps the TIME_WAIT and this port is free at once
+            # for whatever binds it next, even without SO_REUSEADDR.
+            conn.recv(1)
         except OSError:
             return  # the dialler went away; it reports its own side
 

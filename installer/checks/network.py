@@ -148,7 +148,7 @@ def bandwidth_result(transfers: Sequence[Transfer], members: Sequence[Member]) -
         if t.error:
             lines.append(f"{t.sender} could not send to {t.receiver}: {t.error}")
         elif need and t.rate < need:
-            lines.append(f"{t.sender} sends to {t.receiver} at {size(t.rate)}/s; at least {size(need)}/s required")
+            lines.append(f"{t.sender} sends to {t.receiver} at {size(t.rate)}/s, below the required {size(need)}/s")
         if not t.error and (slowest is None or t.rate < slowest.rate):
             slowest = t
     if lines:
