@@ -18,6 +18,7 @@ from installer.events import Event, EventBus
 from installer.manifest import Problem, load_manifest
 from installer.plan import build_install_plan
 from installer.snapshot import bundle_info
+from installer.ssh.session import PassphraseRequired
 
 REPO = Path(__file__).resolve().parents[2]
 NETWORK = answers_mod.HostNetwork(
@@ -33,6 +34,7 @@ class EngineDouble:
         self.bus = EventBus()
         self.node = "node-1"
         self.starts = 0
+        self.ssh_added: list[tuple[dict, str | None, str | None]] = []
         self.results = [CheckResult("cpu", "fail", "pass", "2 CPUs, at least 1 needed"),
                         CheckResult("ram", "warn", "warn", "512 MB free", hint="add memory")]
         self._answers: dict = {}
@@ -70,6 +72,16 @@ class EngineDouble:
 
     def resume(self, background: bool = False) -> None:
         self.start(background)
+
+    def inspect_ssh_node(self, spec: dict) -> dict:
+        return {"address": spec["address"], "port": spec.get("port", 22), "user": spec.get("user", "root"),
+                "key_type": "ssh-ed25519", "fingerprint": "SHA256:" + "f" * 43, "new": True, "needs": None}
+
+    def add_ssh_node(self, spec: dict, secret: str | None = None, fingerprint: str | None = None) -> None:
+        """Records what the wizard passed; a key named "locked" needs a passphrase."""
+        if "locked" in spec.get("key", "") and not secret:
+            raise PassphraseRequired(f"SSH key {spec['key']} is protected by a passphrase.", hint="Enter it.")
+        self.ssh_added.append((spec, secret, fingerprint))
 
     def events_since(self, seq: int) -> list[Event]:
         return self.bus.since(seq)

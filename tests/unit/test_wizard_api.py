@@ -71,3 +71,28 @@ def test_start_twice_is_refused_and_runs_once(client, engine):
     assert second.status_code == 409
     assert "already running" in second.get_json()["error"]
     assert engine.starts == 1
+
+
+def test_an_ssh_host_goes_to_the_engine_with_its_secret_apart_from_the_answers(client, engine):
+    host = {"address": "10.0.0.7", "port": 2222, "user": "ops", "role": "worker", "fingerprint": "SHA256:abc"}
+    shown = client.post("/api/ssh/inspect", json={**host, "auth": "password"})
+    assert shown.status_code == 200 and shown.get_json()["fingerprint"].startswith("SHA256:")
+    assert client.post("/api/ssh/add", json={**host, "auth": "password", "password": "s3cret"}).status_code == 200
+    assert client.post("/api/ssh/add", json={**host, "auth": "key", "key": "/root/.ssh/id", "passphrase": "pp",
+                                             "password": "ignored"}).status_code == 200
+    node = {"address": "10.0.0.7", "port": 2222, "user": "ops", "role": "worker"}
+    assert engine.ssh_added == [({**node, "password": "ask"}, "s3cret", "SHA256:abc"),
+                                ({**node, "key": "/root/.ssh/id"}, "pp", "SHA256:abc")]
+
+
+def test_an_encrypted_key_without_passphrase_asks_for_it(client):
+    response = client.post("/api/ssh/add", json={"address": "10.0.0.7", "auth": "key", "key": "/root/locked"})
+    assert response.status_code == 422
+    assert response.get_json()["need"] == "passphrase" and "protected by a passphrase" in response.get_json()["error"]
+
+
+def test_ssh_actions_need_a_session(engine):
+    anonymous = create_app(engine, {"GATE": Gate()}).test_client()
+    for path in ("/api/ssh/inspect", "/api/ssh/add"):
+        assert anonymous.post(path, json={"address": "10.0.0.7", "auth": "password", "password": "x"}).status_code == 401
+    assert engine.ssh_added == []
