@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from installer.agent.probe import ProbeSession
+from installer.agents import AgentHub
 from installer.checks import CheckResult
 from installer.checks import network as net
 from installer.errors import AirliftError
-from installer.events import Event
+from installer.events import Event, EventBus
 from installer.phases.checks import ChecksFailed
 from installer.phases.context import PhaseContext
 
@@ -33,28 +34,33 @@ def execute(ctx: PhaseContext) -> None:
     if ctx.agents is None:
         raise AirliftError("The checks across nodes need the other nodes, but the installer is not listening "
                            "for them", hint="run ./install --resume with the same answers")
-    members = members_of(ctx)
-    local = ProbeSession(ctx.address)
-    hub = ctx.agents
+    check_cluster(members_of(ctx, ctx.agents), ctx.agents, set(ctx.answers.skip_checks), ctx.bus)
+
+
+def check_cluster(members: Sequence[net.Member], hub: AgentHub, skip: set[str], bus: EventBus) -> list[CheckResult]:
+    """The checks across `members`: the first is this host, probed here; the others through their
+    agents. One check event per result; ChecksFailed when one fails."""
+    local = ProbeSession(members[0].address)
 
     def call(member: net.Member, args: dict) -> dict:
-        if member.name == ctx.node:
+        if member is members[0]:
             return local.handle(args)
         return hub.run(member.name, "probe", {**args, "phase": PHASE}, ROUND_TIMEOUT_S)
 
     try:
-        results = probe_cluster(members, call, set(ctx.answers.skip_checks), ctx.bus.log_line)
+        results = probe_cluster(members, call, skip, bus.log_line)
     finally:
         local.close()
     for r in results:
-        ctx.bus.emit(Event("check", r.status, r.message, phase=PHASE,
-                           data={"id": r.id, "severity": r.severity, "hint": r.hint}))
+        bus.emit(Event("check", r.status, r.message, phase=PHASE,
+                       data={"id": r.id, "severity": r.severity, "hint": r.hint}))
     failed = [r for r in results if r.status == "fail"]
     if failed:
         raise ChecksFailed(failed)
+    return results
 
 
-def members_of(ctx: PhaseContext) -> list[net.Member]:
+def members_of(ctx: PhaseContext, hub: AgentHub) -> list[net.Member]:
     """The installer's host (the first master) and every joined node, in the order they joined."""
     a = ctx.answers
 
@@ -64,9 +70,8 @@ def members_of(ctx: PhaseContext) -> list[net.Member]:
                                 registry_port=a.registry_port, api_port=a.api_port)
         return net.Member(name, address, net.sample_ports(ranges), profile.requirements.min_transfer_rate)
 
-    assert ctx.agents is not None
     return [member(ctx.node, ctx.address, str(a.profile), True),
-            *(member(n.name, n.address, n.profile, False) for n in ctx.agents.nodes.nodes())]
+            *(member(n.name, n.address, n.profile, False) for n in hub.nodes.nodes())]
 
 
 def probe_cluster(members: Sequence[net.Member], call: Call, skip: set[str],
