@@ -20,8 +20,7 @@ from installer.engine import Engine
 from installer.errors import AirliftError
 from installer.ssh.session import PassphraseRequired
 from tests.fixtures.net import free_port, wait_until
-from tests.fixtures.sshd import PasswordSshd, keygen
-from tests.unit.engine_bundle import make_bundle
+from tests.fixtures.sshd import PasswordSshd, keygen, node_bundle
 
 pytestmark = pytest.mark.integration
 
@@ -38,21 +37,6 @@ def sshd(tmp_path: Path) -> Iterator[PasswordSshd]:
     server.start()
     yield server
     server.stop()
-
-
-def node_bundle(folder: Path, agent_home: Path) -> Path:
-    """A bundle whose `install` (what is copied to the host) runs the real agent from this source
-    tree, under its own hostname, with its state and root in the test's folder."""
-    make_bundle(folder)
-    (folder / "bin").mkdir()
-    (folder / "bin" / "README").write_text("the copied installer's folder\n")
-    inner = (f'hostname ssh-node && exec {sys.executable} -m installer "$@" '
-             f'--state-dir {agent_home}/state --root {agent_home}/root')
-    (folder / "install").write_text(
-        f'#!/bin/sh\nexport PYTHONPATH={REPO} AIRLIFT_BUNDLE_DIR="$(dirname "$0")"\n'
-        f"exec unshare --uts sh -c '{inner}' install \"$@\"\n")
-    (folder / "install").chmod(0o755)
-    return folder
 
 
 @pytest.fixture

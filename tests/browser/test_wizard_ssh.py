@@ -1,0 +1,88 @@
+"""Adding a host over SSH on the nodes screen: the operator sees its host key fingerprint, gives the
+key's passphrase (a wrong one is named), trusts the key, and watches the host join — a real sshd on
+127.0.0.2 and the real agent copied there. The passphrase is in no file of the state folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Installer
+from tests.browser.flows import screen
+from tests.fixtures.net import free_port
+from tests.fixtures.sshd import PasswordSshd, keygen, node_bundle, stop_started_agents
+
+pytestmark = pytest.mark.browser
+
+PHRASE = "browser phrase 7Qx"
+WRONG = "not-the-phrase-5Rt"
+
+
+@pytest.fixture
+def installer(tmp_path):
+    """The wizard on a small bundle whose copied `install` runs the real agent from the sources."""
+    inst = Installer(node_bundle(tmp_path / "bundle", tmp_path / "agent"), tmp_path)
+    answers = yaml.safe_load(inst.answers.read_text())
+    inst.answers.write_text(yaml.safe_dump({**answers, "agent-port": free_port()}))
+    yield inst
+    inst.stop()
+    stop_started_agents(inst.state_dir / "events.jsonl")
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    server = PasswordSshd(tmp_path / "sshd", "127.0.0.2", "unused-password-3Lw",
+                          [keygen(tmp_path / "locked_key", PHRASE)])
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_an_ssh_host_is_confirmed_unlocked_and_joins(installer, sshd, pages, tmp_path):
+    page = pages.open(installer.start())
+    screen(page, "welcome")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("I have read and accept the license agreement").check()
+    page.locator("#eula-next").click()
+    page.locator("input[name=flavor][value=three]").check()
+    page.locator("#flavor-form button[type=submit]").click()
+    screen(page, "nodes")
+    expect(page.locator("#ssh")).to_be_visible()
+
+    page.get_by_label("Host address", exact=True).fill("127.0.0.2")
+    page.get_by_label("SSH port", exact=True).fill(str(sshd.port))
+    page.get_by_label("Role", exact=True).select_option("worker")
+    page.get_by_label("Private key file (path on this host)").fill(str(tmp_path / "locked_key"))
+    page.get_by_role("button", name="Check host key…").click()
+    confirm = page.locator("#ssh-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("is new to this installer")
+    expect(page.locator("#ssh-fingerprint")).to_have_text(sshd.fingerprint)
+    expect(page.get_by_label("Passphrase of the key")).to_be_focused()
+    pages.shot(page, "ssh-confirm")
+
+    page.get_by_label("Passphrase of the key").fill(WRONG)
+    page.get_by_role("button", name="Trust this key and connect").click()
+    expect(page.locator("#ssh-confirm-problem")).to_contain_text(
+        f"The passphrase of SSH key {tmp_path / 'locked_key'} for root@127.0.0.2:{sshd.port} is wrong.")
+    pages.shot(page, "ssh-wrong-passphrase")
+
+    page.get_by_label("Passphrase of the key").fill(PHRASE)
+    page.get_by_role("button", name="Trust this key and connect").click()
+    expect(confirm).to_be_hidden()
+    host = page.locator("#ssh-hosts li[data-address='127.0.0.2']")
+    expect(host).to_have_attribute("data-status", "joined", timeout=90_000)
+    expect(page.locator("#node-rows")).to_contain_text("ssh-node")
+    expect(page.locator("#join-help")).to_contain_text("also needs 1 worker node(s)")
+    pages.shot(page, "ssh-joined")
+
+    assert _files_holding(installer.state_dir, PHRASE) == []
+    assert _files_holding(installer.state_dir, WRONG) == []
+    assert _files_holding(tmp_path / "agent", PHRASE) == []
+
+
+def _files_holding(folder: Path, secret: str) -> list[str]:
+    return [str(p) for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
