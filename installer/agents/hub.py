@@ -170,7 +170,11 @@ class AgentHub:
 
     def handle(self, action: str, body: dict, client: str) -> dict:
         if action == "join":
-            return self._join(body, client)
+            try:
+                return self._join(body, client)
+            except AirliftError as exc:  # shown here too: an agent started over SSH has no operator watching
+                self.bus.log_line(f"Refused a node at {client}: {exc.message}", "warn")
+                raise
         node = str(body["node"])
         if self.nodes.get(node) is None:
             raise AirliftError(f"Node {node} has not joined", hint="join again")

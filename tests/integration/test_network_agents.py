@@ -17,6 +17,7 @@ from installer.agent import main as agent_main
 from installer.agent.main import JoinRequest, run_agent
 from installer.agents import AgentHub
 from installer.checks import network as net
+from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.manifest import Flavor, FlavorNode
 from installer.phases.checks import ChecksFailed
@@ -25,7 +26,8 @@ from tests.fixtures.net import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
-FLAVOR = Flavor(name="three", description="", nodes=(FlavorNode("master", 1), FlavorNode("worker", 2)))
+# Room for one more worker, so a refused join is refused for its name or address, not for a full cluster.
+FLAVOR = Flavor(name="four", description="", nodes=(FlavorNode("master", 1), FlavorNode("worker", 3)))
 GB = 1024**3
 
 
@@ -82,3 +84,19 @@ def test_a_failing_check_fails_the_phase_and_a_skipped_one_is_shown_skipped(clus
     assert "below the required 1000.0 GB/s" in failed.value.details
     shown = {e.data["id"]: e.status for e in events if e.kind == "check" and e.phase == PHASE}
     assert shown == {"network-ports": "skipped", "network-bandwidth": "fail", "clock-drift-pairs": "pass"}
+
+
+def test_a_host_with_a_taken_hostname_or_address_is_refused_and_the_installer_says_so(cluster, tmp_path,
+                                                                                      monkeypatch):
+    """Hostnames and advertise addresses are unique: checked as each node joins, by command or
+    over SSH alike (both run the join command), and the refusal shows in the installer's log."""
+    hub, events = cluster
+    for name, address, why in (("node-2", "127.0.0.4", "same hostname as node node-2"),
+                               ("node-4", "127.0.0.3", "advertises 127.0.0.3, the address of node node-3")):
+        monkeypatch.setattr(agent_main, "hostname", lambda name=name: name)
+        req = JoinRequest("127.0.0.1", hub.port, hub.token, hub.fingerprint, None, address,
+                          tmp_path / f"other-{name}", tmp_path / f"other-root-{name}")
+        with pytest.raises(AirliftError, match=why):
+            run_agent(req, lambda line: None)
+        assert any(e.kind == "log" and e.status == "warn" and why in e.message for e in events), why
+    assert [n.name for n in hub.nodes.nodes()] == ["node-2", "node-3"]
