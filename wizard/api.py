@@ -120,9 +120,11 @@ def ssh_add() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(error="The host must be a JSON object."), 400
+    if not body.get("fingerprint"):
+        return jsonify(error="The host key was not confirmed.", hint="Check the host key first, then trust it."), 422
     secret = body.get("password") if body.get("auth") == "password" else body.get("passphrase")
     try:
-        _engine().add_ssh_node(ssh_spec(body), secret or None, body.get("fingerprint") or None)
+        _engine().add_ssh_node(ssh_spec(body), secret or None, body["fingerprint"])
     except AirliftError as error:
         return refused(error, 422, need="passphrase" if isinstance(error, PassphraseRequired) else None)
     log.info("SSH host %s added from %s", body.get("address"), request.remote_addr)

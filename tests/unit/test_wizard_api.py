@@ -85,8 +85,11 @@ def test_an_ssh_host_goes_to_the_engine_with_its_secret_apart_from_the_answers(c
                                 ({**node, "key": "/root/.ssh/id"}, "pp", "SHA256:abc")]
 
 
-def test_an_encrypted_key_without_passphrase_asks_for_it(client):
-    response = client.post("/api/ssh/add", json={"address": "10.0.0.7", "auth": "key", "key": "/root/locked"})
+def test_an_unconfirmed_host_key_or_an_encrypted_key_without_passphrase_is_asked_for(client):
+    host = {"address": "10.0.0.7", "auth": "key", "key": "/root/locked"}
+    unconfirmed = client.post("/api/ssh/add", json=host)
+    assert unconfirmed.status_code == 422 and unconfirmed.get_json()["error"] == "The host key was not confirmed."
+    response = client.post("/api/ssh/add", json={**host, "fingerprint": "SHA256:abc"})
     assert response.status_code == 422
     assert response.get_json()["need"] == "passphrase" and "protected by a passphrase" in response.get_json()["error"]
 
