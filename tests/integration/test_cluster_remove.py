@@ -1,0 +1,136 @@
+"""remove_node on loopback: the first master's k3s (stand-in) and agent listener in this process,
+a node whose k3s agent and `airlift-agent` service run under a root of their own.
+
+The node is drained, its agent removes k3s and answers, then uninstalls the rest in a detached
+process that stops the very service the agent runs in; the node is deleted from Kubernetes and
+from nodes.json, and its root ends empty. A node whose agent is gone fails at /leave naming
+--force; with --force it is deleted anyway and the hand-cleaning command is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from installer.agent.identity import hostname
+from installer.agents import AgentHub
+from installer.answers import Answers
+from installer.cluster import remove
+from installer.errors import AirliftError
+from installer.events import EventBus
+from installer.host import Host
+from installer.manifest import Flavor, FlavorNode, load_manifest
+from installer.phases.context import PhaseContext
+from installer.plan import PlanStore
+from installer.runtime import K3sRuntime, RuntimeConfig
+from tests.fixtures.net import free_port, wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+STANDIN = REPO / "tests" / "k3s-standin" / "k3s"
+FLAVOR = Flavor(name="three", description="", nodes=(FlavorNode("master", 1), FlavorNode("worker", 2)))
+pytestmark = pytest.mark.integration
+
+
+class Cluster:
+    """The first master (`node-1`): its k3s, its agent listener, and the remove context."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.host, self.state = Host(tmp / "master-root"), tmp / "master-state"
+        self.runtime = K3sRuntime(self.host, self.state)
+        self.api_port = free_port()
+        self.runtime.install(STANDIN.open("rb"), {}, RuntimeConfig(
+            node_name="node-1", node_ip="127.0.0.1", registry_url="http://127.0.0.1:1", mirrored_registries=[],
+            api_port=self.api_port))
+        self.runtime.start()
+        self.bus = EventBus()
+        self.events: list = []
+        self.bus.add_sink(self.events.append)
+        self.hub = AgentHub(self.bus, FLAVOR, "node-1", "master")
+        self.hub.listen(self.state, "127.0.0.1", 0)
+
+    def context(self) -> PhaseContext:
+        return PhaseContext(bundle=None, manifest=load_manifest(REPO / "examples" / "hello" / "app.yaml"),  # type: ignore[arg-type]
+                            answers=Answers(), host=self.host, state_dir=self.state, bus=self.bus, node="node-1",
+                            agents=self.hub)
+
+    def start_node(self, name: str) -> tuple[Host, Path]:
+        """k3s agent `name` joined to node-1, and (for this host's name) its airlift-agent service."""
+        host, state = Host(self.tmp / f"{name}-root"), self.tmp / f"{name}-state"
+        k3s = K3sRuntime(host, state)
+        k3s.install(STANDIN.open("rb"), {}, RuntimeConfig(
+            node_name=name, node_ip="127.0.0.2", registry_url="http://127.0.0.1:1", mirrored_registries=[],
+            role="agent", server_url=f"https://127.0.0.1:{self.api_port}", token=self.runtime.token()))
+        k3s.start()
+        self.runtime.wait_ready(name, 30)
+        token_file = self.tmp / f"{name}-token"
+        token_file.write_text(self.hub.token)
+        token_file.chmod(0o600)
+        host.services.install("airlift-agent", [
+            sys.executable, "-m", "installer", "join", f"127.0.0.1:{self.hub.port}", "--token-file", str(token_file),
+            "--fingerprint", self.hub.fingerprint, "--advertise-addr", "127.0.0.2", "--role", "worker",
+            "--state-dir", str(state), "--root", str(host.root)], env={"PYTHONPATH": str(REPO)})
+        host.services.start("airlift-agent")
+        assert wait_until(lambda: self.hub.nodes.get(name) is not None, 30), "the node's agent did not join"
+        return host, state
+
+    def stop(self) -> None:
+        self.hub.stop()
+        self.runtime.uninstall()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path)
+    c.runtime.wait_ready("node-1", 60)
+    yield c
+    c.stop()
+
+
+def k8s_nodes(cluster: Cluster) -> set[str]:
+    return {n["name"] for n in cluster.runtime.status()["nodes"]}
+
+
+def test_a_node_drains_leaves_uninstalls_itself_and_is_deleted(cluster, tmp_path):
+    name = hostname()
+    host, state = cluster.start_node(name)
+    store = PlanStore(tmp_path / "operation")
+    remove.remove_node(cluster.context(), name, False, store)
+
+    assert store.load().state == "completed"
+    assert k8s_nodes(cluster) == {"node-1"}
+    assert cluster.hub.nodes.get(name) is None
+    assert name not in (cluster.state / "nodes.json").read_text()
+    # The node uninstalls itself after answering: the agent's service, k3s and the state go.
+    assert wait_until(lambda: not state.exists() and not host.services.is_running("airlift-agent"), 60)
+    assert wait_until(lambda: list(host.root.rglob("*")) == [], 10), list(host.root.rglob("*"))
+    messages = [e.message for e in cluster.events]
+    assert f"Node {name} left the cluster" in messages
+    assert any(e.node == name and "k3s stopped and removed" in e.message for e in cluster.events)
+
+
+def test_an_unreachable_node_fails_at_leave_then_force_takes_it_out(cluster, tmp_path, monkeypatch):
+    monkeypatch.setattr(remove, "CONTACT_WAIT_S", 1.0)
+    monkeypatch.setattr("installer.agents.hub.POLL_WAIT_S", 0.5)  # "in contact" means seen within 0.75 s
+    monkeypatch.setattr("installer.agents.nodes.LOST_AFTER_S", 1.0)  # and lost after 1 s of silence
+    name = hostname()
+    host, state = cluster.start_node(name)
+    host.services.remove("airlift-agent")  # the node's agent is gone
+    store = PlanStore(tmp_path / "operation")
+    with pytest.raises(AirliftError) as err:
+        remove.remove_node(cluster.context(), name, False, store)
+    assert f"Phase /leave/{name} failed: Node {name} could not leave" in err.value.message
+    assert f"./install remove {name} --force" in err.value.hint
+    assert store.load().phase(f"/drain/{name}").state == "completed"
+    assert name in k8s_nodes(cluster)
+
+    remove.remove_node(cluster.context(), name, True, store)  # the same operation, resumed with --force
+    assert store.load().state == "completed"
+    assert name not in k8s_nodes(cluster) and cluster.hub.nodes.get(name) is None
+    warning = next(e for e in cluster.events if e.data.get("clean_by_hand") == name)
+    assert warning.status == "warn" and "install uninstall" in warning.message
+    K3sRuntime(host, state).uninstall()  # what the operator does on that host by hand
+    assert json.loads((cluster.state / "nodes.json").read_text()) == []
