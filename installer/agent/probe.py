@@ -16,6 +16,7 @@ with the number of bytes received.
 
 from __future__ import annotations
 
+import errno
 import os
 import selectors
 import socket
@@ -54,7 +55,12 @@ class Listeners:
         sock = socket.socket(socket.AF_INET, _KINDS[protocol])
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.address, port))
+            try:
+                sock.bind((self.address, port))
+            except OSError as exc:  # an advertise address that is not this host's (behind NAT): every address
+                if exc.errno != errno.EADDRNOTAVAIL:
+                    raise
+                sock.bind(("0.0.0.0", port))
             if protocol == "tcp":
                 sock.listen(128)
         except OSError as exc:

@@ -89,3 +89,12 @@ def test_a_port_already_taken_is_reported_not_listened_on():
         session.close()
     assert opened["listening"] == [] and opened["refused"] == [("tcp", taken, "Address already in use")]
     assert opened["bandwidth_port"] not in (None, taken), "the transfer gets a port of its own"
+
+
+def test_an_advertise_address_that_is_not_local_listens_on_every_address():
+    port = free_port()
+    listeners = Listeners("192.0.2.10", [("tcp", port)])  # TEST-NET-1: never one of this host's
+    try:
+        assert listeners.listening == [("tcp", port)] and dial_tcp("127.0.0.1", port) is None
+    finally:
+        listeners.close()
