@@ -73,6 +73,10 @@ def _dispatch(args, console: Console) -> int:  # noqa: ANN001
         return commands.cmd_uninstall(args, console)
     if command == "join":
         return commands.cmd_join(args, console)
+    if command == "remove":
+        from .remove import cmd_remove
+
+        return cmd_remove(args, console)
     return commands.cmd_install(args, console, flags)
 
 

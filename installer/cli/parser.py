@@ -10,7 +10,7 @@ import argparse
 
 from installer import __version__
 
-COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join")
+COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -62,7 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _location(uninstall)
     _join(sub)
+    _remove(sub)
     return parser
+
+
+def _remove(sub: argparse._SubParsersAction) -> None:
+    remove = sub.add_parser("remove", argument_default=argparse.SUPPRESS,
+                            help="drain a node and take it out of the installed cluster (run as root on the first master)")
+    remove.add_argument("node", metavar="NODE", help="the node's name, as ./install status lists it")
+    remove.add_argument("--force", action="store_true",
+                        help="take the node out even if its agent cannot be reached or it cannot be drained "
+                             "(then clean that host by hand with ./install uninstall)")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _location(remove)
 
 
 def _join(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,111 @@
+"""`./install remove NODE`: ask the cluster controller to take a node out, and show it happening.
+
+The work runs in the controller (the airlift-cluster service on the first master), so it goes on
+and is recorded even if this terminal closes. This command is its client: it calls `operate` on
+the agent API at 127.0.0.1 with the join token and the certificate from the state folder, then
+polls `operation` and draws the events until the operation ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from installer import answers as answers_mod
+from installer.agent.client import AgentClient, ConnectionLost
+from installer.agents import DEFAULT_AGENT_PORT
+from installer.agents.token import TOKEN_FILE
+from installer.errors import AirliftError
+from installer.events import Event
+from installer.tls import saved_fingerprint
+
+from .commands import require_root, root, state_dir
+from .render import TerminalRenderer
+
+POLL_S = 0.5
+ANSWERS_FILE = "answers.yaml"
+SERVICE = "airlift-cluster"
+
+
+def cmd_remove(args: argparse.Namespace, console: Console) -> int:
+    require_root("remove a node")
+    node, force, folder = args.node, bool(getattr(args, "force", False)), state_dir(args)
+    client = controller_client(folder)
+    if not getattr(args, "yes", False) and sys.stdin.isatty():
+        reply = console.input(f"Drain node {node}, remove Kubernetes and Airlift from it and delete it from the "
+                              f"cluster{' (forced)' if force else ''}? \\[y/N] ")
+        if reply.strip().lower() not in ("y", "yes"):
+            console.print("Nothing removed.")
+            return 1
+    try:
+        operation = client.call("operate", {"operation": "remove", "node": node, "force": force})["id"]
+        events = follow(client, operation, TerminalRenderer(console))
+    except ConnectionLost as exc:
+        raise not_running(folder, root(args), str(exc)) from exc
+    print_summary(node, events, console)
+    return 0
+
+
+def controller_client(folder: Path) -> AgentClient:
+    """A client of the controller on this host, with the token and the certificate it serves."""
+    token_file, fingerprint = folder / TOKEN_FILE, saved_fingerprint(folder)
+    if not token_file.is_file() or fingerprint is None:
+        raise AirliftError(f"No installed cluster in {folder}: its join token or certificate is missing",
+                           hint="run ./install remove on the first master (the host the install ran on), "
+                                "with --state-dir if the install used another state folder")
+    answers = answers_mod.load_file(folder / ANSWERS_FILE) if (folder / ANSWERS_FILE).is_file() else {}
+    port = int(answers.get("agent-port") or DEFAULT_AGENT_PORT)
+    return AgentClient("127.0.0.1", port, token_file.read_text(encoding="utf-8").strip(), fingerprint, folder)
+
+
+def follow(client: AgentClient, operation: str, renderer: TerminalRenderer) -> list[Event]:
+    """Draw the operation's events until it ends; its events, or AirliftError when it failed."""
+    seen: list[Event] = []
+    since = 0
+    try:
+        while True:
+            answer = client.call("operation", {"id": operation, "since": since})
+            for raw in answer["events"]:
+                event = Event.from_dict(raw)
+                since = max(since, event.seq)
+                seen.append(event)
+                renderer(event)
+            if answer["state"] != "running":
+                break
+            time.sleep(POLL_S)
+    finally:
+        renderer.close()
+    if answer["state"] == "failed":
+        error = answer.get("error") or {}
+        raise AirliftError(error.get("message") or f"The operation {operation} failed",
+                           hint=error.get("hint"), details=error.get("details"))
+    return seen
+
+
+def not_running(folder: Path, root_dir: Path, why: str) -> AirliftError:
+    supervise = f"{folder / 'installer' / 'install'} _supervise {SERVICE} --root {root_dir} --detach"
+    return AirliftError(
+        "The cluster controller (service airlift-cluster) does not answer on this host",
+        details=why,
+        hint=f"run this on the first master; start the controller with: systemctl start {SERVICE} "
+             f"(on a host without systemd: {supervise}), then run ./install remove again")
+
+
+def print_summary(node: str, events: list[Event], console: Console) -> None:
+    """What was removed, and what is left for the operator to do."""
+    by_hand = any(e.data.get("clean_by_hand") == node for e in events)
+    console.print(f"[green]Node {node} was removed from the cluster.[/] Its pods moved to the other nodes and "
+                  "Kubernetes no longer lists it.", highlight=False)
+    if by_hand:
+        console.print(f"[yellow]Its agent could not clean it up:[/] on {node}, as root, run "
+                      "/var/lib/airlift/installer/install uninstall --yes (or ./install uninstall from the "
+                      "bundle) before reusing that host.", highlight=False)
+    else:
+        console.print(f"k3s and everything Airlift put on {node} were removed from it; it is as before the "
+                      "install.", highlight=False)
+    console.print("Next: ./install status shows the nodes left; to add a node again, run the join command "
+                  "it prints on that host.", highlight=False)

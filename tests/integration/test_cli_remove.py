@@ -1,0 +1,43 @@
+"""`./install remove NODE` as a real process: what it says when there is no cluster here, or when
+the cluster controller does not answer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from installer.agents import token
+from installer.tls import ensure_certificate
+from tests.fixtures.net import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
+
+def remove(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "installer", "remove", *args], capture_output=True, text=True,
+                          timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"},
+                          stdin=subprocess.DEVNULL)
+
+
+def test_without_an_installed_cluster_it_says_where_to_run_it(tmp_path):
+    done = remove("node-2", "--yes", "--state-dir", str(tmp_path / "nothing"))
+    assert done.returncode == 2
+    assert "No installed cluster in" in done.stdout and "first master" in done.stdout
+
+
+def test_a_controller_that_does_not_answer_is_named_with_how_to_start_it(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    token.load_or_create(state)
+    ensure_certificate(state, "127.0.0.1")
+    (state / "answers.yaml").write_text(f"agent-port: {free_port()}\n")
+    done = remove("node-2", "--yes", "--state-dir", str(state))
+    assert done.returncode == 2
+    assert "The cluster controller (service airlift-cluster) does not answer on this host" in done.stdout
+    assert "systemctl start airlift-cluster" in done.stdout and "_supervise airlift-cluster" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
