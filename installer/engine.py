@@ -141,7 +141,7 @@ class Engine:
         if self.agents is None:
             raise AirliftError("Only a cluster of several nodes reaches other hosts.",
                                hint="Choose a cluster size with several nodes first.")
-        self.ssh.check_secret(spec, secret)
+        self.ssh.check(self.agents, spec, secret)
         self.set_answers(data)
         self.ssh.add(self.agents, spec, secret, fingerprint)
 

@@ -86,9 +86,14 @@ class SshNodes:
         self._reached: set[str] = set()
         self._lock = threading.Lock()
 
-    def check_secret(self, spec: dict, secret: str | None) -> None:
-        """Refuse at once what can be known without the host: a missing password, an encrypted
-        key without its passphrase (PassphraseRequired) or with a wrong one."""
+    def check(self, hub: AgentHub, spec: dict, secret: str | None) -> None:
+        """Refuse at once what can be known without logging in: a host that already joined, a
+        missing password, an encrypted key without its passphrase (PassphraseRequired) or with a
+        wrong one."""
+        joined = [n.name for n in hub.nodes.nodes() if n.address == spec["address"]]
+        if joined:
+            raise AirliftError(f"{spec['address']} already joined as node {joined[0]}.",
+                               hint="It takes part already: add another host.")
         kind = needed(spec)
         if kind == "password" and not secret:
             raise AirliftError(f"Enter the password of {label(spec)}.", hint="It is used now and never saved.")

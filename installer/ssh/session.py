@@ -11,7 +11,7 @@ import shlex
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
@@ -30,8 +30,8 @@ class SshTarget:
     user: str = "root"
     port: int = 22
     key_path: Path | None = None
-    passphrase: str | None = None
-    password: str | None = None
+    passphrase: str | None = field(default=None, repr=False)  # never in a repr, a log or a traceback
+    password: str | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:

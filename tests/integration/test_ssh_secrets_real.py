@@ -84,6 +84,8 @@ def test_an_encrypted_key_is_confirmed_unlocked_and_the_host_joins(engine, sshd,
     assert engine.answers["nodes"] == [spec], "kept for a headless replay, without the passphrase"
     assert any(n["address"] == ADDRESS and n["name"] == "ssh-node" for n in engine.snapshot()["nodes"])
     assert engine.inspect_ssh_node(spec)["new"] is False, "the confirmed key was recorded"
+    with pytest.raises(AirliftError, match=f"{ADDRESS} already joined as node ssh-node"):
+        engine.add_ssh_node(spec, PHRASE, shown["fingerprint"])
     assert _files_holding(tmp_path / "state", PHRASE) == []
     assert _files_holding(tmp_path / "agent", PHRASE) == []
 
