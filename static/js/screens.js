@@ -96,7 +96,7 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
       el("p", {}, `The ${flavor.name} cluster also needs ${n.count} ${n.profile} node(s). On each, as root, ` +
         "from the unpacked bundle, run:"),
       el("pre", {}, el("code", {}, commands[n.profile] || "(choose the cluster size again to get the command)")))));
-    Wizard.ssh.show(flavor);
+    Wizard.ssh.show(flavor, missing);
   }
 
   function profileText(name) {

@@ -8,6 +8,7 @@ reload; a password or passphrase is sent to the engine once and the page keeps n
   const {$, el, api} = Wizard;
   const hosts = new Map();  // address -> {status, message, hint}
   let pending = null;       // the host whose key is being confirmed, with the fingerprint shown
+  let roleChosen = false;   // the operator picked a role: keep it
   const STATUS = {"ssh-connecting": "connecting", ssh: "copying", "ssh-failed": "failed",
     joined: "joined", reconnected: "joined"};
 
@@ -28,11 +29,12 @@ reload; a password or passphrase is sent to the engine once and the page keeps n
     " ", h.message, h.hint ? el("p", {class: "fix"}, "What to do: " + h.hint) : null)));
   }
 
-  /* Shown for a cluster of several nodes; the roles are the flavor's profiles. */
-  function show(flavor) {
+  /* Shown for a cluster of several nodes; the roles are the flavor's profiles, the first one still
+  missing chosen until the operator picks one. */
+  function show(flavor, missing) {
     const several = (flavor.nodes || []).reduce((sum, n) => sum + n.count, 0) > 1;
     $("ssh").hidden = !several;
-    const chosen = $("ssh-role").value;
+    const chosen = roleChosen ? $("ssh-role").value : ((missing || [])[0] || {}).profile;
     const roles = [...new Set((flavor.nodes || []).map((n) => n.profile))];
     $("ssh-role").replaceChildren(...roles.map((r) => el("option", {value: r, selected: r === chosen}, r)));
     render();
@@ -41,6 +43,12 @@ reload; a password or passphrase is sent to the engine once and the page keeps n
   function problem(id, text) {
     $(id).textContent = text || "";
     $(id).hidden = !text;
+  }
+
+  /* The engine's problems with this host name its answers entry (nodes[2].key): name the field. */
+  function problemText(body) {
+    const problems = (body.problems || []).map((p) => ({...p, path: p.path.replace(/^nodes\[\d+\]\./, "")}));
+    return Wizard.screens.problemText({...body, problems});
   }
 
   function formHost() {
@@ -58,7 +66,7 @@ reload; a password or passphrase is sent to the engine once and the page keeps n
     $("ssh-confirm").hidden = true;
     const host = formHost();
     const result = await api("/api/ssh/inspect", host);
-    if (!result.ok) { problem("ssh-problem", Wizard.screens.problemText(result.body)); return; }
+    if (!result.ok) { problem("ssh-problem", problemText(result.body)); return; }
     const info = result.body;
     pending = {...host, fingerprint: info.fingerprint};
     $("ssh-confirm-text").textContent = info.new
@@ -84,7 +92,7 @@ reload; a password or passphrase is sent to the engine once and the page keeps n
     $("ssh-trust").disabled = false;
     if (!result.ok) {
       if (result.body.need === "passphrase") $("ssh-passphrase-field").hidden = false;
-      problem("ssh-confirm-problem", Wizard.screens.problemText(result.body));
+      problem("ssh-confirm-problem", problemText(result.body));
       ($("ssh-passphrase-field").hidden ? $("ssh-trust") : $("ssh-passphrase")).focus();
       return;
     }
@@ -97,6 +105,7 @@ reload; a password or passphrase is sent to the engine once and the page keeps n
 
   function init() {
     $("ssh-form").addEventListener("submit", inspect);
+    $("ssh-role").addEventListener("change", () => { roleChosen = true; });
     $("ssh-trust").addEventListener("click", trust);
     $("ssh-cancel").addEventListener("click", () => { pending = null; $("ssh-confirm").hidden = true; });
     document.querySelectorAll("input[name=ssh-auth]").forEach((radio) => radio.addEventListener("change", () => {

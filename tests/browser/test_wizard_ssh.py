@@ -86,3 +86,45 @@ def test_an_ssh_host_is_confirmed_unlocked_and_joins(installer, sshd, pages, tmp
 
 def _files_holding(folder: Path, secret: str) -> list[str]:
     return [str(p) for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_a_refused_password_and_a_changed_host_key_are_shown_with_what_to_do(installer, sshd, pages, tmp_path):
+    page = pages.open(installer.start())
+    screen(page, "welcome")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("I have read and accept the license agreement").check()
+    page.locator("#eula-next").click()
+    page.locator("input[name=flavor][value=three]").check()
+    page.locator("#flavor-form button[type=submit]").click()
+    screen(page, "nodes")
+
+    page.get_by_label("Host address", exact=True).fill("127.0.0.2")
+    page.get_by_label("SSH port", exact=True).fill(str(sshd.port))
+    expect(page.get_by_label("Role", exact=True)).to_have_value("worker")  # the profile still missing
+    page.get_by_label("A password").check()
+    expect(page.get_by_label("Private key file (path on this host)")).to_be_hidden()
+    page.get_by_label("Password", exact=True).fill(WRONG)
+    page.get_by_role("button", name="Check host key…").click()
+    expect(page.locator("#ssh-fingerprint")).to_have_text(sshd.fingerprint)
+    expect(page.get_by_label("Passphrase of the key")).to_be_hidden()
+    page.get_by_role("button", name="Trust this key and connect").click()
+    host = page.locator("#ssh-hosts li[data-address='127.0.0.2']")
+    expect(host).to_have_attribute("data-status", "failed")
+    expect(host).to_contain_text(f"root@127.0.0.2:{sshd.port} refused the password.")
+    expect(host).to_contain_text("What to do: Check the user name (root) and enter the password again")
+    pages.shot(page, "ssh-password-refused")
+
+    sshd.stop()
+    sshd.host_key.unlink()
+    Path(f"{sshd.host_key}.pub").unlink()
+    keygen(sshd.host_key)
+    sshd.start()
+    page.get_by_role("button", name="Check host key…").click()
+    expect(page.locator("#ssh-problem")).to_have_text("address: is required")
+    page.get_by_label("Host address", exact=True).fill("127.0.0.2")
+    page.get_by_role("button", name="Check host key…").click()
+    expect(page.locator("#ssh-problem")).to_contain_text(f"The SSH host key of [127.0.0.2]:{sshd.port} has CHANGED")
+    expect(page.locator("#ssh-problem")).to_contain_text("ssh-keygen -R")
+    expect(page.locator("#ssh-confirm")).to_be_hidden()
+    pages.shot(page, "ssh-host-key-changed")
+    assert _files_holding(installer.state_dir, WRONG) == []
