@@ -7,7 +7,9 @@ Without a terminal, `./install --cli` refuses a node that needs a password, nami
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -128,3 +130,40 @@ def test_the_cli_without_a_terminal_names_the_node_and_its_variable(tmp_path) ->
     out = done.stdout + done.stderr
     assert f"root@{ADDRESS}:22 needs its password, and there is no terminal" in out
     assert "AIRLIFT_SSH_PASSWORD_127_0_0_2" in out
+
+
+def test_the_cli_on_a_terminal_asks_for_the_passphrase_without_echo(tmp_path) -> None:
+    """Three wrong passphrases typed on a real terminal (a pty): each asked again, none echoed, and
+    the install stops before anything starts."""
+    key = keygen(tmp_path / "locked_key", PHRASE)
+    config = tmp_path / "answers.yaml"
+    config.write_text(f"advertise-addr: 127.0.0.1\naccept-eula: true\nflavor: three\nagent-port: {free_port()}\n"
+                      f"nodes:\n  - {{address: {ADDRESS}, key: {key}, role: worker}}\n")
+    argv = [sys.executable, "-m", "installer", "--cli", "--config", str(config), "--state-dir",
+            str(tmp_path / "state"), "--root", str(tmp_path / "root")]
+    env = {**os.environ, "AIRLIFT_BUNDLE_DIR": str(node_bundle(tmp_path / "bundle", tmp_path / "agent")),
+           "PYTHONPATH": str(REPO)}
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, as for an operator
+        os.chdir(REPO)
+        os.execve(sys.executable, argv, env)
+    screen = b""
+    prompt = f"Passphrase of SSH key {key} (for root@{ADDRESS}:22): ".encode()
+    for asked, typed in enumerate(("wrong-one-8Jd", "wrong-two-8Jd", "wrong-three-8Jd"), start=1):
+        while screen.count(prompt) < asked:
+            assert select.select([terminal], [], [], 60)[0], screen.decode(errors="replace")
+            screen += os.read(terminal, 4096)
+        os.write(terminal, typed.encode() + b"\n")
+    while True:
+        try:
+            chunk = os.read(terminal, 4096) if select.select([terminal], [], [], 60)[0] else b""
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    _, status = os.waitpid(pid, 0)
+    shown = screen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 2, shown
+    assert shown.count("Try again.") == 2 and "is wrong" in shown
+    assert "wrong-" not in shown, "a passphrase typed must not be echoed"
