@@ -65,7 +65,11 @@ reload; a password or passphrase is sent to the engine once and the page keeps n
     problem("ssh-problem", "");
     $("ssh-confirm").hidden = true;
     const host = formHost();
+    $("ssh-check").disabled = true;
+    $("ssh-check").textContent = "Reaching the host…";
     const result = await api("/api/ssh/inspect", host);
+    $("ssh-check").disabled = false;
+    $("ssh-check").textContent = "Check host key…";
     if (!result.ok) { problem("ssh-problem", problemText(result.body)); return; }
     const info = result.body;
     pending = {...host, fingerprint: info.fingerprint};

@@ -78,6 +78,8 @@ def test_an_ssh_host_is_confirmed_unlocked_and_joins(installer, sshd, pages, tmp
     expect(page.locator("#node-rows")).to_contain_text("ssh-node")
     expect(page.locator("#join-help")).to_contain_text("also needs 1 worker node(s)")
     pages.shot(page, "ssh-joined")
+    page.set_viewport_size({"width": 640, "height": 900})
+    pages.shot(page, "ssh-joined-narrow")
 
     assert _files_holding(installer.state_dir, PHRASE) == []
     assert _files_holding(installer.state_dir, WRONG) == []
