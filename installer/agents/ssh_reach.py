@@ -107,8 +107,7 @@ class SshNodes:
         with self._lock:
             if address in self._running and self._running[address].is_alive():
                 raise AirliftError(f"{label(spec)} is being reached already.", hint="Wait for it to join or fail.")
-            if secret:
-                self.secrets.put(address, secret)
+            self.secrets.put(address, secret)
             thread = threading.Thread(target=self._reach_quietly, args=(hub, dict(spec), confirmed),
                                       name=f"airlift-ssh-{address}", daemon=True)
             self._running[address] = thread

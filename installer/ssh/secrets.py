@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from installer.events import EventBus
-from installer.ssh.session import key_is_encrypted
+from installer.ssh.session import SshTarget, key_is_encrypted
 
 ASK = "ask"  # the only value `password:` takes in the answers
 ENV_PREFIX = {"password": "AIRLIFT_SSH_PASSWORD_", "passphrase": "AIRLIFT_SSH_PASSPHRASE_"}
@@ -45,7 +45,7 @@ def take_from_env(kind: str, address: str) -> str | None:
 
 def label(spec: dict) -> str:
     """user@address:port, as errors and prompts name an SSH node."""
-    return f"{spec.get('user', 'root')}@{spec['address']}:{int(spec.get('port', 22))}"
+    return SshTarget(spec["address"], spec.get("user", "root"), int(spec.get("port", 22))).label
 
 
 class SshSecrets:
@@ -56,10 +56,15 @@ class SshSecrets:
         self._by_address: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def put(self, address: str, secret: str) -> None:
-        self._bus.add_secret(secret)
+    def put(self, address: str, secret: str | None) -> None:
+        """Keep `secret` for the node at `address` (None: it needs none, forget an older one)."""
+        if secret:
+            self._bus.add_secret(secret)
         with self._lock:
-            self._by_address[address] = secret
+            if secret:
+                self._by_address[address] = secret
+            else:
+                self._by_address.pop(address, None)
 
     def get(self, address: str) -> str | None:
         with self._lock:
