@@ -123,6 +123,8 @@ def ssh_add() -> ResponseReturnValue:
     if not body.get("fingerprint"):
         return jsonify(error="The host key was not confirmed.", hint="Check the host key first, then trust it."), 422
     secret = body.get("password") if body.get("auth") == "password" else body.get("passphrase")
+    if secret is not None and not isinstance(secret, str):
+        return jsonify(error="The password or passphrase must be text."), 400
     try:
         _engine().add_ssh_node(ssh_spec(body), secret or None, body["fingerprint"])
     except AirliftError as error:
@@ -137,7 +139,6 @@ def ssh_spec(body: dict) -> dict:
     spec = {k: body[k] for k in ("address", "user", "port", "role") if body.get(k) not in (None, "")}
     if body.get("auth") == "password":
         spec["password"] = ASK
-    else:
-        if body.get("key"):
-            spec["key"] = body["key"]
+    elif body.get("key"):
+        spec["key"] = body["key"]
     return spec
