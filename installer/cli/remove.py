@@ -98,8 +98,11 @@ def not_running(folder: Path, root_dir: Path, why: str) -> AirliftError:
 def print_summary(node: str, events: list[Event], console: Console) -> None:
     """What was removed, and what is left for the operator to do."""
     by_hand = any(e.data.get("clean_by_hand") == node for e in events)
-    console.print(f"[green]Node {node} was removed from the cluster.[/] Its pods moved to the other nodes and "
-                  "Kubernetes no longer lists it.", highlight=False)
+    drained = not any(e.kind == "log" and e.status == "warn" and e.phase == f"/drain/{node}" for e in events)
+    pods = "Its pods moved to the other nodes" if drained else "It could not be drained (its pods start again " \
+        "elsewhere now that it is deleted)"
+    console.print(f"[green]Node {node} was removed from the cluster.[/] {pods}; Kubernetes no longer lists it.",
+                  highlight=False)
     if by_hand:
         console.print(f"[yellow]Its agent could not clean it up:[/] on {node}, as root, run "
                       "/var/lib/airlift/installer/install uninstall --yes (or ./install uninstall from the "
