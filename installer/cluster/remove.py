@@ -26,6 +26,7 @@ from installer.plan import Phase, PhaseFailed, Plan, PlanStore, run_plan
 
 OPERATION = "remove"
 DRAIN_TIMEOUT_S = 300
+FORCED_DRAIN_TIMEOUT_S = 60  # a dead node's pods never confirm they stopped: do not wait long for them
 CONTACT_WAIT_S = 30.0
 LEAVE_TIMEOUT_S = 600
 HAND_CLEAN = ("as root there, run /var/lib/airlift/installer/install uninstall --yes (the installer the node "
@@ -109,7 +110,7 @@ def _hook(ctx: PhaseContext, hook: str) -> None:
 def drain(ctx: PhaseContext, node: str, force: bool) -> None:
     phase = f"/drain/{node}"
     try:
-        ctx.runtime.drain(node, DRAIN_TIMEOUT_S)
+        ctx.runtime.drain(node, FORCED_DRAIN_TIMEOUT_S if force else DRAIN_TIMEOUT_S)
     except AirliftError as exc:
         if not force:
             raise AirliftError(exc.message, details=exc.details,
