@@ -69,7 +69,8 @@ class TerminalRenderer:
             self.console.print(f"      [dim]{event.data['hint']}[/]", highlight=False)
 
     def _on_node(self, event: Event) -> None:
-        mark = "[yellow]…[/]" if event.status == "waiting" else "[green]+[/]"
+        mark = {"waiting": "[yellow]…[/]", "ssh-connecting": "[yellow]…[/]", "ssh-failed": "[red]✗[/]"}.get(
+            event.status, "[green]+[/]")
         self._console().print(f"  {mark} {_escape(event.message)}", highlight=False)
 
     def _on_log(self, event: Event) -> None:
