@@ -101,6 +101,11 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     assert "Installed hello 1.0.0" in log
     for name in ("node-2", "node-3"):
         assert f"clock-drift: The clock of node {name} is within" in log
+    # The checks across nodes ran before anything listened on the nodes' ports (the stand-in k3s
+    # and the registry start later): every node reached every other; no profile sets a rate.
+    assert "network-ports: Each of the 3 nodes reaches every other on the ports it needs" in log, log
+    assert "network-bandwidth: Bandwidth between nodes: not required" in log
+    assert "clock-drift-pairs: The clocks of every pair of nodes agree within 300 ms" in log
 
     listed = first.check("k3s kubectl get nodes")
     ready = [line.split()[0] for line in listed.splitlines()[1:] if " Ready " in f" {line} "]
