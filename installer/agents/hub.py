@@ -197,6 +197,9 @@ class AgentHub:
         if name == self.first:
             raise AirliftError(f"Node {name} has the hostname of the installer's own host",
                                hint="give every host its own hostname, then join again")
+        if name == "network":  # its phases would be /checks/network, the checks across every node
+            raise AirliftError("Node network: this hostname names a phase of the plan (/checks/network)",
+                               hint="give this host another hostname, then join again")
         address = str(body.get("address") or client)
         self._refuse_taken_address(name, address)
         known = self.nodes.get(name)
