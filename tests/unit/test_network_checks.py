@@ -3,11 +3,15 @@ what, the bandwidth ring, the verdicts, and the rounds of /checks/network run th
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 from installer.checks import network as net
+from installer.manifest import load_manifest
 from installer.manifest.models import NodeProfile, PortRange, Requirements
-from installer.phases.network_checks import probe_cluster
+from installer.phases.network_checks import members_of, probe_cluster
 
 MB = 1024 * 1024
 
@@ -192,3 +196,16 @@ def test_a_node_that_fails_a_round_fails_the_phase_and_the_others_still_close():
     with pytest.raises(RuntimeError, match="lost contact"):
         probe_cluster(nodes, call, set(), lambda *a, **k: None)
     assert ("n1", "close") in fake.calls and ("n2", "close") in fake.calls
+
+
+def test_the_members_are_this_host_first_then_the_joined_nodes_with_their_profiles_ports():
+    manifest = load_manifest(Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml")
+    ctx = SimpleNamespace(manifest=manifest, node="node-1", address="10.0.0.1",
+                          answers=SimpleNamespace(profile="master", registry_port=5000, api_port=6443))
+    hub = SimpleNamespace(nodes=SimpleNamespace(nodes=lambda: [
+        SimpleNamespace(name="node-2", address="10.0.0.2", profile="worker")]))
+    first, worker = members_of(ctx, hub)
+    assert (first.name, first.address, worker.name, worker.address) == ("node-1", "10.0.0.1", "node-2", "10.0.0.2")
+    assert first.ports == (("tcp", 30080), ("tcp", 5000), ("tcp", 6443), ("tcp", 10250), ("udp", 8472))
+    assert worker.ports == (("tcp", 30080), ("tcp", 10250), ("udp", 8472))
+    assert first.min_rate is None and worker.min_rate is None
