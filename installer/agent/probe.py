@@ -175,7 +175,7 @@ def dial_udp(address: str, port: int, timeout: float = DIAL_TIMEOUT_S) -> str | 
                 except TimeoutError:
                     continue
         except ConnectionRefusedError:
-            return "port unreachable (nothing listens there)"
+            return "port unreachable (nothing listens there, or a firewall rejects it)"
         except OSError as exc:
             return _why(exc)
     return f"no answer to {UDP_TRIES} datagrams within {timeout:.0f} s"
