@@ -17,6 +17,7 @@ from installer.agent.probe import ProbeSession
 from installer.agents import AgentHub
 from installer.checks import CheckResult
 from installer.checks import network as net
+from installer.checks.result import plural
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.phases.checks import ChecksFailed
@@ -87,6 +88,12 @@ def probe_cluster(members: Sequence[net.Member], call: Call, skip: set[str],
             for protocol, port, why in opened[m.name]["refused"]:
                 log(f"{m.name} could not listen on {protocol}/{port} ({why}); its own port check covers it",
                     "warn", phase=PHASE)
+        if want_ports:
+            dials = (len(members) - 1) * sum(len(opened[m.name]["listening"]) for m in members)
+            log(f"Each of the {len(members)} nodes dials the ports of the others ({plural(dials, 'connection')})",
+                phase=PHASE)
+        if want_rate:
+            log(f"Then each node sends to the next of a ring for up to {SEND_SECONDS:.0f} s", phase=PHASE)
         ports = _ports(members, call, opened) if want_ports else net.skipped(net.PORTS_ID)
         rate = _bandwidth(members, call, opened) if want_rate else (
             net.skipped(net.BANDWIDTH_ID) if net.BANDWIDTH_ID in skip else net.bandwidth_result([], members))

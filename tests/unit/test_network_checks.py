@@ -160,7 +160,8 @@ def test_a_port_a_node_cannot_open_is_left_to_its_own_check():
     nodes = [member("n1"), member("n2")]
     results, lines = run(nodes, FakeNodes(refused={("n2", ("tcp", 30080))}))
     assert results["network-ports"].status == "pass" and "1 connection tried" in results["network-ports"].message
-    assert lines == ["n2 could not listen on tcp/30080 (Address already in use); its own port check covers it"]
+    assert lines == ["n2 could not listen on tcp/30080 (Address already in use); its own port check covers it",
+                     "Each of the 2 nodes dials the ports of the others (1 connection)"]
 
 
 def test_the_bandwidth_ring_runs_when_a_profile_sets_a_rate():
