@@ -89,6 +89,12 @@ def load_file(path: Path) -> dict:
     return data
 
 
+def saved(path: Path) -> Answers:
+    """The answers an install saved (resolved then, so complete): status and the cluster service
+    read them as they are, without probing the host again."""
+    return Answers(**{KEYS[k]: v for k, v in load_file(path).items() if k in KEYS})
+
+
 def save(answers: Answers, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from installer import answers as answers_mod
+from installer.cluster.status import cluster_status
 from installer.host import Host
 from installer.manifest import load_manifest
 from installer.phases.resources import endpoints, load_documents
@@ -23,20 +24,21 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
     if plan is None:
         return None
     saved = state_dir / "answers.yaml"
-    answers = answers_mod.Answers(**{answers_mod.KEYS[k]: v for k, v in answers_mod.load_file(saved).items()
-                                     if k in answers_mod.KEYS}) if saved.exists() else answers_mod.Answers()
+    answers = answers_mod.saved(saved) if saved.exists() else answers_mod.Answers()
     registry = Registry(host, state_dir, port=answers.registry_port, address=answers.advertise_addr or "127.0.0.1")
     runtime = K3sRuntime(host, state_dir).status()
     app_dir = state_dir / "app"
     manifest_path = app_dir / "app.yaml"
-    eps = (endpoints(load_manifest(manifest_path), load_documents(app_dir), answers.advertise_addr or "")
-           if manifest_path.exists() and _app_installed(plan) else [])
+    manifest = load_manifest(manifest_path) if manifest_path.exists() else None
+    eps = (endpoints(manifest, load_documents(app_dir), answers.advertise_addr or "")
+           if manifest is not None and _app_installed(plan) else [])
     return {
         "plan": plan.to_dict(),
         "registry": {"url": registry.url, "answering": registry.answering()},
         "runtime": runtime,
         "endpoints": eps,
         "answers": answers.to_dict(),
+        "cluster": cluster_status(state_dir, answers, manifest if plan.state == "completed" else None),
     }
 
 

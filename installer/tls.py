@@ -39,6 +39,12 @@ def ensure_certificate(state_dir: Path, address: str) -> Certificate:
     return Certificate(cert_path, key_path, fingerprint(cert))
 
 
+def saved_fingerprint(state_dir: Path) -> str | None:
+    """The fingerprint of the certificate kept in `state_dir`, None when there is none (reads only)."""
+    cert = _load(state_dir / "wizard" / "tls.crt")
+    return fingerprint(cert) if cert is not None else None
+
+
 def fingerprint(cert: x509.Certificate) -> str:
     return ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))
 

@@ -51,6 +51,11 @@ class AgentClient:
         self._context.check_hostname = False
         self._context.verify_mode = ssl.CERT_NONE  # the pinned fingerprint is the check
 
+    @property
+    def fingerprint(self) -> str:
+        """The installer's certificate fingerprint as pinned (known once it answered)."""
+        return pretty(self._pin or "")
+
     def call(self, action: str, body: dict, timeout: float = 30.0) -> dict:
         """The installer's JSON answer; ConnectionLost when it cannot be reached, AirliftError
         when it refuses (wrong token, refused join)."""

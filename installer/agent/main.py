@@ -18,7 +18,9 @@ from pathlib import Path
 
 from installer.agent.client import AgentClient, ConnectionLost
 from installer.agent.identity import hostname, identity, route_address, summary
+from installer.agent.stay import keep_in_contact
 from installer.agent.tasks import TASKS, AgentContext
+from installer.cluster.service import AGENT as AGENT_SERVICE
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
@@ -42,6 +44,7 @@ class JoinRequest:
     advertise_addr: str | None
     state_dir: Path
     root: Path
+    stay: bool = False  # the airlift-agent service: retry forever, never stop on `finish`
 
 
 class EventForwarder:
@@ -84,7 +87,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     address = req.advertise_addr or route_address(req.installer)
     join: dict[str, object] = {"hostname": hostname(), "identity": identity(host, req.state_dir), "address": address,
             "role": req.role, "facts": summary()}
-    answer = _retry(lambda: client.call("join", {**join, "fresh": True}), say)
+    answer = _retry(lambda: client.call("join", {**join, "fresh": True}), say, req.stay)
     node, profile = answer["node"], answer["profile"]
     say(f"Joined the installer at {req.installer}:{req.port} as node {node} ({profile})")
     bus = EventBus()
@@ -94,17 +97,18 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     ctx = AgentContext(host, req.state_dir, bus, node, address, req.token)
     try:
         while True:
-            work = _retry(lambda: _poll(client, node, join), say).get("work")
+            work = _retry(lambda: _poll(client, node, join), say, req.stay).get("work")
             if work is None:
                 continue
             if work["task"] == "finish":
-                _post_result(client, node, work, {"ok": True}, say)
-                say("The install is over; this agent stops.")
-                return 0
+                _post_result(client, node, work, {"ok": True}, say, req.stay)
+                if not req.stay:
+                    return _finished(req, ctx, client, work["args"], say)
+                continue
             say(f"Running {work['task']} for the installer")
             outcome = _run_task(ctx, work)
             forwarder.flush()
-            _post_result(client, node, work, outcome, say)
+            _post_result(client, node, work, outcome, say, req.stay)
             while ctx.after_answer:  # e.g. `leave`: uninstall once the installer has the answer
                 ctx.after_answer.pop(0)()
     finally:
@@ -121,9 +125,24 @@ def _poll(client: AgentClient, node: str, join: dict) -> dict:
         return {"work": None}
 
 
-def _post_result(client: AgentClient, node: str, work: dict, outcome: dict, say: Callable[[str], None]) -> None:
+def _finished(req: JoinRequest, ctx: AgentContext, client: AgentClient, args: dict,
+              say: Callable[[str], None]) -> int:
+    """The installer (or the cluster controller) is done with this node: an error it sends ends
+    the join command with it; else the node keeps an agent service in contact with the cluster."""
+    error = args.get("error")
+    if error:
+        raise AirliftError(error["message"], hint=error.get("hint"), details=error.get("details"))
+    if keep_in_contact(ctx.host, req.state_dir, f"{req.installer}:{req.port}", req.token,
+                       client.fingerprint, ctx.address):
+        say(f"Service {AGENT_SERVICE} started: it keeps this node in contact with the cluster")
+    say("The install is over; this agent stops.")
+    return 0
+
+
+def _post_result(client: AgentClient, node: str, work: dict, outcome: dict, say: Callable[[str], None],
+                 forever: bool = False) -> None:
     body = {"node": node, "id": work["id"], "result": outcome}
-    _retry(lambda: client.call("result", {**body, "clock": time.time()}), say)  # the clock as sent
+    _retry(lambda: client.call("result", {**body, "clock": time.time()}), say, forever)  # the clock as sent
 
 
 def _run_task(ctx: AgentContext, work: dict) -> dict:
@@ -141,15 +160,16 @@ def _run_task(ctx: AgentContext, work: dict) -> dict:
                                        "hint": "see the agent's output on that node"}}
 
 
-def _retry(call: Callable[[], dict], say: Callable[[str], None]) -> dict:
-    """`call()` until the installer answers; AirliftError when it has not for RECONNECT_FOR_S."""
+def _retry(call: Callable[[], dict], say: Callable[[str], None], forever: bool = False) -> dict:
+    """`call()` until the installer answers; AirliftError when it has not for RECONNECT_FOR_S
+    (unless `forever`: the agent service waits for the first master however long it is away)."""
     started = time.monotonic()
     pause = 0.5
     while True:
         try:
             return call()
         except ConnectionLost as exc:
-            if time.monotonic() - started > RECONNECT_FOR_S:
+            if not forever and time.monotonic() - started > RECONNECT_FOR_S:
                 raise AirliftError(f"The installer has not answered for {RECONNECT_FOR_S:.0f}s ({exc})",
                                    hint="check that ./install still runs there, then run the join command "
                                         "again") from exc

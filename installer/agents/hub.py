@@ -16,7 +16,7 @@ from pathlib import Path
 
 from installer.agents import token as token_mod
 from installer.agents.nodes import LOST_AFTER_S, Node, NodeRegistry
-from installer.agents.server import AgentServer
+from installer.agents.server import ACTIONS, AgentServer
 from installer.agents.work import WorkBoard
 from installer.bundle import Bundle
 from installer.errors import AirliftError
@@ -34,8 +34,17 @@ POLL_WAIT_S = 20.0
 DEFAULT_AGENT_PORT = 3012
 
 
+def join_command(address: str, port: int, token: str, fingerprint: str, profile: str) -> str:
+    """`./install join ADDR[:PORT] --token T --fingerprint FP --role PROFILE` (the port only when
+    it is not the default)."""
+    where = address if port == DEFAULT_AGENT_PORT else f"{address}:{port}"
+    return shlex.join(["./install", "join", where, "--token", token, "--fingerprint", fingerprint, "--role", profile])
+
+
 class AgentHub:
     """Nodes joining `flavor` besides the first node (`first`, of profile `first_profile`)."""
+
+    actions = ACTIONS
 
     def __init__(self, bus: EventBus, flavor: Flavor, first: str, first_profile: str) -> None:
         self.bus, self.flavor, self.first, self.first_profile = bus, flavor, first, first_profile
@@ -44,6 +53,7 @@ class AgentHub:
         self.token = ""
         self.fingerprint = ""
         self.address = ""
+        self._port = 0
         self._server: AgentServer | None = None
         self._peer: Peer | None = None
         self._share_lock = threading.Lock()
@@ -61,11 +71,13 @@ class AgentHub:
         self.nodes.attach(state_dir)
         self.fingerprint, self.address = cert.fingerprint, address
         self._server = AgentServer(self, "0.0.0.0", port, cert.cert_path, cert.key_path).start()
+        self._port = self._server.port
         log.info("listening for nodes on port %d", self._server.port)
 
     @property
     def port(self) -> int:
-        return self._server.port if self._server else 0
+        """The port it listens on (or listened on, once stopped: the join command stays the same)."""
+        return self._port
 
     def stop(self) -> None:
         if self._peer is not None:
@@ -85,11 +97,13 @@ class AgentHub:
                 self._peer = Peer(self.first, store, self.token, Tracker(), self.address).start()
             return self._peer.url
 
-    def finish_all(self, timeout: float = 30.0) -> None:
-        """Tell every agent the install is over, so it stops (best effort: the install is done)."""
+    def finish_all(self, timeout: float = 30.0, names: list[str] | None = None, error: dict | None = None) -> None:
+        """Tell every agent (or those of `names`) the install is over, so it stops (best effort:
+        the install is done); with `error` ({message, hint, details}), that its node failed."""
         # Every known node, not only those seen lately: an agent between two polls, or
         # reconnecting, still picks its stop up within the timeout instead of retrying for minutes.
-        works = [self.board.submit(n.name, "finish", {}) for n in self.nodes.nodes()]
+        args = {"error": error} if error else {}
+        works = [self.board.submit(name, "finish", args) for name in names or [n.name for n in self.nodes.nodes()]]
         deadline = time.monotonic() + timeout
         for work in works:
             if not work.done.wait(max(0.0, deadline - time.monotonic())):
@@ -97,9 +111,7 @@ class AgentHub:
 
     def join_command(self, profile: str) -> str:
         """The exact command an operator runs on a node to join it with `profile`."""
-        where = self.address if self.port == DEFAULT_AGENT_PORT else f"{self.address}:{self.port}"
-        return shlex.join(["./install", "join", where, "--token", self.token,
-                           "--fingerprint", self.fingerprint, "--role", profile])
+        return join_command(self.address, self.port, self.token, self.fingerprint, profile)
 
     # --- who is there ----------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from installer.errors import AirliftError
 log = logging.getLogger("installer.agents")
 
 PREFIX = "/v1/agent/"
-ACTIONS = ("join", "poll", "events", "result")
+ACTIONS = ("join", "poll", "events", "result")  # what agents call; the cluster controller adds its own
 MAX_BODY = 8 << 20
 
 
@@ -31,6 +31,7 @@ class AgentApi(Protocol):
     """What the server needs from the hub behind it."""
 
     token: str
+    actions: tuple[str, ...]
 
     def handle(self, action: str, body: dict, client: str) -> dict: ...
 
@@ -95,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         action = self.path.removeprefix(PREFIX)
         length = int(self.headers.get("Content-Length") or 0)
-        if not self.path.startswith(PREFIX) or action not in ACTIONS or length > MAX_BODY:
+        if not self.path.startswith(PREFIX) or action not in self.hub.actions or length > MAX_BODY:
             self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such agent action: {self.path}"})
             return
         try:

@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from installer.services.supervisor import main as supervise
 
         return supervise(argv[1:])
+    if argv[:1] == ["_cluster"]:  # the cluster controller, run by the airlift-cluster service
+        from installer.cluster.main import main as serve_cluster
+
+        return serve_cluster(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "join" and getattr(args, "token", None):
         reexec_hiding_token(argv, args.token)

@@ -153,7 +153,7 @@ def cmd_join(args: argparse.Namespace, console: Console) -> int:
     req = JoinRequest(installer=host, port=int(port) if port else DEFAULT_AGENT_PORT,
                       token=join_token(getattr(args, "token_file", None)), fingerprint=getattr(args, "fingerprint", None),
                       role=getattr(args, "role", None), advertise_addr=getattr(args, "advertise_addr", None),
-                      state_dir=state_dir(args), root=root(args))
+                      state_dir=state_dir(args), root=root(args), stay=getattr(args, "stay", False))
     code = run_agent(req, lambda text: console.print(text, highlight=False, markup=False, emoji=False))
     if code == 0 and getattr(args, "remove_when_done", False):
         _remove_provisioned_copy(bundle_dir(), console)

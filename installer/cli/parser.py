@@ -94,6 +94,7 @@ def _join(sub: argparse._SubParsersAction) -> None:
     join.add_argument("--remove-when-done", action="store_true",
                       help="remove the folder this installer runs from once the install is over "
                            "(for a copy the installer made over SSH)")
+    join.add_argument("--stay", action="store_true", help=argparse.SUPPRESS)  # the airlift-agent service
     _location(join)
 
 
@@ -106,7 +107,7 @@ def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
 
 def answer_flags(args: argparse.Namespace) -> dict:
     """The answers given as flags, in answers.yaml form (flags not given are left out)."""
-    keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port",
+    keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
             "accept_eula", "ready_timeout", "hook_timeout")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None

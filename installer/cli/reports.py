@@ -77,4 +77,22 @@ def print_status(status: dict, console: Console) -> bool:
     for name, ok, extra in checks:
         console.print(f"  {'[green]✓[/]' if ok else '[red]✗[/]'} {name} {extra}", highlight=False)
     _endpoint_lines(status["endpoints"], console)
+    _cluster_lines(status["cluster"], console)
     return plan.state == "completed" and all(ok for _, ok, _ in checks)
+
+
+def _cluster_lines(cluster: dict, console: Console) -> None:
+    """The nodes besides this one, the day-2 operations, and how to add a node."""
+    if cluster["nodes"]:
+        console.print("Other nodes:")
+    for node in cluster["nodes"]:
+        console.print(f"  {node['name']} ({node['profile']}, {node['address']})", highlight=False)
+    if cluster["operations"]:
+        console.print("Operations after the install:")
+    for op in cluster["operations"]:
+        console.print(f"  {op['id']}: {op['kind']} {op['node']}: {op['state']}", highlight=False)
+    if cluster["join"]:
+        console.print("To add a node, run on it, as root, from the unpacked bundle:", highlight=False)
+        for profile, command in cluster["join"].items():
+            # No markup or emoji: a fingerprint holds text like ":CD:", which rich would draw as 💿.
+            console.print(f"  {profile}:  {command}", highlight=False, soft_wrap=True, markup=False, emoji=False)

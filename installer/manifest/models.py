@@ -93,6 +93,12 @@ class NodeProfile:
     taints: tuple[Taint, ...] = ()
     service_role: str | None = None
     requirements: Requirements = field(default_factory=Requirements)
+    expand_policy: str = ""  # "fixed": no node of this profile joins after the install
+
+    @property
+    def expandable(self) -> bool:
+        """Whether nodes of this profile may join the installed cluster (`./install join`)."""
+        return self.expand_policy != "fixed"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ def parse_profiles(raw: Any, problems: Problems) -> dict[str, NodeProfile]:
             taints=_taints(item.get("taints"), f"{path}.taints", problems),
             service_role=_service_role(item.get("serviceRole"), f"{path}.serviceRole", problems),
             requirements=_requirements(as_dict(item.get("requirements")), f"{path}.requirements", problems),
+            expand_policy=as_str(item.get("expandPolicy")),
         )
     return profiles
 

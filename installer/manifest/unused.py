@@ -25,7 +25,7 @@ _TOP = {
     "systemOptions": "the runtime's version and options come from the bundled k3s",
 }
 _METADATA = ("namespace", "repository", "createdTimestamp", "hidden", "labels")
-_PROFILE = {"providers": "cloud providers", "expandPolicy": "expand policy", "systemOptions": "per-profile runtime options"}
+_PROFILE = {"providers": "cloud providers", "systemOptions": "per-profile runtime options"}
 _VOLUME = ("targetPath", "hidden", "recursive", "label", "seLinuxLabel")
 
 

@@ -19,12 +19,11 @@ from installer.phases.checks import ChecksFailed
 from installer.phases.context import PhaseContext
 from installer.phases.runtime import mirrored_registries
 from installer.plan import Plan
+from installer.transfer.bundle_share import NODE_PREFIXES
 
 CHECKS_TIMEOUT_S = 300
 DISTRIBUTE_TIMEOUT_S = 3600
 RUNTIME_TIMEOUT_S = 600
-# What every other node needs of the bundle: the runtime (the registry runs on the first master).
-NODE_PREFIXES = ["runtime/k3s"]
 
 
 def _hub(ctx: PhaseContext) -> AgentHub:

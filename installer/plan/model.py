@@ -7,7 +7,7 @@ The plan is built by one small function and can be printed before anything runs
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 
 PHASE_STATES = ("unstarted", "in_progress", "completed", "failed", "rolled_back")
@@ -77,6 +77,7 @@ INSTALL_PHASES: tuple[tuple[str, str, list[str]], ...] = (
     ("/registry", "Start the local registry and fill it with the bundle's images", ["/bootstrap"]),
     ("/runtime", "Start Kubernetes (k3s) offline and wait for the node to be Ready", ["/registry"]),
     ("/app", "Install the application and run its hooks", ["/runtime"]),
+    ("/cluster", "Start the cluster service that lets nodes join and leave later", ["/app"]),
 )
 
 
@@ -96,5 +97,22 @@ def build_install_plan(node: str, others: Sequence[str] = ()) -> Plan:
     phases["/bootstrap"].requires += [p.id for p in checks] + [network.id]
     phases["/app"].requires += [p.id for p in runtime]
     ordered = [phases["/checks"], *checks, network, phases["/bootstrap"], *distribute, phases["/registry"],
-               phases["/runtime"], *runtime, phases["/app"]]
+               phases["/runtime"], *runtime, phases["/app"], phases["/cluster"]]
     return Plan(operation="install", phases=ordered)
+
+
+def build_expand_plan(first: str, node: str, hooks: Collection[str] = ()) -> Plan:
+    """Adding `node` to the installed cluster of `first` (the first master, where the hooks run):
+    the install's per-node phases, with the application's node-add hooks around the join (only
+    those among `hooks`, the ones the manifest has)."""
+    phases = [Phase(f"/checks/{node}", f"Check node {node} against its node profile", [], node),
+              Phase(f"/distribute/{node}", f"Send node {node} what it needs of the bundle", [f"/checks/{node}"], node)]
+    if "preNodeAdd" in hooks:
+        phases.append(Phase("/hooks/preNodeAdd", f"Run the preNodeAdd hook before node {node} joins",
+                            [phases[-1].id], first))
+    phases.append(Phase(f"/runtime/{node}", f"Join node {node} to the cluster and wait for it to be Ready",
+                        [phases[-1].id], node))
+    if "postNodeAdd" in hooks:
+        phases.append(Phase("/hooks/postNodeAdd", f"Run the postNodeAdd hook now that node {node} is Ready",
+                            [phases[-1].id], first))
+    return Plan(operation="expand", phases=phases)

@@ -18,6 +18,9 @@ from installer.bundle.index import is_safe_relative
 from installer.errors import AirliftError
 from installer.transfer.store import BlobStore
 
+# What every other node needs of the bundle: the runtime (the registry runs on the first master).
+NODE_PREFIXES = ["runtime/k3s"]
+
 
 @dataclass(frozen=True)
 class SharedFile:

@@ -24,10 +24,11 @@ class Target:
     state: Path
     registry_port: int
     api_port: int
+    agent_port: int  # the cluster service listens there once installed
 
     @classmethod
     def make(cls, bundle: Path, tmp: Path) -> Target:
-        return cls(bundle, tmp / "root", tmp / "state", free_port(), free_port())
+        return cls(bundle, tmp / "root", tmp / "state", free_port(), free_port(), free_port())
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle), "COLUMNS": "200"}
@@ -39,7 +40,7 @@ class Target:
         # Other tests on this machine may run their own k3s (stand-in) at the same time; that is
         # not a conflict for an install under a temp root, so that one check is skipped.
         return ["--advertise-addr", "127.0.0.1", "--registry-port", str(self.registry_port),
-                "--api-port", str(self.api_port), "--skip-check", "process-k3s", "--accept-eula",
+                "--api-port", str(self.api_port), "--agent-port", str(self.agent_port), "--skip-check", "process-k3s", "--accept-eula",
                 *self.location()]
 
     def install_args(self, *extra: str) -> list[str]:

@@ -289,11 +289,11 @@ def test_fields_not_acted_on_give_one_warning_each(tmp_path: Path) -> None:
         "hooks.backup: accepted but never run by Airlift",
         "nodeProfiles[0].requirements.volumes[0].seLinuxLabel: accepted but not used by Airlift",
         "nodeProfiles[1].providers: accepted but not used by Airlift (cloud providers)",
-        "nodeProfiles[1].expandPolicy: accepted but not used by Airlift (expand policy)",
         'logo: "https://example.com/l.png" is not shown (an offline installer fetches nothing); use file://',
     ]
     assert m.logo is None
     assert "backup" in m.hooks
+    assert not m.profiles[doc["nodeProfiles"][1]["name"]].expandable  # expandPolicy is acted on
 
 
 def test_every_field_airlift_acts_on_is_parsed() -> None:

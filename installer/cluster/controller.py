@@ -1,0 +1,182 @@
+"""The cluster controller: the `airlift-cluster` service on the first master, once installed.
+
+It answers the agent API on the agent port with the install's certificate, join token and node
+registry, so the persistent agents of the nodes reconnect to it, and a host running the join
+command against the installed cluster is added to it (an expand operation). It also runs the
+operations `./install remove` asks for (`operate`, `operation`). Operations run one at a time,
+each a plan kept in `<state>/operations/<id>/` (operations.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+from installer import answers as answers_mod
+from installer.agents.hub import AgentHub
+from installer.agents.server import ACTIONS
+from installer.cluster.expand import expand_node
+from installer.cluster.kept import kept_bundle
+from installer.cluster.operations import Operation, Operations
+from installer.cluster.remove import check_removable, remove_node
+from installer.errors import AirliftError
+from installer.events import Event, EventBus
+from installer.host import Host
+from installer.manifest import load_manifest
+from installer.phases.context import PhaseContext
+from installer.plan import PlanStore
+
+log = logging.getLogger("installer.cluster")
+
+BIND_FOR_S = 120.0  # the installer hands the port over once its plan is done
+ANSWERS_FILE = "answers.yaml"
+ADMIN_ACTIONS = ("operate", "operation")
+
+
+class ClusterHub(AgentHub):
+    """The agent API after the install: known nodes reconnect; a new node is admitted by the
+    controller's rules (its profile may be expanded) instead of the flavor's counts."""
+
+    actions = (*ACTIONS, *ADMIN_ACTIONS)
+
+    def __init__(self, controller: Controller, bus: EventBus) -> None:
+        flavor = controller.manifest.flavor(str(controller.answers.flavor))
+        super().__init__(bus, flavor, controller.first, str(controller.answers.profile))
+        self.controller = controller
+
+    def handle(self, action: str, body: dict, client: str) -> dict:
+        if action == "operate":
+            return self.controller.operate(body)
+        if action == "operation":
+            return self.controller.operation(body)
+        new = action == "join" and self.nodes.get(str(body["hostname"])) is None
+        answer = super().handle(action, body, client)
+        if action == "join":
+            self.controller.joined(str(answer["node"]), new, bool(body.get("fresh")))
+        return answer
+
+    def _profile(self, role: str | None) -> str:
+        return self.controller.profile_for(role)
+
+
+class Controller:
+    """Everything the controller knows: the installed manifest and answers, its hub, operations."""
+
+    def __init__(self, state_dir: Path, host: Host) -> None:
+        self.state_dir, self.host = Path(state_dir), host
+        install = PlanStore(self.state_dir).load()
+        if install is None:
+            raise AirliftError(f"Nothing is installed with the state directory {self.state_dir}",
+                               hint="the cluster service runs once an install has completed")
+        self.first = str(install.phases[0].node)
+        self.manifest = load_manifest(self.state_dir / "app" / "app.yaml")
+        self.answers = answers_mod.saved(self.state_dir / ANSWERS_FILE)
+        self.bus = EventBus()
+        self.bus.add_sink(self._relay)
+        self.hub = ClusterHub(self, self.bus)
+        self.operations = Operations(self.state_dir, [])
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def listen(self, bind_for: float = BIND_FOR_S) -> None:
+        """Serve the agent API, retrying while the installer still holds the port."""
+        deadline = time.monotonic() + bind_for
+        while True:
+            try:
+                self.hub.listen(self.state_dir, str(self.answers.advertise_addr), self.answers.agent_port)
+                break
+            except AirliftError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+        self.operations = Operations(self.state_dir, [self.hub.token])
+        log.info("cluster service of %s listening on port %d", self.manifest.name, self.hub.port)
+
+    def _relay(self, event: Event) -> None:
+        """Node events go to the service's log and, during an operation, into its events."""
+        log.info("%s", event.message)
+        bus = self.operations.bus
+        if bus is not None:
+            bus.emit(replace(event, seq=0))
+
+    # --- nodes joining ---------------------------------------------------------------------
+
+    def profile_for(self, role: str | None) -> str:
+        """The profile a new node takes: the one it asks for, if nodes of it may be added."""
+        install = PlanStore(self.state_dir).load()  # read again: /cluster ends after this service starts
+        if install is None or install.state != "completed":
+            raise AirliftError("The install is not complete, so no node can join the cluster yet",
+                               hint="finish it first (./install --resume on the first master)")
+        open_ = [p.name for p in self.manifest.profiles.values() if p.expandable]
+        choices = f"--role one of: {', '.join(open_)}" if open_ else "no profile of it can be added"
+        if role is None:
+            raise AirliftError(f"Joining the installed {self.manifest.name} cluster needs a node profile",
+                               hint=f"run the join command with {choices}")
+        profile = self.manifest.profiles.get(role)
+        if profile is None:
+            raise AirliftError(f'"{role}" is not a node profile of {self.manifest.name}',
+                               hint=f"run the join command with {choices}")
+        if not profile.expandable:
+            raise AirliftError(f'Node profile "{role}" of {self.manifest.name} has expandPolicy: fixed, so no '
+                               "node of it joins after the install",
+                               hint=f"run the join command with {choices}")
+        return role
+
+    def joined(self, node: str, new: bool, fresh: bool) -> None:
+        """A new node is added; a node whose adding stopped part way carries on when its agent
+        starts again."""
+        if new:
+            self.operations.begin("expand", node, self._expand, wait=True)
+            return
+        last = self.operations.last_for("expand", node)
+        if fresh and last is not None and self.operations.state(last)[0] == "failed":
+            self.operations.resume(last, self._expand)
+
+    def _expand(self, op: Operation, bus: EventBus) -> None:
+        try:
+            expand_node(self._context(bus), op.node, op.store, str(op.events.path))
+        except AirliftError as exc:
+            self._expand_failed(op, exc)
+        self.hub.finish_all(names=[op.node])
+
+    def _expand_failed(self, op: Operation, exc: AirliftError) -> None:
+        """Tell the node why it was not added; a node that failed its checks (nothing changed on
+        it) is forgotten, any other resumes when it joins again."""
+        failure = AirliftError(f"Node {op.node} was not added to the cluster: {exc.message}",
+                               hint="fix the cause above, then run the join command on that node again",
+                               details=exc.details)
+        error = {"message": failure.message, "hint": failure.hint, "details": failure.details}
+        self.hub.finish_all(names=[op.node], error=error)  # first: a forgotten node's agent would join anew
+        plan = op.store.load()
+        if plan is None or plan.phase(f"/checks/{op.node}").state != "completed":
+            self.hub.nodes.remove(op.node)
+        raise failure from exc
+
+    # --- operations ------------------------------------------------------------------------
+
+    def operate(self, body: dict) -> dict:
+        """Start an operation `./install remove` asked for; its id."""
+        kind, node, force = str(body.get("operation")), str(body["node"]), bool(body.get("force"))
+        if kind != "remove":
+            raise AirliftError(f"The cluster service runs no operation {kind!r}", hint="operations: remove")
+        check_removable(self.hub, node, self.first)  # refused here, so ./install remove prints why
+        op = self.operations.begin("remove", node, partial(self._remove, force))
+        return {"id": op.id}
+
+    def _remove(self, force: bool, op: Operation, bus: EventBus) -> None:
+        remove_node(self._context(bus), op.node, force, op.store)
+
+    def operation(self, body: dict) -> dict:
+        """An operation's state and its events after `since` (the state first, so a finished
+        operation's last events are all there)."""
+        op = self.operations.get(str(body["id"]))
+        state, error = self.operations.state(op)
+        events = op.events.read(int(body.get("since") or 0))
+        return {"events": [e.to_dict() for e in events], "state": state, "error": error}
+
+    def _context(self, bus: EventBus) -> PhaseContext:
+        return PhaseContext(bundle=kept_bundle(self.state_dir), manifest=self.manifest, answers=self.answers,
+                            host=self.host, state_dir=self.state_dir, bus=bus, node=self.first, agents=self.hub)

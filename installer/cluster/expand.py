@@ -1,0 +1,42 @@
+"""The expand operation: a node that joined the installed cluster is checked, receives the
+runtime from the first master's blob store, and joins Kubernetes, with the application's
+preNodeAdd/postNodeAdd hooks around the join. The per-node phases are the install's own
+(installer/phases/remote.py); the hooks run like /app runs its hooks (installer/phases/hooks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from installer.cluster.kept import require_node_blobs
+from installer.phases import remote
+from installer.phases.context import PhaseContext
+from installer.phases.hooks import run_hook
+from installer.plan import Plan, PlanStore, build_expand_plan, run_plan
+
+
+def expand_node(ctx: PhaseContext, node: str, store: PlanStore, log_path: str) -> None:
+    """Add `node` (joined already, its agent in contact) to the cluster; resumes a stored plan."""
+    require_node_blobs(ctx.bundle, ctx.state_dir)
+    plan = store.load()
+    if plan is None:
+        plan = build_expand_plan(ctx.node, node, ctx.manifest.hooks)
+        store.create(plan)
+    ctx.bus.log_line(f"Adding node {node} to the cluster")
+    run_plan(plan, store, executors(plan), ctx, ctx.bus, log_path)
+    ctx.bus.log_line(f"Node {node} is part of the cluster")
+
+
+def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
+    """The install's per-node executors, and one per hook phase (`/hooks/<hook>`)."""
+    out = remote.executors(plan)
+    for phase in plan.phases:
+        family, _, hook = phase.id.rpartition("/")
+        if family == "/hooks":
+            out[phase.id] = partial(_hook, hook, phase.id)
+    return out
+
+
+def _hook(hook: str, phase: str, ctx: PhaseContext) -> None:
+    run_hook(ctx, hook, phase)

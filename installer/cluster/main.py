@@ -1,0 +1,31 @@
+"""`install _cluster --state-dir S [--root R]`: the cluster controller's process, run by the
+`airlift-cluster` service (installer/phases/cluster.py installs it). It serves until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from installer.cluster.controller import Controller
+from installer.errors import AirliftError
+from installer.host import Host
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="install _cluster", description="serve the installed cluster's agent API")
+    parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--root", default="/")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        controller = Controller(Path(args.state_dir), Host(Path(args.root)))
+        controller.listen()
+    except AirliftError as exc:  # the service's log says why; the supervisor starts it again
+        print(f"Error: {exc.message}" + (f"\nWhat to do: {exc.hint}" if exc.hint else ""), file=sys.stderr)
+        return 2
+    threading.Event().wait()  # the server's threads serve; SIGTERM from the service manager ends it
+    return 0

@@ -1,0 +1,37 @@
+"""What `./install status` shows of the cluster: its nodes, the day-2 operations, and the join
+command for each node profile that may still be added. Reads the state directory only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from installer.agents.hub import join_command
+from installer.agents.nodes import NODES_FILE
+from installer.agents.token import TOKEN_FILE
+from installer.answers import Answers
+from installer.cluster.operations import Operations
+from installer.manifest import Manifest
+from installer.tls import saved_fingerprint
+
+
+def cluster_status(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
+    """{nodes: [{name, address, profile}], operations: [{id, kind, node, state}],
+    join: {profile: command}} (join empty before the cluster service has its token)."""
+    nodes_file = Path(state_dir) / NODES_FILE
+    nodes = json.loads(nodes_file.read_text()) if nodes_file.is_file() else []
+    operations = []
+    for op in Operations(state_dir, []).all():
+        plan = op.store.load()
+        operations.append({"id": op.id, "kind": op.kind, "node": op.node, "state": plan.state if plan else "unstarted"})
+    return {"nodes": [{k: n[k] for k in ("name", "address", "profile")} for n in nodes],
+            "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest)}
+
+
+def _join_commands(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict[str, str]:
+    token_file, fingerprint = state_dir / TOKEN_FILE, saved_fingerprint(state_dir)
+    if manifest is None or not token_file.is_file() or fingerprint is None or not answers.advertise_addr:
+        return {}
+    token = token_file.read_text().strip()
+    return {p.name: join_command(answers.advertise_addr, answers.agent_port, token, fingerprint, p.name)
+            for p in manifest.profiles.values() if p.expandable}

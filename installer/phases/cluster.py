@@ -1,0 +1,29 @@
+"""Phase /cluster: start the cluster controller (`airlift-cluster`), so nodes can join and
+leave after the install (installer/cluster).
+
+The controller answers on the agent port with the same certificate, join token and node registry
+as the installer, which stops listening once the plan is done; the controller retries binding
+the port meanwhile. What a joining node needs of the bundle is kept first (installer.cluster.kept),
+and a one-node install gets its join token and certificate here, so it can be expanded too.
+"""
+
+from __future__ import annotations
+
+from installer.agents import token as token_mod
+from installer.cluster import service
+from installer.cluster.kept import keep_bundle
+from installer.phases.context import PhaseContext
+from installer.tls import ensure_certificate
+
+PHASE = "/cluster"
+
+
+def execute(ctx: PhaseContext) -> None:
+    keep_bundle(ctx.bundle, ctx.state_dir)
+    ctx.bus.log_line(f"Kept what nodes joining later need in {ctx.state_dir}/bundle and {ctx.state_dir}/blobs",
+                     phase=PHASE)
+    ensure_certificate(ctx.state_dir, ctx.address)
+    token_mod.load_or_create(ctx.state_dir)
+    service.start(ctx.host, service.CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
+    ctx.bus.log_line(f"Service {service.CONTROLLER} started: nodes join on port {ctx.answers.agent_port}",
+                     phase=PHASE)
