@@ -28,8 +28,6 @@ def leave(ctx: AgentContext, args: dict) -> dict:
     K3sRuntime(ctx.host, ctx.state_dir).uninstall()
     ctx.bus.log_line(f"k3s stopped and removed from {ctx.node}", phase=args["phase"])
     ctx.after_answer.append(lambda: start_uninstall(ctx.host, ctx.state_dir))
-    ctx.bus.log_line(f"{ctx.node} now removes the rest of what Airlift put there, and its agent stops",
-                     phase=args["phase"])
     return {}
 
 
