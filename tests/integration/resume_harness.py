@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from installer import cli, phases  # noqa: E402
+from installer.cluster import service  # noqa: E402
 from installer.phases import bootstrap  # noqa: E402
 from installer.registry import Registry  # noqa: E402
 from installer.runtime import K3sRuntime  # noqa: E402
@@ -35,6 +36,13 @@ def arm(phase: str) -> None:
         K3sRuntime.wait_ready = die  # k3s installed and started
     elif phase == "/app":
         K3sRuntime.run_job = die  # resources applied, hook not run
+    elif phase == "/cluster":
+        start = service.start
+
+        def start_then_die(*args: object) -> None:
+            start(*args)  # type: ignore[arg-type]
+            die()
+        service.start = start_then_die  # the cluster service started, the phase not recorded
     else:
         raise SystemExit(f"unknown phase {phase}")
 
