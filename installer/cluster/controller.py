@@ -94,6 +94,16 @@ class Controller:
                 time.sleep(1.0)
         self.operations = Operations(self.state_dir, [self.hub.token])
         log.info("cluster service of %s listening on port %d", self.manifest.name, self.hub.port)
+        self._resume_interrupted()
+
+    def _resume_interrupted(self) -> None:
+        """Carry on with the adding of a node that a stop of this service cut short (its agent
+        reconnects meanwhile); a failed one waits for the join command to run again."""
+        for op in self.operations.all():
+            plan = op.store.load()
+            if op.kind == "expand" and (plan is None or plan.state not in ("completed", "failed")):
+                log.info("resuming operation %s", op.id)
+                self.operations.resume(op, self._expand)
 
     def _relay(self, event: Event) -> None:
         """Node events go to the service's log and, during an operation, into its events."""

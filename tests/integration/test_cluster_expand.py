@@ -123,6 +123,27 @@ def test_a_wrong_token_or_an_unknown_profile_is_refused_on_the_joining_host(clus
     assert "--role one of: master, worker" in unknown.stdout
 
 
+def test_a_host_failing_its_checks_is_told_why_and_not_added(cluster):
+    target, tmp, token_file, _ = cluster
+    kept = target.state / "bundle" / "app.yaml"  # the profile the joining host is checked against
+    original = kept.read_text()
+    doc = yaml.safe_load(original)
+    for profile in doc["nodeProfiles"]:
+        if profile["name"] == "worker":
+            profile["requirements"]["cpu"] = {"min": 4096}
+    kept.write_text(yaml.safe_dump(doc, sort_keys=False))
+    try:
+        failed = Joiner(tmp, target, "airlift-expand-small", "127.0.0.6").join("worker", token_file, timeout=120)
+    finally:
+        kept.write_text(original)
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    assert "Node airlift-expand-small was not added to the cluster" in failed.stdout
+    assert "cpu-min" in failed.stdout and "run the join command on that node again" in failed.stdout
+    assert [n["name"] for n in json.loads((target.state / "nodes.json").read_text())] == [NODE]
+    status = target.run("status", *target.location()).stdout
+    assert "expand airlift-expand-small: failed" in status
+
+
 def test_a_profile_at_expand_policy_fixed_is_refused_naming_it(cluster):
     target, tmp, token_file, _ = cluster
     manifest_path = target.state / "app" / "app.yaml"
