@@ -144,23 +144,50 @@ def test_a_host_failing_its_checks_is_told_why_and_not_added(cluster):
     assert "expand airlift-expand-small: failed" in status
 
 
-def test_a_profile_at_expand_policy_fixed_is_refused_naming_it(cluster):
-    target, tmp, token_file, _ = cluster
+def change_installed_manifest(target: Target, change) -> None:  # noqa: ANN001
+    """Edit the installed manifest and restart the cluster service, which reads it as it starts."""
     manifest_path = target.state / "app" / "app.yaml"
     doc = yaml.safe_load(manifest_path.read_text())
-    for profile in doc["nodeProfiles"]:
-        if profile["name"] == "worker":
-            profile["expandPolicy"] = "fixed"
+    change(doc)
     manifest_path.write_text(yaml.safe_dump(doc, sort_keys=False))
     services = SupervisedServices(Host(target.root))
-    services.stop("airlift-cluster")  # the service reads the installed manifest when it starts
+    services.stop("airlift-cluster")
     services.start("airlift-cluster")
+
+
+def test_the_node_add_hooks_run_on_the_first_master_around_the_join(cluster):
+    target, tmp, token_file, joiners = cluster
+
+    def add_hooks(doc: dict) -> None:
+        doc["hooks"].update(preNodeAdd=doc["hooks"]["install"], postNodeAdd=doc["hooks"]["install"])
+    change_installed_manifest(target, add_hooks)
+    joiner = Joiner(tmp, target, "airlift-expand-hooks", "127.0.0.7")
+    joiners.append(joiner)
+    result = joiner.join("worker", token_file)
+    assert result.returncode == 0, result.stdout + result.stderr
+    operation = next(p for p in (target.state / "operations").iterdir() if "airlift-expand-hooks" in p.name)
+    phases = [p["id"] for p in json.loads((operation / "plan.json").read_text())["phases"]]
+    assert phases == ["/checks/airlift-expand-hooks", "/distribute/airlift-expand-hooks", "/hooks/preNodeAdd",
+                      "/runtime/airlift-expand-hooks", "/hooks/postNodeAdd"]
+    events = [json.loads(line) for line in (operation / "events.jsonl").read_text().splitlines()]
+    hook_lines = {e["phase"] for e in events if e["kind"] == "log" and "hello install hook" in e["message"]}
+    assert hook_lines == {"/hooks/preNodeAdd", "/hooks/postNodeAdd"}
+
+
+def test_a_profile_at_expand_policy_fixed_is_refused_naming_it(cluster):
+    target, tmp, token_file, _ = cluster
+
+    def fix_worker(doc: dict) -> None:
+        for profile in doc["nodeProfiles"]:
+            if profile["name"] == "worker":
+                profile["expandPolicy"] = "fixed"
+    change_installed_manifest(target, fix_worker)
     joiner = Joiner(tmp, target, "airlift-expand-fixed", "127.0.0.5")
     refused = joiner.join("worker", token_file, timeout=120)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert 'Node profile "worker" of hello has expandPolicy: fixed' in refused.stdout
     assert "--role one of: master" in refused.stdout
-    assert [n["name"] for n in json.loads((target.state / "nodes.json").read_text())] == [NODE]
+    assert "airlift-expand-fixed" not in (target.state / "nodes.json").read_text()
 
 
 def _service_log(target: Target) -> str:
