@@ -106,8 +106,10 @@ class Controller:
                 self.operations.resume(op, self._expand)
 
     def _relay(self, event: Event) -> None:
-        """Node events go to the service's log and, during an operation, into its events."""
-        log.info("%s", event.message)
+        """Node events go to the service's log (but progress ticks) and, during an operation,
+        into its events."""
+        if event.kind != "progress":
+            log.info("%s", event.message)
         bus = self.operations.bus
         if bus is not None:
             bus.emit(replace(event, seq=0))
