@@ -44,7 +44,7 @@ def join_command(address: str, port: int, token: str, fingerprint: str, profile:
 class AgentHub:
     """Nodes joining `flavor` besides the first node (`first`, of profile `first_profile`)."""
 
-    actions = ACTIONS
+    actions: tuple[str, ...] = ACTIONS
 
     def __init__(self, bus: EventBus, flavor: Flavor, first: str, first_profile: str) -> None:
         self.bus, self.flavor, self.first, self.first_profile = bus, flavor, first, first_profile
