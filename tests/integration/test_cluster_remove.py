@@ -51,6 +51,7 @@ class Cluster:
         self.bus.add_sink(self.events.append)
         self.hub = AgentHub(self.bus, FLAVOR, "node-1", "master")
         self.hub.listen(self.state, "127.0.0.1", 0)
+        self.nodes: list[tuple[Host, Path]] = []
 
     def context(self) -> PhaseContext:
         return PhaseContext(bundle=None, manifest=load_manifest(REPO / "examples" / "hello" / "app.yaml"),  # type: ignore[arg-type]
@@ -60,6 +61,7 @@ class Cluster:
     def start_node(self, name: str) -> tuple[Host, Path]:
         """k3s agent `name` joined to node-1, and (for this host's name) its airlift-agent service."""
         host, state = Host(self.tmp / f"{name}-root"), self.tmp / f"{name}-state"
+        self.nodes.append((host, state))
         k3s = K3sRuntime(host, state)
         k3s.install(STANDIN.open("rb"), {}, RuntimeConfig(
             node_name=name, node_ip="127.0.0.2", registry_url="http://127.0.0.1:1", mirrored_registries=[],
@@ -78,6 +80,10 @@ class Cluster:
         return host, state
 
     def stop(self) -> None:
+        """End everything started, whatever a test left running."""
+        for host, state in self.nodes:
+            host.services.remove("airlift-agent")
+            K3sRuntime(host, state).uninstall()
         self.hub.stop()
         self.runtime.uninstall()
 
@@ -132,5 +138,4 @@ def test_an_unreachable_node_fails_at_leave_then_force_takes_it_out(cluster, tmp
     assert name not in k8s_nodes(cluster) and cluster.hub.nodes.get(name) is None
     warning = next(e for e in cluster.events if e.data.get("clean_by_hand") == name)
     assert warning.status == "warn" and "install uninstall" in warning.message
-    K3sRuntime(host, state).uninstall()  # what the operator does on that host by hand
     assert json.loads((cluster.state / "nodes.json").read_text()) == []

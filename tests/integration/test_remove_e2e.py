@@ -80,6 +80,9 @@ def cluster(hello_bundle_dir, tmp_path):
         assert wait_until(lambda: listening(agent_port), 30), (tmp_path / "controller.log").read_text()
         yield state, k3s, agent_port, api_port
     finally:
+        node = Host(tmp_path / "node-root")  # whatever a failed test left running there
+        node.services.remove("airlift-agent")
+        K3sRuntime(node, tmp_path / "node-state").uninstall()
         controller.terminate()
         controller.wait(10)
         k3s.uninstall()
