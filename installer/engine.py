@@ -21,6 +21,7 @@ from pathlib import Path
 from installer import answers as answers_mod
 from installer.agents import AgentHub, ssh_reach
 from installer.bundle import Bundle
+from installer.cluster import service as cluster_service
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog, events_path
 from installer.host import Host
@@ -278,6 +279,8 @@ class Engine:
         self.verify_bundle()
         self._answers = {**answers_mod.load_file(self.state_dir / ANSWERS_FILE), **overrides}
         answers = self.resolved_answers()
+        # A crash inside /cluster may have left the cluster service running, holding the agent port.
+        cluster_service.stop(self.host, cluster_service.CONTROLLER)
         self._listen_for_nodes(answers)
         ctx = self._context(answers)
         with self._locked():

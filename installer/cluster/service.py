@@ -27,8 +27,12 @@ def agent_argv(host: Host, state_dir: Path, installer: str, fingerprint: str, to
 
 def start(host: Host, name: str, argv: list[str]) -> None:
     """(Re)install and start service `name`; a running one restarts with the new command line."""
-    services = host.services
-    if services.is_running(name):
-        services.stop(name)
-    services.install(name, argv)
-    services.start(name)
+    stop(host, name)
+    host.services.install(name, argv)
+    host.services.start(name)
+
+
+def stop(host: Host, name: str) -> None:
+    """Stop service `name` if it runs (its definition stays)."""
+    if host.services.is_running(name):
+        host.services.stop(name)
