@@ -174,6 +174,12 @@ class Controller:
         kind, node, force = str(body.get("operation")), str(body["node"]), bool(body.get("force"))
         if kind != "remove":
             raise AirliftError(f"The cluster service runs no operation {kind!r}", hint="operations: remove")
+        last = self.operations.last_for("remove", node)
+        if last is not None and self.operations.state(last)[0] == "failed":
+            # Carry on from the phase that failed: the node may be gone from nodes.json or its
+            # agent stopped already, so starting over would refuse it or fail at /leave.
+            self.operations.resume(last, partial(self._remove, force))
+            return {"id": last.id}
         check_removable(self.hub, node, self.first)  # refused here, so ./install remove prints why
         op = self.operations.begin("remove", node, partial(self._remove, force))
         return {"id": op.id}

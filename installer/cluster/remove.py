@@ -80,15 +80,16 @@ def remove_node(ctx: PhaseContext, node: str, force: bool, store: PlanStore) -> 
     try:
         run_plan(plan, store, executors(plan, node, force), ctx, ctx.bus, str(ctx.state_dir / "logs" / "cluster.log"))
     except PhaseFailed as exc:
-        raise AirliftError(exc.message, details=exc.details,
-                           hint=f"{_cause_hint(exc)}, then run ./install remove {node} again") from exc
+        raise AirliftError(exc.message, details=exc.details, hint=_next_step(exc, node)) from exc
     ctx.bus.emit(Event("operation", "completed", f"Node {node} left the cluster", node=node))
 
 
-def _cause_hint(exc: PhaseFailed) -> str:
+def _next_step(exc: PhaseFailed, node: str) -> str:
+    """The failed phase's hint, ending with how to carry on (unless it names that already)."""
     cause = exc.__cause__
-    hint = cause.hint if isinstance(cause, AirliftError) else None
-    return (hint or "Fix the cause above").rstrip(". ")
+    hint = (cause.hint if isinstance(cause, AirliftError) else None) or "Fix the cause above"
+    again = f"./install remove {node}"
+    return hint if again in hint else f"{hint.rstrip('. ')}, then run {again} again"
 
 
 def executors(plan: Plan, node: str, force: bool) -> dict[str, Callable[[PhaseContext], None]]:

@@ -128,3 +128,27 @@ def test_remove_drains_the_node_it_leaves_and_is_gone(cluster, tmp_path):
     assert wait_until(lambda: not node_state.exists() and list(host.root.rglob("*")) == [], 60)
     operations = list((state / "operations").iterdir())
     assert len(operations) == 1 and PlanStore(operations[0]).load().state == "completed"
+
+
+def test_a_failed_remove_carries_on_where_it_stopped_when_run_again(cluster, tmp_path):
+    state, k3s, agent_port, api_port = cluster
+    name, host, node_state = start_node(tmp_path, state, k3s, agent_port, api_port)
+    k3s.delete_node(name)  # someone deleted it from Kubernetes already: it cannot be drained
+
+    failed = remove(state, name)
+    assert failed.returncode == 2
+    assert f"Kubernetes could not drain node {name}" in failed.stdout
+    assert f"./install remove {name} --force" in failed.stdout and "Traceback" not in failed.stdout
+
+    done = remove(state, name, "--force")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "It could not be drained" in done.stdout and "it is as before the install" in done.stdout
+    operations = list((state / "operations").iterdir())
+    assert len(operations) == 1, "the same operation carried on"
+    plan = PlanStore(operations[0]).load()
+    assert plan.state == "completed" and cluster_nodes(state) == []
+    assert wait_until(lambda: not node_state.exists() and list(host.root.rglob("*")) == [], 60)
+
+
+def cluster_nodes(state: Path) -> list[str]:
+    return [n["name"] for n in json.loads((state / "nodes.json").read_text())]
