@@ -78,7 +78,9 @@ def remove_node(ctx: PhaseContext, node: str, force: bool, store: PlanStore) -> 
         store.create(plan)
     ctx.bus.emit(Event("operation", "started", f"Removing node {node} from the cluster", node=node))
     try:
-        run_plan(plan, store, executors(plan, node, force), ctx, ctx.bus, str(ctx.state_dir / "logs" / "cluster.log"))
+        # The operation's folder keeps its events (installer/cluster/operations.py): the log to read.
+        log = str(store.plan_path.parent / "events.jsonl")
+        run_plan(plan, store, executors(plan, node, force), ctx, ctx.bus, log)
     except PhaseFailed as exc:
         raise AirliftError(exc.message, details=exc.details, hint=_next_step(exc, node)) from exc
     ctx.bus.emit(Event("operation", "completed", f"Node {node} left the cluster", node=node))
