@@ -38,7 +38,7 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
         "runtime": runtime,
         "endpoints": eps,
         "answers": answers.to_dict(),
-        "cluster": cluster_status(state_dir, answers, manifest if plan.state == "completed" else None),
+        "cluster": cluster_status(host, state_dir, answers, manifest if plan.state == "completed" else None),
     }
 
 

@@ -74,6 +74,9 @@ def print_status(status: dict, console: Console) -> bool:
     ]
     for node in runtime.get("nodes", []):
         checks.append((f"node {node.get('name')} Ready", bool(node.get("ready")), ""))
+    if status["cluster"]["service"] is not None:
+        checks.append(("cluster service running (nodes join and leave through it)", status["cluster"]["service"],
+                       ""))
     for name, ok, extra in checks:
         console.print(f"  {'[green]✓[/]' if ok else '[red]✗[/]'} {name} {extra}", highlight=False)
     _endpoint_lines(status["endpoints"], console)

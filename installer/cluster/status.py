@@ -11,13 +11,16 @@ from installer.agents.nodes import NODES_FILE
 from installer.agents.token import TOKEN_FILE
 from installer.answers import Answers
 from installer.cluster.operations import Operations
+from installer.cluster.service import CONTROLLER
+from installer.host import Host
 from installer.manifest import Manifest
 from installer.tls import saved_fingerprint
 
 
-def cluster_status(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
+def cluster_status(host: Host, state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
     """{nodes: [{name, address, profile}], operations: [{id, kind, node, state}],
-    join: {profile: command}} (join empty before the cluster service has its token)."""
+    join: {profile: command}, service: whether airlift-cluster runs} for a completed install
+    (`manifest` given); before, join is empty and service None."""
     nodes_file = Path(state_dir) / NODES_FILE
     nodes = json.loads(nodes_file.read_text()) if nodes_file.is_file() else []
     operations = []
@@ -25,7 +28,8 @@ def cluster_status(state_dir: Path, answers: Answers, manifest: Manifest | None)
         plan = op.store.load()
         operations.append({"id": op.id, "kind": op.kind, "node": op.node, "state": plan.state if plan else "unstarted"})
     return {"nodes": [{k: n[k] for k in ("name", "address", "profile")} for n in nodes],
-            "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest)}
+            "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest),
+            "service": host.services.is_running(CONTROLLER) if manifest is not None else None}
 
 
 def _join_commands(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict[str, str]:

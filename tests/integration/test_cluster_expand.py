@@ -82,6 +82,7 @@ def test_the_install_ends_with_the_cluster_service_running_and_status_shows_how_
     plan = target.run("plan", *target.location()).stdout
     assert "/cluster" in plan
     status = target.run("status", *target.location())
+    assert status.returncode == 0 and "✓ cluster service running" in status.stdout, status.stdout
     assert "To add a node" in status.stdout
     assert f"127.0.0.1:{target.agent_port}" in status.stdout and "--role worker" in status.stdout
 
