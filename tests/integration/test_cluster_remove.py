@@ -9,6 +9,7 @@ from nodes.json, and its root ends empty. A node whose agent is gone fails at /l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from installer.agent.identity import hostname
 from installer.agents import AgentHub
+from installer.agents.nodes import Node
 from installer.answers import Answers
 from installer.cluster import remove
 from installer.errors import AirliftError
@@ -53,10 +55,12 @@ class Cluster:
         self.hub.listen(self.state, "127.0.0.1", 0)
         self.nodes: list[tuple[Host, Path]] = []
 
-    def context(self) -> PhaseContext:
-        return PhaseContext(bundle=None, manifest=load_manifest(REPO / "examples" / "hello" / "app.yaml"),  # type: ignore[arg-type]
-                            answers=Answers(), host=self.host, state_dir=self.state, bus=self.bus, node="node-1",
-                            agents=self.hub)
+    def context(self, hooks: dict | None = None) -> PhaseContext:
+        manifest = load_manifest(REPO / "examples" / "hello" / "app.yaml")
+        if hooks is not None:
+            manifest = dataclasses.replace(manifest, hooks=hooks)
+        return PhaseContext(bundle=None, manifest=manifest, answers=Answers(hook_timeout=30),  # type: ignore[arg-type]
+                            host=self.host, state_dir=self.state, bus=self.bus, node="node-1", agents=self.hub)
 
     def start_node(self, name: str) -> tuple[Host, Path]:
         """k3s agent `name` joined to node-1, and (for this host's name) its airlift-agent service."""
@@ -139,3 +143,17 @@ def test_an_unreachable_node_fails_at_leave_then_force_takes_it_out(cluster, tmp
     warning = next(e for e in cluster.events if e.data.get("clean_by_hand") == name)
     assert warning.status == "warn" and "install uninstall" in warning.message
     assert json.loads((cluster.state / "nodes.json").read_text()) == []
+
+
+def test_a_failing_pre_node_remove_hook_stops_the_remove_before_anything_changes(cluster, tmp_path):
+    cluster.hub.nodes.join(Node(name="node-2", identity="id-2", address="127.0.0.2", profile="worker"))
+    hook = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "before-leaving"},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
+                {"name": "main", "image": "hello/absent:1.0", "command": ["sh", "-c", "echo bye"]}]}}}}
+    store = PlanStore(tmp_path / "operation")
+    with pytest.raises(AirliftError) as err:
+        remove.remove_node(cluster.context({"preNodeRemove": hook}), "node-2", False, store)
+    assert err.value.message.startswith("Phase /hooks/preNodeRemove failed: Hook job before-leaving failed")
+    assert "./install remove node-2 again" in err.value.hint
+    assert store.load().phase("/drain/node-2").state == "unstarted"
+    assert cluster.hub.nodes.get("node-2") is not None
