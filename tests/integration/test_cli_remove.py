@@ -4,6 +4,8 @@ the cluster controller does not answer."""
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -30,14 +32,47 @@ def test_without_an_installed_cluster_it_says_where_to_run_it(tmp_path):
     assert "No installed cluster in" in done.stdout and "first master" in done.stdout
 
 
-def test_a_controller_that_does_not_answer_is_named_with_how_to_start_it(tmp_path):
+def installed(tmp_path: Path) -> Path:
+    """A state folder with the token, certificate and answers of an install (no controller runs)."""
     state = tmp_path / "state"
     state.mkdir()
     token.load_or_create(state)
     ensure_certificate(state, "127.0.0.1")
     (state / "answers.yaml").write_text(f"agent-port: {free_port()}\n")
+    return state
+
+
+def test_a_controller_that_does_not_answer_is_named_with_how_to_start_it(tmp_path):
+    state = installed(tmp_path)
     done = remove("node-2", "--yes", "--state-dir", str(state))
     assert done.returncode == 2
     assert "The cluster controller (service airlift-cluster) does not answer on this host" in done.stdout
     assert "systemctl start airlift-cluster" in done.stdout and "_supervise airlift-cluster" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_on_a_terminal_it_asks_first_and_a_no_removes_nothing(tmp_path):
+    state = installed(tmp_path)
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, as for an operator
+        os.chdir(REPO)
+        os.execve(sys.executable, [sys.executable, "-m", "installer", "remove", "node-2", "--state-dir", str(state)],
+                  {**os.environ, "PYTHONPATH": str(REPO)})
+    screen = b""
+    while b"[y/N]" not in screen:
+        assert select.select([terminal], [], [], 60)[0], screen.decode(errors="replace")
+        screen += os.read(terminal, 4096)
+    os.write(terminal, b"n\n")
+    while True:
+        try:
+            chunk = os.read(terminal, 4096) if select.select([terminal], [], [], 60)[0] else b""
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    _, status = os.waitpid(pid, 0)
+    shown = screen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 1, shown
+    assert "Drain node node-2, remove Kubernetes and Airlift from it" in shown and "Nothing removed." in shown
+    assert "does not answer" not in shown, "nothing is asked of the controller before the answer"
