@@ -44,8 +44,9 @@ def uninstall_command(host: Host, state_dir: Path) -> list[str]:
 
 
 def start_uninstall(host: Host, state_dir: Path) -> subprocess.Popen:
-    """Start the uninstall detached (own session, no terminal); its output goes where the agent's
-    does (the service's journal), so a failure there is still on record."""
+    """Start the uninstall detached (own session, no terminal). Its output goes where the agent's
+    does: the journal under systemd; under Airlift's supervisor the service log, removed with the
+    service. Should it fail, what it left is still there and `install uninstall` run by hand says why."""
     env = dict(os.environ)
     if not getattr(sys, "frozen", False):
         env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
