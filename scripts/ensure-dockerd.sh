@@ -5,7 +5,8 @@ if docker info >/dev/null 2>&1; then exit 0; fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
   systemctl start docker
 else
-  nohup dockerd >/var/log/airlift-dockerd.log 2>&1 &
+  # its own session: ending the job or terminal that started it must not take the engine down
+  setsid nohup dockerd >/var/log/airlift-dockerd.log 2>&1 &
 fi
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && exit 0
