@@ -1,6 +1,8 @@
 """Adding a node after the install: the expand plan, and which joining hosts the cluster
 controller admits (a profile of the installed manifest whose expandPolicy is not `fixed`)."""
 
+import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import yaml
 from installer import answers as answers_mod
 from installer.cluster.controller import Controller
 from installer.cluster.expand import executors
+from installer.cluster.operations import Operations
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import load_manifest
@@ -77,3 +80,39 @@ def test_profiles_not_fixed_join_and_nothing_joins_an_unfinished_install(tmp_pat
     unfinished = Controller(installed_state(tmp_path / "b", completed=False), Host(tmp_path / "root"))
     with pytest.raises(AirliftError, match="The install is not complete"):
         unfinished.profile_for("worker")
+
+
+def stored_expand(state: Path, node: str, last_state: str | None) -> str:
+    """An expand operation's folder as the cluster service left it (`last_state` of its first phase)."""
+    op_id = f"expand-{node}-0000"
+    folder = state / "operations" / op_id
+    folder.mkdir(parents=True)
+    (folder / "operation.json").write_text(json.dumps({"id": op_id, "kind": "expand", "node": node, "created": 1.0}))
+    store = PlanStore(folder)
+    store.create(build_expand_plan("node-1", node))
+    if last_state:
+        store.record(f"/checks/{node}", last_state)
+    return op_id
+
+
+def test_a_restarted_cluster_service_carries_on_with_an_expand_cut_short_only(tmp_path):
+    state = installed_state(tmp_path)
+    controller = Controller(state, Host(tmp_path / "root"))
+    controller.operations = Operations(state, [])
+    cut = stored_expand(state, "node-4", "in_progress")
+    stored_expand(state, "node-5", "failed")  # waits for its join command to run again
+    stored_expand(state, "node-6", None)
+    resumed: list[str] = []
+    done = threading.Event()
+
+    def expand(op, bus):  # noqa: ANN001
+        resumed.append(op.id)
+        if len(resumed) == 2:
+            done.set()
+    controller._expand = expand  # type: ignore[method-assign]
+    controller._resume_interrupted()
+    assert done.wait(5)
+    for thread in threading.enumerate():
+        if thread.name.startswith("airlift-expand-"):
+            thread.join(5)
+    assert sorted(resumed) == [cut, "expand-node-6-0000"]
