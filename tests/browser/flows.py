@@ -40,6 +40,18 @@ def to_checks(page: Page, pages=None) -> None:
     expect(page.locator("#check-rows tr").first).to_be_visible()
 
 
+def to_nodes(page: Page, flavor: str):
+    """Welcome -> license -> flavor `flavor` -> the nodes screen (returned)."""
+    screen(page, "welcome")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("I have read and accept the license agreement").check()
+    page.locator("#eula-next").click()
+    screen(page, "flavor")
+    page.locator(f"input[name=flavor][value={flavor}]").check()
+    page.locator("#flavor-form button[type=submit]").click()
+    return screen(page, "nodes")
+
+
 def shot(pages, page: Page, name: str) -> None:
     if pages is not None:
         pages.shot(page, name)

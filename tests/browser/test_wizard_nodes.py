@@ -10,7 +10,7 @@ import yaml
 from playwright.sync_api import expect
 
 from installer.agent.client import AgentClient
-from tests.browser.flows import screen
+from tests.browser.flows import to_nodes
 from tests.fixtures.net import free_port
 
 pytestmark = pytest.mark.browser
@@ -21,14 +21,7 @@ def test_the_nodes_screen_shows_the_join_command_and_nodes_as_they_join(installe
     answers = yaml.safe_load(installer.answers.read_text())
     installer.answers.write_text(yaml.safe_dump({**answers, "agent-port": agent_port}))
     page = pages.open(installer.start())
-    screen(page, "welcome")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("I have read and accept the license agreement").check()
-    page.locator("#eula-next").click()
-    screen(page, "flavor")
-    page.locator("input[name=flavor][value=three]").check()
-    page.locator("#flavor-form button[type=submit]").click()
-    nodes = screen(page, "nodes")
+    nodes = to_nodes(page, "three")
     expect(page.locator("#node-rows tr")).to_have_count(1)
     help_text = page.locator("#join-help")
     expect(help_text).to_contain_text("also needs 2 worker node(s)")

@@ -11,7 +11,7 @@ import yaml
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Installer
-from tests.browser.flows import screen
+from tests.browser.flows import to_nodes
 from tests.fixtures.net import free_port
 from tests.fixtures.sshd import PasswordSshd, keygen, node_bundle, stop_started_agents
 
@@ -43,13 +43,7 @@ def sshd(tmp_path):
 
 def test_an_ssh_host_is_confirmed_unlocked_and_joins(installer, sshd, pages, tmp_path):
     page = pages.open(installer.start())
-    screen(page, "welcome")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("I have read and accept the license agreement").check()
-    page.locator("#eula-next").click()
-    page.locator("input[name=flavor][value=three]").check()
-    page.locator("#flavor-form button[type=submit]").click()
-    screen(page, "nodes")
+    to_nodes(page, "three")
     expect(page.locator("#ssh")).to_be_visible()
 
     page.get_by_label("Host address", exact=True).fill("127.0.0.2")
@@ -92,13 +86,7 @@ def _files_holding(folder: Path, secret: str) -> list[str]:
 
 def test_a_refused_password_and_a_changed_host_key_are_shown_with_what_to_do(installer, sshd, pages, tmp_path):
     page = pages.open(installer.start())
-    screen(page, "welcome")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("I have read and accept the license agreement").check()
-    page.locator("#eula-next").click()
-    page.locator("input[name=flavor][value=three]").check()
-    page.locator("#flavor-form button[type=submit]").click()
-    screen(page, "nodes")
+    to_nodes(page, "three")
 
     page.get_by_label("Host address", exact=True).fill("127.0.0.2")
     page.get_by_label("SSH port", exact=True).fill(str(sshd.port))

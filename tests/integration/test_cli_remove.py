@@ -4,8 +4,6 @@ the cluster controller does not answer."""
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +13,7 @@ import pytest
 from installer.agents import token
 from installer.tls import ensure_certificate
 from tests.fixtures.net import free_port
+from tests.fixtures.terminal import run_on_terminal
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -53,26 +52,8 @@ def test_a_controller_that_does_not_answer_is_named_with_how_to_start_it(tmp_pat
 
 def test_on_a_terminal_it_asks_first_and_a_no_removes_nothing(tmp_path):
     state = installed(tmp_path)
-    pid, terminal = pty.fork()
-    if pid == 0:  # the child: the pty is its controlling terminal, as for an operator
-        os.chdir(REPO)
-        os.execve(sys.executable, [sys.executable, "-m", "installer", "remove", "node-2", "--state-dir", str(state)],
-                  {**os.environ, "PYTHONPATH": str(REPO)})
-    screen = b""
-    while b"[y/N]" not in screen:
-        assert select.select([terminal], [], [], 60)[0], screen.decode(errors="replace")
-        screen += os.read(terminal, 4096)
-    os.write(terminal, b"n\n")
-    while True:
-        try:
-            chunk = os.read(terminal, 4096) if select.select([terminal], [], [], 60)[0] else b""
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        screen += chunk
-    _, status = os.waitpid(pid, 0)
-    shown = screen.decode(errors="replace")
-    assert os.waitstatus_to_exitcode(status) == 1, shown
+    code, shown = run_on_terminal([sys.executable, "-m", "installer", "remove", "node-2", "--state-dir", str(state)],
+                                  {**os.environ, "PYTHONPATH": str(REPO)}, [(b"[y/N]", b"n\n")])
+    assert code == 1, shown
     assert "Drain node node-2, remove Kubernetes and Airlift from it" in shown and "Nothing removed." in shown
     assert "does not answer" not in shown, "nothing is asked of the controller before the answer"

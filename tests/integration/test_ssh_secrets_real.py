@@ -7,9 +7,7 @@ Without a terminal, `./install --cli` refuses a node that needs a password, nami
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -23,6 +21,7 @@ from installer.errors import AirliftError
 from installer.ssh.session import PassphraseRequired
 from tests.fixtures.net import free_port, wait_until
 from tests.fixtures.sshd import PasswordSshd, keygen, node_bundle
+from tests.fixtures.terminal import run_on_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -143,27 +142,9 @@ def test_the_cli_on_a_terminal_asks_for_the_passphrase_without_echo(tmp_path) ->
             str(tmp_path / "state"), "--root", str(tmp_path / "root")]
     env = {**os.environ, "AIRLIFT_BUNDLE_DIR": str(node_bundle(tmp_path / "bundle", tmp_path / "agent")),
            "PYTHONPATH": str(REPO)}
-    pid, terminal = pty.fork()
-    if pid == 0:  # the child: the pty is its controlling terminal, as for an operator
-        os.chdir(REPO)
-        os.execve(sys.executable, argv, env)
-    screen = b""
     prompt = f"Passphrase of SSH key {key} (for root@{ADDRESS}:22): ".encode()
-    for asked, typed in enumerate(("wrong-one-8Jd", "wrong-two-8Jd", "wrong-three-8Jd"), start=1):
-        while screen.count(prompt) < asked:
-            assert select.select([terminal], [], [], 60)[0], screen.decode(errors="replace")
-            screen += os.read(terminal, 4096)
-        os.write(terminal, typed.encode() + b"\n")
-    while True:
-        try:
-            chunk = os.read(terminal, 4096) if select.select([terminal], [], [], 60)[0] else b""
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        screen += chunk
-    _, status = os.waitpid(pid, 0)
-    shown = screen.decode(errors="replace")
-    assert os.waitstatus_to_exitcode(status) == 2, shown
+    typed = [(prompt, f"wrong-{n}-8Jd\n".encode()) for n in ("one", "two", "three")]
+    code, shown = run_on_terminal(argv, env, typed)
+    assert code == 2, shown
     assert shown.count("Try again.") == 2 and "is wrong" in shown
     assert "wrong-" not in shown, "a passphrase typed must not be echoed"

@@ -10,7 +10,13 @@ import shlex
 
 import pytest
 
-from tests.lab.test_multinode import INSTALL, STATE, join_command, start_detached, unpack, wait_for
+from tests.lab.steps import (
+    INSTALL,
+    STATE,
+    install_three_by_command,
+    unpack,
+    wait_for,
+)
 
 pytestmark = pytest.mark.lab
 
@@ -24,11 +30,7 @@ def test_expand_to_four_nodes_then_shrink_to_three(lab_nodes, frozen_hello_bundl
     first, second, third, fourth = lab_nodes(4)
     for node in (first, second, third, fourth):
         unpack(node, frozen_hello_bundle)
-    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor three --accept-eula", "/root/install.log")
-    printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
-    argv = join_command(printed, "worker")
-    for node in (second, third):
-        start_detached(node, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
+    install_three_by_command(first, second, third)
     wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 600, also=(second, third))
     assert first.check("cat /root/install.log.rc").strip() == "0", first.check("cat /root/install.log")
     assert "✓ /cluster" in first.check("cat /root/install.log")

@@ -11,51 +11,22 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.lab import LabNode
+from tests.lab.steps import (
+    INSTALL,
+    STATE,
+    install_three_by_command,
+    join_command,
+    start_detached,
+    unpack,
+    wait_for,
+)
 
 pytestmark = pytest.mark.lab
-
-BUNDLE = "/opt/hello-1.0.0"
-INSTALL = f"{BUNDLE}/install"
-STATE = "/var/lib/airlift"
-
-
-def unpack(node: LabNode, tar: Path) -> None:
-    node.put(tar, "/root")
-    node.check(f"tar -C /opt -xf '/root/{tar.name}'")
-
-
-def start_detached(node: LabNode, cmd: str, log: str) -> None:
-    """Run `cmd` in the background on the node; its output goes to `log`, its exit code to log.rc."""
-    node.container.exec_run(["/bin/sh", "-c", f"({cmd}) >{log} 2>&1; echo $? >{log}.rc"], detach=True,
-                            workdir="/")
-
-
-def wait_for(node: LabNode, what: str, predicate, timeout: float, also: tuple[LabNode, ...] = ()) -> str:  # noqa: ANN001
-    """Run `what` on the node until its output satisfies `predicate`; on timeout the failure shows
-    the last output and the join logs of the `also` nodes."""
-    deadline = time.monotonic() + timeout
-    out = ""
-    while time.monotonic() < deadline:
-        out = node.exec(what)[1]
-        if predicate(out):
-            return out
-        time.sleep(1)
-    joins = "".join(f"\n--- {n.name} join log:\n{n.exec('cat /root/join.log')[1]}" for n in also)
-    raise AssertionError(f"{node.name}: gave up after {timeout:.0f}s waiting on `{what}`; last output:\n{out}{joins}")
-
-
-def join_command(install_log: str, profile: str) -> list[str]:
-    line = next(x for x in install_log.splitlines() if x.strip().startswith(f"{profile} ("))
-    argv = shlex.split(line.split(":  ", 1)[1])
-    assert argv[:2] == ["./install", "join"], line
-    return argv
-
 
 def ssh_access(first: LabNode, third: LabNode, tmp_path: Path) -> None:
     """A key on node 1 that logs in to node 3 as root."""
@@ -139,11 +110,7 @@ def test_the_installer_killed_mid_plan_resumes_and_its_agent_carries_on(lab_node
     first, second, third = lab_nodes(3)
     for node in (first, second, third):
         unpack(node, frozen_hello_bundle)
-    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor three --accept-eula", "/root/install.log")
-    printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
-    argv = join_command(printed, "worker")
-    for node in (second, third):
-        start_detached(node, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
+    install_three_by_command(first, second, third)
     wait_for(first, "cat /root/install.log", lambda out: "▶ /runtime/node-2" in out, 300, also=(second, third))
     first.check("pkill -KILL -f '[b]in/airlift --cli'")
     assert "in_progress" in first.check(f"grep /runtime/node-2 {STATE}/plan-log.jsonl | tail -n 1")
@@ -166,11 +133,7 @@ def test_a_node_that_fails_a_check_stops_the_install_until_fixed(lab_nodes, froz
         unpack(node, frozen_hello_bundle)
     third.check("cp /bin/sleep /root/k3s")
     third.container.exec_run(["/root/k3s", "3600"], detach=True)
-    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor three --accept-eula", "/root/install.log")
-    printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
-    argv = join_command(printed, "worker")
-    for node in (second, third):
-        start_detached(node, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
+    install_three_by_command(first, second, third)
     wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 300, also=(second, third))
     log = first.check("cat /root/install.log")
     assert first.check("cat /root/install.log.rc").strip() == "1", log
