@@ -9,18 +9,16 @@ fingerprint, which the join command carries.
 from __future__ import annotations
 
 import json
-import logging
 import ssl
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from installer.bearer import bearer_matches
 from installer.errors import AirliftError
-
-log = logging.getLogger("installer.agents")
+from installer.jsonhttp import JsonHandler, QuietServer
 
 PREFIX = "/v1/agent/"
 ACTIONS = ("join", "poll", "events", "result")  # what agents call; the cluster controller adds its own
@@ -45,12 +43,12 @@ class AgentServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert), str(key))
         try:
-            self._httpd = _Server((address, port), _handler_for(api))
+            self._httpd = QuietServer((address, port), _handler_for(api))
         except OSError as exc:
             raise AirliftError(f"The installer cannot listen for nodes on {address}:{port}: {exc.strerror or exc}",
                                hint="another program may use the port; choose another with agent-port "
                                     "in the answers (--agent-port)") from exc
-        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self._httpd.use_tls(context)
         self._thread: threading.Thread | None = None
 
     @property
@@ -58,21 +56,12 @@ class AgentServer:
         return int(self._httpd.server_address[1])
 
     def start(self) -> AgentServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="airlift-agent-api", daemon=True)
-        self._thread.start()
+        self._thread = self._httpd.serve_in_thread("airlift-agent-api")
         return self
 
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("agent connection from %s ended abruptly", client_address)
 
 
 def _handler_for(api: AgentApi) -> type[BaseHTTPRequestHandler]:
@@ -81,36 +70,24 @@ def _handler_for(api: AgentApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     hub: AgentApi
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s %s", self.client_address[0], format % args)
 
     def do_POST(self) -> None:
         client = self.client_address[0]
         if not bearer_matches(self.hub.token, self.headers.get("Authorization")):
             self.hub.refused(client)
-            self._reply(HTTPStatus.UNAUTHORIZED, {"error": "the join token is not valid for this installer"})
+            self.reply_json(HTTPStatus.UNAUTHORIZED, {"error": "the join token is not valid for this installer"})
             return
         action = self.path.removeprefix(PREFIX)
         length = int(self.headers.get("Content-Length") or 0)
         if not self.path.startswith(PREFIX) or action not in self.hub.actions or length > MAX_BODY:
-            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such agent action: {self.path}"})
+            self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"no such agent action: {self.path}"})
             return
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
-            self._reply(HTTPStatus.OK, self.hub.handle(action, body, client))
+            self.reply_json(HTTPStatus.OK, self.hub.handle(action, body, client))
         except AirliftError as exc:
-            self._reply(HTTPStatus.CONFLICT, {"error": exc.message, "hint": exc.hint})
+            self.reply_json(HTTPStatus.CONFLICT, {"error": exc.message, "hint": exc.hint})
         except (ValueError, KeyError, TypeError) as exc:
-            self._reply(HTTPStatus.BAD_REQUEST, {"error": f"malformed {action} request: {exc}"})
-
-    def _reply(self, status: HTTPStatus, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            self.reply_json(HTTPStatus.BAD_REQUEST, {"error": f"malformed {action} request: {exc}"})

@@ -11,14 +11,14 @@ import json
 import logging
 import re
 import ssl
-import sys
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, BinaryIO
+from http.server import BaseHTTPRequestHandler
+from typing import BinaryIO
 
 from installer.bearer import bearer_matches
 from installer.errors import AirliftError
+from installer.jsonhttp import JsonHandler, QuietServer
 from installer.transfer.store import BlobState, BlobStore
 from installer.transfer.tracker import Tracker
 
@@ -60,12 +60,9 @@ class BlobServer:
         self.tracker = tracker
         self.stall_timeout = stall_timeout
         self._token = token
-        self._httpd = _QuietServer((address, port), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = QuietServer((address, port), _handler_for(self))
         if ssl_context is not None:
-            # The handshake happens in the connection's own thread, not in the accept loop.
-            self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket, server_side=True,
-                                                         do_handshake_on_connect=False)
+            self._httpd.use_tls(ssl_context)
         self._scheme = "https" if ssl_context else "http"
         self._thread: threading.Thread | None = None
         self._refused_lock = threading.Lock()
@@ -88,8 +85,7 @@ class BlobServer:
             self.refused += 1
 
     def start(self) -> BlobServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="blob-server", daemon=True)
-        self._thread.start()
+        self._thread = self._httpd.serve_in_thread("blob-server")
         return self
 
     def stop(self) -> None:
@@ -99,25 +95,14 @@ class BlobServer:
             self._thread.join(timeout=5)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """A peer hanging up mid-blob is routine (it resumes elsewhere): log it, print no traceback."""
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s ended: %s", client_address[0], sys.exc_info()[1])
-
-
 def _handler_for(server: BlobServer) -> type[BaseHTTPRequestHandler]:
     class Handler(_BlobHandler):
         blob_server = server
     return Handler
 
 
-class _BlobHandler(BaseHTTPRequestHandler):
+class _BlobHandler(JsonHandler):
     blob_server: BlobServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s %s", self.client_address[0], format % args)
 
     def do_GET(self) -> None:
         self._dispatch(send_body=True)
@@ -130,19 +115,19 @@ class _BlobHandler(BaseHTTPRequestHandler):
             return
         tracker = self.blob_server.tracker
         if tracker is None or not self.path.startswith(_TRACKER_PREFIX):
-            self._reply_json(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
+            self.reply_json(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
             return
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_JSON_BODY:
-            self._reply_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "body too large"})
+            self.reply_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "body too large"})
             return
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
             result = tracker.handle(self.path[len(_TRACKER_PREFIX):], body)
         except (ValueError, KeyError, TypeError) as exc:
-            self._reply_json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+            self.reply_json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
             return
-        self._reply_json(HTTPStatus.OK, result)
+        self.reply_json(HTTPStatus.OK, result)
 
     def _authorized(self) -> bool:
         if self.blob_server.token_ok(self.headers.get("Authorization")):
@@ -151,7 +136,7 @@ class _BlobHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         log.warning("refused %s %s from %s: wrong or missing join token",
                     self.command, self.path, self.client_address[0])
-        self._reply_json(HTTPStatus.UNAUTHORIZED, {"error": "wrong or missing join token"})
+        self.reply_json(HTTPStatus.UNAUTHORIZED, {"error": "wrong or missing join token"})
         return False
 
     def _dispatch(self, send_body: bool) -> None:
@@ -159,11 +144,11 @@ class _BlobHandler(BaseHTTPRequestHandler):
             return
         m = _BLOB.match(self.path)
         if not m:
-            self._reply_json(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
+            self.reply_json(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
             return
         opened = self.blob_server.store.open(m.group(1))
         if opened is None:
-            self._reply_json(HTTPStatus.NOT_FOUND, {"error": f"blob sha256:{m.group(1)} not here"})
+            self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"blob sha256:{m.group(1)} not here"})
             return
         with opened[0] as f:
             self._send_blob(m.group(1), f, opened[1], send_body)
@@ -174,7 +159,7 @@ class _BlobHandler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
             self.send_header("Content-Range", f"bytes */{state.size}")
-            self._finish_headers(json.dumps({"error": str(exc)}).encode())
+            self.finish_headers(json.dumps({"error": str(exc)}).encode())
             return
         start, end = span or (0, state.size)
         self.send_response(HTTPStatus.PARTIAL_CONTENT if span else HTTPStatus.OK)
@@ -206,15 +191,3 @@ class _BlobHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             pos += sent
-
-    def _reply_json(self, status: HTTPStatus, payload: dict) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self._finish_headers(json.dumps(payload).encode())
-
-    def _finish_headers(self, body: bytes) -> None:
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
