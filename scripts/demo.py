@@ -1,13 +1,15 @@
 """`make demo`: the operator's journey on a lab of bare hosts, on this machine.
 
-    .venv/bin/python scripts/demo.py dist/hello-1.0.0.tar [--nodes 3] [--headless]
+    .venv/bin/python scripts/demo.py dist/hello-1.0.0.tar [--nodes 4] [--headless]
 
 Starts N lab nodes (containers from the Debian minbase image, no Python, each with its own
 address), copies the bundle to each and unpacks it in /opt. On a terminal it then runs
 `./install` (the wizard) on node 1: open the printed link in a browser on this machine, and run
 the join command the wizard shows on the other nodes. Without a terminal (or with --headless) it
 walks the whole journey by itself: `./install --cli --flavor three` on node 1, the printed join
-command on the other nodes, then `./install status`. Either way the lab is removed at the end.
+command on nodes 2 and 3, `./install status`; then day two: node 4 joins the installed cluster
+with the join command `status` prints, and `./install remove node-4` takes it out again. Either
+way the lab is removed at the end.
 """
 
 from __future__ import annotations
@@ -80,12 +82,31 @@ def headless(nodes: list[lab.LabNode], folder: str) -> int:
         if done == 0 and code.strip():
             print(f"\n$ {install} status", flush=True)
             print(first.exec(f"COLUMNS=120 {install} status")[1], flush=True)
+            result = int(code.strip())
+            if result == 0 and flavor == "three" and len(nodes) >= 4:
+                result = day_two(first, nodes[3], install)
             print("That was the headless journey. Run `make demo` in a terminal to walk it in the browser "
                   "wizard instead.", flush=True)
-            return int(code.strip())
+            return result
         time.sleep(1)
     print("The install did not finish within 10 minutes; see /root/install.log on node-1.", flush=True)
     return 1
+
+
+def day_two(first: lab.LabNode, extra: lab.LabNode, install: str) -> int:
+    """Grow the installed cluster by `extra` with the join command `status` prints, then shrink it."""
+    status = first.exec(f"COLUMNS=250 {install} status")[1]
+    line = next(x for x in status.splitlines() if x.strip().startswith("worker:"))
+    argv = shlex.split(line.split(":", 1)[1])
+    print(f"Day two. [node {extra.address}] $ {shlex.join(argv[:argv.index('--token') + 1])} …", flush=True)
+    code, out = extra.exec(f"cd /opt/*/ && COLUMNS=120 {shlex.join(argv)} --advertise-addr {extra.address}")
+    print(out, flush=True)
+    if code != 0:
+        return code
+    print(f"$ {install} remove node-4 --yes", flush=True)
+    code, out = first.exec(f"COLUMNS=120 {install} remove node-4 --yes")
+    print(out, flush=True)
+    return code
 
 
 def join_others(nodes: list[lab.LabNode], install_log: str) -> None:
@@ -101,7 +122,8 @@ def join_others(nodes: list[lab.LabNode], install_log: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", type=Path, help="the bundle tar (make bundle writes dist/hello-<version>.tar)")
-    parser.add_argument("--nodes", type=int, default=3, help="how many lab nodes to start (default 3)")
+    parser.add_argument("--nodes", type=int, default=4,
+                        help="how many lab nodes to start (default 4: three to install, one to add on day two)")
     parser.add_argument("--headless", action="store_true", default=not sys.stdin.isatty(),
                         help="walk the journey without a browser (the default without a terminal)")
     args = parser.parse_args()
@@ -119,7 +141,8 @@ def main() -> int:
             print("\nRemoving the lab.", flush=True)
             stop_lab(net, nodes)
     print(f"Running ./install on node-1 ({first.address}); open the link below in a browser here.", flush=True)
-    print("For a cluster of three, run the join command the wizard's Nodes screen shows on the others:", flush=True)
+    print("For a cluster of three, run the join command the wizard's Nodes screen shows on two others;", flush=True)
+    print("once installed, `./install status` on node-1 prints the command that adds the fourth:", flush=True)
     for node in nodes[1:]:
         print(f"  docker exec -w /opt/{folder} {node.name} ./install join … --advertise-addr {node.address}",
               flush=True)

@@ -135,7 +135,7 @@ def _finished(req: JoinRequest, ctx: AgentContext, client: AgentClient, args: di
     if keep_in_contact(ctx.host, req.state_dir, f"{req.installer}:{req.port}", req.token,
                        client.fingerprint, ctx.address):
         say(f"Service {AGENT_SERVICE} started: it keeps this node in contact with the cluster")
-    say("The install is over; this agent stops.")
+    say(args.get("summary") or "The install is over; this agent stops.")
     return 0
 
 

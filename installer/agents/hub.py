@@ -97,12 +97,14 @@ class AgentHub:
                 self._peer = Peer(self.first, store, self.token, Tracker(), self.address).start()
             return self._peer.url
 
-    def finish_all(self, timeout: float = 30.0, names: list[str] | None = None, error: dict | None = None) -> None:
+    def finish_all(self, timeout: float = 30.0, names: list[str] | None = None, error: dict | None = None,
+                   summary: str | None = None) -> None:
         """Tell every agent (or those of `names`) the install is over, so it stops (best effort:
-        the install is done); with `error` ({message, hint, details}), that its node failed."""
+        the install is done); with `error` ({message, hint, details}), that its node failed; the
+        `summary` is the last line its join command prints."""
         # Every known node, not only those seen lately: an agent between two polls, or
         # reconnecting, still picks its stop up within the timeout instead of retrying for minutes.
-        args = {"error": error} if error else {}
+        args = {"error": error} if error else {"summary": summary} if summary else {}
         works = [self.board.submit(name, "finish", args) for name in names or [n.name for n in self.nodes.nodes()]]
         deadline = time.monotonic() + timeout
         for work in works:

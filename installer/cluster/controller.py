@@ -152,7 +152,8 @@ class Controller:
             expand_node(self._context(bus), op.node, op.store, str(op.events.path))
         except AirliftError as exc:
             self._expand_failed(op, exc)
-        self.hub.finish_all(names=[op.node])
+        self.hub.finish_all(names=[op.node], summary=f"Node {op.node} is now part of the cluster and Ready. "
+                            "Next: ./install status on the first master lists it.")
 
     def _expand_failed(self, op: Operation, exc: AirliftError) -> None:
         """Tell the node why it was not added; a node that failed its checks (nothing changed on

@@ -46,6 +46,8 @@ def test_expand_to_four_nodes_then_shrink_to_three(lab_nodes, frozen_hello_bundl
     code, out = fourth.exec(shlex.join([INSTALL, *join4[1:]]), workdir="/")
     assert code == 0, out
     assert "as node node-4 (worker)" in out and "Service airlift-agent started" in out
+    assert " ".join(out.split()).endswith("is now part of the cluster and Ready. Next: ./install status on the "
+                                          "first master lists it."), out
     assert ready_nodes(first) == ["node-1", "node-2", "node-3", "node-4"]
     status = first.check(f"{INSTALL} status", env={"COLUMNS": "250"})
     assert "node-4 (worker" in status and "expand node-4: completed" in status
