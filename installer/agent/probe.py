@@ -5,7 +5,8 @@ Every node runs a ProbeSession (agents through the `probe` task, the installer's
 the installer drives the rounds (installer/phases/network_checks.py):
 
     listen  open TCP and UDP listeners on the node's ports, on its advertise address
-    dial    connect to every port the other nodes listen on (TCP: PING/PONG; UDP: an echoed datagram)
+    dial    connect to every port the other nodes listen on (TCP: PING/PONG; UDP: an echoed datagram);
+            to a running node's TCP ports, held by its services, connect only
     send    send to one node for up to `seconds` or `max_bytes`; the receiver counts what arrived
     close   close the listeners (they also close by themselves after `hold_s`, should the installer vanish)
 
@@ -147,10 +148,13 @@ def _why(exc: BaseException) -> str:
     return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).lower() or type(exc).__name__
 
 
-def dial_tcp(address: str, port: int, timeout: float = DIAL_TIMEOUT_S) -> str | None:
-    """None when the probe on address:port answered; else why not."""
+def dial_tcp(address: str, port: int, timeout: float = DIAL_TIMEOUT_S, connect_only: bool = False) -> str | None:
+    """None when the probe on address:port answered (`connect_only`: when anything accepted the
+    connection, for a port the node's own services hold); else why not."""
     try:
         with socket.create_connection((address, port), timeout=timeout) as sock:
+            if connect_only:
+                return None
             sock.sendall(b"PING\n")
             if _line(sock) != b"PONG":
                 return "connected, but another program answered"
@@ -182,14 +186,17 @@ def dial_udp(address: str, port: int, timeout: float = DIAL_TIMEOUT_S) -> str | 
 
 
 def dial_all(targets: list[dict], timeout: float = DIAL_TIMEOUT_S) -> list[dict]:
-    """Dial every port of every target ({node, address, ports: [[protocol, port]]}), DIAL_WORKERS at
-    a time; one {node, protocol, port, error} per dial (error None when it answered)."""
-    jobs = [(t["node"], t["address"], protocol, port) for t in targets for protocol, port in t["ports"]]
+    """Dial every port of every target ({node, address, ports: [[protocol, port]], connect_only?}),
+    DIAL_WORKERS at a time; one {node, protocol, port, error, connect_only} per dial (error None
+    when it answered). A connect-only target's TCP ports are only connected to."""
+    jobs = [(t["node"], t["address"], protocol, port, bool(t.get("connect_only")))
+            for t in targets for protocol, port in t["ports"]]
 
-    def dial(job: tuple[str, str, str, int]) -> dict:
-        node, address, protocol, port = job
-        error = (dial_tcp if protocol == "tcp" else dial_udp)(address, port, timeout)
-        return {"node": node, "protocol": protocol, "port": port, "error": error}
+    def dial(job: tuple[str, str, str, int, bool]) -> dict:
+        node, address, protocol, port, connect_only = job
+        error = (dial_tcp(address, port, timeout, connect_only) if protocol == "tcp"
+                 else dial_udp(address, port, timeout))
+        return {"node": node, "protocol": protocol, "port": port, "error": error, "connect_only": connect_only}
 
     with ThreadPoolExecutor(max_workers=DIAL_WORKERS, thread_name_prefix="airlift-probe-dial") as pool:
         return list(pool.map(dial, jobs))

@@ -13,7 +13,7 @@ from each of 50 nodes would open hundreds of thousands of connections.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -28,6 +28,7 @@ MAX_PAIR_DRIFT_S = 0.3
 # A range of more ports than this is sampled: its first, last and evenly spaced ports between.
 SAMPLE_EVERY_UP_TO = 5
 SHOWN = 3  # failures named in a message; the rest are counted
+REFUSED = "connection refused"  # what a dial says of a port nobody listens on (installer/agent/probe.py)
 
 Port = tuple[str, int]  # ("tcp", 10250)
 
@@ -103,12 +104,40 @@ def sample_ports(ranges: Iterable[PortRange]) -> tuple[Port, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def dial_targets(members: Sequence[Member], listening: dict[str, list[Port]]) -> dict[str, list[dict]]:
+def dial_targets(members: Sequence[Member], listening: dict[str, list[Port]],
+                 running: Collection[str] = ()) -> dict[str, list[dict]]:
     """Per member, the others it dials and on which ports: every port each other member listens on
-    (a port it could not even open is left to its own port check)."""
-    return {m.name: [{"node": o.name, "address": o.address, "ports": [list(p) for p in listening.get(o.name, [])]}
-                     for o in members if o.name != m.name and listening.get(o.name)]
+    (a port it could not even open is left to its own port check). A `running` member is a node of
+    the installed cluster whose services hold its ports, so it opens no listener: the others dial
+    its TCP ports connect-only (UDP cannot be proven without a listener), and running members do
+    not dial each other (they were checked when they were added)."""
+    def target(o: Member) -> dict:
+        if o.name in running:
+            return {"node": o.name, "address": o.address, "ports": [list(p) for p in o.ports if p[0] == "tcp"],
+                    "connect_only": True}
+        return {"node": o.name, "address": o.address, "ports": [list(p) for p in listening.get(o.name, [])]}
+
+    return {m.name: [t for o in members if o.name != m.name and not {m.name, o.name} <= set(running)
+                     and (t := target(o))["ports"]]
             for m in members}
+
+
+def untested_udp(members: Sequence[Member], running: Collection[str]) -> int:
+    """The UDP ports of running members: nobody dials them (nothing would echo a datagram)."""
+    return sum(1 for m in members if m.name in running for p in m.ports if p[0] == "udp")
+
+
+def unreachable(source: str, dials: Iterable[dict]) -> tuple[list[Unreachable], int]:
+    """The failed dials of `source`, and how many connect-only dials were refused: a running
+    node's kernel refusing a port nobody serves yet (an app's NodePort) shows the path is open,
+    so a refusal there is counted, not failed; a timeout or an unreachable host fails."""
+    failures, closed = [], 0
+    for d in dials:
+        if d.get("connect_only") and d["error"] == REFUSED:
+            closed += 1
+        elif d["error"]:
+            failures.append(Unreachable(source, d["node"], (d["protocol"], d["port"]), d["error"]))
+    return failures, closed
 
 
 def ring(members: Sequence[Member]) -> list[tuple[Member, Member]]:
@@ -127,11 +156,17 @@ def skipped(check_id: str) -> CheckResult:
     return CheckResult(check_id, "fail", "skipped", "Skipped at the operator's request.")
 
 
-def ports_result(failures: Sequence[Unreachable], attempted: int, nodes: int) -> CheckResult:
-    """One verdict for every dial: the first few failures named, the rest counted."""
+def ports_result(failures: Sequence[Unreachable], attempted: int, nodes: int, *, closed: int = 0,
+                 udp_untested: int = 0) -> CheckResult:
+    """One verdict for every dial: the first few failures named, the rest counted; `closed`
+    connect-only dials refused and `udp_untested` UDP ports of running nodes are said."""
     if not failures:
+        notes = "".join([f"; {plural(closed, 'port')} of running nodes refused the connection (nothing "
+                         "serves it yet; the host answered)" if closed else "",
+                         f"; {plural(udp_untested, 'UDP port')} of running nodes not tested (their services "
+                         "hold them, and only a listener of the check can echo a datagram)" if udp_untested else ""])
         return passed(PORTS_ID, "fail", f"Each of the {nodes} nodes reaches every other on the ports it needs "
-                                        f"({plural(attempted, 'connection')} tried).")
+                                        f"({plural(attempted, 'connection')} tried{notes}).")
     return problem(PORTS_ID, "fail", _listed([f.line() for f in failures]),
                    "Open these ports between the nodes in the firewall (see docs/multinode.md), "
                    f"then run ./install --resume; or skip this check with --skip-check {PORTS_ID}.")
@@ -159,10 +194,12 @@ def bandwidth_result(transfers: Sequence[Transfer], members: Sequence[Member]) -
     return passed(BANDWIDTH_ID, "fail", f"Bandwidth between nodes meets every profile's minimum{shown}.")
 
 
-def clock_pairs_result(offsets: dict[str, float], limit_s: float = MAX_PAIR_DRIFT_S) -> CheckResult:
-    """|offset_i - offset_j| for every pair of nodes, each offset against the installer's clock."""
-    pairs = sorted(((abs(offsets[a] - offsets[b]), a, b) for a, b in combinations(sorted(offsets), 2)),
-                   reverse=True)
+def clock_pairs_result(offsets: dict[str, float], limit_s: float = MAX_PAIR_DRIFT_S,
+                       running: Collection[str] = ()) -> CheckResult:
+    """|offset_i - offset_j| for every pair of nodes, each offset against the installer's clock;
+    not between two `running` nodes (checked when they were added)."""
+    pairs = sorted(((abs(offsets[a] - offsets[b]), a, b) for a, b in combinations(sorted(offsets), 2)
+                    if not {a, b} <= set(running)), reverse=True)
     over = [f"the clocks of {a} and {b} are {drift * 1000:.0f} ms apart" for drift, a, b in pairs if drift > limit_s]
     if over:
         return problem(CLOCK_PAIRS_ID, "fail", _listed(over) + f" (at most {limit_s * 1000:.0f} ms allowed)",

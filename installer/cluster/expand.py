@@ -1,4 +1,5 @@
-"""The expand operation: a node that joined the installed cluster is checked, receives the
+"""The expand operation: a node that joined the installed cluster is checked (on its own, then
+against the cluster's nodes: ports, bandwidth, clocks), receives the
 runtime from the first master's blob store, and joins Kubernetes, with the application's
 preNodeAdd/postNodeAdd hooks around the join. The per-node phases are the install's own
 (installer/phases/remote.py); the hooks run like /app runs its hooks (installer/phases/hooks.py).
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 
 from installer.cluster.kept import require_node_blobs
-from installer.phases import remote
+from installer.phases import network_checks, remote
 from installer.phases.context import PhaseContext
 from installer.phases.hooks import run_hook
 from installer.plan import Plan, PlanStore, build_expand_plan, run_plan
@@ -29,12 +30,15 @@ def expand_node(ctx: PhaseContext, node: str, store: PlanStore, log_path: str) -
 
 
 def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
-    """The install's per-node executors, and one per hook phase (`/hooks/<hook>`)."""
+    """The install's per-node executors, one per hook phase (`/hooks/<hook>`) and the checks
+    across nodes for the new node (`/checks/network/<node>`)."""
     out = remote.executors(plan)
     for phase in plan.phases:
-        family, _, hook = phase.id.rpartition("/")
+        family, _, name = phase.id.rpartition("/")
         if family == "/hooks":
-            out[phase.id] = partial(_hook, hook, phase.id)
+            out[phase.id] = partial(_hook, name, phase.id)
+        elif family == network_checks.PHASE:
+            out[phase.id] = partial(network_checks.execute, node=name)
     return out
 
 

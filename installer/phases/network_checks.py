@@ -1,5 +1,7 @@
 """Phase /checks/network: the checks across nodes, once every node passed its own checks and
-before anything is installed (so nothing else listens on the nodes' ports yet).
+before anything is installed (so nothing else listens on the nodes' ports yet). Adding a node
+to the installed cluster runs them as /checks/network/<node>, where the cluster's nodes are
+running: they open no listener, the new node connects to their TCP ports only.
 
 Every node, the installer's own host included, takes part in rounds run on all nodes at once:
 listen on its ports; dial every port the others listen on (`network-ports`); send to the next
@@ -10,8 +12,9 @@ between every pair of nodes (`clock-drift-pairs`). Each check can be skipped by 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from installer.agent.probe import ProbeSession
 from installer.agents import AgentHub
@@ -31,29 +34,36 @@ SEND_MAX_BYTES = 64 << 20
 Call = Callable[[net.Member, dict], dict]
 
 
-def execute(ctx: PhaseContext) -> None:
+def execute(ctx: PhaseContext, node: str | None = None) -> None:
+    """/checks/network across every node of the install; with `node`, /checks/network/<node> of
+    adding it to the installed cluster, whose other nodes are running (see probe_cluster)."""
     if ctx.agents is None:
         raise AirliftError("The checks across nodes need the other nodes, but the installer is not listening "
                            "for them", hint="run ./install --resume with the same answers")
-    check_cluster(members_of(ctx, ctx.agents), ctx.agents, set(ctx.answers.skip_checks), ctx.bus)
+    members = members_of(ctx, ctx.agents)
+    running = [m.name for m in members if m.name != node] if node else []
+    check_cluster(members, ctx.agents, set(ctx.answers.skip_checks), ctx.bus,
+                  phase=f"{PHASE}/{node}" if node else PHASE, running=running)
 
 
-def check_cluster(members: Sequence[net.Member], hub: AgentHub, skip: set[str], bus: EventBus) -> list[CheckResult]:
+def check_cluster(members: Sequence[net.Member], hub: AgentHub, skip: set[str], bus: EventBus, *,
+                  phase: str = PHASE, running: Collection[str] = ()) -> list[CheckResult]:
     """The checks across `members`: the first is this host, probed here; the others through their
-    agents. One check event per result; ChecksFailed when one fails."""
+    agents (`running`: those of an installed cluster, see probe_cluster). One check event per
+    result; ChecksFailed when one fails."""
     local = ProbeSession(members[0].address)
 
     def call(member: net.Member, args: dict) -> dict:
         if member is members[0]:
             return local.handle(args)
-        return hub.run(member.name, "probe", {**args, "phase": PHASE}, ROUND_TIMEOUT_S)
+        return hub.run(member.name, "probe", {**args, "phase": phase}, ROUND_TIMEOUT_S)
 
     try:
-        results = probe_cluster(members, call, skip, bus.log_line)
+        results = probe_cluster(members, call, skip, partial(bus.log_line, phase=phase), running)
     finally:
         local.close()
     for r in results:
-        bus.emit(Event("check", r.status, r.message, phase=PHASE,
+        bus.emit(Event("check", r.status, r.message, phase=phase,
                        data={"id": r.id, "severity": r.severity, "hint": r.hint}))
     failed = [r for r in results if r.status == "fail"]
     if failed:
@@ -75,43 +85,52 @@ def members_of(ctx: PhaseContext, hub: AgentHub) -> list[net.Member]:
             *(member(n.name, n.address, n.profile, False) for n in hub.nodes.nodes())]
 
 
-def probe_cluster(members: Sequence[net.Member], call: Call, skip: set[str],
-                  log: Callable[..., None]) -> list[CheckResult]:
-    """Run the rounds on every member through `call`; the three verdicts (or their skips)."""
+def probe_cluster(members: Sequence[net.Member], call: Call, skip: set[str], log: Callable[..., None],
+                  running: Collection[str] = ()) -> list[CheckResult]:
+    """Run the rounds on every member through `call`; the three verdicts (or their skips).
+    `running` members (adding a node to an installed cluster) listen on none of their ports,
+    which their services hold: the others connect to them only; the bandwidth is measured in a
+    ring of the first member and the others; no port or clock is checked between two of them."""
+    ringed = [m for i, m in enumerate(members) if i == 0 or m.name not in running]
     want_ports = net.PORTS_ID not in skip
-    want_rate = net.BANDWIDTH_ID not in skip and net.bandwidth_required(members)
-    listen = {"action": "listen", "bandwidth": want_rate}
+    want_rate = net.BANDWIDTH_ID not in skip and net.bandwidth_required(ringed)
     try:
-        opened = _round(members, call,
-                        lambda m: {**listen, "ports": [list(p) for p in m.ports] if want_ports else []})
+        opened = _round(members, call, lambda m: {
+            "action": "listen", "bandwidth": want_rate and m in ringed,
+            "ports": [list(p) for p in m.ports] if want_ports and m.name not in running else []})
         for m in members:
             for protocol, port, why in opened[m.name]["refused"]:
-                log(f"{m.name} could not listen on {protocol}/{port} ({why}); its own port check covers it",
-                    "warn", phase=PHASE)
-        if want_ports:
-            dials = (len(members) - 1) * sum(len(opened[m.name]["listening"]) for m in members)
-            log(f"Each of the {len(members)} nodes dials the ports of the others ({plural(dials, 'connection')})",
-                phase=PHASE)
+                log(f"{m.name} could not listen on {protocol}/{port} ({why}); its own port check covers it", "warn")
+        ports = _ports(members, call, opened, running, log) if want_ports else net.skipped(net.PORTS_ID)
         if want_rate:
-            log(f"Then each node sends to the next of a ring for up to {SEND_SECONDS:.0f} s", phase=PHASE)
-        ports = _ports(members, call, opened) if want_ports else net.skipped(net.PORTS_ID)
-        rate = _bandwidth(members, call, opened) if want_rate else (
-            net.skipped(net.BANDWIDTH_ID) if net.BANDWIDTH_ID in skip else net.bandwidth_result([], members))
+            log(f"Then each of the {len(ringed)} nodes sends to the next of a ring for up to {SEND_SECONDS:.0f} s")
+        rate = _bandwidth(ringed, call, opened) if want_rate else (
+            net.skipped(net.BANDWIDTH_ID) if net.BANDWIDTH_ID in skip else net.bandwidth_result([], ringed))
     finally:
         _round(members, call, lambda m: {"action": "close"}, quiet=True)
     offsets = {m.name: float(opened[m.name].get("clock_offset_s") or 0.0) for m in members}
-    clock = net.skipped(net.CLOCK_PAIRS_ID) if net.CLOCK_PAIRS_ID in skip else net.clock_pairs_result(offsets)
+    clock = (net.skipped(net.CLOCK_PAIRS_ID) if net.CLOCK_PAIRS_ID in skip
+             else net.clock_pairs_result(offsets, running=running))
     return [ports, rate, clock]
 
 
-def _ports(members: Sequence[net.Member], call: Call, opened: dict[str, dict]) -> CheckResult:
+def _ports(members: Sequence[net.Member], call: Call, opened: dict[str, dict], running: Collection[str],
+           log: Callable[..., None]) -> CheckResult:
     listening = {name: [(p, int(n)) for p, n in data["listening"]] for name, data in opened.items()}
-    targets = net.dial_targets(members, listening)
+    targets = net.dial_targets(members, listening, running)
+    dials = sum(len(t["ports"]) for mine in targets.values() for t in mine)
+    log(f"Each of the {len(members)} nodes dials the ports of the others "
+        f"({plural(dials, 'connection')})")
     dialled = _round(members, call, lambda m: {"action": "dial", "targets": targets[m.name]})
-    failures = [net.Unreachable(m.name, d["node"], (d["protocol"], d["port"]), d["error"])
-                for m in members for d in dialled[m.name]["dials"] if d["error"]]
+    failures: list[net.Unreachable] = []
+    closed = 0
+    for m in members:
+        failed, refused = net.unreachable(m.name, dialled[m.name]["dials"])
+        failures += failed
+        closed += refused
     attempted = sum(len(dialled[m.name]["dials"]) for m in members)
-    return net.ports_result(failures, attempted, len(members))
+    return net.ports_result(failures, attempted, len(members), closed=closed,
+                            udp_untested=net.untested_udp(members, running))
 
 
 def _bandwidth(members: Sequence[net.Member], call: Call, opened: dict[str, dict]) -> CheckResult:

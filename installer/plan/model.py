@@ -103,10 +103,14 @@ def build_install_plan(node: str, others: Sequence[str] = ()) -> Plan:
 
 def build_expand_plan(first: str, node: str, hooks: Collection[str] = ()) -> Plan:
     """Adding `node` to the installed cluster of `first` (the first master, where the hooks run):
-    the install's per-node phases, with the application's node-add hooks around the join (only
-    those among `hooks`, the ones the manifest has)."""
+    the install's per-node phases, the checks across nodes between `node` and the cluster's nodes
+    before anything is sent, and the application's node-add hooks around the join (only those
+    among `hooks`, the ones the manifest has)."""
+    network = f"/checks/network/{node}"
     phases = [Phase(f"/checks/{node}", f"Check node {node} against its node profile", [], node),
-              Phase(f"/distribute/{node}", f"Send node {node} what it needs of the bundle", [f"/checks/{node}"], node)]
+              Phase(network, f"Check node {node} against the cluster's nodes: ports, bandwidth, clocks",
+                    [f"/checks/{node}"], node),
+              Phase(f"/distribute/{node}", f"Send node {node} what it needs of the bundle", [network], node)]
     if "preNodeAdd" in hooks:
         phases.append(Phase("/hooks/preNodeAdd", f"Run the preNodeAdd hook before node {node} joins",
                             [phases[-1].id], first))

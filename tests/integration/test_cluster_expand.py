@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from installer.host import Host
+from installer.plan import PlanStore
 from installer.services.supervised import SupervisedServices
 from installer.tls import saved_fingerprint
 from tests.fixtures.net import wait_until
@@ -103,7 +104,14 @@ def test_a_host_joining_afterwards_becomes_a_ready_node_with_its_agent_service(c
     assert [n["name"] for n in nodes] == [NODE]
     operation = next((target.state / "operations").iterdir())
     phases = [p["id"] for p in json.loads((operation / "plan.json").read_text())["phases"]]
-    assert phases == [f"/checks/{NODE}", f"/distribute/{NODE}", f"/runtime/{NODE}"]
+    assert phases == [f"/checks/{NODE}", f"/checks/network/{NODE}", f"/distribute/{NODE}", f"/runtime/{NODE}"]
+    checks = network_checks(operation, NODE)
+    assert set(checks) == {"network-ports", "network-bandwidth", "clock-drift-pairs"}
+    assert {c["status"] for c in checks.values()} == {"pass"}, checks
+    # the first master probed the new node's listeners; the new node connected to the first master's
+    # ports, its UDP port untested (the running node's services hold it)
+    assert "Each of the 2 nodes reaches every other" in checks["network-ports"]["message"]
+    assert "1 UDP port of running nodes not tested" in checks["network-ports"]["message"]
     agent = SupervisedServices(Host(joiner.root))
     assert agent.is_running("airlift-agent")
     # the persistent agent reconnects to the cluster service as the same node
@@ -168,8 +176,11 @@ def test_the_node_add_hooks_run_on_the_first_master_around_the_join(cluster):
     assert result.returncode == 0, result.stdout + result.stderr
     operation = next(p for p in (target.state / "operations").iterdir() if "airlift-expand-hooks" in p.name)
     phases = [p["id"] for p in json.loads((operation / "plan.json").read_text())["phases"]]
-    assert phases == ["/checks/airlift-expand-hooks", "/distribute/airlift-expand-hooks", "/hooks/preNodeAdd",
-                      "/runtime/airlift-expand-hooks", "/hooks/postNodeAdd"]
+    assert phases == ["/checks/airlift-expand-hooks", "/checks/network/airlift-expand-hooks",
+                      "/distribute/airlift-expand-hooks", "/hooks/preNodeAdd", "/runtime/airlift-expand-hooks",
+                      "/hooks/postNodeAdd"]
+    ports = network_checks(operation, "airlift-expand-hooks")["network-ports"]
+    assert ports["status"] == "pass" and "Each of the 3 nodes" in ports["message"], ports  # NODE's agent too
     events = [json.loads(line) for line in (operation / "events.jsonl").read_text().splitlines()]
     hook_lines = {e["phase"] for e in events if e["kind"] == "log" and "hello install hook" in e["message"]}
     assert hook_lines == {"/hooks/preNodeAdd", "/hooks/postNodeAdd"}
@@ -189,6 +200,40 @@ def test_a_profile_at_expand_policy_fixed_is_refused_naming_it(cluster):
     assert 'Node profile "worker" of hello has expandPolicy: fixed' in refused.stdout
     assert "--role one of: master" in refused.stdout
     assert "airlift-expand-fixed" not in (target.state / "nodes.json").read_text()
+
+
+def test_a_host_failing_the_checks_across_nodes_is_stopped_before_anything_is_sent_to_it(cluster):
+    """Last: the node stays registered (it passed its own checks), so a join again resumes it."""
+    target, tmp, token_file, joiners = cluster
+
+    def demand_a_fast_link(doc: dict) -> None:
+        for profile in doc["nodeProfiles"]:
+            if profile["name"] == "worker":
+                profile.pop("expandPolicy", None)
+                profile["requirements"]["network"]["minTransferRate"] = "1000GB/s"  # above any loopback
+    change_installed_manifest(target, demand_a_fast_link)
+    joiner = Joiner(tmp, target, "airlift-expand-slow", "127.0.0.8")
+    joiners.append(joiner)
+    failed = joiner.join("worker", token_file, timeout=180)
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    assert "Node airlift-expand-slow was not added to the cluster" in failed.stdout
+    assert "network-bandwidth" in failed.stdout, failed.stdout
+    operation = next(p for p in (target.state / "operations").iterdir() if "airlift-expand-slow" in p.name)
+    stored = PlanStore(operation).load()
+    assert stored is not None
+    plan = {p.id: p.state for p in stored.phases}
+    assert plan["/checks/network/airlift-expand-slow"] == "failed", plan
+    assert plan["/distribute/airlift-expand-slow"] == plan["/runtime/airlift-expand-slow"] == "unstarted"
+    bandwidth = network_checks(operation, "airlift-expand-slow")["network-bandwidth"]
+    assert bandwidth["status"] == "fail", bandwidth
+    assert "airlift-expand-slow sends to" in bandwidth["message"] and "below the required" in bandwidth["message"]
+    assert not (joiner.state / "bundle").exists(), "nothing was sent to the node"
+
+
+def network_checks(operation, node: str) -> dict[str, dict]:  # noqa: ANN001
+    """The check events of /checks/network/<node> in an expand operation's events, by check id."""
+    events = [json.loads(line) for line in (operation / "events.jsonl").read_text().splitlines()]
+    return {e["data"]["id"]: e for e in events if e["kind"] == "check" and e["phase"] == f"/checks/network/{node}"}
 
 
 def _service_log(target: Target) -> str:

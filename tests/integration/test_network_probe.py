@@ -60,6 +60,9 @@ def test_dials_say_why_a_port_cannot_be_reached():
                 conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
         threading.Thread(target=serve, daemon=True).start()
         assert dial_tcp("127.0.0.1", other.getsockname()[1]) == "connected, but another program answered"
+        # a port a running node's own service holds: the connection is all that is asked
+        assert dial_tcp("127.0.0.1", other.getsockname()[1], connect_only=True) is None
+    assert dial_tcp("127.0.0.1", port, connect_only=True) == "connection refused"
 
 
 def test_a_transfer_is_bounded_in_bytes_and_counted_by_the_receiver():

@@ -15,7 +15,7 @@ from installer.cluster.operations import Operations
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import load_manifest
-from installer.phases import remote
+from installer.phases import network_checks, remote
 from installer.plan import PlanStore, build_expand_plan, build_install_plan
 
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml"
@@ -26,16 +26,20 @@ def test_the_expand_plan_checks_sends_and_joins_the_node():
     assert plan.operation == "expand"
     assert [(p.id, p.requires, p.node) for p in plan.phases] == [
         ("/checks/node-4", [], "node-4"),
-        ("/distribute/node-4", ["/checks/node-4"], "node-4"),
+        ("/checks/network/node-4", ["/checks/node-4"], "node-4"),
+        ("/distribute/node-4", ["/checks/network/node-4"], "node-4"),
         ("/runtime/node-4", ["/distribute/node-4"], "node-4"),
     ]
     assert executors(plan)["/runtime/node-4"].args == (remote.runtime, "node-4")
+    network = executors(plan)["/checks/network/node-4"]
+    assert (network.func, network.keywords) == (network_checks.execute, {"node": "node-4"})
+    assert "/checks/network/node-4" not in remote.executors(plan), "not a phase of a node named network"
 
 
 def test_the_node_add_hooks_run_on_the_first_master_around_the_join_when_the_manifest_has_them():
     plan = build_expand_plan("node-1", "node-4", {"install": {}, "preNodeAdd": {}, "postNodeAdd": {}})
-    assert [p.id for p in plan.phases] == ["/checks/node-4", "/distribute/node-4", "/hooks/preNodeAdd",
-                                           "/runtime/node-4", "/hooks/postNodeAdd"]
+    assert [p.id for p in plan.phases] == ["/checks/node-4", "/checks/network/node-4", "/distribute/node-4",
+                                           "/hooks/preNodeAdd", "/runtime/node-4", "/hooks/postNodeAdd"]
     assert plan.phase("/runtime/node-4").requires == ["/hooks/preNodeAdd"]
     assert plan.phase("/hooks/postNodeAdd").node == "node-1"
     assert executors(plan)["/hooks/postNodeAdd"].args == ("postNodeAdd", "/hooks/postNodeAdd")

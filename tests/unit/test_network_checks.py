@@ -210,3 +210,51 @@ def test_the_members_are_this_host_first_then_the_joined_nodes_with_their_profil
     assert first.ports == (("tcp", 30080), ("tcp", 5000), ("tcp", 6443), ("tcp", 10250), ("udp", 8472))
     assert worker.ports == (("tcp", 30080), ("tcp", 10250), ("udp", 8472))
     assert first.min_rate is None and worker.min_rate is None
+
+
+def test_adding_a_node_the_running_nodes_are_connected_to_on_tcp_only_and_not_among_themselves():
+    nodes = [member("n1", [("tcp", 6443), ("udp", 8472)]), member("n2", [("tcp", 10250), ("udp", 8472)]),
+             member("n4", [("tcp", 30080), ("udp", 8472)])]
+    listening = {"n4": [("tcp", 30080), ("udp", 8472)]}
+    targets = net.dial_targets(nodes, listening, running=["n1", "n2"])
+    assert targets["n1"] == [{"node": "n4", "address": "10.0.0.4", "ports": [["tcp", 30080], ["udp", 8472]]}]
+    assert targets["n2"] == targets["n1"]
+    assert targets["n4"] == [
+        {"node": "n1", "address": "10.0.0.1", "ports": [["tcp", 6443]], "connect_only": True},
+        {"node": "n2", "address": "10.0.0.2", "ports": [["tcp", 10250]], "connect_only": True}]
+    assert net.untested_udp(nodes, ["n1", "n2"]) == 2
+
+
+def test_a_running_node_refusing_a_port_shows_the_path_open_but_a_timeout_fails():
+    dials = [{"node": "n1", "protocol": "tcp", "port": 30080, "error": "connection refused", "connect_only": True},
+             {"node": "n1", "protocol": "tcp", "port": 10250, "error": "connection timed out", "connect_only": True},
+             {"node": "n2", "protocol": "tcp", "port": 30080, "error": "connection refused", "connect_only": False}]
+    failures, closed = net.unreachable("n4", dials)
+    assert closed == 1
+    assert [f.line().split(" —")[0] for f in failures] == [
+        "n4 cannot reach n1 on tcp/10250: connection timed out", "n4 cannot reach n2 on tcp/30080: connection refused"]
+    ok = net.ports_result([], 6, 3, closed=1, udp_untested=2)
+    assert ok.status == "pass"
+    assert "1 port of running nodes refused the connection" in ok.message
+    assert "2 UDP ports of running nodes not tested" in ok.message
+
+
+def test_adding_a_node_its_clock_is_compared_with_every_node_but_theirs_with_each_other_are_not():
+    offsets = {"n1": 0.0, "n2": 0.35, "n4": 0.1}
+    assert net.clock_pairs_result(offsets).status == "fail"  # n1 and n2 are 350 ms apart
+    added = net.clock_pairs_result(offsets, running=["n1", "n2"])
+    assert added.status == "pass" and "(n2, n4)" in added.message
+    late = net.clock_pairs_result({"n1": 0.0, "n2": 0.0, "n4": 0.4}, running=["n1", "n2"])
+    assert late.status == "fail" and "the clocks of n1 and n4 are 400 ms apart" in late.message
+
+
+def test_adding_a_node_only_it_listens_and_the_bandwidth_is_measured_with_the_first_master():
+    nodes = [member("n1", [("tcp", 6443)], rate=MB), member("n2", [("tcp", 10250)], rate=MB),
+             member("n4", [("tcp", 30080), ("udp", 8472)])]
+    fake = FakeNodes(blocked={("n1", "n4", ("tcp", 30080))}, offsets={"n2": 1.0})
+    results = {r.id: r for r in probe_cluster(nodes, fake, set(), lambda *a, **k: None, running=["n1", "n2"])}
+    assert results["network-ports"].message.startswith("n1 cannot reach n4 on tcp/30080: connection timed out")
+    assert results["clock-drift-pairs"].status == "fail"  # n4 against n2, 1 s apart
+    assert "n1 and n2" not in results["clock-drift-pairs"].message
+    assert results["network-bandwidth"].status == "pass"
+    assert sorted(c for c in fake.calls if c[1] == "send") == [("n1", "send"), ("n4", "send")]
