@@ -156,15 +156,15 @@ class Controller:
                             "Next: ./install status on the first master lists it.")
 
     def _expand_failed(self, op: Operation, exc: AirliftError) -> None:
-        """Tell the node why it was not added; a node that failed its checks (nothing changed on
-        it) is forgotten, any other resumes when it joins again."""
+        """Tell the node why it was not added; a node nothing was sent to yet (it failed its own
+        checks or those across nodes) is forgotten, any other resumes when it joins again."""
         failure = AirliftError(f"Node {op.node} was not added to the cluster: {exc.message}",
                                hint="fix the cause above, then run the join command on that node again",
                                details=exc.details)
         error = {"message": failure.message, "hint": failure.hint, "details": failure.details}
         self.hub.finish_all(names=[op.node], error=error)  # first: a forgotten node's agent would join anew
         plan = op.store.load()
-        if plan is None or plan.phase(f"/checks/{op.node}").state != "completed":
+        if plan is None or plan.phase(f"/distribute/{op.node}").state == "unstarted":
             self.hub.nodes.remove(op.node)
         raise failure from exc
 

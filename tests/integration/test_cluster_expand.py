@@ -203,7 +203,7 @@ def test_a_profile_at_expand_policy_fixed_is_refused_naming_it(cluster):
 
 
 def test_a_host_failing_the_checks_across_nodes_is_stopped_before_anything_is_sent_to_it(cluster):
-    """Last: the node stays registered (it passed its own checks), so a join again resumes it."""
+    """Nothing was sent to the node, so it is forgotten: a later expand does not wait for it."""
     target, tmp, token_file, joiners = cluster
 
     def demand_a_fast_link(doc: dict) -> None:
@@ -228,6 +228,7 @@ def test_a_host_failing_the_checks_across_nodes_is_stopped_before_anything_is_se
     assert bandwidth["status"] == "fail", bandwidth
     assert "airlift-expand-slow sends to" in bandwidth["message"] and "below the required" in bandwidth["message"]
     assert not (joiner.state / "bundle").exists(), "nothing was sent to the node"
+    assert "airlift-expand-slow" not in (target.state / "nodes.json").read_text(), "a failed node is forgotten"
 
 
 def network_checks(operation, node: str) -> dict[str, dict]:  # noqa: ANN001
