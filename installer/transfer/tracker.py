@@ -12,6 +12,7 @@ A holder that served corrupted bytes is dropped for that blob. Assignments never
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import requests
@@ -20,6 +21,7 @@ from installer.errors import AirliftError
 from installer.transfer.store import normalize_digest
 
 COMPLETE = "complete"
+UNREACHABLE_FOR_S = 120.0  # a LAN blip or an installer restart is waited out, not fatal
 RECEIVING = "receiving"
 
 
@@ -161,12 +163,7 @@ class TrackerClient:
         return self._call("holders", blob=blob)["holders"]
 
     def _call(self, action: str, **body: Any) -> dict:
-        try:
-            resp = self.session.post(f"{self.base_url}/v1/tracker/{action}", json=body, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise AirliftError(f"Cannot reach the installer's blob tracker at {self.base_url}.",
-                               hint="Check that the installer is running and this node can reach it.",
-                               details=str(exc)) from exc
+        resp = self._post(action, body)
         if resp.status_code == 401:
             raise AirliftError(f"The installer at {self.base_url} refused the join token.",
                                hint="Use the token the installer printed (./install join ADDR --token T).")
@@ -174,3 +171,20 @@ class TrackerClient:
             raise AirliftError(f"The blob tracker at {self.base_url} answered {resp.status_code} to {action}.",
                                details=resp.text[:500])
         return resp.json()
+
+    def _post(self, action: str, body: dict) -> requests.Response:
+        """POST, trying again for UNREACHABLE_FOR_S while the tracker cannot be reached (every
+        tracker action is safe to repeat: assignments are keyed by node and blob)."""
+        deadline = time.monotonic() + UNREACHABLE_FOR_S
+        pause = 0.5
+        while True:
+            try:
+                return self.session.post(f"{self.base_url}/v1/tracker/{action}", json=body, timeout=self.timeout)
+            except requests.RequestException as exc:
+                if time.monotonic() + pause > deadline:
+                    raise AirliftError(f"Cannot reach the installer's blob tracker at {self.base_url} "
+                                       f"(tried for {UNREACHABLE_FOR_S:.0f}s).",
+                                       hint="Check that the installer is running and this node can reach it.",
+                                       details=str(exc)) from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)

@@ -23,9 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from installer.errors import AirliftError
+from installer.transfer import tracker as tracker_mod
 from installer.transfer.fetch import PeerList, fetch_blob
 from installer.transfer.server import BlobServer
 from installer.transfer.store import BlobStore
+from installer.transfer.tracker import Tracker, TrackerClient
+from tests.fixtures.net import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -222,3 +225,25 @@ def test_a_bad_leftover_partial_is_not_blamed_on_the_peer_that_completes_it(orig
     path = fetch_blob(store, HEX, len(DATA), sources, TOKEN)
     assert path.read_bytes() == DATA
     assert [o for _, o in sources.outcomes] == ["failed", "ok"], "starts over, does not drop the peer"
+
+
+def test_the_tracker_is_waited_for_while_unreachable_then_named(tmp_path: Path, monkeypatch) -> None:
+    """A node whose link to the installer drops for a moment carries on once it is back; one that
+    stays cut off gets an error naming the tracker after UNREACHABLE_FOR_S."""
+    port = free_port()
+    client = TrackerClient(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
+    later: list[BlobServer] = []
+    threading.Timer(1.5, lambda: later.append(BlobServer(BlobStore(tmp_path / "t"), TOKEN, "127.0.0.1", port,
+                                                         tracker=Tracker()).start())).start()
+    try:
+        answer = client.announce("node-2", "http://127.0.0.1:1", [f"sha256:{HEX}"])
+        assert later, "answered before the tracker was up?"
+        assert answer is not None
+    finally:
+        for server in later:
+            server.stop()
+    monkeypatch.setattr(tracker_mod, "UNREACHABLE_FOR_S", 1.0)
+    cut_off = TrackerClient(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
+    with pytest.raises(AirliftError, match=rf"Cannot reach the installer's blob tracker at http://127.0.0.1:{port} "
+                                           r"\(tried for 1s\)"):
+        cut_off.holders(f"sha256:{HEX}")
