@@ -147,3 +147,28 @@ def test_a_node_that_fails_a_check_stops_the_install_until_fixed(lab_nodes, froz
     listed = first.check("k3s kubectl get nodes")
     assert sorted(line.split()[0] for line in listed.splitlines()[1:] if " Ready " in f" {line} ") == \
         ["node-1", "node-2", "node-3"], listed
+
+
+def test_a_changed_ssh_host_key_is_refused_before_anything_is_copied(lab_nodes, frozen_hello_bundle, tmp_path):
+    """Node 1 recorded another key for the SSH host than the one it now shows (a reinstalled host,
+    or someone in between): the install stops naming the host and both keys, copies nothing there
+    and installs nothing, and the record is left as it was."""
+    first, ssh_host = lab_nodes(2)
+    unpack(first, frozen_hello_bundle)
+    ssh_access(first, ssh_host, tmp_path)
+    other = tmp_path / "other_host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    recorded = f"{ssh_host.address} {' '.join(other.with_suffix('.pub').read_text().split()[:2])}\n"
+    first.check(f"mkdir -p -m 700 {STATE}")
+    first.put_bytes(recorded.encode(), f"{STATE}/known_hosts", mode=0o600)
+    remembered = subprocess.run(["ssh-keygen", "-lf", str(other.with_suffix(".pub"))], capture_output=True,
+                                text=True, check=True).stdout.split()[1]
+
+    code, out = first.exec(f"COLUMNS=250 {INSTALL} --cli --config /root/answers.yaml", workdir="/")
+    assert code == 2, out
+    said = " ".join(out.split())
+    assert f"The SSH host key of {ssh_host.address} has CHANGED" in said and remembered in said, out
+    assert f"ssh-keygen -R '{ssh_host.address}'" in said, out
+    assert ssh_host.exec("ls -d /tmp/airlift.* 2>/dev/null")[1].strip() == "", "the installer was copied anyway"
+    assert first.check(f"cat {STATE}/known_hosts") == recorded, "the recorded key was overwritten"
+    assert first.exec("test -e /usr/local/bin/k3s")[0] != 0, "k3s was installed on node 1"
