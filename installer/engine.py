@@ -19,18 +19,18 @@ from functools import partial
 from pathlib import Path
 
 from installer import answers as answers_mod
-from installer.agents import AgentHub, ssh_reach
+from installer.agent_hub import AgentHub, ssh_reach
+from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle
-from installer.cluster import service as cluster_service
+from installer.cluster_service import service as cluster_service
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog, events_path
 from installer.host import Host
 from installer.manifest import Problem, load_manifest
 from installer.phases import EXECUTORS, PhaseContext, checks, remote
-from installer.phases.resources import endpoints, load_documents
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
-from installer.snapshot import build_snapshot
 from installer.statelock import StateLock
+from installer.status.snapshot import build_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Engine:
     # --- what front-ends read -------------------------------------------------------------
 
     def snapshot(self) -> dict:
-        """Everything a front-end shows, JSON-able (see installer/snapshot.py for its shape)."""
+        """Everything a front-end shows, JSON-able (see installer/status/snapshot.py for its shape)."""
         return build_snapshot(self)
 
     def events_since(self, seq: int) -> list[Event]:
@@ -130,7 +130,7 @@ class Engine:
 
     def inspect_ssh_node(self, spec: dict) -> dict:
         """The host key a host shows and the secret it needs, for the operator to confirm before
-        the first login (installer.agents.ssh_reach.inspect); a changed key is refused."""
+        the first login (installer.agent_hub.ssh_reach.inspect); a changed key is refused."""
         self._with_ssh_node(spec)
         return ssh_reach.inspect(spec, self.state_dir)
 
@@ -260,7 +260,7 @@ class Engine:
 
     def _run_plan(self, plan: Plan, ctx: PhaseContext) -> None:
         """Run the plan's phases, each on its node; once all are done, the agents may stop, and the
-        agent port is handed over to the cluster controller that /cluster started."""
+        agent port is handed over to the cluster controller that /cluster-service started."""
         executors = {**EXECUTORS, **remote.executors(plan)}
         run_plan(plan, self.store, executors, ctx, self.bus, str(self.log_path))
         if self.agents is not None:
@@ -279,7 +279,7 @@ class Engine:
         self.verify_bundle()
         self._answers = {**answers_mod.load_file(self.state_dir / ANSWERS_FILE), **overrides}
         answers = self.resolved_answers()
-        # A crash inside /cluster may have left the cluster service running, holding the agent port.
+        # A crash inside /cluster-service may have left the cluster service running, holding the agent port.
         cluster_service.stop(self.host, cluster_service.CONTROLLER)
         self._listen_for_nodes(answers)
         ctx = self._context(answers)

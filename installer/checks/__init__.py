@@ -8,7 +8,7 @@ Each family lives in its own module and gives results with ids such as `ram-min`
 `port-tcp-6443`; any check, or a whole family, can be skipped by id.
 """
 
-from installer.checks.registry import CHECKS, blocking, describe_checks, run_checks, unknown_skips
+from installer.checks.catalog import CHECKS, blocking, describe_checks, run_checks, unknown_skips
 from installer.checks.result import CheckResult, Family
 
 __all__ = ["CHECKS", "CheckResult", "Family", "blocking", "describe_checks", "run_checks", "unknown_skips"]

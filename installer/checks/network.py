@@ -1,5 +1,5 @@
 """Checks across nodes, as pure functions: which ports each node opens and which the others dial,
-the bandwidth ring, and the verdicts on what the probes measured (installer/agent/probe.py does
+the bandwidth ring, and the verdicts on what the probes measured (installer/network_probe.py does
 the socket work, installer/phases/network_checks.py runs the rounds).
 
     members = [Member("node-1", "10.0.0.1", sample_ports(ranges), min_rate), ...]
@@ -28,7 +28,7 @@ MAX_PAIR_DRIFT_S = 0.3
 # A range of more ports than this is sampled: its first, last and evenly spaced ports between.
 SAMPLE_EVERY_UP_TO = 5
 SHOWN = 3  # failures named in a message; the rest are counted
-REFUSED = "connection refused"  # what a dial says of a port nobody listens on (installer/agent/probe.py)
+REFUSED = "connection refused"  # what a dial says of a port nobody listens on (installer/network_probe.py)
 
 Port = tuple[str, int]  # ("tcp", 10250)
 

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return supervise(argv[1:])
     if argv[:1] == ["_cluster"]:  # the cluster controller, run by the airlift-cluster service
-        from installer.cluster.main import main as serve_cluster
+        from installer.cluster_service.main import main as serve_cluster
 
         return serve_cluster(argv[1:])
     args = build_parser().parse_args(argv)

@@ -145,9 +145,9 @@ def _print_join_commands(join: dict | None, console: Console) -> None:
 
 def cmd_join(args: argparse.Namespace, console: Console) -> int:
     require_root("join an install")
-    from installer.agent.main import JoinRequest, run_agent
-    from installer.agents import DEFAULT_AGENT_PORT
+    from installer.agent_hub import DEFAULT_AGENT_PORT
     from installer.cli.join_token import join_token
+    from installer.node_agent.main import JoinRequest, run_agent
 
     host, _, port = args.address.rpartition(":") if ":" in args.address else (args.address, "", "")
     req = JoinRequest(installer=host, port=int(port) if port else DEFAULT_AGENT_PORT,
@@ -227,7 +227,7 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
-    from installer.health import install_status
+    from installer.status.install import install_status
 
     status = install_status(Host(root(args)), state_dir(args))
     if status is None:

@@ -16,11 +16,11 @@ from pathlib import Path
 from rich.console import Console
 
 from installer import answers as answers_mod
-from installer.agent.client import AgentClient, ConnectionLost
-from installer.agents import DEFAULT_AGENT_PORT
-from installer.agents.token import TOKEN_FILE
+from installer.agent_hub import DEFAULT_AGENT_PORT
+from installer.agent_hub.token import TOKEN_FILE
 from installer.errors import AirliftError
 from installer.events import Event
+from installer.node_agent.client import AgentClient, ConnectionLost
 from installer.tls import saved_fingerprint
 
 from .commands import require_root, root, state_dir

@@ -1,6 +1,6 @@
 """One small module per install phase, and the table that maps phase ids to them."""
 
-from installer.phases import app, bootstrap, checks, cluster, network_checks, registry, runtime
+from installer.phases import app, bootstrap, checks, cluster_service, network_checks, registry, runtime
 from installer.phases.context import PhaseContext
 
 EXECUTORS = {
@@ -10,7 +10,7 @@ EXECUTORS = {
     "/registry": registry.execute,
     "/runtime": runtime.execute,
     "/app": app.execute,
-    "/cluster": cluster.execute,
+    "/cluster-service": cluster_service.execute,
 }
 
 __all__ = ["EXECUTORS", "PhaseContext"]

@@ -6,10 +6,10 @@ so the phase is safe to run twice.
 
 from __future__ import annotations
 
+from installer.app_documents import RESOURCES_FILE, endpoints, load_documents
 from installer.events import Event
 from installer.phases.context import PhaseContext
 from installer.phases.hooks import run_hook
-from installer.phases.resources import RESOURCES_FILE, endpoints, load_documents
 
 PHASE = "/app"
 HOOKS = ("install", "postInstall")

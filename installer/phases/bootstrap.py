@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import yaml
 
+from installer.app_documents import RESOURCES_FILE, application_documents
 from installer.installer_copy import keep_installer
 from installer.phases.context import PhaseContext
-from installer.phases.resources import RESOURCES_FILE, application_documents
 from installer.phases.volumes import create_volumes
 
 

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from installer.agents import AgentHub
+from installer.agent_hub import AgentHub
 from installer.answers import Answers
 from installer.bundle import Bundle
 from installer.events import EventBus

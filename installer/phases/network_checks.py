@@ -16,13 +16,13 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from installer.agent.probe import ProbeSession
-from installer.agents import AgentHub
+from installer.agent_hub import AgentHub
 from installer.checks import CheckResult
 from installer.checks import network as net
 from installer.checks.result import plural
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
+from installer.network_probe import ProbeSession
 from installer.phases.checks import ChecksFailed
 from installer.phases.context import PhaseContext
 

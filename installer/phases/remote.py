@@ -1,7 +1,7 @@
 """The phases that run on the other nodes, through their agents: /checks/<node>,
 /distribute/<node> and /runtime/<node>.
 
-Each hands one task to the node's agent (installer/agent/tasks.py) and waits for its result,
+Each hands one task to the node's agent (installer/node_agent/tasks.py) and waits for its result,
 while the agent's events stream into the install's log with the node's name.
 """
 
@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from functools import partial
 
-from installer.agents import AgentHub, clock
+from installer.agent_hub import AgentHub, clock
 from installer.checks import CheckResult
 from installer.errors import AirliftError
 from installer.events import Event

@@ -77,7 +77,7 @@ INSTALL_PHASES: tuple[tuple[str, str, list[str]], ...] = (
     ("/registry", "Start the local registry and fill it with the bundle's images", ["/bootstrap"]),
     ("/runtime", "Start Kubernetes (k3s) offline and wait for the node to be Ready", ["/registry"]),
     ("/app", "Install the application and run its hooks", ["/runtime"]),
-    ("/cluster", "Start the cluster service that lets nodes join and leave later", ["/app"]),
+    ("/cluster-service", "Start the cluster service that lets nodes join and leave later", ["/app"]),
 )
 
 
@@ -97,7 +97,7 @@ def build_install_plan(node: str, others: Sequence[str] = ()) -> Plan:
     phases["/bootstrap"].requires += [p.id for p in checks] + [network.id]
     phases["/app"].requires += [p.id for p in runtime]
     ordered = [phases["/checks"], *checks, network, phases["/bootstrap"], *distribute, phases["/registry"],
-               phases["/runtime"], *runtime, phases["/app"], phases["/cluster"]]
+               phases["/runtime"], *runtime, phases["/app"], phases["/cluster-service"]]
     return Plan(operation="install", phases=ordered)
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from installer.agent.client import AgentClient
+from installer.node_agent.client import AgentClient
 from tests.browser.flows import to_nodes
 from tests.fixtures.net import free_port
 

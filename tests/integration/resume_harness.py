@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from installer import cli, phases  # noqa: E402
-from installer.cluster import service  # noqa: E402
+from installer.cluster_service import service  # noqa: E402
 from installer.phases import bootstrap  # noqa: E402
 from installer.registry import Registry  # noqa: E402
 from installer.runtime import K3sRuntime  # noqa: E402
@@ -36,7 +36,7 @@ def arm(phase: str) -> None:
         K3sRuntime.wait_ready = die  # k3s installed and started
     elif phase == "/app":
         K3sRuntime.run_job = die  # resources applied, hook not run
-    elif phase == "/cluster":
+    elif phase == "/cluster-service":
         start = service.start
 
         def start_then_die(*args: object) -> None:

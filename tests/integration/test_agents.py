@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from installer.agent.client import AgentClient
-from installer.agent.main import JoinRequest, run_agent
-from installer.agents import AgentHub
+from installer.agent_hub import AgentHub
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.manifest import Flavor, FlavorNode
+from installer.node_agent.client import AgentClient
+from installer.node_agent.main import JoinRequest, run_agent
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +136,7 @@ def test_a_failed_task_fails_with_the_node_named(hub, tmp_path):
 
 
 def test_a_node_that_vanishes_fails_its_phase_naming_it(hub, tmp_path, monkeypatch):
-    monkeypatch.setattr("installer.agents.nodes.LOST_AFTER_S", 1.0)
+    monkeypatch.setattr("installer.agent_hub.nodes.LOST_AFTER_S", 1.0)
     join(client(hub, tmp_path), "node-2", "id-2")
     with pytest.raises(AirliftError, match="Node node-2: the checks task lost contact with the installer"):
         hub.run("node-2", "checks", {}, 30)

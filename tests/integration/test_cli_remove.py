@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from installer.agents import token
+from installer.agent_hub import token
 from installer.tls import ensure_certificate
 from tests.fixtures.net import free_port
 from tests.fixtures.terminal import run_on_terminal

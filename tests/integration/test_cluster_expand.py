@@ -81,7 +81,7 @@ def test_the_install_ends_with_the_cluster_service_running_and_status_shows_how_
     services = SupervisedServices(Host(target.root))
     assert services.is_running("airlift-cluster")
     plan = target.run("plan", *target.location()).stdout
-    assert "/cluster" in plan
+    assert "/cluster-service" in plan
     status = target.run("status", *target.location())
     assert status.returncode == 0 and "✓ cluster service running" in status.stdout, status.stdout
     assert "To add a node" in status.stdout

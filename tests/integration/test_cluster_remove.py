@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from installer.agent.identity import hostname
-from installer.agents import AgentHub
-from installer.agents.nodes import Node
+from installer.agent_hub import AgentHub
+from installer.agent_hub.nodes import Node
 from installer.answers import Answers
-from installer.cluster import remove
+from installer.cluster_service import remove
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.host import Host
 from installer.manifest import Flavor, FlavorNode, load_manifest
+from installer.node_agent.identity import hostname
 from installer.phases.context import PhaseContext
 from installer.plan import PlanStore
 from installer.runtime import K3sRuntime, RuntimeConfig
@@ -124,8 +124,8 @@ def test_a_node_drains_leaves_uninstalls_itself_and_is_deleted(cluster, tmp_path
 
 def test_an_unreachable_node_fails_at_leave_then_force_takes_it_out(cluster, tmp_path, monkeypatch):
     monkeypatch.setattr(remove, "CONTACT_WAIT_S", 1.0)
-    monkeypatch.setattr("installer.agents.hub.POLL_WAIT_S", 0.5)  # "in contact" means seen within 0.75 s
-    monkeypatch.setattr("installer.agents.nodes.LOST_AFTER_S", 1.0)  # and lost after 1 s of silence
+    monkeypatch.setattr("installer.agent_hub.hub.POLL_WAIT_S", 0.5)  # "in contact" means seen within 0.75 s
+    monkeypatch.setattr("installer.agent_hub.nodes.LOST_AFTER_S", 1.0)  # and lost after 1 s of silence
     name = hostname()
     host, state = cluster.start_node(name)
     host.services.remove("airlift-agent")  # the node's agent is gone

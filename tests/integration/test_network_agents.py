@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from installer.agent import main as agent_main
-from installer.agent.main import JoinRequest, run_agent
-from installer.agents import AgentHub
+from installer.agent_hub import AgentHub
 from installer.checks import network as net
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.manifest import Flavor, FlavorNode
+from installer.node_agent import main as agent_main
+from installer.node_agent.main import JoinRequest, run_agent
 from installer.phases.checks import ChecksFailed
 from installer.phases.network_checks import PHASE, check_cluster
 from tests.fixtures.net import free_port, wait_until

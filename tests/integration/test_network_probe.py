@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from installer.agent.probe import Listeners, ProbeSession, dial_tcp, dial_udp, send
 from installer.checks import network as net
+from installer.network_probe import Listeners, ProbeSession, dial_tcp, dial_udp, send
 from installer.phases.network_checks import probe_cluster
 from tests.fixtures.net import free_port, wait_until
 

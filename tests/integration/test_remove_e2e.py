@@ -3,7 +3,7 @@ an installed first master, a node with its k3s and its airlift-agent service und
 own, and the command itself as a real process.
 
 The first master's state is what an install leaves (plan completed, answers, the installed
-manifest, the kept bundle, the node registry), with the k3s stand-in as its Kubernetes.
+manifest, the kept bundle, the list of joined nodes), with the k3s stand-in as its Kubernetes.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 from installer import answers as answers_mod
-from installer.agent.identity import hostname, identity
-from installer.agents import token as token_mod
-from installer.agents.nodes import Node, NodeRegistry
+from installer.agent_hub import token as token_mod
+from installer.agent_hub.nodes import JoinedNodes, Node
 from installer.answers import Answers
 from installer.bundle import Bundle
-from installer.cluster.kept import keep_bundle
+from installer.cluster_service.kept import keep_bundle
 from installer.host import Host
+from installer.node_agent.identity import hostname, identity
 from installer.plan import PlanStore, build_install_plan
 from installer.runtime import K3sRuntime, RuntimeConfig
 from installer.tls import ensure_certificate, saved_fingerprint
@@ -63,7 +63,7 @@ def cluster(hello_bundle_dir, tmp_path):
     agent_port, api_port = free_port(), free_port()
     state.mkdir(mode=0o700)
     installed_state(state, hello_bundle_dir, agent_port, api_port)
-    registry = NodeRegistry()  # this host joined as a worker during the install
+    registry = JoinedNodes()  # this host joined as a worker during the install
     registry.attach(state)
     registry.join(Node(name=hostname(), identity=identity(Host(tmp_path / "node-root"), tmp_path / "node-state"),
                        address="127.0.0.2", profile="worker"))

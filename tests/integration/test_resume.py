@@ -15,7 +15,7 @@ from tests.integration.installer_run import REPO, Target, files_under, hold_port
 pytestmark = pytest.mark.integration
 
 HARNESS = Path(__file__).with_name("resume_harness.py")
-PHASES = ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster"]
+PHASES = ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster-service"]
 
 
 def last_states(state: Path) -> dict[str, str]:

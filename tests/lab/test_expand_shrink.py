@@ -33,7 +33,7 @@ def test_expand_to_four_nodes_then_shrink_to_three(lab_nodes, frozen_hello_bundl
     install_three_by_command(first, second, third)
     wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 600, also=(second, third))
     assert first.check("cat /root/install.log.rc").strip() == "0", first.check("cat /root/install.log")
-    assert "✓ /cluster" in first.check("cat /root/install.log")
+    assert "✓ /cluster-service" in first.check("cat /root/install.log")
 
     # The cluster service took the agent port over; the installed workers' agents reconnected to it.
     for name in ("node-2", "node-3"):

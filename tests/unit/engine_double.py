@@ -17,8 +17,8 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.manifest import Problem, load_manifest
 from installer.plan import build_install_plan
-from installer.snapshot import bundle_info
 from installer.ssh.session import PassphraseRequired
+from installer.status.snapshot import bundle_info
 
 REPO = Path(__file__).resolve().parents[2]
 NETWORK = answers_mod.HostNetwork(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from installer.agents.clock import drift_check
+from installer.agent_hub.clock import drift_check
 
 
 @pytest.mark.parametrize(("offset", "status", "words"), [

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from installer import answers as answers_mod
-from installer.cluster.controller import Controller
-from installer.cluster.expand import executors
-from installer.cluster.operations import Operations
+from installer.cluster_service.controller import Controller
+from installer.cluster_service.expand import executors
+from installer.cluster_service.operations import Operations
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import load_manifest

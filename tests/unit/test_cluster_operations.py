@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from installer.cluster.operations import Operations
+from installer.cluster_service.operations import Operations
 from installer.errors import AirliftError
 from installer.plan import Phase, Plan
 

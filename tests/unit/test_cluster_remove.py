@@ -1,4 +1,4 @@
-"""The remove operation's plan and its refusals (installer/cluster/remove.py)."""
+"""The remove operation's plan and its refusals (installer/cluster_service/remove.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from installer.agents import AgentHub
-from installer.agents.nodes import Node
-from installer.cluster.remove import build_remove_plan, check_removable, executors
+from installer.agent_hub import AgentHub
+from installer.agent_hub.nodes import Node
+from installer.cluster_service.remove import build_remove_plan, check_removable, executors
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.manifest import Flavor, FlavorNode, load_manifest

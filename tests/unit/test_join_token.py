@@ -45,7 +45,7 @@ def test_token_and_token_file_exclude_each_other(capsys):
 
 
 def test_a_new_token_parses_as_the_value_of_token(tmp_path):
-    from installer.agents.token import load_or_create
+    from installer.agent_hub.token import load_or_create
 
     token = load_or_create(tmp_path)
     assert len(token) >= 40 and not token.startswith("-")  # a leading "-" reads as an option

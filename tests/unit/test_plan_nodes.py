@@ -10,7 +10,7 @@ from installer.plan import PhaseFailed, PlanStore, build_install_plan, run_plan
 
 def test_a_single_host_plan_has_only_the_host_phases():
     plan = build_install_plan("node-1")
-    assert [p.id for p in plan.phases] == ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster"]
+    assert [p.id for p in plan.phases] == ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster-service"]
     assert remote.executors(plan) == {}
 
 
@@ -18,8 +18,8 @@ def test_every_other_node_is_checked_sent_the_runtime_and_joined_before_the_app(
     plan = build_install_plan("node-1", ["node-2", "node-3"])
     assert [p.id for p in plan.phases] == [
         "/checks", "/checks/node-2", "/checks/node-3", "/checks/network", "/bootstrap", "/distribute/node-2",
-        "/distribute/node-3", "/registry", "/runtime", "/runtime/node-2", "/runtime/node-3", "/app", "/cluster"]
-    assert plan.phase("/cluster").requires == ["/app"] and plan.phase("/cluster").node == "node-1"
+        "/distribute/node-3", "/registry", "/runtime", "/runtime/node-2", "/runtime/node-3", "/app", "/cluster-service"]
+    assert plan.phase("/cluster-service").requires == ["/app"] and plan.phase("/cluster-service").node == "node-1"
     assert plan.phase("/runtime/node-2").node == "node-2" and plan.phase("/registry").node == "node-1"
     assert plan.phase("/checks/network").requires == ["/checks", "/checks/node-2", "/checks/node-3"]
     assert plan.phase("/checks/network").node is None  # it runs on every node

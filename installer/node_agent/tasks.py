@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installer.agent.leave import leave
-from installer.agent.probe import ProbeSession
 from installer.bundle import Bundle
 from installer.checks import run_checks
 from installer.events import Event, EventBus
@@ -26,6 +24,8 @@ from installer.facts import airlift_ports, gather_facts
 from installer.host import Host
 from installer.installer_copy import keep_installer
 from installer.manifest import Manifest, load_manifest
+from installer.network_probe import ProbeSession
+from installer.node_agent.leave import leave
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
 from installer.runtime import K3sRuntime, RuntimeConfig

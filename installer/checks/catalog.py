@@ -7,12 +7,12 @@ from collections.abc import Iterable
 
 from installer.checks.custom import CUSTOM
 from installer.checks.dirs import DEVICES, STATE_DIR, TEMPDIR
+from installer.checks.hardware import CPU, RAM
 from installer.checks.kernel import MODULES, SYSCTLS
 from installer.checks.network import BANDWIDTH_ID, CLOCK_PAIRS_ID, PORTS_ID
 from installer.checks.os_release import OS
 from installer.checks.ports import PORTS
 from installer.checks.processes import PROCESSES, SWAP
-from installer.checks.resources import CPU, RAM
 from installer.checks.result import CheckResult, Family
 from installer.checks.volumes import VOLUMES
 from installer.facts import Facts

@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from installer import answers as answers_mod
-from installer.cluster.status import cluster_status
+from installer.app_documents import endpoints, load_documents
 from installer.host import Host
 from installer.manifest import load_manifest
-from installer.phases.resources import endpoints, load_documents
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.status.cluster import cluster_status
 
 
 def install_status(host: Host, state_dir: Path) -> dict | None:

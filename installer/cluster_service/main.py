@@ -1,5 +1,5 @@
 """`install _cluster --state-dir S [--root R]`: the cluster controller's process, run by the
-`airlift-cluster` service (installer/phases/cluster.py installs it). It serves until stopped."""
+`airlift-cluster` service (installer/phases/cluster_service.py installs it). It serves until stopped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from installer.cluster.controller import Controller
+from installer.cluster_service.controller import Controller
 from installer.errors import AirliftError
 from installer.host import Host
 

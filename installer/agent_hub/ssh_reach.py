@@ -16,7 +16,7 @@ import logging
 import threading
 from pathlib import Path
 
-from installer.agents.hub import AgentHub
+from installer.agent_hub.hub import AgentHub
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.ssh.known_hosts import KnownHosts, fingerprint

@@ -1,6 +1,6 @@
 """The installer's side of agents: who joined, which profile each takes, and work for them.
 
-The hub listens for agents (server.py), keeps the node registry (nodes.py), hands out work
+The hub listens for agents (server.py), keeps the list of joined nodes (nodes.py), hands out work
 (work.py) and relays each agent's events into the install's event log with the node's name.
 """
 
@@ -14,10 +14,10 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from installer.agents import token as token_mod
-from installer.agents.nodes import LOST_AFTER_S, Node, NodeRegistry
-from installer.agents.server import ACTIONS, AgentServer
-from installer.agents.work import WorkBoard
+from installer.agent_hub import token as token_mod
+from installer.agent_hub.nodes import LOST_AFTER_S, JoinedNodes, Node
+from installer.agent_hub.server import ACTIONS, AgentServer
+from installer.agent_hub.work import WorkBoard
 from installer.bundle import Bundle
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
@@ -28,7 +28,7 @@ from installer.transfer.peer import Peer
 from installer.transfer.store import BlobStore
 from installer.transfer.tracker import Tracker
 
-log = logging.getLogger("installer.agents")
+log = logging.getLogger("installer.agent_hub")
 
 POLL_WAIT_S = 20.0
 DEFAULT_AGENT_PORT = 3012
@@ -48,7 +48,7 @@ class AgentHub:
 
     def __init__(self, bus: EventBus, flavor: Flavor, first: str, first_profile: str) -> None:
         self.bus, self.flavor, self.first, self.first_profile = bus, flavor, first, first_profile
-        self.nodes = NodeRegistry()
+        self.nodes = JoinedNodes()
         self.board = WorkBoard()
         self.token = ""
         self.fingerprint = ""

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from installer.agents.hub import join_command
-from installer.agents.nodes import NODES_FILE
-from installer.agents.token import TOKEN_FILE
+from installer.agent_hub.hub import join_command
+from installer.agent_hub.nodes import NODES_FILE
+from installer.agent_hub.token import TOKEN_FILE
 from installer.answers import Answers
-from installer.cluster.operations import Operations
-from installer.cluster.service import CONTROLLER
+from installer.cluster_service.operations import Operations
+from installer.cluster_service.service import CONTROLLER
 from installer.host import Host
 from installer.manifest import Manifest
 from installer.tls import saved_fingerprint

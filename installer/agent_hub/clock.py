@@ -10,7 +10,7 @@ installer; two nodes each within the limit of it may still differ by up to twice
 from __future__ import annotations
 
 from installer.checks import CheckResult
-from installer.checks.registry import CLOCK_DRIFT
+from installer.checks.catalog import CLOCK_DRIFT
 
 CHECK_ID = CLOCK_DRIFT
 MAX_DRIFT_S = 0.3

@@ -16,16 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer.agent.client import AgentClient, ConnectionLost
-from installer.agent.identity import hostname, identity, route_address, summary
-from installer.agent.stay import keep_in_contact
-from installer.agent.tasks import TASKS, AgentContext
-from installer.cluster.service import AGENT as AGENT_SERVICE
+from installer.cluster_service.service import AGENT as AGENT_SERVICE
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
+from installer.node_agent.client import AgentClient, ConnectionLost
+from installer.node_agent.identity import hostname, identity, route_address, summary
+from installer.node_agent.stay import keep_in_contact
+from installer.node_agent.tasks import TASKS, AgentContext
 
-log = logging.getLogger("installer.agent")
+log = logging.getLogger("installer.node_agent")
 
 RECONNECT_FOR_S = 600.0
 POLL_WAIT_S = 20.0

@@ -21,7 +21,7 @@ from installer.errors import AirliftError
 from installer.events import EventBus, EventLog
 from installer.plan import PlanStore
 
-log = logging.getLogger("installer.cluster")
+log = logging.getLogger("installer.cluster_service")
 
 OPERATIONS_DIR = "operations"
 META_FILE = "operation.json"

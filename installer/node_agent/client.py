@@ -16,7 +16,7 @@ from pathlib import Path
 
 from installer.errors import AirliftError
 
-log = logging.getLogger("installer.agent")
+log = logging.getLogger("installer.node_agent")
 
 PIN_FILE = "installer-fingerprint"
 

@@ -1,5 +1,5 @@
 """The persistent agent: once a node is part of the cluster, the service `airlift-agent` keeps it
-in contact with the cluster controller on the first master (installer/cluster), so day-2
+in contact with the cluster controller on the first master (installer/cluster_service), so day-2
 operations (`./install remove`) reach it after the install.
 
 It runs the installer the node kept (`<state>/installer/install join ... --stay`), with the join
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from installer.cluster import service
+from installer.cluster_service import service
 from installer.host import Host
 from installer.installer_copy import kept_launcher
 

@@ -16,12 +16,12 @@ from functools import partial
 from pathlib import Path
 
 from installer import answers as answers_mod
-from installer.agents.hub import AgentHub
-from installer.agents.server import ACTIONS
-from installer.cluster.expand import expand_node
-from installer.cluster.kept import kept_bundle
-from installer.cluster.operations import Operation, Operations
-from installer.cluster.remove import check_removable, remove_node
+from installer.agent_hub.hub import AgentHub
+from installer.agent_hub.server import ACTIONS
+from installer.cluster_service.expand import expand_node
+from installer.cluster_service.kept import kept_bundle
+from installer.cluster_service.operations import Operation, Operations
+from installer.cluster_service.remove import check_removable, remove_node
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
@@ -29,7 +29,7 @@ from installer.manifest import load_manifest
 from installer.phases.context import PhaseContext
 from installer.plan import PlanStore
 
-log = logging.getLogger("installer.cluster")
+log = logging.getLogger("installer.cluster_service")
 
 BIND_FOR_S = 120.0  # the installer hands the port over once its plan is done
 ANSWERS_FILE = "answers.yaml"

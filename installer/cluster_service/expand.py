@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from installer.cluster.kept import require_node_blobs
+from installer.cluster_service.kept import require_node_blobs
 from installer.phases import network_checks, remote
 from installer.phases.context import PhaseContext
 from installer.phases.hooks import run_hook

@@ -20,7 +20,7 @@ from installer.installer_copy import kept_launcher
 from installer.runtime import K3sRuntime
 
 if TYPE_CHECKING:
-    from installer.agent.tasks import AgentContext
+    from installer.node_agent.tasks import AgentContext
 
 
 def leave(ctx: AgentContext, args: dict) -> dict:

@@ -1,17 +1,17 @@
 """Phase /cluster: start the cluster controller (`airlift-cluster`), so nodes can join and
-leave after the install (installer/cluster).
+leave after the install (installer/cluster_service).
 
-The controller answers on the agent port with the same certificate, join token and node registry
+The controller answers on the agent port with the same certificate, join token and list of joined nodes
 as the installer, which stops listening once the plan is done; the controller retries binding
-the port meanwhile. What a joining node needs of the bundle is kept first (installer.cluster.kept),
+the port meanwhile. What a joining node needs of the bundle is kept first (installer.cluster_service.kept),
 and a one-node install gets its join token and certificate here, so it can be expanded too.
 """
 
 from __future__ import annotations
 
-from installer.agents import token as token_mod
-from installer.cluster import service
-from installer.cluster.kept import keep_bundle
+from installer.agent_hub import token as token_mod
+from installer.cluster_service import service
+from installer.cluster_service.kept import keep_bundle
 from installer.phases.context import PhaseContext
 from installer.tls import ensure_certificate
 

@@ -42,7 +42,7 @@ class Node:
                 "connected": self.connected, "joined": self.joined, "facts": self.facts}
 
 
-class NodeRegistry:
+class JoinedNodes:
     """Joined nodes by name; saved after every change when a state directory is attached."""
 
     def __init__(self) -> None:

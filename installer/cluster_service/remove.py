@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from installer.agents import AgentHub
+from installer.agent_hub import AgentHub
 from installer.errors import AirliftError
 from installer.events import Event
 from installer.manifest import Manifest
@@ -78,7 +78,7 @@ def remove_node(ctx: PhaseContext, node: str, force: bool, store: PlanStore) -> 
         store.create(plan)
     ctx.bus.emit(Event("operation", "started", f"Removing node {node} from the cluster", node=node))
     try:
-        # The operation's folder keeps its events (installer/cluster/operations.py): the log to read.
+        # The operation's folder keeps its events (installer/cluster_service/operations.py): the log to read.
         log = str(store.plan_path.parent / "events.jsonl")
         run_plan(plan, store, executors(plan, node, force), ctx, ctx.bus, log)
     except PhaseFailed as exc:
