@@ -15,7 +15,7 @@ from installer.cluster_service.kept import keep_bundle
 from installer.phases.context import PhaseContext
 from installer.tls import ensure_certificate
 
-PHASE = "/cluster"
+PHASE = "/cluster-service"
 
 
 def execute(ctx: PhaseContext) -> None:
