@@ -27,7 +27,7 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog, events_path
 from installer.host import Host
 from installer.manifest import Problem, load_manifest
-from installer.phases import EXECUTORS, PhaseContext, checks, remote
+from installer.phases import PhaseContext, checks
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
 from installer.statelock import StateLock
 from installer.status.snapshot import build_snapshot
@@ -261,8 +261,7 @@ class Engine:
     def _run_plan(self, plan: Plan, ctx: PhaseContext) -> None:
         """Run the plan's phases, each on its node; once all are done, the agents may stop, and the
         agent port is handed over to the cluster controller that /cluster-service started."""
-        executors = {**EXECUTORS, **remote.executors(plan)}
-        run_plan(plan, self.store, executors, ctx, self.bus, str(self.log_path))
+        run_plan(plan, self.store, ctx, self.bus, str(self.log_path))
         if self.agents is not None:
             self.agents.finish_all()
             self.agents.stop()

@@ -26,7 +26,7 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
 from installer.manifest import load_manifest
-from installer.phases.context import PhaseContext
+from installer.phases.context import PhaseContext, RunOptions
 from installer.plan import PlanStore
 
 log = logging.getLogger("installer.cluster_service")
@@ -186,7 +186,7 @@ class Controller:
         return {"id": op.id}
 
     def _remove(self, force: bool, op: Operation, bus: EventBus) -> None:
-        remove_node(self._context(bus), op.node, force, op.store)
+        remove_node(self._context(bus, RunOptions(force=force)), op.node, op.store)
 
     def operation(self, body: dict) -> dict:
         """An operation's state and its events after `since` (the state first, so a finished
@@ -196,6 +196,7 @@ class Controller:
         events = op.events.read(int(body.get("since") or 0))
         return {"events": [e.to_dict() for e in events], "state": state, "error": error}
 
-    def _context(self, bus: EventBus) -> PhaseContext:
+    def _context(self, bus: EventBus, options: RunOptions | None = None) -> PhaseContext:
         return PhaseContext(bundle=kept_bundle(self.state_dir), manifest=self.manifest, answers=self.answers,
-                            host=self.host, state_dir=self.state_dir, bus=bus, node=self.first, agents=self.hub)
+                            host=self.host, state_dir=self.state_dir, bus=bus, node=self.first, agents=self.hub,
+                            options=options or RunOptions())

@@ -1,20 +1,16 @@
 """The expand operation: a node that joined the installed cluster is checked (on its own, then
 against the cluster's nodes: ports, bandwidth, clocks), receives the
 runtime from the first master's blob store, and joins Kubernetes, with the application's
-preNodeAdd/postNodeAdd hooks around the join. The per-node phases are the install's own
-(installer/phases/remote.py); the hooks run like /app runs its hooks (installer/phases/hooks.py).
+preNodeAdd/postNodeAdd hooks around the join. The plan is built in installer/plan/builders.py;
+its per-node phases are the install's own (installer/phases/remote.py), the hooks run like /app
+runs its hooks (installer/phases/hooks.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-
 from installer.cluster_service.kept import require_node_blobs
-from installer.phases import network_checks, remote
 from installer.phases.context import PhaseContext
-from installer.phases.hooks import run_hook
-from installer.plan import Plan, PlanStore, build_expand_plan, run_plan
+from installer.plan import PlanStore, build_expand_plan, run_plan
 
 
 def expand_node(ctx: PhaseContext, node: str, store: PlanStore, log_path: str) -> None:
@@ -25,22 +21,5 @@ def expand_node(ctx: PhaseContext, node: str, store: PlanStore, log_path: str) -
         plan = build_expand_plan(ctx.node, node, ctx.manifest.hooks)
         store.create(plan)
     ctx.bus.log_line(f"Adding node {node} to the cluster")
-    run_plan(plan, store, executors(plan), ctx, ctx.bus, log_path)
+    run_plan(plan, store, ctx, ctx.bus, log_path)
     ctx.bus.log_line(f"Node {node} is part of the cluster")
-
-
-def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
-    """The install's per-node executors, one per hook phase (`/hooks/<hook>`) and the checks
-    across nodes for the new node (`/checks/network/<node>`)."""
-    out = remote.executors(plan)
-    for phase in plan.phases:
-        family, _, name = phase.id.rpartition("/")
-        if family == "/hooks":
-            out[phase.id] = partial(_hook, name, phase.id)
-        elif family == network_checks.PHASE:
-            out[phase.id] = partial(network_checks.execute, node=name)
-    return out
-
-
-def _hook(hook: str, phase: str, ctx: PhaseContext) -> None:
-    run_hook(ctx, hook, phase)

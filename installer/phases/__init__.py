@@ -1,16 +1,6 @@
-"""One small module per install phase, and the table that maps phase ids to them."""
+"""One small module per phase (or per family of phases: remote.py, removal.py); table.py maps
+phase ids to them."""
 
-from installer.phases import app, bootstrap, checks, cluster_service, network_checks, registry, runtime
-from installer.phases.context import PhaseContext
+from installer.phases.context import PhaseContext, RunOptions
 
-EXECUTORS = {
-    "/checks": checks.execute,
-    "/checks/network": network_checks.execute,
-    "/bootstrap": bootstrap.execute,
-    "/registry": registry.execute,
-    "/runtime": runtime.execute,
-    "/app": app.execute,
-    "/cluster-service": cluster_service.execute,
-}
-
-__all__ = ["EXECUTORS", "PhaseContext"]
+__all__ = ["PhaseContext", "RunOptions"]

@@ -18,6 +18,17 @@ from installer.registry import Registry
 from installer.runtime import K3sRuntime
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What the operator asked of this run of an operation (`./install remove N --force`).
+
+    They belong to the run, not to the stored plan: after a remove failed, `./install remove N
+    --force` carries the same plan on with --force (the way on that the failure names), so each
+    run gives its own options with its context, and the executors read them from there."""
+
+    force: bool = False
+
+
 @dataclass
 class PhaseContext:
     """A snapshot of the install's inputs, plus the parts (registry, runtime) built from them."""
@@ -33,6 +44,7 @@ class PhaseContext:
     facts: Any = None
     endpoints: list[dict] = field(default_factory=list)
     agents: AgentHub | None = None   # the other nodes' agents, when the flavor has several nodes
+    options: RunOptions = field(default_factory=RunOptions)
 
     def __post_init__(self) -> None:
         # A resumed install supervises its services with the installer bootstrap kept.

@@ -17,3 +17,8 @@ def run_hook(ctx: PhaseContext, hook: str, phase: str) -> bool:
     ctx.bus.log_line(f"Running the {hook} hook", phase=phase)
     ctx.runtime.run_job(job, ctx.answers.hook_timeout, lambda line: ctx.bus.log_line(line, phase=phase, hook=hook))
     return True
+
+
+def execute(ctx: PhaseContext, hook: str) -> None:
+    """Phase /hooks/<hook> of a day-two operation (expand, remove): the hook as a phase of its own."""
+    run_hook(ctx, hook, f"/hooks/{hook}")

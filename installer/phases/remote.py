@@ -8,8 +8,6 @@ while the agent's events stream into the install's log with the node's name.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import partial
 
 from installer.agent_hub import AgentHub, clock
 from installer.checks import CheckResult
@@ -18,7 +16,6 @@ from installer.events import Event
 from installer.phases.checks import ChecksFailed
 from installer.phases.context import PhaseContext
 from installer.phases.runtime import mirrored_registries
-from installer.plan import Plan
 from installer.transfer.bundle_share import NODE_PREFIXES
 
 CHECKS_TIMEOUT_S = 300
@@ -91,24 +88,3 @@ def runtime(ctx: PhaseContext, node: str) -> None:
     ctx.bus.log_line(f"Waiting up to {ctx.answers.ready_timeout}s for node {node} to be Ready", phase=phase)
     ctx.runtime.wait_ready(node, ctx.answers.ready_timeout)
     ctx.bus.log_line(f"Node {node} is Ready", phase=phase)
-
-
-PER_NODE: dict[str, Callable[[PhaseContext, str], None]] = {
-    "/checks": checks,
-    "/distribute": distribute,
-    "/runtime": runtime,
-}
-
-
-def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
-    """An executor for each per-node phase of `plan` (ids like /runtime/node-2)."""
-    out: dict[str, Callable[[PhaseContext], None]] = {}
-    for phase in plan.phases:
-        family, _, node = phase.id.rpartition("/")
-        if family in PER_NODE and node and phase.node == node:  # not /checks/network, of every node
-            out[phase.id] = partial(_on_node, PER_NODE[family], node)
-    return out
-
-
-def _on_node(execute: Callable[[PhaseContext, str], None], node: str, ctx: PhaseContext) -> None:
-    execute(ctx, node)

@@ -1,6 +1,7 @@
-"""The plan: data describing an operation's phases, its persisted state, and its executor."""
+"""The plan: data describing an operation's phases, its builders, its persisted state, and its runner."""
 
-from installer.plan.model import PHASE_STATES, Phase, Plan, build_expand_plan, build_install_plan
+from installer.plan.builders import build_expand_plan, build_install_plan, build_remove_plan
+from installer.plan.model import PHASE_STATES, Phase, Plan
 from installer.plan.runner import PhaseFailed, run_plan
 from installer.plan.store import PlanStore
 
@@ -12,5 +13,6 @@ __all__ = [
     "PlanStore",
     "build_expand_plan",
     "build_install_plan",
+    "build_remove_plan",
     "run_plan",
 ]

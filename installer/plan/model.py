@@ -1,13 +1,13 @@
 """Plan = data: an ordered list of phases, each with requirements, a node and a state.
 
-The plan is built by one small function and can be printed before anything runs
-(`./install plan`). Executors live in installer/phases/; the runner joins the two by phase id.
+Every operation's plan is built in installer/plan/builders.py and can be printed before anything
+runs (`./install plan`). The code of each phase is found by its id in installer/phases/table.py;
+the runner (installer/plan/runner.py) joins the two and records each phase's state.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 
 PHASE_STATES = ("unstarted", "in_progress", "completed", "failed", "rolled_back")
@@ -69,54 +69,3 @@ class Plan:
             created=d.get("created", 0.0),
             phases=[Phase(**p) for p in d["phases"]],
         )
-
-
-INSTALL_PHASES: tuple[tuple[str, str, list[str]], ...] = (
-    ("/checks", "Check this host against its node profile", []),
-    ("/bootstrap", "Prepare the state directory and copy what the install needs", ["/checks"]),
-    ("/registry", "Start the local registry and fill it with the bundle's images", ["/bootstrap"]),
-    ("/runtime", "Start Kubernetes (k3s) offline and wait for the node to be Ready", ["/registry"]),
-    ("/app", "Install the application and run its hooks", ["/runtime"]),
-    ("/cluster-service", "Start the cluster service that lets nodes join and leave later", ["/app"]),
-)
-
-
-def build_install_plan(node: str, others: Sequence[str] = ()) -> Plan:
-    """The install on this node (`node`, the first master) and on each of `others` (the nodes
-    that joined): every other node is checked, receives the runtime and joins the cluster."""
-    phases = {i: Phase(id=i, description=d, requires=list(r), node=node) for i, d, r in INSTALL_PHASES}
-    if not others:
-        return Plan(operation="install", phases=list(phases.values()))
-    checks = [Phase(f"/checks/{n}", f"Check node {n} against its node profile", ["/checks"], n) for n in others]
-    distribute = [Phase(f"/distribute/{n}", f"Send node {n} what it needs of the bundle", ["/bootstrap"], n)
-                  for n in others]
-    runtime = [Phase(f"/runtime/{n}", f"Join node {n} to the cluster and wait for it to be Ready",
-                     ["/runtime", f"/distribute/{n}"], n) for n in others]
-    network = Phase("/checks/network", "Check the nodes against each other: ports, bandwidth, clocks",
-                    ["/checks", *(p.id for p in checks)])
-    phases["/bootstrap"].requires += [p.id for p in checks] + [network.id]
-    phases["/app"].requires += [p.id for p in runtime]
-    ordered = [phases["/checks"], *checks, network, phases["/bootstrap"], *distribute, phases["/registry"],
-               phases["/runtime"], *runtime, phases["/app"], phases["/cluster-service"]]
-    return Plan(operation="install", phases=ordered)
-
-
-def build_expand_plan(first: str, node: str, hooks: Collection[str] = ()) -> Plan:
-    """Adding `node` to the installed cluster of `first` (the first master, where the hooks run):
-    the install's per-node phases, the checks across nodes between `node` and the cluster's nodes
-    before anything is sent, and the application's node-add hooks around the join (only those
-    among `hooks`, the ones the manifest has)."""
-    network = f"/checks/network/{node}"
-    phases = [Phase(f"/checks/{node}", f"Check node {node} against its node profile", [], node),
-              Phase(network, f"Check node {node} against the cluster's nodes: ports, bandwidth, clocks",
-                    [f"/checks/{node}"], node),
-              Phase(f"/distribute/{node}", f"Send node {node} what it needs of the bundle", [network], node)]
-    if "preNodeAdd" in hooks:
-        phases.append(Phase("/hooks/preNodeAdd", f"Run the preNodeAdd hook before node {node} joins",
-                            [phases[-1].id], first))
-    phases.append(Phase(f"/runtime/{node}", f"Join node {node} to the cluster and wait for it to be Ready",
-                        [phases[-1].id], node))
-    if "postNodeAdd" in hooks:
-        phases.append(Phase("/hooks/postNodeAdd", f"Run the postNodeAdd hook now that node {node} is Ready",
-                            [phases[-1].id], first))
-    return Plan(operation="expand", phases=phases)

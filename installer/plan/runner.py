@@ -1,4 +1,5 @@
-"""Runs a plan: each phase not yet completed, in order, through the executor table.
+"""Runs a plan: each phase not yet completed, in order, each by the executor its id resolves to
+in the one table of phases (installer/phases/table.py), and records every phase's state here.
 
 A phase left in_progress by a crash runs again (every executor is safe to run twice). A failure
 is recorded with what failed, why, what to do and where the log is, and stops the run.
@@ -13,12 +14,11 @@ from typing import Any
 
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
+from installer.phases.table import PHASES, Executor, resolve
 from installer.plan.model import Phase, Plan
 from installer.plan.store import PlanStore
 
 log = logging.getLogger(__name__)
-
-Executor = Callable[[Any], None]
 
 
 class PhaseFailed(AirliftError):
@@ -41,16 +41,18 @@ def _details(details: str | None, log_path: str) -> str:
 def run_plan(
     plan: Plan,
     store: PlanStore,
-    executors: Mapping[str, Executor],
     ctx: Any,
     bus: EventBus,
     log_path: str,
+    table: Mapping[str, Callable[..., None]] = PHASES,
 ) -> None:
     """Run every phase that is not completed; raise PhaseFailed on the first failure.
 
-    Phases of other nodes that need nothing from each other (/distribute/node-2 and
-    /distribute/node-3) run at the same time, each on its node."""
+    Every pending phase is resolved in `table` first, so a phase without code is named before
+    anything runs. Phases of other nodes that need nothing from each other (/distribute/node-2
+    and /distribute/node-3) run at the same time, each on its node."""
     pending = [p for p in plan.phases if p.state != "completed"]
+    executors = {p.id: resolve(p.id, table) for p in pending}
     while pending:
         batch = _batch(pending)
         for phase in batch:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from installer import cli, phases  # noqa: E402
+from installer import cli  # noqa: E402
 from installer.cluster_service import service  # noqa: E402
 from installer.phases import bootstrap  # noqa: E402
+from installer.phases.table import PHASES  # noqa: E402
 from installer.registry import Registry  # noqa: E402
 from installer.runtime import K3sRuntime  # noqa: E402
 
@@ -27,7 +28,7 @@ def die(*args: object, **kwargs: object) -> None:
 def arm(phase: str) -> None:
     """Kill points: after the phase recorded in_progress and did part of its work."""
     if phase == "/checks":
-        phases.EXECUTORS["/checks"] = die
+        PHASES["/checks"] = die
     elif phase == "/bootstrap":
         bootstrap.create_volumes = die  # resources already copied
     elif phase == "/registry":

@@ -25,7 +25,8 @@ from installer.events import EventBus
 from installer.host import Host
 from installer.manifest import Flavor, FlavorNode, load_manifest
 from installer.node_agent.identity import hostname
-from installer.phases.context import PhaseContext
+from installer.phases import removal
+from installer.phases.context import PhaseContext, RunOptions
 from installer.plan import PlanStore
 from installer.runtime import K3sRuntime, RuntimeConfig
 from tests.fixtures.net import free_port, wait_until
@@ -55,12 +56,13 @@ class Cluster:
         self.hub.listen(self.state, "127.0.0.1", 0)
         self.nodes: list[tuple[Host, Path]] = []
 
-    def context(self, hooks: dict | None = None) -> PhaseContext:
+    def context(self, hooks: dict | None = None, force: bool = False) -> PhaseContext:
         manifest = load_manifest(REPO / "examples" / "hello" / "app.yaml")
         if hooks is not None:
             manifest = dataclasses.replace(manifest, hooks=hooks)
         return PhaseContext(bundle=None, manifest=manifest, answers=Answers(hook_timeout=30),  # type: ignore[arg-type]
-                            host=self.host, state_dir=self.state, bus=self.bus, node="node-1", agents=self.hub)
+                            host=self.host, state_dir=self.state, bus=self.bus, node="node-1", agents=self.hub,
+                            options=RunOptions(force=force))
 
     def start_node(self, name: str) -> tuple[Host, Path]:
         """k3s agent `name` joined to node-1, and (for this host's name) its airlift-agent service."""
@@ -108,7 +110,7 @@ def test_a_node_drains_leaves_uninstalls_itself_and_is_deleted(cluster, tmp_path
     name = hostname()
     host, state = cluster.start_node(name)
     store = PlanStore(tmp_path / "operation")
-    remove.remove_node(cluster.context(), name, False, store)
+    remove.remove_node(cluster.context(), name, store)
 
     assert store.load().state == "completed"
     assert k8s_nodes(cluster) == {"node-1"}
@@ -123,7 +125,7 @@ def test_a_node_drains_leaves_uninstalls_itself_and_is_deleted(cluster, tmp_path
 
 
 def test_an_unreachable_node_fails_at_leave_then_force_takes_it_out(cluster, tmp_path, monkeypatch):
-    monkeypatch.setattr(remove, "CONTACT_WAIT_S", 1.0)
+    monkeypatch.setattr(removal, "CONTACT_WAIT_S", 1.0)
     monkeypatch.setattr("installer.agent_hub.hub.POLL_WAIT_S", 0.5)  # "in contact" means seen within 0.75 s
     monkeypatch.setattr("installer.agent_hub.nodes.LOST_AFTER_S", 1.0)  # and lost after 1 s of silence
     name = hostname()
@@ -131,13 +133,13 @@ def test_an_unreachable_node_fails_at_leave_then_force_takes_it_out(cluster, tmp
     host.services.remove("airlift-agent")  # the node's agent is gone
     store = PlanStore(tmp_path / "operation")
     with pytest.raises(AirliftError) as err:
-        remove.remove_node(cluster.context(), name, False, store)
+        remove.remove_node(cluster.context(), name, store)
     assert f"Phase /leave/{name} failed: Node {name} could not leave" in err.value.message
     assert f"./install remove {name} --force" in err.value.hint
     assert store.load().phase(f"/drain/{name}").state == "completed"
     assert name in k8s_nodes(cluster)
 
-    remove.remove_node(cluster.context(), name, True, store)  # the same operation, resumed with --force
+    remove.remove_node(cluster.context(force=True), name, store)  # the same operation, resumed with --force
     assert store.load().state == "completed"
     assert name not in k8s_nodes(cluster) and cluster.hub.nodes.get(name) is None
     warning = next(e for e in cluster.events if e.data.get("clean_by_hand") == name)
@@ -152,7 +154,7 @@ def test_a_failing_pre_node_remove_hook_stops_the_remove_before_anything_changes
                 {"name": "main", "image": "hello/absent:1.0", "command": ["sh", "-c", "echo bye"]}]}}}}
     store = PlanStore(tmp_path / "operation")
     with pytest.raises(AirliftError) as err:
-        remove.remove_node(cluster.context({"preNodeRemove": hook}), "node-2", False, store)
+        remove.remove_node(cluster.context({"preNodeRemove": hook}), "node-2", store)
     assert err.value.message.startswith("Phase /hooks/preNodeRemove failed: Hook job before-leaving failed")
     assert "./install remove node-2 again" in err.value.hint
     assert store.load().phase("/drain/node-2").state == "unstarted"

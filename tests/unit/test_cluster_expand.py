@@ -10,12 +10,12 @@ import yaml
 
 from installer import answers as answers_mod
 from installer.cluster_service.controller import Controller
-from installer.cluster_service.expand import executors
 from installer.cluster_service.operations import Operations
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import load_manifest
-from installer.phases import network_checks, remote
+from installer.phases import hooks, network_checks, remote
+from installer.phases.table import Executor, resolve
 from installer.plan import PlanStore, build_expand_plan, build_install_plan
 
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml"
@@ -30,10 +30,9 @@ def test_the_expand_plan_checks_sends_and_joins_the_node():
         ("/distribute/node-4", ["/checks/network/node-4"], "node-4"),
         ("/runtime/node-4", ["/distribute/node-4"], "node-4"),
     ]
-    assert executors(plan)["/runtime/node-4"].args == (remote.runtime, "node-4")
-    network = executors(plan)["/checks/network/node-4"]
-    assert (network.func, network.keywords) == (network_checks.execute, {"node": "node-4"})
-    assert "/checks/network/node-4" not in remote.executors(plan), "not a phase of a node named network"
+    assert resolve("/runtime/node-4") == Executor("/runtime/*", remote.runtime, "node-4")
+    network = resolve("/checks/network/node-4")
+    assert network == Executor("/checks/network/*", network_checks.execute, "node-4"), "not /checks/* of node network"
 
 
 def test_the_node_add_hooks_run_on_the_first_master_around_the_join_when_the_manifest_has_them():
@@ -42,7 +41,7 @@ def test_the_node_add_hooks_run_on_the_first_master_around_the_join_when_the_man
                                            "/hooks/preNodeAdd", "/runtime/node-4", "/hooks/postNodeAdd"]
     assert plan.phase("/runtime/node-4").requires == ["/hooks/preNodeAdd"]
     assert plan.phase("/hooks/postNodeAdd").node == "node-1"
-    assert executors(plan)["/hooks/postNodeAdd"].args == ("postNodeAdd", "/hooks/postNodeAdd")
+    assert resolve("/hooks/postNodeAdd") == Executor("/hooks/*", hooks.execute, "postNodeAdd")
     only_pre = build_expand_plan("node-1", "node-4", {"preNodeAdd": {}})
     assert [p.id for p in only_pre.phases][-1] == "/runtime/node-4"
 

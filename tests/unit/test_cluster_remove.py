@@ -1,4 +1,5 @@
-"""The remove operation's plan and its refusals (installer/cluster_service/remove.py)."""
+"""The remove operation's plan (installer/plan/builders.py) and its refusals
+(installer/cluster_service/remove.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import pytest
 
 from installer.agent_hub import AgentHub
 from installer.agent_hub.nodes import Node
-from installer.cluster_service.remove import build_remove_plan, check_removable, executors
+from installer.cluster_service.remove import check_removable
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.manifest import Flavor, FlavorNode, load_manifest
+from installer.phases import hooks, removal
+from installer.phases.table import Executor, resolve
+from installer.plan import build_remove_plan
 
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml"
 JOB = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "h"}, "spec": {}}
@@ -31,7 +35,7 @@ def hub(*names: str) -> AgentHub:
 
 
 def test_without_hooks_the_node_is_drained_leaves_and_is_deleted_in_that_order():
-    plan = build_remove_plan(manifest("install"), "node-3", "node-1")
+    plan = build_remove_plan("node-1", "node-3", manifest("install").hooks)
     assert plan.operation == "remove"
     assert [(p.id, p.node, p.requires) for p in plan.phases] == [
         ("/drain/node-3", "node-1", []),
@@ -41,15 +45,16 @@ def test_without_hooks_the_node_is_drained_leaves_and_is_deleted_in_that_order()
 
 
 def test_the_manifest_hooks_run_first_and_last():
-    plan = build_remove_plan(manifest("preNodeRemove", "postNodeRemove"), "node-3", "node-1")
+    plan = build_remove_plan("node-1", "node-3", manifest("preNodeRemove", "postNodeRemove").hooks)
     assert [p.id for p in plan.phases] == ["/hooks/preNodeRemove", "/drain/node-3", "/leave/node-3",
                                            "/delete/node-3", "/hooks/postNodeRemove"]
     assert plan.phase("/drain/node-3").requires == ["/hooks/preNodeRemove"]
-    assert set(executors(plan, "node-3", force=False)) == {p.id for p in plan.phases}
+    assert resolve("/leave/node-3") == Executor("/leave/*", removal.leave, "node-3")
+    assert resolve("/hooks/postNodeRemove") == Executor("/hooks/*", hooks.execute, "postNodeRemove")
 
 
 def test_only_the_hooks_the_manifest_has_are_in_the_plan():
-    plan = build_remove_plan(manifest("postNodeRemove"), "node-2", "node-1")
+    plan = build_remove_plan("node-1", "node-2", manifest("postNodeRemove").hooks)
     assert [p.id for p in plan.phases][-1] == "/hooks/postNodeRemove"
     assert "/hooks/preNodeRemove" not in [p.id for p in plan.phases]
 

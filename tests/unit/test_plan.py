@@ -48,7 +48,7 @@ def test_a_failed_phase_records_what_why_what_to_do_and_the_log(tmp_path):
     store.create(plan)
     calls = []
     with pytest.raises(PhaseFailed) as info:
-        run_plan(plan, store, _executors(calls, fail_at="/registry"), None, EventBus(), "/x/installer.log")
+        run_plan(plan, store, None, EventBus(), "/x/installer.log", table=_executors(calls, fail_at="/registry"))
     assert calls == PHASES[:3]
     error = store.load().phase("/registry").error
     assert error == {"message": "disk full", "hint": "free some space", "details": None, "log": "/x/installer.log"}
@@ -62,7 +62,7 @@ def test_resume_skips_completed_phases_and_reruns_the_interrupted_one(tmp_path):
         store.record(pid, "completed")
     store.record("/registry", "in_progress")  # killed here
     calls = []
-    run_plan(store.load(), store, _executors(calls), None, EventBus(), "log")
+    run_plan(store.load(), store, None, EventBus(), "log", table=_executors(calls))
     assert calls == PHASES[2:]
     assert store.load().state == "completed"
 
@@ -74,7 +74,7 @@ def test_a_phase_does_not_run_before_its_requirements(tmp_path):
     plan.phase("/checks").state = "completed"
     plan.phase("/bootstrap").requires = ["/app"]
     with pytest.raises(AirliftError, match="/app not completed"):
-        run_plan(plan, store, _executors([]), None, EventBus(), "log")
+        run_plan(plan, store, None, EventBus(), "log", table=_executors([]))
 
 
 def test_phase_events_are_emitted(tmp_path):
@@ -84,5 +84,5 @@ def test_phase_events_are_emitted(tmp_path):
     bus = EventBus()
     seen = []
     bus.add_sink(seen.append)
-    run_plan(plan, store, _executors([]), None, bus, "log")
+    run_plan(plan, store, None, bus, "log", table=_executors([]))
     assert [(e.phase, e.status) for e in seen][:2] == [("/checks", "started"), ("/checks", "completed")]

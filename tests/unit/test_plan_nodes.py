@@ -4,14 +4,15 @@ import pytest
 
 from installer.errors import AirliftError
 from installer.events import EventBus
-from installer.phases import EXECUTORS, network_checks, remote
+from installer.phases import network_checks, remote
+from installer.phases.table import Executor, resolve
 from installer.plan import PhaseFailed, PlanStore, build_install_plan, run_plan
 
 
 def test_a_single_host_plan_has_only_the_host_phases():
     plan = build_install_plan("node-1")
     assert [p.id for p in plan.phases] == ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster-service"]
-    assert remote.executors(plan) == {}
+    assert {resolve(p.id).pattern for p in plan.phases} == {p.id for p in plan.phases}  # no family, no node
 
 
 def test_every_other_node_is_checked_sent_the_runtime_and_joined_before_the_app():
@@ -26,11 +27,11 @@ def test_every_other_node_is_checked_sent_the_runtime_and_joined_before_the_app(
     assert plan.phase("/bootstrap").requires == ["/checks", "/checks/node-2", "/checks/node-3", "/checks/network"]
     assert plan.phase("/runtime/node-3").requires == ["/runtime", "/distribute/node-3"]
     assert plan.phase("/app").requires == ["/runtime", "/runtime/node-2", "/runtime/node-3"]
-    executors = remote.executors(plan)
-    assert sorted(executors) == ["/checks/node-2", "/checks/node-3", "/distribute/node-2", "/distribute/node-3",
-                                 "/runtime/node-2", "/runtime/node-3"]
-    assert executors["/runtime/node-3"].args == (remote.runtime, "node-3")
-    assert EXECUTORS["/checks/network"] is network_checks.execute
+    per_node = sorted(p.id for p in plan.phases if resolve(p.id).name is not None)
+    assert per_node == ["/checks/node-2", "/checks/node-3", "/distribute/node-2", "/distribute/node-3",
+                        "/runtime/node-2", "/runtime/node-3"]
+    assert resolve("/runtime/node-3") == Executor("/runtime/*", remote.runtime, "node-3")
+    assert resolve("/checks/network") == Executor("/checks/network", network_checks.execute)
 
 
 def test_the_plan_survives_a_round_trip_through_its_stored_form():
@@ -59,7 +60,7 @@ def test_phases_of_different_nodes_run_together_and_the_others_in_order(tmp_path
     store = PlanStore(tmp_path)
     store.create(plan)
     log: list = []
-    run_plan(plan, store, {p.id: _timed(log)(p.id) for p in plan.phases}, None, EventBus(), "/x/log")
+    run_plan(plan, store, None, EventBus(), "/x/log", table={p.id: _timed(log)(p.id) for p in plan.phases})
     start = {pid: i for i, (what, pid) in enumerate(log) if what == "start"}
     ends = {pid: i for i, (what, pid) in enumerate(log) if what == "end"}
 
@@ -81,7 +82,7 @@ def test_a_failure_in_a_batch_lets_the_others_finish_and_stops_the_plan(tmp_path
     store.create(plan)
     log: list = []
     with pytest.raises(PhaseFailed, match="Phase /checks/node-2 failed: it broke"):
-        run_plan(plan, store, {p.id: _timed(log, fail="/checks/node-2")(p.id) for p in plan.phases}, None,
-                 EventBus(), "/x/log")
+        run_plan(plan, store, None, EventBus(), "/x/log",
+                 table={p.id: _timed(log, fail="/checks/node-2")(p.id) for p in plan.phases})
     assert plan.phase("/checks/node-3").state == "completed"
     assert plan.phase("/checks/node-2").state == "failed" and plan.phase("/bootstrap").state == "unstarted"
