@@ -21,6 +21,7 @@ BUNDLE := dist/hello-$(HELLO_VERSION).tar
 help:
 	@echo "make demo    build the example bundle and run the main journey"
 	@echo "make test    install what the tests need and run every test"
+	@echo "make lint    ruff, and mypy held to .mypy-baseline.txt (scripts/typecheck.py)"
 	@echo "make bundle  build examples/hello into $(BUNDLE) (K3S=/path/to/k3s for a real runtime)"
 
 .venv/.stamp: requirements.txt requirements-dev.txt scripts/setup-host.sh
@@ -33,6 +34,7 @@ setup: .venv/.stamp
 
 lint: setup
 	$(PY) -m ruff check build.py installer wizard packaging tests bench scripts
+	$(PY) scripts/typecheck.py
 
 test: setup lint
 	scripts/ensure-dockerd.sh

@@ -82,7 +82,8 @@ class Listeners:
         if sock is None:
             raise OSError(f"cannot listen on {self.address}: {self.refused[-1][2]}")
         self.listening.pop()  # not one of the node's ports: nobody dials it for reachability
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
     def _serve(self) -> None:
         while not self._stop.is_set():

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from installer.engine_api import EngineAPI
 from installer.errors import AirliftError
 from installer.ssh.secrets import ASK
 from installer.ssh.session import PassphraseRequired
@@ -21,8 +22,9 @@ log = logging.getLogger("airlift.wizard")
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _engine() -> Any:
-    return current_app.extensions["airlift.engine"]
+def _engine() -> EngineAPI:
+    engine: EngineAPI = current_app.extensions["airlift.engine"]
+    return engine
 
 
 def plain(value: Any) -> Any:
@@ -92,8 +94,9 @@ def resume() -> ResponseReturnValue:
 
 def _run(action: str) -> ResponseReturnValue:
     engine = _engine()
+    launch = engine.start if action == "start" else engine.resume
     try:
-        getattr(engine, action)(background=True)
+        launch(background=True)
     except AirliftError as error:
         log.info("%s refused: %s", action, error.message)
         return refused(error)

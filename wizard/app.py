@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response
 from flask_socketio import SocketIO
 
+from installer.engine_api import EngineAPI
 from wizard import api, pages, relay
 from wizard.access import Gate
 
@@ -19,8 +20,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 
 
-def create_app(engine: Any, config: dict[str, Any] | None = None) -> Flask:
-    """Build the wizard around `engine` (installer.engine.Engine or anything with its API).
+def create_app(engine: EngineAPI, config: dict[str, Any] | None = None) -> Flask:
+    """Build the wizard around `engine` (installer.engine.Engine, or a stand-in in tests).
 
     config may hold GATE (an access.Gate; a fresh one otherwise) and STATE_DIR (shown on the
     page that tells a visitor without a session how to get in).

@@ -17,7 +17,8 @@ PUBLIC_PATHS = {"/static/wizard.css", "/favicon.ico"}
 
 
 def _gate() -> Gate:
-    return current_app.config["GATE"]
+    gate: Gate = current_app.config["GATE"]
+    return gate
 
 
 def locked(status: int = 401, spent: bool = False) -> ResponseReturnValue:

@@ -14,13 +14,15 @@ from typing import Any
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_room
 
+from installer.engine_api import EngineAPI
+from installer.events import Event
 from wizard.access import COOKIE, Gate
 
 log = logging.getLogger("airlift.wizard")
 ROOM = "operators"
 
 
-def attach(socketio: SocketIO, engine: Any, gate: Gate) -> None:
+def attach(socketio: SocketIO, engine: EngineAPI, gate: Gate) -> None:
     """Register the handlers and subscribe a relay sink to the engine's event bus."""
 
     def admitted() -> bool:
@@ -57,7 +59,7 @@ def attach(socketio: SocketIO, engine: Any, gate: Gate) -> None:
         log.warning("refused unknown Socket.IO event %r from %s", event, request.remote_addr)
         return {"error": f"unknown event {event!r}"}
 
-    def relay(event: Any) -> None:
+    def relay(event: Event) -> None:
         socketio.emit("event", event.to_dict(), to=ROOM)
 
     engine.bus.add_sink(relay)

@@ -15,10 +15,13 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from types import FrameType
+from typing import TextIO
 
+from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from installer.engine_api import EngineAPI
 from installer.errors import AirliftError
 from installer.tls import ensure_certificate
 from wizard.access import Gate
@@ -56,7 +59,7 @@ def url_for(host: str, port: int, token: str) -> str:
     return f"https://{shown}:{port}/?token={token}"
 
 
-def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | None = None,
+def serve(engine: EngineAPI, listen: str | None, state_dir: Path, *, out: TextIO | None = None,
           ready: threading.Event | None = None) -> None:
     """Serve the wizard for `engine` until Ctrl-C (or SIGTERM); the install itself keeps its state.
 
@@ -84,7 +87,7 @@ def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | Non
           + " Run ./install again to continue where the install left off.", file=out, flush=True)
 
 
-def _defaults(engine: Any, out: TextIO) -> tuple[str, int]:
+def _defaults(engine: EngineAPI, out: TextIO) -> tuple[str, int]:
     """The advertise address and wizard port of the answers (the engine's defaults if none yet).
 
     Filling in the engine's defaults here also gives every screen its starting values.
@@ -99,7 +102,7 @@ def _defaults(engine: Any, out: TextIO) -> tuple[str, int]:
     return answers.get("advertise-addr") or "127.0.0.1", int(answers.get("wizard-port") or DEFAULT_PORT)
 
 
-def _bind(app: Any, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:
+def _bind(app: Flask, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:
     """Bind first, so a taken port or foreign address is an AirliftError, not werkzeug's exit."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -126,7 +129,7 @@ def _serve_until_stopped(server: BaseWSGIServer, ready: threading.Event | None) 
             signal.signal(signal.SIGTERM, previous)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 

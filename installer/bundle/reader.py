@@ -144,4 +144,4 @@ def _open(loc: BlobLocation) -> BinaryIO:
     if not loc.compressed:
         return raw
     reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-    return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+    return io.BufferedReader(reader, buffer_size=1 << 20)

@@ -7,6 +7,7 @@ and the path of the log that holds the traceback.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
-def _dispatch(args, console: Console) -> int:  # noqa: ANN001
+def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.version:
         console.print(_version(), highlight=False)
         return 0
@@ -94,7 +95,7 @@ def _version() -> str:
     return version_text(bundle.name, bundle.version)
 
 
-def _write_internal_error(args) -> Path:  # noqa: ANN001
+def _write_internal_error(args: argparse.Namespace) -> Path:
     """Append the traceback to the install log (or a temp file before the state exists)."""
     state = commands.state_dir(args)
     log = state / "logs" / "installer.log"

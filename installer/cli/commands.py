@@ -10,6 +10,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -24,6 +25,10 @@ from installer.statelock import StateLock
 
 from .render import TerminalRenderer
 from .reports import checks_table, plan_table, print_status, print_summary
+
+if TYPE_CHECKING:  # imported late at run time: a plain `status` need not load them
+    from installer.engine import Engine
+    from installer.manifest import Manifest
 
 BUNDLE_ENV = "AIRLIFT_BUNDLE_DIR"
 
@@ -78,7 +83,7 @@ def root(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "root", None) or "/")
 
 
-def _engine(args: argparse.Namespace, from_file: dict, action: str):  # noqa: ANN202 - Engine, imported late
+def _engine(args: argparse.Namespace, from_file: dict, action: str) -> Engine:
     from installer.engine import Engine
 
     return Engine(needed_bundle(action), state_dir(args, from_file), root(args))
@@ -109,7 +114,7 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
     return 0
 
 
-def _ssh_secrets(engine) -> None:  # noqa: ANN001 - Engine, imported late
+def _ssh_secrets(engine: Engine) -> None:
     """The passwords and key passphrases of the SSH nodes: asked on a terminal, else from the
     environment (installer.cli.ssh_secrets); paramiko is loaded only for an install."""
     from .ssh_secrets import gather
@@ -117,7 +122,7 @@ def _ssh_secrets(engine) -> None:  # noqa: ANN001 - Engine, imported late
     gather(engine.resolved_answers().nodes, engine.ssh.secrets, getpass.getpass if sys.stdin.isatty() else None)
 
 
-def _asked_eula(manifest, data: dict, console: Console) -> bool:  # noqa: ANN001 - Manifest
+def _asked_eula(manifest: Manifest, data: dict, console: Console) -> bool:
     """On a terminal, show the licence not yet accepted and ask; True once accepted. Without a
     terminal nothing is asked: the engine refuses, naming --accept-eula."""
     if not manifest.eula or data.get("accept-eula") or not sys.stdin.isatty():
@@ -169,7 +174,7 @@ def _remove_provisioned_copy(folder: Path, console: Console) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> int:  # noqa: ANN001
+def _wizard(engine: Engine, args: argparse.Namespace, data: dict, console: Console) -> int:
     try:
         import wizard
     except ImportError as exc:

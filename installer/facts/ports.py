@@ -94,6 +94,7 @@ def _process_name(pid: int | None) -> str | None:
     if pid is None:
         return None
     try:
-        return psutil.Process(pid).name()
+        name: str = psutil.Process(pid).name()
+        return name
     except psutil.Error:
         return None

@@ -147,7 +147,8 @@ class Facts:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Facts:
         """Rebuild the record from `to_dict()` output (for example facts sent by an agent)."""
-        return _build(cls, data)
+        facts: Facts = _build(cls, data)
+        return facts
 
     def save(self, path: Path) -> None:
         """Write facts.json; the caller picks the path (normally the state directory)."""

@@ -24,7 +24,8 @@ _TYPE_WORDS = {
 @cache
 def schema() -> dict[str, Any]:
     """The published manifest schema, loaded once."""
-    return json.loads(SCHEMA_PATH.read_text())
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    return loaded
 
 
 @cache

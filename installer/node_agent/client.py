@@ -67,7 +67,7 @@ class AgentClient:
             conn.request("POST", f"/v1/agent/{action}", body=data, headers={
                 "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
             resp = conn.getresponse()
-            payload = json.loads(resp.read() or b"{}")
+            payload: dict = json.loads(resp.read() or b"{}")
         except (OSError, http.client.HTTPException, ValueError) as exc:
             raise ConnectionLost(f"{self.host}:{self.port}: {exc}") from exc
         finally:

@@ -148,7 +148,8 @@ class SupervisedServices:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
-                return json.loads(files.status.read_text())["state"]
+                state: str = json.loads(files.status.read_text())["state"]
+                return state
             except (OSError, ValueError, KeyError):
                 time.sleep(0.05)
         return None

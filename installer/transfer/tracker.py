@@ -160,7 +160,8 @@ class TrackerClient:
         return self._call("release", node=node, url=url, blob=blob, bad=bad)
 
     def holders(self, blob: str) -> dict[str, str]:
-        return self._call("holders", blob=blob)["holders"]
+        holders: dict[str, str] = self._call("holders", blob=blob)["holders"]
+        return holders
 
     def _call(self, action: str, **body: Any) -> dict:
         resp = self._post(action, body)
@@ -170,7 +171,8 @@ class TrackerClient:
         if resp.status_code != 200:
             raise AirliftError(f"The blob tracker at {self.base_url} answered {resp.status_code} to {action}.",
                                details=resp.text[:500])
-        return resp.json()
+        answer: dict = resp.json()
+        return answer
 
     def _post(self, action: str, body: dict) -> requests.Response:
         """POST, trying again for UNREACHABLE_FOR_S while the tracker cannot be reached (every

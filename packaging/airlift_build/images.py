@@ -59,7 +59,8 @@ def record_from_manifest(ref: str, manifest: Descriptor, doc: dict, source: str)
 
 def pick_platform(index: dict) -> dict | None:
     """The linux/amd64 entry of an image index (the platform Airlift installs on)."""
-    for d in index.get("manifests", []):
+    entries: list[dict] = index.get("manifests", [])
+    for d in entries:
         p = d.get("platform", {})
         if p.get("os") == PLATFORM["os"] and p.get("architecture") == PLATFORM["architecture"]:
             return d

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -58,7 +59,7 @@ def read_archive(stream: IO[bytes], store: BlobStore, origin: str,
     return [_record(entry, blob, store, origin) for entry in json.loads(small["manifest.json"])]
 
 
-def _record(entry: dict, blob, store: BlobStore, origin: str) -> tuple[list[str], ImageRecord]:
+def _record(entry: dict, blob: Callable[[str], str], store: BlobStore, origin: str) -> tuple[list[str], ImageRecord]:
     config_digest = blob(entry["Config"])
     config = json.loads(store.path(config_digest).read_bytes())
     diff_ids = config.get("rootfs", {}).get("diff_ids", [])

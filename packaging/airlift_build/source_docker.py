@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import docker
 import docker.errors
@@ -14,6 +15,9 @@ from airlift_build.blobstore import BlobStore
 from airlift_build.images import ImageRecord
 from airlift_build.source_archive import read_archive
 from airlift_build.source_base import ByteProgress, SourceUnavailable
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 
 class _ChunkStream(io.RawIOBase):
@@ -26,13 +30,14 @@ class _ChunkStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[override]
+    def readinto(self, b: WriteableBuffer) -> int:
         while not self._buf:
             self._buf = next(self._chunks, b"")
             if not self._buf:
                 return 0
-        n = min(len(b), len(self._buf))
-        b[:n], self._buf = self._buf[:n], self._buf[n:]
+        view = memoryview(b).cast("B")
+        n = min(len(view), len(self._buf))
+        view[:n], self._buf = self._buf[:n], self._buf[n:]
         return n
 
 
@@ -63,7 +68,7 @@ class DockerDaemonSource:
             client.images.get(ref)
             stream = io.BufferedReader(_ChunkStream(iter(client.api.get_image(ref, chunk_size=1 << 20))),
                                        buffer_size=1 << 20)
-            found = read_archive(stream, store, f"docker ({ref})", progress)  # type: ignore[arg-type]
+            found = read_archive(stream, store, f"docker ({ref})", progress)
         except docker.errors.ImageNotFound:
             return None
         except (docker.errors.APIError, requests.RequestException) as e:

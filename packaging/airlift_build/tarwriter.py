@@ -95,7 +95,7 @@ class DeterministicTar:
         else:
             w = _HashingWriter(self.out)
             with open(f.source, "rb") as src:  # type: ignore[arg-type]
-                shutil.copyfileobj(src, w, CHUNK)  # type: ignore[misc]
+                shutil.copyfileobj(src, w, CHUNK)
             digest = w.hash.hexdigest()
         self._pad(size)
         return IndexEntry(path=f.path, size=size, sha256=digest, mode=f.mode)
