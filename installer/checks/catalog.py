@@ -7,13 +7,22 @@ from collections.abc import Iterable
 
 from installer.checks.custom import CUSTOM
 from installer.checks.dirs import DEVICES, STATE_DIR, TEMPDIR
+from installer.checks.disk_latency import DISK_LATENCY
+from installer.checks.dns import DNS
 from installer.checks.hardware import CPU, RAM
+from installer.checks.interfaces import INTERFACES
 from installer.checks.kernel import MODULES, SYSCTLS
+from installer.checks.kernel_support import KERNEL
+from installer.checks.leftovers import LEFTOVERS
+from installer.checks.limits import LIMITS
 from installer.checks.network import BANDWIDTH_ID, CLOCK_PAIRS_ID, PORTS_ID
 from installer.checks.os_release import OS
 from installer.checks.ports import PORTS
 from installer.checks.processes import PROCESSES, SWAP
 from installer.checks.result import CheckResult, Family
+from installer.checks.routing import ADDRESS_RANGES, DEFAULT_ROUTE
+from installer.checks.security import SECURITY
+from installer.checks.time_sync import TIME_SYNC
 from installer.checks.volumes import VOLUMES
 from installer.facts import Facts
 from installer.manifest.models import NodeProfile
@@ -22,6 +31,9 @@ log = logging.getLogger(__name__)
 
 CHECKS: tuple[Family, ...] = (
     CPU, RAM, OS, VOLUMES, PORTS, MODULES, SYSCTLS, SWAP, PROCESSES, DEVICES, CUSTOM, TEMPDIR, STATE_DIR,
+    # What breaks real k3s installs (k3s's requirements and air-gap notes, its issue tracker, etcd's
+    # disk guidance, the CIS hardening guide): each with the exact fix.
+    DEFAULT_ROUTE, ADDRESS_RANGES, DISK_LATENCY, KERNEL, TIME_SYNC, DNS, SECURITY, LIMITS, INTERFACES, LEFTOVERS,
 )
 
 # Checks run by the installer on the other nodes, not over one host's facts: listed and skippable.

@@ -2,6 +2,7 @@
 scripts) into a JSON-able record that the checks read. See `gather_facts`."""
 
 from installer.facts.gather import gather_facts
+from installer.facts.host_record import ClusterSettings
 from installer.facts.ports import PortNeed, airlift_ports
 from installer.facts.record import (
     BusyPort,
@@ -16,6 +17,6 @@ from installer.facts.record import (
 )
 
 __all__ = [
-    "BusyPort", "DeviceProbe", "DirProbe", "Facts", "OsRelease", "PortNeed", "PortProbe",
+    "BusyPort", "ClusterSettings", "DeviceProbe", "DirProbe", "Facts", "OsRelease", "PortNeed", "PortProbe",
     "ProcessInfo", "ScriptRun", "VolumeProbe", "airlift_ports", "gather_facts",
 ]

@@ -12,10 +12,18 @@ from pathlib import Path
 
 import psutil
 
+from installer.facts.cgroups import read_cgroups
 from installer.facts.disk import probe_dir, probe_volume
+from installer.facts.dns import dns_facts
+from installer.facts.fsync import probe_fsync
+from installer.facts.host_record import ClusterSettings, FsyncProbe
+from installer.facts.leftovers import leftover_facts
+from installer.facts.limits import read_limits
 from installer.facts.ports import PortNeed, airlift_ports, probe_ports
 from installer.facts.record import DeviceProbe, DirProbe, Facts, ProcessInfo
+from installer.facts.routes import network_facts
 from installer.facts.scripts import DEFAULT_TIMEOUT_S, run_scripts
+from installer.facts.security import security_facts
 from installer.facts.system import module_states, read_kernel_release, read_os_release, read_sysctls
 from installer.host import Host
 from installer.manifest.models import NodeProfile, Requirements
@@ -32,21 +40,26 @@ def gather_facts(
     *,
     ports: Sequence[PortNeed] | None = None,
     state_dir_bytes: int = 0,
+    cluster: ClusterSettings | None = None,
     system: Path = Path("/"),
     script_timeout: float = DEFAULT_TIMEOUT_S,
 ) -> Facts:
     """Probe this host against `profile` (its volumes, ports, devices and custom scripts).
 
     `ports` are Airlift's own (default `airlift_ports()`); the profile's are added.
-    `state_dir_bytes` is what the install will store in the state directory. Volumes are
-    looked at through the host's root prefix, where Airlift will create them; the kernel, OS,
-    devices and processes are the running system's, read under `system`.
+    `state_dir_bytes` is what the install will store in the state directory. `cluster` is what
+    the answers give this node (advertise address, pod and service ranges, server or agent).
+    Volumes and k3s's folders are looked at through the host's root prefix, where Airlift will
+    create them; the kernel, OS, network, devices and processes are the running system's, read
+    under `system`.
     """
     req = profile.requirements if profile else Requirements()
+    cluster = cluster or ClusterSettings()
     release = read_kernel_release(system)
     needs = [*(airlift_ports() if ports is None else ports), *_profile_ports(profile)]
+    hostname = socket.gethostname()
     return Facts(
-        hostname=socket.gethostname(),
+        hostname=hostname,
         os=read_os_release(system),
         kernel_release=release,
         cpu_count=psutil.cpu_count(logical=True) or 1,
@@ -65,7 +78,27 @@ def gather_facts(
         installer_pid=os.getpid(),
         as_root=os.geteuid() == 0,
         gathered_at=time.time(),
+        cluster=cluster,
+        network=network_facts(system),
+        dns=dns_facts(system, host.root, hostname),
+        fsync=_fsync_probes(host, Path(state_dir)) if cluster.server else [],
+        cgroups=read_cgroups(system),
+        security=security_facts(system),
+        limits=read_limits(system),
+        leftovers=leftover_facts(system, host.root, Path(state_dir)),
     )
+
+
+K3S_DATA_DIR = "/var/lib/rancher/k3s"
+
+
+def _fsync_probes(host: Host, state_dir: Path) -> list[FsyncProbe]:
+    """Where the registry (the state folder) and etcd (k3s's data folder) will write."""
+    state = probe_fsync("state", state_dir, str(state_dir))
+    data = probe_fsync("k3s-data", host.path(K3S_DATA_DIR), K3S_DATA_DIR)
+    if data.probed_path == state.probed_path:
+        return [state]
+    return [state, data]
 
 
 def _tempdir() -> Path:

@@ -14,6 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from installer.facts.host_record import (
+    CgroupFacts,
+    ClusterSettings,
+    DnsFacts,
+    FsyncProbe,
+    Leftovers,
+    Limits,
+    NetworkFacts,
+    SecurityFacts,
+)
+
 
 @dataclass(frozen=True)
 class OsRelease:
@@ -117,7 +128,9 @@ class Facts:
 
     `hostname` and `addresses` name the node to the installer when an agent sends its facts
     (node identity, advertise addresses); `installer_pid` lets the port check tell the
-    installer's own sockets from a conflict.
+    installer's own sockets from a conflict. `cluster` is what the answers give this node (its
+    address, the pod and service ranges); the fields after it have defaults so facts an agent of
+    an older release sends still load.
     """
 
     hostname: str
@@ -139,6 +152,14 @@ class Facts:
     installer_pid: int
     as_root: bool
     gathered_at: float
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    network: NetworkFacts = field(default_factory=NetworkFacts)
+    dns: DnsFacts = field(default_factory=DnsFacts)
+    fsync: list[FsyncProbe] = field(default_factory=list)
+    cgroups: CgroupFacts = field(default_factory=CgroupFacts)
+    security: SecurityFacts = field(default_factory=SecurityFacts)
+    limits: Limits = field(default_factory=Limits)
+    leftovers: Leftovers = field(default_factory=Leftovers)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data."""

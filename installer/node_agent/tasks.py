@@ -20,7 +20,7 @@ from pathlib import Path
 from installer.bundle import Bundle
 from installer.checks import run_checks
 from installer.events import Event, EventBus
-from installer.facts import airlift_ports, gather_facts
+from installer.facts import ClusterSettings, airlift_ports, gather_facts
 from installer.host import Host
 from installer.installer_copy import keep_installer
 from installer.manifest import Manifest, load_manifest
@@ -63,7 +63,10 @@ class AgentContext:
 def checks(ctx: AgentContext, args: dict) -> dict:
     profile = ctx.manifest(args["manifest"]).profiles[args["profile"]]
     ports = airlift_ports(*args["ports"])
-    facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=ports, state_dir_bytes=0)
+    defaults = ClusterSettings()
+    pod_cidr, service_cidr = args.get("cidrs") or (defaults.pod_cidr, defaults.service_cidr)
+    cluster = ClusterSettings(pod_cidr, service_cidr, ctx.address, server=profile.service_role == "master")
+    facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=ports, state_dir_bytes=0, cluster=cluster)
     facts.save(ctx.state_dir / "facts.json")
     results = run_checks(facts, profile, set(args.get("skip") or []))
     for r in results:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from installer.checks import blocking, run_checks, unknown_skips
 from installer.errors import AirliftError
 from installer.events import Event
-from installer.facts import PortNeed, airlift_ports, gather_facts
+from installer.facts import ClusterSettings, PortNeed, airlift_ports, gather_facts
 from installer.phases.context import PhaseContext
 
 PHASE = "/checks"
@@ -36,6 +36,12 @@ def check_ports(ctx: PhaseContext) -> list[PortNeed]:
     return airlift_ports(a.registry_port, a.wizard_port, a.api_port)
 
 
+def cluster_settings(ctx: PhaseContext) -> ClusterSettings:
+    """What the answers give this node, the first master: its address and the cluster's ranges."""
+    a = ctx.answers
+    return ClusterSettings(a.pod_cidr, a.service_cidr, ctx.address, server=True)
+
+
 def state_dir_bytes(ctx: PhaseContext) -> int:
     """What the install stores in the state directory: the registry's (decompressed) images and
     binary, and the application's resources."""
@@ -47,7 +53,7 @@ def run(ctx: PhaseContext) -> list:
     """Gather facts and run every check, emitting one event per result."""
     profile = ctx.profile
     ctx.facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx),
-                             state_dir_bytes=state_dir_bytes(ctx))
+                             state_dir_bytes=state_dir_bytes(ctx), cluster=cluster_settings(ctx))
     results = run_checks(ctx.facts, profile, set(ctx.answers.skip_checks))
     for unknown in unknown_skips(ctx.answers.skip_checks, results):
         ctx.bus.log_line(f"--skip-check {unknown}: no check has this id (see ./install check --list)",

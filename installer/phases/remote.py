@@ -48,6 +48,7 @@ def checks(ctx: PhaseContext, node: str) -> None:
     data = _hub(ctx).run(node, "checks", {
         "phase": f"/checks/{node}", "manifest": _manifest_text(ctx), "profile": _profile(ctx, node),
         "ports": [a.registry_port, a.wizard_port, a.api_port], "skip": list(a.skip_checks),
+        "cidrs": [a.pod_cidr, a.service_cidr],
     }, CHECKS_TIMEOUT_S)
     ctx.host.write_file(ctx.state_dir / "facts" / f"{node}.json", json.dumps(data.get("facts") or {}, indent=1))
     results = [CheckResult(**r) for r in data["results"]]

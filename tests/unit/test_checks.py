@@ -8,6 +8,7 @@ from installer.checks import CHECKS, blocking, describe_checks, run_checks, unkn
 from installer.facts import BusyPort, DeviceProbe, DirProbe, PortProbe, ProcessInfo, ScriptRun, VolumeProbe
 from installer.manifest.models import CustomCheck, Device, OSRequirement, PortRange, Volume
 from tests.unit.checks_cases import GB, MB, facts, profile
+from tests.unit.preflight_cases import CASES as PREFLIGHT_CASES
 
 DEBIAN12 = (OSRequirement("debian", ("12",)),)
 VOL = Volume("/var/lib/app", name="data", capacity=1 * GB)
@@ -149,7 +150,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("facts_changes, requirements, check_id, status, fragment",
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+                         [c[1:] for c in CASES + PREFLIGHT_CASES], ids=[c[0] for c in CASES + PREFLIGHT_CASES])
 def test_check(facts_changes, requirements, check_id, status, fragment):
     results = {r.id: r for r in run_checks(facts(**facts_changes), profile(**requirements))}
     result = results[check_id]
@@ -160,7 +161,7 @@ def test_check(facts_changes, requirements, check_id, status, fragment):
 
 def test_every_family_is_covered_by_a_pass_and_a_problem():
     seen: dict[str, set[str]] = {}
-    for _, facts_changes, requirements, check_id, status, _ in CASES:
+    for _, facts_changes, requirements, check_id, status, _ in CASES + PREFLIGHT_CASES:
         results = run_checks(facts(**facts_changes), profile(**requirements))
         family = next(f.id for f in CHECKS if any(r.id == check_id for r in f.run(facts(**facts_changes),
                                                                                     profile(**requirements))))
