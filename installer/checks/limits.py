@@ -4,6 +4,8 @@ hardening guide sets. Each is a warning with the sysctl line that sets it now an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from installer.checks.result import CheckResult, Family, passed, problem
 from installer.facts import Facts
 from installer.manifest.models import NodeProfile
@@ -14,7 +16,7 @@ UNIT_NOFILE = 1048576  # LimitNOFILE of the k3s unit; the kernel caps it at fs.n
 HARDENING = {"vm.overcommit_memory": "1", "vm.panic_on_oom": "0", "kernel.panic": "10", "kernel.panic_on_oops": "1"}
 
 
-def _sysctl_fix(values: dict[str, object], conf: str) -> str:
+def _sysctl_fix(values: Mapping[str, object], conf: str) -> str:
     lines = "\\n".join(f"{k} = {v}" for k, v in values.items())
     return (f"Run: sysctl -w {' '.join(f'{k}={v}' for k, v in values.items())} && "
             f"printf '{lines}\\n' > /etc/sysctl.d/{conf}")

@@ -80,7 +80,7 @@ def _clashes(facts: Facts, net: ipaddress.IPv4Network,
         if not iface.ip.is_loopback and iface.network.overlaps(net) and iface.network not in seen:
             seen.add(iface.network)
             clashes.append(f"{iface.network} on {addr.iface}")
-    wider = []
+    wider: list[str] = []
     for route in facts.network.routes or []:
         dest = ipaddress.IPv4Network(route.destination)
         if dest == DEFAULT or dest.is_loopback or dest in seen or not dest.overlaps(net):
