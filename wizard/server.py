@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from installer.errors import AirliftError
+from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 from wizard.access import Gate
 from wizard.app import create_app
@@ -67,11 +68,11 @@ def serve(engine: Any, listen: str | None, state_dir: Path, *, out: TextIO | Non
     state_dir = Path(state_dir)
     host, port = parse_listen(listen, *_defaults(engine, out))
     cert = ensure_certificate(state_dir, host)
-    _log_to(state_dir / "wizard" / "wizard.log")
+    _log_to(StateDir(state_dir).wizard_log)
     gate = Gate()
     app = create_app(engine, {"GATE": gate, "STATE_DIR": str(state_dir)})
     server = _bind(app, host, port, cert.cert_path, cert.key_path)
-    url_file = state_dir / "wizard" / "url"
+    url_file = StateDir(state_dir).wizard_url
     _write_private(url_file, url_for(host, port, gate.token) + "\n")
     print(f"Open the installer in a browser:\n  {url_for(host, port, gate.token)}\n"
           f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"

@@ -22,6 +22,7 @@ from installer.bundle import Bundle
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.manifest import Flavor
+from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 from installer.transfer.bundle_share import seed_store, shared_files
 from installer.transfer.peer import Peer
@@ -92,7 +93,7 @@ class AgentHub:
         hosts the tracker); the tracker's URL, which agents fetch through."""
         with self._share_lock:  # several /distribute phases start at once
             if self._peer is None:
-                store = BlobStore(Path(state_dir) / "blobs")
+                store = BlobStore(StateDir(state_dir).blobs)
                 seed_store(store, bundle, shared_files(bundle, prefixes))
                 self._peer = Peer(self.first, store, self.token, Tracker(), self.address).start()
             return self._peer.url

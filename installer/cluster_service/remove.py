@@ -23,6 +23,7 @@ from installer.manifest import Manifest
 from installer.phases.context import PhaseContext
 from installer.phases.hooks import run_hook
 from installer.plan import Phase, PhaseFailed, Plan, PlanStore, run_plan
+from installer.statedir import RunFolder, StateDir
 
 OPERATION = "remove"
 DRAIN_TIMEOUT_S = 300
@@ -79,7 +80,7 @@ def remove_node(ctx: PhaseContext, node: str, force: bool, store: PlanStore) -> 
     ctx.bus.emit(Event("operation", "started", f"Removing node {node} from the cluster", node=node))
     try:
         # The operation's folder keeps its events (installer/cluster_service/operations.py): the log to read.
-        log = str(store.plan_path.parent / "events.jsonl")
+        log = str(RunFolder(store.plan_path.parent).events)
         run_plan(plan, store, executors(plan, node, force), ctx, ctx.bus, log)
     except PhaseFailed as exc:
         raise AirliftError(exc.message, details=exc.details, hint=_next_step(exc, node)) from exc
@@ -151,7 +152,7 @@ def delete(ctx: PhaseContext, node: str) -> None:
     phase = f"/delete/{node}"
     ctx.runtime.delete_node(node)
     _hub(ctx).nodes.remove(node)
-    ctx.host.remove(ctx.state_dir / "facts" / f"{node}.json")
+    ctx.host.remove(StateDir(ctx.state_dir).node_facts(node))
     ctx.bus.log_line(f"Node {node} deleted from Kubernetes and from the cluster's nodes", phase=phase)
 
 

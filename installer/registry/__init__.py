@@ -20,6 +20,7 @@ from installer.host import Host
 from installer.registry.config import render_config
 from installer.registry.populate import populate as fill_storage
 from installer.registry.verify import verify_images
+from installer.statedir import StateDir
 
 SERVICE = "airlift-registry"
 DOWN_LIMIT_S = 5.0
@@ -31,7 +32,7 @@ class Registry:
 
     def __init__(self, host: Host, state_dir: Path, port: int = 5000, address: str = "127.0.0.1") -> None:
         self.host = host
-        self.dir = Path(state_dir) / "registry"
+        self.dir = StateDir(state_dir).registry
         self.port = port
         self.address = address
 
