@@ -29,6 +29,7 @@ from installer.host import Host
 from installer.manifest import Problem, load_manifest
 from installer.phases import EXECUTORS, PhaseContext, checks, remote
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
+from installer.services.names import CONTROLLER
 from installer.statedir import StateDir
 from installer.statelock import StateLock
 from installer.status.snapshot import build_snapshot
@@ -280,7 +281,7 @@ class Engine:
         self._answers = {**answers_mod.load_file(self.paths.answers), **overrides}
         answers = self.resolved_answers()
         # A crash inside /cluster-service may have left the cluster service running, holding the agent port.
-        cluster_service.stop(self.host, cluster_service.CONTROLLER)
+        cluster_service.stop(self.host, CONTROLLER)
         self._listen_for_nodes(answers)
         ctx = self._context(answers)
         with self._locked():

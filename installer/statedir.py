@@ -1,7 +1,7 @@
 """Every path under a state directory, named once.
 
 The installer host and every node keep what they know in a state directory (default
-/var/lib/airlift; `--state-dir` or AIRLIFT_STATE_DIR moves it). Code asks `StateDir(folder).answers`
+DEFAULT_STATE_DIR; `--state-dir` or AIRLIFT_STATE_DIR moves it). Code asks `StateDir(folder).answers`
 and never spells a file name, so the layout is read, and changed, in this one place. The layout of
 a folder inside (the kept installer, the registry, the blob store) belongs to the module that owns
 that folder.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_STATE_DIR = "/var/lib/airlift"
 JOIN_TOKEN = "join-token"  # also the token's name beside an installer copied over SSH
 
 

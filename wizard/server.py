@@ -20,16 +20,16 @@ from typing import Any, TextIO
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from installer.errors import AirliftError
+from installer.ports import WIZARD_PORT
 from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 from wizard.access import Gate
 from wizard.app import create_app
 
-DEFAULT_PORT = 61009
 log = logging.getLogger("airlift.wizard")
 
 
-def parse_listen(listen: str | None, default_host: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+def parse_listen(listen: str | None, default_host: str, default_port: int = WIZARD_PORT) -> tuple[str, int]:
     """`ADDR:PORT`, `ADDR`, `:PORT` or `[V6]:PORT` -> (host, port); anything else is refused."""
     text = (listen or "").strip()
     host, port = default_host, str(default_port)
@@ -43,12 +43,12 @@ def parse_listen(listen: str | None, default_host: str, default_port: int = DEFA
         host = text
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise AirliftError(f'--listen "{listen}": "{port}" is not a port number',
-                           hint="give ADDR:PORT, for example --listen 10.0.0.5:61009")
+                           hint=f"give ADDR:PORT, for example --listen 10.0.0.5:{WIZARD_PORT}")
     try:
         ipaddress.ip_address(host)
     except ValueError as exc:
         raise AirliftError(f'--listen "{listen}": "{host}" is not an IP address',
-                           hint="give an address of this host, for example --listen 10.0.0.5:61009") from exc
+                           hint=f"give an address of this host, for example --listen 10.0.0.5:{WIZARD_PORT}") from exc
     return host, int(port)
 
 
@@ -97,7 +97,7 @@ def _defaults(engine: Any, out: TextIO) -> tuple[str, int]:
         except AirliftError as error:
             print(f"Note: {error.message}", file=out)
         answers = engine.snapshot().get("answers") or {}
-    return answers.get("advertise-addr") or "127.0.0.1", int(answers.get("wizard-port") or DEFAULT_PORT)
+    return answers.get("advertise-addr") or "127.0.0.1", int(answers.get("wizard-port") or WIZARD_PORT)
 
 
 def _bind(app: Any, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:

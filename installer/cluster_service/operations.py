@@ -20,6 +20,7 @@ from pathlib import Path
 from installer.errors import AirliftError
 from installer.events import EventBus, EventLog
 from installer.plan import PlanStore
+from installer.services.names import CONTROLLER
 from installer.statedir import OperationFolder, StateDir
 
 log = logging.getLogger("installer.cluster_service")
@@ -144,7 +145,7 @@ class Operations:
         except Exception as exc:
             log.exception("operation %s failed", op.id)
             self._errors[op.id] = {"message": f"internal error: {exc}", "hint": None,
-                                   "details": "See the log of the airlift-cluster service"}
+                                   "details": f"See the log of the {CONTROLLER} service"}
         finally:
             self._bus = None
             self._running = None

@@ -19,18 +19,20 @@ from functools import partial
 from installer.agent_hub import AgentHub
 from installer.errors import AirliftError
 from installer.events import Event
+from installer.installer_copy import launcher_path
 from installer.manifest import Manifest
 from installer.phases.context import PhaseContext
 from installer.phases.hooks import run_hook
 from installer.plan import Phase, PhaseFailed, Plan, PlanStore, run_plan
-from installer.statedir import RunFolder, StateDir
+from installer.services.names import AGENT, CONTROLLER
+from installer.statedir import DEFAULT_STATE_DIR, RunFolder, StateDir
 
 OPERATION = "remove"
 DRAIN_TIMEOUT_S = 300
 FORCED_DRAIN_TIMEOUT_S = 60  # a dead node's pods never confirm they stopped: do not wait long for them
 CONTACT_WAIT_S = 30.0
 LEAVE_TIMEOUT_S = 600
-HAND_CLEAN = ("as root there, run /var/lib/airlift/installer/install uninstall --yes (the installer the node "
+HAND_CLEAN = (f"as root there, run {launcher_path(DEFAULT_STATE_DIR)} uninstall --yes (the installer the node "
               "kept), or ./install uninstall from an unpacked bundle")
 
 
@@ -140,7 +142,7 @@ def leave(ctx: PhaseContext, node: str, force: bool) -> None:
             raise AirliftError(
                 f"Node {node} could not leave: {why}",
                 details=exc.details,
-                hint=f"bring {node} and its airlift-agent service back (systemctl start airlift-agent there); "
+                hint=f"bring {node} and its {AGENT} service back (systemctl start {AGENT} there); "
                      f"or take it out without it: ./install remove {node} --force") from exc
         ctx.bus.log_line(f"Node {node} did not leave by itself ({why}); going on because of --force. "
                          f"Clean that host by hand: {HAND_CLEAN}", "warn", phase=phase, clean_by_hand=node)
@@ -159,5 +161,5 @@ def delete(ctx: PhaseContext, node: str) -> None:
 def _hub(ctx: PhaseContext) -> AgentHub:
     if ctx.agents is None:
         raise AirliftError("The remove operation needs the cluster controller's agent listener",
-                           hint="run it through ./install remove NODE (the airlift-cluster service)")
+                           hint=f"run it through ./install remove NODE (the {CONTROLLER} service)")
     return ctx.agents

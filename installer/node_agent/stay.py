@@ -15,6 +15,7 @@ from pathlib import Path
 from installer.cluster_service import service
 from installer.host import Host
 from installer.installer_copy import kept_launcher
+from installer.services.names import AGENT
 from installer.statedir import StateDir
 
 
@@ -27,5 +28,5 @@ def keep_in_contact(host: Host, state_dir: Path, controller: str, token: str, fi
     token_file = StateDir(state_dir).join_token
     host.write_file(token_file, token + "\n", mode=0o600)
     argv = service.agent_argv(host, state_dir, controller, fingerprint, token_file, address)
-    service.start(host, service.AGENT, argv)
+    service.start(host, AGENT, argv)
     return True

@@ -21,6 +21,7 @@ from installer.runtime.base import RuntimeConfig
 from installer.runtime.jobs import run_job
 from installer.runtime.k3s_cleanup import uninstall_k3s
 from installer.runtime.k3s_files import K3sPaths, new_token, read_token, render_config, render_registries
+from installer.services.names import K3S_AGENT, K3S_SERVER
 from installer.statedir import StateDir
 
 WAIT_STEP_S = 10
@@ -38,7 +39,7 @@ class K3sRuntime:
     @property
     def service(self) -> str:
         """k3s for a server, k3s-agent for an agent (as k3s's own units are named)."""
-        return "k3s-agent" if self._role() == "agent" else "k3s"
+        return K3S_AGENT if self._role() == "agent" else K3S_SERVER
 
     def _role(self) -> str:
         if not self.paths.config.is_file():

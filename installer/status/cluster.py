@@ -9,9 +9,9 @@ from pathlib import Path
 from installer.agent_hub.hub import join_command
 from installer.answers import Answers
 from installer.cluster_service.operations import Operations
-from installer.cluster_service.service import CONTROLLER
 from installer.host import Host
 from installer.manifest import Manifest
+from installer.services.names import CONTROLLER
 from installer.statedir import StateDir
 from installer.tls import saved_fingerprint
 
