@@ -45,10 +45,11 @@ def installed_state(state: Path, bundle_dir: Path, agent_port: int, api_port: in
     store.create(plan)
     for phase in plan.phases:
         store.record(phase.id, "completed")
-    (state / "app").mkdir()
-    shutil.copyfile(bundle_dir / "app.yaml", state / "app" / "app.yaml")
+    paths = StateDir(state)
+    paths.app.mkdir()
+    shutil.copyfile(bundle_dir / "app.yaml", paths.app_manifest)
     answers_mod.save(Answers(flavor="three", profile="master", advertise_addr="127.0.0.1", agent_port=agent_port,
-                             api_port=api_port, accept_eula=True), state / "answers.yaml")
+                             api_port=api_port, accept_eula=True), paths.answers)
     keep_bundle(Bundle.open(bundle_dir), state)
     token_mod.load_or_create(state)
     ensure_certificate(state, "127.0.0.1")
