@@ -17,8 +17,8 @@ import yaml
 
 from installer.errors import AirliftError
 from installer.manifest import Manifest, Problem
-
-DEFAULT_STATE_DIR = "/var/lib/airlift"
+from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.statedir import DEFAULT_STATE_DIR
 
 
 @dataclass
@@ -28,10 +28,10 @@ class Answers:
     advertise_addr: str | None = None
     pod_cidr: str = "10.42.0.0/16"
     service_cidr: str = "10.43.0.0/16"
-    registry_port: int = 5000
-    wizard_port: int = 61009
-    api_port: int = 6443
-    agent_port: int = 3012
+    registry_port: int = REGISTRY_PORT
+    wizard_port: int = WIZARD_PORT
+    api_port: int = API_PORT
+    agent_port: int = AGENT_PORT
     skip_checks: list[str] = field(default_factory=list)
     state_dir: str = DEFAULT_STATE_DIR
     accept_eula: bool = False

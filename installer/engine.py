@@ -24,17 +24,17 @@ from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle
 from installer.cluster_service import service as cluster_service
 from installer.errors import AirliftError
-from installer.events import Event, EventBus, EventLog, events_path
+from installer.events import Event, EventBus, EventLog
 from installer.host import Host
 from installer.manifest import Problem, load_manifest
 from installer.phases import PhaseContext, checks
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
+from installer.services.names import CONTROLLER
+from installer.statedir import StateDir
 from installer.statelock import StateLock
 from installer.status.snapshot import build_snapshot
 
 log = logging.getLogger(__name__)
-
-ANSWERS_FILE = "answers.yaml"
 
 
 class Engine:
@@ -42,6 +42,7 @@ class Engine:
         self.bundle = Bundle.open(Path(bundle_dir))
         self.manifest = load_manifest(self.bundle.manifest_path)
         self.state_dir = Path(state_dir)
+        self.paths = StateDir(self.state_dir)
         self.host = Host(Path(root))
         self.bus = EventBus()
         self.store = PlanStore(self.state_dir)
@@ -92,7 +93,7 @@ class Engine:
 
     def endpoints(self) -> list[dict]:
         answers = self._answers.get("advertise-addr") or ""
-        return endpoints(self.manifest, load_documents(self.state_dir / "app"), answers)
+        return endpoints(self.manifest, load_documents(self.paths.app), answers)
 
     # --- answers and checks ----------------------------------------------------------------
 
@@ -254,7 +255,7 @@ class Engine:
             if self.store.exists():
                 raise AirliftError(f"Another install started in {self.state_dir} meanwhile",
                                    hint="run ./install status to see it")
-            answers_mod.save(answers, self.state_dir / ANSWERS_FILE)
+            answers_mod.save(answers, self.paths.answers)
             self.store.create(plan)
             self._run_plan(plan, ctx)
 
@@ -276,27 +277,27 @@ class Engine:
             self.bus.log_line("Every phase is already completed")
             return
         self.verify_bundle()
-        self._answers = {**answers_mod.load_file(self.state_dir / ANSWERS_FILE), **overrides}
+        self._answers = {**answers_mod.load_file(self.paths.answers), **overrides}
         answers = self.resolved_answers()
         # A crash inside /cluster-service may have left the cluster service running, holding the agent port.
-        cluster_service.stop(self.host, cluster_service.CONTROLLER)
+        cluster_service.stop(self.host, CONTROLLER)
         self._listen_for_nodes(answers)
         ctx = self._context(answers)
         with self._locked():
             if overrides:
-                answers_mod.save(answers, self.state_dir / ANSWERS_FILE)
+                answers_mod.save(answers, self.paths.answers)
             self._run_plan(self.store.load() or plan, ctx)
 
     # --- state directory -------------------------------------------------------------------
 
     @property
     def log_path(self) -> Path:
-        return self.state_dir / "logs" / "installer.log"
+        return self.paths.installer_log
 
     def _attach_state(self) -> None:
         """Persist events and keep the internal log in the state directory from now on."""
-        self.bus.attach_log(EventLog(events_path(self.state_dir)))
-        saved = self.state_dir / ANSWERS_FILE
+        self.bus.attach_log(EventLog(self.paths.events))
+        saved = self.paths.answers
         if saved.exists() and not self._answers:
             self._answers = answers_mod.load_file(saved)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

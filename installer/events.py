@@ -216,8 +216,3 @@ class ProgressReporter:
         self._last_emit = now
         data = {"done": int(done), "total": int(total), "unit": self._unit}
         self._bus.emit(Event("progress", "running", self._message, phase=self._phase, data=data))
-
-
-def events_path(state_dir: Path) -> Path:
-    return Path(state_dir) / "events.jsonl"
-

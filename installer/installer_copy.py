@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from installer.host import Host
+from installer.statedir import StateDir
 
-COPY_DIR = "installer"
 LAUNCHER = "install"
 STATE_ENV = "AIRLIFT_STATE_DIR"
 
@@ -31,7 +31,7 @@ export AIRLIFT_STATE_DIR
 
 def launcher_path(state_dir: Path) -> Path:
     """Where the kept installer's launcher lives (it may not exist yet)."""
-    return Path(state_dir) / COPY_DIR / LAUNCHER
+    return StateDir(state_dir).installer / LAUNCHER
 
 
 def kept_launcher(state_dir: Path) -> Path | None:
@@ -43,12 +43,12 @@ def kept_launcher(state_dir: Path) -> Path | None:
 def keep_installer(host: Host, state_dir: Path) -> Path:
     """Copy the running installer into `<state>/installer/` (replacing an older copy); return its
     launcher. Staged beside the target and renamed, so a crash never leaves half a copy in use."""
-    target = Path(state_dir) / COPY_DIR
+    target = StateDir(state_dir).installer
     frozen = getattr(sys, "frozen", False)
     program_dir = Path(sys.executable).resolve().parent
     if frozen and program_dir.parent == target.resolve():
         return launcher_path(state_dir)  # this run is the kept copy itself
-    stage = Path(state_dir) / f".{COPY_DIR}.new"
+    stage = StateDir(state_dir).installer_stage
     host.remove(stage)
     stage.mkdir(parents=True)
     if frozen:

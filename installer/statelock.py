@@ -11,15 +11,14 @@ import os
 from pathlib import Path
 
 from installer.errors import AirliftError
-
-LOCK_FILE = "install.lock"
+from installer.statedir import StateDir
 
 
 class StateLock:
     """An exclusive lock on the state directory, held while a plan runs; released even on SIGKILL."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.path = Path(state_dir) / LOCK_FILE
+        self.path = StateDir(state_dir).lock
         self._fd: int | None = None
 
     def __enter__(self) -> StateLock:

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from installer.statedir import StateDir
+
 VALID_DAYS = 825
 RENEW_BEFORE = datetime.timedelta(days=30)
 
@@ -29,19 +31,19 @@ class Certificate:
 
 
 def ensure_certificate(state_dir: Path, address: str) -> Certificate:
-    """Return the wizard's certificate for `address`, making one if there is none that fits."""
-    folder = state_dir / "wizard"
-    cert_path, key_path = folder / "tls.crt", folder / "tls.key"
+    """Return the installer's certificate for `address`, making one if there is none that fits."""
+    paths = StateDir(state_dir)
+    cert_path, key_path = paths.tls_cert, paths.tls_key
     cert = _load(cert_path) if key_path.exists() else None
     if cert is None or not _fits(cert, address):
-        folder.mkdir(parents=True, exist_ok=True)
+        paths.tls.mkdir(parents=True, exist_ok=True)
         cert = _make(cert_path, key_path, address)
     return Certificate(cert_path, key_path, fingerprint(cert))
 
 
 def saved_fingerprint(state_dir: Path) -> str | None:
     """The fingerprint of the certificate kept in `state_dir`, None when there is none (reads only)."""
-    cert = _load(state_dir / "wizard" / "tls.crt")
+    cert = _load(StateDir(state_dir).tls_cert)
     return fingerprint(cert) if cert is not None else None
 
 

@@ -13,14 +13,12 @@ from installer.host import Host
 from installer.phases.volumes import remove_created
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
-
-# The day-2 services: the cluster controller on the first master, the node agent on the others.
-# They run the kept installer from the state directory, so they stop before anything is removed.
-AIRLIFT_SERVICES = ("airlift-cluster", "airlift-agent")
+from installer.services.names import DAY_TWO
 
 
 def remove_airlift_services(host: Host) -> None:
-    for name in AIRLIFT_SERVICES:
+    """The day-2 services run the kept installer from the state directory: they go first."""
+    for name in DAY_TWO:
         host.services.remove(name)
 
 

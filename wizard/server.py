@@ -23,15 +23,16 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from installer.engine_api import EngineAPI
 from installer.errors import AirliftError
+from installer.ports import WIZARD_PORT
+from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 from wizard.access import Gate
 from wizard.app import create_app
 
-DEFAULT_PORT = 61009
 log = logging.getLogger("airlift.wizard")
 
 
-def parse_listen(listen: str | None, default_host: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+def parse_listen(listen: str | None, default_host: str, default_port: int = WIZARD_PORT) -> tuple[str, int]:
     """`ADDR:PORT`, `ADDR`, `:PORT` or `[V6]:PORT` -> (host, port); anything else is refused."""
     text = (listen or "").strip()
     host, port = default_host, str(default_port)
@@ -45,12 +46,12 @@ def parse_listen(listen: str | None, default_host: str, default_port: int = DEFA
         host = text
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise AirliftError(f'--listen "{listen}": "{port}" is not a port number',
-                           hint="give ADDR:PORT, for example --listen 10.0.0.5:61009")
+                           hint=f"give ADDR:PORT, for example --listen 10.0.0.5:{WIZARD_PORT}")
     try:
         ipaddress.ip_address(host)
     except ValueError as exc:
         raise AirliftError(f'--listen "{listen}": "{host}" is not an IP address',
-                           hint="give an address of this host, for example --listen 10.0.0.5:61009") from exc
+                           hint=f"give an address of this host, for example --listen 10.0.0.5:{WIZARD_PORT}") from exc
     return host, int(port)
 
 
@@ -70,11 +71,11 @@ def serve(engine: EngineAPI, listen: str | None, state_dir: Path, *, out: TextIO
     state_dir = Path(state_dir)
     host, port = parse_listen(listen, *_defaults(engine, out))
     cert = ensure_certificate(state_dir, host)
-    _log_to(state_dir / "wizard" / "wizard.log")
+    _log_to(StateDir(state_dir).wizard_log)
     gate = Gate()
     app = create_app(engine, {"GATE": gate, "STATE_DIR": str(state_dir)})
     server = _bind(app, host, port, cert.cert_path, cert.key_path)
-    url_file = state_dir / "wizard" / "url"
+    url_file = StateDir(state_dir).wizard_url
     _write_private(url_file, url_for(host, port, gate.token) + "\n")
     print(f"Open the installer in a browser:\n  {url_for(host, port, gate.token)}\n"
           f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
@@ -99,7 +100,7 @@ def _defaults(engine: EngineAPI, out: TextIO) -> tuple[str, int]:
         except AirliftError as error:
             print(f"Note: {error.message}", file=out)
         answers = engine.snapshot().get("answers") or {}
-    return answers.get("advertise-addr") or "127.0.0.1", int(answers.get("wizard-port") or DEFAULT_PORT)
+    return answers.get("advertise-addr") or "127.0.0.1", int(answers.get("wizard-port") or WIZARD_PORT)
 
 
 def _bind(app: Flask, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:

@@ -22,6 +22,8 @@ from installer.bundle import Bundle
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.manifest import Flavor
+from installer.ports import AGENT_PORT
+from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 from installer.transfer.bundle_share import seed_store, shared_files
 from installer.transfer.peer import Peer
@@ -31,13 +33,12 @@ from installer.transfer.tracker import Tracker
 log = logging.getLogger("installer.agent_hub")
 
 POLL_WAIT_S = 20.0
-DEFAULT_AGENT_PORT = 3012
 
 
 def join_command(address: str, port: int, token: str, fingerprint: str, profile: str) -> str:
     """`./install join ADDR[:PORT] --token T --fingerprint FP --role PROFILE` (the port only when
     it is not the default)."""
-    where = address if port == DEFAULT_AGENT_PORT else f"{address}:{port}"
+    where = address if port == AGENT_PORT else f"{address}:{port}"
     return shlex.join(["./install", "join", where, "--token", token, "--fingerprint", fingerprint, "--role", profile])
 
 
@@ -92,7 +93,7 @@ class AgentHub:
         hosts the tracker); the tracker's URL, which agents fetch through."""
         with self._share_lock:  # several /distribute phases start at once
             if self._peer is None:
-                store = BlobStore(Path(state_dir) / "blobs")
+                store = BlobStore(StateDir(state_dir).blobs)
                 seed_store(store, bundle, shared_files(bundle, prefixes))
                 self._peer = Peer(self.first, store, self.token, Tracker(), self.address).start()
             return self._peer.url

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from installer.errors import AirliftError
+from installer.statedir import StateDir
 
-NODES_FILE = "nodes.json"
 LOST_AFTER_S = 60.0
 
 
@@ -53,7 +53,7 @@ class JoinedNodes:
     def attach(self, state_dir: Path) -> None:
         """Load the nodes saved by an earlier run, and save there from now on."""
         with self._lock:
-            self._path = Path(state_dir) / NODES_FILE
+            self._path = StateDir(state_dir).nodes
             if self._path.exists():
                 for d in json.loads(self._path.read_text(encoding="utf-8")):
                     self._nodes.setdefault(d["name"], Node(**d))

@@ -23,12 +23,12 @@ from installer.ssh.known_hosts import KnownHosts, fingerprint
 from installer.ssh.provision import provision, tree_files
 from installer.ssh.secrets import SshSecrets, env_name, label, needed
 from installer.ssh.session import SshTarget, connect, load_key, scan_host_key
+from installer.statedir import JOIN_TOKEN, StateDir
 
 log = logging.getLogger(__name__)
 
-KNOWN_HOSTS_FILE = "known_hosts"
 COPIED = ["install", "bin"]  # the frozen installer: the launcher and its folder
-TOKEN_FILE = "join-token"  # 0600 in the copy's folder, so the token is on no command line
+TOKEN_FILE = JOIN_TOKEN  # 0600 in the copy's folder, so the token is on no command line
 
 
 def target_of(spec: dict, secret: str | None) -> SshTarget:
@@ -45,7 +45,7 @@ def inspect(spec: dict, state_dir: Path) -> dict:
     HostKeyChanged; nothing is recorded."""
     target = target_of(spec, None)
     key = scan_host_key(target)
-    new = KnownHosts(Path(state_dir) / KNOWN_HOSTS_FILE).shown(target.address, target.port, key)
+    new = KnownHosts(StateDir(state_dir).known_hosts).shown(target.address, target.port, key)
     return {"address": target.address, "port": target.port, "user": target.user, "key_type": key.get_name(),
             "fingerprint": fingerprint(key), "new": new, "needs": needed(spec)}
 
@@ -60,7 +60,7 @@ def reach(hub: AgentHub, spec: dict, bundle_dir: Path, state_dir: Path, bus: Eve
                            hint=f"Add the host again on the wizard's nodes screen, or run ./install --cli on a "
                                 f"terminal (it asks), or set {env_name(kind, spec['address'])} in its environment.")
     target = target_of(spec, secret)
-    with connect(target, KnownHosts(Path(state_dir) / KNOWN_HOSTS_FILE), confirmed=confirmed) as session:
+    with connect(target, KnownHosts(StateDir(state_dir).known_hosts), confirmed=confirmed) as session:
         trust = "recorded on first use" if session.first_use else "matches the recorded key"
         bus.emit(Event("node", "ssh", f"{target.label}: host key {session.fingerprint} ({trust})",
                        data={"address": target.address, "fingerprint": session.fingerprint,

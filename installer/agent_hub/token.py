@@ -10,12 +10,12 @@ import os
 import secrets
 from pathlib import Path
 
-TOKEN_FILE = "join-token"
+from installer.statedir import StateDir
 
 
 def load_or_create(state_dir: Path) -> str:
     """The token saved in `state_dir`, or a new one saved there (readable by root only)."""
-    path = Path(state_dir) / TOKEN_FILE
+    path = StateDir(state_dir).join_token
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
     token = secrets.token_hex(24)  # no leading "-": argparse would read `--token -x…` as two options

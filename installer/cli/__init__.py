@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 
 from installer.errors import AirliftError
+from installer.statedir import StateDir
 
 from . import commands
 from .join_token import reexec_hiding_token
@@ -98,7 +99,7 @@ def _version() -> str:
 def _write_internal_error(args: argparse.Namespace) -> Path:
     """Append the traceback to the install log (or a temp file before the state exists)."""
     state = commands.state_dir(args)
-    log = state / "logs" / "installer.log"
+    log = StateDir(state).installer_log
     if not (log.parent.is_dir() and os.access(log.parent, os.W_OK)):
         fd, name = tempfile.mkstemp(prefix="airlift-internal-error-", suffix=".log")
         os.close(fd)

@@ -21,6 +21,8 @@ from installer.events import EventBus
 from installer.host import Host
 from installer.installer_copy import STATE_ENV
 from installer.plan import PlanStore, build_install_plan
+from installer.ports import AGENT_PORT
+from installer.statedir import DEFAULT_STATE_DIR
 from installer.statelock import StateLock
 
 from .render import TerminalRenderer
@@ -75,7 +77,7 @@ def state_dir(args: argparse.Namespace, from_file: dict | None = None) -> Path:
     """--state-dir, else the answers file's, else the one the kept installer's launcher names
     (`<state>/installer/install status` needs no flag), else the default."""
     chosen = (getattr(args, "state_dir", None) or (from_file or {}).get("state-dir")
-              or os.environ.get(STATE_ENV) or answers_mod.DEFAULT_STATE_DIR)
+              or os.environ.get(STATE_ENV) or DEFAULT_STATE_DIR)
     return Path(chosen).resolve()
 
 
@@ -150,12 +152,11 @@ def _print_join_commands(join: dict | None, console: Console) -> None:
 
 def cmd_join(args: argparse.Namespace, console: Console) -> int:
     require_root("join an install")
-    from installer.agent_hub import DEFAULT_AGENT_PORT
     from installer.cli.join_token import join_token
     from installer.node_agent.main import JoinRequest, run_agent
 
     host, _, port = args.address.rpartition(":") if ":" in args.address else (args.address, "", "")
-    req = JoinRequest(installer=host, port=int(port) if port else DEFAULT_AGENT_PORT,
+    req = JoinRequest(installer=host, port=int(port) if port else AGENT_PORT,
                       token=join_token(getattr(args, "token_file", None)), fingerprint=getattr(args, "fingerprint", None),
                       role=getattr(args, "role", None), advertise_addr=getattr(args, "advertise_addr", None),
                       state_dir=state_dir(args), root=root(args), stay=getattr(args, "stay", False))

@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 
 from installer import __version__
+from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--state-dir", metavar="DIR", help="where the install keeps its state (default /var/lib/airlift)")
+    p.add_argument("--state-dir", metavar="DIR", help=f"where the install keeps its state (default {DEFAULT_STATE_DIR})")
     p.add_argument("--root", metavar="DIR", help="install under this root prefix instead of /")
 
 
@@ -25,9 +27,9 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--advertise-addr", metavar="IP", help="the address of this host others reach it on")
     p.add_argument("--pod-cidr", metavar="CIDR", help="pod network (default 10.42.0.0/16)")
     p.add_argument("--service-cidr", metavar="CIDR", help="service network (default 10.43.0.0/16)")
-    p.add_argument("--registry-port", type=int, metavar="PORT", help="local registry port (default 5000)")
-    p.add_argument("--api-port", type=int, metavar="PORT", help="Kubernetes API port (default 6443)")
-    p.add_argument("--agent-port", type=int, metavar="PORT", help="port other nodes join on (default 3012)")
+    p.add_argument("--registry-port", type=int, metavar="PORT", help=f"local registry port (default {REGISTRY_PORT})")
+    p.add_argument("--api-port", type=int, metavar="PORT", help=f"Kubernetes API port (default {API_PORT})")
+    p.add_argument("--agent-port", type=int, metavar="PORT", help=f"port other nodes join on (default {AGENT_PORT})")
     p.add_argument("--skip-check", action="append", metavar="ID", dest="skip_checks",
                    help="skip a host check by id (repeatable; `./install check --list` lists them)")
     p.add_argument("--accept-eula", action="store_true", default=None,
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the Airlift and bundle versions")
     parser.add_argument("--cli", action="store_true", help="install headless, in this terminal")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted or failed install")
-    parser.add_argument("--listen", metavar="ADDR:PORT", help="where the wizard listens (default ADDR:61009)")
+    parser.add_argument("--listen", metavar="ADDR:PORT", help=f"where the wizard listens (default ADDR:{WIZARD_PORT})")
     _answers(parser)
     _location(parser)
     # Subcommands suppress their defaults so `./install --state-dir X status` keeps X.
@@ -80,7 +82,7 @@ def _remove(sub: argparse._SubParsersAction) -> None:
 def _join(sub: argparse._SubParsersAction) -> None:
     join = sub.add_parser("join", argument_default=argparse.SUPPRESS,
                           help="join this host to an install running on another host (run as root)")
-    join.add_argument("address", metavar="ADDR[:PORT]", help="the installer's address (port default 3012)")
+    join.add_argument("address", metavar="ADDR[:PORT]", help=f"the installer's address (port default {AGENT_PORT})")
     given = join.add_mutually_exclusive_group()
     given.add_argument("--token", help="the join token the installer printed (the agent restarts at once "
                                        "without it on its command line)")

@@ -16,19 +16,19 @@ from pathlib import Path
 from rich.console import Console
 
 from installer import answers as answers_mod
-from installer.agent_hub import DEFAULT_AGENT_PORT
-from installer.agent_hub.token import TOKEN_FILE
 from installer.errors import AirliftError
 from installer.events import Event
+from installer.installer_copy import launcher_path
 from installer.node_agent.client import AgentClient, ConnectionLost
+from installer.ports import AGENT_PORT
+from installer.services.names import CONTROLLER
+from installer.statedir import DEFAULT_STATE_DIR, StateDir
 from installer.tls import saved_fingerprint
 
 from .commands import require_root, root, state_dir
 from .render import TerminalRenderer
 
 POLL_S = 0.5
-ANSWERS_FILE = "answers.yaml"
-SERVICE = "airlift-cluster"
 
 
 def cmd_remove(args: argparse.Namespace, console: Console) -> int:
@@ -52,13 +52,14 @@ def cmd_remove(args: argparse.Namespace, console: Console) -> int:
 
 def controller_client(folder: Path) -> AgentClient:
     """A client of the controller on this host, with the token and the certificate it serves."""
-    token_file, fingerprint = folder / TOKEN_FILE, saved_fingerprint(folder)
+    paths = StateDir(folder)
+    token_file, fingerprint = paths.join_token, saved_fingerprint(folder)
     if not token_file.is_file() or fingerprint is None:
         raise AirliftError(f"No installed cluster in {folder}: its join token or certificate is missing",
                            hint="run ./install remove on the first master (the host the install ran on), "
                                 "with --state-dir if the install used another state folder")
-    answers = answers_mod.load_file(folder / ANSWERS_FILE) if (folder / ANSWERS_FILE).is_file() else {}
-    port = int(answers.get("agent-port") or DEFAULT_AGENT_PORT)
+    answers = answers_mod.load_file(paths.answers) if paths.answers.is_file() else {}
+    port = int(answers.get("agent-port") or AGENT_PORT)
     return AgentClient("127.0.0.1", port, token_file.read_text(encoding="utf-8").strip(), fingerprint, folder)
 
 
@@ -87,11 +88,11 @@ def follow(client: AgentClient, operation: str, renderer: TerminalRenderer) -> l
 
 
 def not_running(folder: Path, root_dir: Path, why: str) -> AirliftError:
-    supervise = f"{folder / 'installer' / 'install'} _supervise {SERVICE} --root {root_dir} --detach"
+    supervise = f"{launcher_path(folder)} _supervise {CONTROLLER} --root {root_dir} --detach"
     return AirliftError(
-        "The cluster controller (service airlift-cluster) does not answer on this host",
+        f"The cluster controller (service {CONTROLLER}) does not answer on this host",
         details=why,
-        hint=f"run this on the first master; start the controller with: systemctl start {SERVICE} "
+        hint=f"run this on the first master; start the controller with: systemctl start {CONTROLLER} "
              f"(on a host without systemd: {supervise}), then run ./install remove again")
 
 
@@ -105,7 +106,7 @@ def print_summary(node: str, events: list[Event], console: Console) -> None:
                   highlight=False)
     if by_hand:
         console.print(f"[yellow]Its agent could not clean it up:[/] on {node}, as root, run "
-                      "/var/lib/airlift/installer/install uninstall --yes (or ./install uninstall from the "
+                      f"{launcher_path(Path(DEFAULT_STATE_DIR))} uninstall --yes (or ./install uninstall from the "
                       "bundle) before reusing that host.", highlight=False)
     else:
         console.print(f"k3s and everything Airlift put on {node} were removed from it; it is as before the "

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from installer.plan import Plan
+from installer.statedir import StateDir
 
 from .render import CHECK_MARKS, duration
 
@@ -56,7 +57,7 @@ def print_summary(snapshot: dict, console: Console) -> None:
     console.print(f"Kubeconfig: {snapshot['kubeconfig']}", highlight=False)
     console.print(f"Answers saved to {snapshot['answers_file']} — replay with "
                   f"./install --cli --config {snapshot['answers_file']}", highlight=False)
-    console.print(f"Event log: {snapshot['state_dir']}/events.jsonl", highlight=False)
+    console.print(f"Event log: {StateDir(snapshot['state_dir']).events}", highlight=False)
     if snapshot.get("installer"):
         console.print("The installer is kept with the install; the bundle folder is no longer needed:\n"
                       f"  status:    {snapshot['installer']} status\n"

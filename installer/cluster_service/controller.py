@@ -28,11 +28,11 @@ from installer.host import Host
 from installer.manifest import load_manifest
 from installer.phases.context import PhaseContext, RunOptions
 from installer.plan import PlanStore
+from installer.statedir import StateDir
 
 log = logging.getLogger("installer.cluster_service")
 
 BIND_FOR_S = 120.0  # the installer hands the port over once its plan is done
-ANSWERS_FILE = "answers.yaml"
 ADMIN_ACTIONS = ("operate", "operation")
 
 
@@ -72,8 +72,9 @@ class Controller:
             raise AirliftError(f"Nothing is installed with the state directory {self.state_dir}",
                                hint="the cluster service runs once an install has completed")
         self.first = str(install.phases[0].node)
-        self.manifest = load_manifest(self.state_dir / "app" / "app.yaml")
-        self.answers = answers_mod.saved(self.state_dir / ANSWERS_FILE)
+        paths = StateDir(self.state_dir)
+        self.manifest = load_manifest(paths.app_manifest)
+        self.answers = answers_mod.saved(paths.answers)
         self.bus = EventBus()
         self.bus.add_sink(self._relay)
         self.hub = ClusterHub(self, self.bus)

@@ -14,22 +14,22 @@ from pathlib import Path
 from installer.bundle import Bundle
 from installer.bundle.reader import IMAGES_DIR
 from installer.errors import AirliftError
+from installer.statedir import StateDir
 from installer.transfer.bundle_share import NODE_PREFIXES, seed_store, shared_files
 from installer.transfer.store import BlobStore
 
-KEPT_DIR = "bundle"
 KEPT_FILES = ("app.yaml", f"{IMAGES_DIR}/index.json")
 INDEX = "index.json"
 
 
 def blob_store(state_dir: Path) -> BlobStore:
-    return BlobStore(Path(state_dir) / "blobs")
+    return BlobStore(StateDir(state_dir).blobs)
 
 
 def keep_bundle(bundle: Bundle, state_dir: Path) -> None:
     """Copy the index and KEPT_FILES to `<state>/bundle/` and put the node files into the blob
     store (hard links: no bytes are read or copied on the same filesystem). Safe to run twice."""
-    target = Path(state_dir) / KEPT_DIR
+    target = StateDir(state_dir).bundle
     for stored in (INDEX, *(bundle.entry(p).stored_path for p in KEPT_FILES)):
         (target / stored).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(bundle.root / stored, target / stored)
@@ -38,7 +38,7 @@ def keep_bundle(bundle: Bundle, state_dir: Path) -> None:
 
 def kept_bundle(state_dir: Path) -> Bundle:
     """The kept part of the bundle (its index, manifest and image index)."""
-    folder = Path(state_dir) / KEPT_DIR
+    folder = StateDir(state_dir).bundle
     if not (folder / INDEX).is_file():
         raise AirliftError(f"The install kept no bundle index in {folder}, so no node can be added",
                            hint="the install's /cluster phase keeps it; run ./install --resume from the "

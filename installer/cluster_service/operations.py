@@ -20,11 +20,10 @@ from pathlib import Path
 from installer.errors import AirliftError
 from installer.events import EventBus, EventLog
 from installer.plan import PlanStore
+from installer.services.names import CONTROLLER
+from installer.statedir import OperationFolder, StateDir
 
 log = logging.getLogger("installer.cluster_service")
-
-OPERATIONS_DIR = "operations"
-META_FILE = "operation.json"
 
 
 @dataclass
@@ -43,7 +42,7 @@ class Operation:
 
     @property
     def events(self) -> EventLog:
-        return EventLog(self.folder / "events.jsonl")
+        return EventLog(OperationFolder(self.folder).events)
 
 
 Work = Callable[[Operation, EventBus], None]
@@ -53,7 +52,8 @@ class Operations:
     """The operations of one install, and the one running now."""
 
     def __init__(self, state_dir: Path, secrets: list[str]) -> None:
-        self.root = Path(state_dir) / OPERATIONS_DIR
+        self._paths = StateDir(state_dir)
+        self.root = self._paths.operations
         self._secrets = secrets
         self._lock = threading.Lock()
         self._running: Operation | None = None
@@ -73,10 +73,10 @@ class Operations:
         if not wait:
             self._acquire_now()
         op_id = f"{kind}-{node}-{uuid.uuid4().hex[:8]}"
-        op = Operation(op_id, kind, node, self.root / op_id)
+        op = Operation(op_id, kind, node, self._paths.operation(op_id).root)
         op.folder.mkdir(parents=True, mode=0o700)
-        (op.folder / META_FILE).write_text(json.dumps({"id": op.id, "kind": kind, "node": node,
-                                                       "created": op.created}))
+        OperationFolder(op.folder).meta.write_text(json.dumps({"id": op.id, "kind": kind, "node": node,
+                                                               "created": op.created}))
         self._launch(op, work, wait)
         return op
 
@@ -86,7 +86,7 @@ class Operations:
         self._launch(op, work, wait=True)
 
     def get(self, op_id: str) -> Operation:
-        meta = self.root / Path(op_id).name / META_FILE
+        meta = self._paths.operation(Path(op_id).name).meta
         if not meta.is_file():
             raise AirliftError(f"There is no operation {op_id} in {self.root}",
                                hint="./install status lists the operations")
@@ -96,7 +96,7 @@ class Operations:
     def all(self) -> list[Operation]:
         if not self.root.is_dir():
             return []
-        return sorted((self.get(p.name) for p in self.root.iterdir() if (p / META_FILE).is_file()),
+        return sorted((self.get(p.name) for p in self.root.iterdir() if OperationFolder(p).meta.is_file()),
                       key=lambda op: op.created)
 
     def last_for(self, kind: str, node: str) -> Operation | None:
@@ -145,7 +145,7 @@ class Operations:
         except Exception as exc:
             log.exception("operation %s failed", op.id)
             self._errors[op.id] = {"message": f"internal error: {exc}", "hint": None,
-                                   "details": "See the log of the airlift-cluster service"}
+                                   "details": f"See the log of the {CONTROLLER} service"}
         finally:
             self._bus = None
             self._running = None

@@ -18,6 +18,7 @@ from installer.events import Event
 from installer.phases.context import PhaseContext
 from installer.phases.removal import hub_of
 from installer.plan import PhaseFailed, PlanStore, build_remove_plan, run_plan
+from installer.statedir import RunFolder
 
 
 def check_removable(hub: AgentHub, node: str, first: str) -> None:
@@ -49,7 +50,7 @@ def remove_node(ctx: PhaseContext, node: str, store: PlanStore) -> None:
     ctx.bus.emit(Event("operation", "started", f"Removing node {node} from the cluster", node=node))
     try:
         # The operation's folder keeps its events (installer/cluster_service/operations.py): the log to read.
-        log = str(store.plan_path.parent / "events.jsonl")
+        log = str(RunFolder(store.plan_path.parent).events)
         run_plan(plan, store, ctx, ctx.bus, log)
     except PhaseFailed as exc:
         raise AirliftError(exc.message, details=exc.details, hint=_next_step(exc, node)) from exc

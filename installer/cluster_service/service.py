@@ -9,9 +9,6 @@ from pathlib import Path
 from installer.host import Host
 from installer.installer_copy import launcher_path
 
-CONTROLLER = "airlift-cluster"
-AGENT = "airlift-agent"
-
 
 def controller_argv(host: Host, state_dir: Path) -> list[str]:
     return [str(launcher_path(state_dir)), "_cluster", "--state-dir", str(state_dir), "--root", str(host.root)]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from installer.facts.host_record import Leftovers
+from installer.statedir import StateDir
 
 # Folders and files a k3s install writes; each counts when it exists and is not empty.
 K3S_PATHS = ("/var/lib/rancher/k3s", "/etc/rancher/k3s/k3s.yaml", "/etc/rancher/k3s/registries.yaml",
@@ -33,7 +34,7 @@ def leftover_paths(root: Path, state_dir: Path) -> list[str]:
     """k3s's folders under `root`, and an Airlift state folder with a plan that is not this install's."""
     found = [p for p in K3S_PATHS if _present(root / p.lstrip("/"))]
     other = Path(DEFAULT_STATE_DIR)
-    if other.resolve() != Path(state_dir).resolve() and (other / "plan.json").is_file():
+    if other.resolve() != Path(state_dir).resolve() and StateDir(other).plan.is_file():
         found.append(DEFAULT_STATE_DIR)
     return found
 

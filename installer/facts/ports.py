@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import psutil
 
 from installer.facts.record import BusyPort, PortProbe
+from installer.ports import API_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT, REGISTRY_PORT, WIZARD_PORT
 
 _KINDS = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM}
 
@@ -24,14 +25,14 @@ class PortNeed:
     purpose: str
 
 
-def airlift_ports(registry: int = 5000, wizard: int = 61009, api: int = 6443) -> list[PortNeed]:
+def airlift_ports(registry: int = REGISTRY_PORT, wizard: int = WIZARD_PORT, api: int = API_PORT) -> list[PortNeed]:
     """The ports Airlift itself uses; the answers may move the first three."""
     return [
         PortNeed("tcp", registry, registry, "image registry"),
         PortNeed("tcp", wizard, wizard, "installer wizard"),
         PortNeed("tcp", api, api, "Kubernetes API"),
-        PortNeed("tcp", 10250, 10250, "kubelet"),
-        PortNeed("udp", 8472, 8472, "flannel VXLAN"),
+        PortNeed("tcp", KUBELET_PORT, KUBELET_PORT, "kubelet"),
+        PortNeed("udp", FLANNEL_VXLAN_PORT, FLANNEL_VXLAN_PORT, "flannel VXLAN"),
     ]
 
 

@@ -15,10 +15,10 @@ import ssl
 from pathlib import Path
 
 from installer.errors import AirliftError
+from installer.statedir import StateDir
 
 log = logging.getLogger("installer.node_agent")
 
-PIN_FILE = "installer-fingerprint"
 
 
 class ConnectionLost(Exception):
@@ -40,7 +40,7 @@ class AgentClient:
 
     def __init__(self, host: str, port: int, token: str, fingerprint: str | None, state_dir: Path) -> None:
         self.host, self.port, self.token = host, port, token
-        self._pin_file = Path(state_dir) / PIN_FILE
+        self._pin_file = StateDir(state_dir).installer_fingerprint
         if fingerprint:
             self._pin: str | None = normalize(fingerprint)
         elif self._pin_file.is_file():

@@ -11,8 +11,7 @@ import psutil
 
 from installer.facts.system import read_os_release
 from installer.host import Host
-
-NODE_ID_FILE = "node-id"
+from installer.statedir import StateDir
 
 
 def identity(host: Host, state_dir: Path) -> str:
@@ -24,7 +23,7 @@ def identity(host: Host, state_dir: Path) -> str:
         machine = ""
     if re.fullmatch(r"[0-9a-f]{32}", machine):
         return machine
-    path = Path(state_dir) / NODE_ID_FILE
+    path = StateDir(state_dir).node_id
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.write_text(uuid.uuid4().hex + "\n")

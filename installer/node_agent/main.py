@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer.cluster_service.service import AGENT as AGENT_SERVICE
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
@@ -24,6 +23,7 @@ from installer.node_agent.client import AgentClient, ConnectionLost
 from installer.node_agent.identity import hostname, identity, route_address, summary
 from installer.node_agent.stay import keep_in_contact
 from installer.node_agent.tasks import TASKS, AgentContext
+from installer.services.names import AGENT as AGENT_SERVICE
 
 log = logging.getLogger("installer.node_agent")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from installer.cluster_service import service
 from installer.host import Host
 from installer.installer_copy import kept_launcher
-
-TOKEN_FILE = "join-token"
+from installer.services.names import AGENT
+from installer.statedir import StateDir
 
 
 def keep_in_contact(host: Host, state_dir: Path, controller: str, token: str, fingerprint: str,
@@ -25,8 +25,8 @@ def keep_in_contact(host: Host, state_dir: Path, controller: str, token: str, fi
     when this node kept no installer."""
     if kept_launcher(state_dir) is None:
         return False
-    token_file = Path(state_dir) / TOKEN_FILE
+    token_file = StateDir(state_dir).join_token
     host.write_file(token_file, token + "\n", mode=0o600)
     argv = service.agent_argv(host, state_dir, controller, fingerprint, token_file, address)
-    service.start(host, service.AGENT, argv)
+    service.start(host, AGENT, argv)
     return True

@@ -29,6 +29,7 @@ from installer.node_agent.leave import leave
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
 from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.statedir import StateDir
 from installer.transfer.bundle_share import place, shared_files, wanted
 from installer.transfer.peer import Peer
 from installer.transfer.store import BlobStore
@@ -52,10 +53,10 @@ class AgentContext:
     @property
     def bundle_dir(self) -> Path:
         """Where the bundle files this node received are laid out, as the bundle stores them."""
-        return self.state_dir / "bundle"
+        return StateDir(self.state_dir).bundle
 
     def manifest(self, text: str) -> Manifest:
-        path = self.state_dir / "app.yaml"
+        path = StateDir(self.state_dir).received_manifest
         self.host.write_file(path, text)
         return load_manifest(path)
 
@@ -67,7 +68,7 @@ def checks(ctx: AgentContext, args: dict) -> dict:
     pod_cidr, service_cidr = args.get("cidrs") or (defaults.pod_cidr, defaults.service_cidr)
     cluster = ClusterSettings(pod_cidr, service_cidr, ctx.address, server=profile.service_role == "master")
     facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=ports, state_dir_bytes=0, cluster=cluster)
-    facts.save(ctx.state_dir / "facts.json")
+    facts.save(StateDir(ctx.state_dir).facts)
     results = run_checks(facts, profile, set(args.get("skip") or []))
     for r in results:
         ctx.bus.emit(Event("check", r.status, r.message, phase=args["phase"],
@@ -79,7 +80,7 @@ def distribute(ctx: AgentContext, args: dict) -> dict:
     ctx.bundle_dir.mkdir(parents=True, exist_ok=True)
     ctx.host.write_file(ctx.bundle_dir / "index.json", args["index"])
     files = shared_files(Bundle.open(ctx.bundle_dir), list(args["prefixes"]))
-    store = BlobStore(ctx.state_dir / "blobs")
+    store = BlobStore(StateDir(ctx.state_dir).blobs)
     if ctx.peer is None:
         tracker = TrackerClient(args["tracker"], ctx.token)
         ctx.peer = Peer(ctx.node, store, ctx.token, tracker, ctx.address).start()

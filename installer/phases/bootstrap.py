@@ -14,10 +14,12 @@ from installer.app_documents import RESOURCES_FILE, application_documents
 from installer.installer_copy import keep_installer
 from installer.phases.context import PhaseContext
 from installer.phases.volumes import create_volumes
+from installer.statedir import StateDir
 
 
 def execute(ctx: PhaseContext) -> None:
-    for folder in (ctx.state_dir, ctx.state_dir / "logs", ctx.app_dir):
+    paths = StateDir(ctx.state_dir)
+    for folder in (paths.root, paths.logs, ctx.app_dir):
         folder.mkdir(parents=True, exist_ok=True)
     ctx.host.installer = keep_installer(ctx.host, ctx.state_dir)
     ctx.bus.log_line(f"Installer kept as {ctx.host.installer} (for status and uninstall once the bundle "
@@ -25,7 +27,7 @@ def execute(ctx: PhaseContext) -> None:
     docs = application_documents(ctx.bundle, ctx.manifest)
     ctx.host.write_file(ctx.app_dir / RESOURCES_FILE, yaml.safe_dump_all(docs, sort_keys=False))
     with ctx.bundle.open_file("app.yaml") as f:
-        ctx.host.write_file(ctx.app_dir / "app.yaml", f.read())
+        ctx.host.write_file(paths.app_manifest, f.read())
     ctx.bus.log_line(f"{len(docs)} application resource(s) ready in {ctx.app_dir}", phase="/bootstrap")
     for path in create_volumes(ctx.host, ctx.profile.requirements.volumes, ctx.state_dir):
         ctx.bus.log_line(f"Volume folder {path} ready", phase="/bootstrap")

@@ -11,6 +11,7 @@ from installer.errors import AirliftError
 from installer.events import Event
 from installer.facts import ClusterSettings, PortNeed, airlift_ports, gather_facts
 from installer.phases.context import PhaseContext
+from installer.statedir import StateDir
 
 PHASE = "/checks"
 
@@ -68,7 +69,7 @@ def run(ctx: PhaseContext) -> list:
 def execute(ctx: PhaseContext) -> None:
     results = ctx.check_results if ctx.check_results is not None else run(ctx)
     if ctx.state_dir.is_dir():
-        ctx.facts.save(ctx.state_dir / "facts.json")
+        ctx.facts.save(StateDir(ctx.state_dir).facts)
     failed = blocking(results)
     if failed:
         raise ChecksFailed(failed)

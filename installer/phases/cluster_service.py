@@ -13,6 +13,8 @@ from installer.agent_hub import token as token_mod
 from installer.cluster_service import service
 from installer.cluster_service.kept import keep_bundle
 from installer.phases.context import PhaseContext
+from installer.services.names import CONTROLLER
+from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 
 PHASE = "/cluster-service"
@@ -20,10 +22,10 @@ PHASE = "/cluster-service"
 
 def execute(ctx: PhaseContext) -> None:
     keep_bundle(ctx.bundle, ctx.state_dir)
-    ctx.bus.log_line(f"Kept what nodes joining later need in {ctx.state_dir}/bundle and {ctx.state_dir}/blobs",
-                     phase=PHASE)
+    paths = StateDir(ctx.state_dir)
+    ctx.bus.log_line(f"Kept what nodes joining later need in {paths.bundle} and {paths.blobs}", phase=PHASE)
     ensure_certificate(ctx.state_dir, ctx.address)
     token_mod.load_or_create(ctx.state_dir)
-    service.start(ctx.host, service.CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
-    ctx.bus.log_line(f"Service {service.CONTROLLER} started: nodes join on port {ctx.answers.agent_port}",
+    service.start(ctx.host, CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
+    ctx.bus.log_line(f"Service {CONTROLLER} started: nodes join on port {ctx.answers.agent_port}",
                      phase=PHASE)

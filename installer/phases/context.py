@@ -16,6 +16,7 @@ from installer.installer_copy import kept_launcher
 from installer.manifest import Manifest, NodeProfile
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.statedir import StateDir
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class PhaseContext:
     @property
     def app_dir(self) -> Path:
         """The application's resources as the install applies them (copied out of the bundle)."""
-        return self.state_dir / "app"
+        return StateDir(self.state_dir).app
 
     @property
     def address(self) -> str:

@@ -16,6 +16,7 @@ from installer.events import Event
 from installer.phases.checks import ChecksFailed
 from installer.phases.context import PhaseContext
 from installer.phases.runtime import mirrored_registries
+from installer.statedir import StateDir
 from installer.transfer.bundle_share import NODE_PREFIXES
 
 CHECKS_TIMEOUT_S = 300
@@ -50,7 +51,7 @@ def checks(ctx: PhaseContext, node: str) -> None:
         "ports": [a.registry_port, a.wizard_port, a.api_port], "skip": list(a.skip_checks),
         "cidrs": [a.pod_cidr, a.service_cidr],
     }, CHECKS_TIMEOUT_S)
-    ctx.host.write_file(ctx.state_dir / "facts" / f"{node}.json", json.dumps(data.get("facts") or {}, indent=1))
+    ctx.host.write_file(StateDir(ctx.state_dir).node_facts(node), json.dumps(data.get("facts") or {}, indent=1))
     results = [CheckResult(**r) for r in data["results"]]
     if data.get("clock_offset_s") is not None and clock.CHECK_ID not in a.skip_checks:
         drift = clock.drift_check(node, data["clock_offset_s"])

@@ -8,15 +8,20 @@ clean that host by hand. Every phase is safe to run twice.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from installer.agent_hub import AgentHub
 from installer.errors import AirliftError
+from installer.installer_copy import launcher_path
 from installer.phases.context import PhaseContext
+from installer.services.names import AGENT, CONTROLLER
+from installer.statedir import DEFAULT_STATE_DIR, StateDir
 
 DRAIN_TIMEOUT_S = 300
 FORCED_DRAIN_TIMEOUT_S = 60  # a dead node's pods never confirm they stopped: do not wait long for them
 CONTACT_WAIT_S = 30.0
 LEAVE_TIMEOUT_S = 600
-HAND_CLEAN = ("as root there, run /var/lib/airlift/installer/install uninstall --yes (the installer the node "
+HAND_CLEAN = (f"as root there, run {launcher_path(Path(DEFAULT_STATE_DIR))} uninstall --yes (the installer the node "
               "kept), or ./install uninstall from an unpacked bundle")
 
 
@@ -50,7 +55,7 @@ def leave(ctx: PhaseContext, node: str) -> None:
             raise AirliftError(
                 f"Node {node} could not leave: {why}",
                 details=exc.details,
-                hint=f"bring {node} and its airlift-agent service back (systemctl start airlift-agent there); "
+                hint=f"bring {node} and its {AGENT} service back (systemctl start {AGENT} there); "
                      f"or take it out without it: ./install remove {node} --force") from exc
         ctx.bus.log_line(f"Node {node} did not leave by itself ({why}); going on because of --force. "
                          f"Clean that host by hand: {HAND_CLEAN}", "warn", phase=phase, clean_by_hand=node)
@@ -62,7 +67,7 @@ def delete(ctx: PhaseContext, node: str) -> None:
     phase = f"/delete/{node}"
     ctx.runtime.delete_node(node)
     hub_of(ctx).nodes.remove(node)
-    ctx.host.remove(ctx.state_dir / "facts" / f"{node}.json")
+    ctx.host.remove(StateDir(ctx.state_dir).node_facts(node))
     ctx.bus.log_line(f"Node {node} deleted from Kubernetes and from the cluster's nodes", phase=phase)
 
 
@@ -70,5 +75,5 @@ def hub_of(ctx: PhaseContext) -> AgentHub:
     """The cluster controller's agent listener, which a remove runs in."""
     if ctx.agents is None:
         raise AirliftError("The remove operation needs the cluster controller's agent listener",
-                           hint="run it through ./install remove NODE (the airlift-cluster service)")
+                           hint=f"run it through ./install remove NODE (the {CONTROLLER} service)")
     return ctx.agents

@@ -10,12 +10,11 @@ from pathlib import Path
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import Volume
-
-CREATED_FILE = "created-volumes.json"
+from installer.statedir import StateDir
 
 
 def created(state_dir: Path) -> list[str]:
-    path = Path(state_dir) / CREATED_FILE
+    path = StateDir(state_dir).created_volumes
     return json.loads(path.read_text()) if path.exists() else []
 
 
@@ -31,7 +30,7 @@ def create_volumes(host: Host, volumes: tuple[Volume, ...], state_dir: Path) -> 
         if target.exists() or not volume.create_if_missing:
             continue
         made.append(str(_first_missing(Path(volume.path), host)))
-        host.write_file(Path(state_dir) / CREATED_FILE, json.dumps(made))  # before: a crash cannot hide it
+        host.write_file(StateDir(state_dir).created_volumes, json.dumps(made))  # before: a crash cannot hide it
         try:
             target.mkdir(parents=True, mode=volume.mode if volume.mode is not None else 0o755)
             if volume.uid is not None or volume.gid is not None:

@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 from installer.plan.model import PHASE_STATES, Plan
+from installer.statedir import RunFolder
 
 
 class PlanStore:
     def __init__(self, state_dir: Path) -> None:
-        self.plan_path = Path(state_dir) / "plan.json"
-        self.log_path = Path(state_dir) / "plan-log.jsonl"
+        folder = RunFolder(state_dir)
+        self.plan_path, self.log_path = folder.plan, folder.plan_log
 
     def exists(self) -> bool:
         return self.plan_path.exists()

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import yaml
 
+from installer.services.names import REGISTRY
+
 
 def render_config(storage: Path, address: str, port: int) -> str:
     """The registry's config.yml text."""
     config = {
         "version": 0.1,
-        "log": {"level": "info", "fields": {"service": "airlift-registry"}},
+        "log": {"level": "info", "fields": {"service": REGISTRY}},
         "storage": {
             "filesystem": {"rootdirectory": str(storage)},
             "delete": {"enabled": False},

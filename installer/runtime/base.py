@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from installer.ports import API_PORT
+
 
 @dataclass(frozen=True)
 class RuntimeConfig:
@@ -24,7 +26,7 @@ class RuntimeConfig:
     role: str = "server"
     pod_cidr: str = "10.42.0.0/16"
     service_cidr: str = "10.43.0.0/16"
-    api_port: int = 6443
+    api_port: int = API_PORT
     server_url: str | None = None
     token: str | None = field(default=None, repr=False)
 

@@ -21,6 +21,8 @@ from installer.runtime.base import RuntimeConfig
 from installer.runtime.jobs import run_job
 from installer.runtime.k3s_cleanup import uninstall_k3s
 from installer.runtime.k3s_files import K3sPaths, new_token, read_token, render_config, render_registries
+from installer.services.names import K3S_AGENT, K3S_SERVER
+from installer.statedir import StateDir
 
 WAIT_STEP_S = 10
 DOWN_LIMIT_S = 15.0
@@ -37,7 +39,7 @@ class K3sRuntime:
     @property
     def service(self) -> str:
         """k3s for a server, k3s-agent for an agent (as k3s's own units are named)."""
-        return "k3s-agent" if self._role() == "agent" else "k3s"
+        return K3S_AGENT if self._role() == "agent" else K3S_SERVER
 
     def _role(self) -> str:
         if not self.paths.config.is_file():
@@ -130,7 +132,7 @@ class K3sRuntime:
 
     def run_job(self, job: dict, timeout: float, on_log: Callable[[str], None]) -> None:
         """Run a hook Job to completion, streaming its logs; AirliftError naming it on failure."""
-        run_job(self.host, self._kubectl, job, self.state_dir / "jobs", timeout, on_log)
+        run_job(self.host, self._kubectl, job, StateDir(self.state_dir).jobs, timeout, on_log)
 
     def drain(self, node: str, timeout: float) -> None:
         """Cordon `node`, then evict its pods so they move to the other nodes before it leaves.
@@ -173,7 +175,7 @@ class K3sRuntime:
     def uninstall(self) -> None:
         """Everything k3s-killall.sh and k3s-uninstall.sh remove, plus Airlift's job files."""
         uninstall_k3s(self.host, self.paths)
-        self.host.remove(self.state_dir / "jobs")
+        self.host.remove(StateDir(self.state_dir).jobs)
 
 
 def _tail(log: str, lines: int = 10) -> str:

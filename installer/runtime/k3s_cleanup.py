@@ -12,9 +12,10 @@ from pathlib import Path
 
 from installer.host import Host
 from installer.runtime.k3s_files import K3sPaths
+from installer.services.names import K3S_AGENT, K3S_SERVER
 
 INTERFACES = ("cni0", "flannel.1", "flannel-v6.1", "kube-ipvs0", "flannel-wg", "flannel-wg-v6")
-SERVICES = ("k3s", "k3s-agent")
+SERVICES = (K3S_SERVER, K3S_AGENT)
 
 
 def uninstall_k3s(host: Host, paths: K3sPaths) -> None:

@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 from installer.agent_hub.hub import join_command
-from installer.agent_hub.nodes import NODES_FILE
-from installer.agent_hub.token import TOKEN_FILE
 from installer.answers import Answers
 from installer.cluster_service.operations import Operations
-from installer.cluster_service.service import CONTROLLER
 from installer.host import Host
 from installer.manifest import Manifest
+from installer.services.names import CONTROLLER
+from installer.statedir import StateDir
 from installer.tls import saved_fingerprint
 
 
@@ -21,7 +20,7 @@ def cluster_status(host: Host, state_dir: Path, answers: Answers, manifest: Mani
     """{nodes: [{name, address, profile}], operations: [{id, kind, node, state}],
     join: {profile: command}, service: whether airlift-cluster runs} for a completed install
     (`manifest` given); before, join is empty and service None."""
-    nodes_file = Path(state_dir) / NODES_FILE
+    nodes_file = StateDir(state_dir).nodes
     nodes = json.loads(nodes_file.read_text()) if nodes_file.is_file() else []
     operations = []
     for op in Operations(state_dir, []).all():
@@ -33,7 +32,7 @@ def cluster_status(host: Host, state_dir: Path, answers: Answers, manifest: Mani
 
 
 def _join_commands(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict[str, str]:
-    token_file, fingerprint = state_dir / TOKEN_FILE, saved_fingerprint(state_dir)
+    token_file, fingerprint = StateDir(state_dir).join_token, saved_fingerprint(state_dir)
     if manifest is None or not token_file.is_file() or fingerprint is None or not answers.advertise_addr:
         return {}
     token = token_file.read_text().strip()

@@ -15,6 +15,7 @@ from installer.manifest import load_manifest
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
 
 
@@ -23,14 +24,13 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
     plan = PlanStore(state_dir).load()
     if plan is None:
         return None
-    saved = state_dir / "answers.yaml"
+    paths = StateDir(state_dir)
+    saved = paths.answers
     answers = answers_mod.saved(saved) if saved.exists() else answers_mod.Answers()
     registry = Registry(host, state_dir, port=answers.registry_port, address=answers.advertise_addr or "127.0.0.1")
     runtime = K3sRuntime(host, state_dir).status()
-    app_dir = state_dir / "app"
-    manifest_path = app_dir / "app.yaml"
-    manifest = load_manifest(manifest_path) if manifest_path.exists() else None
-    eps = (endpoints(manifest, load_documents(app_dir), answers.advertise_addr or "")
+    manifest = load_manifest(paths.app_manifest) if paths.app_manifest.exists() else None
+    eps = (endpoints(manifest, load_documents(paths.app), answers.advertise_addr or "")
            if manifest is not None and _app_installed(plan) else [])
     return {
         "plan": plan.to_dict(),

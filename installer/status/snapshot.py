@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from installer.installer_copy import kept_launcher
 from installer.runtime import K3sRuntime
+from installer.statedir import StateDir
 
 if TYPE_CHECKING:
     from installer.engine import Engine
@@ -88,7 +89,7 @@ def build_snapshot(engine: Engine) -> dict:
         "state_dir": str(engine.state_dir),
         "log": str(engine.log_path),
         "kubeconfig": str(K3sRuntime(engine.host, engine.state_dir).paths.kubeconfig),
-        "answers_file": str(engine.state_dir / "answers.yaml"),
+        "answers_file": str(StateDir(engine.state_dir).answers),
         "installer": kept_command(engine),
     }
 

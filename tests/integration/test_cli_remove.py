@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from installer.agent_hub import token
+from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 from tests.fixtures.net import free_port
 from tests.fixtures.terminal import run_on_terminal
@@ -37,7 +38,7 @@ def installed(tmp_path: Path) -> Path:
     state.mkdir()
     token.load_or_create(state)
     ensure_certificate(state, "127.0.0.1")
-    (state / "answers.yaml").write_text(f"agent-port: {free_port()}\n")
+    StateDir(state).answers.write_text(f"agent-port: {free_port()}\n")
     return state
 
 

@@ -21,6 +21,7 @@ import yaml
 from installer.host import Host
 from installer.plan import PlanStore
 from installer.services.supervised import SupervisedServices
+from installer.statedir import StateDir
 from installer.tls import saved_fingerprint
 from tests.fixtures.net import wait_until
 from tests.integration.installer_run import REPO, Target, leftover_processes
@@ -67,7 +68,7 @@ def cluster(hello_bundle_dir, tmp_path_factory):
     assert result.returncode == 0, result.stdout + result.stderr
     shutil.rmtree(bundle)
     token_file = tmp / "token"
-    token_file.write_text((target.state / "join-token").read_text())
+    token_file.write_text(StateDir(target.state).join_token.read_text())
     joiners: list[Joiner] = []
     yield target, tmp, token_file, joiners
     for joiner in joiners:

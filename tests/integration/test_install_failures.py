@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from installer.host import Host
-from installer.registry import SERVICE as REGISTRY
+from installer.services.names import REGISTRY
 from tests.integration.installer_run import REPO, Target, files_under, leftover_processes
 
 pytestmark = pytest.mark.integration

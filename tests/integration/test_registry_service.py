@@ -17,8 +17,9 @@ import pytest
 
 from installer.errors import AirliftError
 from installer.host import Host
-from installer.registry import SERVICE, Registry
+from installer.registry import Registry
 from installer.registry.populate import v2_root
+from installer.services.names import REGISTRY as SERVICE
 from installer.services.supervised import ServiceFiles, read_pid
 from tests.fixtures.net import free_port, wait_until
 from tests.fixtures.oci_layout import sample_bundle

@@ -27,6 +27,8 @@ from installer.host import Host
 from installer.node_agent.identity import hostname, identity
 from installer.plan import PlanStore, build_install_plan
 from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.services.names import AGENT
+from installer.statedir import StateDir
 from installer.tls import ensure_certificate, saved_fingerprint
 from tests.fixtures.net import free_port, listening, wait_until
 
@@ -43,10 +45,11 @@ def installed_state(state: Path, bundle_dir: Path, agent_port: int, api_port: in
     store.create(plan)
     for phase in plan.phases:
         store.record(phase.id, "completed")
-    (state / "app").mkdir()
-    shutil.copyfile(bundle_dir / "app.yaml", state / "app" / "app.yaml")
+    paths = StateDir(state)
+    paths.app.mkdir()
+    shutil.copyfile(bundle_dir / "app.yaml", paths.app_manifest)
     answers_mod.save(Answers(flavor="three", profile="master", advertise_addr="127.0.0.1", agent_port=agent_port,
-                             api_port=api_port, accept_eula=True), state / "answers.yaml")
+                             api_port=api_port, accept_eula=True), paths.answers)
     keep_bundle(Bundle.open(bundle_dir), state)
     token_mod.load_or_create(state)
     ensure_certificate(state, "127.0.0.1")
@@ -98,13 +101,13 @@ def start_node(tmp: Path, state: Path, k3s: K3sRuntime, agent_port: int, api_por
     runtime.start()
     k3s.wait_ready(name, 30)
     token_file = tmp / "node-token"
-    token_file.write_text((state / token_mod.TOKEN_FILE).read_text())
+    token_file.write_text(StateDir(state).join_token.read_text())
     token_file.chmod(0o600)
-    host.services.install("airlift-agent", [
+    host.services.install(AGENT, [
         sys.executable, "-m", "installer", "join", f"127.0.0.1:{agent_port}", "--token-file", str(token_file),
         "--fingerprint", str(saved_fingerprint(state)), "--advertise-addr", "127.0.0.2", "--role", "worker",
         "--state-dir", str(node_state), "--root", str(host.root)], env={"PYTHONPATH": str(REPO)})
-    host.services.start("airlift-agent")
+    host.services.start(AGENT)
     return name, host, node_state
 
 

@@ -62,7 +62,7 @@ def test_serves_tls_with_token_and_stops_cleanly(state_dir):
     port = free_port()
     wizard = Wizard(state_dir, port)
     try:
-        cert = str(state_dir / "wizard" / "tls.crt")
+        cert = str(state_dir / "tls" / "tls.crt")
         base = f"https://127.0.0.1:{port}"
         assert requests.get(base + "/", verify=cert, timeout=10).status_code == 401
         browser = requests.Session()
@@ -112,7 +112,7 @@ def test_sigterm_also_stops_cleanly(state_dir):
 def test_ctrl_c_during_the_install_says_it_is_interrupted(state_dir):
     port = free_port()
     wizard = Wizard(state_dir, port)
-    cert = str(state_dir / "wizard" / "tls.crt")
+    cert = str(state_dir / "tls" / "tls.crt")
     browser = requests.Session()
     browser.get(wizard.url, verify=cert, timeout=10)
     assert browser.post(f"https://127.0.0.1:{port}/api/start", json={}, verify=cert, timeout=10).status_code == 200

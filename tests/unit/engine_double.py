@@ -18,6 +18,7 @@ from installer.events import Event, EventBus
 from installer.manifest import Problem, load_manifest
 from installer.plan import build_install_plan
 from installer.ssh.session import PassphraseRequired
+from installer.statedir import StateDir
 from installer.status.snapshot import bundle_info
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ class EngineDouble:
                            "address": self._answers.get("advertise-addr")}],
                 "checks": [r.to_dict() for r in self.results], "operation": dict(self._operation),
                 "endpoints": [], "state_dir": str(self.state_dir), "log": str(self.state_dir / "logs/installer.log"),
-                "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(self.state_dir / "answers.yaml")}
+                "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers)}
 
     def validate_answers(self, data: dict) -> list[Problem]:
         return answers_mod.validate({**data, "state-dir": str(self.state_dir)}, self.manifest, NETWORK)

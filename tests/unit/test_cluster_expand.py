@@ -17,6 +17,7 @@ from installer.manifest import load_manifest
 from installer.phases import hooks, network_checks, remote
 from installer.phases.table import Executor, resolve
 from installer.plan import PlanStore, build_expand_plan, build_install_plan
+from installer.statedir import StateDir
 
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml"
 
@@ -48,21 +49,21 @@ def test_the_node_add_hooks_run_on_the_first_master_around_the_join_when_the_man
 
 def installed_state(tmp_path: Path, fixed: str | None = None, completed: bool = True) -> Path:
     """A state folder as an install leaves it: plan, answers, the installed manifest."""
-    state = tmp_path / "state"
+    state = StateDir(tmp_path / "state")
     doc = load_manifest(HELLO).to_resolved_dict()
     for profile in doc["nodeProfiles"]:
         if profile["name"] == fixed:
             profile["expandPolicy"] = "fixed"
-    (state / "app").mkdir(parents=True)
-    (state / "app" / "app.yaml").write_text(yaml.safe_dump(doc))
+    state.app.mkdir(parents=True)
+    state.app_manifest.write_text(yaml.safe_dump(doc))
     answers_mod.save(answers_mod.Answers(flavor="one", profile="master", advertise_addr="127.0.0.1"),
-                     state / "answers.yaml")
-    store = PlanStore(state)
+                     state.answers)
+    store = PlanStore(state.root)
     plan = build_install_plan("node-1")
     store.create(plan)
     for phase in plan.phases if completed else plan.phases[:-1]:
         store.record(phase.id, "completed")
-    return state
+    return state.root
 
 
 @pytest.mark.parametrize("role, message, hint", [
@@ -88,10 +89,10 @@ def test_profiles_not_fixed_join_and_nothing_joins_an_unfinished_install(tmp_pat
 def stored_expand(state: Path, node: str, last_state: str | None) -> str:
     """An expand operation's folder as the cluster service left it (`last_state` of its first phase)."""
     op_id = f"expand-{node}-0000"
-    folder = state / "operations" / op_id
-    folder.mkdir(parents=True)
-    (folder / "operation.json").write_text(json.dumps({"id": op_id, "kind": "expand", "node": node, "created": 1.0}))
-    store = PlanStore(folder)
+    folder = StateDir(state).operation(op_id)
+    folder.root.mkdir(parents=True)
+    folder.meta.write_text(json.dumps({"id": op_id, "kind": "expand", "node": node, "created": 1.0}))
+    store = PlanStore(folder.root)
     store.create(build_expand_plan("node-1", node))
     if last_state:
         store.record(f"/checks/{node}", last_state)

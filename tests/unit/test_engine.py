@@ -10,6 +10,7 @@ from installer.bundle import BundleError
 from installer.engine import Engine
 from installer.errors import AirliftError
 from installer.plan import PlanStore, build_install_plan
+from installer.statedir import StateDir
 from installer.statelock import StateLock
 from tests.unit.engine_bundle import make_bundle
 
@@ -89,7 +90,7 @@ def test_resume_without_a_plan_says_how_to_start(engine):
 def test_a_second_installer_on_the_same_state_is_refused(engine, tmp_path):
     state = tmp_path / "state"
     PlanStore(state).create(build_install_plan("n"))
-    (state / "answers.yaml").write_text("advertise-addr: 127.0.0.1\n")
+    StateDir(state).answers.write_text("advertise-addr: 127.0.0.1\n")
     with StateLock(state), pytest.raises(AirliftError, match="Another ./install is running"):
         engine.resume()
 

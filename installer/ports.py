@@ -1,0 +1,9 @@
+"""The ports Airlift listens on, each named once: the answers may move the first four
+(`wizard-port`, `agent-port`, `registry-port`, `api-port`); the last two are Kubernetes' own."""
+
+WIZARD_PORT = 61009
+AGENT_PORT = 3012       # where nodes join, and the cluster controller's agent API after the install
+REGISTRY_PORT = 5000
+API_PORT = 6443         # the Kubernetes API
+KUBELET_PORT = 10250
+FLANNEL_VXLAN_PORT = 8472

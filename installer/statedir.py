@@ -1,0 +1,191 @@
+"""Every path under a state directory, named once.
+
+The installer host and every node keep what they know in a state directory (default
+DEFAULT_STATE_DIR; `--state-dir` or AIRLIFT_STATE_DIR moves it). Code asks `StateDir(folder).answers`
+and never spells a file name, so the layout is read, and changed, in this one place. The layout of
+a folder inside (the kept installer, the registry, the blob store) belongs to the module that owns
+that folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_STATE_DIR = "/var/lib/airlift"
+JOIN_TOKEN = "join-token"  # also the token's name beside an installer copied over SSH
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A folder a plan runs in: the state directory for the install, `operations/<id>/` for a day-2
+    operation. Both keep the plan, its change log and the events under the same names."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def plan(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
+    def plan_log(self) -> Path:
+        """The append-only log of phase changes (installer/plan/store.py)."""
+        return self.root / "plan-log.jsonl"
+
+    @property
+    def events(self) -> Path:
+        """The JSONL event log: the truth, and the replay for a client that reconnects."""
+        return self.root / "events.jsonl"
+
+
+@dataclass(frozen=True)
+class OperationFolder(RunFolder):
+    """One day-2 operation's folder."""
+
+    @property
+    def meta(self) -> Path:
+        """What the operation is: {id, kind, node, created}."""
+        return self.root / "operation.json"
+
+
+@dataclass(frozen=True)
+class StateDir(RunFolder):
+    """The state directory `root` of the installer host or of a node."""
+
+    @property
+    def lock(self) -> Path:
+        """Held while a plan runs, so one install at a time owns the folder."""
+        return self.root / "install.lock"
+
+    @property
+    def answers(self) -> Path:
+        """The answers the install ran with; `./install --cli --config` replays them."""
+        return self.root / "answers.yaml"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def installer_log(self) -> Path:
+        """The install's log, and the traceback of an internal error."""
+        return self.logs / "installer.log"
+
+    @property
+    def facts(self) -> Path:
+        """What was probed on this host for the checks."""
+        return self.root / "facts.json"
+
+    def node_facts(self, node: str) -> Path:
+        """What node `node` reported of itself (kept by the installer)."""
+        return self.root / "facts" / f"{node}.json"
+
+    @property
+    def app(self) -> Path:
+        """The application's manifest and Kubernetes documents, copied from the bundle."""
+        return self.root / "app"
+
+    @property
+    def app_manifest(self) -> Path:
+        return self.app / "app.yaml"
+
+    @property
+    def received_manifest(self) -> Path:
+        """The manifest a node's agent received from the installer."""
+        return self.root / "app.yaml"
+
+    @property
+    def bundle(self) -> Path:
+        """The part of the bundle kept for day two (first master), or received by a node."""
+        return self.root / "bundle"
+
+    @property
+    def blobs(self) -> Path:
+        """The blob store the nodes share the bundle's files through."""
+        return self.root / "blobs"
+
+    @property
+    def registry(self) -> Path:
+        """The local registry's binary, config and storage."""
+        return self.root / "registry"
+
+    @property
+    def jobs(self) -> Path:
+        """The hook Jobs' documents, as given to kubectl."""
+        return self.root / "jobs"
+
+    @property
+    def created_volumes(self) -> Path:
+        """The volume folders the install created, which uninstall removes."""
+        return self.root / "created-volumes.json"
+
+    @property
+    def join_token(self) -> Path:
+        """The secret nodes join with (0600)."""
+        return self.root / JOIN_TOKEN
+
+    @property
+    def nodes(self) -> Path:
+        """The nodes that joined, known by identity."""
+        return self.root / "nodes.json"
+
+    @property
+    def known_hosts(self) -> Path:
+        """The SSH host keys of the nodes reached over SSH, in OpenSSH's format."""
+        return self.root / "known_hosts"
+
+    @property
+    def operations(self) -> Path:
+        return self.root / "operations"
+
+    def operation(self, op_id: str) -> OperationFolder:
+        return OperationFolder(self.operations / op_id)
+
+    @property
+    def installer(self) -> Path:
+        """The kept installer, which runs the services, `status` and `uninstall` without the bundle."""
+        return self.root / "installer"
+
+    @property
+    def installer_stage(self) -> Path:
+        """Where a new kept installer is staged before it replaces the old one."""
+        return self.root / ".installer.new"
+
+    @property
+    def tls(self) -> Path:
+        """The certificate the wizard, the agent API and the cluster controller serve."""
+        return self.root / "tls"
+
+    @property
+    def tls_cert(self) -> Path:
+        return self.tls / "tls.crt"
+
+    @property
+    def tls_key(self) -> Path:
+        return self.tls / "tls.key"
+
+    @property
+    def wizard(self) -> Path:
+        return self.root / "wizard"
+
+    @property
+    def wizard_log(self) -> Path:
+        return self.wizard / "wizard.log"
+
+    @property
+    def wizard_url(self) -> Path:
+        """The wizard's sign-in address with a fresh one-time token (0600)."""
+        return self.wizard / "url"
+
+    @property
+    def node_id(self) -> Path:
+        """A node's identity when /etc/machine-id gives none."""
+        return self.root / "node-id"
+
+    @property
+    def installer_fingerprint(self) -> Path:
+        """The installer certificate's fingerprint a node pinned on first contact."""
+        return self.root / "installer-fingerprint"
