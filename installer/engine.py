@@ -25,6 +25,7 @@ from installer.bundle import Bundle
 from installer.cluster_service import service as cluster_service
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog, events_path
+from installer.facts.addresses import HostNetwork, probe_network
 from installer.host import Host
 from installer.manifest import Problem, load_manifest
 from installer.phases import EXECUTORS, PhaseContext, checks, remote
@@ -46,7 +47,7 @@ class Engine:
         self.bus = EventBus()
         self.store = PlanStore(self.state_dir)
         self.node = socket.gethostname()
-        self._network: answers_mod.HostNetwork | None = None
+        self._network: HostNetwork | None = None
         self._answers: dict = {}
         self._check_results: list = []
         self._operation: dict = {"status": "idle"}
@@ -85,9 +86,10 @@ class Engine:
     def operation(self) -> dict:
         return dict(self._operation)
 
-    def network(self) -> answers_mod.HostNetwork:
+    def network(self) -> HostNetwork:
+        """This host's addresses and default route, probed once: the answers are checked against them."""
         if self._network is None:
-            self._network = answers_mod.probe_network()
+            self._network = probe_network()
         return self._network
 
     def endpoints(self) -> list[dict]:
