@@ -20,6 +20,7 @@ from installer.events import EventBus
 from installer.host import Host
 from installer.installer_copy import STATE_ENV
 from installer.plan import PlanStore, build_install_plan
+from installer.services import manager_for
 from installer.statelock import StateLock
 
 from .render import TerminalRenderer
@@ -229,7 +230,8 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
     from installer.status.install import install_status
 
-    status = install_status(Host(root(args)), state_dir(args))
+    host, folder = Host(root(args)), state_dir(args)
+    status = install_status(host, manager_for(host, folder), folder)
     if status is None:
         console.print(f"Nothing is installed with the state directory {state_dir(args)}.")
         return 1
@@ -249,10 +251,11 @@ def cmd_uninstall(args: argparse.Namespace, console: Console) -> int:
     bus = EventBus()
     renderer = TerminalRenderer(console)
     bus.add_sink(renderer)
+    host = Host(root(args))
     if folder.is_dir():
         with StateLock(folder):
-            uninstall(Host(root(args)), folder, bus)
+            uninstall(host, manager_for(host, folder), folder, bus)
     else:
-        uninstall(Host(root(args)), folder, bus)
+        uninstall(host, manager_for(host, folder), folder, bus)
     console.print("[green]Uninstalled.[/] The host is as it was before the install.")
     return 0

@@ -12,12 +12,12 @@ from functools import partial
 
 from installer.cluster_service.kept import require_node_blobs
 from installer.phases import network_checks, remote
-from installer.phases.context import PhaseContext
 from installer.phases.hooks import run_hook
+from installer.phases.inputs import PhaseInputs
 from installer.plan import Plan, PlanStore, build_expand_plan, run_plan
 
 
-def expand_node(ctx: PhaseContext, node: str, store: PlanStore, log_path: str) -> None:
+def expand_node(ctx: PhaseInputs, node: str, store: PlanStore, log_path: str) -> None:
     """Add `node` (joined already, its agent in contact) to the cluster; resumes a stored plan."""
     require_node_blobs(ctx.bundle, ctx.state_dir)
     plan = store.load()
@@ -29,7 +29,7 @@ def expand_node(ctx: PhaseContext, node: str, store: PlanStore, log_path: str) -
     ctx.bus.log_line(f"Node {node} is part of the cluster")
 
 
-def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
+def executors(plan: Plan) -> dict[str, Callable[[PhaseInputs], None]]:
     """The install's per-node executors, one per hook phase (`/hooks/<hook>`) and the checks
     across nodes for the new node (`/checks/network/<node>`)."""
     out = remote.executors(plan)
@@ -42,5 +42,5 @@ def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
     return out
 
 
-def _hook(hook: str, phase: str, ctx: PhaseContext) -> None:
+def _hook(hook: str, phase: str, ctx: PhaseInputs) -> None:
     run_hook(ctx, hook, phase)

@@ -20,8 +20,8 @@ from installer.agent_hub import AgentHub
 from installer.errors import AirliftError
 from installer.events import Event
 from installer.manifest import Manifest
-from installer.phases.context import PhaseContext
 from installer.phases.hooks import run_hook
+from installer.phases.inputs import PhaseInputs
 from installer.plan import Phase, PhaseFailed, Plan, PlanStore, run_plan
 
 OPERATION = "remove"
@@ -68,7 +68,7 @@ def check_removable(hub: AgentHub, node: str, first: str) -> None:
                            hint=f"name one of the nodes that joined: {others} (first master: {first})")
 
 
-def remove_node(ctx: PhaseContext, node: str, force: bool, store: PlanStore) -> None:
+def remove_node(ctx: PhaseInputs, node: str, force: bool, store: PlanStore) -> None:
     """Take `node` out of the cluster: a new remove plan in `store`, or the one there resumed."""
     hub = _hub(ctx)
     plan = store.load()
@@ -94,9 +94,9 @@ def _next_step(exc: PhaseFailed, node: str) -> str:
     return hint if again in hint else f"{hint.rstrip('. ')}, then run {again} again"
 
 
-def executors(plan: Plan, node: str, force: bool) -> dict[str, Callable[[PhaseContext], None]]:
+def executors(plan: Plan, node: str, force: bool) -> dict[str, Callable[[PhaseInputs], None]]:
     """The executor of each phase of `plan`."""
-    table: dict[str, Callable[[PhaseContext], None]] = {
+    table: dict[str, Callable[[PhaseInputs], None]] = {
         f"/drain/{node}": partial(drain, node=node, force=force),
         f"/leave/{node}": partial(leave, node=node, force=force),
         f"/delete/{node}": partial(delete, node=node),
@@ -106,11 +106,11 @@ def executors(plan: Plan, node: str, force: bool) -> dict[str, Callable[[PhaseCo
     return {p.id: table[p.id] for p in plan.phases}
 
 
-def _hook(ctx: PhaseContext, hook: str) -> None:
+def _hook(ctx: PhaseInputs, hook: str) -> None:
     run_hook(ctx, hook, f"/hooks/{hook}")
 
 
-def drain(ctx: PhaseContext, node: str, force: bool) -> None:
+def drain(ctx: PhaseInputs, node: str, force: bool) -> None:
     phase = f"/drain/{node}"
     try:
         ctx.runtime.drain(node, FORCED_DRAIN_TIMEOUT_S if force else DRAIN_TIMEOUT_S)
@@ -125,7 +125,7 @@ def drain(ctx: PhaseContext, node: str, force: bool) -> None:
     ctx.bus.log_line(f"Node {node} drained: no new pods go there and its pods moved", phase=phase)
 
 
-def leave(ctx: PhaseContext, node: str, force: bool) -> None:
+def leave(ctx: PhaseInputs, node: str, force: bool) -> None:
     """The node's agent removes k3s and the rest; with `force`, an agent that cannot do it is
     skipped with a warning naming the command that cleans the host by hand."""
     phase = f"/leave/{node}"
@@ -147,7 +147,7 @@ def leave(ctx: PhaseContext, node: str, force: bool) -> None:
     ctx.bus.log_line(f"Node {node} removed k3s; it now uninstalls the rest and its agent stops", phase=phase)
 
 
-def delete(ctx: PhaseContext, node: str) -> None:
+def delete(ctx: PhaseInputs, node: str) -> None:
     phase = f"/delete/{node}"
     ctx.runtime.delete_node(node)
     _hub(ctx).nodes.remove(node)
@@ -155,7 +155,7 @@ def delete(ctx: PhaseContext, node: str) -> None:
     ctx.bus.log_line(f"Node {node} deleted from Kubernetes and from the cluster's nodes", phase=phase)
 
 
-def _hub(ctx: PhaseContext) -> AgentHub:
+def _hub(ctx: PhaseInputs) -> AgentHub:
     if ctx.agents is None:
         raise AirliftError("The remove operation needs the cluster controller's agent listener",
                            hint="run it through ./install remove NODE (the airlift-cluster service)")

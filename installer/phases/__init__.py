@@ -1,7 +1,7 @@
 """One small module per install phase, and the table that maps phase ids to them."""
 
 from installer.phases import app, bootstrap, checks, cluster_service, network_checks, registry, runtime
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 
 EXECUTORS = {
     "/checks": checks.execute,
@@ -13,4 +13,4 @@ EXECUTORS = {
     "/cluster-service": cluster_service.execute,
 }
 
-__all__ = ["EXECUTORS", "PhaseContext"]
+__all__ = ["EXECUTORS", "PhaseInputs"]

@@ -12,18 +12,18 @@ from __future__ import annotations
 from installer.agent_hub import token as token_mod
 from installer.cluster_service import service
 from installer.cluster_service.kept import keep_bundle
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.tls import ensure_certificate
 
 PHASE = "/cluster"
 
 
-def execute(ctx: PhaseContext) -> None:
+def execute(ctx: PhaseInputs) -> None:
     keep_bundle(ctx.bundle, ctx.state_dir)
     ctx.bus.log_line(f"Kept what nodes joining later need in {ctx.state_dir}/bundle and {ctx.state_dir}/blobs",
                      phase=PHASE)
     ensure_certificate(ctx.state_dir, ctx.address)
     token_mod.load_or_create(ctx.state_dir)
-    service.start(ctx.host, service.CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
+    service.start(ctx.services, service.CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
     ctx.bus.log_line(f"Service {service.CONTROLLER} started: nodes join on port {ctx.answers.agent_port}",
                      phase=PHASE)

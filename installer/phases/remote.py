@@ -16,7 +16,7 @@ from installer.checks import CheckResult
 from installer.errors import AirliftError
 from installer.events import Event
 from installer.phases.checks import ChecksFailed
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.phases.runtime import mirrored_registries
 from installer.plan import Plan
 from installer.transfer.bundle_share import NODE_PREFIXES
@@ -26,19 +26,19 @@ DISTRIBUTE_TIMEOUT_S = 3600
 RUNTIME_TIMEOUT_S = 600
 
 
-def _hub(ctx: PhaseContext) -> AgentHub:
+def _hub(ctx: PhaseInputs) -> AgentHub:
     if ctx.agents is None:
         raise AirliftError("This phase runs on another node, but the installer is not listening for nodes",
                            hint="run ./install --resume with the same answers")
     return ctx.agents
 
 
-def _manifest_text(ctx: PhaseContext) -> str:
+def _manifest_text(ctx: PhaseInputs) -> str:
     with ctx.bundle.open_file("app.yaml") as f:
         return f.read().decode("utf-8")
 
 
-def _profile(ctx: PhaseContext, node: str) -> str:
+def _profile(ctx: PhaseInputs, node: str) -> str:
     known = _hub(ctx).nodes.get(node)
     if known is None:
         raise AirliftError(f"Node {node} is not among the nodes that joined",
@@ -46,7 +46,7 @@ def _profile(ctx: PhaseContext, node: str) -> str:
     return known.profile
 
 
-def checks(ctx: PhaseContext, node: str) -> None:
+def checks(ctx: PhaseInputs, node: str) -> None:
     a = ctx.answers
     data = _hub(ctx).run(node, "checks", {
         "phase": f"/checks/{node}", "manifest": _manifest_text(ctx), "profile": _profile(ctx, node),
@@ -64,7 +64,7 @@ def checks(ctx: PhaseContext, node: str) -> None:
         raise ChecksFailed(failed, node)
 
 
-def distribute(ctx: PhaseContext, node: str) -> None:
+def distribute(ctx: PhaseInputs, node: str) -> None:
     hub = _hub(ctx)
     tracker = hub.share(ctx.bundle, ctx.state_dir, NODE_PREFIXES)
     index = (ctx.bundle.root / "index.json").read_text(encoding="utf-8")
@@ -72,7 +72,7 @@ def distribute(ctx: PhaseContext, node: str) -> None:
                                  "tracker": tracker}, DISTRIBUTE_TIMEOUT_S)
 
 
-def runtime(ctx: PhaseContext, node: str) -> None:
+def runtime(ctx: PhaseInputs, node: str) -> None:
     """k3s on `node`: an extra server for a master profile, an agent otherwise; then Ready."""
     profile = ctx.manifest.profiles[_profile(ctx, node)]
     a = ctx.answers
@@ -93,16 +93,16 @@ def runtime(ctx: PhaseContext, node: str) -> None:
     ctx.bus.log_line(f"Node {node} is Ready", phase=phase)
 
 
-PER_NODE: dict[str, Callable[[PhaseContext, str], None]] = {
+PER_NODE: dict[str, Callable[[PhaseInputs, str], None]] = {
     "/checks": checks,
     "/distribute": distribute,
     "/runtime": runtime,
 }
 
 
-def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
+def executors(plan: Plan) -> dict[str, Callable[[PhaseInputs], None]]:
     """An executor for each per-node phase of `plan` (ids like /runtime/node-2)."""
-    out: dict[str, Callable[[PhaseContext], None]] = {}
+    out: dict[str, Callable[[PhaseInputs], None]] = {}
     for phase in plan.phases:
         family, _, node = phase.id.rpartition("/")
         if family in PER_NODE and node and phase.node == node:  # not /checks/network, of every node
@@ -110,5 +110,5 @@ def executors(plan: Plan) -> dict[str, Callable[[PhaseContext], None]]:
     return out
 
 
-def _on_node(execute: Callable[[PhaseContext, str], None], node: str, ctx: PhaseContext) -> None:
+def _on_node(execute: Callable[[PhaseInputs, str], None], node: str, ctx: PhaseInputs) -> None:
     execute(ctx, node)

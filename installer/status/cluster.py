@@ -12,12 +12,12 @@ from installer.agent_hub.token import TOKEN_FILE
 from installer.answers import Answers
 from installer.cluster_service.operations import Operations
 from installer.cluster_service.service import CONTROLLER
-from installer.host import Host
 from installer.manifest import Manifest
+from installer.services import ServiceManager
 from installer.tls import saved_fingerprint
 
 
-def cluster_status(host: Host, state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
+def cluster_status(services: ServiceManager, state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
     """{nodes: [{name, address, profile}], operations: [{id, kind, node, state}],
     join: {profile: command}, service: whether airlift-cluster runs} for a completed install
     (`manifest` given); before, join is empty and service None."""
@@ -29,7 +29,7 @@ def cluster_status(host: Host, state_dir: Path, answers: Answers, manifest: Mani
         operations.append({"id": op.id, "kind": op.kind, "node": op.node, "state": plan.state if plan else "unstarted"})
     return {"nodes": [{k: n[k] for k in ("name", "address", "profile")} for n in nodes],
             "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest),
-            "service": host.services.is_running(CONTROLLER) if manifest is not None else None}
+            "service": services.is_running(CONTROLLER) if manifest is not None else None}
 
 
 def _join_commands(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict[str, str]:

@@ -15,18 +15,20 @@ from installer.manifest import load_manifest
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.services import ServiceManager
 from installer.status.cluster import cluster_status
 
 
-def install_status(host: Host, state_dir: Path) -> dict | None:
+def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dict | None:
     """The plan, service health and endpoints; None when nothing is installed in state_dir."""
     plan = PlanStore(state_dir).load()
     if plan is None:
         return None
     saved = state_dir / "answers.yaml"
     answers = answers_mod.saved(saved) if saved.exists() else answers_mod.Answers()
-    registry = Registry(host, state_dir, port=answers.registry_port, address=answers.advertise_addr or "127.0.0.1")
-    runtime = K3sRuntime(host, state_dir).status()
+    registry = Registry(host, services, state_dir, port=answers.registry_port,
+                        address=answers.advertise_addr or "127.0.0.1")
+    runtime = K3sRuntime(host, services, state_dir).status()
     app_dir = state_dir / "app"
     manifest_path = app_dir / "app.yaml"
     manifest = load_manifest(manifest_path) if manifest_path.exists() else None
@@ -38,7 +40,7 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
         "runtime": runtime,
         "endpoints": eps,
         "answers": answers.to_dict(),
-        "cluster": cluster_status(host, state_dir, answers, manifest if plan.state == "completed" else None),
+        "cluster": cluster_status(services, state_dir, answers, manifest if plan.state == "completed" else None),
     }
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from installer.installer_copy import kept_launcher
-from installer.runtime import K3sRuntime
+from installer.runtime.k3s_files import K3sPaths
 
 if TYPE_CHECKING:
     from installer.engine import Engine
@@ -90,7 +90,7 @@ def build_snapshot(engine: Engine) -> dict:
         "endpoints": engine.endpoints() if installed else [],
         "state_dir": str(engine.state_dir),
         "log": str(engine.log_path),
-        "kubeconfig": str(K3sRuntime(engine.host, engine.state_dir).paths.kubeconfig),
+        "kubeconfig": str(K3sPaths.of(engine.host).kubeconfig),
         "answers_file": str(engine.state_dir / "answers.yaml"),
         "installer": kept_command(engine),
     }
