@@ -10,6 +10,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 
@@ -26,7 +27,16 @@ from installer.statelock import StateLock
 from .render import TerminalRenderer
 from .reports import checks_table, plan_table, print_status, print_summary
 
+if TYPE_CHECKING:
+    from installer.engine import Engine
+
 BUNDLE_ENV = "AIRLIFT_BUNDLE_DIR"
+
+
+class ServeWizard(Protocol):
+    """Serves the browser wizard for `engine` until Ctrl-C (wizard.serve)."""
+
+    def __call__(self, engine: Engine, listen: str | None, state_dir: Path) -> None: ...
 
 
 def bundle_dir() -> Path:
@@ -79,13 +89,14 @@ def root(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "root", None) or "/")
 
 
-def _engine(args: argparse.Namespace, from_file: dict, action: str):  # noqa: ANN202 - Engine, imported late
+def _engine(args: argparse.Namespace, from_file: dict, action: str) -> Engine:
+    # Imported late: `--version`, `status` and the services' supervisor start faster without it.
     from installer.engine import Engine
 
     return Engine(needed_bundle(action), state_dir(args, from_file), root(args))
 
 
-def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
+def cmd_install(args: argparse.Namespace, console: Console, flags: dict, wizard: ServeWizard | None = None) -> int:
     require_root("install")
     from_file = file_answers(args)
     engine = _engine(args, from_file, "resume the install" if args.resume else "install")
@@ -95,7 +106,7 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
         if args.resume:  # continues with the saved answers; only the waits may change
             engine.resume(overrides={k: flags[k] for k in answers_mod.TIMEOUT_KEYS if k in flags})
         elif not args.cli:
-            return _wizard(engine, args, answers_mod.merged(from_file, flags), console)
+            return _wizard(engine, args, answers_mod.merged(from_file, flags), console, wizard)
         else:
             data = answers_mod.merged(from_file, flags)
             engine.set_answers(data)
@@ -170,17 +181,17 @@ def _remove_provisioned_copy(folder: Path, console: Console) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _wizard(engine, args: argparse.Namespace, data: dict, console: Console) -> int:  # noqa: ANN001
-    try:
-        import wizard
-    except ImportError as exc:
-        raise AirliftError(f"The browser wizard is not available in this installer ({exc})",
-                           hint="install headless instead: ./install --cli (add --flavor or --config)") from exc
+def _wizard(engine: Engine, args: argparse.Namespace, data: dict, console: Console,
+            serve: ServeWizard | None) -> int:
+    if serve is None:
+        raise AirliftError("The browser wizard is not part of this entry point (python -m installer)",
+                           hint="start it with python -m wizard (the bundle's ./install includes it), "
+                                "or install headless: add --cli (with --flavor or --config)")
     try:
         engine.set_answers(data)
     except answers_mod.AnswersError as exc:
         console.print(f"[yellow]{exc.message}[/]\nCorrect them in the wizard.", highlight=False)
-    wizard.serve(engine, args.listen, engine.state_dir)
+    serve(engine, args.listen, engine.state_dir)
     return 0
 
 
