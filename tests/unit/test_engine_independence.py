@@ -51,7 +51,8 @@ def _by_name(func: ast.expr) -> bool:
 
 
 def test_every_installer_module_imports_without_front_ends_or_build_code():
-    done = subprocess.run([sys.executable, "-c", PROBE, *sorted(BLOCKED)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", PROBE, *sorted(BLOCKED)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok")
 
