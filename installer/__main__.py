@@ -1,4 +1,5 @@
-"""`./install` and `python -m installer`: the installer's one entry point."""
+"""`python -m installer`: the installer's command line alone. `./install` (the frozen entry,
+packaging/airlift_entry.py) and `python -m wizard` run the same with the wizard plugged in."""
 
 import sys
 

@@ -3,7 +3,8 @@
 Keys in answers.yaml are the install flags without `--` (`advertise-addr: 10.0.0.5`), so a
 file and a command line read the same. Everything is validated before the first change and
 every problem is reported at once, with its path. The answers actually used are saved in the
-state directory so any install can be replayed headless.
+state directory so any install can be replayed headless. This host's network (its addresses and
+default route) is an input, probed once by the caller (installer.facts.addresses).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from installer.errors import AirliftError
+from installer.facts.addresses import HostNetwork
 from installer.manifest import Manifest, Problem
 from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
@@ -60,18 +62,6 @@ class AnswersError(AirliftError):
             hint="correct the answers (flags or answers file) and run the install again",
         )
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class HostNetwork:
-    """The IPv4 interfaces of this host, and the address of its default route (if any)."""
-
-    interfaces: tuple[ipaddress.IPv4Interface, ...]
-    default_addr: str | None
-
-    @property
-    def addresses(self) -> set[str]:
-        return {str(i.ip) for i in self.interfaces}
 
 
 def load_file(path: Path) -> dict:
@@ -295,35 +285,3 @@ def merged(*layers: dict[str, Any]) -> dict:
     for layer in layers:
         out.update({k: v for k, v in layer.items() if v is not None and v != []})
     return out
-
-
-def probe_network() -> HostNetwork:
-    """Read this host's IPv4 interfaces (psutil) and which one carries the default route."""
-    import socket
-
-    import psutil
-
-    default_iface = _default_route_iface(Path("/proc/net/route"))
-    interfaces: list[ipaddress.IPv4Interface] = []
-    default_addr = None
-    for name, addrs in psutil.net_if_addrs().items():
-        for addr in addrs:
-            if addr.family != socket.AF_INET or not addr.netmask:
-                continue
-            interfaces.append(ipaddress.IPv4Interface(f"{addr.address}/{addr.netmask}"))
-            if name == default_iface and default_addr is None:
-                default_addr = addr.address
-    return HostNetwork(tuple(interfaces), default_addr)
-
-
-def _default_route_iface(route_table: Path) -> str | None:
-    """The interface of the IPv4 default route (destination 00000000) in /proc/net/route."""
-    try:
-        lines = route_table.read_text().splitlines()[1:]
-    except OSError:
-        return None
-    for line in lines:
-        cols = line.split()
-        if len(cols) > 2 and cols[1] == "00000000":
-            return cols[0]
-    return None

@@ -25,10 +25,12 @@ from installer.bundle import Bundle
 from installer.cluster_service import service as cluster_service
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog
+from installer.facts.addresses import HostNetwork, probe_network
 from installer.host import Host
 from installer.manifest import Problem, load_manifest
-from installer.phases import PhaseContext, checks
+from installer.phases import PhaseInputs, checks
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
+from installer.services import manager_for
 from installer.services.names import CONTROLLER
 from installer.statedir import StateDir
 from installer.statelock import StateLock
@@ -44,10 +46,11 @@ class Engine:
         self.state_dir = Path(state_dir)
         self.paths = StateDir(self.state_dir)
         self.host = Host(Path(root))
+        self.services = manager_for(self.host, self.state_dir)
         self.bus = EventBus()
         self.store = PlanStore(self.state_dir)
         self.node = socket.gethostname()
-        self._network: answers_mod.HostNetwork | None = None
+        self._network: HostNetwork | None = None
         self._answers: dict = {}
         self._check_results: list = []
         self._operation: dict = {"status": "idle"}
@@ -86,9 +89,10 @@ class Engine:
     def operation(self) -> dict:
         return dict(self._operation)
 
-    def network(self) -> answers_mod.HostNetwork:
+    def network(self) -> HostNetwork:
+        """This host's addresses and default route, probed once: the answers are checked against them."""
         if self._network is None:
-            self._network = answers_mod.probe_network()
+            self._network = probe_network()
         return self._network
 
     def endpoints(self) -> list[dict]:
@@ -161,8 +165,7 @@ class Engine:
 
     def run_checks(self) -> list:
         """Run the host checks with the current answers; changes nothing on the host."""
-        ctx = self._context(self.resolved_answers())
-        self._check_results = checks.run(ctx)
+        self._check_results = checks.run(self._inputs(self.resolved_answers())).results
         return self.check_results
 
     def verify_bundle(self) -> None:
@@ -244,9 +247,10 @@ class Engine:
         self.verify_bundle()
         answers = self.resolved_answers()
         answers_mod.require_eula(answers, self.manifest)
-        ctx = self._context(answers)
-        self._check_results = checks.run(ctx)
-        checks.execute(ctx)  # a failing check stops here, before any change
+        checked = checks.run(self._inputs(answers))
+        self._check_results = checked.results
+        inputs = self._inputs(answers, checked)  # the plan's /checks phase reuses what they found
+        checks.execute(inputs)  # a failing check stops here, before any change
         if self.agents is not None:
             self.ssh.reach_all(self.agents, answers.nodes)
             self.agents.wait_for_nodes()
@@ -257,12 +261,12 @@ class Engine:
                                    hint="run ./install status to see it")
             answers_mod.save(answers, self.paths.answers)
             self.store.create(plan)
-            self._run_plan(plan, ctx)
+            self._run_plan(plan, inputs)
 
-    def _run_plan(self, plan: Plan, ctx: PhaseContext) -> None:
+    def _run_plan(self, plan: Plan, inputs: PhaseInputs) -> None:
         """Run the plan's phases, each on its node; once all are done, the agents may stop, and the
         agent port is handed over to the cluster controller that /cluster-service started."""
-        run_plan(plan, self.store, ctx, self.bus, str(self.log_path))
+        run_plan(plan, self.store, inputs, self.bus, str(self.log_path))
         if self.agents is not None:
             self.agents.finish_all()
             self.agents.stop()
@@ -280,13 +284,13 @@ class Engine:
         self._answers = {**answers_mod.load_file(self.paths.answers), **overrides}
         answers = self.resolved_answers()
         # A crash inside /cluster-service may have left the cluster service running, holding the agent port.
-        cluster_service.stop(self.host, CONTROLLER)
+        cluster_service.stop(self.services, CONTROLLER)
         self._listen_for_nodes(answers)
-        ctx = self._context(answers)
+        inputs = self._inputs(answers)
         with self._locked():
             if overrides:
                 answers_mod.save(answers, self.paths.answers)
-            self._run_plan(self.store.load() or plan, ctx)
+            self._run_plan(self.store.load() or plan, inputs)
 
     # --- state directory -------------------------------------------------------------------
 
@@ -317,7 +321,7 @@ class Engine:
     def _with_state_dir(self, data: dict) -> dict:
         return {**data, "state-dir": str(self.state_dir)}
 
-    def _context(self, answers: answers_mod.Answers) -> PhaseContext:
-        ctx = PhaseContext(bundle=self.bundle, manifest=self.manifest, answers=answers, host=self.host,
-                           state_dir=self.state_dir, bus=self.bus, node=self.node, agents=self.agents)
-        return ctx
+    def _inputs(self, answers: answers_mod.Answers, checked: checks.CheckRun | None = None) -> PhaseInputs:
+        return PhaseInputs(bundle=self.bundle, manifest=self.manifest, answers=answers, host=self.host,
+                           services=self.services, state_dir=self.state_dir, bus=self.bus, node=self.node,
+                           agents=self.agents, checked=checked)

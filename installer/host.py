@@ -6,6 +6,9 @@ installs onto a bare server runs unchanged in a temp dir.
 
 Path rule: `host.path("/etc/x")` maps a host path into the root prefix; every other method takes
 paths that are already real (mapped, or the state directory the operator chose).
+
+Services (installer.services) are built on a Host, never the other way round: a Host knows
+nothing of who supervises what.
 """
 
 from __future__ import annotations
@@ -16,14 +19,10 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from installer.errors import AirliftError
-
-if TYPE_CHECKING:
-    from installer.services import ServiceManager
 
 _SEARCH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
@@ -33,9 +32,6 @@ class Host:
 
     def __init__(self, root: Path = Path("/")) -> None:
         self.root = Path(root).resolve()
-        # The installer services are supervised by: the copy kept in the state directory once
-        # bootstrap made it (installer.installer_copy); None means this running installer.
-        self.installer: Path | None = None
 
     def path(self, host_path: str | Path) -> Path:
         """Where the host path `host_path` (absolute, as on the real host) lives under the root."""
@@ -134,13 +130,6 @@ class Host:
                 return candidate
         found = shutil.which(name)
         return Path(found) if found else None
-
-    @cached_property
-    def services(self) -> ServiceManager:
-        """systemd units where systemd runs this host as PID 1, else Airlift's own supervisor."""
-        from installer.services import manager_for
-
-        return manager_for(self)
 
     def systemd_running(self) -> bool:
         """sd_booted(): systemd is PID 1 when /run/systemd/system exists. Only for root `/`."""

@@ -13,20 +13,21 @@ from installer.host import Host
 from installer.phases.volumes import remove_created
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.services import ServiceManager
 from installer.services.names import DAY_TWO
 
 
-def remove_airlift_services(host: Host) -> None:
+def remove_airlift_services(services: ServiceManager) -> None:
     """The day-2 services run the kept installer from the state directory: they go first."""
     for name in DAY_TWO:
-        host.services.remove(name)
+        services.remove(name)
 
 
-def uninstall(host: Host, state_dir: Path, bus: EventBus) -> None:
+def uninstall(host: Host, services: ServiceManager, state_dir: Path, bus: EventBus) -> None:
     steps = (
-        ("Stopping Airlift's cluster services", lambda: remove_airlift_services(host)),
-        ("Stopping Kubernetes and removing k3s", lambda: K3sRuntime(host, state_dir).uninstall()),
-        ("Stopping the registry and removing its storage", lambda: Registry(host, state_dir).uninstall()),
+        ("Stopping Airlift's cluster services", lambda: remove_airlift_services(services)),
+        ("Stopping Kubernetes and removing k3s", lambda: K3sRuntime(host, services, state_dir).uninstall()),
+        ("Stopping the registry and removing its storage", lambda: Registry(host, services, state_dir).uninstall()),
         ("Removing the volume folders the install created", lambda: remove_created(host, state_dir)),
         (f"Removing the state directory {state_dir}", lambda: host.remove(state_dir)),
     )

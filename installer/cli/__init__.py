@@ -3,6 +3,10 @@
 Expected problems (AirliftError) print their message and what to do, without a traceback, and
 exit 2 (1 for a failed check or bundle verification). Anything else is a bug: "internal error"
 and the path of the log that holds the traceback.
+
+The browser wizard is a front-end of its own (wizard/): the engine never imports it. Whoever
+starts the installer with a wizard plugs it in (`main(argv, wizard=serve)`): the frozen entry
+packaging/airlift_entry.py and, from the sources, `python -m wizard`.
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ from installer.errors import AirliftError
 from installer.statedir import StateDir
 
 from . import commands
+from .commands import ServeWizard
 from .join_token import reexec_hiding_token
 from .parser import answer_flags, build_parser, version_text
 
 INTERNAL_ERROR_EXIT = 3
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, wizard: ServeWizard | None = None) -> int:
+    """Run one `./install` command; `wizard` serves the browser wizard, the default front-end
+    (without it, only --cli installs)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_supervise"]:  # the frozen installer is also the service supervisor
         from installer.services.supervisor import main as supervise
@@ -42,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         reexec_hiding_token(argv, args.token)
     console = Console(highlight=False)
     try:
-        return _dispatch(args, console)
+        return _dispatch(args, console, wizard)
     except AirliftError as exc:
         # emoji=False: fingerprints and digests hold text like ":CD:" that rich would draw as emoji.
         console.print(f"[red]Error:[/] {_escape(exc.message)}", highlight=False, emoji=False)
@@ -61,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
-def _dispatch(args: argparse.Namespace, console: Console) -> int:
+def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | None) -> int:
     if args.version:
         console.print(_version(), highlight=False)
         return 0
@@ -83,7 +90,7 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         from .remove import cmd_remove
 
         return cmd_remove(args, console)
-    return commands.cmd_install(args, console, flags)
+    return commands.cmd_install(args, console, flags, wizard)
 
 
 def _version() -> str:

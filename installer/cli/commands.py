@@ -10,7 +10,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 
@@ -22,6 +22,7 @@ from installer.host import Host
 from installer.installer_copy import STATE_ENV
 from installer.plan import PlanStore, build_install_plan
 from installer.ports import AGENT_PORT
+from installer.services import manager_for
 from installer.statedir import DEFAULT_STATE_DIR
 from installer.statelock import StateLock
 
@@ -33,6 +34,12 @@ if TYPE_CHECKING:  # imported late at run time: a plain `status` need not load t
     from installer.manifest import Manifest
 
 BUNDLE_ENV = "AIRLIFT_BUNDLE_DIR"
+
+
+class ServeWizard(Protocol):
+    """Serves the browser wizard for `engine` until Ctrl-C (wizard.serve)."""
+
+    def __call__(self, engine: Engine, listen: str | None, state_dir: Path) -> None: ...
 
 
 def bundle_dir() -> Path:
@@ -86,12 +93,13 @@ def root(args: argparse.Namespace) -> Path:
 
 
 def _engine(args: argparse.Namespace, from_file: dict, action: str) -> Engine:
+    # Imported late: `--version`, `status` and the services' supervisor start faster without it.
     from installer.engine import Engine
 
     return Engine(needed_bundle(action), state_dir(args, from_file), root(args))
 
 
-def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
+def cmd_install(args: argparse.Namespace, console: Console, flags: dict, wizard: ServeWizard | None = None) -> int:
     require_root("install")
     from_file = file_answers(args)
     engine = _engine(args, from_file, "resume the install" if args.resume else "install")
@@ -101,7 +109,7 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict) -> int:
         if args.resume:  # continues with the saved answers; only the waits may change
             engine.resume(overrides={k: flags[k] for k in answers_mod.TIMEOUT_KEYS if k in flags})
         elif not args.cli:
-            return _wizard(engine, args, answers_mod.merged(from_file, flags), console)
+            return _wizard(engine, args, answers_mod.merged(from_file, flags), console, wizard)
         else:
             data = answers_mod.merged(from_file, flags)
             engine.set_answers(data)
@@ -175,17 +183,17 @@ def _remove_provisioned_copy(folder: Path, console: Console) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _wizard(engine: Engine, args: argparse.Namespace, data: dict, console: Console) -> int:
-    try:
-        import wizard
-    except ImportError as exc:
-        raise AirliftError(f"The browser wizard is not available in this installer ({exc})",
-                           hint="install headless instead: ./install --cli (add --flavor or --config)") from exc
+def _wizard(engine: Engine, args: argparse.Namespace, data: dict, console: Console,
+            serve: ServeWizard | None) -> int:
+    if serve is None:
+        raise AirliftError("The browser wizard is not part of this entry point (python -m installer)",
+                           hint="start it with python -m wizard (the bundle's ./install includes it), "
+                                "or install headless: add --cli (with --flavor or --config)")
     try:
         engine.set_answers(data)
     except answers_mod.AnswersError as exc:
         console.print(f"[yellow]{exc.message}[/]\nCorrect them in the wizard.", highlight=False)
-    wizard.serve(engine, args.listen, engine.state_dir)
+    serve(engine, args.listen, engine.state_dir)
     return 0
 
 
@@ -235,7 +243,8 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
     from installer.status.install import install_status
 
-    status = install_status(Host(root(args)), state_dir(args))
+    host, folder = Host(root(args)), state_dir(args)
+    status = install_status(host, manager_for(host, folder), folder)
     if status is None:
         console.print(f"Nothing is installed with the state directory {state_dir(args)}.")
         return 1
@@ -255,10 +264,11 @@ def cmd_uninstall(args: argparse.Namespace, console: Console) -> int:
     bus = EventBus()
     renderer = TerminalRenderer(console)
     bus.add_sink(renderer)
+    host = Host(root(args))
     if folder.is_dir():
         with StateLock(folder):
-            uninstall(Host(root(args)), folder, bus)
+            uninstall(host, manager_for(host, folder), folder, bus)
     else:
-        uninstall(Host(root(args)), folder, bus)
+        uninstall(host, manager_for(host, folder), folder, bus)
     console.print("[green]Uninstalled.[/] The host is as it was before the install.")
     return 0

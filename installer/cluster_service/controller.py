@@ -26,8 +26,9 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
 from installer.manifest import load_manifest
-from installer.phases.context import PhaseContext, RunOptions
+from installer.phases.inputs import PhaseInputs, RunOptions
 from installer.plan import PlanStore
+from installer.services import manager_for
 from installer.statedir import StateDir
 
 log = logging.getLogger("installer.cluster_service")
@@ -67,6 +68,7 @@ class Controller:
 
     def __init__(self, state_dir: Path, host: Host) -> None:
         self.state_dir, self.host = Path(state_dir), host
+        self.services = manager_for(host, self.state_dir)
         install = PlanStore(self.state_dir).load()
         if install is None:
             raise AirliftError(f"Nothing is installed with the state directory {self.state_dir}",
@@ -150,7 +152,7 @@ class Controller:
 
     def _expand(self, op: Operation, bus: EventBus) -> None:
         try:
-            expand_node(self._context(bus), op.node, op.store, str(op.events.path))
+            expand_node(self._inputs(bus), op.node, op.store, str(op.events.path))
         except AirliftError as exc:
             self._expand_failed(op, exc)
         self.hub.finish_all(names=[op.node], summary=f"Node {op.node} is now part of the cluster and Ready. "
@@ -187,7 +189,7 @@ class Controller:
         return {"id": op.id}
 
     def _remove(self, force: bool, op: Operation, bus: EventBus) -> None:
-        remove_node(self._context(bus, RunOptions(force=force)), op.node, op.store)
+        remove_node(self._inputs(bus, RunOptions(force=force)), op.node, op.store)
 
     def operation(self, body: dict) -> dict:
         """An operation's state and its events after `since` (the state first, so a finished
@@ -197,7 +199,8 @@ class Controller:
         events = op.events.read(int(body.get("since") or 0))
         return {"events": [e.to_dict() for e in events], "state": state, "error": error}
 
-    def _context(self, bus: EventBus, options: RunOptions | None = None) -> PhaseContext:
-        return PhaseContext(bundle=kept_bundle(self.state_dir), manifest=self.manifest, answers=self.answers,
-                            host=self.host, state_dir=self.state_dir, bus=bus, node=self.first, agents=self.hub,
-                            options=options or RunOptions())
+    def _inputs(self, bus: EventBus, options: RunOptions | None = None) -> PhaseInputs:
+        """The inputs of one operation's run, with what the operator asked of it (`--force`)."""
+        return PhaseInputs(bundle=kept_bundle(self.state_dir), manifest=self.manifest, answers=self.answers,
+                           host=self.host, services=self.services, state_dir=self.state_dir, bus=bus,
+                           node=self.first, agents=self.hub, options=options or RunOptions())

@@ -9,11 +9,11 @@ runs its hooks (installer/phases/hooks.py).
 from __future__ import annotations
 
 from installer.cluster_service.kept import require_node_blobs
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.plan import PlanStore, build_expand_plan, run_plan
 
 
-def expand_node(ctx: PhaseContext, node: str, store: PlanStore, log_path: str) -> None:
+def expand_node(ctx: PhaseInputs, node: str, store: PlanStore, log_path: str) -> None:
     """Add `node` (joined already, its agent in contact) to the cluster; resumes a stored plan."""
     require_node_blobs(ctx.bundle, ctx.state_dir)
     plan = store.load()

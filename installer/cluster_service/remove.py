@@ -15,7 +15,7 @@ from __future__ import annotations
 from installer.agent_hub import AgentHub
 from installer.errors import AirliftError
 from installer.events import Event
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.phases.removal import hub_of
 from installer.plan import PhaseFailed, PlanStore, build_remove_plan, run_plan
 from installer.statedir import RunFolder
@@ -38,7 +38,7 @@ def check_removable(hub: AgentHub, node: str, first: str) -> None:
                            hint=f"name one of the nodes that joined: {others} (first master: {first})")
 
 
-def remove_node(ctx: PhaseContext, node: str, store: PlanStore) -> None:
+def remove_node(ctx: PhaseInputs, node: str, store: PlanStore) -> None:
     """Take `node` out of the cluster: a new remove plan in `store`, or the one there resumed,
     with this run's options (`ctx.options.force`)."""
     hub = hub_of(ctx)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from installer.host import Host
 from installer.installer_copy import launcher_path
+from installer.services import ServiceManager
 
 
 def controller_argv(host: Host, state_dir: Path) -> list[str]:
@@ -22,14 +23,14 @@ def agent_argv(host: Host, state_dir: Path, installer: str, fingerprint: str, to
             "--root", str(host.root), "--stay"]
 
 
-def start(host: Host, name: str, argv: list[str]) -> None:
+def start(services: ServiceManager, name: str, argv: list[str]) -> None:
     """(Re)install and start service `name`; a running one restarts with the new command line."""
-    stop(host, name)
-    host.services.install(name, argv)
-    host.services.start(name)
+    stop(services, name)
+    services.install(name, argv)
+    services.start(name)
 
 
-def stop(host: Host, name: str) -> None:
+def stop(services: ServiceManager, name: str) -> None:
     """Stop service `name` if it runs (its definition stays)."""
-    if host.services.is_running(name):
-        host.services.stop(name)
+    if services.is_running(name):
+        services.stop(name)

@@ -1,5 +1,6 @@
 """Host facts: one probe of a host (OS, kernel, resources, ports, volumes, processes, custom
-scripts) into a JSON-able record that the checks read. See `gather_facts`."""
+scripts) into a JSON-able record that the checks read. See `gather_facts`. The host's network
+(addresses, default route) that the answers are checked against is `addresses.probe_network`."""
 
 from installer.facts.gather import gather_facts
 from installer.facts.host_record import ClusterSettings

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def leave(ctx: AgentContext, args: dict) -> dict:
     """Remove k3s now; uninstall the rest after the answer has reached the controller."""
-    K3sRuntime(ctx.host, ctx.state_dir).uninstall()
+    K3sRuntime(ctx.host, ctx.services, ctx.state_dir).uninstall()
     ctx.bus.log_line(f"k3s stopped and removed from {ctx.node}", phase=args["phase"])
     ctx.after_answer.append(lambda: start_uninstall(ctx.host, ctx.state_dir))
     return {}

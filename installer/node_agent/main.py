@@ -23,6 +23,7 @@ from installer.node_agent.client import AgentClient, ConnectionLost
 from installer.node_agent.identity import hostname, identity, route_address, summary
 from installer.node_agent.stay import keep_in_contact
 from installer.node_agent.tasks import TASKS, AgentContext
+from installer.services import manager_for
 from installer.services.names import AGENT as AGENT_SERVICE
 
 log = logging.getLogger("installer.node_agent")
@@ -94,7 +95,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     bus.add_secret(req.token)
     forwarder = EventForwarder(client, node)
     bus.add_sink(forwarder)
-    ctx = AgentContext(host, req.state_dir, bus, node, address, req.token)
+    ctx = AgentContext(host, manager_for(host, req.state_dir), req.state_dir, bus, node, address, req.token)
     try:
         while True:
             work = _retry(lambda: _poll(client, node, join), say, req.stay).get("work")
@@ -132,7 +133,7 @@ def _finished(req: JoinRequest, ctx: AgentContext, client: AgentClient, args: di
     error = args.get("error")
     if error:
         raise AirliftError(error["message"], hint=error.get("hint"), details=error.get("details"))
-    if keep_in_contact(ctx.host, req.state_dir, f"{req.installer}:{req.port}", req.token,
+    if keep_in_contact(ctx.host, ctx.services, req.state_dir, f"{req.installer}:{req.port}", req.token,
                        client.fingerprint, ctx.address):
         say(f"Service {AGENT_SERVICE} started: it keeps this node in contact with the cluster")
     say(args.get("summary") or "The install is over; this agent stops.")

@@ -15,12 +15,13 @@ from pathlib import Path
 from installer.cluster_service import service
 from installer.host import Host
 from installer.installer_copy import kept_launcher
+from installer.services import ServiceManager
 from installer.services.names import AGENT
 from installer.statedir import StateDir
 
 
-def keep_in_contact(host: Host, state_dir: Path, controller: str, token: str, fingerprint: str,
-                    address: str) -> bool:
+def keep_in_contact(host: Host, services: ServiceManager, state_dir: Path, controller: str, token: str,
+                    fingerprint: str, address: str) -> bool:
     """Install and start `airlift-agent` for the controller at `controller` (ADDR:PORT); False
     when this node kept no installer."""
     if kept_launcher(state_dir) is None:
@@ -28,5 +29,5 @@ def keep_in_contact(host: Host, state_dir: Path, controller: str, token: str, fi
     token_file = StateDir(state_dir).join_token
     host.write_file(token_file, token + "\n", mode=0o600)
     argv = service.agent_argv(host, state_dir, controller, fingerprint, token_file, address)
-    service.start(host, AGENT, argv)
+    service.start(services, AGENT, argv)
     return True

@@ -29,6 +29,7 @@ from installer.node_agent.leave import leave
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
 from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.services import ServiceManager
 from installer.statedir import StateDir
 from installer.transfer.bundle_share import place, shared_files, wanted
 from installer.transfer.peer import Peer
@@ -38,9 +39,10 @@ from installer.transfer.tracker import TrackerClient
 
 @dataclass
 class AgentContext:
-    """The node the agent runs on: its host, state folder, name, address and join token."""
+    """The node the agent runs on: its host and services, state folder, name, address and join token."""
 
     host: Host
+    services: ServiceManager
     state_dir: Path
     bus: EventBus
     node: str
@@ -96,13 +98,13 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     profile = ctx.manifest(args["manifest"]).profiles[args["profile"]]
     for path in create_volumes(ctx.host, profile.requirements.volumes, ctx.state_dir):
         ctx.bus.log_line(f"Volume folder {path} ready", phase=args["phase"])
-    # The services' supervisor runs the kept copy: the node may lose the folder the agent ran from
-    # (an SSH host's /tmp copy), and `uninstall` there works without the bundle.
-    ctx.host.installer = keep_installer(ctx.host, ctx.state_dir)
+    # Kept before k3s starts, so the services' supervisor runs the kept copy: the node may lose the
+    # folder the agent ran from (an SSH host's /tmp copy), and `uninstall` there works without the bundle.
+    keep_installer(ctx.host, ctx.state_dir)
     token = args["token"]
     ctx.bus.add_secret(token)
     config = RuntimeConfig(**{**args["config"], "node_name": ctx.node, "node_ip": ctx.address, "token": token})
-    k3s = K3sRuntime(ctx.host, ctx.state_dir)
+    k3s = K3sRuntime(ctx.host, ctx.services, ctx.state_dir)
     runtime_phase.install(k3s, Bundle.open(ctx.bundle_dir), config)
     k3s.start()
     ctx.bus.log_line(f"k3s {config.role} started, joining {config.server_url}", phase=args["phase"])

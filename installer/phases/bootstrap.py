@@ -12,18 +12,19 @@ import yaml
 
 from installer.app_documents import RESOURCES_FILE, application_documents
 from installer.installer_copy import keep_installer
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.phases.volumes import create_volumes
 from installer.statedir import StateDir
 
 
-def execute(ctx: PhaseContext) -> None:
+def execute(ctx: PhaseInputs) -> None:
     paths = StateDir(ctx.state_dir)
     for folder in (paths.root, paths.logs, ctx.app_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    ctx.host.installer = keep_installer(ctx.host, ctx.state_dir)
-    ctx.bus.log_line(f"Installer kept as {ctx.host.installer} (for status and uninstall once the bundle "
-                     "folder is gone)", phase="/bootstrap")
+    # From now on the services' supervisor runs this copy (installer.services.supervised).
+    kept = keep_installer(ctx.host, ctx.state_dir)
+    ctx.bus.log_line(f"Installer kept as {kept} (for status and uninstall once the bundle folder is gone)",
+                     phase="/bootstrap")
     docs = application_documents(ctx.bundle, ctx.manifest)
     ctx.host.write_file(ctx.app_dir / RESOURCES_FILE, yaml.safe_dump_all(docs, sort_keys=False))
     with ctx.bundle.open_file("app.yaml") as f:

@@ -1,16 +1,19 @@
 """Phase /checks: this host against its node profile. A failing check stops the install.
 
-Facts are gathered once per run: the engine runs this phase before the state directory exists
-(so a failing check changes nothing), and the run that follows reuses the results.
+Facts are gathered once per run: the engine runs the checks before the state directory exists
+(so a failing check changes nothing) and hands what they found to the plan's /checks phase
+(`PhaseInputs.checked`); a resumed install runs them again.
 """
 
 from __future__ import annotations
 
-from installer.checks import blocking, run_checks, unknown_skips
+from dataclasses import dataclass
+
+from installer.checks import CheckResult, blocking, run_checks, unknown_skips
 from installer.errors import AirliftError
 from installer.events import Event
-from installer.facts import ClusterSettings, PortNeed, airlift_ports, gather_facts
-from installer.phases.context import PhaseContext
+from installer.facts import ClusterSettings, Facts, PortNeed, airlift_ports, gather_facts
+from installer.phases.inputs import PhaseInputs
 from installer.statedir import StateDir
 
 PHASE = "/checks"
@@ -31,45 +34,52 @@ class ChecksFailed(AirliftError):
         self.failed = failed
 
 
-def check_ports(ctx: PhaseContext) -> list[PortNeed]:
+@dataclass(frozen=True)
+class CheckRun:
+    """One run of this host's checks: the facts gathered and the result of every check."""
+
+    facts: Facts
+    results: list[CheckResult]
+
+
+def check_ports(ctx: PhaseInputs) -> list[PortNeed]:
     """The ports the install needs free, as the answers set them (the wizard's own is not a conflict)."""
     a = ctx.answers
     return airlift_ports(a.registry_port, a.wizard_port, a.api_port)
 
 
-def cluster_settings(ctx: PhaseContext) -> ClusterSettings:
+def cluster_settings(ctx: PhaseInputs) -> ClusterSettings:
     """What the answers give this node, the first master: its address and the cluster's ranges."""
     a = ctx.answers
     return ClusterSettings(a.pod_cidr, a.service_cidr, ctx.address, server=True)
 
 
-def state_dir_bytes(ctx: PhaseContext) -> int:
+def state_dir_bytes(ctx: PhaseInputs) -> int:
     """What the install stores in the state directory: the registry's (decompressed) images and
     binary, and the application's resources."""
     stored = [*ctx.bundle.files("images/"), *ctx.bundle.files("runtime/registry"), *ctx.bundle.files("resources/")]
     return sum(e.content_size for e in stored)
 
 
-def run(ctx: PhaseContext) -> list:
+def run(ctx: PhaseInputs) -> CheckRun:
     """Gather facts and run every check, emitting one event per result."""
     profile = ctx.profile
-    ctx.facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx),
-                             state_dir_bytes=state_dir_bytes(ctx), cluster=cluster_settings(ctx))
-    results = run_checks(ctx.facts, profile, set(ctx.answers.skip_checks))
+    facts = gather_facts(ctx.host, profile, ctx.state_dir, ports=check_ports(ctx),
+                         state_dir_bytes=state_dir_bytes(ctx), cluster=cluster_settings(ctx))
+    results = run_checks(facts, profile, set(ctx.answers.skip_checks))
     for unknown in unknown_skips(ctx.answers.skip_checks, results):
         ctx.bus.log_line(f"--skip-check {unknown}: no check has this id (see ./install check --list)",
                          "warn", phase=PHASE)
     for r in results:
         data = {"id": r.id, "severity": r.severity, "hint": r.hint}
         ctx.bus.emit(Event("check", r.status, r.message, phase=PHASE, node=ctx.node, data=data))
-    ctx.check_results = results
-    return results
+    return CheckRun(facts, results)
 
 
-def execute(ctx: PhaseContext) -> None:
-    results = ctx.check_results if ctx.check_results is not None else run(ctx)
+def execute(ctx: PhaseInputs) -> None:
+    checked = ctx.checked or run(ctx)
     if ctx.state_dir.is_dir():
-        ctx.facts.save(StateDir(ctx.state_dir).facts)
-    failed = blocking(results)
+        checked.facts.save(StateDir(ctx.state_dir).facts)
+    failed = blocking(checked.results)
     if failed:
         raise ChecksFailed(failed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from installer.agent_hub import token as token_mod
 from installer.cluster_service import service
 from installer.cluster_service.kept import keep_bundle
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.services.names import CONTROLLER
 from installer.statedir import StateDir
 from installer.tls import ensure_certificate
@@ -20,12 +20,12 @@ from installer.tls import ensure_certificate
 PHASE = "/cluster-service"
 
 
-def execute(ctx: PhaseContext) -> None:
+def execute(ctx: PhaseInputs) -> None:
     keep_bundle(ctx.bundle, ctx.state_dir)
     paths = StateDir(ctx.state_dir)
     ctx.bus.log_line(f"Kept what nodes joining later need in {paths.bundle} and {paths.blobs}", phase=PHASE)
     ensure_certificate(ctx.state_dir, ctx.address)
     token_mod.load_or_create(ctx.state_dir)
-    service.start(ctx.host, CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
+    service.start(ctx.services, CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
     ctx.bus.log_line(f"Service {CONTROLLER} started: nodes join on port {ctx.answers.agent_port}",
                      phase=PHASE)

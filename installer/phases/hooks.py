@@ -6,10 +6,10 @@ line it logs becomes a log event of the phase, tagged with the hook's name.
 
 from __future__ import annotations
 
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 
 
-def run_hook(ctx: PhaseContext, hook: str, phase: str) -> bool:
+def run_hook(ctx: PhaseInputs, hook: str, phase: str) -> bool:
     """Run the manifest's `hook` Job to its end, if the manifest has one; True when it ran."""
     job = ctx.manifest.hooks.get(hook)
     if job is None:
@@ -19,6 +19,6 @@ def run_hook(ctx: PhaseContext, hook: str, phase: str) -> bool:
     return True
 
 
-def execute(ctx: PhaseContext, hook: str) -> None:
+def execute(ctx: PhaseInputs, hook: str) -> None:
     """Phase /hooks/<hook> of a day-two operation (expand, remove): the hook as a phase of its own."""
     run_hook(ctx, hook, f"/hooks/{hook}")

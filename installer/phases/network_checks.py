@@ -24,7 +24,7 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.network_probe import ProbeSession
 from installer.phases.checks import ChecksFailed
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 
 PHASE = "/checks/network"
 ROUND_TIMEOUT_S = 600
@@ -34,7 +34,7 @@ SEND_MAX_BYTES = 64 << 20
 Call = Callable[[net.Member, dict], dict]
 
 
-def execute(ctx: PhaseContext, node: str | None = None) -> None:
+def execute(ctx: PhaseInputs, node: str | None = None) -> None:
     """/checks/network across every node of the install; with `node`, /checks/network/<node> of
     adding it to the installed cluster, whose other nodes are running (see probe_cluster)."""
     if ctx.agents is None:
@@ -71,7 +71,7 @@ def check_cluster(members: Sequence[net.Member], hub: AgentHub, skip: set[str], 
     return results
 
 
-def members_of(ctx: PhaseContext, hub: AgentHub) -> list[net.Member]:
+def members_of(ctx: PhaseInputs, hub: AgentHub) -> list[net.Member]:
     """The installer's host (the first master) and every joined node, in the order they joined."""
     a = ctx.answers
 

@@ -6,14 +6,14 @@ populating writes the same files again), so the phase can run again after a cras
 
 from __future__ import annotations
 
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 
 PHASE = "/registry"
 READY_TIMEOUT_S = 60
 REGISTRY_BINARY = "runtime/registry"
 
 
-def execute(ctx: PhaseContext) -> None:
+def execute(ctx: PhaseInputs) -> None:
     registry = ctx.registry
     with ctx.bundle.open_file(REGISTRY_BINARY) as binary:
         registry.install(binary)

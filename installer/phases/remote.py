@@ -14,7 +14,7 @@ from installer.checks import CheckResult
 from installer.errors import AirliftError
 from installer.events import Event
 from installer.phases.checks import ChecksFailed
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.phases.runtime import mirrored_registries
 from installer.statedir import StateDir
 from installer.transfer.bundle_share import NODE_PREFIXES
@@ -24,19 +24,19 @@ DISTRIBUTE_TIMEOUT_S = 3600
 RUNTIME_TIMEOUT_S = 600
 
 
-def _hub(ctx: PhaseContext) -> AgentHub:
+def _hub(ctx: PhaseInputs) -> AgentHub:
     if ctx.agents is None:
         raise AirliftError("This phase runs on another node, but the installer is not listening for nodes",
                            hint="run ./install --resume with the same answers")
     return ctx.agents
 
 
-def _manifest_text(ctx: PhaseContext) -> str:
+def _manifest_text(ctx: PhaseInputs) -> str:
     with ctx.bundle.open_file("app.yaml") as f:
         return f.read().decode("utf-8")
 
 
-def _profile(ctx: PhaseContext, node: str) -> str:
+def _profile(ctx: PhaseInputs, node: str) -> str:
     known = _hub(ctx).nodes.get(node)
     if known is None:
         raise AirliftError(f"Node {node} is not among the nodes that joined",
@@ -44,7 +44,7 @@ def _profile(ctx: PhaseContext, node: str) -> str:
     return known.profile
 
 
-def checks(ctx: PhaseContext, node: str) -> None:
+def checks(ctx: PhaseInputs, node: str) -> None:
     a = ctx.answers
     data = _hub(ctx).run(node, "checks", {
         "phase": f"/checks/{node}", "manifest": _manifest_text(ctx), "profile": _profile(ctx, node),
@@ -63,7 +63,7 @@ def checks(ctx: PhaseContext, node: str) -> None:
         raise ChecksFailed(failed, node)
 
 
-def distribute(ctx: PhaseContext, node: str) -> None:
+def distribute(ctx: PhaseInputs, node: str) -> None:
     hub = _hub(ctx)
     tracker = hub.share(ctx.bundle, ctx.state_dir, NODE_PREFIXES)
     index = (ctx.bundle.root / "index.json").read_text(encoding="utf-8")
@@ -71,7 +71,7 @@ def distribute(ctx: PhaseContext, node: str) -> None:
                                  "tracker": tracker}, DISTRIBUTE_TIMEOUT_S)
 
 
-def runtime(ctx: PhaseContext, node: str) -> None:
+def runtime(ctx: PhaseInputs, node: str) -> None:
     """k3s on `node`: an extra server for a master profile, an agent otherwise; then Ready."""
     profile = ctx.manifest.profiles[_profile(ctx, node)]
     a = ctx.answers

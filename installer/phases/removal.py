@@ -1,7 +1,7 @@
 """The phases that take a node out of the cluster (the remove operation, installer/cluster_service/
 remove.py): /drain/<node>, /leave/<node> and /delete/<node>.
 
-With the run's `force` (`./install remove N --force`, PhaseContext.options), a node whose agent
+With the run's `force` (`./install remove N --force`, PhaseInputs.options), a node whose agent
 cannot be reached (or that cannot be drained) is taken out anyway, and the operator is told to
 clean that host by hand. Every phase is safe to run twice.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from installer.agent_hub import AgentHub
 from installer.errors import AirliftError
 from installer.installer_copy import launcher_path
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.services.names import AGENT, CONTROLLER
 from installer.statedir import DEFAULT_STATE_DIR, StateDir
 
@@ -25,7 +25,7 @@ HAND_CLEAN = (f"as root there, run {launcher_path(Path(DEFAULT_STATE_DIR))} unin
               "kept), or ./install uninstall from an unpacked bundle")
 
 
-def drain(ctx: PhaseContext, node: str) -> None:
+def drain(ctx: PhaseInputs, node: str) -> None:
     phase = f"/drain/{node}"
     force = ctx.options.force
     try:
@@ -41,7 +41,7 @@ def drain(ctx: PhaseContext, node: str) -> None:
     ctx.bus.log_line(f"Node {node} drained: no new pods go there and its pods moved", phase=phase)
 
 
-def leave(ctx: PhaseContext, node: str) -> None:
+def leave(ctx: PhaseInputs, node: str) -> None:
     """The node's agent removes k3s and the rest; with `force`, an agent that cannot do it is
     skipped with a warning naming the command that cleans the host by hand."""
     phase = f"/leave/{node}"
@@ -63,7 +63,7 @@ def leave(ctx: PhaseContext, node: str) -> None:
     ctx.bus.log_line(f"Node {node} removed k3s; it now uninstalls the rest and its agent stops", phase=phase)
 
 
-def delete(ctx: PhaseContext, node: str) -> None:
+def delete(ctx: PhaseInputs, node: str) -> None:
     phase = f"/delete/{node}"
     ctx.runtime.delete_node(node)
     hub_of(ctx).nodes.remove(node)
@@ -71,7 +71,7 @@ def delete(ctx: PhaseContext, node: str) -> None:
     ctx.bus.log_line(f"Node {node} deleted from Kubernetes and from the cluster's nodes", phase=phase)
 
 
-def hub_of(ctx: PhaseContext) -> AgentHub:
+def hub_of(ctx: PhaseInputs) -> AgentHub:
     """The cluster controller's agent listener, which a remove runs in."""
     if ctx.agents is None:
         raise AirliftError("The remove operation needs the cluster controller's agent listener",

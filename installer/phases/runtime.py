@@ -11,7 +11,7 @@ from contextlib import ExitStack
 
 from installer.bundle import Bundle
 from installer.imageref import parse_image
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 from installer.runtime import Runtime, RuntimeConfig
 
 PHASE = "/runtime"
@@ -24,7 +24,7 @@ def mirrored_registries(bundle: Bundle) -> list[str]:
     return sorted({parse_image(image.ref).registry for image in bundle.images()})
 
 
-def runtime_config(ctx: PhaseContext) -> RuntimeConfig:
+def runtime_config(ctx: PhaseInputs) -> RuntimeConfig:
     a = ctx.answers
     return RuntimeConfig(
         node_name=ctx.node,
@@ -46,7 +46,7 @@ def install(runtime: Runtime, bundle: Bundle, config: RuntimeConfig) -> None:
         runtime.install(binary, images, config)
 
 
-def execute(ctx: PhaseContext) -> None:
+def execute(ctx: PhaseInputs) -> None:
     runtime = ctx.runtime
     install(runtime, ctx.bundle, runtime_config(ctx))
     token = runtime.token()

@@ -8,7 +8,7 @@ over a family, so the most specific pattern wins: `/checks/network` (every node,
 `/checks/*` (a node may not be named network: installer/agent_hub/hub.py refuses it), and
 `/checks/network/node-4` (expand) is `/checks/network/*`, never `/checks/*`.
 
-What the operator asked of a run (`--force`) reaches the executors in `PhaseContext.options`.
+What the operator asked of a run (`--force`) reaches the executors in `PhaseInputs.options`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from installer.phases import (
     removal,
     runtime,
 )
-from installer.phases.context import PhaseContext
+from installer.phases.inputs import PhaseInputs
 
 PHASES: dict[str, Callable[..., None]] = {
     "/checks": checks.execute,
@@ -67,7 +67,7 @@ class Executor:
     execute: Callable[..., None]
     name: str | None = None
 
-    def __call__(self, ctx: PhaseContext) -> None:
+    def __call__(self, ctx: PhaseInputs) -> None:
         if self.name is None:
             self.execute(ctx)
         else:

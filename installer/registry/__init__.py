@@ -21,6 +21,7 @@ from installer.ports import REGISTRY_PORT
 from installer.registry.config import render_config
 from installer.registry.populate import populate as fill_storage
 from installer.registry.verify import verify_images
+from installer.services import ServiceManager
 from installer.services.names import REGISTRY
 from installer.statedir import StateDir
 
@@ -31,8 +32,10 @@ Progress = Callable[[int, int], None]
 class Registry:
     """Install, start, fill, verify and remove the local registry."""
 
-    def __init__(self, host: Host, state_dir: Path, port: int = REGISTRY_PORT, address: str = "127.0.0.1") -> None:
+    def __init__(self, host: Host, services: ServiceManager, state_dir: Path, port: int = REGISTRY_PORT,
+                 address: str = "127.0.0.1") -> None:
         self.host = host
+        self.services = services
         self.dir = StateDir(state_dir).registry
         self.port = port
         self.address = address
@@ -58,10 +61,10 @@ class Registry:
         self.host.write_file(self.binary, binary, mode=0o755)
         self.host.write_file(self.config, render_config(self.storage, self.address, self.port))
         self.storage.mkdir(parents=True, exist_ok=True)
-        self.host.services.install(REGISTRY, [str(self.binary), "serve", str(self.config)])
+        self.services.install(REGISTRY, [str(self.binary), "serve", str(self.config)])
 
     def start(self) -> None:
-        self.host.services.start(REGISTRY)
+        self.services.start(REGISTRY)
 
     def answering(self) -> bool:
         """True when the registry answers its API root (GET /v2/ -> 200)."""
@@ -82,7 +85,7 @@ class Registry:
         while (now := time.monotonic()) < deadline:
             if self.answering():
                 return
-            if self.host.services.is_running(REGISTRY):
+            if self.services.is_running(REGISTRY):
                 up_seen = now
             elif now - up_seen >= DOWN_LIMIT_S:
                 self._not_ready(f"The registry program keeps exiting instead of answering at {self.url}")
@@ -91,9 +94,9 @@ class Registry:
 
     def _not_ready(self, message: str) -> NoReturn:
         """Stop the service (nothing keeps crash-looping after the failure) and say why."""
-        log = self.host.services.log_path(REGISTRY)
+        log = self.services.log_path(REGISTRY)
         details = _tail(Path(log))
-        self.host.services.stop(REGISTRY)
+        self.services.stop(REGISTRY)
         raise AirliftError(message, details=details,
                            hint=f"Read why in the registry log ({log}) above, and check that port {self.port} "
                                 "is free")
@@ -109,7 +112,7 @@ class Registry:
 
     def uninstall(self) -> None:
         """Stop and remove the service, then the binary, config and storage (idempotent)."""
-        self.host.services.remove(REGISTRY)
+        self.services.remove(REGISTRY)
         self.host.remove(self.dir)
 
 

@@ -21,6 +21,7 @@ from installer.runtime.base import RuntimeConfig
 from installer.runtime.jobs import run_job
 from installer.runtime.k3s_cleanup import uninstall_k3s
 from installer.runtime.k3s_files import K3sPaths, new_token, read_token, render_config, render_registries
+from installer.services import ServiceManager
 from installer.services.names import K3S_AGENT, K3S_SERVER
 from installer.statedir import StateDir
 
@@ -31,8 +32,9 @@ DOWN_LIMIT_S = 15.0
 class K3sRuntime:
     """The Runtime protocol for k3s."""
 
-    def __init__(self, host: Host, state_dir: Path) -> None:
+    def __init__(self, host: Host, services: ServiceManager, state_dir: Path) -> None:
         self.host = host
+        self.services = services
         self.state_dir = Path(state_dir)
         self.paths = K3sPaths.of(host)
 
@@ -60,9 +62,9 @@ class K3sRuntime:
         changed |= self._write_if_changed(
             self.paths.registries, render_registries(config.mirrored_registries, config.registry_url), 0o644)
         argv = [str(self.paths.binary), config.role, "--config", str(self.paths.config)]
-        self.host.services.install(self.service, argv)
-        if changed and self.host.services.is_running(self.service):
-            self.host.services.stop(self.service)
+        self.services.install(self.service, argv)
+        if changed and self.services.is_running(self.service):
+            self.services.stop(self.service)
 
     def _write_if_changed(self, path: Path, text: str, mode: int) -> bool:
         if path.is_file() and path.read_text() == text:
@@ -79,7 +81,7 @@ class K3sRuntime:
         return self.paths.kubeconfig
 
     def start(self) -> None:
-        self.host.services.start(self.service)
+        self.services.start(self.service)
 
     def _kubectl(self, args: Sequence[str], check: bool = True, timeout: float = 60) -> tuple[int, str]:
         argv = [str(self.paths.binary), "kubectl", "--kubeconfig", str(self.paths.kubeconfig), *args]
@@ -107,17 +109,17 @@ class K3sRuntime:
                 timeout=step + 30)
             if code == 0:
                 return
-            if self.host.services.is_running(self.service):
+            if self.services.is_running(self.service):
                 up_seen = time.monotonic()
             elif time.monotonic() - up_seen >= DOWN_LIMIT_S:
-                self.host.services.stop(self.service)
+                self.services.stop(self.service)
                 self._not_ready(f"k3s keeps exiting, so Kubernetes node {node} cannot become Ready", last,
                                 longer=False)
             time.sleep(max(0.0, min(1.0 - (time.monotonic() - began), deadline - time.monotonic())))
         self._not_ready(f"Kubernetes node {node} did not become Ready within {timeout:.0f}s", last)
 
     def _not_ready(self, message: str, last: str, longer: bool = True) -> NoReturn:
-        log = self.host.services.log_path(self.service)
+        log = self.services.log_path(self.service)
         raise AirliftError(
             message,
             details=f"Last answer from kubectl: {last.strip()}\n{_tail(log)}",
@@ -157,7 +159,7 @@ class K3sRuntime:
 
     def status(self) -> dict:
         """Service health and each node's readiness, for `./install status`."""
-        running = self.host.services.is_running(self.service)
+        running = self.services.is_running(self.service)
         result: dict = {"runtime": "k3s", "service": self.service, "running": running,
                         "kubeconfig": str(self.paths.kubeconfig), "nodes": []}
         if not running:
@@ -174,7 +176,7 @@ class K3sRuntime:
 
     def uninstall(self) -> None:
         """Everything k3s-killall.sh and k3s-uninstall.sh remove, plus Airlift's job files."""
-        uninstall_k3s(self.host, self.paths)
+        uninstall_k3s(self.host, self.services, self.paths)
         self.host.remove(StateDir(self.state_dir).jobs)
 
 

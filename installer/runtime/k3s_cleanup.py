@@ -12,16 +12,17 @@ from pathlib import Path
 
 from installer.host import Host
 from installer.runtime.k3s_files import K3sPaths
+from installer.services import ServiceManager
 from installer.services.names import K3S_AGENT, K3S_SERVER
 
 INTERFACES = ("cni0", "flannel.1", "flannel-v6.1", "kube-ipvs0", "flannel-wg", "flannel-wg-v6")
 SERVICES = (K3S_SERVER, K3S_AGENT)
 
 
-def uninstall_k3s(host: Host, paths: K3sPaths) -> None:
+def uninstall_k3s(host: Host, services: ServiceManager, paths: K3sPaths) -> None:
     """Stop k3s, undo its host changes, and remove every file it or the install wrote."""
     for name in SERVICES:
-        host.services.remove(name)
+        services.remove(name)
     kill_processes_from(host, paths.data_dir / "data")
     trees = [paths.config_dir, paths.data_dir, *paths.cleanup]
     unmount_below(host, trees)

@@ -1,16 +1,18 @@
 """Long-running services (the registry, k3s) that outlive the installer and restart on crash.
 
 Where systemd is PID 1 a service is a systemd unit; elsewhere (containers, root prefixes) it is run
-by Airlift's own supervisor. Both honour the same small protocol, so callers never branch.
+by Airlift's own supervisor. Both honour the same small protocol, so callers never branch. The
+manager is built once by whoever owns the host and the state directory (the engine, the cluster
+service, the node agent, the CLI) and handed to those that run services (registry, runtime).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from installer.host import Host
+from installer.host import Host
 
 
 class ServiceManager(Protocol):
@@ -30,12 +32,13 @@ class ServiceManager(Protocol):
     def log_path(self, name: str) -> str: ...
 
 
-def manager_for(host: Host) -> ServiceManager:
-    """The manager that fits `host`: systemd when it runs as PID 1, else the supervisor."""
+def manager_for(host: Host, state_dir: Path | None = None) -> ServiceManager:
+    """The manager that fits `host`: systemd when it runs as PID 1, else the supervisor, launched
+    by the installer kept in `state_dir` once bootstrap made it (else by this running installer)."""
     if host.systemd_running():
         from installer.services.systemd import SystemdServices
 
         return SystemdServices(host)
     from installer.services.supervised import SupervisedServices
 
-    return SupervisedServices(host)
+    return SupervisedServices(host, state_dir)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from installer.errors import AirliftError
 from installer.host import Host
+from installer.installer_copy import kept_launcher
 
 STOP_TIMEOUT_S = 15.0
 START_TIMEOUT_S = 10.0
@@ -105,10 +106,21 @@ def supervisor_command(name: str, root: Path, installer: Path | None = None) -> 
 
 
 class SupervisedServices:
-    """ServiceManager backed by Airlift's supervisor process."""
+    """ServiceManager backed by Airlift's supervisor process.
 
-    def __init__(self, host: Host) -> None:
+    The supervisor outlives the installer, so it is launched by the installer kept in
+    `state_dir` as soon as bootstrap made that copy (the bundle folder may be deleted later);
+    before that, and without a state directory, by this running installer.
+    """
+
+    def __init__(self, host: Host, state_dir: Path | None = None) -> None:
         self.host = host
+        self.state_dir = state_dir
+
+    @property
+    def launcher(self) -> Path | None:
+        """The kept installer that launches the supervisor, or None for this running installer."""
+        return kept_launcher(self.state_dir) if self.state_dir is not None else None
 
     def install(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None,
                 restart: bool = True) -> None:
@@ -134,8 +146,8 @@ class SupervisedServices:
         files.status.unlink(missing_ok=True)
         with open(files.log, "ab") as log:
             launcher = subprocess.Popen(
-                supervisor_command(name, self.host.root, self.host.installer), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=log, env=env, start_new_session=True, close_fds=True)
+                supervisor_command(name, self.host.root, self.launcher), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True)
         launcher.wait(timeout=START_TIMEOUT_S)
         state = self._first_state(files)
         if state != "running" and state != "exited":

@@ -9,14 +9,14 @@ from pathlib import Path
 from installer.agent_hub.hub import join_command
 from installer.answers import Answers
 from installer.cluster_service.operations import Operations
-from installer.host import Host
 from installer.manifest import Manifest
+from installer.services import ServiceManager
 from installer.services.names import CONTROLLER
 from installer.statedir import StateDir
 from installer.tls import saved_fingerprint
 
 
-def cluster_status(host: Host, state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
+def cluster_status(services: ServiceManager, state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
     """{nodes: [{name, address, profile}], operations: [{id, kind, node, state}],
     join: {profile: command}, service: whether airlift-cluster runs} for a completed install
     (`manifest` given); before, join is empty and service None."""
@@ -28,7 +28,7 @@ def cluster_status(host: Host, state_dir: Path, answers: Answers, manifest: Mani
         operations.append({"id": op.id, "kind": op.kind, "node": op.node, "state": plan.state if plan else "unstarted"})
     return {"nodes": [{k: n[k] for k in ("name", "address", "profile")} for n in nodes],
             "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest),
-            "service": host.services.is_running(CONTROLLER) if manifest is not None else None}
+            "service": services.is_running(CONTROLLER) if manifest is not None else None}
 
 
 def _join_commands(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict[str, str]:

@@ -15,11 +15,12 @@ from installer.manifest import load_manifest
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.services import ServiceManager
 from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
 
 
-def install_status(host: Host, state_dir: Path) -> dict | None:
+def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dict | None:
     """The plan, service health and endpoints; None when nothing is installed in state_dir."""
     plan = PlanStore(state_dir).load()
     if plan is None:
@@ -27,8 +28,9 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
     paths = StateDir(state_dir)
     saved = paths.answers
     answers = answers_mod.saved(saved) if saved.exists() else answers_mod.Answers()
-    registry = Registry(host, state_dir, port=answers.registry_port, address=answers.advertise_addr or "127.0.0.1")
-    runtime = K3sRuntime(host, state_dir).status()
+    registry = Registry(host, services, state_dir, port=answers.registry_port,
+                        address=answers.advertise_addr or "127.0.0.1")
+    runtime = K3sRuntime(host, services, state_dir).status()
     manifest = load_manifest(paths.app_manifest) if paths.app_manifest.exists() else None
     eps = (endpoints(manifest, load_documents(paths.app), answers.advertise_addr or "")
            if manifest is not None and _app_installed(plan) else [])
@@ -38,7 +40,7 @@ def install_status(host: Host, state_dir: Path) -> dict | None:
         "runtime": runtime,
         "endpoints": eps,
         "answers": answers.to_dict(),
-        "cluster": cluster_status(host, state_dir, answers, manifest if plan.state == "completed" else None),
+        "cluster": cluster_status(services, state_dir, answers, manifest if plan.state == "completed" else None),
     }
 
 

@@ -7,6 +7,8 @@ Shape:
   plan:       {operation, state, phases: [{id, description, requires, node, state, error}]}
   nodes:      [{name, profile, address, connected, joined?, facts?}]  this host first, then the nodes
               that joined (facts: the {os, cpus, ram_bytes} each sent when it joined)
+  host:       {addresses: [IPv4 address]}  the addresses other hosts may reach this one on, the
+              default route's first: the settings screen offers them for advertise-addr
   join:       {commands: {profile: command}, missing: {profile: count}, port, fingerprint}
               when the flavor has several nodes (the commands hold the join token), else None
   checks:     [{id, severity, status, message, hint}]
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from installer.installer_copy import kept_launcher
-from installer.runtime import K3sRuntime
+from installer.runtime.k3s_files import K3sPaths
 from installer.statedir import StateDir
 
 if TYPE_CHECKING:
@@ -82,13 +84,14 @@ def build_snapshot(engine: Engine) -> dict:
         "nodes": [{"name": engine.node, "profile": answers.get("profile"),
                    "address": answers.get("advertise-addr"), "connected": True},
                   *(n.view() for n in (engine.agents.nodes.nodes() if engine.agents else []))],
+        "host": {"addresses": engine.network().reachable_addresses()},
         "join": _join(engine),
         "checks": [_plain(r) for r in engine.check_results],
         "operation": engine.operation,
         "endpoints": engine.endpoints() if installed else [],
         "state_dir": str(engine.state_dir),
         "log": str(engine.log_path),
-        "kubeconfig": str(K3sRuntime(engine.host, engine.state_dir).paths.kubeconfig),
+        "kubeconfig": str(K3sPaths.of(engine.host).kubeconfig),
         "answers_file": str(StateDir(engine.state_dir).answers),
         "installer": kept_command(engine),
     }

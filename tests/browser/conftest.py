@@ -45,7 +45,7 @@ class Installer:
         return f"https://127.0.0.1:{self.port}"
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "installer", *args, "--root", str(self.root), "--state-dir", str(self.state_dir)]
+        return [sys.executable, "-m", "wizard", *args, "--root", str(self.root), "--state-dir", str(self.state_dir)]
 
     def start(self) -> str:
         """Start the wizard; return the access link it prints."""

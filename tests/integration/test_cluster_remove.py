@@ -26,9 +26,10 @@ from installer.host import Host
 from installer.manifest import Flavor, FlavorNode, load_manifest
 from installer.node_agent.identity import hostname
 from installer.phases import removal
-from installer.phases.context import PhaseContext, RunOptions
+from installer.phases.inputs import PhaseInputs, RunOptions
 from installer.plan import PlanStore
 from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.services import manager_for
 from tests.fixtures.net import free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +44,8 @@ class Cluster:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.host, self.state = Host(tmp / "master-root"), tmp / "master-state"
-        self.runtime = K3sRuntime(self.host, self.state)
+        self.services = manager_for(self.host, self.state)
+        self.runtime = K3sRuntime(self.host, self.services, self.state)
         self.api_port = free_port()
         self.runtime.install(STANDIN.open("rb"), {}, RuntimeConfig(
             node_name="node-1", node_ip="127.0.0.1", registry_url="http://127.0.0.1:1", mirrored_registries=[],
@@ -56,19 +58,19 @@ class Cluster:
         self.hub.listen(self.state, "127.0.0.1", 0)
         self.nodes: list[tuple[Host, Path]] = []
 
-    def context(self, hooks: dict | None = None, force: bool = False) -> PhaseContext:
+    def context(self, hooks: dict | None = None, force: bool = False) -> PhaseInputs:
         manifest = load_manifest(REPO / "examples" / "hello" / "app.yaml")
         if hooks is not None:
             manifest = dataclasses.replace(manifest, hooks=hooks)
-        return PhaseContext(bundle=None, manifest=manifest, answers=Answers(hook_timeout=30),  # type: ignore[arg-type]
-                            host=self.host, state_dir=self.state, bus=self.bus, node="node-1", agents=self.hub,
-                            options=RunOptions(force=force))
+        return PhaseInputs(bundle=None, manifest=manifest, answers=Answers(hook_timeout=30),  # type: ignore[arg-type]
+                           host=self.host, services=self.services, state_dir=self.state, bus=self.bus,
+                           node="node-1", agents=self.hub, options=RunOptions(force=force))
 
     def start_node(self, name: str) -> tuple[Host, Path]:
         """k3s agent `name` joined to node-1, and (for this host's name) its airlift-agent service."""
         host, state = Host(self.tmp / f"{name}-root"), self.tmp / f"{name}-state"
         self.nodes.append((host, state))
-        k3s = K3sRuntime(host, state)
+        k3s = K3sRuntime(host, manager_for(host), state)
         k3s.install(STANDIN.open("rb"), {}, RuntimeConfig(
             node_name=name, node_ip="127.0.0.2", registry_url="http://127.0.0.1:1", mirrored_registries=[],
             role="agent", server_url=f"https://127.0.0.1:{self.api_port}", token=self.runtime.token()))
@@ -77,19 +79,20 @@ class Cluster:
         token_file = self.tmp / f"{name}-token"
         token_file.write_text(self.hub.token)
         token_file.chmod(0o600)
-        host.services.install("airlift-agent", [
+        manager_for(host).install("airlift-agent", [
             sys.executable, "-m", "installer", "join", f"127.0.0.1:{self.hub.port}", "--token-file", str(token_file),
             "--fingerprint", self.hub.fingerprint, "--advertise-addr", "127.0.0.2", "--role", "worker",
             "--state-dir", str(state), "--root", str(host.root)], env={"PYTHONPATH": str(REPO)})
-        host.services.start("airlift-agent")
+        manager_for(host).start("airlift-agent")
         assert wait_until(lambda: self.hub.nodes.get(name) is not None, 30), "the node's agent did not join"
         return host, state
 
     def stop(self) -> None:
         """End everything started, whatever a test left running."""
         for host, state in self.nodes:
-            host.services.remove("airlift-agent")
-            K3sRuntime(host, state).uninstall()
+            services = manager_for(host)
+            services.remove("airlift-agent")
+            K3sRuntime(host, services, state).uninstall()
         self.hub.stop()
         self.runtime.uninstall()
 
@@ -117,7 +120,7 @@ def test_a_node_drains_leaves_uninstalls_itself_and_is_deleted(cluster, tmp_path
     assert cluster.hub.nodes.get(name) is None
     assert name not in (cluster.state / "nodes.json").read_text()
     # The node uninstalls itself after answering: the agent's service, k3s and the state go.
-    assert wait_until(lambda: not state.exists() and not host.services.is_running("airlift-agent"), 60)
+    assert wait_until(lambda: not state.exists() and not manager_for(host).is_running("airlift-agent"), 60)
     assert wait_until(lambda: list(host.root.rglob("*")) == [], 10), list(host.root.rglob("*"))
     messages = [e.message for e in cluster.events]
     assert f"Node {name} left the cluster" in messages
@@ -130,7 +133,7 @@ def test_an_unreachable_node_fails_at_leave_then_force_takes_it_out(cluster, tmp
     monkeypatch.setattr("installer.agent_hub.nodes.LOST_AFTER_S", 1.0)  # and lost after 1 s of silence
     name = hostname()
     host, state = cluster.start_node(name)
-    host.services.remove("airlift-agent")  # the node's agent is gone
+    manager_for(host).remove("airlift-agent")  # the node's agent is gone
     store = PlanStore(tmp_path / "operation")
     with pytest.raises(AirliftError) as err:
         remove.remove_node(cluster.context(), name, store)

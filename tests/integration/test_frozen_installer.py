@@ -2,13 +2,16 @@
 
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from PyInstaller.archive.readers import CArchiveReader
 
 import installer
+from tests.fixtures.net import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +77,27 @@ def test_the_bundle_launcher_finds_its_bundle_through_a_symlink_from_any_folder(
     done = run([str(links / "install"), "--version"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Bundle hello 1.0.0" in done.stdout
+
+
+def test_the_bundle_launcher_serves_the_wizard_by_default(hello_bundle_dir, tmp_path):
+    """The frozen entry plugs the wizard into the installer's command line (the engine never
+    imports it), so a bare ./install serves it."""
+    clean = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.Popen([str(hello_bundle_dir / "install"), "--listen", f"127.0.0.1:{free_port()}",
+                             "--state-dir", str(tmp_path / "state"), "--root", str(tmp_path / "root")],
+                            cwd=tmp_path, env=clean, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("Press Ctrl-C" in line for line in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        assert any("https://127.0.0.1:" in line for line in lines), "".join(lines)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
 
 
 def test_the_frozen_installer_needs_no_python_on_the_host(frozen_installer):

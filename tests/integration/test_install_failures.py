@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from installer.host import Host
+from installer.services import manager_for
 from installer.services.names import REGISTRY
 from tests.integration.installer_run import REPO, Target, files_under, leftover_processes
 
@@ -47,7 +48,7 @@ def test_k3s_never_ready_fails_within_the_ready_timeout_naming_the_node_then_res
         assert status.returncode == 1 and "✗ node" in status.stdout
         assert "30080" not in status.stdout  # no endpoint announced for an application not installed
 
-        Host(target.root).services.stop("k3s")  # the operator fixes k3s and restarts it
+        manager_for(Host(target.root)).stop("k3s")  # the operator fixes k3s and restarts it
         resumed = target.run("--resume", "--ready-timeout", "60", *target.location())
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert f"Waiting up to 60s (answer ready-timeout) for node {node}" in resumed.stdout
@@ -92,7 +93,7 @@ def test_a_registry_exiting_at_start_fails_fast_with_its_log_and_resume_complete
         assert "Phase /registry failed: The registry program keeps exiting" in out
         assert "registry: configuration error: no storage driver" in out  # the program's own words
         assert str(target.root / "var/log/airlift/airlift-registry.log") in out and "--resume" in out
-        assert not Host(target.root).services.is_running(REGISTRY)  # not left crash-looping
+        assert not manager_for(Host(target.root)).is_running(REGISTRY)  # not left crash-looping
 
         target.bundle = hello_bundle_dir  # the operator unpacks an intact copy of the bundle
         resumed = target.run("--resume", *target.location())
@@ -142,7 +143,7 @@ def test_a_k3s_exiting_at_start_fails_before_the_ready_timeout_and_resume_comple
         assert failed.returncode == 2, out + failed.stderr
         assert f"k3s keeps exiting, so Kubernetes node {socket.gethostname()} cannot become Ready" in out
         assert "bind: address already in use" in out and str(target.root / "var/log/airlift/k3s.log") in out
-        assert not Host(target.root).services.is_running("k3s")  # not left crash-looping
+        assert not manager_for(Host(target.root)).is_running("k3s")  # not left crash-looping
 
         target.bundle = hello_bundle_dir  # the cause fixed (here: an intact k3s binary)
         resumed = target.run("--resume", *target.location())

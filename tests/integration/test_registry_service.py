@@ -19,6 +19,7 @@ from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry import Registry
 from installer.registry.populate import v2_root
+from installer.services import manager_for
 from installer.services.names import REGISTRY as SERVICE
 from installer.services.supervised import ServiceFiles, read_pid
 from tests.fixtures.net import free_port, wait_until
@@ -36,7 +37,9 @@ sys.path.insert(0, sys.argv[1])
 from installer.bundle import Bundle
 from installer.host import Host
 from installer.registry import Registry
-registry = Registry(Host(Path(sys.argv[2])), Path(sys.argv[3]), port=int(sys.argv[4]))
+from installer.services import manager_for
+host = Host(Path(sys.argv[2]))
+registry = Registry(host, manager_for(host), Path(sys.argv[3]), port=int(sys.argv[4]))
 registry.install(open(sys.argv[5], "rb"))
 registry.start()
 registry.wait_ready(30)
@@ -52,7 +55,8 @@ def served(tmp_path_factory):
     port = free_port()
     args = [str(REPO), str(tmp / "root"), str(tmp / "state"), str(port), str(REGISTRY_BIN), str(bundle.root)]
     subprocess.run([sys.executable, "-c", START_SCRIPT, *args], check=True, timeout=120)
-    registry = Registry(Host(tmp / "root"), tmp / "state", port=port)
+    host = Host(tmp / "root")
+    registry = Registry(host, manager_for(host), tmp / "state", port=port)
     yield registry, bundle
     registry.uninstall()
 
@@ -60,7 +64,7 @@ def served(tmp_path_factory):
 def test_the_registry_outlives_its_starter_and_serves_every_image(served):
     registry, bundle = served
     assert registry.answering()
-    assert registry.host.services.is_running(SERVICE)
+    assert registry.services.is_running(SERVICE)
     calls = []
     registry.verify(bundle, lambda done, total: calls.append((done, total)))
     assert calls[-1] == (9, 9)
@@ -117,7 +121,8 @@ def test_verify_names_a_missing_blob_and_populate_repairs_it(served):
 def test_a_registry_binary_that_exits_at_start_gives_a_clear_error(tmp_path):
     broken = tmp_path / "registry"
     broken.write_text("#!/bin/sh\necho 'configuration error: bad storage' >&2\nexit 1\n")
-    registry = Registry(Host(tmp_path / "root"), tmp_path / "state", port=free_port())
+    host = Host(tmp_path / "root")
+    registry = Registry(host, manager_for(host), tmp_path / "state", port=free_port())
     try:
         registry.install(broken.open("rb"))
         registry.start()

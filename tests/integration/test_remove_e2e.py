@@ -27,6 +27,7 @@ from installer.host import Host
 from installer.node_agent.identity import hostname, identity
 from installer.plan import PlanStore, build_install_plan
 from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.services import manager_for
 from installer.services.names import AGENT
 from installer.statedir import StateDir
 from installer.tls import ensure_certificate, saved_fingerprint
@@ -70,7 +71,7 @@ def cluster(hello_bundle_dir, tmp_path):
     registry.attach(state)
     registry.join(Node(name=hostname(), identity=identity(Host(tmp_path / "node-root"), tmp_path / "node-state"),
                        address="127.0.0.2", profile="worker"))
-    k3s = K3sRuntime(master, state)
+    k3s = K3sRuntime(master, manager_for(master), state)
     k3s.install(STANDIN.open("rb"), {}, RuntimeConfig(node_name="node-1", node_ip="127.0.0.1",
                                                       registry_url="http://127.0.0.1:1", mirrored_registries=[],
                                                       api_port=api_port))
@@ -84,8 +85,9 @@ def cluster(hello_bundle_dir, tmp_path):
         yield state, k3s, agent_port, api_port
     finally:
         node = Host(tmp_path / "node-root")  # whatever a failed test left running there
-        node.services.remove("airlift-agent")
-        K3sRuntime(node, tmp_path / "node-state").uninstall()
+        services = manager_for(node)
+        services.remove("airlift-agent")
+        K3sRuntime(node, services, tmp_path / "node-state").uninstall()
         controller.terminate()
         controller.wait(10)
         k3s.uninstall()
@@ -94,7 +96,8 @@ def cluster(hello_bundle_dir, tmp_path):
 def start_node(tmp: Path, state: Path, k3s: K3sRuntime, agent_port: int, api_port: int) -> tuple[str, Host, Path]:
     """This host as the joined worker: its k3s agent and its airlift-agent service."""
     name, host, node_state = hostname(), Host(tmp / "node-root"), tmp / "node-state"
-    runtime = K3sRuntime(host, node_state)
+    services = manager_for(host)
+    runtime = K3sRuntime(host, services, node_state)
     runtime.install(STANDIN.open("rb"), {}, RuntimeConfig(
         node_name=name, node_ip="127.0.0.2", registry_url="http://127.0.0.1:1", mirrored_registries=[],
         role="agent", server_url=f"https://127.0.0.1:{api_port}", token=k3s.token()))
@@ -103,11 +106,11 @@ def start_node(tmp: Path, state: Path, k3s: K3sRuntime, agent_port: int, api_por
     token_file = tmp / "node-token"
     token_file.write_text(StateDir(state).join_token.read_text())
     token_file.chmod(0o600)
-    host.services.install(AGENT, [
+    services.install(AGENT, [
         sys.executable, "-m", "installer", "join", f"127.0.0.1:{agent_port}", "--token-file", str(token_file),
         "--fingerprint", str(saved_fingerprint(state)), "--advertise-addr", "127.0.0.2", "--role", "worker",
         "--state-dir", str(node_state), "--root", str(host.root)], env={"PYTHONPATH": str(REPO)})
-    host.services.start(AGENT)
+    services.start(AGENT)
     return name, host, node_state
 
 

@@ -18,6 +18,7 @@ import yaml
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.services import manager_for
 from tests.fixtures.net import free_port, wait_until
 
 STANDIN = Path(__file__).resolve().parents[2] / "tests" / "k3s-standin" / "k3s"
@@ -49,7 +50,7 @@ class Agents:
 def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("drain")
     host = Host(tmp / "root")
-    runtime = K3sRuntime(host, tmp / "state")
+    runtime = K3sRuntime(host, manager_for(host), tmp / "state")
     port = free_port()
     config = RuntimeConfig(node_name="node-1", node_ip="127.0.0.1", registry_url="http://127.0.0.1:1",
                            mirrored_registries=[], api_port=port)

@@ -15,6 +15,7 @@ from installer.errors import AirliftError
 from installer.host import Host
 from installer.registry import Registry
 from installer.runtime import K3sRuntime, RuntimeConfig
+from installer.services import manager_for
 from tests.fixtures.net import free_port, wait_until
 from tests.fixtures.oci_layout import LayoutWriter, index_bundle, layer_tar
 
@@ -39,12 +40,12 @@ def cluster(tmp_path_factory):
     writer.finish()
     bundle = index_bundle(tmp / "bundle")
     host = Host(tmp / "root")
-    registry = Registry(host, tmp / "state", port=free_port())
+    registry = Registry(host, manager_for(host), tmp / "state", port=free_port())
     registry.install(REGISTRY_BIN.open("rb"))
     registry.start()
     registry.wait_ready(30)
     registry.populate(bundle)
-    runtime = K3sRuntime(host, tmp / "state")
+    runtime = K3sRuntime(host, manager_for(host), tmp / "state")
     config = RuntimeConfig(node_name="node-1", node_ip="127.0.0.1", registry_url=registry.url,
                            mirrored_registries=sorted({i.registry for i in bundle.image_contents()}),
                            api_port=free_port())
@@ -88,7 +89,7 @@ def test_token_never_appears_in_the_service_command_or_log(cluster):
     token = runtime.token()
     spec = runtime.host.path("/etc/airlift/services/k3s.json").read_text()
     assert token not in spec
-    assert token not in Path(runtime.host.services.log_path("k3s")).read_text()
+    assert token not in Path(runtime.services.log_path("k3s")).read_text()
 
 
 def test_status_and_get_nodes_show_the_ready_node(cluster):
@@ -167,7 +168,7 @@ def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp
 def test_a_node_that_never_becomes_ready_times_out_clearly(tmp_path, monkeypatch):
     monkeypatch.setenv("K3S_STANDIN_NEVER_READY", "1")
     host = Host(tmp_path / "root")
-    runtime = K3sRuntime(host, tmp_path / "state")
+    runtime = K3sRuntime(host, manager_for(host), tmp_path / "state")
     config = RuntimeConfig(node_name="slow", node_ip="127.0.0.1", registry_url="http://127.0.0.1:1",
                            mirrored_registries=["docker.io"], api_port=free_port())
     try:
@@ -193,7 +194,7 @@ def _exe(pid: int) -> str:
 
 def test_uninstall_ends_processes_run_from_the_k3s_data_dir(tmp_path):
     host = Host(tmp_path / "root")
-    runtime = K3sRuntime(host, tmp_path / "state")
+    runtime = K3sRuntime(host, manager_for(host), tmp_path / "state")
     shim = runtime.paths.data_dir / "data" / "abc123" / "bin" / "containerd-shim-runc-v2"
     shim.parent.mkdir(parents=True)
     shutil.copy("/bin/sleep", shim)

@@ -15,6 +15,7 @@ from installer import answers as answers_mod
 from installer.checks.result import CheckResult
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
+from installer.facts.addresses import HostNetwork
 from installer.manifest import Problem, load_manifest
 from installer.plan import build_install_plan
 from installer.ssh.session import PassphraseRequired
@@ -22,7 +23,7 @@ from installer.statedir import StateDir
 from installer.status.snapshot import bundle_info
 
 REPO = Path(__file__).resolve().parents[2]
-NETWORK = answers_mod.HostNetwork(
+NETWORK = HostNetwork(
     interfaces=(ipaddress.IPv4Interface("127.0.0.1/8"), ipaddress.IPv4Interface("192.168.50.10/24")),
     default_addr="192.168.50.10",
 )
@@ -47,6 +48,7 @@ class EngineDouble:
         return {"bundle": bundle_info(self), "answers": dict(self._answers), "plan": self._plan.to_dict(),
                 "nodes": [{"name": self.node, "profile": self._answers.get("profile"),
                            "address": self._answers.get("advertise-addr")}],
+                "host": {"addresses": NETWORK.reachable_addresses()},
                 "checks": [r.to_dict() for r in self.results], "operation": dict(self._operation),
                 "endpoints": [], "state_dir": str(self.state_dir), "log": str(self.state_dir / "logs/installer.log"),
                 "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers)}

@@ -7,10 +7,11 @@ import pytest
 
 from installer import answers
 from installer.errors import AirliftError
+from installer.facts.addresses import HostNetwork
 from installer.manifest import load_manifest
 
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml"
-NETWORK = answers.HostNetwork(
+NETWORK = HostNetwork(
     (ipaddress.IPv4Interface("127.0.0.1/8"), ipaddress.IPv4Interface("192.168.7.10/24")), "192.168.7.10")
 
 
@@ -68,7 +69,7 @@ def test_cidrs_must_not_overlap_each_other_or_the_host(manifest):
 
 
 def test_no_default_route_asks_for_an_address(manifest):
-    found = problems({}, manifest, answers.HostNetwork(NETWORK.interfaces, None))
+    found = problems({}, manifest, HostNetwork(NETWORK.interfaces, None))
     assert "no default route" in found["advertise-addr"]
 
 
@@ -99,15 +100,6 @@ def test_an_answers_file_must_be_a_mapping(tmp_path):
 def test_flags_win_over_the_file_but_absent_flags_do_not_erase_it():
     assert answers.merged({"flavor": "one", "api-port": 7443}, {"flavor": "three", "api-port": None}) == \
         {"flavor": "three", "api-port": 7443}
-
-
-def test_default_route_interface_is_read_from_the_route_table(tmp_path):
-    table = tmp_path / "route"
-    table.write_text("Iface\tDestination\tGateway\n"
-                     "docker0\t000011AC\t00000000\n"
-                     "eth0\t00000000\t0107A8C0\n")
-    assert answers._default_route_iface(table) == "eth0"
-    assert answers._default_route_iface(tmp_path / "missing") is None
 
 
 def test_timeouts_and_licence_acceptance_are_typed_answers(manifest):

@@ -124,3 +124,22 @@ def test_the_kept_installer_without_a_bundle_says_where_to_resume(tmp_path, monk
     out = capsys.readouterr().out
     assert f"The installer kept in {tmp_path / 'state'} shows status and uninstalls; to resume the install" in out
     assert "run ./install from the folder the bundle tarball unpacked to" in out
+
+
+def test_the_wizard_is_the_front_end_its_entry_plugs_in(bundle, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(commands.os, "geteuid", lambda: 0)
+    served = []
+    args = ["--listen", "127.0.0.1:9999", "--advertise-addr", "127.0.0.1", "--state-dir", str(tmp_path / "s"),
+            "--root", str(tmp_path / "r")]
+    assert cli.main(args, wizard=lambda engine, listen, state_dir: served.append((listen, state_dir))) == 0
+    assert served == [("127.0.0.1:9999", tmp_path / "s")]
+
+
+def test_without_a_wizard_plugged_in_the_default_front_end_says_how_to_start_one(bundle, monkeypatch, tmp_path,
+                                                                                  capsys):
+    monkeypatch.setattr(commands.os, "geteuid", lambda: 0)
+    monkeypatch.setenv("COLUMNS", "300")
+    assert cli.main(["--state-dir", str(tmp_path / "s"), "--root", str(tmp_path / "r")]) == 2
+    out = capsys.readouterr().out
+    assert "The browser wizard is not part of this entry point" in out
+    assert "python -m wizard" in out and "--cli" in out

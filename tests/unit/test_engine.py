@@ -37,6 +37,13 @@ def test_snapshot_before_anything_shows_the_bundle_and_an_unstarted_plan(engine)
     assert snap["operation"]["status"] == "idle" and snap["answers"] == {}
 
 
+def test_snapshot_offers_the_addresses_other_hosts_reach_this_one_on(engine):
+    network = engine.network()
+    addresses = engine.snapshot()["host"]["addresses"]
+    assert addresses == network.reachable_addresses() and "127.0.0.1" not in addresses
+    assert set(addresses) <= network.addresses
+
+
 def test_set_answers_keeps_nothing_when_any_answer_is_wrong(engine):
     with pytest.raises(AnswersError) as info:
         engine.set_answers({"flavor": "big", "advertise-addr": "203.0.113.99"})

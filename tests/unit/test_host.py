@@ -8,7 +8,6 @@ import pytest
 
 from installer.errors import AirliftError
 from installer.host import Host
-from installer.services.supervised import SupervisedServices
 
 
 def test_path_maps_host_paths_under_the_root(tmp_path):
@@ -98,8 +97,3 @@ def test_which_looks_under_the_root_first(tmp_path):
     assert host.which("k3s") == tool
     assert host.which("airlift-no-such-tool") is None
 
-
-def test_a_root_prefix_uses_airlifts_supervisor(tmp_path):
-    host = Host(tmp_path)
-    assert not host.systemd_running()
-    assert isinstance(host.services, SupervisedServices)

@@ -2,7 +2,10 @@
 
 import sys
 
-from installer.services.supervised import supervisor_command
+from installer.host import Host
+from installer.installer_copy import keep_installer
+from installer.services import manager_for
+from installer.services.supervised import SupervisedServices, supervisor_command
 from installer.services.supervisor import service_env
 
 
@@ -23,6 +26,20 @@ def test_once_kept_the_supervisor_is_the_kept_installer_not_the_bundles(tmp_path
     kept = tmp_path / "state" / "installer" / "install"
     argv = supervisor_command("k3s", tmp_path, kept)
     assert argv == [str(kept), "_supervise", "k3s", "--root", str(tmp_path), "--detach"]
+
+
+def test_a_root_prefix_uses_airlifts_supervisor(tmp_path):
+    assert isinstance(manager_for(Host(tmp_path)), SupervisedServices)
+
+
+def test_the_supervisor_is_launched_by_the_installer_kept_in_the_state_dir_once_bootstrap_kept_it(tmp_path):
+    host, state = Host(tmp_path / "root"), tmp_path / "state"
+    services = manager_for(host, state)
+    assert isinstance(services, SupervisedServices)
+    assert services.launcher is None  # before bootstrap: this running installer
+    kept = keep_installer(host, state)
+    assert services.launcher == kept
+    assert SupervisedServices(host).launcher is None  # no state directory: this running installer
 
 
 def test_services_do_not_inherit_the_installers_python_or_frozen_libraries():

@@ -1,22 +1,33 @@
-"""What every phase executor receives: the inputs of the install, fixed before it starts."""
+"""What every phase executor receives: the inputs of an operation's run (the install, or an
+expand or remove the cluster controller runs), fixed before it starts.
+
+`PhaseInputs` is frozen: an executor reads it and changes the host, never the inputs. What a
+phase finds out is its own result: the host checks the engine ran before the plan are handed to
+the /checks phase as an input (`checked`), and the endpoints are read back from the state
+directory by whoever shows them (installer.app_documents). What the operator asked of the run
+(`--force`) is an input too (`options`), set by whoever builds the inputs for that run.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from installer.agent_hub import AgentHub
 from installer.answers import Answers
 from installer.bundle import Bundle
 from installer.events import EventBus
 from installer.host import Host
-from installer.installer_copy import kept_launcher
 from installer.manifest import Manifest, NodeProfile
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.services import ServiceManager
 from installer.statedir import StateDir
+
+if TYPE_CHECKING:
+    from installer.phases.checks import CheckRun
 
 
 @dataclass(frozen=True)
@@ -25,32 +36,26 @@ class RunOptions:
 
     They belong to the run, not to the stored plan: after a remove failed, `./install remove N
     --force` carries the same plan on with --force (the way on that the failure names), so each
-    run gives its own options with its context, and the executors read them from there."""
+    run gives its own options with its inputs, and the executors read them from there."""
 
     force: bool = False
 
 
-@dataclass
-class PhaseContext:
-    """A snapshot of the install's inputs, plus the parts (registry, runtime) built from them."""
+@dataclass(frozen=True)
+class PhaseInputs:
+    """The install's inputs, plus the parts (registry, runtime) built from them."""
 
     bundle: Bundle
     manifest: Manifest
     answers: Answers
     host: Host
+    services: ServiceManager  # supervised by the installer kept in state_dir once /bootstrap made it
     state_dir: Path
     bus: EventBus
     node: str
-    check_results: list[Any] | None = None
-    facts: Any = None
-    endpoints: list[dict] = field(default_factory=list)
     agents: AgentHub | None = None   # the other nodes' agents, when the flavor has several nodes
-    options: RunOptions = field(default_factory=RunOptions)
-
-    def __post_init__(self) -> None:
-        # A resumed install supervises its services with the installer bootstrap kept.
-        if self.host.installer is None:
-            self.host.installer = kept_launcher(self.state_dir)
+    checked: CheckRun | None = None  # this host's checks, when the engine ran them before the plan
+    options: RunOptions = field(default_factory=RunOptions)  # what the operator asked of this run
 
     @property
     def app_dir(self) -> Path:
@@ -68,8 +73,9 @@ class PhaseContext:
 
     @cached_property
     def registry(self) -> Registry:
-        return Registry(self.host, self.state_dir, port=self.answers.registry_port, address=self.address)
+        return Registry(self.host, self.services, self.state_dir, port=self.answers.registry_port,
+                        address=self.address)
 
     @cached_property
     def runtime(self) -> K3sRuntime:
-        return K3sRuntime(self.host, self.state_dir)
+        return K3sRuntime(self.host, self.services, self.state_dir)
