@@ -10,6 +10,8 @@ Shape:
   join:       {commands: {profile: command}, missing: {profile: count}, port, fingerprint}
               when the flavor has several nodes (the commands hold the join token), else None
   checks:     [{id, severity, status, message, hint}]
+  network:    {addresses: ["192.168.50.10", ...], default: "192.168.50.10" | None}  this host's
+              addresses and the default route's, for the advertise address to be chosen from
   operation:  {status: idle|running|completed|failed, started?, finished?, error?, endpoints?}
   endpoints:  [{name, description, url}] once the application is installed
   state_dir, log, kubeconfig, answers_file
@@ -22,6 +24,7 @@ Shape:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,7 @@ from installer.installer_copy import kept_launcher
 from installer.runtime import K3sRuntime
 
 if TYPE_CHECKING:
+    from installer.answers import HostNetwork
     from installer.engine import Engine
 
 
@@ -68,6 +72,14 @@ def _join(engine: Engine) -> dict | None:
             "port": hub.port, "fingerprint": hub.fingerprint}
 
 
+def host_network(network: HostNetwork) -> dict:
+    """The host's addresses (IPv4 before IPv6, each in address order), and the default route's."""
+    def order(text: str) -> tuple[int, int]:
+        address = ipaddress.ip_address(text)
+        return address.version, int(address)
+    return {"addresses": sorted(network.addresses, key=order), "default": network.default_addr}
+
+
 def build_snapshot(engine: Engine) -> dict:
     seq = engine.bus.last_seq  # read first: everything below is at least this fresh
     answers = engine.answers
@@ -83,6 +95,7 @@ def build_snapshot(engine: Engine) -> dict:
                   *(n.view() for n in (engine.agents.nodes.nodes() if engine.agents else []))],
         "join": _join(engine),
         "checks": [_plain(r) for r in engine.check_results],
+        "network": host_network(engine.network()),
         "operation": engine.operation,
         "endpoints": engine.endpoints() if installed else [],
         "state_dir": str(engine.state_dir),

@@ -18,7 +18,7 @@ from installer.events import Event, EventBus
 from installer.manifest import Problem, load_manifest
 from installer.plan import build_install_plan
 from installer.ssh.session import PassphraseRequired
-from installer.status.snapshot import bundle_info
+from installer.status.snapshot import bundle_info, host_network
 
 REPO = Path(__file__).resolve().parents[2]
 NETWORK = answers_mod.HostNetwork(
@@ -46,7 +46,7 @@ class EngineDouble:
         return {"bundle": bundle_info(self), "answers": dict(self._answers), "plan": self._plan.to_dict(),
                 "nodes": [{"name": self.node, "profile": self._answers.get("profile"),
                            "address": self._answers.get("advertise-addr")}],
-                "checks": [r.to_dict() for r in self.results], "operation": dict(self._operation),
+                "checks": [r.to_dict() for r in self.results], "network": host_network(NETWORK), "operation": dict(self._operation),
                 "endpoints": [], "state_dir": str(self.state_dir), "log": str(self.state_dir / "logs/installer.log"),
                 "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(self.state_dir / "answers.yaml")}
 
