@@ -36,7 +36,7 @@ class EngineDouble:
         self.starts = 0
         self.ssh_added: list[tuple[dict, str | None, str | None]] = []
         self.results = [CheckResult("cpu", "fail", "pass", "2 CPUs, at least 1 needed"),
-                        CheckResult("ram", "warn", "warn", "512 MB free", hint="add memory")]
+                        CheckResult("ram", "warn", "warn", "512.0 MiB free", hint="add memory")]
         self._answers: dict = {}
         self._plan = build_install_plan(self.node)
         self._operation: dict = {"status": "idle"}
