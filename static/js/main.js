@@ -20,7 +20,7 @@ function applyEvent(event, live) {
   state.lastSeq = Math.max(state.lastSeq, event.seq);
   progress.apply(event, live);
   ssh.apply(event);
-  if (event.kind === "node" && live) screens.nodeEvent(event);
+  if (event.kind === "node" && live) screens.nodeEvent();
 }
 
 /* History first (everything after the last event seen), then the present state from the

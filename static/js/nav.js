@@ -8,7 +8,7 @@ const ORDER = ["welcome", "eula", "flavor", "nodes", "settings", "checks", "prog
 const entered = {};
 let shown = null;
 
-export const current = () => shown;
+export const currentScreen = () => shown;
 
 /* Run `fn` each time the screen `name` is shown. */
 export function onEnter(name, fn) {

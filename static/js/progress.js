@@ -5,7 +5,7 @@ Phase states and the operation status come from the engine's snapshot (the truth
 every replay); events move them on live and bring the progress bars and the log. */
 import {$, api, el, formatBytes, notice, refusal} from "./ui.js";
 import {refresh, state} from "./state.js";
-import {current, onEnter, show} from "./nav.js";
+import {currentScreen, onEnter, show} from "./nav.js";
 import {tabs} from "./tabs.js";
 
 const MAX_LINES = 3000;
@@ -104,7 +104,7 @@ export function render() {
       : current ? `Running: ${current.description} (step ${list.indexOf(current) + 1} of ${list.length})`
         : op.status === "running" ? "Starting…" : "The installation has not started yet.";
   renderLog();
-  if (done && current() === "progress") finish();
+  if (done && currentScreen() === "progress") finish();
 }
 
 /* A phase left in progress by an installer that is no longer running is shown as interrupted. */
@@ -137,7 +137,7 @@ function renderLog() {
 
 async function finish() {
   await refresh();
-  if (current() === "progress") show("done");
+  if (currentScreen() === "progress") show("done");
 }
 
 /* Retry resumes the stored plan; with no plan yet (refused before it began) it goes back to the checks. */

@@ -3,7 +3,7 @@ Each reads the engine's snapshot; answers are sent to the engine, which validate
 
 import {$, api, el, problemText} from "./ui.js";
 import {answers, bundle, refresh, snap, state} from "./state.js";
-import {current, onEnter, step} from "./nav.js";
+import {currentScreen, onEnter, step} from "./nav.js";
 import * as ssh from "./ssh.js";
 
 function renderWelcome() {
@@ -68,7 +68,7 @@ function profileText(name) {
 /* A node joined, left or moved on: the nodes screen redraws from a fresh snapshot. */
 export async function nodeEvent() {
   await refresh();
-  if (current() === "nodes") renderNodes();
+  if (currentScreen() === "nodes") renderNodes();
 }
 
 function renderDone() {
