@@ -36,12 +36,25 @@ def plain(value: Any) -> Any:
     return value
 
 
-def refused(error: AirliftError, status: int = 409, **extra: Any) -> ResponseReturnValue:
-    """An engine refusal, in the operator's words, with what to do next."""
+# Refusals of what the request sent (answers, an SSH host) are 422; refusals because of the
+# install's state (already running, nothing to resume, an install already there) are 409.
+UNPROCESSABLE = {"api.answers", "api.ssh_inspect", "api.ssh_add"}
+
+
+@bp.errorhandler(AirliftError)
+def refused(error: AirliftError) -> ResponseReturnValue:
+    """Every engine refusal, in the operator's words, with what to do next.
+
+    Body: {error, hint, details, problems: [{path, message}]}, plus need: "passphrase" when an SSH
+    key needs its passphrase (the page then shows the passphrase field).
+    """
+    log.info("%s refused: %s", request.endpoint, error.message)
     problems = getattr(error, "problems", None)
-    body = {"error": error.message, "hint": error.hint, "details": error.details,
-            "problems": plain(problems) if problems else [], **extra}
-    return jsonify(body), status
+    body: dict[str, Any] = {"error": error.message, "hint": error.hint, "details": error.details,
+                            "problems": plain(problems) if problems else []}
+    if isinstance(error, PassphraseRequired):
+        body["need"] = "passphrase"
+    return jsonify(body), 422 if request.endpoint in UNPROCESSABLE else 409
 
 
 @bp.before_request
@@ -64,20 +77,13 @@ def answers() -> ResponseReturnValue:
         return jsonify(error="The answers must be a JSON object."), 400
     engine = _engine()
     current = engine.snapshot().get("answers") or {}
-    try:
-        engine.set_answers({**current, **changes})
-    except AirliftError as error:
-        return refused(error, 422)
+    engine.set_answers({**current, **changes})
     return jsonify(engine.snapshot())
 
 
 @bp.post("/checks")
 def checks() -> ResponseReturnValue:
-    try:
-        results = _engine().run_checks()
-    except AirliftError as error:
-        return refused(error)
-    return jsonify(results=plain(results))
+    return jsonify(results=plain(_engine().run_checks()))
 
 
 @bp.post("/start")
@@ -95,11 +101,7 @@ def resume() -> ResponseReturnValue:
 def _run(action: str) -> ResponseReturnValue:
     engine = _engine()
     launch = engine.start if action == "start" else engine.resume
-    try:
-        launch(background=True)
-    except AirliftError as error:
-        log.info("%s refused: %s", action, error.message)
-        return refused(error)
+    launch(background=True)
     log.info("%s requested from %s", action, request.remote_addr)
     return jsonify(engine.snapshot())
 
@@ -110,10 +112,7 @@ def ssh_inspect() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(error="The host must be a JSON object."), 400
-    try:
-        return jsonify(_engine().inspect_ssh_node(ssh_spec(body)))
-    except AirliftError as error:
-        return refused(error, 422)
+    return jsonify(_engine().inspect_ssh_node(ssh_spec(body)))
 
 
 @bp.post("/ssh/add")
@@ -128,10 +127,7 @@ def ssh_add() -> ResponseReturnValue:
     secret = body.get("password") if body.get("auth") == "password" else body.get("passphrase")
     if secret is not None and not isinstance(secret, str):
         return jsonify(error="The password or passphrase must be text."), 400
-    try:
-        _engine().add_ssh_node(ssh_spec(body), secret or None, body["fingerprint"])
-    except AirliftError as error:
-        return refused(error, 422, need="passphrase" if isinstance(error, PassphraseRequired) else None)
+    _engine().add_ssh_node(ssh_spec(body), secret or None, body["fingerprint"])
     log.info("SSH host %s added from %s", body.get("address"), request.remote_addr)
     return jsonify(_engine().snapshot())
 

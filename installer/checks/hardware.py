@@ -7,7 +7,7 @@ from installer.facts import Facts
 from installer.manifest.models import NodeProfile
 
 # The kernel keeps some memory for itself, so MemTotal reads a little under the RAM installed:
-# a "2GB" host reports about 1.9 GB. A host within this fraction of the minimum passes.
+# a "2GB" host reports about 1.9 GiB. A host within this fraction of the minimum passes.
 RAM_TOLERANCE = 0.05
 
 

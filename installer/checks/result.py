@@ -55,11 +55,12 @@ def problem(check_id: str, severity: str, message: str, hint: str) -> CheckResul
 
 
 def size(n: float) -> str:
-    """Bytes for people, in the binary units manifests use: "1.0 GB", "512.0 MB"."""
-    for unit, factor in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+    """Bytes for people: binary, as manifests count them ("2GB" is 2 GiB), with the IEC unit names
+    so nobody reads them as decimal: "512 B", "1.5 KiB", "2.0 GiB" (the wizard writes the same)."""
+    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if n >= factor:
             return f"{n / factor:.1f} {unit}"
-    return f"{int(n)} bytes"
+    return f"{int(n)} B"
 
 
 def plural(n: int, word: str) -> str:

@@ -7,11 +7,12 @@ Shape:
   plan:       {operation, state, phases: [{id, description, requires, node, state, error}]}
   nodes:      [{name, profile, address, connected, joined?, facts?}]  this host first, then the nodes
               that joined (facts: the {os, cpus, ram_bytes} each sent when it joined)
-  host:       {addresses: [IPv4 address]}  the addresses other hosts may reach this one on, the
-              default route's first: the settings screen offers them for advertise-addr
   join:       {commands: {profile: command}, missing: {profile: count}, port, fingerprint}
               when the flavor has several nodes (the commands hold the join token), else None
   checks:     [{id, severity, status, message, hint}]
+  network:    {addresses: ["192.168.50.10", ...], default: "192.168.50.10" | None}  the addresses
+              other hosts may reach this one on (no loopback, the default route's first) and the
+              default route's: the settings screen offers them for advertise-addr
   operation:  {status: idle|running|completed|failed, started?, finished?, error?, endpoints?}
   endpoints:  [{name, description, url}] once the application is installed
   state_dir, log, kubeconfig, answers_file
@@ -33,6 +34,7 @@ from installer.runtime.k3s_files import K3sPaths
 from installer.statedir import StateDir
 
 if TYPE_CHECKING:
+    from installer.answers import HostNetwork
     from installer.engine import Engine
 
 
@@ -71,6 +73,11 @@ def _join(engine: Engine) -> dict | None:
             "port": hub.port, "fingerprint": hub.fingerprint}
 
 
+def host_network(network: HostNetwork) -> dict:
+    """What the settings screen suggests for the advertise address."""
+    return {"addresses": network.reachable_addresses(), "default": network.default_addr}
+
+
 def build_snapshot(engine: Engine) -> dict:
     seq = engine.bus.last_seq  # read first: everything below is at least this fresh
     answers = engine.answers
@@ -84,9 +91,9 @@ def build_snapshot(engine: Engine) -> dict:
         "nodes": [{"name": engine.node, "profile": answers.get("profile"),
                    "address": answers.get("advertise-addr"), "connected": True},
                   *(n.view() for n in (engine.agents.nodes.nodes() if engine.agents else []))],
-        "host": {"addresses": engine.network().reachable_addresses()},
         "join": _join(engine),
         "checks": [_plain(r) for r in engine.check_results],
+        "network": host_network(engine.network()),
         "operation": engine.operation,
         "endpoints": engine.endpoints() if installed else [],
         "state_dir": str(engine.state_dir),

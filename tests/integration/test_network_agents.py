@@ -82,7 +82,7 @@ def test_a_failing_check_fails_the_phase_and_a_skipped_one_is_shown_skipped(clus
         check_cluster(members(ports, 1000 * GB), hub, {"network-ports"}, hub.bus)
     assert [r.id for r in failed.value.failed] == ["network-bandwidth"]
     assert "installer-host sends to node-2 at" in failed.value.details
-    assert "below the required 1000.0 GB/s" in failed.value.details
+    assert "below the required 1000.0 GiB/s" in failed.value.details
     shown = {e.data["id"]: e.status for e in events if e.kind == "check" and e.phase == PHASE}
     assert shown == {"network-ports": "skipped", "network-bandwidth": "fail", "clock-drift-pairs": "pass"}
 

@@ -112,7 +112,7 @@ def test_every_port_open_passes(lab, nodes):
 
 
 def test_a_link_capped_below_the_profiles_minimum_fails_the_bandwidth_check(lab, nodes):
-    # node-2 sends at most 16 Mbit/s (2 MB/s); every profile asks for 8 MB/s.
+    # node-2 sends at most 16 Mbit/s (about 1.9 MiB/s); every profile asks for 8 MiB/s.
     tbf = ["root", "tbf", "rate", "16mbit", "burst", "64kb", "latency", "50ms"]
     in_ns(lab, 1, "tc", "qdisc", "add", "dev", "eth0", *tbf)
     try:
@@ -123,7 +123,7 @@ def test_a_link_capped_below_the_profiles_minimum_fails_the_bandwidth_check(lab,
     rate = results["network-bandwidth"]
     assert rate.status == "fail", rate
     assert rate.message.startswith("node-2 sends to node-3 at ") and "; " not in rate.message, rate.message
-    assert rate.message.endswith(" MB/s, below the required 8.0 MB/s"), rate.message
+    assert rate.message.endswith(" MiB/s, below the required 8.0 MiB/s"), rate.message
     measured = float(rate.message.split(" at ")[1].split(" ")[0])
-    assert 1.0 < measured < 2.5, f"16 Mbit/s is about 1.9 MB/s: {rate.message}"
+    assert 1.0 < measured < 2.5, f"16 Mbit/s is about 1.9 MiB/s: {rate.message}"
     assert results["network-ports"].status == "pass"

@@ -20,7 +20,7 @@ from installer.manifest import Problem, load_manifest
 from installer.plan import build_install_plan
 from installer.ssh.session import PassphraseRequired
 from installer.statedir import StateDir
-from installer.status.snapshot import bundle_info
+from installer.status.snapshot import bundle_info, host_network
 
 REPO = Path(__file__).resolve().parents[2]
 NETWORK = HostNetwork(
@@ -38,7 +38,7 @@ class EngineDouble:
         self.starts = 0
         self.ssh_added: list[tuple[dict, str | None, str | None]] = []
         self.results = [CheckResult("cpu", "fail", "pass", "2 CPUs, at least 1 needed"),
-                        CheckResult("ram", "warn", "warn", "512 MB free", hint="add memory")]
+                        CheckResult("ram", "warn", "warn", "512.0 MiB free", hint="add memory")]
         self._answers: dict = {}
         self._plan = build_install_plan(self.node)
         self._operation: dict = {"status": "idle"}
@@ -48,8 +48,7 @@ class EngineDouble:
         return {"bundle": bundle_info(self), "answers": dict(self._answers), "plan": self._plan.to_dict(),
                 "nodes": [{"name": self.node, "profile": self._answers.get("profile"),
                            "address": self._answers.get("advertise-addr")}],
-                "host": {"addresses": NETWORK.reachable_addresses()},
-                "checks": [r.to_dict() for r in self.results], "operation": dict(self._operation),
+                "checks": [r.to_dict() for r in self.results], "network": host_network(NETWORK), "operation": dict(self._operation),
                 "endpoints": [], "state_dir": str(self.state_dir), "log": str(self.state_dir / "logs/installer.log"),
                 "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers)}
 

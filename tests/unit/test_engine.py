@@ -39,7 +39,7 @@ def test_snapshot_before_anything_shows_the_bundle_and_an_unstarted_plan(engine)
 
 def test_snapshot_offers_the_addresses_other_hosts_reach_this_one_on(engine):
     network = engine.network()
-    addresses = engine.snapshot()["host"]["addresses"]
+    addresses = engine.snapshot()["network"]["addresses"]
     assert addresses == network.reachable_addresses() and "127.0.0.1" not in addresses
     assert set(addresses) <= network.addresses
 

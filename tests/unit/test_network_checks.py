@@ -91,8 +91,8 @@ def test_a_slow_link_fails_naming_both_nodes_the_measured_and_the_required_rate(
                  net.Transfer("n3", "n1", 8 * MB, 2.0)]
     result = net.bandwidth_result(transfers, nodes)
     assert result.status == "fail"
-    # n2 -> n3: neither profile asks for a rate; n3 -> n1 is held to n1's 10 MB/s.
-    assert result.message == "n3 sends to n1 at 4.0 MB/s, below the required 10.0 MB/s"
+    # n2 -> n3: neither profile asks for a rate; n3 -> n1 is held to n1's 10 MiB/s.
+    assert result.message == "n3 sends to n1 at 4.0 MiB/s, below the required 10.0 MiB/s"
 
 
 def test_a_transfer_that_could_not_run_fails_and_a_fast_ring_passes():
@@ -101,7 +101,7 @@ def test_a_transfer_that_could_not_run_fails_and_a_fast_ring_passes():
                                    net.Transfer("n2", "n1", 4 * MB, 1.0)], nodes)
     assert failed.status == "fail" and failed.message == "n1 could not send to n2: connection refused"
     ok = net.bandwidth_result([net.Transfer("n1", "n2", 3 * MB, 1.0), net.Transfer("n2", "n1", 4 * MB, 1.0)], nodes)
-    assert ok.status == "pass" and "the slowest, n1 to n2, at 3.0 MB/s" in ok.message
+    assert ok.status == "pass" and "the slowest, n1 to n2, at 3.0 MiB/s" in ok.message
 
 
 def test_clock_drift_between_every_pair_of_nodes():
@@ -169,7 +169,7 @@ def test_the_bandwidth_ring_runs_when_a_profile_sets_a_rate():
     results, _ = run(nodes, FakeNodes(rates={"n2": 10 * MB}))
     assert results["network-bandwidth"].status == "pass", "n2 -> n3 is not held to n1's rate"
     slow, _ = run(nodes, FakeNodes(rates={"n3": 10 * MB}))
-    assert slow["network-bandwidth"].message == "n3 sends to n1 at 10.0 MB/s, below the required 50.0 MB/s"
+    assert slow["network-bandwidth"].message == "n3 sends to n1 at 10.0 MiB/s, below the required 50.0 MiB/s"
 
 
 def test_skipped_checks_are_listed_as_skipped_and_not_probed():
