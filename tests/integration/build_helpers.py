@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
+import tarfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +17,26 @@ import requests
 
 from tests.fixtures.build_fixtures import HELLO
 from tests.fixtures.net import free_port
+
+
+def airgap_tar(tmp: Path) -> bytes:
+    """A small tar shaped like k3s's air-gap images archive (a docker-archive manifest.json)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        data = json.dumps([{"Config": "c.json", "RepoTags": ["docker.io/rancher/mirrored-pause:3.6"],
+                            "Layers": []}]).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def fake_k3s(tmp: Path, version: str) -> Path:
+    """A tiny program answering --version like a k3s release of `version`."""
+    path = tmp / f"k3s-{version}"
+    path.write_text(f"#!/bin/sh\necho 'k3s version {version} (0123abcd)'\necho 'go version go1.21.6'\n")
+    path.chmod(0o755)
+    return path
 
 
 def hello_variant(tmp: Path, images: dict[str, str]) -> Path:
