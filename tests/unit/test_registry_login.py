@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from airlift_build.registry_login import (
     DOCKER_HUB_KEY,
-    CredentialStore,
     Credentials,
+    CredentialStore,
     add_login_arguments,
     registry_credentials,
     server_key,
