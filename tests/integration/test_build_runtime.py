@@ -1,10 +1,13 @@
 """The runtime a real bundle needs: k3s's air-gap images always, and a k3s recent enough."""
 
 import gzip
+import re
+import shutil
 
 import pytest
 
 from installer.bundle import Bundle, safe_extract
+from installer.manifest import load_manifest
 from tests.fixtures.build_fixtures import HELLO, K3S_STANDIN, make_hello_images, run_build
 from tests.integration.build_helpers import airgap_tar, fake_k3s
 
@@ -84,3 +87,22 @@ def test_a_program_that_is_not_k3s_is_refused(tmp_path):
     impostor.chmod(0o755)
     result, out = build(tmp_path, "--k3s", impostor, "--no-k3s-images")
     refused(result, out, "does not answer --version like k3s", "'hello'")
+
+
+def test_version_and_name_override_a_templated_manifest_and_name_the_output(tmp_path):
+    """As with tele build: resourceVersion "GRAVITY_VERSION" builds once --version gives the version."""
+    app = tmp_path / "app"
+    shutil.copytree(HELLO, app, ignore=shutil.ignore_patterns(".images", "images"))
+    manifest = app / "app.yaml"
+    manifest.write_text(re.sub(r"resourceVersion: .*", 'resourceVersion: "GRAVITY_VERSION"', manifest.read_text()))
+    images = make_hello_images()
+    plain = run_build(manifest, "--k3s", K3S_STANDIN, "--no-k3s-images", "--source", f"oci:{images}", "-q",
+                      cwd=tmp_path)
+    assert plain.returncode == 2 and '"GRAVITY_VERSION" is not a semantic version' in plain.stderr
+    result = run_build(manifest, "--version", "2.5.0", "--name", "greeter", "--k3s", K3S_STANDIN,
+                       "--no-k3s-images", "--source", f"oci:{images}", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    safe_extract(tmp_path / "greeter-2.5.0.tar", tmp_path / "x")
+    bundle = Bundle.open(tmp_path / "x" / "greeter-2.5.0")
+    assert (bundle.name, bundle.version) == ("greeter", "2.5.0")
+    assert load_manifest(bundle.manifest_path).version == "2.5.0"
