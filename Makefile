@@ -13,7 +13,7 @@ define STANDIN_NOTICE
 @echo "* NO k3s air-gap images (built with --no-k3s-images; the stand-in needs none).   *"
 @echo "* Registry, Docker, installer and wizard are real. For a real bundle, give both  *"
 @echo "* files of the same k3s release:                                                 *"
-@echo "*   make bundle K3S=/path/to/k3s \\                                              *"
+@echo "*   make bundle K3S=/path/to/k3s \\                                               *"
 @echo "*       K3S_IMAGES=/path/to/k3s-airgap-images-amd64.tar.zst                      *"
 @echo "**********************************************************************************"
 endef

@@ -146,6 +146,9 @@ class RegistrySource:
             raise SourceUnavailable(f"registry {image.registry} asks for a token but names no token service "
                                     f"({challenge})")
         params.setdefault("scope", f"repository:{image.repository}:pull")
+        if creds and not _private_channel(realm):
+            raise SourceUnavailable(f"registry {image.registry} names a token service over plain http ({realm}); "
+                                    "Airlift sends no password there", hint="use a registry whose token service is https")
         try:
             resp = self._session.get(realm, params=params, timeout=TIMEOUT,
                                      headers={"Authorization": _basic(creds)} if creds else {})
@@ -162,6 +165,13 @@ class RegistrySource:
 
     def _lookup(self, registry: str) -> Credentials | None:
         return self._credentials.lookup(API_HOSTS.get(registry, registry)) if self._credentials else None
+
+
+def _private_channel(url: str) -> bool:
+    """https, or http to this machine: where a password may be sent."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0] if not rest.startswith("[") else rest.split("]", 1)[0] + "]"
+    return scheme == "https" or (scheme == "http" and host in LOCAL_HOSTS)
 
 
 def _basic(creds: Credentials) -> str:
