@@ -1,15 +1,20 @@
 # Airlift — one entry point for developers and CI. Every target does its own set-up.
 SHELL := /bin/bash
 PY := .venv/bin/python
-# K3S=/path/to/k3s builds a real bundle. Without it the bundle carries the k3s stand-in from
-# tests/k3s-standin/, frozen so that it runs on lab nodes without Python (built once, cached).
+# K3S=/path/to/k3s K3S_IMAGES=/path/to/k3s-airgap-images-amd64.tar.zst builds a real bundle.
+# Without them the bundle carries the k3s stand-in from tests/k3s-standin/, frozen so that it
+# runs on lab nodes without Python (built once, cached), and no air-gap images (--no-k3s-images).
 K3S ?=
+K3S_IMAGES ?=
 define STANDIN_NOTICE
 @echo "**********************************************************************************"
 @echo "* NOTE: no K3S=/path/to/k3s given, so this bundle carries the k3s STAND-IN from  *"
-@echo "* tests/k3s-standin/ (a test double of the k3s command line), not real k3s.      *"
-@echo "* Registry, Docker, installer and wizard are real. For a real bundle:            *"
-@echo "*   make bundle K3S=/path/to/k3s                                                 *"
+@echo "* tests/k3s-standin/ (a test double of the k3s command line), not real k3s, and  *"
+@echo "* NO k3s air-gap images (built with --no-k3s-images; the stand-in needs none).   *"
+@echo "* Registry, Docker, installer and wizard are real. For a real bundle, give both  *"
+@echo "* files of the same k3s release:                                                 *"
+@echo "*   make bundle K3S=/path/to/k3s \\                                               *"
+@echo "*       K3S_IMAGES=/path/to/k3s-airgap-images-amd64.tar.zst                      *"
 @echo "**********************************************************************************"
 endef
 HELLO_VERSION = $(shell sed -n 's/^ *resourceVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' examples/hello/app.yaml | head -n1)
@@ -22,7 +27,7 @@ help:
 	@echo "make demo    build the example bundle and run the main journey"
 	@echo "make test    install what the tests need and run every test"
 	@echo "make lint    ruff, and mypy held to .mypy-baseline.txt (scripts/typecheck.py)"
-	@echo "make bundle  build examples/hello into $(BUNDLE) (K3S=/path/to/k3s for a real runtime)"
+	@echo "make bundle  build examples/hello into $(BUNDLE) (K3S=k3s K3S_IMAGES=k3s-airgap-images-amd64.tar.zst: real k3s)"
 
 .venv/.stamp: requirements.txt requirements-dev.txt scripts/setup-host.sh
 	scripts/setup-host.sh
@@ -45,10 +50,11 @@ bundle: setup
 ifeq ($(K3S),)
 	$(STANDIN_NOTICE)
 	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --source oci:examples/hello/.images/oci \
-	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py)"
+	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py)" --no-k3s-images
 	$(STANDIN_NOTICE)
 else
-	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --source oci:examples/hello/.images/oci --k3s $(K3S)
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --source oci:examples/hello/.images/oci \
+	  --k3s $(K3S) $(if $(K3S_IMAGES),--k3s-images $(K3S_IMAGES))
 endif
 
 demo: bundle

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and the demo need, once per machine.
 set -euo pipefail
-pkgs=(docker.io docker-registry openssh-server debootstrap skopeo busybox-static iproute2
+pkgs=(docker.io docker-registry openssh-server debootstrap skopeo busybox-static iproute2 apache2-utils
       iptables chromium zstd python3-venv git make curl ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do

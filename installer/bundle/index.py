@@ -3,7 +3,9 @@
 
 index.json lists every file of the bundle except itself: the logical path, the size and sha256
 of the bytes stored on disk, the mode, and for a file stored zstd-compressed as `<path>.zst`,
-the size and sha256 of its content after decompression.
+the size and sha256 of its content after decompression. `k3s_version` is the release of the
+k3s binary the bundle carries (from its `--version`, e.g. "v1.29.1+k3s1"; absent in bundles
+built before it was recorded), which `./install status` shows.
 """
 
 from __future__ import annotations
@@ -68,11 +70,12 @@ class Index:
     version: str
     airlift_version: str
     files: tuple[IndexEntry, ...]
+    k3s_version: str | None = None
 
     def to_json(self) -> bytes:
         """Canonical bytes: sorted keys and files, so identical bundles have identical indexes."""
         doc = {"format": FORMAT, "name": self.name, "version": self.version,
-               "airlift_version": self.airlift_version,
+               "airlift_version": self.airlift_version, "k3s_version": self.k3s_version,
                "files": [e.to_dict() for e in sorted(self.files, key=lambda e: e.path)]}
         return (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode()
 
@@ -84,7 +87,8 @@ class Index:
             raise ValueError(f"format is {doc.get('format')!r}, this installer reads {FORMAT!r}")
         files = tuple(IndexEntry.from_dict(f) for f in doc["files"])
         return cls(name=str(doc["name"]), version=str(doc["version"]),
-                   airlift_version=str(doc["airlift_version"]), files=files)
+                   airlift_version=str(doc["airlift_version"]), files=files,
+                   k3s_version=doc.get("k3s_version"))
 
 
 def is_safe_relative(path: str) -> bool:

@@ -71,7 +71,8 @@ def print_status(status: dict, console: Console) -> bool:
     registry, runtime = status["registry"], status["runtime"]
     checks = [
         ("registry answering", registry["answering"], registry["url"]),
-        ("k3s running", bool(runtime.get("running")), ""),
+        ("k3s running", bool(runtime.get("running")),
+         f"({runtime['k3s_version']}, carried by the bundle)" if runtime.get("k3s_version") else ""),
     ]
     for node in runtime.get("nodes", []):
         checks.append((f"node {node.get('name')} Ready", bool(node.get("ready")), ""))

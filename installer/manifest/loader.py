@@ -4,6 +4,7 @@ either return a Manifest or raise one ManifestError listing them all."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,17 @@ _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 
 
-def load_manifest(path: Path) -> Manifest:
-    """The validated manifest at `path`; ManifestError lists every problem with its field path."""
+def load_manifest(path: Path, metadata: Mapping[str, str] | None = None) -> Manifest:
+    """The validated manifest at `path`; ManifestError lists every problem with its field path.
+
+    `metadata` replaces fields of the manifest's metadata before it is validated (build.py
+    --name/--version, as Gravity's `tele build` did), so a templated manifest whose
+    resourceVersion is a placeholder such as "GRAVITY_VERSION" builds with the real version."""
     path = Path(path)
     problems = Problems()
     doc = _read_yaml(path)
+    if metadata and isinstance(doc.get("metadata"), dict):
+        doc["metadata"].update(metadata)
     check_structure(doc, problems)
     _check_header(doc, problems)
     manifest = _assemble(doc, path.resolve().parent, problems)

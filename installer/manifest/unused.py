@@ -27,6 +27,8 @@ _TOP = {
 _METADATA = ("namespace", "repository", "createdTimestamp", "hidden", "labels")
 _PROFILE = {"providers": "cloud providers", "systemOptions": "per-profile runtime options"}
 _VOLUME = ("targetPath", "hidden", "recursive", "label", "seLinuxLabel")
+# Gravity's schema leaves customChecks entries open; Airlift acts on these keys only.
+_CHECK = ("description", "script")
 
 
 def unused_field_warnings(doc: dict[str, Any]) -> list[str]:
@@ -44,8 +46,13 @@ def unused_field_warnings(doc: dict[str, Any]) -> list[str]:
             continue
         out += [f"nodeProfiles[{i}].{key}: accepted but not used by Airlift ({why})"
                 for key, why in _PROFILE.items() if key in profile]
-        for j, volume in enumerate(as_list(as_dict(profile.get("requirements")).get("volumes"))):
+        requirements = as_dict(profile.get("requirements"))
+        for j, volume in enumerate(as_list(requirements.get("volumes"))):
             if isinstance(volume, dict):
                 base = join_path(["nodeProfiles", i, "requirements", "volumes", j])
                 out += [f"{base}.{key}: accepted but not used by Airlift" for key in _VOLUME if key in volume]
+        for j, check in enumerate(as_list(requirements.get("customChecks"))):
+            if isinstance(check, dict):
+                base = join_path(["nodeProfiles", i, "requirements", "customChecks", j])
+                out += [f"{base}.{key}: accepted but not used by Airlift" for key in check if key not in _CHECK]
     return out

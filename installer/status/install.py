@@ -10,6 +10,7 @@ from pathlib import Path
 
 from installer import answers as answers_mod
 from installer.app_documents import endpoints, load_documents
+from installer.bundle.index import INDEX_NAME, Index
 from installer.host import Host
 from installer.manifest import load_manifest
 from installer.plan import Plan, PlanStore
@@ -37,11 +38,20 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
     return {
         "plan": plan.to_dict(),
         "registry": {"url": registry.url, "answering": registry.answering()},
-        "runtime": runtime,
+        "runtime": {**runtime, "k3s_version": _k3s_version(paths)},
         "endpoints": eps,
         "answers": answers.to_dict(),
         "cluster": cluster_status(services, state_dir, answers, manifest if plan.state == "completed" else None),
     }
+
+
+def _k3s_version(paths: StateDir) -> str | None:
+    """The k3s release the installed bundle carries, from the index the install kept; None for a
+    bundle built before the version was recorded, or before the install kept its index."""
+    try:
+        return Index.from_json((paths.bundle / INDEX_NAME).read_bytes()).k3s_version
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _app_installed(plan: Plan) -> bool:

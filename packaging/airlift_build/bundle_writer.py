@@ -19,6 +19,7 @@ class BundleMeta:
     name: str
     version: str
     airlift_version: str
+    k3s_version: str | None = None
 
     @property
     def top(self) -> str:
@@ -53,7 +54,7 @@ def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
             entries.append(tar.add_file(f))
             on_file(f)
     index = Index(name=meta.name, version=meta.version, airlift_version=meta.airlift_version,
-                  files=tuple(entries))
+                  files=tuple(entries), k3s_version=meta.k3s_version)
     tar.add_file(BundleFile(INDEX_NAME, data=index.to_json()))
     tar.close()
     return index

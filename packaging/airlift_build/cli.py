@@ -18,7 +18,8 @@ from airlift_build.installer_payload import installer_files
 from airlift_build.ocilayout import layout_files
 from airlift_build.output import AtomicOutput
 from airlift_build.progress import Reporter, Summary
-from airlift_build.runtime_files import runtime_files
+from airlift_build.registry_login import add_login_arguments, registry_credentials
+from airlift_build.runtime_files import RuntimeRequest, runtime_files
 from airlift_build.sources import SPEC_HELP, fetch_all, make_sources
 from installer import __version__
 from installer.errors import AirliftError
@@ -31,12 +32,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="build.py", description="Build an Airlift bundle from a Gravity-style manifest.")
     p.add_argument("manifest", type=Path, help="the application's app.yaml")
     p.add_argument("-o", "--output", type=Path, help="bundle file to write (default: <name>-<version>.tar)")
-    p.add_argument("--k3s", type=Path, help="the k3s binary to carry")
-    p.add_argument("--k3s-images", type=Path, help="k3s air-gap images tarball (optional)")
+    p.add_argument("--name", help="the application name, replacing the manifest's metadata.name")
+    p.add_argument("--version", help="the version, replacing the manifest's metadata.resourceVersion "
+                                     "(for templated manifests, as with tele build)")
+    p.add_argument("--k3s", type=Path, help="the k3s binary to carry (v1.26.13/1.27.10/1.28.6/1.29.1 or later)")
+    images = p.add_mutually_exclusive_group()
+    images.add_argument("--k3s-images", type=Path, metavar="ARCHIVE",
+                        help="k3s-airgap-images-amd64.tar[.zst|.gz] of the same k3s release (required)")
+    images.add_argument("--no-k3s-images", action="store_true",
+                        help="build without k3s's air-gap images, on purpose (a k3s stand-in that needs none)")
     p.add_argument("--registry-bin", type=Path, help="registry binary (default: docker-registry on PATH)")
     p.add_argument("--source", action="append", default=[], metavar="SPEC",
                    help=f"where images come from, tried in the order given: {SPEC_HELP} "
                         "(default: docker, then registry)")
+    add_login_arguments(p)
     p.add_argument("--list-images", action="store_true", help="print the images the application uses and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors")
     return p.parse_args(argv)
@@ -62,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    manifest = load_manifest(args.manifest)
+    overrides = {key: value for key, value in (("name", args.name), ("resourceVersion", args.version)) if value}
+    manifest = load_manifest(args.manifest, overrides)
     discovery = discover_images(manifest)
     for warning in manifest.warnings + discovery.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -70,8 +80,8 @@ def _run(args: argparse.Namespace) -> int:
         for ref in sorted(discovery.images):
             print(f"{ref}\t{'; '.join(discovery.images[ref])}")
         return 0
-    runtime = runtime_files(args.k3s, args.k3s_images, args.registry_bin)
-    sources = make_sources(args.source, Path.cwd())
+    runtime = runtime_files(RuntimeRequest(args.k3s, args.k3s_images, args.no_k3s_images, args.registry_bin))
+    sources = make_sources(args.source, Path.cwd(), registry_credentials(args))
     output = args.output or Path(f"{manifest.name}-{manifest.version}.tar")
     with AtomicOutput(output) as out, tempfile.TemporaryDirectory(prefix="airlift-build-") as work, \
             Reporter(args.quiet) as report:
@@ -81,9 +91,9 @@ def _run(args: argparse.Namespace) -> int:
         images, dedup = layout_files(records, store)
         report.stage("preparing the installer", None)
         payload = installer_files(REPO, Path(work) / "payload")
-        files = _app_files(manifest, args.manifest) + runtime + images + payload
+        files = _app_files(manifest, args.manifest) + runtime.files + images + payload
         report.stage("writing bundle", sum(f.size for f in files))
-        meta = BundleMeta(manifest.name, manifest.version, __version__)
+        meta = BundleMeta(manifest.name, manifest.version, __version__, runtime.k3s_version)
         write_bundle(out.file, meta, files, lambda f: report.advance(f.size))
         out.commit()
     report.summary(Summary(images=len(records), unique_layers=dedup.unique_layers,

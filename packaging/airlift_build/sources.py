@@ -11,6 +11,7 @@ from pathlib import Path
 
 from airlift_build.blobstore import BlobStore
 from airlift_build.images import ImageRecord
+from airlift_build.registry_login import CredentialStore
 from airlift_build.source_archive import DockerArchiveSource
 from airlift_build.source_base import ByteProgress, Source, SourceUnavailable
 from airlift_build.source_docker import DockerDaemonSource
@@ -22,7 +23,7 @@ DEFAULT_SOURCES = ("docker", "registry")
 SPEC_HELP = "oci:DIR, docker-archive:FILE, docker or registry"
 
 
-def make_sources(specs: list[str], base: Path) -> list[Source]:
+def make_sources(specs: list[str], base: Path, credentials: CredentialStore | None = None) -> list[Source]:
     """Sources from their specs, in order; relative paths are taken from the current folder."""
     out: list[Source] = []
     for spec in specs or DEFAULT_SOURCES:
@@ -34,7 +35,7 @@ def make_sources(specs: list[str], base: Path) -> list[Source]:
         elif spec == "docker":
             out.append(DockerDaemonSource())
         elif spec == "registry":
-            out.append(RegistrySource())
+            out.append(RegistrySource(credentials))
         else:
             raise AirliftError(f"--source {spec!r} is not a source", hint=f"use {SPEC_HELP}")
     return out
@@ -75,7 +76,7 @@ def _fetch_one(ref: str, sources: list[Source], store: BlobStore,
         try:
             record = source.fetch(ref, store, progress)
         except SourceUnavailable as e:
-            reasons.append(f"{source.name}: {e.message}")
+            reasons.append(f"{source.name}: {e.message}" + (f"\n        what to do: {e.hint}" if e.hint else ""))
             continue
         if record is not None:
             return record, reasons

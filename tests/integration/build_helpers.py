@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import shutil
 import subprocess
+import tarfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +18,26 @@ import requests
 
 from tests.fixtures.build_fixtures import HELLO
 from tests.fixtures.net import free_port
+
+
+def airgap_tar(tmp: Path) -> bytes:
+    """A small tar shaped like k3s's air-gap images archive (a docker-archive manifest.json)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        data = json.dumps([{"Config": "c.json", "RepoTags": ["docker.io/rancher/mirrored-pause:3.6"],
+                            "Layers": []}]).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def fake_k3s(tmp: Path, version: str) -> Path:
+    """A tiny program answering --version like a k3s release of `version`."""
+    path = tmp / f"k3s-{version}"
+    path.write_text(f"#!/bin/sh\necho 'k3s version {version} (0123abcd)'\necho 'go version go1.21.6'\n")
+    path.chmod(0o755)
+    return path
 
 
 def hello_variant(tmp: Path, images: dict[str, str]) -> Path:
@@ -30,20 +53,27 @@ def hello_variant(tmp: Path, images: dict[str, str]) -> Path:
 
 
 class RegistryProcess:
-    """Debian's docker-registry serving a folder on a free loopback port."""
+    """Debian's docker-registry serving a folder on a free loopback port; with `user`, it lets
+    only that user (htpasswd, bcrypt by `htpasswd -B`) pull or push."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, user: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        self.user = user
         config = tmp / "registry.yml"
-        config.write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp / 'data'}\n"
-                          f"http:\n  addr: {self.address}\n")
+        text = (f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp / 'data'}\n"
+                f"http:\n  addr: {self.address}\n")
+        if user:
+            subprocess.run(["htpasswd", "-B", "-b", "-c", str(tmp / "htpasswd"), *user], check=True,
+                           capture_output=True)
+            text += f"auth:\n  htpasswd:\n    realm: airlift-test\n    path: {tmp / 'htpasswd'}\n"
+        config.write_text(text)
         self.proc = subprocess.Popen(["docker-registry", "serve", str(config)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"http://{self.address}/v2/", timeout=1).status_code == 200:
+                if requests.get(f"http://{self.address}/v2/", timeout=1, auth=user).status_code == 200:
                     return
             except requests.ConnectionError:
                 time.sleep(0.1)
@@ -51,7 +81,8 @@ class RegistryProcess:
         raise RuntimeError("docker-registry did not start")
 
     def push_oci(self, layout: Path, ref: str, repo_tag: str) -> None:
-        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:{ref}",
+        creds = [f"--dest-creds={':'.join(self.user)}"] if self.user else []
+        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", *creds, f"oci:{layout}:{ref}",
                         f"docker://{self.address}/{repo_tag}"], check=True, capture_output=True, timeout=120)
 
     def stop(self) -> None:
@@ -61,13 +92,16 @@ class RegistryProcess:
 
 class TokenAuthProxy:
     """A registry front that demands a bearer token, the way Docker Hub does: 401 with a
-    `WWW-Authenticate: Bearer realm=…` challenge, a token endpoint, then the upstream's answers."""
+    `WWW-Authenticate: Bearer realm=…` challenge, a token endpoint, then the upstream's answers.
+    With `login` (user, password) the token endpoint gives tokens only to that user, as the
+    token service of a private repository does."""
 
     TOKEN = "t0k3n-for-tests"
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, login: tuple[str, str] | None = None) -> None:
         self.scopes: list[str] = []
         proxy = self
+        basic = "Basic " + base64.b64encode(":".join(login).encode()).decode() if login else None
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:
@@ -75,7 +109,9 @@ class TokenAuthProxy:
 
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
-                if url.path == "/token":
+                if url.path == "/token" and basic and self.headers.get("Authorization") != basic:
+                    self._send(401, {"WWW-Authenticate": 'Basic realm="token"'}, b"")
+                elif url.path == "/token":
                     proxy.scopes += parse_qs(url.query).get("scope", [])
                     self._send(200, {"Content-Type": "application/json"}, json.dumps({"token": proxy.TOKEN}).encode())
                 elif self.headers.get("Authorization") != f"Bearer {proxy.TOKEN}":

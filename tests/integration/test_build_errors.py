@@ -29,7 +29,7 @@ def assert_failed_cleanly(result, out_dir, *phrases):
 def test_missing_image_names_it_and_every_place_using_it(tmp_path):
     app = hello_variant(tmp_path, {"hello/hook:1.0.0": "hello/nowhere:9"})
     out = tmp_path / "out"
-    result = run_build(app, "-o", out / "b.tar", "--k3s", k3s_binary(tmp_path), "--source", f"oci:{HELLO_OCI}")
+    result = run_build(app, "-o", out / "b.tar", "--k3s", k3s_binary(tmp_path), "--no-k3s-images", "--source", f"oci:{HELLO_OCI}")
     assert_failed_cleanly(result, out, "docker.io/hello/nowhere:9", "install-hook.yaml",
                           f"oci:{HELLO_OCI}: not found")
 
@@ -37,7 +37,7 @@ def test_missing_image_names_it_and_every_place_using_it(tmp_path):
 def test_docker_daemon_not_running(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run([sys.executable, str(REPO / "build.py"), str(HELLO / "app.yaml"), "-o",
-                             str(out / "b.tar"), "--k3s", str(k3s_binary(tmp_path)), "--source", "docker"],
+                             str(out / "b.tar"), "--k3s", str(k3s_binary(tmp_path)), "--no-k3s-images", "--source", "docker"],
                             capture_output=True, text=True, timeout=120,
                             env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"})
     assert_failed_cleanly(result, out, "The Docker daemon at unix:///nonexistent is not reachable")
@@ -47,7 +47,7 @@ def test_registry_unreachable(tmp_path):
     ref = f"127.0.0.1:{free_port()}/hello/web:1.0.0"
     app = hello_variant(tmp_path, {"hello/web:1.0.0": ref})
     out = tmp_path / "out"
-    result = run_build(app, "-o", out / "b.tar", "--k3s", k3s_binary(tmp_path), "--source", "registry",
+    result = run_build(app, "-o", out / "b.tar", "--k3s", k3s_binary(tmp_path), "--no-k3s-images", "--source", "registry",
                        "--source", f"oci:{HELLO_OCI}")
     assert_failed_cleanly(result, out, ref, "registry 127.0.0.1:", "is not reachable")
 
@@ -78,14 +78,14 @@ def tmpfs(tmp_path):
 
 def test_output_folder_not_writable(tmp_path, tmpfs):
     ro = tmpfs("ro,size=1m")
-    result = run_build(HELLO / "app.yaml", "-o", ro / "b.tar", "--k3s", k3s_binary(tmp_path),
+    result = run_build(HELLO / "app.yaml", "-o", ro / "b.tar", "--k3s", k3s_binary(tmp_path), "--no-k3s-images",
                        "--source", f"oci:{HELLO_OCI}")
     assert_failed_cleanly(result, ro, f"Cannot write the bundle to {ro}")
 
 
 def test_full_disk_leaves_nothing(tmp_path, tmpfs):
     small = tmpfs("size=1m")
-    result = run_build(HELLO / "app.yaml", "-o", small / "b.tar", "--k3s", k3s_binary(tmp_path),
+    result = run_build(HELLO / "app.yaml", "-o", small / "b.tar", "--k3s", k3s_binary(tmp_path), "--no-k3s-images",
                        "--source", f"oci:{HELLO_OCI}")
     assert_failed_cleanly(result, small, "No space left on the device while building")
 
@@ -101,7 +101,7 @@ def test_interrupted_build_leaves_nothing(tmp_path, sig):
         app = hello_variant(tmp_path, {"hello/web:1.0.0": ref})
         out = tmp_path / "out"
         proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), str(app), "-o", str(out / "b.tar"),
-                                 "--k3s", str(k3s_binary(tmp_path)), "--source", "registry", "-q"],
+                                 "--k3s", str(k3s_binary(tmp_path)), "--no-k3s-images", "--source", "registry", "-q"],
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while not (out.exists() and list(out.iterdir())) and time.monotonic() < deadline:
@@ -120,6 +120,6 @@ def test_bad_manifest_reports_every_problem(tmp_path):
     text = app.read_text().replace("count: 2", "count: -2").replace('min: "512MB"', 'min: "2XB"', 1)
     app.write_text(text + "bogus: 1\n")
     out = tmp_path / "out"
-    result = run_build(app, "-o", out / "b.tar", "--k3s", k3s_binary(tmp_path), "--source", f"oci:{HELLO_OCI}")
+    result = run_build(app, "-o", out / "b.tar", "--k3s", k3s_binary(tmp_path), "--no-k3s-images", "--source", f"oci:{HELLO_OCI}")
     assert_failed_cleanly(result, out, "3 problems in the manifest", "bogus: unknown field",
                           "count: -2 is negative", '"2XB" is not a size')

@@ -22,7 +22,7 @@ WEB, HOOK = "docker.io/hello/web:1.0.0", "docker.io/hello/hook:1.0.0"
 
 def build_and_open(tmp_path, app, *sources):
     out = tmp_path / "out" / "b.tar"
-    args = [app, "-o", out, "--k3s", k3s_binary(tmp_path), "-q"]
+    args = [app, "-o", out, "--k3s", k3s_binary(tmp_path), "--no-k3s-images", "-q"]
     for s in sources:
         args += ["--source", s]
     result = run_build(*args)

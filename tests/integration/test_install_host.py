@@ -47,6 +47,7 @@ def test_plan_and_status_show_a_healthy_install(installed):
     status = target.run("status", *target.location())
     assert status.returncode == 0, status.stdout
     assert "✓ registry answering" in status.stdout and "✓ k3s running" in status.stdout
+    assert "(v1.30.6+k3s1, carried by the bundle)" in status.stdout, status.stdout
     assert "Ready" in status.stdout and "http://127.0.0.1:30080" in status.stdout
 
 

@@ -321,3 +321,28 @@ def test_every_field_airlift_acts_on_is_parsed() -> None:
     assert m.hooks["postInstall"]["metadata"]["name"] == "post-install"
     assert m.release_notes == "Plain release notes, inline." and m.eula == "Full licence text.\n"
     assert [e["name"] for e in m.endpoints] == ["Web", "Admin"]
+
+
+def test_every_field_gravity_accepts_is_accepted_with_one_warning(tmp_path: Path) -> None:
+    """Fields of Gravity's lib/schema/schema.go that the schema once lacked (extensions.opsCenter,
+    open customChecks entries) load, each named once among the warnings."""
+    doc = copy.deepcopy(BASE)
+    doc["extensions"] = {"opsCenter": {"disabled": True}, "logs": {"disabled": True}}
+    doc["storage"] = {"openebs": {"enabled": True}}
+    doc["nodeProfiles"][0]["requirements"]["customChecks"] = [{"script": "exit 0", "timeout": "1m"}]
+    m = load_manifest(write(tmp_path, doc))
+    assert m.warnings == [
+        "storage: accepted but not used by Airlift (no storage provider is installed)",
+        "extensions: accepted but not used by Airlift (Gravity's extensions do not exist in Airlift)",
+        "nodeProfiles[0].requirements.customChecks[0].timeout: accepted but not used by Airlift",
+    ]
+
+
+def test_metadata_given_to_the_loader_replaces_a_templated_one(tmp_path: Path) -> None:
+    """build.py --name/--version, as tele build: a placeholder version is replaced before the checks."""
+    path = write(tmp_path, changed("metadata.resourceVersion", "GRAVITY_VERSION"))
+    with pytest.raises(ManifestError):
+        load_manifest(path)
+    m = load_manifest(path, {"resourceVersion": "2.3.4", "name": "renamed"})
+    assert (m.version, m.name) == ("2.3.4", "renamed")
+    assert m.to_resolved_dict()["metadata"]["resourceVersion"] == "2.3.4"
