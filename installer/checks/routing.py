@@ -12,9 +12,15 @@ from installer.facts import Facts
 from installer.manifest.models import NodeProfile
 
 DEFAULT = ipaddress.IPv4Network("0.0.0.0/0")
-NO_ROUTE_FIX = ("Add one: ip route add default via ROUTER (your LAN's router); on a network without a router "
-                "a black-hole route is enough: ip route add blackhole default metric 1000. Then make it "
-                "permanent in the host's network configuration.")
+# k3s's air-gap guide: a route through an interface, a dummy one where the network has no router.
+# A black-hole route does not do: the kernel refuses connections through it before kube-proxy's
+# rules can send them to a service's pods, and k3s finds no node address on it.
+NO_ROUTE_FIX = ("Add one through an interface: ip route add default via ROUTER (your network's router). On a "
+                "network without a router, add one through a dummy interface as k3s's air-gap guide does: "
+                "ip link add dummy0 type dummy && ip link set dummy0 up && ip addr add 203.0.113.254/31 dev dummy0 "
+                "&& ip route add default via 203.0.113.255 dev dummy0 metric 1000, and give this host's own "
+                "address with --advertise-addr. Then make the route permanent in the host's network configuration.")
+BLACK_HOLE_FIX = "Remove it (ip route del default). " + NO_ROUTE_FIX
 
 
 def check_default_route(facts: Facts, profile: NodeProfile) -> list[CheckResult]:
@@ -22,13 +28,18 @@ def check_default_route(facts: Facts, profile: NodeProfile) -> list[CheckResult]
     if routes is None:
         return [problem("default-route", "warn", "Cannot read this host's routes (/proc/net/route).",
                         "Check by hand with: ip route show default")]
-    default = next((r for r in routes if ipaddress.IPv4Network(r.destination) == DEFAULT), None)
-    if default is None:
+    defaults = [r for r in routes if ipaddress.IPv4Network(r.destination) == DEFAULT]
+    usable = next((r for r in defaults if r.iface != "*"), None)
+    if usable is None and defaults:
+        return [problem("default-route", "fail",
+                        "This host's only default route is a black-hole route: the kernel refuses the host's "
+                        "connections through it before kube-proxy can send them to a service's pods, and k3s "
+                        "finds no node address on it.", BLACK_HOLE_FIX)]
+    if usable is None:
         return [problem("default-route", "fail",
                         "This host has no default route: k3s needs one to find the node's address, even on "
                         "an air-gapped network.", NO_ROUTE_FIX)]
-    via = f"via {default.gateway} ({default.iface})" if default.gateway else (
-        "black-hole" if default.iface == "*" else f"on {default.iface}")
+    via = f"via {usable.gateway} ({usable.iface})" if usable.gateway else f"on {usable.iface}"
     return [passed("default-route", "fail", f"Default route {via}.")]
 
 
@@ -109,7 +120,8 @@ def _free_range(net: ipaddress.IPv4Network, taken: list[ipaddress.IPv4Network]) 
 
 
 DEFAULT_ROUTE = Family("default-route", "default-route",
-                       "The host has a default route, which k3s needs to find the node address (fail)",
+                       "The host has a default route through an interface (not a black-hole one), which k3s needs to "
+                       "find the node address and kube-proxy to reach services (fail)",
                        check_default_route)
 ADDRESS_RANGES = Family("address-ranges", "cidr-pod, cidr-service",
                         "The pod and service ranges overlap no network of the host (interfaces, routes) nor "

@@ -49,13 +49,18 @@ def probe_network() -> HostNetwork:
 
 
 def default_route_iface(route_table: Path) -> str | None:
-    """The interface of the IPv4 default route (destination 00000000) in /proc/net/route."""
+    """The interface of the IPv4 default route (destination and mask 00000000) in /proc/net/route.
+
+    A black-hole route (interface "*") is passed over: no address comes with it, and k3s finds
+    none on it either (the default-route check says so).
+    """
     try:
         lines = route_table.read_text().splitlines()[1:]
     except OSError:
         return None
     for line in lines:
         cols = line.split()
-        if len(cols) > 2 and cols[1] == "00000000":
+        whole_table = len(cols) < 8 or cols[7] == "00000000"
+        if len(cols) > 2 and cols[1] == "00000000" and whole_table and cols[0] != "*":
             return cols[0]
     return None

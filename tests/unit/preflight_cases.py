@@ -40,8 +40,12 @@ NO_DEFAULT = [Route("10.0.0.0/24", "eth0")]
 CASES = [
     # default route
     ("default route", {}, {}, "default-route", "pass", "via 10.0.0.1 (eth0)"),
-    ("black-hole default route", net(routes=[Route("0.0.0.0/0", "*"), *NO_DEFAULT]), {}, "default-route", "pass",
-     "black-hole"),
+    ("default route on a link", net(routes=[Route("0.0.0.0/0", "eth0"), *NO_DEFAULT]), {}, "default-route", "pass",
+     "on eth0"),
+    ("black-hole default route", net(routes=[Route("0.0.0.0/0", "*"), *NO_DEFAULT]), {}, "default-route", "fail",
+     "only default route is a black-hole route"),
+    ("black-hole and a real default route", net(routes=[Route("0.0.0.0/0", "*"), *BASE.network.routes]), {},
+     "default-route", "pass", "via 10.0.0.1 (eth0)"),
     ("no default route", net(routes=NO_DEFAULT), {}, "default-route", "fail", "no default route"),
     ("routes unreadable", net(routes=None), {}, "default-route", "warn", "Cannot read"),
     # address ranges

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from installer.checks import run_checks
-from installer.facts.host_record import ClusterSettings, InterfaceAddress, Leftovers
+from installer.facts.host_record import ClusterSettings, InterfaceAddress, Leftovers, Route
 from tests.unit.checks_cases import facts, profile
 from tests.unit.preflight_cases import BASE, dns, left, limits, net, sec
 
@@ -14,8 +14,17 @@ def hint(check_id: str, **changes) -> str:
     return result.hint
 
 
-def test_default_route_fix_is_the_ip_route_line():
-    assert "ip route add blackhole default metric 1000" in hint("default-route", **net(routes=BASE.network.routes[1:]))
+def test_default_route_fix_is_k3s_s_dummy_interface_route():
+    fix = hint("default-route", **net(routes=BASE.network.routes[1:]))
+    assert "ip route add default via ROUTER" in fix
+    assert ("ip link add dummy0 type dummy && ip link set dummy0 up && ip addr add 203.0.113.254/31 dev dummy0 "
+            "&& ip route add default via 203.0.113.255 dev dummy0 metric 1000") in fix
+    assert "--advertise-addr" in fix and "blackhole" not in fix
+
+
+def test_a_black_hole_default_route_is_replaced():
+    fix = hint("default-route", **net(routes=[Route("0.0.0.0/0", "*"), *BASE.network.routes[1:]]))
+    assert fix.startswith("Remove it (ip route del default). Add one through an interface")
 
 
 def test_a_clashing_range_gets_a_free_one_suggested():
