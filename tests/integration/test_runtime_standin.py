@@ -89,7 +89,7 @@ def test_token_never_appears_in_the_service_command_or_log(cluster):
     token = runtime.token()
     spec = runtime.host.path("/etc/airlift/services/k3s.json").read_text()
     assert token not in spec
-    assert token not in Path(runtime.services.log_path("k3s")).read_text()
+    assert token not in Path(runtime.services.log_where("k3s")).read_text()
 
 
 def test_status_and_get_nodes_show_the_ready_node(cluster):
