@@ -12,6 +12,7 @@ those folders and are left alone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -60,15 +61,14 @@ def end_tree(root: psutil.Process) -> None:
         proc = queue.pop(0)
         try:
             proc.suspend()
-            queue.extend(proc.children())
         except psutil.Error:
             continue
         tree.append(proc)
+        with contextlib.suppress(psutil.Error):
+            queue.extend(proc.children())
     for proc in reversed(tree):
-        try:
+        with contextlib.suppress(psutil.Error):
             proc.kill()
-        except psutil.Error:
-            pass
 
 
 def _is_shim(name: str | None, programs: Sequence[str]) -> bool:
