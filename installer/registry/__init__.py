@@ -94,11 +94,10 @@ class Registry:
 
     def _not_ready(self, message: str) -> NoReturn:
         """Stop the service (nothing keeps crash-looping after the failure) and say why."""
-        log = self.services.log_path(REGISTRY)
-        details = _tail(Path(log))
+        details = self.services.log_tail(REGISTRY)
         self.services.stop(REGISTRY)
         raise AirliftError(message, details=details,
-                           hint=f"Read why in the registry log ({log}) above, and check that port {self.port} "
+                           hint=f"Read why in the registry log ({self.services.log_where(REGISTRY)}) above, and check that port {self.port} "
                                 "is free")
 
     def populate(self, bundle: Bundle, progress: Progress | None = None) -> None:
@@ -114,10 +113,3 @@ class Registry:
         """Stop and remove the service, then the binary, config and storage (idempotent)."""
         self.services.remove(REGISTRY)
         self.host.remove(self.dir)
-
-
-def _tail(log: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""

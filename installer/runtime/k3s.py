@@ -119,11 +119,11 @@ class K3sRuntime:
         self._not_ready(f"Kubernetes node {node} did not become Ready within {timeout:.0f}s", last)
 
     def _not_ready(self, message: str, last: str, longer: bool = True) -> NoReturn:
-        log = self.services.log_path(self.service)
+        tail = self.services.log_tail(self.service, 10)
         raise AirliftError(
             message,
-            details=f"Last answer from kubectl: {last.strip()}\n{_tail(log)}",
-            hint=f"Read the k3s log ({log}) for why and fix it"
+            details=f"Last answer from kubectl: {last.strip()}" + (f"\nService log:\n{tail}" if tail else ""),
+            hint=f"Read the k3s log ({self.services.log_where(self.service)}) for why and fix it"
                  + ("; to wait longer, add --ready-timeout SECONDS" if longer else ""),
         )
 
@@ -178,11 +178,3 @@ class K3sRuntime:
         """Everything k3s-killall.sh and k3s-uninstall.sh remove, plus Airlift's job files."""
         uninstall_k3s(self.host, self.services, self.paths)
         self.host.remove(StateDir(self.state_dir).jobs)
-
-
-def _tail(log: str, lines: int = 10) -> str:
-    try:
-        text = Path(log).read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    return "Service log:\n" + "\n".join(text[-lines:])

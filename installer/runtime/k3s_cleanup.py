@@ -1,5 +1,7 @@
 """Uninstalling k3s the way its k3s-killall.sh and k3s-uninstall.sh do, within the root prefix.
 
+The k3s service stops with KillMode=process, so pods outlive it; like k3s-killall.sh, every
+container shim of this install is then ended with its whole process tree (k3s_processes).
 Mounts below k3s's folders are unmounted and the folders removed. Network interfaces, network
 namespaces and iptables rules belong to the whole host, not to a folder, so they are cleaned only
 when the root is `/` (a test root must never touch the machine's networking).
@@ -7,11 +9,11 @@ when the root is `/` (a test root must never touch the machine's networking).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from installer.host import Host
 from installer.runtime.k3s_files import K3sPaths
+from installer.runtime.k3s_processes import end_k3s_processes
 from installer.services import ServiceManager
 from installer.services.names import K3S_AGENT, K3S_SERVER
 
@@ -23,43 +25,14 @@ def uninstall_k3s(host: Host, services: ServiceManager, paths: K3sPaths) -> None
     """Stop k3s, undo its host changes, and remove every file it or the install wrote."""
     for name in SERVICES:
         services.remove(name)
-    kill_processes_from(host, paths.data_dir / "data")
     trees = [paths.config_dir, paths.data_dir, *paths.cleanup]
+    end_k3s_processes(paths.data_dir / "data", trees)
     unmount_below(host, trees)
     if host.root == Path("/"):
         clean_host_network(host)
     for path in [*trees, paths.binary]:
         host.remove(path)
         host.prune_empty_parents(path)
-
-
-def kill_processes_from(host: Host, folder: Path, settle_s: float = 5.0) -> None:
-    """Kill every process whose program lives in `folder` (k3s's containerd and its shims).
-
-    The k3s service stops with KillMode=process, so pods outlive it; like k3s-killall.sh this ends
-    them. Only programs from this install's own data dir match, so nothing else is touched. The
-    scan repeats until none is left (bounded), so a process caught mid-start is not missed.
-    """
-    deadline = time.monotonic() + settle_s
-    while (found := _processes_from(folder)) and time.monotonic() < deadline:
-        for pid in found:
-            host.run(["kill", "-9", str(pid)], check=False)
-        time.sleep(0.1)
-
-
-def _processes_from(folder: Path) -> list[int]:
-    prefix = str(folder) + "/"
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            program = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
-        except OSError:
-            continue
-        if program.startswith(prefix):
-            found.append(int(proc.name))
-    return found
 
 
 def unmount_below(host: Host, trees: list[Path]) -> None:

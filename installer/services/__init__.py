@@ -29,7 +29,11 @@ class ServiceManager(Protocol):
 
     def remove(self, name: str) -> None: ...
 
-    def log_path(self, name: str) -> str: ...
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        """The last `lines` lines of the service's output, for failure details ("" when none)."""
+
+    def log_where(self, name: str) -> str:
+        """Where the operator reads the whole log: a file, or the command that shows it."""
 
 
 def manager_for(host: Host, state_dir: Path | None = None) -> ServiceManager:

@@ -199,7 +199,10 @@ class SupervisedServices:
             self.host.remove(path)
             self.host.prune_empty_parents(path)
 
-    def log_path(self, name: str) -> str:
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        return _tail(ServiceFiles.of(self.host, name).log, lines)
+
+    def log_where(self, name: str) -> str:
         return str(ServiceFiles.of(self.host, name).log)
 
 

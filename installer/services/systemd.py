@@ -3,7 +3,9 @@
 Airlift writes its own unit files rather than running k3s's install.sh: the unit is a few lines,
 the same code serves the registry too, and install.sh would also create symlinks and scripts that
 the uninstall would then have to chase. The unit mirrors install.sh's choices (Restart=always,
-RestartSec=5s, KillMode=process so pods survive a restart of k3s, env in a 0600 file).
+RestartSec=5s, env in a 0600 file). Only k3s's own units keep KillMode=process and Delegate=yes, so
+its pods survive a restart of k3s (uninstall then ends them as k3s-killall.sh does); stopping any
+other service ends every process it started. Its output goes to the journal, read with journalctl.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 
+from installer.errors import AirliftError
 from installer.host import Host
+from installer.services.names import K3S_AGENT, K3S_SERVER
 
 UNIT_DIR = "/etc/systemd/system"
+KEEPS_CHILDREN = (K3S_SERVER, K3S_AGENT)
+JOURNAL_TIMEOUT_S = 15
 
 
 def render_unit(name: str, argv: Sequence[str], restart: bool) -> str:
     """The text of `<name>.service`."""
+    children = ["KillMode=process", "Delegate=yes"] if name in KEEPS_CHILDREN else []
     return "\n".join([
         "[Unit]",
         f"Description=Airlift service {name}",
@@ -30,8 +37,7 @@ def render_unit(name: str, argv: Sequence[str], restart: bool) -> str:
         f"ExecStart={shlex.join(argv)}",
         f"Restart={'always' if restart else 'no'}",
         "RestartSec=5s",
-        "KillMode=process",
-        "Delegate=yes",
+        *children,
         "LimitNOFILE=1048576",
         "",
         "[Install]",
@@ -80,5 +86,14 @@ class SystemdServices:
         self.host.run(["systemctl", "daemon-reload"], check=False)
         self.host.run(["systemctl", "reset-failed", f"{name}.service"], check=False)
 
-    def log_path(self, name: str) -> str:
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        """The unit's last journal lines (journalctl run through the Host, never read as a file)."""
+        argv = ["journalctl", "--unit", f"{name}.service", "--no-pager", "--output", "cat", "--lines", str(lines)]
+        try:
+            done = self.host.run(argv, check=False, timeout=JOURNAL_TIMEOUT_S)
+        except AirliftError:
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    def log_where(self, name: str) -> str:
         return f"journalctl -u {name}.service"

@@ -1,5 +1,6 @@
 """K3sRuntime against the k3s stand-in, with the real registry serving the Jobs' images."""
 
+import contextlib
 import os
 import shutil
 import stat
@@ -8,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -89,7 +91,7 @@ def test_token_never_appears_in_the_service_command_or_log(cluster):
     token = runtime.token()
     spec = runtime.host.path("/etc/airlift/services/k3s.json").read_text()
     assert token not in spec
-    assert token not in Path(runtime.services.log_path("k3s")).read_text()
+    assert token not in Path(runtime.services.log_where("k3s")).read_text()
 
 
 def test_status_and_get_nodes_show_the_ready_node(cluster):
@@ -192,22 +194,53 @@ def _exe(pid: int) -> str:
         return ""
 
 
-def test_uninstall_ends_processes_run_from_the_k3s_data_dir(tmp_path):
+def _ended(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _fake_shim(folder: Path, address: str) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """A process named containerd-shim-runc-v2 (a copy of /bin/sh, from outside any k3s folder) whose
+    pod is a tree of programs from elsewhere: sleep, and sh with its own sleep. Its command line names
+    its containerd socket as real shims do; returns the shim and its descendants, once all started."""
+    program = folder / "containerd-shim-runc-v2"
+    if not program.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy("/bin/sh", program)
+    shim = subprocess.Popen([str(program), "-c", "sleep 300 & /bin/sh -c 'sleep 300 & wait' & wait",
+                             "containerd-shim-runc-v2", "-namespace", "k8s.io", "-address", address])
+    assert wait_until(lambda: len(psutil.Process(shim.pid).children(recursive=True)) == 3, 10)
+    return shim, psutil.Process(shim.pid).children(recursive=True)
+
+
+def test_uninstall_ends_every_shim_tree_of_the_install_and_nothing_else(tmp_path):
     host = Host(tmp_path / "root")
     runtime = K3sRuntime(host, manager_for(host), tmp_path / "state")
-    shim = runtime.paths.data_dir / "data" / "abc123" / "bin" / "containerd-shim-runc-v2"
-    shim.parent.mkdir(parents=True)
-    shutil.copy("/bin/sleep", shim)
+    bundled = runtime.paths.data_dir / "data" / "abc123" / "bin" / "containerd-shim-runc-v2"
+    bundled.parent.mkdir(parents=True)
+    shutil.copy("/bin/sleep", bundled)
+    socket = host.path("/run/k3s/containerd/containerd.sock")
+    shim, pod = _fake_shim(tmp_path / "elsewhere", str(socket))
+    other_shim, other_pod = _fake_shim(tmp_path / "elsewhere", "/run/containerd/containerd.sock")
     bystander = subprocess.Popen(["sleep", "60"])
-    pod = subprocess.Popen([str(shim), "60"])
-    # Popen returns once forked; the process runs the shim only after its exec.
-    assert wait_until(lambda: _exe(pod.pid) == str(shim), 10), "the shim did not start"
+    from_data_dir = subprocess.Popen([str(bundled), "60"])
+    # Popen returns once forked; the process runs the program only after its exec.
+    assert wait_until(lambda: _exe(from_data_dir.pid) == str(bundled), 10), "the bundled shim did not start"
     try:
         runtime.uninstall()
-        assert pod.wait(10) == -9, "the shim outliving k3s is ended like k3s-killall.sh does"
+        assert from_data_dir.wait(10) == -9, "a program from k3s's data dir is ended like k3s-killall.sh does"
+        assert shim.wait(10) == -9, "the shim naming this install's containerd socket is ended"
+        assert wait_until(lambda: all(_ended(p) for p in pod), 10), "its whole tree is ended too"
+        assert other_shim.poll() is None and not any(_ended(p) for p in other_pod), \
+            "another containerd's shim (Docker's) is left alone"
         assert bystander.poll() is None, "processes from elsewhere are left alone"
     finally:
-        for proc in (pod, bystander):
+        for proc in (*pod, *other_pod):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        for proc in (from_data_dir, shim, other_shim, bystander):
             proc.kill()
             proc.wait()
     assert list(host.root.rglob("*")) == []

@@ -38,9 +38,9 @@ def test_service_runs_with_its_env_and_logs_to_a_file(host, services):
     services.start("echoer")
     services.start("echoer")  # a second start is a no-op
     assert services.is_running("echoer")
-    log = Path(services.log_path("echoer"))
-    assert wait_until(lambda: "started with blue" in log.read_text())
-    assert log.read_text().count("started with blue") == 1
+    assert services.log_where("echoer") == str(ServiceFiles.of(host, "echoer").log)
+    assert wait_until(lambda: "started with blue" in services.log_tail("echoer"))
+    assert services.log_tail("echoer").count("started with blue") == 1
     spec = ServiceFiles.of(host, "echoer").spec
     assert oct(spec.stat().st_mode & 0o777) == "0o600", "the spec may hold secrets"
 
@@ -105,7 +105,7 @@ def test_a_missing_program_is_logged_and_retried(services):
     services.install("ghost", ["/nonexistent/airlift-ghost"])
     with pytest.raises(AirliftError, match="could not start its program"):
         services.start("ghost")
-    assert "cannot start /nonexistent/airlift-ghost" in Path(services.log_path("ghost")).read_text()
+    assert "cannot start /nonexistent/airlift-ghost" in services.log_tail("ghost")
 
 
 def _is_alive(pid):

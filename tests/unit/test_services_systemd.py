@@ -18,6 +18,12 @@ def test_unit_quotes_arguments_with_spaces_and_can_disable_restart():
     assert "Restart=no" in unit
 
 
+def test_only_k3s_units_leave_their_children_running_when_stopped():
+    assert "KillMode=process" in render_unit("k3s-agent", ["/usr/local/bin/k3s", "agent"], True)
+    registry = render_unit("airlift-registry", ["/usr/bin/registry", "serve"], True)
+    assert "KillMode" not in registry and "Delegate" not in registry
+
+
 def test_env_file_escapes_quotes_and_backslashes():
     text = render_env({"B": 'say "hi"', "A": "c:\\path"})
     assert text == 'A="c:\\\\path"\nB="say \\"hi\\""\n'

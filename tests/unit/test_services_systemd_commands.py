@@ -34,3 +34,21 @@ def test_install_writes_unit_and_private_env_then_enables(tmp_path, recorded):
         "daemon-reload", "enable k3s.service", "start k3s.service", "is-active --quiet k3s.service",
         "disable --now k3s.service", "daemon-reload", "reset-failed k3s.service"]
     assert list(unit_dir.iterdir()) == []
+
+
+def test_log_tail_runs_journalctl_for_the_unit_and_says_where_to_read(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "journalctl").write_text('#!/bin/sh\necho "args: $*"\necho "registry: bind: address in use"\n')
+    (bin_dir / "journalctl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    services = SystemdServices(Host(tmp_path / "root"))
+    tail = services.log_tail("airlift-registry", 5)
+    assert "args: --unit airlift-registry.service --no-pager --output cat --lines 5" in tail
+    assert "address in use" in tail
+    assert services.log_where("airlift-registry") == "journalctl -u airlift-registry.service"
+
+
+def test_log_tail_is_empty_without_journalctl(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert SystemdServices(Host(tmp_path / "root")).log_tail("k3s") == ""
