@@ -1,25 +1,8 @@
 """The wizard's actions go to the engine: its validation, its refusals, its snapshot."""
 
-import pytest
 
-from tests.unit.engine_double import EngineDouble
 from wizard import create_app
 from wizard.access import Gate
-
-
-@pytest.fixture
-def engine():
-    engine = EngineDouble()
-    engine.set_answers({})
-    return engine
-
-
-@pytest.fixture
-def client(engine):
-    gate = Gate()
-    client = create_app(engine, {"GATE": gate}).test_client()
-    assert client.get(f"/?token={gate.token}").status_code == 200
-    return client
 
 
 def test_every_settings_problem_comes_back_with_its_field(client, engine):

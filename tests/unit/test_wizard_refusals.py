@@ -8,28 +8,11 @@ from installer.answers import AnswersError
 from installer.errors import AirliftError
 from installer.manifest import Problem
 from installer.ssh.session import PassphraseRequired
-from tests.unit.engine_double import EngineDouble
-from wizard import create_app
-from wizard.access import Gate
 
 REFUSAL = AirliftError("The state folder /var/lib/airlift is full", details="0 bytes free",
                        hint="free up space there, then press Retry")
 HOST = {"address": "10.0.0.7", "auth": "key", "key": "/root/.ssh/id", "fingerprint": "SHA256:abc"}
 
-
-@pytest.fixture
-def engine():
-    engine = EngineDouble()
-    engine.set_answers({})
-    return engine
-
-
-@pytest.fixture
-def client(engine):
-    gate = Gate()
-    client = create_app(engine, {"GATE": gate}).test_client()
-    assert client.get(f"/?token={gate.token}").status_code == 200
-    return client
 
 
 def refuse(error: Exception):
