@@ -44,7 +44,9 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
         unpack(node, frozen_hello_bundle)
     ssh_access(first, third, tmp_path)
     start_detached(first, f"COLUMNS=250 {INSTALL} --cli --config /root/answers.yaml", "/root/install.log")
-    printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
+    # The SSH host's agent may join just after the first "Waiting for nodes" line: wait for the next.
+    printed = wait_for(first, "cat /root/install.log",
+                       lambda out: "1 × worker" in out.split("Waiting for nodes")[-1], 120)
     argv = join_command(printed, "worker")
     token = argv[argv.index("--token") + 1]
     assert re.fullmatch(r"[A-Za-z0-9_-]{20,}", token)
