@@ -1,5 +1,5 @@
 """The ports Airlift listens on, each named once: the answers may move the first four
-(`wizard-port`, `agent-port`, `registry-port`, `api-port`); the last two are Kubernetes' own."""
+(`wizard-port`, `agent-port`, `registry-port`, `api-port`); the rest are Kubernetes' own."""
 
 WIZARD_PORT = 61009
 AGENT_PORT = 3012       # where nodes join, and the cluster controller's agent API after the install
@@ -7,3 +7,5 @@ REGISTRY_PORT = 5000
 API_PORT = 6443         # the Kubernetes API
 KUBELET_PORT = 10250
 FLANNEL_VXLAN_PORT = 8472
+ETCD_CLIENT_PORT = 2379  # embedded etcd: client and peer ports, open between masters only
+ETCD_PEER_PORT = 2380

@@ -20,6 +20,7 @@ from itertools import combinations
 from installer.checks.result import CheckResult, passed, plural, problem, size
 from installer.facts import airlift_ports
 from installer.manifest.models import NodeProfile, PortRange
+from installer.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT
 
 PORTS_ID = "network-ports"
 BANDWIDTH_ID = "network-bandwidth"
@@ -36,17 +37,23 @@ Port = tuple[str, int]  # ("tcp", 10250)
 # on every node, the Kubernetes API on masters, the image registry on the first master.
 BETWEEN_NODES = {"kubelet": "every", "flannel VXLAN": "every", "Kubernetes API": "master",
                  "image registry": "first"}
+# Embedded etcd's client and peer ports: every master opens them, and only the other masters dial
+# them (k3s's inbound rules: "TCP 2379-2380, servers only"), so a firewall may keep workers out.
+ETCD = PortRange("tcp", ETCD_CLIENT_PORT, ETCD_PEER_PORT)
+MASTERS_ONLY = frozenset(("tcp", p) for p in range(ETCD.first, ETCD.last + 1))
 
 
 @dataclass(frozen=True)
 class Member:
     """A node taking part in the checks across nodes: where the others reach it, the ports it
-    opens for them, and its profile's minimum transfer rate (bytes/s; None: no demand)."""
+    opens for them, its profile's minimum transfer rate (bytes/s; None: no demand), and whether
+    it is a master (only masters dial the MASTERS_ONLY ports, and only on masters)."""
 
     name: str
     address: str
     ports: tuple[Port, ...]
     min_rate: int | None = None
+    master: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,11 +89,12 @@ class Transfer:
 def node_ports(profile: NodeProfile, *, master: bool, first: bool, registry_port: int,
                api_port: int) -> list[PortRange]:
     """The port ranges a node of `profile` must be reachable on from the other nodes: the
-    profile's, and the Airlift ports other nodes use (the wizard's is for the operator only)."""
+    profile's, the Airlift ports other nodes use (the wizard's is for the operator only), and on
+    a master embedded etcd's, which only the other masters dial."""
     ours = [PortRange(need.protocol, need.first, need.last) for need in airlift_ports(registry_port, api=api_port)
             if (where := BETWEEN_NODES.get(need.purpose)) == "every" or (where == "master" and master)
             or (where == "first" and first)]
-    return list(dict.fromkeys([*profile.requirements.ports, *ours]))
+    return list(dict.fromkeys([*profile.requirements.ports, *ours, *([ETCD] if master else [])]))
 
 
 def sample_ports(ranges: Iterable[PortRange]) -> tuple[Port, ...]:
@@ -110,15 +118,19 @@ def dial_targets(members: Sequence[Member], listening: dict[str, list[Port]],
     (a port it could not even open is left to its own port check). A `running` member is a node of
     the installed cluster whose services hold its ports, so it opens no listener: the others dial
     its TCP ports connect-only (UDP cannot be proven without a listener), and running members do
-    not dial each other (they were checked when they were added)."""
-    def target(o: Member) -> dict:
+    not dial each other (they were checked when they were added). The MASTERS_ONLY ports are
+    dialled from masters only."""
+    def target(m: Member, o: Member) -> dict:
+        def dialled(ports: Iterable[Port]) -> list[list]:
+            return [list(p) for p in ports if m.master or tuple(p) not in MASTERS_ONLY]
+
         if o.name in running:
-            return {"node": o.name, "address": o.address, "ports": [list(p) for p in o.ports if p[0] == "tcp"],
+            return {"node": o.name, "address": o.address, "ports": dialled(p for p in o.ports if p[0] == "tcp"),
                     "connect_only": True}
-        return {"node": o.name, "address": o.address, "ports": [list(p) for p in listening.get(o.name, [])]}
+        return {"node": o.name, "address": o.address, "ports": dialled(listening.get(o.name, []))}
 
     return {m.name: [t for o in members if o.name != m.name and not {m.name, o.name} <= set(running)
-                     and (t := target(o))["ports"]]
+                     and (t := target(m, o))["ports"]]
             for m in members}
 
 

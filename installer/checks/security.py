@@ -7,8 +7,9 @@ from __future__ import annotations
 from installer.checks.result import CheckResult, Family, passed, problem
 from installer.facts import Facts
 from installer.manifest.models import NodeProfile
+from installer.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT
 
-ETCD = ("tcp", 2379, 2380)
+ETCD = ("tcp", ETCD_CLIENT_PORT, ETCD_PEER_PORT)
 
 
 def _ports(facts: Facts) -> list[tuple[str, int, int]]:

@@ -62,9 +62,12 @@ class TerminalRenderer:
             self.console.print(f"[red]✗ {phase} failed:[/] {event.message}")
 
     def _on_check(self, event: Event) -> None:
+        """One line per check, naming the node it ran on: the checks of several nodes run at once,
+        so their lines interleave. A check across nodes names no single node."""
         mark = CHECK_MARKS.get(event.status, event.status)
         check_id = event.data.get("id", "")
-        self.console.print(f"  {mark} {check_id}: {event.message}", highlight=False)
+        where = _escape(f"[{event.node}] ") if event.node else ""
+        self.console.print(f"  {mark} {where}{check_id}: {event.message}", highlight=False)
         if event.status in ("fail", "warn") and event.data.get("hint"):
             self.console.print(f"      [dim]{event.data['hint']}[/]", highlight=False)
 

@@ -77,9 +77,10 @@ def members_of(ctx: PhaseInputs, hub: AgentHub) -> list[net.Member]:
 
     def member(name: str, address: str, profile_name: str, first: bool) -> net.Member:
         profile = ctx.manifest.profiles[profile_name]
-        ranges = net.node_ports(profile, master=profile.service_role == "master", first=first,
+        master = profile.service_role == "master"
+        ranges = net.node_ports(profile, master=master, first=first,
                                 registry_port=a.registry_port, api_port=a.api_port)
-        return net.Member(name, address, net.sample_ports(ranges), profile.requirements.min_transfer_rate)
+        return net.Member(name, address, net.sample_ports(ranges), profile.requirements.min_transfer_rate, master)
 
     return [member(ctx.node, ctx.address, str(a.profile), True),
             *(member(n.name, n.address, n.profile, False) for n in hub.nodes.nodes())]

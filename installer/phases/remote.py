@@ -75,9 +75,12 @@ def runtime(ctx: PhaseInputs, node: str) -> None:
     """k3s on `node`: an extra server for a master profile, an agent otherwise; then Ready."""
     profile = ctx.manifest.profiles[_profile(ctx, node)]
     a = ctx.answers
-    token = ctx.runtime.token()
+    token = ctx.runtime.token()  # the full K10 form: the node checks the first master's CA with it
     if not token:
-        raise AirliftError("The first master has no cluster token yet", hint="run ./install --resume")
+        raise AirliftError("The first master has no cluster join token yet: k3s there writes it to "
+                           "/var/lib/rancher/k3s/server/token once it runs",
+                           hint="check that k3s runs on this host (./install status), then run ./install --resume")
+    ctx.bus.add_secret(token)
     config = {
         "registry_url": ctx.registry.url, "mirrored_registries": mirrored_registries(ctx.bundle),
         "role": "server" if profile.service_role == "master" else "agent",

@@ -2,7 +2,9 @@
 
 Every registry the bundle's images name is mirrored to the local registry. The cluster token
 the runtime generates is registered as a secret with the event bus, so it can never appear in
-a log line or on screen.
+a log line or on screen. When the cluster may ever hold a second master, this first one starts
+k3s with embedded etcd (cluster-init): a server on k3s's default SQLite datastore can never be
+joined by another server.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from contextlib import ExitStack
 
 from installer.bundle import Bundle
 from installer.imageref import parse_image
+from installer.manifest import Manifest
 from installer.phases.inputs import PhaseInputs
 from installer.runtime import Runtime, RuntimeConfig
 
@@ -24,6 +27,16 @@ def mirrored_registries(bundle: Bundle) -> list[str]:
     return sorted({parse_image(image.ref).registry for image in bundle.images()})
 
 
+def may_have_several_masters(manifest: Manifest, flavor: str | None) -> bool:
+    """Whether a second k3s server may ever join: the flavor has more than one master, or a
+    master profile is expandable (nodes of it may join the installed cluster later)."""
+    masters = {p.name for p in manifest.profiles.values() if p.service_role == "master"}
+    if any(manifest.profiles[name].expandable for name in masters):
+        return True
+    nodes = manifest.flavor(flavor).nodes if flavor else ()
+    return sum(n.count for n in nodes if n.profile in masters) > 1
+
+
 def runtime_config(ctx: PhaseInputs) -> RuntimeConfig:
     a = ctx.answers
     return RuntimeConfig(
@@ -34,6 +47,7 @@ def runtime_config(ctx: PhaseInputs) -> RuntimeConfig:
         pod_cidr=a.pod_cidr,
         service_cidr=a.service_cidr,
         api_port=a.api_port,
+        cluster_init=may_have_several_masters(ctx.manifest, a.flavor),
     )
 
 
@@ -49,12 +63,11 @@ def install(runtime: Runtime, bundle: Bundle, config: RuntimeConfig) -> None:
 def execute(ctx: PhaseInputs) -> None:
     runtime = ctx.runtime
     install(runtime, ctx.bundle, runtime_config(ctx))
-    token = runtime.token()
-    if token:
-        ctx.bus.add_secret(token)
+    ctx.bus.add_secret(runtime.configured_token() or "")
     runtime.start()
     timeout = ctx.answers.ready_timeout
     ctx.bus.log_line(f"Waiting up to {timeout}s (answer ready-timeout) for node {ctx.node} to be Ready",
                      phase=PHASE)
     runtime.wait_ready(ctx.node, timeout)
+    ctx.bus.add_secret(runtime.token() or "")
     ctx.bus.log_line(f"Node {ctx.node} is Ready", phase=PHASE)

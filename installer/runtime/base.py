@@ -17,6 +17,8 @@ class RuntimeConfig:
     `mirrored_registries` are the registries the bundle's images name (docker.io, quay.io, ...):
     each is mirrored to `registry_url`, the local registry. A node joins an existing cluster when
     `server_url` and `token` are given; the first server generates the token when `token` is None.
+    `cluster_init` starts the first server with embedded etcd, without which no other server can
+    ever join it (a single server's SQLite datastore takes no second server).
     """
 
     node_name: str
@@ -29,6 +31,7 @@ class RuntimeConfig:
     api_port: int = API_PORT
     server_url: str | None = None
     token: str | None = field(default=None, repr=False)
+    cluster_init: bool = False
 
 
 class Runtime(Protocol):
@@ -53,6 +56,8 @@ class Runtime(Protocol):
     def status(self) -> dict: ...
 
     def token(self) -> str | None: ...
+
+    def configured_token(self) -> str | None: ...
 
     def uninstall(self) -> None: ...
 

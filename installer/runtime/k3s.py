@@ -20,7 +20,14 @@ from installer.host import Host
 from installer.runtime.base import RuntimeConfig
 from installer.runtime.jobs import run_job
 from installer.runtime.k3s_cleanup import uninstall_k3s
-from installer.runtime.k3s_files import K3sPaths, new_token, read_token, render_config, render_registries
+from installer.runtime.k3s_files import (
+    K3sPaths,
+    configured_token,
+    join_token,
+    new_token,
+    render_config,
+    render_registries,
+)
 from installer.services import ServiceManager
 from installer.services.names import K3S_AGENT, K3S_SERVER
 from installer.statedir import StateDir
@@ -57,7 +64,7 @@ class K3sRuntime:
         self.host.write_file(self.paths.binary, binary, mode=0o755)
         for name, stream in images.items():
             self.host.write_file(self.paths.images / name, stream)
-        token = config.token or read_token(self.paths) or new_token()
+        token = config.token or configured_token(self.paths) or new_token()
         changed = self._write_if_changed(self.paths.config, render_config(config, self.paths, token), 0o600)
         changed |= self._write_if_changed(
             self.paths.registries, render_registries(config.mirrored_registries, config.registry_url), 0o644)
@@ -73,8 +80,14 @@ class K3sRuntime:
         return True
 
     def token(self) -> str | None:
-        """The cluster token other nodes join with (a secret: never log it)."""
-        return read_token(self.paths)
+        """The full token other nodes join with, read from the running server (a secret: never
+        log it); None until k3s has written it."""
+        return join_token(self.paths)
+
+    def configured_token(self) -> str | None:
+        """The token in this node's config.yaml: the first server's password, or the full token a
+        joining node was given (a secret: the bus masks it before k3s starts)."""
+        return configured_token(self.paths)
 
     @property
     def kubeconfig(self) -> Path:

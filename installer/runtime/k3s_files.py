@@ -50,6 +50,11 @@ class K3sPaths:
     def images(self) -> Path:
         return self.data_dir / "agent" / "images"
 
+    @property
+    def server_token(self) -> Path:
+        """Where a running server writes the full join token (k3s's server/token)."""
+        return self.data_dir / "server" / "token"
+
 
 def new_token() -> str:
     """A short-form cluster token (the password part k3s accepts for the first server)."""
@@ -69,6 +74,8 @@ def render_config(config: RuntimeConfig, paths: K3sPaths, token: str) -> str:
         values["node-ip"] = config.node_ip
     if config.server_url:
         values["server"] = config.server_url
+    elif config.role == "server" and config.cluster_init:
+        values["cluster-init"] = True
     if config.role == "server":
         values.update({
             "cluster-cidr": config.pod_cidr,
@@ -86,8 +93,18 @@ def render_registries(registries: Sequence[str], registry_url: str) -> str:
     return yaml.safe_dump({"mirrors": mirrors}, sort_keys=False)
 
 
-def read_token(paths: K3sPaths) -> str | None:
+def configured_token(paths: K3sPaths) -> str | None:
     """The token already in config.yaml (so a second install keeps the cluster's token)."""
     if not paths.config.is_file():
         return None
     return (yaml.safe_load(paths.config.read_text()) or {}).get("token")
+
+
+def join_token(paths: K3sPaths) -> str | None:
+    """The full `K10<sha256 of the server CA>::server:<password>` token a running server wrote:
+    a node joining with it checks the server's CA against the hash before it sends the password,
+    which the short form cannot (k3s docs/cli/token.md). None until the server has run."""
+    if not paths.server_token.is_file():
+        return None
+    token = paths.server_token.read_text().strip()
+    return token if token.startswith("K10") and "::" in token else None

@@ -1,6 +1,7 @@
 """K3sRuntime against the k3s stand-in, with the real registry serving the Jobs' images."""
 
 import contextlib
+import hashlib
 import os
 import shutil
 import stat
@@ -77,8 +78,9 @@ def test_server_writes_token_node_token_and_private_kubeconfig(cluster):
     runtime, _, config = cluster
     token_file = runtime.paths.data_dir / "server" / "token"
     text = token_file.read_text()
-    assert text.startswith("K10") and text.endswith(f"::server:{runtime.token()}\n")
-    assert len(text.split("::")[0]) == 3 + 64
+    assert text == f"{runtime.token()}\n" and text.endswith(f"::server:{runtime.configured_token()}\n")
+    ca = (runtime.paths.data_dir / "server" / "tls" / "server-ca.crt").read_bytes()
+    assert text.split("::")[0] == "K10" + hashlib.sha256(ca).hexdigest()
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert os.readlink(runtime.paths.data_dir / "server" / "node-token") == "token"
     assert stat.S_IMODE(runtime.kubeconfig.stat().st_mode) == 0o600
@@ -88,7 +90,7 @@ def test_server_writes_token_node_token_and_private_kubeconfig(cluster):
 
 def test_token_never_appears_in_the_service_command_or_log(cluster):
     runtime, _, _ = cluster
-    token = runtime.token()
+    token = runtime.configured_token()
     spec = runtime.host.path("/etc/airlift/services/k3s.json").read_text()
     assert token not in spec
     assert token not in Path(runtime.services.log_where("k3s")).read_text()
@@ -147,15 +149,17 @@ def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp
     refused = subprocess.run([*common, "--token", "wrong", "--node-name", "intruder", "--data-dir", str(tmp_path / "x")],
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode == 1 and "token" in refused.stderr
-    full = (runtime.paths.data_dir / "server" / "token").read_text().strip()
-    forged = "K10" + "0" * 64 + "::server:" + runtime.token()
+    full = runtime.token()
+    forged = "K10" + "0" * 64 + "::server:" + runtime.configured_token()
     assert forged != full
     refused = subprocess.run([*common, "--token", forged, "--node-name", "intruder", "--data-dir", str(tmp_path / "y")],
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode == 1, "a full token must carry this server's CA hash"
+    assert f"Failed to validate connection to cluster at {url}: token CA hash does not match the Cluster CA " \
+           f"certificate hash: {'0' * 64} != {full[3:67]}" in refused.stderr, refused.stderr
     agents = [subprocess.Popen([*common, "--token", token, "--node-name", name, "--data-dir", str(tmp_path / name)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-              for name, token in (("node-2", runtime.token()), ("node-3", full))]
+              for name, token in (("node-2", runtime.configured_token()), ("node-3", full))]
     try:
         runtime.wait_ready("node-2", 30)
         runtime.wait_ready("node-3", 30)
@@ -165,6 +169,75 @@ def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp
         for agent in agents:
             agent.terminate()
             agent.wait(10)
+
+
+def test_a_server_cannot_join_a_server_without_cluster_init(cluster, tmp_path):
+    """The module's server runs on SQLite (no cluster-init): a second server is refused with
+    k3s's error, and the first logs k3s's warning; the node never registers."""
+    runtime, _, config = cluster
+    url = f"https://127.0.0.1:{config.api_port}"
+    refused = subprocess.run([sys.executable, str(STANDIN), "server", "--server", url, "--token", runtime.token(),
+                              "--node-name", "second", "--data-dir", str(tmp_path / "second"),
+                              "--config", str(tmp_path / "none.yaml")], capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 1
+    assert "level=fatal" in refused.stderr and f"Error: preparing server: failed to bootstrap cluster data: " \
+           f"{url}/v1-k3s/server-bootstrap: 400 Bad Request" in refused.stderr, refused.stderr
+    log = Path(runtime.services.log_where("k3s")).read_text()
+    assert "Received HTTP bootstrap request from 127.0.0.1:" in log and "but embedded etcd is not enabled." in log
+    assert "second" not in {n["name"] for n in runtime.status()["nodes"]}
+
+
+def etcd_runtime(tmp: Path, name: str = "node-1") -> tuple[K3sRuntime, RuntimeConfig]:
+    host = Host(tmp / "root")
+    runtime = K3sRuntime(host, manager_for(host), tmp / "state")
+    config = RuntimeConfig(node_name=name, node_ip="127.0.0.1", registry_url="http://127.0.0.1:1",
+                           mirrored_registries=["docker.io"], api_port=free_port(), cluster_init=True)
+    runtime.install(STANDIN.open("rb"), {}, config)
+    runtime.start()
+    runtime.wait_ready(name, 60)
+    return runtime, config
+
+
+def test_servers_join_a_first_server_started_with_cluster_init(tmp_path):
+    """With cluster-init the first server runs embedded etcd: a second server joins through
+    K3sRuntime with the full token, and both show as etcd masters."""
+    first, config = etcd_runtime(tmp_path / "first")
+    host = Host(tmp_path / "second" / "root")
+    second = K3sRuntime(host, manager_for(host), tmp_path / "second" / "state")
+    try:
+        assert "cluster-init: true" in first.paths.config.read_text()
+        second.install(STANDIN.open("rb"), {}, RuntimeConfig(
+            node_name="node-2", node_ip="127.0.0.1", registry_url="http://127.0.0.1:1",
+            mirrored_registries=["docker.io"], role="server", server_url=f"https://127.0.0.1:{config.api_port}",
+            token=first.token()))
+        assert second.configured_token().startswith("K10"), "the joining server was given the full token"
+        second.start()
+        first.wait_ready("node-2", 30)
+        table = first.kubectl(["get", "nodes"]).splitlines()[1:]
+        assert sorted(line.split()[2] for line in table) == ["control-plane,etcd,master"] * 2, table
+    finally:
+        second.uninstall()
+        first.uninstall()
+
+
+def test_a_joining_server_refuses_a_server_whose_ca_does_not_match_the_token(tmp_path):
+    """The node checks the CA the server presents against the token's hash before it sends the
+    password: another server answering at that address (here a second cluster) is refused."""
+    first, config = etcd_runtime(tmp_path / "first")
+    other, _ = etcd_runtime(tmp_path / "other")
+    try:
+        mismatched = "K10" + other.token()[3:67] + "::server:" + first.configured_token()
+        refused = subprocess.run(
+            [sys.executable, str(STANDIN), "server", "--server", f"https://127.0.0.1:{config.api_port}",
+             "--token", mismatched, "--node-name", "node-2", "--data-dir", str(tmp_path / "node-2"),
+             "--config", str(tmp_path / "none.yaml")], capture_output=True, text=True, timeout=30)
+        assert refused.returncode == 1
+        assert "failed to validate token: token CA hash does not match the Cluster CA certificate hash: " \
+               f"{other.token()[3:67]} != {first.token()[3:67]}" in refused.stderr, refused.stderr
+        assert "node-2" not in {n["name"] for n in first.status()["nodes"]}
+    finally:
+        other.uninstall()
+        first.uninstall()
 
 
 def test_a_node_that_never_becomes_ready_times_out_clearly(tmp_path, monkeypatch):

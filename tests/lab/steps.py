@@ -1,5 +1,5 @@
 """Steps the lab tests share: unpack the bundle on a node, run commands detached, wait on output,
-and start a three-node install whose workers join by the printed command."""
+and start an install whose other nodes join by the printed command."""
 
 from __future__ import annotations
 
@@ -46,12 +46,17 @@ def join_command(install_log: str, profile: str) -> list[str]:
     return argv
 
 
-def install_three_by_command(first: LabNode, second: LabNode, third: LabNode) -> str:
-    """Start `./install --cli --flavor three` on `first` and run its worker join command on the
-    other two; the install's output up to "Waiting for nodes"."""
-    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor three --accept-eula", "/root/install.log")
+def install_by_command(first: LabNode, others: tuple[LabNode, ...], flavor: str, profile: str) -> str:
+    """Start `./install --cli --flavor FLAVOR` on `first` and run the join command of `profile` on
+    each of the `others`; the install's output up to "Waiting for nodes"."""
+    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor {flavor} --accept-eula", "/root/install.log")
     printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
-    argv = join_command(printed, "worker")
-    for node in (second, third):
+    argv = join_command(printed, profile)
+    for node in others:
         start_detached(node, shlex.join([INSTALL, *argv[1:]]), "/root/join.log")
     return printed
+
+
+def install_three_by_command(first: LabNode, second: LabNode, third: LabNode) -> str:
+    """Flavor three (a master, two workers): both workers join by the printed command."""
+    return install_by_command(first, (second, third), "three", "worker")

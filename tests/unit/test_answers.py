@@ -33,7 +33,7 @@ def test_defaults_come_from_the_manifest_and_the_default_route(manifest):
 def test_every_problem_is_reported_at_once_with_its_path(manifest):
     found = problems({"flavor": "big", "advertise-addr": "10.9.9.9", "pod-cidr": "10.42.0.0/33",
                       "registry-port": 6443, "state-dir": "relative"}, manifest)
-    assert found["flavor"] == '"big" is not a flavor of hello; choose one of: one, three'
+    assert found["flavor"] == '"big" is not a flavor of hello; choose one of: one, three, ha'
     assert "is not an address of this host" in found["advertise-addr"] and "192.168.7.10" in found["advertise-addr"]
     assert "not a valid IPv4 network" in found["pod-cidr"]
     assert found["api-port"] == "6443 is already used by registry-port"

@@ -80,7 +80,7 @@ def test_bad_answers_list_every_problem(bundle, monkeypatch, tmp_path, capsys):
                      "--root", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert code == 2
-    assert 'flavor: "big" is not a flavor of hello; choose one of: one, three' in out and "pod-cidr" in out
+    assert 'flavor: "big" is not a flavor of hello; choose one of: one, three, ha' in out and "pod-cidr" in out
     assert not (tmp_path / "s").exists()
 
 

@@ -32,7 +32,7 @@ def engine(bundle, tmp_path):
 def test_snapshot_before_anything_shows_the_bundle_and_an_unstarted_plan(engine):
     snap = engine.snapshot()
     assert snap["bundle"]["name"] == "hello" and snap["bundle"]["default_flavor"] == "one"
-    assert [f["name"] for f in snap["bundle"]["flavors"]] == ["one", "three"]
+    assert [f["name"] for f in snap["bundle"]["flavors"]] == ["one", "three", "ha"]
     assert {p["state"] for p in snap["plan"]["phases"]} == {"unstarted"}
     assert snap["operation"]["status"] == "idle" and snap["answers"] == {}
 

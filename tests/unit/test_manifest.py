@@ -206,7 +206,7 @@ def test_hello_example() -> None:
     m = load_manifest(HELLO)
     assert (m.kind, m.name, m.version, m.author) == ("Bundle", "hello", "1.0.0", "Airlift")
     assert m.warnings == []
-    assert [(f.name, f.node_count) for f in m.flavors] == [("one", 1), ("three", 3)]
+    assert [(f.name, f.node_count) for f in m.flavors] == [("one", 1), ("three", 3), ("ha", 3)]
     assert m.default_flavor == "one" and m.flavor_prompt == "How big a cluster?"
     assert [(n.profile, n.count) for n in m.flavor("three").nodes] == [("master", 1), ("worker", 2)]
     master = m.profiles["master"].requirements
@@ -224,7 +224,7 @@ def test_hello_example() -> None:
 def test_unknown_flavor_lookup_lists_the_flavors() -> None:
     with pytest.raises(AirliftError) as caught:
         load_manifest(HELLO).flavor("huge")
-    assert caught.value.hint == "pick one of: one, three"
+    assert caught.value.hint == "pick one of: one, three, ha"
 
 
 def test_resolved_manifest_loads_again_unchanged(tmp_path: Path) -> None:

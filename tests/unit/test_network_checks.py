@@ -207,9 +207,31 @@ def test_the_members_are_this_host_first_then_the_joined_nodes_with_their_profil
         SimpleNamespace(name="node-2", address="10.0.0.2", profile="worker")]))
     first, worker = members_of(ctx, hub)
     assert (first.name, first.address, worker.name, worker.address) == ("node-1", "10.0.0.1", "node-2", "10.0.0.2")
-    assert first.ports == (("tcp", 30080), ("tcp", 5000), ("tcp", 6443), ("tcp", 10250), ("udp", 8472))
+    assert first.ports == (("tcp", 30080), ("tcp", 5000), ("tcp", 6443), ("tcp", 10250), ("udp", 8472),
+                           ("tcp", 2379), ("tcp", 2380))
     assert worker.ports == (("tcp", 30080), ("tcp", 10250), ("udp", 8472))
     assert first.min_rate is None and worker.min_rate is None
+    assert first.master and not worker.master
+
+
+def test_masters_open_etcd_and_only_masters_dial_it():
+    profile = NodeProfile(name="any")
+    master = net.node_ports(profile, master=True, first=False, registry_port=5000, api_port=6443)
+    assert PortRange("tcp", 2379, 2380) in master
+    assert PortRange("tcp", 2379, 2380) not in net.node_ports(profile, master=False, first=False,
+                                                               registry_port=5000, api_port=6443)
+    etcd = [("tcp", 2379), ("tcp", 2380)]
+    m1, m2 = (net.Member(n, f"10.0.0.{n[-1]}", (("tcp", 6443), *etcd), master=True) for n in ("m1", "m2"))
+    w3 = net.Member("w3", "10.0.0.3", (("tcp", 10250),))
+    listening = {"m1": [("tcp", 6443), *etcd], "m2": [("tcp", 6443), *etcd], "w3": [("tcp", 10250)]}
+    targets = net.dial_targets([m1, m2, w3], listening)
+    assert targets["m1"][0] == {"node": "m2", "address": "10.0.0.2", "ports": [["tcp", 6443], ["tcp", 2379],
+                                                                               ["tcp", 2380]]}
+    assert [t["ports"] for t in targets["w3"]] == [[["tcp", 6443]], [["tcp", 6443]]], "a worker never dials etcd"
+    joining = net.dial_targets([m1, w3, m2], {"m2": [("tcp", 6443), *etcd]}, running=["m1", "w3"])
+    assert joining["m2"][0] == {"node": "m1", "address": "10.0.0.1", "ports": [["tcp", 6443], ["tcp", 2379],
+                                                                              ["tcp", 2380]], "connect_only": True}
+    assert joining["w3"] == [{"node": "m2", "address": "10.0.0.2", "ports": [["tcp", 6443]]}]
 
 
 def test_adding_a_node_the_running_nodes_are_connected_to_on_tcp_only_and_not_among_themselves():

@@ -4,7 +4,7 @@ import yaml
 
 from installer.host import Host
 from installer.runtime import RuntimeConfig
-from installer.runtime.k3s_files import K3sPaths, new_token, render_config, render_registries
+from installer.runtime.k3s_files import K3sPaths, join_token, new_token, render_config, render_registries
 
 
 def _config(**kw):
@@ -57,3 +57,21 @@ def test_tokens_are_random_and_not_in_the_config_repr():
 def test_an_empty_node_ip_is_left_for_k3s_to_detect(tmp_path):
     values = yaml.safe_load(render_config(_config(node_ip=""), K3sPaths.of(Host(tmp_path)), "t"))
     assert "node-ip" not in values
+
+
+def test_the_first_server_of_a_cluster_that_may_grow_starts_embedded_etcd(tmp_path):
+    paths = K3sPaths.of(Host(tmp_path))
+    assert yaml.safe_load(render_config(_config(cluster_init=True), paths, "t"))["cluster-init"] is True
+    assert "cluster-init" not in yaml.safe_load(render_config(_config(), paths, "t")), "SQLite by default"
+    joining = _config(cluster_init=True, server_url="https://10.0.0.4:6443")
+    assert "cluster-init" not in yaml.safe_load(render_config(joining, paths, "t")), "a joining server joins etcd"
+
+
+def test_the_join_token_is_the_full_one_the_running_server_wrote(tmp_path):
+    paths = K3sPaths.of(Host(tmp_path))
+    assert join_token(paths) is None, "none before the server ran"
+    paths.server_token.parent.mkdir(parents=True)
+    full = "K10" + "ab" * 32 + "::server:s3cret"
+    paths.server_token.write_text(full + "\n")
+    assert join_token(paths) == full
+    assert paths.server_token == tmp_path.resolve() / "var/lib/rancher/k3s/server/token"

@@ -31,7 +31,7 @@ def test_valid_changes_keep_the_other_answers(client):
 def test_unknown_flavor_is_named(client):
     response = client.post("/api/answers", json={"flavor": "huge", "profile": None})
     assert response.status_code == 422
-    assert "choose one of: one, three" in response.get_json()["problems"][0]["message"]
+    assert "choose one of: one, three, ha" in response.get_json()["problems"][0]["message"]
 
 
 def test_actions_must_be_json(client):
