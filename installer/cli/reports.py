@@ -69,10 +69,12 @@ def print_status(status: dict, console: Console) -> bool:
     plan = Plan.from_dict(status["plan"])
     console.print(plan_table(plan))
     registry, runtime = status["registry"], status["runtime"]
-    checks = [
-        ("registry answering", registry["answering"], registry["url"]),
-        ("k3s running", bool(runtime.get("running")), ""),
-    ]
+    checks = [("registry answering", registry["answering"], registry["url"])]
+    if registry.get("images") is not None:
+        images = registry["images"]
+        checks.append((f"registry serves all {images['count']} image(s) of the bundle", not images["problems"],
+                       "; ".join(images["problems"][:3])))
+    checks.append(("k3s running", bool(runtime.get("running")), ""))
     for node in runtime.get("nodes", []):
         checks.append((f"node {node.get('name')} Ready", bool(node.get("ready")), ""))
     if status["cluster"]["service"] is not None:

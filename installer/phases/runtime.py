@@ -1,8 +1,9 @@
 """Phase /runtime: k3s by its air-gap procedure, started, and this node Ready.
 
-Every registry the bundle's images name is mirrored to the local registry. The cluster token
-the runtime generates is registered as a secret with the event bus, so it can never appear in
-a log line or on screen.
+Every registry the bundle's images name is mirrored to the local registry, which the node trusts
+through the install's CA and signs in to. The cluster token the runtime generates and the
+registry's password are registered as secrets with the event bus, so they can never appear in a
+log line or on screen.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from installer.bundle import Bundle
+from installer.errors import AirliftError
 from installer.imageref import parse_image
 from installer.phases.inputs import PhaseInputs
 from installer.runtime import Runtime, RuntimeConfig
@@ -24,16 +26,29 @@ def mirrored_registries(bundle: Bundle) -> list[str]:
     return sorted({parse_image(image.ref).registry for image in bundle.images()})
 
 
+def registry_access(ctx: PhaseInputs) -> dict[str, str]:
+    """The RuntimeConfig fields through which a node pulls from the local registry: its URL, the
+    install's CA and the credentials (the password registered as a secret)."""
+    registry = ctx.registry
+    credentials = registry.credentials()
+    if credentials is None or not registry.ca_file.is_file():
+        raise AirliftError("The local registry has no CA or credentials yet, so no node could pull from it",
+                           hint="run ./install --resume: the /registry phase makes them")
+    ctx.bus.add_secret(credentials.password)
+    return {"registry_url": registry.url, "registry_ca": registry.ca_file.read_text(),
+            "registry_user": credentials.username, "registry_password": credentials.password}
+
+
 def runtime_config(ctx: PhaseInputs) -> RuntimeConfig:
     a = ctx.answers
     return RuntimeConfig(
         node_name=ctx.node,
         node_ip=ctx.address,
-        registry_url=ctx.registry.url,
         mirrored_registries=mirrored_registries(ctx.bundle),
         pod_cidr=a.pod_cidr,
         service_cidr=a.service_cidr,
         api_port=a.api_port,
+        **registry_access(ctx),
     )
 
 

@@ -15,8 +15,10 @@ class RuntimeConfig:
     """What one node's runtime needs to know.
 
     `mirrored_registries` are the registries the bundle's images name (docker.io, quay.io, ...):
-    each is mirrored to `registry_url`, the local registry. A node joins an existing cluster when
-    `server_url` and `token` are given; the first server generates the token when `token` is None.
+    each is mirrored to `registry_url`, the local registry, which the node trusts through
+    `registry_ca` (the install's CA, PEM) and signs in to as `registry_user`. A node joins an
+    existing cluster when `server_url` and `token` are given; the first server generates the token
+    when `token` is None.
     """
 
     node_name: str
@@ -29,6 +31,9 @@ class RuntimeConfig:
     api_port: int = API_PORT
     server_url: str | None = None
     token: str | None = field(default=None, repr=False)
+    registry_ca: str = ""
+    registry_user: str = ""
+    registry_password: str = field(default="", repr=False)
 
 
 class Runtime(Protocol):
