@@ -106,8 +106,13 @@ class Registry:
         self.services.start(REGISTRY)
 
     def session(self) -> requests.Session:
-        """An HTTP session that trusts the install's CA and signs in as the registry's user."""
+        """An HTTP session that trusts the install's CA and signs in as the registry's user.
+
+        It ignores the environment: REQUESTS_CA_BUNDLE would replace the CA, and a proxy set for
+        the internet has no business carrying the credentials to a registry on the LAN.
+        """
         session = requests.Session()
+        session.trust_env = False
         session.verify = str(self.ca_file)
         credentials = self.credentials()
         if credentials is not None:
