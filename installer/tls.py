@@ -143,7 +143,8 @@ def _ca_pair(ca: InstallCA) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKe
         key = None
     if ca_cert is None or not isinstance(key, ec.EllipticCurvePrivateKey):
         raise AirliftError(f"The install's CA ({ca.cert_path}, {ca.key_path}) cannot be read",
-                           hint="run ./install --resume: it makes the CA again and gives every node the new one")
+                           hint="check the disk of the state directory, then run ./install --resume: "
+                                "the failed phase makes the CA again")
     return ca_cert, key
 
 
@@ -173,7 +174,7 @@ def _make(cert_path: Path, key_path: Path, address: str, issuer: Issuer | None =
     return cert
 
 
-def _make_ca(ca: InstallCA) -> x509.Certificate:
+def _make_ca(ca: InstallCA) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
                                          f"Airlift install CA {datetime.date.today().isoformat()}")])
@@ -186,7 +187,6 @@ def _make_ca(ca: InstallCA) -> x509.Certificate:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
     _write_pair(ca.cert_path, ca.key_path, cert, key)
-    return cert
 
 
 def _write_pair(cert_path: Path, key_path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
