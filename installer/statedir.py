@@ -156,7 +156,8 @@ class StateDir(RunFolder):
 
     @property
     def tls(self) -> Path:
-        """The certificate the wizard, the agent API and the cluster controller serve."""
+        """The certificate the wizard, the agent API and the cluster controller serve, and the
+        install's CA."""
         return self.root / "tls"
 
     @property
@@ -166,6 +167,20 @@ class StateDir(RunFolder):
     @property
     def tls_key(self) -> Path:
         return self.tls / "tls.key"
+
+    @property
+    def tls_ca_cert(self) -> Path:
+        """The install's own CA, which signs the registry's certificate; every node is given it."""
+        return self.tls / "ca.crt"
+
+    @property
+    def tls_ca_key(self) -> Path:
+        return self.tls / "ca.key"
+
+    @property
+    def registry_credentials(self) -> Path:
+        """The username and password nodes pull from the registry with (0600)."""
+        return self.root / "registry-credentials.json"
 
     @property
     def wizard(self) -> Path:

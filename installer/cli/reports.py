@@ -69,11 +69,13 @@ def print_status(status: dict, console: Console) -> bool:
     plan = Plan.from_dict(status["plan"])
     console.print(plan_table(plan))
     registry, runtime = status["registry"], status["runtime"]
-    checks = [
-        ("registry answering", registry["answering"], registry["url"]),
-        ("k3s running", bool(runtime.get("running")),
-         f"({runtime['k3s_version']}, carried by the bundle)" if runtime.get("k3s_version") else ""),
-    ]
+    checks = [("registry answering", registry["answering"], registry["url"])]
+    if registry.get("images") is not None:
+        images = registry["images"]
+        checks.append((f"registry serves all {images['count']} image(s) of the bundle", not images["problems"],
+                       "; ".join(images["problems"][:3])))
+    checks.append(("k3s running", bool(runtime.get("running")),
+                   f"({runtime['k3s_version']}, carried by the bundle)" if runtime.get("k3s_version") else ""))
     for node in runtime.get("nodes", []):
         checks.append((f"node {node.get('name')} Ready", bool(node.get("ready")), ""))
     if status["cluster"]["service"] is not None:

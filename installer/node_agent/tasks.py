@@ -103,6 +103,7 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     keep_installer(ctx.host, ctx.state_dir)
     token = args["token"]
     ctx.bus.add_secret(token)
+    ctx.bus.add_secret(args["config"].get("registry_password", ""))
     config = RuntimeConfig(**{**args["config"], "node_name": ctx.node, "node_ip": ctx.address, "token": token})
     k3s = K3sRuntime(ctx.host, ctx.services, ctx.state_dir)
     runtime_phase.install(k3s, Bundle.open(ctx.bundle_dir), config)

@@ -1,4 +1,6 @@
-"""Phase /registry: the bundle's registry binary as a service, filled with every image, verified.
+"""Phase /registry: the bundle's registry binary as a sealed service (read-only, HTTPS from the
+install's CA, one user with a password made for the install), filled with every image, verified
+through its API as a node would pull: trusting that CA and signed in.
 
 Each step is safe to repeat (install overwrites, starting a running service changes nothing,
 populating writes the same files again), so the phase can run again after a crash.
@@ -16,7 +18,8 @@ REGISTRY_BINARY = "runtime/registry"
 def execute(ctx: PhaseInputs) -> None:
     registry = ctx.registry
     with ctx.bundle.open_file(REGISTRY_BINARY) as binary:
-        registry.install(binary)
+        credentials = registry.install(binary)
+    ctx.bus.add_secret(credentials.password)
     registry.start()
     registry.wait_ready(READY_TIMEOUT_S)
     ctx.bus.log_line(f"Registry answering at {registry.url}", phase=PHASE)

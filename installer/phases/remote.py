@@ -15,7 +15,7 @@ from installer.errors import AirliftError
 from installer.events import Event
 from installer.phases.checks import ChecksFailed
 from installer.phases.inputs import PhaseInputs
-from installer.phases.runtime import mirrored_registries
+from installer.phases.runtime import mirrored_registries, registry_access
 from installer.statedir import StateDir
 from installer.transfer.bundle_share import NODE_PREFIXES
 
@@ -72,7 +72,8 @@ def distribute(ctx: PhaseInputs, node: str) -> None:
 
 
 def runtime(ctx: PhaseInputs, node: str) -> None:
-    """k3s on `node`: an extra server for a master profile, an agent otherwise; then Ready."""
+    """k3s on `node`: an extra server for a master profile, an agent otherwise; then Ready. The
+    registry's CA and credentials travel with the task, over the agent channel pinned by TLS."""
     profile = ctx.manifest.profiles[_profile(ctx, node)]
     a = ctx.answers
     token = ctx.runtime.token()  # the full K10 form: the node checks the first master's CA with it
@@ -82,7 +83,7 @@ def runtime(ctx: PhaseInputs, node: str) -> None:
                            hint="check that k3s runs on this host (./install status), then run ./install --resume")
     ctx.bus.add_secret(token)
     config = {
-        "registry_url": ctx.registry.url, "mirrored_registries": mirrored_registries(ctx.bundle),
+        **registry_access(ctx), "mirrored_registries": mirrored_registries(ctx.bundle),
         "role": "server" if profile.service_role == "master" else "agent",
         "server_url": f"https://{ctx.address}:{a.api_port}",
         "pod_cidr": a.pod_cidr, "service_cidr": a.service_cidr, "api_port": a.api_port,

@@ -1,8 +1,9 @@
 """Phase /runtime: k3s by its air-gap procedure, started, and this node Ready.
 
-Every registry the bundle's images name is mirrored to the local registry. The cluster token
-the runtime generates is registered as a secret with the event bus, so it can never appear in
-a log line or on screen. When the cluster may ever hold a second master, this first one starts
+Every registry the bundle's images name is mirrored to the local registry, which the node trusts
+through the install's CA and signs in to. The cluster token the runtime generates and the
+registry's password are registered as secrets with the event bus, so they can never appear in a
+log line or on screen. When the cluster may ever hold a second master, this first one starts
 k3s with embedded etcd (cluster-init): a server on k3s's default SQLite datastore can never be
 joined by another server.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from installer.bundle import Bundle
+from installer.errors import AirliftError
 from installer.imageref import parse_image
 from installer.manifest import Manifest
 from installer.phases.inputs import PhaseInputs
@@ -37,17 +39,30 @@ def may_have_several_masters(manifest: Manifest, flavor: str | None) -> bool:
     return sum(n.count for n in nodes if n.profile in masters) > 1
 
 
+def registry_access(ctx: PhaseInputs) -> dict[str, str]:
+    """The RuntimeConfig fields through which a node pulls from the local registry: its URL, the
+    install's CA and the credentials (the password registered as a secret)."""
+    registry = ctx.registry
+    credentials = registry.credentials()
+    if credentials is None or not registry.ca_file.is_file():
+        raise AirliftError("The local registry has no CA or credentials yet, so no node could pull from it",
+                           hint="run ./install --resume: the /registry phase makes them")
+    ctx.bus.add_secret(credentials.password)
+    return {"registry_url": registry.url, "registry_ca": registry.ca_file.read_text(),
+            "registry_user": credentials.username, "registry_password": credentials.password}
+
+
 def runtime_config(ctx: PhaseInputs) -> RuntimeConfig:
     a = ctx.answers
     return RuntimeConfig(
         node_name=ctx.node,
         node_ip=ctx.address,
-        registry_url=ctx.registry.url,
         mirrored_registries=mirrored_registries(ctx.bundle),
         pod_cidr=a.pod_cidr,
         service_cidr=a.service_cidr,
         api_port=a.api_port,
         cluster_init=may_have_several_masters(ctx.manifest, a.flavor),
+        **registry_access(ctx),
     )
 
 

@@ -3,7 +3,8 @@
 Filling storage directly bypasses the registry's checks, so the registry must prove the result:
 each tag resolves (HEAD with every manifest media type accepted) to the digest the bundle names,
 each child manifest is served by digest, and each blob is present with its size. Every problem is
-collected, so the operator sees them all at once.
+collected, so the operator sees them all at once. The caller's session carries the CA to trust and
+the credentials, as every pull from the registry must.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable
 
 import requests
 
-from installer.bundle import ImageContent
+from installer.bundle import ImageContent, ImageInfo
+from installer.bundle.images import split_ref
 from installer.errors import AirliftError
 
 MANIFEST_ACCEPT = ", ".join([
@@ -24,17 +26,17 @@ MANIFEST_ACCEPT = ", ".join([
 TIMEOUT_S = 30
 
 
-def verify_images(url: str, images: list[ImageContent], progress: Callable[[int, int], None] | None = None) -> None:
+def verify_images(session: requests.Session, url: str, images: list[ImageContent],
+                  progress: Callable[[int, int], None] | None = None) -> None:
     """Raise AirliftError listing every manifest or blob the registry at `url` does not serve right."""
     problems: list[str] = []
     total = sum(len(i.manifests) + len(i.blobs) for i in images)
     done = 0
-    with requests.Session() as session:
-        for image in images:
-            problems += _check_image(session, url, image)
-            done += len(image.manifests) + len(image.blobs)
-            if progress:
-                progress(done, total)
+    for image in images:
+        problems += _check_image(session, url, image)
+        done += len(image.manifests) + len(image.blobs)
+        if progress:
+            progress(done, total)
     if problems:
         raise AirliftError(
             f"The registry at {url} does not serve {len(problems)} item(s) of the bundle",
@@ -42,6 +44,20 @@ def verify_images(url: str, images: list[ImageContent], progress: Callable[[int,
             hint="Re-run the install with --resume to populate the registry again; "
                  "if it fails again, check the registry log.",
         )
+
+
+def tag_problems(session: requests.Session, url: str, images: list[ImageInfo]) -> list[str]:
+    """What is wrong with each image's tag as the registry at `url` serves it (empty: every tag
+    resolves to the manifest the bundle names). The light check `./install status` makes."""
+    problems = []
+    for image in images:
+        _, repository, tag = split_ref(image.ref)
+        reference = tag or image.digest
+        got = _head(session, f"{url}/v2/{repository}/manifests/{reference}", {"Accept": MANIFEST_ACCEPT})
+        served = got.headers.get("Docker-Content-Digest") if got is not None else None
+        if served != image.digest:
+            problems.append(f"{image.ref}: served as {served or _status(got)}, expected {image.digest}")
+    return problems
 
 
 def _check_image(session: requests.Session, url: str, image: ImageContent) -> list[str]:

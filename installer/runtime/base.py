@@ -15,8 +15,10 @@ class RuntimeConfig:
     """What one node's runtime needs to know.
 
     `mirrored_registries` are the registries the bundle's images name (docker.io, quay.io, ...):
-    each is mirrored to `registry_url`, the local registry. A node joins an existing cluster when
-    `server_url` and `token` are given; the first server generates the token when `token` is None.
+    each is mirrored to `registry_url`, the local registry, which the node trusts through
+    `registry_ca` (the install's CA, PEM) and signs in to as `registry_user`. A node joins an
+    existing cluster when `server_url` and `token` are given; the first server generates the token
+    when `token` is None.
     `cluster_init` starts the first server with embedded etcd, without which no other server can
     ever join it (a single server's SQLite datastore takes no second server).
     """
@@ -32,6 +34,9 @@ class RuntimeConfig:
     server_url: str | None = None
     token: str | None = field(default=None, repr=False)
     cluster_init: bool = False
+    registry_ca: str = ""
+    registry_user: str = ""
+    registry_password: str = field(default="", repr=False)
 
 
 class Runtime(Protocol):

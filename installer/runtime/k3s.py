@@ -1,8 +1,9 @@
 """k3s, installed by its documented air-gap procedure and run as an Airlift service.
 
 Binary to /usr/local/bin/k3s, air-gap image archives to <data-dir>/agent/images/, registries.yaml
-mirroring every registry the bundle's images name to the local registry, config.yaml with the token
-(0600, never logged) and node settings, then `k3s server|agent --config ...` as a service. Airlift
+mirroring every registry the bundle's images name to the local registry (0600: with the install's CA
+placed beside it and the registry's credentials), config.yaml with the token (0600, never logged) and
+node settings, then `k3s server|agent --config ...` as a service. Airlift
 writes the service itself instead of running k3s's install.sh: the same service code then serves
 the registry too, and nothing is created (symlinks, scripts) that uninstall would have to chase.
 """
@@ -10,6 +11,7 @@ the registry too, and nothing is created (symlinks, scripts) that uninstall woul
 from __future__ import annotations
 
 import json
+import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -66,15 +68,16 @@ class K3sRuntime:
             self.host.write_file(self.paths.images / name, stream)
         token = config.token or configured_token(self.paths) or new_token()
         changed = self._write_if_changed(self.paths.config, render_config(config, self.paths, token), 0o600)
-        changed |= self._write_if_changed(
-            self.paths.registries, render_registries(config.mirrored_registries, config.registry_url), 0o644)
+        if config.registry_ca:
+            changed |= self._write_if_changed(self.paths.registry_ca, config.registry_ca, 0o644)
+        changed |= self._write_if_changed(self.paths.registries, render_registries(config, self.paths), 0o600)
         argv = [str(self.paths.binary), config.role, "--config", str(self.paths.config)]
         self.services.install(self.service, argv)
         if changed and self.services.is_running(self.service):
             self.services.stop(self.service)
 
     def _write_if_changed(self, path: Path, text: str, mode: int) -> bool:
-        if path.is_file() and path.read_text() == text:
+        if path.is_file() and path.read_text() == text and stat.S_IMODE(path.stat().st_mode) == mode:
             return False
         self.host.write_file(path, text, mode=mode)
         return True

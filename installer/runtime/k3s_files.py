@@ -8,9 +8,9 @@ test root nothing leaks to the real /etc or /var.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -41,6 +41,12 @@ class K3sPaths:
     @property
     def registries(self) -> Path:
         return self.config_dir / "registries.yaml"
+
+    @property
+    def registry_ca(self) -> Path:
+        """The install's CA, which registries.yaml names for the local registry (removed with the
+        config folder)."""
+        return self.config_dir / "airlift-registry-ca.crt"
 
     @property
     def kubeconfig(self) -> Path:
@@ -87,10 +93,18 @@ def render_config(config: RuntimeConfig, paths: K3sPaths, token: str) -> str:
     return yaml.safe_dump(values, sort_keys=False)
 
 
-def render_registries(registries: Sequence[str], registry_url: str) -> str:
-    """registries.yaml mirroring each registry the bundle's images name to the local registry."""
-    mirrors = {name: {"endpoint": [registry_url]} for name in sorted(set(registries))}
-    return yaml.safe_dump({"mirrors": mirrors}, sort_keys=False)
+def render_registries(config: RuntimeConfig, paths: K3sPaths) -> str:
+    """registries.yaml mirroring each registry the bundle's images name to the local registry and,
+    when the config has its CA, trusting that CA and signing in to it (written 0600: it holds the
+    password)."""
+    mirrors = {name: {"endpoint": [config.registry_url]} for name in sorted(set(config.mirrored_registries))}
+    values: dict[str, object] = {"mirrors": mirrors}
+    if config.registry_ca:
+        values["configs"] = {urlsplit(config.registry_url).netloc: {
+            "auth": {"username": config.registry_user, "password": config.registry_password},
+            "tls": {"ca_file": str(paths.registry_ca)},
+        }}
+    return yaml.safe_dump(values, sort_keys=False)
 
 
 def configured_token(paths: K3sPaths) -> str | None:

@@ -14,15 +14,22 @@ import pytest
 import requests
 
 from installer.host import Host
+from installer.registry.credentials import load_credentials
 from installer.services.supervised import ServiceFiles, read_pid
+from installer.statedir import StateDir
 from tests.integration.installer_run import Target, files_under, leftover_processes
 
 pytestmark = pytest.mark.integration
 
 
-def registry_answers(port: int) -> bool:
+def registry_answers(target: Target) -> bool:
+    """The registry answers as a node pulls: over TLS trusting the install's CA, signed in."""
+    state = StateDir(target.state)
+    credentials = load_credentials(state.registry_credentials)
+    assert credentials is not None
     try:
-        return requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200
+        return requests.get(f"https://127.0.0.1:{target.registry_port}/v2/", timeout=1, verify=str(state.tls_ca_cert),
+                            auth=(credentials.username, credentials.password)).status_code == 200
     except requests.RequestException:
         return False
 
@@ -39,15 +46,19 @@ def wait_for(condition, timeout: float) -> bool:  # noqa: ANN001
 def assert_no_secret_anywhere(target: Target, output: str) -> None:
     """The cluster token lives only where k3s reads it (under /etc/rancher and /var/lib/rancher):
     never in the output, any file of the state folder (answers, events, logs, facts, jobs), the
-    services' logs and specs, or a running process's command line."""
+    services' logs and specs, or a running process's command line. The registry's password lives only
+    in its 0600 credentials file (and registries.yaml under /etc/rancher)."""
     token = (target.root / "var/lib/rancher/k3s/server/token").read_text().strip()
     secrets = [token.encode(), token.rsplit(":", 1)[-1].encode()]
     files = [p for p in target.state.rglob("*") if p.is_file()]
     files += [p for folder in ("var/log/airlift", "etc/airlift") for p in (target.root / folder).rglob("*") if p.is_file()]
     assert any(p.name == "answers.yaml" for p in files) and any(p.name == "events.jsonl" for p in files)
-    for secret in secrets:
+    kept = StateDir(target.state).registry_credentials
+    password = load_credentials(kept).password.encode()
+    assert kept.stat().st_mode & 0o077 == 0
+    for secret in [*secrets, password]:
         assert secret.decode() not in output
-        assert [p for p in files if secret in p.read_bytes()] == []
+        assert [p for p in files if secret in p.read_bytes() and p != kept] == []
         assert [c for c in leftover_processes(target.root, target.state) if secret.decode() in c] == []
 
 
@@ -75,10 +86,10 @@ def test_services_status_and_uninstall_outlive_the_deleted_bundle(hello_bundle_d
         assert [c for c in leftover_processes(target.root) if " _cluster " in c]
         files = ServiceFiles.of(Host(target.root), "airlift-registry")
         crashed = read_pid(files.child_pid)
-        assert crashed and registry_answers(target.registry_port)
+        assert crashed and registry_answers(target)
         os.kill(crashed, signal.SIGKILL)
         assert wait_for(lambda: read_pid(files.child_pid) not in (None, crashed), 15), "registry not restarted"
-        assert wait_for(lambda: registry_answers(target.registry_port), 15)
+        assert wait_for(lambda: registry_answers(target), 15)
 
         status = run([str(kept), "status", "--root", str(target.root)], target)  # no --state-dir needed
         assert status.returncode == 0, status.stdout + status.stderr

@@ -1,5 +1,6 @@
 """The hello bundle installed on this machine (temp root + state dir): the real registry from the
-bundle, the k3s stand-in, the real Docker engine pulling every image back; then uninstalled."""
+bundle, the k3s stand-in, the real Docker engine pulling every image back (signed in with the
+install's credentials, refused without them); then uninstalled."""
 
 from __future__ import annotations
 
@@ -48,15 +49,38 @@ def test_plan_and_status_show_a_healthy_install(installed):
     assert status.returncode == 0, status.stdout
     assert "✓ registry answering" in status.stdout and "✓ k3s running" in status.stdout
     assert "(v1.30.6+k3s1, carried by the bundle)" in status.stdout, status.stdout
+    images = len(Bundle.open(target.state / "bundle").images())
+    assert f"✓ registry serves all {images} image(s) of the bundle" in status.stdout, status.stdout
     assert "Ready" in status.stdout and "http://127.0.0.1:30080" in status.stdout
 
 
-def test_docker_pulls_every_image_back_with_identical_digests(installed, hello_bundle_dir):
+def test_status_names_an_image_the_registry_no_longer_serves(installed):
     target, _ = installed
+    tags = target.state / "registry" / "storage" / "docker" / "registry" / "v2" / "repositories" / "hello" / "web"
+    moved = tags.with_name("web.away")
+    tags.rename(moved)
+    try:
+        status = target.run("status", *target.location())
+    finally:
+        moved.rename(tags)
+    assert status.returncode == 1
+    assert "✗ registry serves all" in status.stdout and "docker.io/hello/web:1.0.0" in status.stdout, status.stdout
+
+
+def test_docker_pulls_every_image_back_with_identical_digests(installed, hello_bundle_dir, tmp_path):
+    target, _ = installed
+    env = {**os.environ, "DOCKER_CONFIG": str(tmp_path / "docker")}  # the login stays in this test
+    credentials = json.loads((target.state / "registry-credentials.json").read_text())
+    anonymous = subprocess.run(["docker", "pull", f"127.0.0.1:{target.registry_port}/hello/web:1.0.0"],
+                               capture_output=True, text=True, timeout=120, env=env)
+    assert anonymous.returncode != 0
+    subprocess.run(["docker", "login", "-u", credentials["username"], "--password-stdin",
+                    f"127.0.0.1:{target.registry_port}"], input=credentials["password"], text=True, env=env,
+                   check=True, capture_output=True, timeout=60)
     for image in Bundle.open(hello_bundle_dir).images():
         name = image.ref.split("/", 1)[1]  # docker.io/hello/web:1.0.0 -> hello/web:1.0.0
         local = f"127.0.0.1:{target.registry_port}/{name}"
-        pulled = subprocess.run(["docker", "pull", local], capture_output=True, text=True, timeout=120)
+        pulled = subprocess.run(["docker", "pull", local], capture_output=True, text=True, timeout=120, env=env)
         try:
             assert pulled.returncode == 0, pulled.stderr
             inspect = subprocess.run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", local],
@@ -71,10 +95,11 @@ def test_no_token_in_any_log_or_output(installed):
     target, result = installed
     token = (target.root / "var/lib/rancher/k3s/server/token").read_text().strip()
     password = token.rsplit(":", 1)[-1]
+    registry_password = json.loads((target.state / "registry-credentials.json").read_text())["password"]
     texts = [result.stdout, result.stderr, (target.state / "events.jsonl").read_text()]
     texts += [p.read_text(errors="replace") for p in (target.state / "logs").glob("*")]
     for text in texts:
-        assert token not in text and password not in text
+        assert token not in text and password not in text and registry_password not in text
 
 
 def test_a_second_start_is_refused(installed):

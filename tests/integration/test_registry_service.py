@@ -1,7 +1,9 @@
 """The real registry (Debian's docker-registry) run as a service and filled from a bundle's images.
 
-The Docker engine and skopeo read every image back with identical digests; the service outlives the
-process that started it and comes back after kill -9.
+The Docker engine and skopeo, signed in and trusting the install's CA, read every image back with
+identical digests; the service outlives the process that started it and comes back after kill -9.
+It is sealed: an anonymous or wrongly signed-in pull, any push, a plain-HTTP request and a client
+that does not trust the install's CA are all refused.
 """
 
 import hashlib
@@ -9,11 +11,13 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from installer.errors import AirliftError
 from installer.host import Host
@@ -70,30 +74,109 @@ def test_the_registry_outlives_its_starter_and_serves_every_image(served):
     assert calls[-1] == (9, 9)
 
 
-def test_skopeo_reads_back_identical_digests(served):
+def _cert_dir(registry, tmp_path) -> str:
+    """A containers-certs.d style folder holding the install's CA (how skopeo is told to trust it)."""
+    folder = tmp_path / "certs"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(registry.ca_file, folder / "ca.crt")
+    return str(folder)
+
+
+def _creds(registry) -> str:
+    credentials = registry.credentials()
+    return f"{credentials.username}:{credentials.password}"
+
+
+def test_skopeo_signed_in_and_trusting_the_ca_reads_back_identical_digests(served, tmp_path):
     registry, bundle = served
     for image in bundle.image_contents():
         out = subprocess.run(
-            ["skopeo", "inspect", "--raw", "--tls-verify=false",
-             f"docker://127.0.0.1:{registry.port}/{image.repository}:{image.tag}"],
+            ["skopeo", "inspect", "--raw", "--cert-dir", _cert_dir(registry, tmp_path), "--creds", _creds(registry),
+             f"docker://localhost:{registry.port}/{image.repository}:{image.tag}"],
             capture_output=True, check=True, timeout=60).stdout
         assert "sha256:" + hashlib.sha256(out).hexdigest() == image.manifest.digest
 
 
-def test_docker_pulls_every_image_with_identical_digests(served):
+def test_docker_signed_in_pulls_every_image_with_identical_digests(served, tmp_path):
     if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode:
         pytest.fail("the Docker engine is not running; start it with scripts/ensure-dockerd.sh")
     registry, bundle = served
+    env = {**os.environ, "DOCKER_CONFIG": str(tmp_path / "docker")}  # the login stays in this test
+    credentials = registry.credentials()
+    subprocess.run(["docker", "login", "-u", credentials.username, "--password-stdin", f"127.0.0.1:{registry.port}"],
+                   input=credentials.password, text=True, env=env, check=True, capture_output=True, timeout=60)
     for image in bundle.image_contents():
         ref = f"127.0.0.1:{registry.port}/{image.repository}:{image.tag}"
         try:
-            subprocess.run(["docker", "pull", ref], check=True, capture_output=True, timeout=120)
+            subprocess.run(["docker", "pull", ref], check=True, capture_output=True, timeout=120, env=env)
             digests = json.loads(subprocess.run(
                 ["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", ref],
-                check=True, capture_output=True, text=True).stdout)
+                check=True, capture_output=True, text=True, env=env).stdout)
             assert f"127.0.0.1:{registry.port}/{image.repository}@{image.manifest.digest}" in digests
         finally:
-            subprocess.run(["docker", "rmi", "-f", ref], capture_output=True)
+            subprocess.run(["docker", "rmi", "-f", ref], capture_output=True, env=env)
+
+
+def _first(bundle):
+    image = bundle.image_contents()[0]
+    return image, f"{image.repository}/manifests/{image.tag}"
+
+
+def test_an_anonymous_or_wrongly_signed_in_pull_is_refused(served, tmp_path):
+    registry, bundle = served
+    image, manifest = _first(bundle)
+    anonymous = requests.get(f"{registry.url}/v2/{manifest}", verify=str(registry.ca_file), timeout=10)
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
+    wrong = requests.get(f"{registry.url}/v2/{manifest}", verify=str(registry.ca_file), timeout=10,
+                         auth=(registry.credentials().username, "not-the-password"))
+    assert wrong.status_code == 401
+    ref = f"docker://localhost:{registry.port}/{image.repository}:{image.tag}"
+    out = subprocess.run(["skopeo", "inspect", "--raw", "--cert-dir", _cert_dir(registry, tmp_path), "--no-creds", ref],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "unauthorized" in out.stderr.lower(), out.stderr
+
+
+def test_every_push_is_refused_even_signed_in(served, tmp_path):
+    registry, bundle = served
+    image, _ = _first(bundle)
+    with registry.session() as session:
+        upload = session.post(f"{registry.url}/v2/pushed/blobs/uploads/", timeout=10)
+        assert upload.status_code == 405, upload.text
+        blob = image.blobs[0]
+        mount = session.post(f"{registry.url}/v2/pushed/blobs/uploads/?mount={blob.digest}&from={image.repository}",
+                             timeout=10)
+        assert mount.status_code == 405, mount.text
+    certs, creds = _cert_dir(registry, tmp_path), _creds(registry)
+    source = f"docker://localhost:{registry.port}/{image.repository}:{image.tag}"
+    out = subprocess.run(["skopeo", "copy", "--src-cert-dir", certs, "--src-creds", creds, "--dest-cert-dir", certs,
+                          "--dest-creds", creds, source, f"docker://localhost:{registry.port}/pushed:1"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0, out.stdout
+    assert not (v2_root(registry.storage) / "repositories" / "pushed").exists()
+
+
+def test_plain_http_is_refused(served):
+    registry, _ = served
+    credentials = registry.credentials()
+    got = requests.get(f"http://127.0.0.1:{registry.port}/v2/", timeout=10,
+                       auth=(credentials.username, credentials.password))
+    assert got.status_code == 400 and "HTTPS" in got.text
+
+
+def test_a_client_that_does_not_trust_the_install_ca_is_refused(served):
+    registry, _ = served
+    credentials = registry.credentials()
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{registry.url}/v2/", auth=(credentials.username, credentials.password), timeout=10)
+
+
+def test_the_secrets_are_kept_private(served):
+    registry, _ = served
+    files, state = registry.files, registry.state
+    for secret in (state.registry_credentials, state.tls_ca_key, files.key, files.htpasswd):
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600, secret
+    password = registry.credentials().password
+    assert password not in files.htpasswd.read_text() and password not in registry.config.read_text()
 
 
 def test_the_registry_comes_back_after_kill_9(served):
@@ -132,4 +215,5 @@ def test_a_registry_binary_that_exits_at_start_gives_a_clear_error(tmp_path):
         assert "configuration error: bad storage" in err.value.details
     finally:
         registry.uninstall()
-    assert list((tmp_path / "root").rglob("*")) == [] and list((tmp_path / "state").rglob("*")) == []
+    assert list((tmp_path / "root").rglob("*")) == []
+    assert list((tmp_path / "state").rglob("*")) == [], "the CA, certificate and credentials are removed too"

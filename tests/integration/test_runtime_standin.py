@@ -1,7 +1,10 @@
-"""K3sRuntime against the k3s stand-in, with the real registry serving the Jobs' images."""
+"""K3sRuntime against the k3s stand-in, with the real (sealed) registry serving the Jobs' images:
+the stand-in pulls over HTTPS trusting the CA and signed in with the credentials registries.yaml
+gives it, and fails as containerd does when either is wrong."""
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -19,6 +22,7 @@ from installer.host import Host
 from installer.registry import Registry
 from installer.runtime import K3sRuntime, RuntimeConfig
 from installer.services import manager_for
+from installer.tls import ensure_ca
 from tests.fixtures.net import free_port, wait_until
 from tests.fixtures.oci_layout import LayoutWriter, index_bundle, layer_tar
 
@@ -44,14 +48,15 @@ def cluster(tmp_path_factory):
     bundle = index_bundle(tmp / "bundle")
     host = Host(tmp / "root")
     registry = Registry(host, manager_for(host), tmp / "state", port=free_port())
-    registry.install(REGISTRY_BIN.open("rb"))
+    credentials = registry.install(REGISTRY_BIN.open("rb"))
     registry.start()
     registry.wait_ready(30)
     registry.populate(bundle)
     runtime = K3sRuntime(host, manager_for(host), tmp / "state")
     config = RuntimeConfig(node_name="node-1", node_ip="127.0.0.1", registry_url=registry.url,
                            mirrored_registries=sorted({i.registry for i in bundle.image_contents()}),
-                           api_port=free_port())
+                           api_port=free_port(), registry_ca=registry.ca_file.read_text(),
+                           registry_user=credentials.username, registry_password=credentials.password)
     airgap = tmp / "k3s-airgap-images-amd64.tar"
     airgap.write_bytes(b"not really images")
     runtime.install(STANDIN.open("rb"), {airgap.name: airgap.open("rb")}, config)
@@ -69,9 +74,15 @@ def test_air_gap_files_are_where_k3s_expects_them(cluster):
     paths = runtime.paths
     assert stat.S_IMODE(paths.binary.stat().st_mode) == 0o755
     assert (paths.images / "k3s-airgap-images-amd64.tar").is_file()
-    mirrors = yaml.safe_load(paths.registries.read_text())["mirrors"]
-    assert mirrors == {"docker.io": {"endpoint": [registry.url]}}
-    assert stat.S_IMODE(paths.config.stat().st_mode) == 0o600
+    registries = yaml.safe_load(paths.registries.read_text())
+    assert registries["mirrors"] == {"docker.io": {"endpoint": [registry.url]}}
+    assert registry.url.startswith("https://")
+    assert registries["configs"][registry.host_port] == {
+        "auth": {"username": config.registry_user, "password": config.registry_password},
+        "tls": {"ca_file": str(paths.registry_ca)}}
+    assert paths.registry_ca.read_text() == registry.ca_file.read_text()
+    for secret in (paths.config, paths.registries, paths.data_dir / "agent" / "etc" / "registries.json"):
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600, secret
 
 
 def test_server_writes_token_node_token_and_private_kubeconfig(cluster):
@@ -130,6 +141,55 @@ def test_a_job_whose_image_is_not_in_the_registry_fails_to_pull(cluster):
     assert "hello/absent:9.9" in err.value.details
 
 
+def _crictl_pull(runtime, data_dir: Path, image: str = "hello/hook:1.0.0") -> subprocess.CompletedProcess:
+    return subprocess.run([str(runtime.paths.binary), "crictl", "pull", image], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "K3S_DATA_DIR": str(data_dir)})
+
+
+def _node_with(runtime, tmp_path: Path, name: str, change) -> Path:
+    """A node's data dir whose recorded registries config is this node's, changed by `change`."""
+    recorded = yaml.safe_load((runtime.paths.data_dir / "agent" / "etc" / "registries.json").read_text())
+    change(next(iter(recorded["configs"].values())), recorded)
+    record = tmp_path / name / "agent" / "etc" / "registries.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps(recorded))
+    return tmp_path / name
+
+
+def test_crictl_pulls_over_https_trusting_the_ca_and_signed_in(cluster):
+    runtime, _, _ = cluster
+    pulled = _crictl_pull(runtime, runtime.paths.data_dir)
+    assert pulled.returncode == 0 and pulled.stdout.startswith("Image is up to date for sha256:"), pulled.stderr
+
+
+def test_a_node_with_another_ca_fails_as_containerd_does(cluster, tmp_path):
+    runtime, _, _ = cluster
+    other = tmp_path / "other-ca.crt"
+    other.write_text(ensure_ca(tmp_path / "other").pem)
+    node = _node_with(runtime, tmp_path, "wrong-ca", lambda entry, _: entry["tls"].update(ca_file=str(other)))
+    pulled = _crictl_pull(runtime, node)
+    assert pulled.returncode == 1
+    assert "x509: certificate signed by unknown authority" in pulled.stderr, pulled.stderr
+
+
+def test_a_node_with_a_wrong_password_or_none_is_refused(cluster, tmp_path):
+    runtime, _, _ = cluster
+    wrong = _node_with(runtime, tmp_path, "wrong-pw", lambda entry, _: entry["auth"].update(password="guess"))
+    anonymous = _node_with(runtime, tmp_path, "anonymous", lambda entry, _: entry.pop("auth"))
+    for node in (wrong, anonymous):
+        pulled = _crictl_pull(runtime, node)
+        assert pulled.returncode == 1 and "401 Unauthorized" in pulled.stderr, pulled.stderr
+
+
+def test_a_node_pulling_over_plain_http_is_refused(cluster, tmp_path):
+    runtime, registry, _ = cluster
+
+    def plain(_entry, recorded):
+        recorded["mirrors"]["docker.io"]["endpoint"] = [registry.url.replace("https://", "http://")]
+    pulled = _crictl_pull(runtime, _node_with(runtime, tmp_path, "plain", plain))
+    assert pulled.returncode == 1 and "400 Bad Request" in pulled.stderr, pulled.stderr
+
+
 def test_apply_rolls_out_a_deployment_from_the_registry(cluster, tmp_path):
     runtime, _, _ = cluster
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -145,7 +205,7 @@ def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp
     runtime, _, config = cluster
     url = f"https://127.0.0.1:{config.api_port}"
     common = [sys.executable, str(STANDIN), "agent", "--server", url,
-              "--private-registry", str(tmp_path / "none.yaml"), "--config", str(tmp_path / "none.yaml")]
+              "--private-registry", str(runtime.paths.registries), "--config", str(tmp_path / "none.yaml")]
     refused = subprocess.run([*common, "--token", "wrong", "--node-name", "intruder", "--data-dir", str(tmp_path / "x")],
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode == 1 and "token" in refused.stderr
@@ -165,6 +225,8 @@ def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp
         runtime.wait_ready("node-3", 30)
         names = {n["name"] for n in runtime.status()["nodes"]}
         assert names == {"node-1", "node-2", "node-3"}
+        pulled = _crictl_pull(runtime, tmp_path / "node-2")
+        assert pulled.returncode == 0, f"an agent pulls through its own registries.yaml: {pulled.stderr}"
     finally:
         for agent in agents:
             agent.terminate()

@@ -2,8 +2,9 @@
 answers file naming node 3 as an SSH host, and prints the join command; node 2 runs it, node 3
 gets the installer copied over SSH (its host key fingerprint shown and recorded). Each joining
 node is checked, receives the runtime over the LAN and joins the cluster as a k3s agent; node 1
-ends with three Ready nodes. A wrong token is refused and logged, and the token never appears
-in the install's event log nor on the command line of any process on the joined nodes.
+ends with three Ready nodes, and each pulls from the sealed registry on node 1. A wrong token is
+refused and logged, and the token never appears in the install's event log nor on the command line
+of any process on the joined nodes.
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ def test_three_nodes_one_joined_by_command_one_over_ssh(lab_nodes, frozen_hello_
     wait_for(third, "ls -d /tmp/airlift.* 2>/dev/null | wc -l", lambda out: out.strip() == "0", 120)
     for node in (second, third):
         assert "k3s" in node.check("ls /var/lib/airlift/bundle/runtime")
+        # Each node pulls from the sealed registry on node 1 through its own registries.yaml (0600):
+        # over HTTPS trusting the install's CA, signed in.
+        assert node.check("stat -c %a /etc/rancher/k3s/registries.yaml").strip() == "600"
+        assert f"https://{first.address}:" in node.check("cat /etc/rancher/k3s/registries.yaml")
+        assert "Image is up to date for sha256:" in node.check("k3s crictl pull hello/web:1.0.0")
 
     # A worker uninstalls with the installer it kept: no k3s, no state folder left.
     assert "Uninstalled" in third.check("/var/lib/airlift/installer/install uninstall --yes", workdir="/")

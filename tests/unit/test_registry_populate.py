@@ -6,7 +6,6 @@ import pytest
 
 from installer.bundle.images import split_ref
 from installer.errors import AirliftError
-from installer.registry.config import render_config
 from installer.registry.populate import populate, v2_root
 from tests.fixtures.oci_layout import sample_bundle
 
@@ -96,12 +95,3 @@ def test_a_missing_blob_in_the_bundle_is_named(tmp_path):
     with pytest.raises(AirliftError) as err:
         populate(bundle, tmp_path / "storage")
     assert blob.digest in err.value.message
-
-
-def test_config_points_storage_and_address_and_has_no_cache(tmp_path):
-    import yaml
-
-    config = yaml.safe_load(render_config(tmp_path / "storage", "127.0.0.1", 5123))
-    assert config["storage"]["filesystem"]["rootdirectory"] == str(tmp_path / "storage")
-    assert config["http"]["addr"] == "127.0.0.1:5123"
-    assert "cache" not in config["storage"]

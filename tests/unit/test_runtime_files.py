@@ -43,10 +43,23 @@ def test_agent_config_joins_and_leaves_out_server_only_keys(tmp_path):
         assert key not in values
 
 
-def test_registries_mirror_every_registry_to_the_local_one_over_http():
-    mirrors = yaml.safe_load(render_registries(["quay.io", "docker.io", "docker.io"], "http://127.0.0.1:5000"))
-    assert mirrors == {"mirrors": {"docker.io": {"endpoint": ["http://127.0.0.1:5000"]},
-                                   "quay.io": {"endpoint": ["http://127.0.0.1:5000"]}}}
+def test_registries_mirror_every_registry_to_the_local_one(tmp_path):
+    paths = K3sPaths.of(Host(tmp_path))
+    config = _config(mirrored_registries=["quay.io", "docker.io", "docker.io"], registry_url="https://10.0.0.5:5000")
+    values = yaml.safe_load(render_registries(config, paths))
+    assert values == {"mirrors": {"docker.io": {"endpoint": ["https://10.0.0.5:5000"]},
+                                  "quay.io": {"endpoint": ["https://10.0.0.5:5000"]}}}
+
+
+def test_registries_trust_the_install_ca_and_sign_in_under_configs(tmp_path):
+    paths = K3sPaths.of(Host(tmp_path))
+    config = _config(registry_url="https://10.0.0.5:5000", registry_ca="-----BEGIN CERTIFICATE-----\n",
+                     registry_user="airlift", registry_password="pw")
+    values = yaml.safe_load(render_registries(config, paths))
+    assert values["configs"] == {"10.0.0.5:5000": {"auth": {"username": "airlift", "password": "pw"},
+                                                   "tls": {"ca_file": str(paths.registry_ca)}}}
+    assert paths.registry_ca.parent == paths.config_dir, "removed with the config folder by uninstall"
+    assert "pw" not in repr(config)
 
 
 def test_tokens_are_random_and_not_in_the_config_repr():
