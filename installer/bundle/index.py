@@ -6,6 +6,14 @@ of the bytes stored on disk, the mode, and for a file stored zstd-compressed as 
 the size and sha256 of its content after decompression. `k3s_version` is the release of the
 k3s binary the bundle carries (from its `--version`, e.g. "v1.29.1+k3s1"; absent in bundles
 built before it was recorded), which `./install status` shows.
+
+A differential bundle (`build.py --since OLD`) names its base, `base: {name, version,
+index_sha256}` (the sha256 of the base's index.json bytes), and still lists every file of its
+version: the files it leaves out, because the base already had them (image blobs and runtime
+files of the same path and content), are entries with `from_base: true` that keep the base's
+stored size and sha256 (and `zstd`), so the base's copy, kept on the installed cluster, can be
+found and verified by the same digest. Nothing else changes, so a full bundle's index is byte
+for byte what it was before differential bundles existed.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ class IndexEntry:
     sha256: str
     mode: int
     zstd: Content | None = None
+    from_base: bool = False  # left out of a differential bundle: the base bundle has it
 
     @property
     def stored_path(self) -> str:
@@ -53,13 +62,37 @@ class IndexEntry:
                              "mode": self.mode}
         if self.zstd:
             d["zstd"] = {"size": self.zstd.size, "sha256": self.zstd.sha256}
+        if self.from_base:
+            d["from_base"] = True
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> IndexEntry:
         z = d.get("zstd")
         return cls(path=str(d["path"]), size=int(d["size"]), sha256=str(d["sha256"]),
-                   mode=int(d["mode"]), zstd=Content(int(z["size"]), str(z["sha256"])) if z else None)
+                   mode=int(d["mode"]), zstd=Content(int(z["size"]), str(z["sha256"])) if z else None,
+                   from_base=d.get("from_base") is True)
+
+    @property
+    def content_sha256(self) -> str:
+        """sha256 of the file as the installer uses it (decompressed)."""
+        return self.zstd.sha256 if self.zstd else self.sha256
+
+
+@dataclass(frozen=True)
+class BaseRef:
+    """The bundle a differential bundle was built against."""
+
+    name: str
+    version: str
+    index_sha256: str  # sha256 of the base's index.json bytes
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "index_sha256": self.index_sha256}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BaseRef:
+        return cls(name=str(d["name"]), version=str(d["version"]), index_sha256=str(d["index_sha256"]))
 
 
 @dataclass(frozen=True)
@@ -71,12 +104,25 @@ class Index:
     airlift_version: str
     files: tuple[IndexEntry, ...]
     k3s_version: str | None = None
+    base: BaseRef | None = None  # set in a differential bundle only
+
+    @property
+    def carried(self) -> tuple[IndexEntry, ...]:
+        """The files this bundle holds (every file, unless it is differential)."""
+        return tuple(e for e in self.files if not e.from_base)
+
+    @property
+    def from_base(self) -> tuple[IndexEntry, ...]:
+        """The files a differential bundle expects from its base."""
+        return tuple(e for e in self.files if e.from_base)
 
     def to_json(self) -> bytes:
         """Canonical bytes: sorted keys and files, so identical bundles have identical indexes."""
-        doc = {"format": FORMAT, "name": self.name, "version": self.version,
-               "airlift_version": self.airlift_version, "k3s_version": self.k3s_version,
-               "files": [e.to_dict() for e in sorted(self.files, key=lambda e: e.path)]}
+        doc: dict[str, Any] = {"format": FORMAT, "name": self.name, "version": self.version,
+                               "airlift_version": self.airlift_version, "k3s_version": self.k3s_version,
+                               "files": [e.to_dict() for e in sorted(self.files, key=lambda e: e.path)]}
+        if self.base:
+            doc["base"] = self.base.to_dict()
         return (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode()
 
     @classmethod
@@ -86,9 +132,12 @@ class Index:
         if doc.get("format") != FORMAT:
             raise ValueError(f"format is {doc.get('format')!r}, this installer reads {FORMAT!r}")
         files = tuple(IndexEntry.from_dict(f) for f in doc["files"])
+        base = BaseRef.from_dict(doc["base"]) if doc.get("base") else None
+        if base is None and any(e.from_base for e in files):
+            raise ValueError("files are marked from_base but the index names no base")
         return cls(name=str(doc["name"]), version=str(doc["version"]),
                    airlift_version=str(doc["airlift_version"]), files=files,
-                   k3s_version=doc.get("k3s_version"))
+                   k3s_version=doc.get("k3s_version"), base=base)
 
 
 def is_safe_relative(path: str) -> bool:

@@ -11,10 +11,11 @@ from typing import BinaryIO
 
 import zstandard
 
+from installer.bundle.base import BaseFiles, BlobLocation
 from installer.bundle.errors import BundleError
 from installer.bundle.images import Blob, ImageContent, image_content
 from installer.bundle.index import INDEX_NAME, Index, IndexEntry
-from installer.bundle.verify import verify_tree
+from installer.bundle.verify import verify_files, verify_tree
 from installer.errors import AirliftError
 
 REF_ANNOTATION = "org.opencontainers.image.ref.name"
@@ -31,25 +32,21 @@ class ImageInfo:
     size: int
 
 
-@dataclass(frozen=True)
-class BlobLocation:
-    """Where a blob's bytes are on disk, and whether they are a zstd frame to decompress."""
-
-    path: Path
-    compressed: bool
-    size: int
-
-
 class Bundle:
-    """An unpacked bundle folder described by its index.json."""
+    """An unpacked bundle folder described by its index.json.
 
-    def __init__(self, root: Path, index: Index) -> None:
+    A differential bundle reads the files it left out through `base` (installer.bundle.base);
+    without one, reading such a file is a BundleError naming the base it expects.
+    """
+
+    def __init__(self, root: Path, index: Index, base: BaseFiles | None = None) -> None:
         self.root = root
         self.index = index
+        self.base = base
         self._entries = {e.path: e for e in index.files}
 
     @classmethod
-    def open(cls, root: Path) -> Bundle:
+    def open(cls, root: Path, base: BaseFiles | None = None) -> Bundle:
         """Read index.json; a missing or malformed index is a BundleError naming it."""
         root = Path(root).resolve()
         try:
@@ -61,7 +58,11 @@ class Bundle:
                                    "with `tar xf`; and run ./install from the folder it unpacked to") from None
         except (ValueError, KeyError, TypeError) as e:
             raise BundleError([f"{INDEX_NAME}: cannot be read ({e})"]) from None
-        return cls(root, index)
+        return cls(root, index, base)
+
+    @property
+    def is_differential(self) -> bool:
+        return self.index.base is not None
 
     @property
     def name(self) -> str:
@@ -76,8 +77,11 @@ class Bundle:
         return self.root / "app.yaml"
 
     def verify(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Check every file against the index; raises BundleError listing every problem."""
+        """Check every file the bundle carries against the index, and, when a base is given, the
+        base's copy of every file expected from it; raises BundleError listing every problem."""
         problems = verify_tree(self.root, self.index, progress)
+        if self.base is not None and self.index.from_base:
+            problems += verify_files(self._base_locations())
         if problems:
             raise BundleError(problems)
 
@@ -93,9 +97,24 @@ class Bundle:
         return sorted((e for e in self.index.files if e.path.startswith(prefix)), key=lambda e: e.path)
 
     def location(self, path: str) -> BlobLocation:
-        """Where a logical file's stored bytes are."""
+        """Where a logical file's stored bytes are (for a file expected from the base, the base's copy)."""
         e = self.entry(path)
-        return BlobLocation(self.root / e.stored_path, e.zstd is not None, e.size)
+        if not e.from_base:
+            return BlobLocation(self.root / e.stored_path, e.zstd is not None, e.size)
+        loc = self.base.locate(e) if self.base is not None else None
+        if loc is None:
+            raise BundleError([f"{path}: is expected from the base bundle {self._base_name()}, which has no copy"],
+                              hint=f"this differential bundle only upgrades a cluster running "
+                                   f"{self._base_name()}; run ./install upgrade there, or use the full bundle")
+        return loc
+
+    def _base_name(self) -> str:
+        base = self.index.base
+        return f"{base.name} {base.version}" if base else "(none)"
+
+    def _base_locations(self) -> list[tuple[IndexEntry, BlobLocation | None]]:
+        assert self.base is not None
+        return [(e, self.base.locate(e)) for e in self.index.from_base]
 
     def open_file(self, path: str) -> BinaryIO:
         """A binary stream of a logical file's content, decompressed when stored as .zst."""
@@ -109,7 +128,7 @@ class Bundle:
         """Where the OCI blob "sha256:<hex>" of the images layout is stored; an error naming the
         blob when the index lacks it or its file is gone (filling the registry needs every one)."""
         path = self.blob_path(digest)
-        if path in self._entries:
+        if path in self._entries and (self.base is not None or not self._entries[path].from_base):
             loc = self.location(path)
             if loc.path.is_file():
                 return loc

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from installer.bundle.base import BlobLocation
 from installer.bundle.index import INDEX_NAME, Index, IndexEntry, is_safe_relative
 
 Progress = Callable[[int, int], None]
@@ -20,15 +21,16 @@ CHUNK = 1 << 20
 
 
 def verify_tree(root: Path, index: Index, progress: Progress | None = None) -> list[str]:
-    """Return the problems found (empty when the bundle is intact); progress(done, total) in bytes."""
+    """Return the problems found (empty when the bundle is intact); progress(done, total) in bytes.
+    A differential bundle's files expected from its base are not looked for here."""
     problems: list[str] = []
     expected = {}
-    for entry in index.files:
+    for entry in index.carried:
         if not is_safe_relative(entry.stored_path):
             problems.append(f"{entry.path}: index names a path outside the bundle folder")
         else:
             expected[entry.stored_path] = entry
-    problems += _unexpected_files(root, set(expected))
+    problems += _unexpected_files(root, set(expected), {e.stored_path for e in index.from_base})
     total = sum(e.size for e in expected.values())
     done = 0
     # Hashing dominates and hashlib releases the GIL: check files on every core.
@@ -45,7 +47,21 @@ def verify_tree(root: Path, index: Index, progress: Progress | None = None) -> l
     return problems
 
 
-def _unexpected_files(root: Path, expected: set[str]) -> list[str]:
+def verify_files(located: list[tuple[IndexEntry, BlobLocation | None]]) -> list[str]:
+    """Problems with the base's copies of the files a differential bundle expects from it."""
+    problems = []
+    for entry, loc in located:
+        if loc is None:
+            problems.append(f"{entry.path}: the base has no copy (sha256 {entry.sha256})")
+            continue
+        want = entry if loc.compressed else IndexEntry(entry.path, entry.content_size, entry.content_sha256, entry.mode)
+        problem = _check_file(loc.path, want)
+        if problem:
+            problems.append(f"{entry.path} from the base ({loc.path}): {problem.split(': ', 1)[1]}")
+    return problems
+
+
+def _unexpected_files(root: Path, expected: set[str], from_base: set[str]) -> list[str]:
     """Symlinks, special files, and regular files the index does not list."""
     problems = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -59,6 +75,9 @@ def _unexpected_files(root: Path, expected: set[str]) -> list[str]:
                 continue
             elif not stat.S_ISREG(mode):
                 problems.append(f"{rel}: is a special file; a bundle holds only regular files")
+            elif rel in from_base:
+                problems.append(f"{rel}: the index expects it from the base bundle, not in this folder "
+                                "(added after the build?)")
             elif rel not in expected and rel != INDEX_NAME:
                 problems.append(f"{rel}: is not in the bundle's index (added after the build?)")
         dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]

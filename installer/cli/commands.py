@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from rich.console import Console
 
 from installer import answers as answers_mod
-from installer.bundle import Bundle
+from installer.bundle import Bundle, describe_base
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.host import Host
@@ -206,8 +206,11 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
         bundle.verify(bus.progress(None, "bytes", f"Verifying {bundle.name} {bundle.version}"))
     finally:
         renderer.close()
-    console.print(f"[green]✓[/] Bundle {bundle.name} {bundle.version}: all {len(bundle.index.files)} files "
+    carried = len(bundle.index.carried)
+    console.print(f"[green]✓[/] Bundle {bundle.name} {bundle.version}: all {carried} files "
                   "match the index", highlight=False)
+    if bundle.is_differential:
+        console.print(f"  {describe_base(bundle.index)}", highlight=False, markup=False)
     return 0
 
 

@@ -1,4 +1,8 @@
-"""Write the bundle: every file in sorted order under `<name>-<version>/`, index.json last."""
+"""Write the bundle: every file in sorted order under `<name>-<version>/`, index.json last.
+
+A differential bundle (meta.base set) writes only the files it carries; the entries it expects
+from its base go into index.json as they are (airlift_build.differential).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import BinaryIO
 
 from airlift_build.files import BundleFile
 from airlift_build.tarwriter import DeterministicTar
-from installer.bundle.index import INDEX_NAME, Index, IndexEntry
+from installer.bundle.index import INDEX_NAME, BaseRef, Index, IndexEntry
 
 FileProgress = Callable[[BundleFile], None]
 
@@ -20,6 +24,7 @@ class BundleMeta:
     version: str
     airlift_version: str
     k3s_version: str | None = None
+    base: BaseRef | None = None
 
     @property
     def top(self) -> str:
@@ -37,11 +42,14 @@ def _dirs(paths: list[str]) -> set[str]:
 
 
 def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
-                 on_file: FileProgress) -> Index:
+                 on_file: FileProgress, from_base: list[IndexEntry] | None = None) -> Index:
     """Write the tar to `out` and return the index it carries."""
     by_path = {f.path: f for f in files}
+    left_out = from_base or []
     if len(by_path) != len(files) or INDEX_NAME in by_path:
         raise ValueError("bundle files must have unique paths and must not include index.json")
+    if (left_out and meta.base is None) or by_path.keys() & {e.path for e in left_out}:
+        raise ValueError("files expected from the base need a base and must not be carried too")
     tar = DeterministicTar(out, meta.top)
     tar.add_dir("")
     entries: list[IndexEntry] = []
@@ -54,7 +62,7 @@ def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
             entries.append(tar.add_file(f))
             on_file(f)
     index = Index(name=meta.name, version=meta.version, airlift_version=meta.airlift_version,
-                  files=tuple(entries), k3s_version=meta.k3s_version)
+                  files=tuple(entries + left_out), k3s_version=meta.k3s_version, base=meta.base)
     tar.add_file(BundleFile(INDEX_NAME, data=index.to_json()))
     tar.close()
     return index

@@ -12,6 +12,7 @@ from pathlib import Path
 from airlift_build.app_files import manifest_file, readme_file, resource_files
 from airlift_build.blobstore import BlobStore
 from airlift_build.bundle_writer import BundleMeta, write_bundle
+from airlift_build.differential import Base, Split, check_base, load_base, split
 from airlift_build.discover import discover_images
 from airlift_build.files import BundleFile
 from airlift_build.installer_payload import installer_files
@@ -45,6 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--source", action="append", default=[], metavar="SPEC",
                    help=f"where images come from, tried in the order given: {SPEC_HELP} "
                         "(default: docker, then registry)")
+    p.add_argument("--since", type=Path, metavar="OLD",
+                   help="build a differential bundle against OLD, the previous version's bundle (tarball, "
+                        "unpacked folder or its index.json): leave out the image blobs and runtime files "
+                        "OLD already has")
     add_login_arguments(p)
     p.add_argument("--list-images", action="store_true", help="print the images the application uses and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors")
@@ -80,9 +85,13 @@ def _run(args: argparse.Namespace) -> int:
         for ref in sorted(discovery.images):
             print(f"{ref}\t{'; '.join(discovery.images[ref])}")
         return 0
+    base = load_base(args.since) if args.since else None
+    if base:
+        check_base(base, manifest.name, manifest.version)
     runtime = runtime_files(RuntimeRequest(args.k3s, args.k3s_images, args.no_k3s_images, args.registry_bin))
     sources = make_sources(args.source, Path.cwd(), registry_credentials(args))
-    output = args.output or Path(f"{manifest.name}-{manifest.version}.tar")
+    suffix = "-diff" if base else ""
+    output = args.output or Path(f"{manifest.name}-{manifest.version}{suffix}.tar")
     with AtomicOutput(output) as out, tempfile.TemporaryDirectory(prefix="airlift-build-") as work, \
             Reporter(args.quiet) as report:
         store = BlobStore(Path(work) / "blobs")
@@ -92,16 +101,25 @@ def _run(args: argparse.Namespace) -> int:
         report.stage("preparing the installer", None)
         payload = installer_files(REPO, Path(work) / "payload")
         files = _app_files(manifest, args.manifest) + runtime.files + images + payload
-        report.stage("writing bundle", sum(f.size for f in files))
-        meta = BundleMeta(manifest.name, manifest.version, __version__, runtime.k3s_version)
-        write_bundle(out.file, meta, files, lambda f: report.advance(f.size))
+        parts = _split(files, base)
+        report.stage("writing bundle", sum(f.size for f in parts.carried))
+        meta = BundleMeta(manifest.name, manifest.version, __version__, runtime.k3s_version,
+                          base.ref if base else None)
+        write_bundle(out.file, meta, parts.carried, lambda f: report.advance(f.size), parts.from_base)
         out.commit()
     report.summary(Summary(images=len(records), unique_layers=dedup.unique_layers,
                            dedup_saved=dedup.saved_bytes, bundle_size=output.stat().st_size,
                            installer_size=sum(f.size for f in payload),
                            seconds=time.monotonic() - started, output=str(output),
-                           folder=f"{manifest.name}-{manifest.version}"))
+                           folder=f"{manifest.name}-{manifest.version}",
+                           base=f"{base.ref.name} {base.ref.version}" if base else None,
+                           from_base=len(parts.from_base), base_saved=parts.saved_bytes))
     return 0
+
+
+def _split(files: list[BundleFile], base: Base | None) -> Split:
+    """Everything is carried, unless the bundle is differential."""
+    return split(files, base) if base else Split(files, [])
 
 
 def _app_files(manifest: Manifest, manifest_path: Path) -> list[BundleFile]:

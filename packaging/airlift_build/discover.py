@@ -30,6 +30,7 @@ _POD_SPEC = {
 }
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 _YAML_SUFFIXES = (".yaml", ".yml")
+MANIFEST_NAME = "app.yaml"  # a subfolder holding one is another application's (or version's)
 
 
 @dataclass
@@ -77,11 +78,13 @@ def discover_images(manifest: Manifest) -> Discovery:
 
 
 def _yaml_files(base: Path, charts: list[Path]) -> list[Path]:
-    """YAML files under `base`, skipping hidden folders and everything inside Helm charts."""
+    """YAML files under `base`, skipping hidden folders, everything inside Helm charts and
+    subfolders with an app.yaml of their own (another version, as examples/hello/next)."""
     out = []
+    skipped = charts + [p.parent for p in base.rglob(MANIFEST_NAME) if p.parent != base]
     for path in sorted(base.rglob("*")):
         rel = path.relative_to(base).parts
-        if any(part.startswith(".") for part in rel) or any(path.is_relative_to(c) for c in charts):
+        if any(part.startswith(".") for part in rel) or any(path.is_relative_to(c) for c in skipped):
             continue
         if path.suffix.lower() in _YAML_SUFFIXES and path.is_file():
             out.append(path)

@@ -28,6 +28,9 @@ class Summary:
     seconds: float
     output: str
     folder: str  # the bundle's top folder, <name>-<version>
+    base: str | None = None  # a differential bundle's base, "<name> <version>"
+    from_base: int = 0       # files it expects from the base
+    base_saved: int = 0      # what they take in the base bundle
 
 
 class Reporter:
@@ -71,9 +74,25 @@ class Reporter:
             f"  saved by dedup  {_human(s.dedup_saved)}\n"
             f"  installer       {_human(s.installer_size)}\n"
             f"  bundle size     {_human(s.bundle_size)}\n"
+            + _differential(s) +
             f"  time            {s.seconds:.1f} s\n"
-            f"Next: copy {s.output} to the first host, then run there:\n"
-            f"  tar xf {Path(s.output).name} && cd {s.folder} && ./install", highlight=False)
+            + _next(s), highlight=False)
+
+
+def _differential(s: Summary) -> str:
+    if s.base is None:
+        return ""
+    full = s.bundle_size + s.base_saved
+    share = f" ({100 * s.base_saved / full:.0f} %)" if full else ""
+    return (f"  differential    against {s.base}: {s.from_base} files left out\n"
+            f"  saved vs full   {_human(s.base_saved)}{share} (a full bundle: about {_human(full)})\n")
+
+
+def _next(s: Summary) -> str:
+    command = "./install upgrade" if s.base else "./install"
+    where = f"a cluster running {s.base} (its first master)" if s.base else "the first host"
+    return (f"Next: copy {s.output} to {where}, then run there:\n"
+            f"  tar xf {Path(s.output).name} && cd {s.folder} && {command}")
 
 
 def _human(n: int) -> str:

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Build the example's two images from Debian's static busybox into an OCI image layout.
+"""Build the example's images from Debian's static busybox into an OCI image layout.
 
 The vendor journey needs real images without a registry or the internet: "hello/web:1.0.0"
 (busybox httpd serving /www) and "hello/hook:1.0.0" (busybox sh running a script). Both share
-the busybox base layer, so the bundle's deduplication is visible. Everything is built in
+the busybox base layer, so the bundle's deduplication is visible. Version 1.1.0 of the example
+(examples/hello/next) uses "hello/web:1.1.0": the 1.0.0 image plus one layer with a new page,
+so a differential bundle carries that one layer and leaves out the two it shares with 1.0.0. Everything is built in
 memory with fixed timestamps and owners, so the layout is byte-identical on every run, and the
 script does nothing when the layout is already current.
 """
@@ -25,6 +27,8 @@ LAYER = "application/vnd.oci.image.layer.v1.tar"
 CONFIG = "application/vnd.oci.image.config.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 PAGE = b"<!doctype html>\n<title>hello</title>\n<h1>Hello from Airlift</h1>\n"
+PAGE_NEXT = (b"<!doctype html>\n<title>hello 1.1</title>\n<h1>Hello from Airlift 1.1</h1>\n"
+             b"<p>Upgraded offline.</p>\n")
 HOOK = b"#!/bin/sh\necho \"hello hook: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)\"\n"
 
 
@@ -120,9 +124,12 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     layout = Layout(OUT)
     base = base_layer()
-    layout.image("docker.io/hello/web:1.0.0",
-                 [base, _tar([("www", None, 0o755, None), ("www/index.html", PAGE, 0o644, None)])],
-                 ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"])
+    www = _tar([("www", None, 0o755, None), ("www/index.html", PAGE, 0o644, None)])
+    serve = ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]
+    layout.image("docker.io/hello/web:1.0.0", [base, www], serve)
+    layout.image("docker.io/hello/web:1.1.0",
+                 [base, www, _tar([("www", None, 0o755, None), ("www/index.html", PAGE_NEXT, 0o644, None),
+                                   ("www/version.txt", b"1.1.0\n", 0o644, None)])], serve)
     layout.image("docker.io/hello/hook:1.0.0", [base, _tar([("hook.sh", HOOK, 0o755, None)])],
                  ["/bin/sh", "/hook.sh"])
     layout.finish()
