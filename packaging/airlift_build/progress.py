@@ -83,9 +83,9 @@ def _differential(s: Summary) -> str:
     if s.base is None:
         return ""
     full = s.bundle_size + s.base_saved
-    share = f" ({100 * s.base_saved / full:.0f} %)" if full else ""
+    share = f", {100 * s.base_saved / full:.0f} % of a full bundle (about {_human(full)})" if full else ""
     return (f"  differential    against {s.base}: {s.from_base} files left out\n"
-            f"  saved vs full   {_human(s.base_saved)}{share} (a full bundle: about {_human(full)})\n")
+            f"  saved vs full   {_human(s.base_saved)}{share}\n")
 
 
 def _next(s: Summary) -> str:
