@@ -6,6 +6,11 @@ PY := .venv/bin/python
 # runs on lab nodes without Python (built once, cached), and no air-gap images (--no-k3s-images).
 K3S ?=
 K3S_IMAGES ?=
+# hello 1.1.0 (examples/hello/next) is built with K3S_NEXT (default: K3S); with the stand-in, with
+# one frozen at STANDIN_NEXT_VERSION, so 1.0.0 -> 1.1.0 also upgrades the runtime.
+K3S_NEXT ?= $(K3S)
+K3S_NEXT_IMAGES ?= $(K3S_IMAGES)
+STANDIN_NEXT_VERSION ?= v1.31.2+k3s1
 define STANDIN_NOTICE
 @echo "**********************************************************************************"
 @echo "* NOTE: no K3S=/path/to/k3s given, so this bundle carries the k3s STAND-IN from  *"
@@ -18,7 +23,11 @@ define STANDIN_NOTICE
 @echo "**********************************************************************************"
 endef
 HELLO_VERSION = $(shell sed -n 's/^ *resourceVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' examples/hello/app.yaml | head -n1)
+NEXT_VERSION = $(shell sed -n 's/^ *resourceVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' examples/hello/next/app.yaml | head -n1)
 BUNDLE := dist/hello-$(HELLO_VERSION).tar
+NEXT_BUNDLE := dist/hello-$(NEXT_VERSION).tar
+NEXT_DIFF := dist/hello-$(NEXT_VERSION)-diff.tar
+HELLO_SOURCE := --source oci:examples/hello/.images/oci
 
 .PHONY: setup test lint bundle demo clean
 .DEFAULT_GOAL := help
@@ -27,7 +36,8 @@ help:
 	@echo "make demo    build the example bundle and run the main journey"
 	@echo "make test    install what the tests need and run every test"
 	@echo "make lint    ruff, and mypy held to .mypy-baseline.txt (scripts/typecheck.py)"
-	@echo "make bundle  build examples/hello into $(BUNDLE) (K3S=k3s K3S_IMAGES=k3s-airgap-images-amd64.tar.zst: real k3s)"
+	@echo "make bundle  build examples/hello into $(BUNDLE) (K3S=k3s K3S_IMAGES=k3s-airgap-images-amd64.tar.zst: real k3s),"
+	@echo "             and examples/hello/next into $(NEXT_BUNDLE) and $(NEXT_DIFF) (differential against $(BUNDLE))"
 
 .venv/.stamp: requirements.txt requirements-dev.txt scripts/setup-host.sh
 	scripts/setup-host.sh
@@ -49,12 +59,20 @@ bundle: setup
 	$(PY) examples/hello/images/make_images.py
 ifeq ($(K3S),)
 	$(STANDIN_NOTICE)
-	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --source oci:examples/hello/.images/oci \
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) $(HELLO_SOURCE) \
 	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py)" --no-k3s-images
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_BUNDLE) $(HELLO_SOURCE) \
+	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py $(STANDIN_NEXT_VERSION))" --no-k3s-images
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_DIFF) --since $(BUNDLE) $(HELLO_SOURCE) \
+	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py $(STANDIN_NEXT_VERSION))" --no-k3s-images
 	$(STANDIN_NOTICE)
 else
-	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) --source oci:examples/hello/.images/oci \
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) $(HELLO_SOURCE) \
 	  --k3s $(K3S) $(if $(K3S_IMAGES),--k3s-images $(K3S_IMAGES))
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_BUNDLE) $(HELLO_SOURCE) \
+	  --k3s $(K3S_NEXT) $(if $(K3S_NEXT_IMAGES),--k3s-images $(K3S_NEXT_IMAGES))
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_DIFF) --since $(BUNDLE) $(HELLO_SOURCE) \
+	  --k3s $(K3S_NEXT) $(if $(K3S_NEXT_IMAGES),--k3s-images $(K3S_NEXT_IMAGES))
 endif
 
 demo: bundle
