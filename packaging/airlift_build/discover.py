@@ -30,7 +30,7 @@ _POD_SPEC = {
 }
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 _YAML_SUFFIXES = (".yaml", ".yml")
-MANIFEST_NAME = "app.yaml"  # a subfolder holding one is another application's (or version's)
+MANIFEST_NAME = "app.yaml"  # a subfolder whose app.yaml is a manifest is another application's (or version's)
 
 
 @dataclass
@@ -81,7 +81,7 @@ def _yaml_files(base: Path, charts: list[Path]) -> list[Path]:
     """YAML files under `base`, skipping hidden folders, everything inside Helm charts and
     subfolders with an app.yaml of their own (another version, as examples/hello/next)."""
     out = []
-    skipped = charts + [p.parent for p in base.rglob(MANIFEST_NAME) if p.parent != base]
+    skipped = charts + [p.parent for p in base.rglob(MANIFEST_NAME) if p.parent != base and _is_manifest(p)]
     for path in sorted(base.rglob("*")):
         rel = path.relative_to(base).parts
         if any(part.startswith(".") for part in rel) or any(path.is_relative_to(c) for c in skipped):
@@ -89,6 +89,16 @@ def _yaml_files(base: Path, charts: list[Path]) -> list[Path]:
         if path.suffix.lower() in _YAML_SUFFIXES and path.is_file():
             out.append(path)
     return out
+
+
+def _is_manifest(path: Path) -> bool:
+    """True for an application manifest (kind Bundle or Cluster with Gravity's apiVersion), not a
+    Kubernetes resource that happens to be called app.yaml."""
+    try:
+        doc = next(yaml.safe_load_all(path.read_text(encoding="utf-8")), None)
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return False
+    return isinstance(doc, dict) and KINDS.get(str(doc.get("kind"))) == doc.get("apiVersion")
 
 
 def _scan_file(path: Path, rel: str, found: Discovery) -> None:

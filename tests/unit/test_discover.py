@@ -133,6 +133,15 @@ def test_manifest_hidden_folders_and_other_files_are_not_resources(tmp_path: Pat
     assert list(found.images) == ["docker.io/vendor/installer:1"]
 
 
+def test_a_subfolder_with_a_manifest_of_its_own_is_another_version(tmp_path: Path) -> None:
+    pod = yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                          "spec": {"containers": [{"name": "c", "image": "next:2"}]}})
+    found = discover(tmp_path, {"next/app.yaml": MANIFEST, "next/resources/pod.yaml": pod,
+                                "resources/app.yaml": pod.replace("next:2", "mine:1")})
+    assert "docker.io/library/next:2" not in found.images, "next/ holds another version's manifest"
+    assert "docker.io/library/mine:1" in found.images, "a resource called app.yaml is still a resource"
+
+
 def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
     broken = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [\n    {image: a}\n  oops: 1\n"
     with pytest.raises(AirliftError) as caught:
