@@ -39,9 +39,22 @@ from installer.status.snapshot import build_snapshot
 log = logging.getLogger(__name__)
 
 
+def refuse_differential(bundle: Bundle) -> None:
+    """A differential bundle carries only what changed since its base, so it can upgrade a site
+    running that base but never install one: refuse before anything is checked or touched."""
+    base = bundle.index.base
+    if base is not None:
+        raise AirliftError(
+            f"{bundle.name} {bundle.version} is a differential bundle: it carries only what changed since "
+            f"{base.name} {base.version}, so it cannot install a new site",
+            hint=f"install from the full {bundle.name} bundle; on a site running {base.version}, run "
+                 "./install upgrade from this bundle")
+
+
 class Engine:
     def __init__(self, bundle_dir: Path, state_dir: Path, root: Path = Path("/")) -> None:
         self.bundle = Bundle.open(Path(bundle_dir))
+        refuse_differential(self.bundle)
         self.manifest = load_manifest(self.bundle.manifest_path)
         self.state_dir = Path(state_dir)
         self.paths = StateDir(self.state_dir)

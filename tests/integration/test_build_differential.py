@@ -135,3 +135,13 @@ def test_a_base_of_another_application_or_the_same_version_is_refused(builds, tm
     missing = run_build(NEXT, "-o", tmp_path / "m.tar", "--k3s", frozen_k3s_standin, "--no-k3s-images",
                         "--since", tmp_path / "nowhere.tar")
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_a_differential_bundle_cannot_install_a_new_site(builds, tmp_path):
+    """Refused before any check or change: it lacks what its base had."""
+    out = subprocess.run([str(builds["diff"] / "install"), "--cli", "--state-dir", str(tmp_path / "state"),
+                          "--root", str(tmp_path / "root")], capture_output=True, text=True, timeout=300)
+    text = " ".join((out.stdout + out.stderr).split())
+    assert out.returncode == 2, text
+    assert "hello 1.1.0 is a differential bundle" in text and "./install upgrade" in text, text
+    assert not (tmp_path / "state").exists() and not (tmp_path / "root").exists()
