@@ -10,12 +10,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 from flask import Flask
@@ -25,6 +23,7 @@ from installer.engine_api import EngineAPI
 from installer.errors import AirliftError
 from installer.ports import WIZARD_PORT
 from installer.statedir import StateDir
+from installer.stopping import stop_signals
 from installer.tls import ensure_certificate
 from wizard.access import Gate
 from wizard.app import create_app
@@ -77,12 +76,13 @@ def serve(engine: EngineAPI, listen: str | None, state_dir: Path, *, out: TextIO
     server = _bind(app, host, port, cert.cert_path, cert.key_path)
     url_file = StateDir(state_dir).wizard_url
     _write_private(url_file, url_for(host, port, gate.token) + "\n")
-    print(f"Open the installer in a browser:\n  {url_for(host, port, gate.token)}\n"
-          f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
-          f"The link works once; the terminal and {url_file} show a fresh one after each use.\n"
-          "Press Ctrl-C to stop the wizard; run ./install again to continue.", file=out, flush=True)
     gate.on_new_token = lambda token: _announce(out, url_file, url_for(host, port, token))
-    _serve_until_stopped(server, ready)
+    with stop_signals():  # before "Press Ctrl-C" is printed, so it holds from then on
+        _serve_until_stopped(server, ready, out,
+                             f"Open the installer in a browser:\n  {url_for(host, port, gate.token)}\n"
+                             f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
+                             f"The link works once; the terminal and {url_file} show a fresh one after each use.\n"
+                             "Press Ctrl-C to stop the wizard; run ./install again to continue.")
     running = (engine.snapshot().get("operation") or {}).get("status") == "running"
     print("Wizard stopped" + (" while the install was running: it is interrupted." if running else ".")
           + " Run ./install again to continue where the install left off.", file=out, flush=True)
@@ -117,21 +117,17 @@ def _bind(app: Flask, host: str, port: int, cert: Path, key: Path) -> BaseWSGISe
                            fd=listener.fileno())
 
 
-def _serve_until_stopped(server: BaseWSGIServer, ready: threading.Event | None) -> None:
-    """Ctrl-C and SIGTERM both end serve_forever cleanly (werkzeug closes the socket)."""
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
-    if ready:
-        ready.set()
+def _serve_until_stopped(server: BaseWSGIServer, ready: threading.Event | None, out: TextIO, opening: str) -> None:
+    """Print `opening`, then serve until SIGINT (Ctrl-C) or SIGTERM, which stop_signals() turns into
+    KeyboardInterrupt: serve_forever catches it and closes the socket; one that arrives before
+    serve_forever began is caught here."""
     try:
+        print(opening, file=out, flush=True)
+        if ready:
+            ready.set()
         server.serve_forever()
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        server.server_close()
 
 
 def _announce(out: TextIO, url_file: Path, url: str) -> None:

@@ -23,6 +23,7 @@ from rich.console import Console
 
 from installer.errors import AirliftError
 from installer.statedir import StateDir
+from installer.stopping import Terminated, handle_stop_signals
 
 from . import commands
 from .commands import ServeWizard
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None, wizard: ServeWizard | None = None) -> in
         from installer.cluster_service.main import main as serve_cluster
 
         return serve_cluster(argv[1:])
+    handle_stop_signals()  # SIGINT and SIGTERM stop the run, even when SIGINT was inherited ignored
     args = build_parser().parse_args(argv)
     if args.command == "join" and getattr(args, "token", None):
         reexec_hiding_token(argv, args.token)
@@ -58,9 +60,9 @@ def main(argv: list[str] | None = None, wizard: ServeWizard | None = None) -> in
         if exc.hint:
             console.print(f"[bold]What to do:[/] {_escape(exc.hint)}", highlight=False, emoji=False)
         return exc.exit_code
-    except KeyboardInterrupt:
-        console.print("\nInterrupted. Run ./install --resume to continue.")
-        return 130
+    except KeyboardInterrupt as stop:
+        console.print("\n" + _stopped(args, stop), highlight=False)
+        return 143 if isinstance(stop, Terminated) else 130
     except Exception:
         log = _write_internal_error(args)
         console.print(f"[red]Internal error[/] (a bug in the installer). The details are in {log}; "
@@ -114,6 +116,13 @@ def _write_internal_error(args: argparse.Namespace) -> Path:
     with open(log, "a", encoding="utf-8") as f:
         f.write(f"--- internal error at {time.strftime('%Y-%m-%d %H:%M:%S')}\n{traceback.format_exc()}\n")
     return log
+
+
+def _stopped(args: argparse.Namespace, stop: KeyboardInterrupt) -> str:
+    said = "Stopped (SIGTERM)." if isinstance(stop, Terminated) else "Interrupted."
+    if args.command is None:  # an install
+        return said + " Run ./install --resume to continue."
+    return said
 
 
 def _escape(text: str) -> str:

@@ -15,7 +15,7 @@ def run_hook(ctx: PhaseInputs, hook: str, phase: str) -> bool:
     if job is None:
         return False
     ctx.bus.log_line(f"Running the {hook} hook", phase=phase)
-    ctx.runtime.run_job(job, ctx.answers.hook_timeout, lambda line: ctx.bus.log_line(line, phase=phase, hook=hook))
+    ctx.runtime.run_job(hook, job, ctx.answers.hook_timeout, lambda line: ctx.bus.log_line(line, phase=phase, hook=hook))
     return True
 
 

@@ -148,9 +148,10 @@ class K3sRuntime:
         for path in paths:
             self.kubectl(["apply", "-f", str(path)])
 
-    def run_job(self, job: dict, timeout: float, on_log: Callable[[str], None]) -> None:
-        """Run a hook Job to completion, streaming its logs; AirliftError naming it on failure."""
-        run_job(self.host, self._kubectl, job, StateDir(self.state_dir).jobs, timeout, on_log)
+    def run_job(self, hook: str, job: dict, timeout: float, on_log: Callable[[str], None]) -> None:
+        """Run the Job of `hook` to completion (Kubernetes retrying failed pods up to its backoffLimit),
+        streaming every attempt's log; AirliftError naming the hook and the job once it gave up."""
+        run_job(self.host, self._kubectl, hook, job, StateDir(self.state_dir).jobs, timeout, on_log)
 
     def drain(self, node: str, timeout: float) -> None:
         """Cordon `node`, then evict its pods so they move to the other nodes before it leaves.

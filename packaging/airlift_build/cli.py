@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from airlift_build.sources import SPEC_HELP, fetch_all, make_sources
 from installer import __version__
 from installer.errors import AirliftError
 from installer.manifest import Manifest, load_manifest
+from installer.stopping import handle_stop_signals
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,14 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM ends the build like Ctrl-C: unwinding removes the temporary bundle."""
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    handle_stop_signals()  # SIGINT and SIGTERM: unwinding removes the temporary bundle, even in the background
     try:
         return _run(args)
     except AirliftError as e:

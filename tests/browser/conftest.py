@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.fixtures.net import free_port
+from tests.fixtures.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts" / "wizard"
@@ -67,14 +68,12 @@ class Installer:
         """The link for one more browser, as the state directory holds it."""
         return (self.state_dir / "wizard" / "url").read_text().strip()
 
-    def stop(self, sig: int = signal.SIGINT) -> str:
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        """Stop the wizard with `sig` (SIGKILL after a while: see tests/fixtures/processes.py)."""
         if self.proc is None:
             return ""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        out, _ = self.proc.communicate(timeout=60)
-        self.proc = None
-        return out
+        proc, self.proc = self.proc, None
+        return stop_process(proc, sig)
 
     def uninstall(self) -> None:
         subprocess.run(self.command("uninstall", "--yes"), cwd=REPO, capture_output=True, timeout=180,

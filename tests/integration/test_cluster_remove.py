@@ -158,7 +158,8 @@ def test_a_failing_pre_node_remove_hook_stops_the_remove_before_anything_changes
     store = PlanStore(tmp_path / "operation")
     with pytest.raises(AirliftError) as err:
         remove.remove_node(cluster.context({"preNodeRemove": hook}), "node-2", store)
-    assert err.value.message.startswith("Phase /hooks/preNodeRemove failed: Hook job before-leaving failed")
+    assert err.value.message.startswith("Phase /hooks/preNodeRemove failed: The preNodeRemove hook failed: "
+                                      "Kubernetes gave up on job before-leaving")
     assert "./install remove node-2 again" in err.value.hint
     assert store.load().phase("/drain/node-2").state == "unstarted"
     assert cluster.hub.nodes.get("node-2") is not None

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from PyInstaller.archive.readers import CArchiveReader
 
 import installer
 from tests.fixtures.net import free_port
+from tests.fixtures.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -96,8 +96,7 @@ def test_the_bundle_launcher_serves_the_wizard_by_default(hello_bundle_dir, tmp_
             lines.append(line)
         assert any("https://127.0.0.1:" in line for line in lines), "".join(lines)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=20)
+        stop_process(proc)
 
 
 def test_the_frozen_installer_needs_no_python_on_the_host(frozen_installer):

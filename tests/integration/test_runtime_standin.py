@@ -33,10 +33,23 @@ HOOK = b'#!/bin/sh\necho "hook ran on $(hostname)"\necho "second line"\n'
 pytestmark = pytest.mark.integration  # make test installs docker-registry; a missing one fails
 
 
-def job(name, image="hello/hook:1.0.0", command=None):
+def job(name, image="hello/hook:1.0.0", command=None, backoff_limit=None, counter_dir=None):
     container = {"name": "main", "image": image, **({"command": command} if command else {})}
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [container]}}}}
+    pod = {"restartPolicy": "Never", "containers": [container]}
+    if counter_dir is not None:  # the node's folder, kept from one attempt to the next
+        container["volumeMounts"] = [{"name": "work", "mountPath": "/work"}]
+        pod["volumes"] = [{"name": "work", "hostPath": {"path": str(counter_dir), "type": "DirectoryOrCreate"}}]
+    spec = {"template": {"spec": pod}, **({"backoffLimit": backoff_limit} if backoff_limit is not None else {})}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": spec}
+
+
+def fails_twice_then_succeeds():
+    """A hook that fails on its first two attempts and succeeds on the third (valid shell, counting
+    its attempts in a file on a hostPath volume as a real pod would)."""
+    return ["sh", "-c", 'echo attempt >> /work/count\n'
+                        'echo "attempt $(wc -l < /work/count)"\n'
+                        '[ "$(wc -l < /work/count)" -ge 3 ] || exit 4\n'
+                        'echo "migrated"']
 
 
 @pytest.fixture(scope="module")
@@ -118,25 +131,58 @@ def test_status_and_get_nodes_show_the_ready_node(cluster):
 def test_a_hook_job_runs_its_image_script_and_streams_logs(cluster):
     runtime, _, _ = cluster
     lines = []
-    runtime.run_job(job("install-hook", command=["/bin/sh", "/hook.sh"]), 60, lines.append)
+    runtime.run_job("install", job("install-hook", command=["/bin/sh", "/hook.sh"]), 60, lines.append)
     assert lines == ["hook ran on node-1", "second line"]
     again = []
-    runtime.run_job(job("install-hook", command=["/bin/sh", "/hook.sh"]), 60, again.append)
+    runtime.run_job("install", job("install-hook", command=["/bin/sh", "/hook.sh"]), 60, again.append)
     assert again == lines, "running a hook twice is safe"
 
 
 def test_a_failing_job_is_named_with_its_last_log_lines(cluster):
     runtime, _, _ = cluster
+    lines = []
     with pytest.raises(AirliftError) as err:
-        runtime.run_job(job("post-install", command=["sh", "-c", "echo migrating; exit 1"]), 60, lambda line: None)
-    assert "post-install" in err.value.message and "exit code 1" in err.value.message
+        runtime.run_job("postInstall", job("post-install", command=["sh", "-c", "echo migrating; exit 1"],
+                                           backoff_limit=0), 60, lines.append)
+    assert err.value.message.startswith("The postInstall hook failed: Kubernetes gave up on job post-install "
+                                        "after 1 failed attempt (BackoffLimitExceeded; backoffLimit 0)")
     assert "migrating" in err.value.details
+    assert lines[0] == "migrating" and lines[1].startswith("Attempt 1 of 1 (pod post-install-")
+    assert lines[1].endswith("failed (exit code 1)")
+
+
+def test_a_job_retried_within_its_backoff_limit_succeeds_streaming_every_attempt(cluster, tmp_path):
+    runtime, _, _ = cluster
+    lines = []
+    runtime.run_job("install", job("migrate", command=fails_twice_then_succeeds(), backoff_limit=2,
+                                   counter_dir=tmp_path / "work"), 60, lines.append)
+    assert [line for line in lines if not line.startswith("Attempt")] == \
+        ["attempt 1", "attempt 2", "attempt 3", "migrated"]
+    assert [line.split(" (pod")[0] for line in lines if line.startswith("Attempt")] == ["Attempt 1 of 3", "Attempt 2 of 3"]
+    status = json.loads(runtime.kubectl(["get", "job", "migrate", "-o", "json"]))["status"]
+    assert status["failed"] == 2 and status["succeeded"] == 1
+    pods = json.loads(runtime.kubectl(["get", "pods", "-l", "job-name=migrate", "-o", "json"]))["items"]
+    assert [p["status"]["phase"] for p in pods] == ["Failed", "Failed", "Succeeded"]
+
+
+def test_a_job_that_spends_its_backoff_limit_fails_naming_hook_job_attempts_and_log(cluster, tmp_path):
+    runtime, _, _ = cluster
+    with pytest.raises(AirliftError) as err:
+        runtime.run_job("install", job("migrate-short", command=fails_twice_then_succeeds(), backoff_limit=1,
+                                       counter_dir=tmp_path / "work"), 60, lambda line: None)
+    assert err.value.message == ("The install hook failed: Kubernetes gave up on job migrate-short after "
+                                 "2 failed attempts (BackoffLimitExceeded; backoffLimit 1)")
+    assert err.value.details.splitlines()[1:] == ["attempt 2"]
+    assert "describe job migrate-short" in err.value.hint
+    status = json.loads(runtime.kubectl(["get", "job", "migrate-short", "-o", "json"]))["status"]
+    failed = [c for c in status["conditions"] if c["type"] == "Failed"]
+    assert status["failed"] == 2 and failed[0]["status"] == "True" and failed[0]["reason"] == "BackoffLimitExceeded"
 
 
 def test_a_job_whose_image_is_not_in_the_registry_fails_to_pull(cluster):
     runtime, _, _ = cluster
     with pytest.raises(AirliftError) as err:
-        runtime.run_job(job("missing", image="hello/absent:9.9"), 60, lambda line: None)
+        runtime.run_job("install", job("missing", image="hello/absent:9.9"), 60, lambda line: None)
     assert "ImagePullBackOff" in err.value.message
     assert "hello/absent:9.9" in err.value.details
 
