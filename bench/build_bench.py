@@ -10,9 +10,11 @@ layout on disk, as on an offline build machine. The runtime is of a real release
 after its `exit`, so a build that asks k3s its version gets an answer.
 
 The floor tars and zstd's every file the bundle is made from: the unique blobs, k3s, its
-air-gap images, the registry binary and the frozen installer. Printed: build time, floor time
-and their ratio (median of REPEAT alternating runs, with the spread of the per-round ratios);
-the bundle's size against the floor's; what the images would weigh without deduplication.
+air-gap images, the registry binary and the frozen installer; it then fsyncs its output
+(`sync FILE`), as the build fsyncs the bundle before renaming it into place. Printed: build
+time, floor time and their ratio (median of REPEAT alternating runs, with the spread of the
+per-round ratios); the bundle's size against the floor's; what the images would weigh without
+deduplication.
 The last line is one JSON object with the figures. Goal: ratio <= 1.15.
 """
 
@@ -191,7 +193,8 @@ def main() -> int:
         inputs = work / "inputs.txt"
         inputs.write_text("".join(f"{p.resolve()}\n" for p in floor_inputs(work, k3s, airgap)))
         zst = work / "floor.tar.zst"
-        tar_zstd = f'tar -P -cf - -T "{inputs}" | zstd -q -f -T0 -3 -o "{zst}"'
+        # `sync FILE` because the build fsyncs its bundle before renaming it into place
+        tar_zstd = f'tar -P -cf - -T "{inputs}" | zstd -q -f -T0 -3 -o "{zst}" && sync "{zst}"'
         builds, tars = [], []
         for _ in range(REPEAT):  # alternate the two, and keep medians: the machine may be shared
             builds.append(timed_build(app, out, k3s, airgap, work / "oci"))
