@@ -7,13 +7,14 @@ idle while the other one compresses or hashes. zstandard and hashlib release the
 buffers, so the threads do run in parallel; compression itself is multi-threaded zstd.
 
 A digest a source only announced (`BundleFile.claim`) is checked here, as the bytes are read
-for the tar anyway; a file whose digest is already known and checked, stored raw, is not read
-at all: the writer copies it in the kernel.
+anyway. A file stored raw is copied by the writer in the kernel while a worker hashes it (not
+at all when its digest is known and checked); a file that changes meanwhile fails the build.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import threading
 from collections import deque
@@ -21,7 +22,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, TypeVar
 
 import zstandard
 
@@ -31,7 +33,8 @@ from installer.bundle.index import Content
 from installer.errors import AirliftError
 
 CHUNK = 4 << 20
-QUEUE_CHUNKS = 8  # stored bytes waiting for the writer, per file: about 32 MB at most
+BUFFERS = 4  # read buffers per file being prepared: the stored bytes in flight, about 16 MB
+QUEUE_CHUNKS = 8  # compressed chunks waiting for the writer, per file
 AHEAD = 3  # files prepared at once, the one being written included
 SAMPLE = 256 << 10
 MIN_COMPRESS_SIZE = 4096
@@ -40,7 +43,8 @@ LEVEL = 3
 POLL_S = 0.1
 
 Kind = Literal["raw", "zstd", "kernel"]
-Put = Callable[[object], None]
+T = TypeVar("T")
+_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -50,21 +54,63 @@ class Stored:
     size: int
     sha256: str
     content: Content | None  # size and sha256 after decompression, for a file stored as .zst
+    source_state: tuple[int, ...] | None = None  # a file the writer copies: see source_state()
+
+
+def source_state(path: Path) -> tuple[int, ...]:
+    """What changes when a file is written to or replaced: the writer copies a raw file in the
+    kernel while a worker hashes it, and refuses the bundle if this differs afterwards."""
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 class _Cancelled(Exception):
     """The writer gave up (an error or Ctrl-C): the worker stops."""
 
 
+class _Buffers:
+    """Read buffers reused from file to file: a fresh 4 MB buffer per read would cost the
+    kernel a page fault per 4 KB, more than the copy itself."""
+
+    def __init__(self, cancelled: threading.Event) -> None:
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        self._made = 0
+        self._cancelled = cancelled
+
+    def take(self) -> bytearray:
+        """A free buffer, waiting for the writer to give one back once BUFFERS are out."""
+        if self._made < BUFFERS and self._free.empty():
+            self._made += 1
+            return bytearray(CHUNK)
+        return _wait(lambda: self._free.get(timeout=POLL_S), queue.Empty, self._cancelled)
+
+    def give(self, buffer: bytearray) -> None:
+        self._free.put(buffer)
+
+
+def _wait(attempt: Callable[[], T], busy: type[Exception], cancelled: threading.Event) -> T:
+    """Retry a blocking queue operation until it succeeds or the writer gives up."""
+    while True:
+        if cancelled.is_set():
+            raise _Cancelled
+        try:
+            return attempt()
+        except busy:
+            continue
+
+
 class Preparation:
     """One file's stored bytes as a worker produces them, for the writer to take in order.
 
-    Through the queue come: the kind ("raw", "zstd", or "kernel" for a verified raw file the
-    writer copies itself), the stored bytes in chunks, then a Stored (or the worker's error).
+    Through the queue come: the kind ("raw" for bytes in memory, "zstd", or "kernel" for a
+    file stored raw, which the writer copies itself while the worker hashes it), the stored
+    bytes in chunks (none for "kernel"), then a Stored (or the worker's error).
     """
 
-    def __init__(self, f: BundleFile, cancelled: threading.Event, bound: int = QUEUE_CHUNKS) -> None:
+    def __init__(self, f: BundleFile, buffers: _Buffers, cancelled: threading.Event,
+                 bound: int = QUEUE_CHUNKS) -> None:
         self.file = f
+        self.buffers = buffers
         self._queue: queue.Queue[object] = queue.Queue(bound)
         self._cancelled = cancelled
         self.stored: Stored | None = None
@@ -72,24 +118,18 @@ class Preparation:
     def run(self) -> None:
         """Produce everything (on a worker); an error is handed to the writer, not raised here."""
         try:
-            _produce(self.file, self._put)
+            _produce(self)
         except _Cancelled:
             return
         except BaseException as exc:  # noqa: BLE001 - re-raised in the writer's thread
             try:
-                self._put(exc)
+                self.put(exc)
             except _Cancelled:
                 return
 
-    def _put(self, item: object) -> None:
-        while True:
-            if self._cancelled.is_set():
-                raise _Cancelled
-            try:
-                self._queue.put(item, timeout=POLL_S)
-                return
-            except queue.Full:
-                continue
+    def put(self, item: object) -> None:
+        """Hand an item to the writer (worker side); waits while the writer is behind."""
+        _wait(lambda: self._queue.put(item, timeout=POLL_S), queue.Full, self._cancelled)
 
     def _get(self) -> object:
         item = self._queue.get()
@@ -101,12 +141,14 @@ class Preparation:
         """How the file is stored; waits for the worker to decide."""
         kind = self._get()
         assert kind in ("raw", "zstd", "kernel")
-        return kind  # type: ignore[return-value]
+        return kind
 
-    def chunks(self) -> Iterator[bytes]:
-        """The stored bytes; afterwards `stored` is set."""
-        while isinstance(item := self._get(), bytes):
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        """The stored bytes; afterwards `stored` is set. Write each chunk before taking the next."""
+        while isinstance(item := self._get(), bytes | memoryview):
             yield item
+            if isinstance(item, memoryview):
+                self.buffers.give(item.obj)  # type: ignore[arg-type]
         assert isinstance(item, Stored)
         self.stored = item
 
@@ -127,21 +169,27 @@ def prepared(files: list[BundleFile]) -> Iterator[Iterator[Preparation]]:
 
 def _in_order(files: list[BundleFile], pool: ThreadPoolExecutor,
               cancelled: threading.Event) -> Iterator[Preparation]:
+    """Each file gets the buffers of one that is written already, so a worker ahead can never
+    hold the buffers the file being written needs."""
     pending = iter(files)
+    free = deque(_Buffers(cancelled) for _ in range(AHEAD))
     started: deque[Preparation] = deque()
     while True:
-        while len(started) < AHEAD and (f := next(pending, None)) is not None:
-            prep = Preparation(f, cancelled)
+        while free and (f := next(pending, None)) is not None:
+            prep = Preparation(f, free.popleft(), cancelled)
             pool.submit(prep.run)
             started.append(prep)
         if not started:
             return
-        yield started.popleft()
+        head = started.popleft()
+        yield head
+        free.append(head.buffers)
 
 
 def prepare_now(f: BundleFile) -> Preparation:
     """A preparation made in this thread, for a small file written on its own (index.json)."""
-    prep = Preparation(f, threading.Event(), bound=0)
+    cancelled = threading.Event()
+    prep = Preparation(f, _Buffers(cancelled), cancelled, bound=0)
     prep.run()
     return prep
 
@@ -161,58 +209,91 @@ def worth_compressing(f: BundleFile) -> bool:
     return len(zstandard.ZstdCompressor(level=LEVEL).compress(sample)) < WORTH_IT * len(sample)
 
 
-def _produce(f: BundleFile, put: Put) -> None:
+def _produce(prep: Preparation) -> None:
+    f = prep.file
     if worth_compressing(f):
-        put("zstd")
-        _produce_zstd(f, put)
-    elif f.sha256 and f.claim is None and f.source is not None:
-        put("kernel")
-        put(Stored(f.size, f.sha256.removeprefix("sha256:"), None))
+        prep.put("zstd")
+        _produce_zstd(prep)
+    elif f.source is not None:
+        prep.put("kernel")
+        _hash_only(prep, f.source)
     else:
-        put("raw")
-        _produce_raw(f, put)
+        prep.put("raw")
+        _produce_raw(prep)
 
 
-def _produce_raw(f: BundleFile, put: Put) -> None:
-    content = _ContentHash(f)
-    for chunk in _content(f):
+def _hash_only(prep: Preparation, source: Path) -> None:
+    """The digest of a raw file the writer copies itself, meanwhile (when not known already)."""
+    state = source_state(source)
+    content = _ContentHash(prep.file)
+    if content.known:
+        prep.put(Stored(prep.file.size, content.finish(), None, state))
+        return
+    for chunk in _content(prep):
         content.update(chunk)
-        put(chunk)
+        if isinstance(chunk, memoryview):
+            prep.buffers.give(chunk.obj)  # type: ignore[arg-type]
+    prep.put(Stored(content.size, content.finish(), None, state))
+
+
+def _produce_raw(prep: Preparation) -> None:
+    content = _ContentHash(prep.file)
+    for chunk in _content(prep):
+        content.update(chunk)
+        prep.put(chunk)
     digest = content.finish()
-    put(Stored(content.size, digest, None))
+    prep.put(Stored(content.size, digest, None))
 
 
-def _produce_zstd(f: BundleFile, put: Put) -> None:
+def _produce_zstd(prep: Preparation) -> None:
+    f = prep.file
     content = _ContentHash(f)
     stored, stored_size = hashlib.sha256(), 0
-    compressor = zstandard.ZstdCompressor(level=LEVEL, threads=-1, write_content_size=True)
-    z = compressor.compressobj(size=f.size)
-    for chunk in _content(f):
+    z = _compressor().compressobj(size=f.size)
+    for chunk in _content(prep):
         content.update(chunk)
         out = z.compress(chunk)
+        if isinstance(chunk, memoryview):
+            prep.buffers.give(chunk.obj)  # type: ignore[arg-type] # compress() copied it
         if out:
             stored.update(out)
             stored_size += len(out)
-            put(out)
+            prep.put(out)
     out = z.flush()
     stored.update(out)
     stored_size += len(out)
-    put(out)
+    prep.put(out)
     digest = content.finish()
-    put(Stored(stored_size, stored.hexdigest(), Content(content.size, digest)))
+    prep.put(Stored(stored_size, stored.hexdigest(), Content(content.size, digest)))
 
 
-def _content(f: BundleFile) -> Iterator[bytes]:
-    """The file's content in chunks; an error when a file on disk changes size meanwhile (its
-    tar header already says how long it is)."""
+def _compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor, reused from file to file: a new multi-threaded one allocates
+    its job buffers afresh, which costs more than compressing a small file."""
+    if not hasattr(_local, "compressor"):
+        _local.compressor = zstandard.ZstdCompressor(level=LEVEL, threads=-1, write_content_size=True)
+    compressor: zstandard.ZstdCompressor = _local.compressor
+    return compressor
+
+
+def _content(prep: Preparation) -> Iterator[bytes | memoryview]:
+    """The file's content in chunks, file data read into the preparation's buffers; an error
+    when a file on disk changes size meanwhile (its tar header already says how long it is)."""
+    f = prep.file
     if f.data is not None:
         yield f.data
         return
+    assert f.source is not None
     size, read = f.size, 0
-    with open(f.source, "rb") as src:  # type: ignore[arg-type]
-        while chunk := src.read(CHUNK):
-            read += len(chunk)
-            yield chunk
+    with open(f.source, "rb", buffering=0) as src:
+        while True:
+            buffer = prep.buffers.take()
+            n = src.readinto(buffer)
+            if not n:
+                prep.buffers.give(buffer)
+                break
+            read += n
+            yield memoryview(buffer)[:n]
     if read != size:
         raise AirliftError(f"{f.source} changed while the bundle was written ({size} bytes, then {read})",
                            hint="build again once nothing writes to the build's input files")
@@ -227,7 +308,11 @@ class _ContentHash:
         self._hash = None if self._known else hashlib.sha256()
         self.size = 0
 
-    def update(self, data: bytes) -> None:
+    @property
+    def known(self) -> bool:
+        return self._known is not None
+
+    def update(self, data: bytes | memoryview) -> None:
         self.size += len(data)
         if self._hash is not None:
             self._hash.update(data)

@@ -16,7 +16,7 @@ import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
-from airlift_build.prepare import CHUNK, Preparation, Stored
+from airlift_build.prepare import CHUNK, Preparation, Stored, source_state
 from installer.bundle.index import ZST_SUFFIX, IndexEntry
 from installer.errors import AirliftError
 
@@ -56,6 +56,9 @@ class DeterministicTar:
             assert f.source is not None
             self._copy_in_kernel(f.source, size)
             list(prep.chunks())
+            if source_state(f.source) != _stored(prep).source_state:
+                raise AirliftError(f"{f.source} changed while the bundle was written",
+                                   hint="build again once nothing writes to the build's input files")
         else:
             for chunk in prep.chunks():
                 self.out.write(chunk)
@@ -64,7 +67,7 @@ class DeterministicTar:
         return IndexEntry(path=f.path, size=size, sha256=stored.sha256, mode=f.mode)
 
     def _copy_in_kernel(self, source: Path, size: int) -> None:
-        """Copy a file whose digest is already checked without reading it into this process."""
+        """Copy a raw file without reading it into this process (a worker hashes it meanwhile)."""
         self.out.flush()
         with open(source, "rb") as src:
             left = size

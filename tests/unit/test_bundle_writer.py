@@ -13,6 +13,7 @@ from airlift_build.bundle_writer import write_bundle
 from airlift_build.files import BundleFile, Claim
 
 from installer.bundle import Index
+from installer.errors import AirliftError
 from tests.unit.bundle_helpers import COMPRESSIBLE, META, demo_files, write_demo
 
 
@@ -104,3 +105,16 @@ def test_a_checked_raw_file_is_copied_whole_into_a_real_file(tmp_path):
         assert tar.extractfile("demo-1.2.3/resources/r042.yaml").read() == b"n: 42\n"
         index = Index.from_json(tar.extractfile("demo-1.2.3/index.json").read())
     assert {e.path: e.sha256 for e in index.files}[blob.path] == blob.sha256.removeprefix("sha256:")
+
+
+def test_a_raw_file_that_changes_while_it_is_copied_fails_the_bundle(tmp_path, monkeypatch):
+    """The writer copies a raw file in the kernel while a worker hashes it; a file written to
+    meanwhile (seen as a changed inode, size or time) would leave the index wrong."""
+    import airlift_build.tarwriter as tarwriter
+
+    src = tmp_path / "k3s"
+    src.write_bytes(os.urandom(64 * 1024))
+    monkeypatch.setattr(tarwriter, "source_state", lambda path: (0, 0, 0, 0))
+    with pytest.raises(AirliftError, match="changed while the bundle was written"):
+        write_bundle(io.BytesIO(), META, demo_files() + [BundleFile("runtime/k3s-2", source=src)],
+                     lambda f: None)
