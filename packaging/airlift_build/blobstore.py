@@ -1,18 +1,22 @@
-"""A content-addressed store of blobs, each verified by sha256 as it is written.
+"""A content-addressed store of blobs, each verified by sha256 before it can reach a bundle.
 
 Images fetched from any source land here once per digest, so a layer shared by ten images is
-stored (and later bundled) once. A blob whose bytes do not match the digest its source
-announced is refused before it can reach a bundle.
+stored (and later bundled) once. A blob streamed in is hashed as it is written; a file taken
+from disk as it is (an OCI layout's blob) keeps its source's claim, which the bundle writer
+checks as it reads the bytes, so each byte is hashed once. Either way a blob whose bytes do not
+match the digest its source announced never reaches a bundle.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from airlift_build.files import Claim
 from installer.errors import AirliftError
 
 CHUNK = 1 << 20
@@ -50,6 +54,7 @@ class BlobWriter:
                 f"Blob {self._expected} from {self._origin} arrived with digest {digest}",
                 hint="the source holds damaged data; re-push or re-save the image and build again")
         os.replace(self._tmp, self._store.path(digest))
+        self._store.claims.pop(digest, None)
         return digest
 
     def abort(self) -> None:
@@ -63,6 +68,7 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp_dir = root / "tmp"
+        self.claims: dict[str, Claim] = {}  # digest -> who announced a blob nobody has hashed yet
         (root / "sha256").mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(exist_ok=True)
 
@@ -102,21 +108,25 @@ class BlobStore:
 
     def put_file(self, src: Path, expected: str, origin: str,
                  progress: Callable[[int], None] | None = None) -> str:
-        """Add a file from disk: hard-linked when on the same filesystem, else copied; always hashed."""
+        """Add a file from disk by the digest its source announced: hard-linked when on the same
+        filesystem, else copied. It is not hashed here: `claims` keeps the claim for the bundle
+        writer, which hashes the bytes as it reads them and refuses a mismatch."""
         if self.has(expected):
             return expected
-        digest = hashlib.sha256()
-        with open(src, "rb") as f:
-            while chunk := f.read(CHUNK):
-                digest.update(chunk)
-                if progress:
-                    progress(len(chunk))
-        if "sha256:" + digest.hexdigest() != expected:
-            raise DigestMismatch(f"Blob {expected} in {origin} has digest sha256:{digest.hexdigest()}",
-                                 hint=f"the file {src} is damaged; rebuild or re-save the image")
+        dest = self.path(expected)
         try:
-            os.link(src, self.path(expected))
+            os.link(src, dest)
+        except FileExistsError:
+            pass
         except OSError:
-            with open(src, "rb") as f:
-                self.put_stream(f.read, expected, origin)
+            fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix="blob-")
+            os.close(fd)
+            try:
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, dest)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        self.claims.setdefault(expected, Claim(origin, src))
+        if progress:
+            progress(dest.stat().st_size)
         return expected

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from airlift_build.files import BundleFile
+from airlift_build.prepare import prepare_now, prepared
 from airlift_build.tarwriter import DeterministicTar
 from installer.bundle.index import INDEX_NAME, BaseRef, Index, IndexEntry
 
@@ -43,7 +44,11 @@ def _dirs(paths: list[str]) -> set[str]:
 
 def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
                  on_file: FileProgress, from_base: list[IndexEntry] | None = None) -> Index:
-    """Write the tar to `out` and return the index it carries."""
+    """Write the tar to `out` and return the index it carries.
+
+    Files are read, hashed and compressed a few ahead of the one being written (see
+    airlift_build.prepare); the tar's bytes do not depend on how that work was scheduled.
+    """
     by_path = {f.path: f for f in files}
     left_out = from_base or []
     if len(by_path) != len(files) or INDEX_NAME in by_path:
@@ -55,14 +60,15 @@ def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
     entries: list[IndexEntry] = []
     members = sorted([(d + "/", None) for d in _dirs(list(by_path))] + [(p, by_path[p]) for p in by_path],
                      key=lambda m: m[0])
-    for name, f in members:
-        if f is None:
-            tar.add_dir(name.rstrip("/"))
-        else:
-            entries.append(tar.add_file(f))
-            on_file(f)
+    with prepared([f for _, f in members if f is not None]) as preparations:
+        for name, f in members:
+            if f is None:
+                tar.add_dir(name.rstrip("/"))
+            else:
+                entries.append(tar.add(next(preparations)))
+                on_file(f)
     index = Index(name=meta.name, version=meta.version, airlift_version=meta.airlift_version,
                   files=tuple(entries + left_out), k3s_version=meta.k3s_version, base=meta.base)
-    tar.add_file(BundleFile(INDEX_NAME, data=index.to_json()))
+    tar.add(prepare_now(BundleFile(INDEX_NAME, data=index.to_json())))
     tar.close()
     return index

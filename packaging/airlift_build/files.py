@@ -7,12 +7,22 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A digest a source announced for a file that nobody has checked yet: who announced it,
+    and the file it gave (named to the vendor when the bytes do not match)."""
+
+    origin: str
+    path: Path
+
+
+@dataclass(frozen=True)
 class BundleFile:
     """A file of the bundle at `path` (relative to the bundle folder), from disk or memory.
 
     `compress` marks a candidate for zstd: the writer still tries a sample and stores it raw when
-    it does not shrink. `sha256` may carry an already-verified digest (image blobs), so the
-    writer need not read a raw file twice.
+    it does not shrink. `sha256` may carry the content's digest (image blobs): an already-checked
+    one spares the writer hashing the file (a raw one is then copied without being read); with a
+    `claim` it is only what a source announced, and the writer checks it as it reads the bytes.
     """
 
     path: str
@@ -21,6 +31,7 @@ class BundleFile:
     mode: int = 0o644
     compress: bool = False
     sha256: str | None = None
+    claim: Claim | None = None
 
     @property
     def size(self) -> int:

@@ -39,7 +39,8 @@ def layout_files(records: list[ImageRecord], store: BlobStore) -> tuple[list[Bun
                 layers.add(blob.digest)
             files.setdefault(hexpart, BundleFile(
                 f"images/blobs/sha256/{hexpart}", source=store.path(blob.digest), sha256=blob.digest,
-                compress=is_layer and not is_compressed_layer(blob.media_type)))
+                compress=is_layer and not is_compressed_layer(blob.media_type),
+                claim=store.claims.get(blob.digest)))
     unique = sum(store.size("sha256:" + h) for h in files)
     index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
         {"mediaType": r.manifest.media_type, "digest": r.manifest.digest, "size": r.manifest.size,

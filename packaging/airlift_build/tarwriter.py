@@ -1,61 +1,29 @@
-"""A deterministic tar writer that zstd-compresses, per file, what is worth compressing.
+"""A deterministic tar writer: members in the order given, bytes as `airlift_build.prepare` made them.
 
 Entries carry fixed metadata (mtime 0, uid/gid 0, no owner names, modes 0644/0755), so the
 same inputs give the same bytes. A compressed member's size is only known after compressing,
 so its header is written first with size 0 and rewritten in place afterwards: each byte
-is compressed once, straight into the output, with multi-threaded zstd.
+is compressed once, straight into the output.
 """
 
 from __future__ import annotations
 
-import hashlib
+import errno
+import io
 import os
 import shutil
 import tarfile
+from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
-
-from airlift_build.files import BundleFile
-from installer.bundle.index import ZST_SUFFIX, Content, IndexEntry
+from airlift_build.prepare import CHUNK, Preparation, Stored, source_state
+from installer.bundle.index import ZST_SUFFIX, IndexEntry
+from installer.errors import AirliftError
 
 BLOCK = 512
 RECORD = 20 * BLOCK
-CHUNK = 4 << 20
-SAMPLE = 256 << 10
-MIN_COMPRESS_SIZE = 4096
-WORTH_IT = 0.9
-LEVEL = 3
-
-
-class _HashingWriter:
-    """Passes writes to the output file while hashing and counting them."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.out.write(data)
-        self.hash.update(data)
-        self.size += len(data)
-        return len(data)
-
-
-def worth_compressing(f: BundleFile) -> bool:
-    """Compress a sample from the start and the middle; keep zstd only if it saves ≥10 %."""
-    size = f.size
-    if not f.compress or size < MIN_COMPRESS_SIZE:
-        return False
-    if f.data is not None:
-        sample = f.data[:SAMPLE] + f.data[size // 2: size // 2 + SAMPLE]
-    else:
-        with open(f.source, "rb") as src:  # type: ignore[arg-type]
-            sample = src.read(SAMPLE)
-            src.seek(size // 2)
-            sample += src.read(SAMPLE)
-    return len(zstandard.ZstdCompressor(level=LEVEL).compress(sample)) < WORTH_IT * len(sample)
+# copy_file_range cannot serve this output or these files: copy through user space instead.
+NO_KERNEL_COPY = (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)
 
 
 class DeterministicTar:
@@ -64,7 +32,6 @@ class DeterministicTar:
     def __init__(self, out: BinaryIO, top: str) -> None:
         self.out = out
         self.top = top
-        self._cctx = zstandard.ZstdCompressor(level=LEVEL, threads=-1, write_content_size=True)
 
     def _header(self, name: str, size: int, mode: int, is_dir: bool = False) -> bytes:
         info = tarfile.TarInfo(f"{self.top}/{name}" if name else self.top)
@@ -77,73 +44,64 @@ class DeterministicTar:
     def add_dir(self, name: str) -> None:
         self.out.write(self._header(name, 0, 0o755, is_dir=True))
 
-    def add_file(self, f: BundleFile) -> IndexEntry:
-        """Write one file, compressed or raw, and describe it for index.json."""
-        if worth_compressing(f):
-            return self._add_compressed(f)
-        return self._add_raw(f)
-
-    def _add_raw(self, f: BundleFile) -> IndexEntry:
+    def add(self, prep: Preparation) -> IndexEntry:
+        """Write one prepared file, compressed or raw, and describe it for index.json."""
+        f = prep.file
+        kind = prep.kind()
+        if kind == "zstd":
+            return self._add_compressed(prep)
         size = f.size
         self.out.write(self._header(f.path, size, f.mode))
-        if f.data is not None:
-            self.out.write(f.data)
-            digest = hashlib.sha256(f.data).hexdigest()
-        elif f.sha256:
-            self._copy_known(f, size)
-            digest = f.sha256.removeprefix("sha256:")
+        if kind == "kernel":
+            assert f.source is not None
+            self._copy_in_kernel(f.source, size)
+            list(prep.chunks())
+            if source_state(f.source) != _stored(prep).source_state:
+                raise AirliftError(f"{f.source} changed while the bundle was written",
+                                   hint="build again once nothing writes to the build's input files")
         else:
-            w = _HashingWriter(self.out)
-            with open(f.source, "rb") as src:  # type: ignore[arg-type]
-                shutil.copyfileobj(src, w, CHUNK)
-            digest = w.hash.hexdigest()
+            for chunk in prep.chunks():
+                self.out.write(chunk)
+        stored = _stored(prep)
         self._pad(size)
-        return IndexEntry(path=f.path, size=size, sha256=digest, mode=f.mode)
+        return IndexEntry(path=f.path, size=size, sha256=stored.sha256, mode=f.mode)
 
-    def _copy_known(self, f: BundleFile, size: int) -> None:
-        """Kernel-side copy for files whose digest is already verified."""
+    def _copy_in_kernel(self, source: Path, size: int) -> None:
+        """Copy a raw file without reading it into this process (a worker hashes it meanwhile)."""
         self.out.flush()
-        out_fd = self.out.fileno()
-        with open(f.source, "rb") as src:  # type: ignore[arg-type]
+        with open(source, "rb") as src:
             left = size
             try:
+                out_fd = self.out.fileno()
                 while left:
                     n = os.copy_file_range(src.fileno(), out_fd, min(left, 1 << 30))
                     if n == 0:
-                        raise OSError(f"{f.source} shrank while being bundled")
+                        raise AirliftError(f"{source} shrank while the bundle was written",
+                                           hint="build again once nothing writes to the build's input files")
                     left -= n
-            except OSError as e:
-                if left != size or e.errno not in (18, 22, 38, 95):  # EXDEV EINVAL ENOSYS EOPNOTSUPP
+            except (io.UnsupportedOperation, OSError) as e:
+                if left != size or (not isinstance(e, io.UnsupportedOperation) and e.errno not in NO_KERNEL_COPY):
                     raise
                 shutil.copyfileobj(src, self.out, CHUNK)
 
-    def _add_compressed(self, f: BundleFile) -> IndexEntry:
-        size = f.size
+    def _add_compressed(self, prep: Preparation) -> IndexEntry:
+        f = prep.file
         name = f.path + ZST_SUFFIX
         header_at = self.out.tell()
         provisional = self._header(name, 0, f.mode)
         self.out.write(provisional)
-        sink = _HashingWriter(self.out)
-        content = _ContentHash(f.sha256)
-        with self._cctx.stream_writer(sink, size=size, closefd=False) as z:  # type: ignore[arg-type]
-            if f.data is not None:
-                content.update(f.data)
-                z.write(f.data)
-            else:
-                with open(f.source, "rb") as src:  # type: ignore[arg-type]
-                    while chunk := src.read(CHUNK):
-                        content.update(chunk)
-                        z.write(chunk)
+        for chunk in prep.chunks():
+            self.out.write(chunk)
+        stored = _stored(prep)
         end = self.out.tell()
-        header = self._header(name, sink.size, f.mode)
+        header = self._header(name, stored.size, f.mode)
         assert len(header) == len(provisional)
         self.out.seek(header_at)
         self.out.write(header)
         self.out.seek(end)
-        self._pad(sink.size)
-        return IndexEntry(path=f.path, size=sink.size, sha256=sink.hash.hexdigest(), mode=f.mode,
-                          zstd=Content(size, content.hexdigest()))
-
+        self._pad(stored.size)
+        return IndexEntry(path=f.path, size=stored.size, sha256=stored.sha256, mode=f.mode,
+                          zstd=stored.content)
 
     def _pad(self, size: int) -> None:
         if size % BLOCK:
@@ -157,16 +115,6 @@ class DeterministicTar:
             self.out.write(b"\0" * (RECORD - pos % RECORD))
 
 
-class _ContentHash:
-    """sha256 of the uncompressed content, skipped when the digest is already verified."""
-
-    def __init__(self, known: str | None) -> None:
-        self._known = known.removeprefix("sha256:") if known else None
-        self._hash = None if known else hashlib.sha256()
-
-    def update(self, data: bytes) -> None:
-        if self._hash is not None:
-            self._hash.update(data)
-
-    def hexdigest(self) -> str:
-        return self._known or self._hash.hexdigest()  # type: ignore[union-attr]
+def _stored(prep: Preparation) -> Stored:
+    assert prep.stored is not None
+    return prep.stored

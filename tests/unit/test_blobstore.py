@@ -36,12 +36,17 @@ def test_file_from_the_same_filesystem_is_hard_linked(tmp_path):
     assert store.path(d).stat().st_ino == src.stat().st_ino
 
 
-def test_damaged_file_is_refused(tmp_path):
+def test_a_file_keeps_its_claim_for_the_writer_and_a_streamed_copy_settles_it(tmp_path):
+    """put_file does not hash (the bundle writer does, see test_bundle_writer): the store keeps
+    who announced the digest; the same blob streamed in, hashed as it lands, needs no claim."""
     src = tmp_path / "blob"
-    src.write_bytes(b"damaged")
-    with pytest.raises(DigestMismatch, match="in oci:layout has digest") as err:
-        BlobStore(tmp_path / "s").put_file(src, digest(b"good"), "oci:layout")
-    assert str(src) in err.value.hint
+    src.write_bytes(b"layer")
+    store = BlobStore(tmp_path / "s")
+    store.put_file(src, digest(b"layer"), "oci:layout")
+    claim = store.claims[digest(b"layer")]
+    assert (claim.origin, claim.path) == ("oci:layout", src)
+    store.put_stream(io.BytesIO(b"layer").read, digest(b"layer"), "registry")
+    assert digest(b"layer") not in store.claims
 
 
 def test_progress_counts_every_byte(tmp_path):

@@ -1,14 +1,19 @@
 """The bundle tar is deterministic, plain, and compresses only what is worth it."""
 
+import hashlib
 import io
+import os
 import tarfile
+import threading
 
 import pytest
 import zstandard
+from airlift_build.blobstore import DigestMismatch
 from airlift_build.bundle_writer import write_bundle
-from airlift_build.files import BundleFile
+from airlift_build.files import BundleFile, Claim
 
 from installer.bundle import Index
+from installer.errors import AirliftError
 from tests.unit.bundle_helpers import COMPRESSIBLE, META, demo_files, write_demo
 
 
@@ -58,3 +63,58 @@ def test_long_paths_survive_the_rewritten_header(tmp_path):
         stored = tar.extractfile(f"demo-1.2.3/{long}.zst").read()
         assert tar.extractfile("demo-1.2.3/install").read().startswith(b"#!/bin/sh")
     assert zstandard.ZstdDecompressor().decompress(stored) == COMPRESSIBLE
+
+
+def _claimed(tmp_path, data: bytes, announced: bytes, compress: bool) -> BundleFile:
+    src = tmp_path / "blob"
+    src.write_bytes(data)
+    return BundleFile(f"images/blobs/sha256/{'b' * 64}", source=src, compress=compress,
+                      sha256="sha256:" + hashlib.sha256(announced).hexdigest(),
+                      claim=Claim("oci:layout (docker.io/demo/app:1)", src))
+
+
+@pytest.mark.parametrize("data", [COMPRESSIBLE, os.urandom(64 * 1024)], ids=["compressed", "raw"])
+def test_a_blob_that_does_not_match_its_claim_fails_the_bundle(tmp_path, data):
+    damaged = _claimed(tmp_path, data, b"the announced bytes", compress=True)
+    with pytest.raises(DigestMismatch, match=r"in oci:layout \(docker.io/demo/app:1\) has digest") as err:
+        write_bundle(io.BytesIO(), META, demo_files() + [damaged], lambda f: None)
+    assert str(tmp_path / "blob") in err.value.hint
+    assert not [t for t in threading.enumerate() if t.name.startswith("bundle-prepare")], \
+        "the workers ahead of the failed file stop with it"
+
+
+def test_a_claim_that_holds_is_written_like_a_checked_digest(tmp_path):
+    good = _claimed(tmp_path, COMPRESSIBLE, COMPRESSIBLE, compress=True)
+    checked = BundleFile(good.path, source=good.source, compress=True, sha256=good.sha256)
+    assert write_demo(tmp_path / "a.tar", demo_files() + [good]) == \
+        write_demo(tmp_path / "b.tar", demo_files() + [checked])
+
+
+def test_a_checked_raw_file_is_copied_whole_into_a_real_file(tmp_path):
+    """A raw file whose digest is known is copied by the kernel; the output is still a plain tar."""
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    src = tmp_path / "layer"
+    src.write_bytes(data)
+    blob = BundleFile("images/blobs/sha256/" + "c" * 64, source=src, compress=True,
+                      sha256="sha256:" + hashlib.sha256(data).hexdigest())
+    many = [BundleFile(f"resources/r{i:03}.yaml", data=f"n: {i}\n".encode()) for i in range(50)]
+    with open(tmp_path / "b.tar", "w+b") as out:
+        write_bundle(out, META, demo_files() + [blob] + many, lambda f: None)
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        assert tar.extractfile(f"demo-1.2.3/{blob.path}").read() == data
+        assert tar.extractfile("demo-1.2.3/resources/r042.yaml").read() == b"n: 42\n"
+        index = Index.from_json(tar.extractfile("demo-1.2.3/index.json").read())
+    assert {e.path: e.sha256 for e in index.files}[blob.path] == blob.sha256.removeprefix("sha256:")
+
+
+def test_a_raw_file_that_changes_while_it_is_copied_fails_the_bundle(tmp_path, monkeypatch):
+    """The writer copies a raw file in the kernel while a worker hashes it; a file written to
+    meanwhile (seen as a changed inode, size or time) would leave the index wrong."""
+    import airlift_build.tarwriter as tarwriter
+
+    src = tmp_path / "k3s"
+    src.write_bytes(os.urandom(64 * 1024))
+    monkeypatch.setattr(tarwriter, "source_state", lambda path: (0, 0, 0, 0))
+    with pytest.raises(AirliftError, match="changed while the bundle was written"):
+        write_bundle(io.BytesIO(), META, demo_files() + [BundleFile("runtime/k3s-2", source=src)],
+                     lambda f: None)
