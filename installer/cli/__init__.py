@@ -30,6 +30,9 @@ from .join_token import reexec_hiding_token
 from .parser import answer_flags, build_parser, version_text
 
 INTERNAL_ERROR_EXIT = 3
+# What continues a command Ctrl-C stopped part way.
+CONTINUE = {"": "Run ./install --resume to continue.",
+            "upgrade": "Run ./install upgrade again to continue, or ./install rollback to go back."}
 
 
 def main(argv: list[str] | None = None, wizard: ServeWizard | None = None) -> int:
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None, wizard: ServeWizard | None = None) -> in
             console.print(f"[bold]What to do:[/] {_escape(exc.hint)}", highlight=False, emoji=False)
         return exc.exit_code
     except KeyboardInterrupt:
-        console.print("\nInterrupted. Run ./install --resume to continue.")
+        console.print(f"\nInterrupted. {CONTINUE.get(args.command or '', CONTINUE[''])}")
         return 130
     except Exception:
         log = _write_internal_error(args)
@@ -90,6 +93,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .remove import cmd_remove
 
         return cmd_remove(args, console)
+    if command == "upgrade":
+        from .upgrade import cmd_upgrade
+
+        return cmd_upgrade(args, console)
     return commands.cmd_install(args, console, flags, wizard)
 
 
