@@ -23,11 +23,14 @@ from installer.manifest.models import NodeProfile
 from installer.upgrade.installed import InstalledNode
 
 SIZE_FIELDS = ("ram_min", "ram_max", "min_transfer_rate")
+LABELS = {"cpu_min": "CPU minimum", "cpu_max": "CPU maximum", "ram_min": "RAM minimum", "ram_max": "RAM maximum",
+          "os": "operating systems", "min_transfer_rate": "minimum transfer rate", "custom_checks": "custom checks",
+          "service_role": "service role", "expand_policy": "expand policy"}
 
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One setting of a profile, before and after, in words (`ram_min`: 512.0 MiB -> 1.0 GiB)."""
+    """One setting of a profile, before and after, in words (RAM minimum: 512.0 MiB -> 1.0 GiB)."""
 
     field: str
     before: str
@@ -71,7 +74,7 @@ def _field_changes(old: NodeProfile, new: NodeProfile) -> tuple[FieldChange, ...
              for f in dataclasses.fields(old.requirements)]
     pairs += [(f.name, getattr(old, f.name), getattr(new, f.name)) for f in dataclasses.fields(old)
               if f.name not in ("name", "description", "requirements")]
-    return tuple(FieldChange(name, _text(name, a), _text(name, b)) for name, a, b in pairs if a != b)
+    return tuple(FieldChange(LABELS.get(name, name), _text(name, a), _text(name, b)) for name, a, b in pairs if a != b)
 
 
 def _text(name: str, value: Any) -> str:
