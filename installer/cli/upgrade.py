@@ -20,7 +20,7 @@ from installer.events import EventBus
 from installer.manifest import load_manifest
 from installer.upgrade.diff import UpgradeDiff, build_diff
 from installer.upgrade.installed import find_installed
-from installer.upgrade.refusals import check_upgrade
+from installer.upgrade.refusals import check_upgrade, continued_upgrade
 
 from .commands import needed_bundle, require_root, root, state_dir
 from .render import TerminalRenderer
@@ -36,7 +36,7 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
     folder = state_dir(args)
     new = Bundle.open(needed_bundle("upgrade the installed application"))
     try:
-        diff = _diff(new, folder, console)
+        diff, question = _diff(new, folder, console)
     except KeyboardInterrupt:
         console.print("\nInterrupted before anything changed: nothing was changed.")
         return INTERRUPTED_EXIT
@@ -44,7 +44,7 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
         console.print("Dry run: nothing was changed.")
         return 0
     if not getattr(args, "yes", False):
-        answer = _ask(diff, console)
+        answer = _ask(question, diff, console)
         if answer != "yes":
             return INTERRUPTED_EXIT if answer == "interrupted" else DECLINED_EXIT
     # The operation engine is loaded only once the operator said yes.
@@ -60,14 +60,22 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _diff(new: Bundle, folder: Path, console: Console) -> UpgradeDiff:
-    """Refuse what may not upgrade, verify the new bundle, then print what will change."""
+def _diff(new: Bundle, folder: Path, console: Console) -> tuple[UpgradeDiff, str]:
+    """Refuse what may not upgrade, verify the new bundle, then print what will change; the diff
+    and the question to ask about it."""
     installed = find_installed(folder)
     check_upgrade(new, installed)
     _verify(new, console)
     diff = build_diff(new, load_manifest(new.manifest_path), installed)
+    question = f"Upgrade {diff.app} {diff.from_version} → {diff.to_version}?"
+    stopped = continued_upgrade(new, installed)
+    if stopped is not None:
+        console.print(f"The upgrade of {diff.app} from {stopped.from_version} to {stopped.to_version} stopped part "
+                      f"way ({stopped.id}); this run carries it on. What still differs from the installed "
+                      f"{installed.version}:", highlight=False, markup=False)
+        question = f"Continue the upgrade of {diff.app} {stopped.from_version} → {stopped.to_version}?"
     console.print(diff.render(), markup=False, highlight=False, emoji=False, soft_wrap=True)
-    return diff
+    return diff, question
 
 
 def _verify(bundle: Bundle, console: Console) -> None:
@@ -81,9 +89,8 @@ def _verify(bundle: Bundle, console: Console) -> None:
         renderer.close()
 
 
-def _ask(diff: UpgradeDiff, console: Console) -> str:
+def _ask(question: str, diff: UpgradeDiff, console: Console) -> str:
     """"yes", "no" or "interrupted" (Ctrl-C); without a terminal, a refusal naming --yes."""
-    question = f"Upgrade {diff.app} {diff.from_version} → {diff.to_version}?"
     if not sys.stdin.isatty():
         raise AirliftError(f"There is no terminal to ask \"{question}\" on, so nothing was changed",
                            hint="run ./install upgrade --yes to upgrade without the question "

@@ -16,34 +16,43 @@ from installer.bundle import Bundle
 from installer.bundle.index import INDEX_NAME
 from installer.cluster_service.operations import Operations
 from installer.errors import AirliftError
+from installer.statedir import StateDir
 from installer.statelock import lock_held
 from installer.upgrade.installed import Installed
-from installer.upgrade.versions import compare_versions
+from installer.upgrade.version_order import compare_versions
 
 UPGRADE_KIND = "upgrade"
 ROLLBACK_KIND = "rollback"
-FINISHED = ("completed", "failed")
 
 
 @dataclass(frozen=True)
 class Unfinished:
-    """A day-2 operation whose plan has not ended: running, or stopped part way."""
+    """A day-2 operation whose plan has not ended: running, or stopped part way. An upgrade or a
+    rollback names its versions (`from`, `to` in its operation.json; None if absent)."""
 
     id: str
     kind: str
     node: str
     state: str
+    from_version: str | None = None
+    to_version: str | None = None
 
 
 def check_upgrade(new: Bundle, installed: Installed) -> None:
     """Raise the first reason `new` may not upgrade `installed`; return when it may."""
     base = bundle_base(new)
     _same_application(new, installed)
-    _nothing_running(installed)
-    continuing = any(op.kind == UPGRADE_KIND for op in unfinished_operations(installed))
+    _nothing_running(new, installed)
+    continuing = continued_upgrade(new, installed) is not None
     _newer(new, installed, continuing)
     if base is not None and not (continuing and new.version == installed.version):
         _on_installed_base(new, base, installed)
+
+
+def continued_upgrade(new: Bundle, installed: Installed) -> Unfinished | None:
+    """The upgrade to `new`'s version that stopped part way, which this run carries on."""
+    return next((op for op in unfinished_operations(installed)
+                 if op.kind == UPGRADE_KIND and op.to_version == new.version), None)
 
 
 def bundle_base(bundle: Bundle) -> dict | None:
@@ -58,14 +67,24 @@ def bundle_base(bundle: Bundle) -> dict | None:
 
 
 def unfinished_operations(installed: Installed) -> list[Unfinished]:
-    """The day-2 operations (expand, remove, upgrade, rollback) whose plan has not ended."""
+    """The day-2 operations whose plan has not ended. A failed expand or remove has ended (it is
+    run again by hand, or not); a failed upgrade or rollback has not: it is carried on, or the
+    upgrade rolled back, before anything else."""
     found = []
+    paths = StateDir(installed.state_dir)
     for op in Operations(installed.state_dir, []).all():
         plan = op.store.load()
         state = plan.state if plan is not None else "unstarted"
-        if state not in FINISHED:
-            found.append(Unfinished(op.id, op.kind, op.node, state))
+        ended = ("completed",) if op.kind in (UPGRADE_KIND, ROLLBACK_KIND) else ("completed", "failed")
+        if state in ended:
+            continue
+        meta = json.loads(paths.operation(op.id).meta.read_text(encoding="utf-8"))
+        found.append(Unfinished(op.id, op.kind, op.node, state, _text(meta.get("from")), _text(meta.get("to"))))
     return found
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _same_application(new: Bundle, installed: Installed) -> None:
@@ -77,25 +96,29 @@ def _same_application(new: Bundle, installed: Installed) -> None:
                  "application installs on its own cluster")
 
 
-def _nothing_running(installed: Installed) -> None:
+def _nothing_running(new: Bundle, installed: Installed) -> None:
     """One operation at a time: a running ./install holds the state directory's lock; a node
-    being added or removed, or a rollback, has to end before an upgrade starts."""
+    being added or removed, a rollback, or an upgrade to another version has to end first."""
     if lock_held(installed.state_dir):
         raise AirliftError(f"Another ./install is running with the state directory {installed.state_dir} "
                            f"(an install, an upgrade or an uninstall of {installed.name})",
                            hint="wait for it to end (./install status shows the operations), then run "
                                 "./install upgrade again")
     for op in unfinished_operations(installed):
-        if op.kind == UPGRADE_KIND:
-            continue  # continued by this upgrade
-        raise AirliftError(f"The {op.kind} operation {op.id} of {installed.name} {installed.version} has not ended "
-                           f"(it is {op.state.replace('_', ' ')}), so {installed.name} cannot be upgraded now",
-                           hint=_finish_hint(op))
+        if op.kind == UPGRADE_KIND and op.to_version == new.version:
+            continue  # carried on by this run
+        what = (f"The {op.kind} of {installed.name} from {op.from_version} to {op.to_version} ({op.id})"
+                if op.kind in (UPGRADE_KIND, ROLLBACK_KIND) else f"The {op.kind} operation {op.id}")
+        raise AirliftError(f"{what} has not ended (it is {op.state.replace('_', ' ')}), so {installed.name} "
+                           f"cannot be upgraded from {installed.version} to {new.version} now", hint=_finish_hint(op))
 
 
 def _finish_hint(op: Unfinished) -> str:
     if op.kind == ROLLBACK_KIND:
         return "finish the rollback first: run ./install rollback, then ./install upgrade again"
+    if op.kind == UPGRADE_KIND:
+        return (f"finish it first: run ./install upgrade from the {op.to_version} bundle, or ./install rollback "
+                f"to go back to {op.from_version}")
     if op.kind == "remove":
         return (f"let it end (./install status shows it), or finish it with ./install remove {op.node}, "
                 "then run ./install upgrade again")

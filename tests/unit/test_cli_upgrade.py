@@ -13,7 +13,7 @@ from rich.console import Console
 from installer import cli
 from installer.cli import commands
 from installer.plan import PlanStore
-from tests.unit.upgrade_cases import V1, V2, install_state, make_bundle
+from tests.unit.upgrade_cases import V1, V2, add_operation, install_state, make_bundle
 
 
 @pytest.fixture
@@ -135,3 +135,13 @@ def test_an_unfinished_install_is_refused(setup, capsys):
     assert upgrade(paths, "--dry-run") == 2
     assert "has not completed (phase /cluster-service failed)" in capsys.readouterr().out
 
+
+
+def test_an_upgrade_that_stopped_part_way_is_carried_on(setup, engine, monkeypatch, capsys):
+    paths, _ = setup
+    add_operation(paths, "upgrade", "node-1", "failed", ("1.0.0", "1.1.0"))
+    on_terminal(monkeypatch, "y")
+    assert upgrade(paths) == 0
+    out = capsys.readouterr().out
+    assert "The upgrade of hello from 1.0.0 to 1.1.0 stopped part way (upgrade-node-1-0123abcd); this run carries it on" in out
+    assert "Continue the upgrade of hello 1.0.0 → 1.1.0? [y/N]" in out and len(engine) == 1

@@ -15,7 +15,7 @@ from installer.plan import PlanStore
 from installer.statedir import StateDir
 from installer.upgrade.installed import find_installed
 from installer.upgrade.refusals import check_upgrade
-from installer.upgrade.versions import compare_versions
+from installer.upgrade.version_order import compare_versions
 from tests.unit.upgrade_cases import V1, V2, add_operation, install_state, make_bundle, make_differential
 
 
@@ -42,7 +42,12 @@ def remove_running(tmp_path, v1, paths):
 
 
 def rollback_unfinished(tmp_path, v1, paths):
-    add_operation(paths, "rollback", "node-1", "in_progress")
+    add_operation(paths, "rollback", "node-1", "in_progress", ("1.1.0", "1.0.0"))
+    return make_bundle(tmp_path / "new", V2)
+
+
+def upgrade_to_another_version_failed(tmp_path, v1, paths):
+    add_operation(paths, "upgrade", "node-1", "failed", ("1.0.0", "1.0.5"))
     return make_bundle(tmp_path / "new", V2)
 
 
@@ -66,9 +71,14 @@ REFUSALS = [
      "a newer bundle of hello"),
     (same_version, "hello 1.0.0 is already installed; this bundle holds the same version", "newer than 1.0.0"),
     (older_version, "This bundle holds hello 0.9.0, older than the installed 1.0.0", "./install rollback"),
-    (remove_running, "The remove operation remove-node-2-0123abcd of hello 1.0.0 has not ended (it is in progress)",
+    (remove_running, "The remove operation remove-node-2-0123abcd has not ended (it is in progress), so hello "
+     "cannot be upgraded from 1.0.0 to 1.1.0 now",
      "./install remove node-2"),
-    (rollback_unfinished, "The rollback operation rollback-node-1-0123abcd", "run ./install rollback"),
+    (rollback_unfinished, "The rollback of hello from 1.1.0 to 1.0.0 (rollback-node-1-0123abcd) has not ended",
+     "run ./install rollback"),
+    (upgrade_to_another_version_failed, "The upgrade of hello from 1.0.0 to 1.0.5 (upgrade-node-1-0123abcd) has not "
+     "ended (it is failed), so hello cannot be upgraded from 1.0.0 to 1.1.0 now",
+     "run ./install upgrade from the 1.0.5 bundle, or ./install rollback to go back to 1.0.0"),
     (wrong_base, "This differential bundle of hello 1.1.0 upgrades hello 0.9.0 only", "the full bundle of hello 1.1.0"),
     (install_unfinished, "has not completed (phase /app failed)", "./install --resume"),
     (nothing_installed, "Nothing is installed with the state directory", "on the first master"),
@@ -105,9 +115,12 @@ PASSES = [
     ("finished operations", lambda tmp_path, v1, paths: (
         add_operation(paths, "remove", "node-2", "completed"), add_operation(paths, "expand", "node-3", "failed"),
         make_bundle(tmp_path / "new", V2))[-1]),
-    ("the same version, continuing an upgrade that stopped part way", lambda tmp_path, v1, paths: (
-        add_operation(paths, "upgrade", "node-1", "in_progress"),
-        make_bundle(tmp_path / "same", dataclasses.replace(V2, version="1.0.0")))[-1]),
+    ("continuing a failed upgrade to this version", lambda tmp_path, v1, paths: (
+        add_operation(paths, "upgrade", "node-1", "failed", ("1.0.0", "1.1.0")), make_bundle(tmp_path / "new", V2))[-1]),
+    ("continuing an upgrade that already moved the installed version", lambda tmp_path, v1, paths: (
+        add_operation(paths, "upgrade", "node-1", "in_progress", ("0.9.0", "1.0.0")),
+        make_differential(tmp_path / "same", dataclasses.replace(V2, version="1.0.0"),
+                          make_bundle(tmp_path / "hello-0.9.0", dataclasses.replace(V1, version="0.9.0"))))[-1]),
 ]
 
 

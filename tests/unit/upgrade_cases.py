@@ -160,12 +160,16 @@ def install_state(state: Path, bundle: Bundle, joined: tuple[str, ...] = (), wit
     return paths
 
 
-def add_operation(paths: StateDir, kind: str, node: str, state: str) -> str:
-    """A day-2 operation folder whose plan is `state` ("in_progress", "completed", "failed")."""
+def add_operation(paths: StateDir, kind: str, node: str, state: str, versions: tuple[str, str] | None = None) -> str:
+    """A day-2 operation folder whose plan is `state` ("in_progress", "completed", "failed"); an
+    upgrade or rollback names its versions (from, to) as the engine's operation.json does."""
     op_id = f"{kind}-{node}-0123abcd"
     folder = paths.operation(op_id)
     folder.root.mkdir(parents=True)
-    folder.meta.write_text(json.dumps({"id": op_id, "kind": kind, "node": node, "created": 1.0}))
+    meta = {"id": op_id, "kind": kind, "node": node, "created": 1.0}
+    if versions:
+        meta.update({"from": versions[0], "to": versions[1]})
+    folder.meta.write_text(json.dumps(meta))
     plan = build_install_plan(FIRST)
     store = PlanStore(folder.root)
     store.create(plan)
