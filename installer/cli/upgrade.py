@@ -38,7 +38,7 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
     try:
         diff, question = _diff(new, folder, console)
     except KeyboardInterrupt:
-        console.print("\nInterrupted before anything changed: nothing was changed.")
+        console.print("\nInterrupted: nothing was changed.")
         return INTERRUPTED_EXIT
     if dry_run:
         console.print("Dry run: nothing was changed.")
