@@ -38,3 +38,19 @@ class StateLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def lock_held(state_dir: Path) -> bool:
+    """Whether a running ./install (install, resume, uninstall, upgrade) holds the state
+    directory now; asks without creating or taking anything, so a read-only command may ask."""
+    try:
+        fd = os.open(StateDir(state_dir).lock, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

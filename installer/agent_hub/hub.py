@@ -193,7 +193,7 @@ class AgentHub:
         node = str(body["node"])
         if self.nodes.get(node) is None:
             raise AirliftError(f"Node {node} has not joined", hint="join again")
-        self.nodes.seen(node)
+        self.nodes.seen(node, body.get("versions") if action == "poll" else None)
         if action == "poll":
             work = self.board.take(node, float(body.get("wait", POLL_WAIT_S)))
             return {"work": work.message() if work else None}
@@ -219,8 +219,11 @@ class AgentHub:
         self._refuse_taken_address(name, address)
         known = self.nodes.get(name)
         profile = known.profile if known and known.identity == body["identity"] else self._profile(body.get("role"))
+        versions = body.get("versions") or {}
         node, again = self.nodes.join(Node(name=name, identity=str(body["identity"]), address=address, profile=profile,
-                                           facts=dict(body.get("facts") or {})))
+                                           facts=dict(body.get("facts") or {}),
+                                           installer_version=versions.get("installer_version"),
+                                           runtime_version=versions.get("runtime_version")))
         if again and body.get("fresh"):
             self.board.hand_out_again(name)
         verb = "reconnected" if again else "joined"

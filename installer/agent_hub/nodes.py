@@ -2,7 +2,9 @@
 
 A node is recognised by its identity (its machine-id, or the id its agent keeps), so an agent that
 restarts or reconnects is the same node again, never a second one. Two different machines with the
-same hostname are refused: Kubernetes names nodes by hostname.
+same hostname are refused: Kubernetes names nodes by hostname. Each record also holds the versions
+of the installer and the runtime the node's agent last reported (None in a record written before
+agents reported them, or from an agent that does not).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import json
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from installer.errors import AirliftError
 from installer.statedir import StateDir
 
 LOST_AFTER_S = 60.0
+VERSION_KEYS = ("installer_version", "runtime_version")
 
 
 @dataclass
@@ -31,6 +34,15 @@ class Node:
     facts: dict = field(default_factory=dict)
     joined: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
+    installer_version: str | None = None
+    runtime_version: str | None = None
+
+    @classmethod
+    def from_record(cls, record: dict) -> Node:
+        """A node from its nodes.json record, which may lack the newer fields or hold fields a
+        newer release added."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in record.items() if k in known})
 
     @property
     def connected(self) -> bool:
@@ -39,7 +51,8 @@ class Node:
     def view(self) -> dict:
         """What front-ends show: the node and the summary its agent sent when it joined."""
         return {"name": self.name, "address": self.address, "profile": self.profile,
-                "connected": self.connected, "joined": self.joined, "facts": self.facts}
+                "connected": self.connected, "joined": self.joined, "facts": self.facts,
+                "installer_version": self.installer_version, "runtime_version": self.runtime_version}
 
 
 class JoinedNodes:
@@ -56,7 +69,7 @@ class JoinedNodes:
             self._path = StateDir(state_dir).nodes
             if self._path.exists():
                 for d in json.loads(self._path.read_text(encoding="utf-8")):
-                    self._nodes.setdefault(d["name"], Node(**d))
+                    self._nodes.setdefault(d["name"], Node.from_record(d))
             self._save()
 
     def nodes(self) -> list[Node]:
@@ -79,6 +92,8 @@ class JoinedNodes:
             if known is not None:
                 known.address, known.facts, known.last_seen = candidate.address, candidate.facts, time.time()
                 known.profile = candidate.profile
+                known.installer_version = candidate.installer_version or known.installer_version
+                known.runtime_version = candidate.runtime_version or known.runtime_version
                 self._save()
                 return known, True
             self._nodes[candidate.name] = candidate
@@ -92,11 +107,19 @@ class JoinedNodes:
             self._save()
             return gone is not None
 
-    def seen(self, name: str) -> None:
+    def seen(self, name: str, versions: dict | None = None) -> None:
+        """The node's agent was heard from; with the versions it reported (`installer_version`,
+        `runtime_version`), saved when they changed."""
         with self._lock:
             node = self._nodes.get(name)
-            if node is not None:
-                node.last_seen = time.time()
+            if node is None:
+                return
+            node.last_seen = time.time()
+            reported = {k: str(v) for k, v in (versions or {}).items() if k in VERSION_KEYS and v}
+            if any(getattr(node, k) != v for k, v in reported.items()):
+                for k, v in reported.items():
+                    setattr(node, k, v)
+                self._save()
 
     def _save(self) -> None:
         if self._path is None:

@@ -31,6 +31,9 @@ from .join_token import reexec_hiding_token
 from .parser import answer_flags, build_parser, version_text
 
 INTERNAL_ERROR_EXIT = 3
+# What continues a command Ctrl-C stopped part way.
+CONTINUE = {"": "Run ./install --resume to continue.",
+            "upgrade": "Run ./install upgrade again to continue, or ./install rollback to go back."}
 
 
 def main(argv: list[str] | None = None, wizard: ServeWizard | None = None) -> int:
@@ -92,6 +95,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .remove import cmd_remove
 
         return cmd_remove(args, console)
+    if command == "upgrade":
+        from .upgrade import cmd_upgrade
+
+        return cmd_upgrade(args, console)
     return commands.cmd_install(args, console, flags, wizard)
 
 
@@ -120,9 +127,8 @@ def _write_internal_error(args: argparse.Namespace) -> Path:
 
 def _stopped(args: argparse.Namespace, stop: KeyboardInterrupt) -> str:
     said = "Stopped (SIGTERM)." if isinstance(stop, Terminated) else "Interrupted."
-    if args.command is None:  # an install
-        return said + " Run ./install --resume to continue."
-    return said
+    next_step = CONTINUE.get(args.command or "")  # an install ("") or an upgrade carries on
+    return f"{said} {next_step}" if next_step else said
 
 
 def _escape(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import shlex
 import shutil
@@ -248,8 +249,12 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
 
     host, folder = Host(root(args)), state_dir(args)
     status = install_status(host, manager_for(host, folder), folder)
+    if getattr(args, "json", False):
+        # Straight to stdout: a terminal renderer would wrap long lines and break the document.
+        print(json.dumps(status if status is not None else {"installed": False, "state_dir": str(folder)}, indent=1))
+        return 0 if status is not None and status["healthy"] else 1
     if status is None:
-        console.print(f"Nothing is installed with the state directory {state_dir(args)}.")
+        console.print(f"Nothing is installed with the state directory {folder}.")
         return 1
     return 0 if print_status(status, console) else 1
 

@@ -12,7 +12,7 @@ from installer import __version__
 from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
-COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove")
+COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -58,14 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
     _location(check)
     plan = sub.add_parser("plan", argument_default=argparse.SUPPRESS, help="print the install plan and each phase's state")
     _location(plan)
-    status = sub.add_parser("status", argument_default=argparse.SUPPRESS, help="plan state, health of the registry and Kubernetes, endpoints")
+    status = sub.add_parser("status", argument_default=argparse.SUPPRESS,
+                            help="versions, plan state, health of the registry and Kubernetes, nodes, endpoints")
+    status.add_argument("--json", action="store_true", help="print one JSON document instead of the tables")
     _location(status)
     uninstall = sub.add_parser("uninstall", argument_default=argparse.SUPPRESS, help="remove everything the install created")
     uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _location(uninstall)
     _join(sub)
     _remove(sub)
+    _upgrade(sub)
     return parser
+
+
+def _upgrade(sub: argparse._SubParsersAction) -> None:
+    upgrade = sub.add_parser("upgrade", argument_default=argparse.SUPPRESS,
+                             help="move the installed application to this bundle's version: shows what changes, "
+                                  "asks, then upgrades node by node (run as root on the first master)")
+    upgrade.add_argument("--yes", action="store_true", help="do not ask before upgrading")
+    upgrade.add_argument("--dry-run", action="store_true", help="show what would change, then stop")
+    _location(upgrade)
 
 
 def _remove(sub: argparse._SubParsersAction) -> None:

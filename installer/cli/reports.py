@@ -65,41 +65,36 @@ def print_summary(snapshot: dict, console: Console) -> None:
 
 
 def print_status(status: dict, console: Console) -> bool:
-    """Print where the install stands; True when everything is installed and healthy."""
-    plan = Plan.from_dict(status["plan"])
-    console.print(plan_table(plan))
-    registry, runtime = status["registry"], status["runtime"]
-    checks = [("registry answering", registry["answering"], registry["url"])]
-    if registry.get("images") is not None:
-        images = registry["images"]
-        checks.append((f"registry serves all {images['count']} image(s) of the bundle", not images["problems"],
-                       "; ".join(images["problems"][:3])))
-    checks.append(("k3s running", bool(runtime.get("running")),
-                   f"({runtime['k3s_version']}, carried by the bundle)" if runtime.get("k3s_version") else ""))
-    for node in runtime.get("nodes", []):
-        checks.append((f"node {node.get('name')} Ready", bool(node.get("ready")), ""))
-    if status["cluster"]["service"] is not None:
-        checks.append(("cluster service running (nodes join and leave through it)", status["cluster"]["service"],
-                       ""))
-    for name, ok, extra in checks:
-        console.print(f"  {'[green]✓[/]' if ok else '[red]✗[/]'} {name} {extra}", highlight=False)
+    """Print what is installed and how it stands (installer.status.install builds `status`);
+    True when everything is installed and healthy."""
+    app, runtime = status["app"], status["runtime"]
+    if app["name"]:
+        console.print(f"[bold]{app['name']} {app['version']}[/] on k3s {runtime['version'] or '(version unknown)'}, "
+                      f"Airlift {status['installer']['version'] or '(version unknown)'}", highlight=False)
+    console.print(plan_table(Plan.from_dict(status["plan"])))
+    for check in status["health"]:
+        mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"
+        console.print(f"  {mark} {check['check']} {check['detail']}", highlight=False, emoji=False)
     _endpoint_lines(status["endpoints"], console)
-    _cluster_lines(status["cluster"], console)
-    return plan.state == "completed" and all(ok for _, ok, _ in checks)
+    _cluster_lines(status, console)
+    return bool(status["healthy"])
 
 
-def _cluster_lines(cluster: dict, console: Console) -> None:
-    """The nodes besides this one, the day-2 operations, and how to add a node."""
-    if cluster["nodes"]:
-        console.print("Other nodes:")
-    for node in cluster["nodes"]:
-        console.print(f"  {node['name']} ({node['profile']}, {node['address']})", highlight=False)
-    if cluster["operations"]:
+def _cluster_lines(status: dict, console: Console) -> None:
+    """The nodes with the versions they run, the day-2 operations, and how to add a node."""
+    if len(status["nodes"]) > 1:
+        console.print("Nodes:")
+        for node in status["nodes"]:
+            first = ", first master" if node["first"] else ""
+            console.print(f"  {node['name']} ({node['profile']}{first}, {node['address']}): "
+                          f"installer {node['installer_version'] or 'not reported'}, "
+                          f"k3s {node['runtime_version'] or 'not reported'}", highlight=False, markup=False)
+    if status["operations"]:
         console.print("Operations after the install:")
-    for op in cluster["operations"]:
+    for op in status["operations"]:
         console.print(f"  {op['id']}: {op['kind']} {op['node']}: {op['state']}", highlight=False)
-    if cluster["join"]:
+    if status["join"]:
         console.print("To add a node, run on it, as root, from the unpacked bundle:", highlight=False)
-        for profile, command in cluster["join"].items():
+        for profile, command in status["join"].items():
             # No markup or emoji: a fingerprint holds text like ":CD:", which rich would draw as 💿.
             console.print(f"  {profile}:  {command}", highlight=False, soft_wrap=True, markup=False, emoji=False)

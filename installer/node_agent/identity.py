@@ -1,4 +1,5 @@
-"""Who this node is to the installer: hostname, a stable identity, the address others reach."""
+"""Who this node is to the installer: hostname, a stable identity, the address others reach, and
+the versions of the installer and runtime it runs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import psutil
 
+from installer import __version__
 from installer.facts.system import read_os_release
 from installer.host import Host
+from installer.runtime.version import installed_k3s_version
 from installer.statedir import StateDir
 
 
@@ -42,6 +45,12 @@ def summary() -> dict:
     os_release = read_os_release(Path("/"))
     return {"os": os_release.pretty_name or os_release.id, "cpus": psutil.cpu_count() or 0,
             "ram_bytes": psutil.virtual_memory().total}
+
+
+def versions(host: Host) -> dict[str, str | None]:
+    """The installer this agent is (the node's kept copy, for the agent service) and the k3s the
+    node runs (None before its runtime is installed): the cluster service shows both per node."""
+    return {"installer_version": __version__, "runtime_version": installed_k3s_version(host)}
 
 
 def hostname() -> str:

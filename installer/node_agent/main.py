@@ -20,7 +20,7 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
 from installer.node_agent.client import AgentClient, ConnectionLost
-from installer.node_agent.identity import hostname, identity, route_address, summary
+from installer.node_agent.identity import hostname, identity, route_address, summary, versions
 from installer.node_agent.stay import keep_in_contact
 from installer.node_agent.tasks import TASKS, AgentContext
 from installer.services import manager_for
@@ -87,7 +87,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     client = AgentClient(req.installer, req.port, req.token, req.fingerprint, req.state_dir)
     address = req.advertise_addr or route_address(req.installer)
     join: dict[str, object] = {"hostname": hostname(), "identity": identity(host, req.state_dir), "address": address,
-            "role": req.role, "facts": summary()}
+            "role": req.role, "facts": summary(), "versions": versions(host)}
     answer = _retry(lambda: client.call("join", {**join, "fresh": True}), say, req.stay)
     node, profile = answer["node"], answer["profile"]
     say(f"Joined the installer at {req.installer}:{req.port} as node {node} ({profile})")
@@ -98,7 +98,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     ctx = AgentContext(host, manager_for(host, req.state_dir), req.state_dir, bus, node, address, req.token)
     try:
         while True:
-            work = _retry(lambda: _poll(client, node, join), say, req.stay).get("work")
+            work = _retry(lambda: _poll(client, node, join, host), say, req.stay).get("work")
             if work is None:
                 continue
             if work["task"] == "finish":
@@ -118,11 +118,14 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
             ctx.peer.stop()
 
 
-def _poll(client: AgentClient, node: str, join: dict) -> dict:
+def _poll(client: AgentClient, node: str, join: dict, host: Host) -> dict:
+    """Wait for work, telling the installer which versions this node runs (a runtime task or an
+    upgrade replaces them while the agent runs)."""
     try:
-        return client.call("poll", {"node": node, "wait": POLL_WAIT_S}, timeout=POLL_WAIT_S + 15)
+        return client.call("poll", {"node": node, "wait": POLL_WAIT_S, "versions": versions(host)},
+                           timeout=POLL_WAIT_S + 15)
     except AirliftError:
-        client.call("join", {**join, "fresh": False})  # the installer restarted and forgot us
+        client.call("join", {**join, "versions": versions(host), "fresh": False})  # the installer restarted and forgot us
         return {"work": None}
 
 

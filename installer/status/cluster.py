@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from installer.agent_hub.hub import join_command
+from installer.agent_hub.nodes import Node
 from installer.answers import Answers
 from installer.cluster_service.operations import Operations
 from installer.manifest import Manifest
@@ -17,16 +18,20 @@ from installer.tls import saved_fingerprint
 
 
 def cluster_status(services: ServiceManager, state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
-    """{nodes: [{name, address, profile}], operations: [{id, kind, node, state}],
-    join: {profile: command}, service: whether airlift-cluster runs} for a completed install
-    (`manifest` given); before, join is empty and service None."""
+    """{nodes: [{name, address, profile, first, installer_version, runtime_version}] (the joined
+    nodes, versions as their agents last reported them, None for a record older than that),
+    operations: [{id, kind, node, state}], join: {profile: command}, service: whether
+    airlift-cluster runs} for a completed install (`manifest` given); before, join is empty and
+    service None."""
     nodes_file = StateDir(state_dir).nodes
-    nodes = json.loads(nodes_file.read_text()) if nodes_file.is_file() else []
+    records = json.loads(nodes_file.read_text()) if nodes_file.is_file() else []
     operations = []
     for op in Operations(state_dir, []).all():
         plan = op.store.load()
         operations.append({"id": op.id, "kind": op.kind, "node": op.node, "state": plan.state if plan else "unstarted"})
-    return {"nodes": [{k: n[k] for k in ("name", "address", "profile")} for n in nodes],
+    nodes = [Node.from_record(r) for r in records]
+    return {"nodes": [{"name": n.name, "address": n.address, "profile": n.profile, "first": False,
+                       "installer_version": n.installer_version, "runtime_version": n.runtime_version} for n in nodes],
             "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest),
             "service": services.is_running(CONTROLLER) if manifest is not None else None}
 

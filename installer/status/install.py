@@ -1,9 +1,22 @@
-"""`./install status`: where the install stands and whether its services are healthy.
+"""`./install status`: what is installed, where the install stands and whether it is healthy.
 
 It reads only the state directory and asks the services themselves (the registry's API, the
 runtime), so it works without the bundle and changes nothing. The registry is asked as a node
 pulls from it: trusting the install's CA and signed in with the install's credentials, for every
-image of the bundle (their list is kept in the state directory by the /cluster phase).
+image of the bundle (their list is kept in the state directory by the /cluster-service phase).
+
+One builder for both outputs: `./install status --json` prints this dict, the tables render it.
+Shape (JSON-able):
+  app:      {name, version}  the installed application (None values before the install kept them)
+  runtime:  {name: "k3s", version, running, service, kubeconfig, nodes: [{name, ready}], error?}
+  installer: {version}  the Airlift release of the installed bundle
+  plan, registry: {url, answering, images: {count, problems} | None}, endpoints, answers
+  nodes:    [{name, address, profile, first, ready, installer_version, runtime_version}]  this host
+            (the first master) first, then the nodes that joined, with the versions their agents
+            last reported
+  operations: [{id, kind, node, state}]  the day-2 operations; join: {profile: command}
+  cluster_service: whether airlift-cluster runs (None before the install completed)
+  health:   [{check, ok, detail}]  every health check, as the tables print them; healthy: bool
 """
 
 from __future__ import annotations
@@ -11,41 +24,73 @@ from __future__ import annotations
 from pathlib import Path
 
 from installer import answers as answers_mod
+from installer.answers import Answers
 from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle, BundleError, ImageInfo
 from installer.bundle.index import INDEX_NAME, Index
 from installer.host import Host
-from installer.manifest import load_manifest
+from installer.manifest import Manifest, load_manifest
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
+from installer.runtime.version import installed_k3s_version
 from installer.services import ServiceManager
 from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
+from installer.status.health import health_checks
 
 
 def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dict | None:
-    """The plan, service health and endpoints; None when nothing is installed in state_dir."""
+    """Everything `status` shows; None when nothing is installed in state_dir."""
     plan = PlanStore(state_dir).load()
     if plan is None:
         return None
     paths = StateDir(state_dir)
-    saved = paths.answers
-    answers = answers_mod.saved(saved) if saved.exists() else answers_mod.Answers()
+    answers = answers_mod.saved(paths.answers) if paths.answers.exists() else answers_mod.Answers()
     registry = Registry(host, services, state_dir, port=answers.registry_port,
                         address=answers.advertise_addr or "127.0.0.1")
-    runtime = K3sRuntime(host, services, state_dir).status()
+    kept = _kept_index(paths)
     manifest = load_manifest(paths.app_manifest) if paths.app_manifest.exists() else None
+    runtime = K3sRuntime(host, services, state_dir).status()
     eps = (endpoints(manifest, load_documents(paths.app), answers.advertise_addr or "")
            if manifest is not None and _app_installed(plan) else [])
-    return {
+    cluster = cluster_status(services, state_dir, answers, manifest if plan.state == "completed" else None)
+    ready = {n["name"]: n["ready"] for n in runtime.get("nodes", [])}
+    this = _this_node(host, plan, answers, kept)
+    status = {
+        "app": _app(kept, manifest),
+        "runtime": {"name": "k3s", "version": kept.k3s_version if kept else None,
+                    **{k: v for k, v in runtime.items() if k != "runtime"}},
+        "installer": {"version": kept.airlift_version if kept else None},
         "plan": plan.to_dict(),
         "registry": _registry_status(registry, paths),
-        "runtime": {**runtime, "k3s_version": _k3s_version(paths)},
         "endpoints": eps,
         "answers": answers.to_dict(),
-        "cluster": cluster_status(services, state_dir, answers, manifest if plan.state == "completed" else None),
+        "nodes": [{**n, "ready": ready.get(n["name"])} for n in (this, *cluster["nodes"])],
+        "operations": cluster["operations"],
+        "join": cluster["join"],
+        "cluster_service": cluster["service"],
     }
+    status["health"] = health_checks(status)
+    status["healthy"] = plan.state == "completed" and all(c["ok"] for c in status["health"])
+    return status
+
+
+def _app(kept: Index | None, manifest: Manifest | None) -> dict:
+    """The installed application's name and version: from the kept index, else the manifest
+    (an install that has not reached /cluster-service yet)."""
+    if kept is not None:
+        return {"name": kept.name, "version": kept.version}
+    if manifest is not None:
+        return {"name": manifest.name, "version": manifest.version}
+    return {"name": None, "version": None}
+
+
+def _this_node(host: Host, plan: Plan, answers: Answers, kept: Index | None) -> dict:
+    """The first master: the install ran here; its k3s answers for its release itself."""
+    return {"name": str(plan.phases[0].node), "address": answers.advertise_addr, "profile": answers.profile,
+            "first": True, "installer_version": kept.airlift_version if kept else None,
+            "runtime_version": installed_k3s_version(host) or (kept.k3s_version if kept else None)}
 
 
 def _registry_status(registry: Registry, paths: StateDir) -> dict:
@@ -59,11 +104,11 @@ def _registry_status(registry: Registry, paths: StateDir) -> dict:
     return {"url": registry.url, "answering": answering, "images": {"count": len(images), "problems": problems}}
 
 
-def _k3s_version(paths: StateDir) -> str | None:
-    """The k3s release the installed bundle carries, from the index the install kept; None for a
-    bundle built before the version was recorded, or before the install kept its index."""
+def _kept_index(paths: StateDir) -> Index | None:
+    """The installed bundle's index, as the install kept it; None before /cluster-service kept it.
+    Its k3s_version is None for a bundle built before the version was recorded."""
     try:
-        return Index.from_json((paths.bundle / INDEX_NAME).read_bytes()).k3s_version
+        return Index.from_json((paths.bundle / INDEX_NAME).read_bytes())
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

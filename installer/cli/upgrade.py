@@ -1,0 +1,106 @@
+"""`./install upgrade`: from the unpacked new bundle on the first master, show what will change,
+ask, then upgrade.
+
+Cheap refusals come first (another application, not newer, an operation running, a differential
+bundle on another base), then the new bundle is verified byte by byte, then the diff is printed.
+Nothing changes before the operator says yes (or passed --yes); `--dry-run` stops after the diff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from installer.bundle import Bundle
+from installer.errors import AirliftError
+from installer.events import EventBus
+from installer.manifest import load_manifest
+from installer.upgrade.diff import UpgradeDiff, build_diff
+from installer.upgrade.installed import find_installed
+from installer.upgrade.refusals import check_upgrade, continued_upgrade
+
+from .commands import needed_bundle, require_root, root, state_dir
+from .render import TerminalRenderer
+
+INTERRUPTED_EXIT = 130
+DECLINED_EXIT = 1
+
+
+def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
+    dry_run = bool(getattr(args, "dry_run", False))
+    if not dry_run:
+        require_root("upgrade the installed application")
+    folder = state_dir(args)
+    new = Bundle.open(needed_bundle("upgrade the installed application"))
+    try:
+        diff, question = _diff(new, folder, console)
+    except KeyboardInterrupt:
+        console.print("\nInterrupted: nothing was changed.")
+        return INTERRUPTED_EXIT
+    if dry_run:
+        console.print("Dry run: nothing was changed.")
+        return 0
+    if not getattr(args, "yes", False):
+        answer = _ask(question, diff, console)
+        if answer != "yes":
+            return INTERRUPTED_EXIT if answer == "interrupted" else DECLINED_EXIT
+    # The operation engine is loaded only once the operator said yes.
+    from installer.upgrade.run import upgrade
+
+    bus = EventBus()
+    renderer = TerminalRenderer(console)
+    bus.add_sink(renderer)
+    try:
+        upgrade(new.root, folder, root(args), bus, diff)
+    finally:
+        renderer.close()
+    return 0
+
+
+def _diff(new: Bundle, folder: Path, console: Console) -> tuple[UpgradeDiff, str]:
+    """Refuse what may not upgrade, verify the new bundle, then print what will change; the diff
+    and the question to ask about it."""
+    installed = find_installed(folder)
+    check_upgrade(new, installed)
+    _verify(new, console)
+    diff = build_diff(new, load_manifest(new.manifest_path), installed)
+    question = f"Upgrade {diff.app} {diff.from_version} → {diff.to_version}?"
+    stopped = continued_upgrade(new, installed)
+    if stopped is not None:
+        console.print(f"The upgrade of {diff.app} from {stopped.from_version} to {stopped.to_version} stopped part "
+                      f"way ({stopped.id}); this run carries it on. What still differs from the installed "
+                      f"{installed.version}:", highlight=False, markup=False)
+        question = f"Continue the upgrade of {diff.app} {stopped.from_version} → {stopped.to_version}?"
+    console.print(diff.render(), markup=False, highlight=False, emoji=False, soft_wrap=True)
+    return diff, question
+
+
+def _verify(bundle: Bundle, console: Console) -> None:
+    """Every file the new bundle carries, against its index, with a progress bar."""
+    bus = EventBus()
+    renderer = TerminalRenderer(console)
+    bus.add_sink(renderer)
+    try:
+        bundle.verify(bus.progress(None, "bytes", f"Verifying {bundle.name} {bundle.version}"))
+    finally:
+        renderer.close()
+
+
+def _ask(question: str, diff: UpgradeDiff, console: Console) -> str:
+    """"yes", "no" or "interrupted" (Ctrl-C); without a terminal, a refusal naming --yes."""
+    if not sys.stdin.isatty():
+        raise AirliftError(f"There is no terminal to ask \"{question}\" on, so nothing was changed",
+                           hint="run ./install upgrade --yes to upgrade without the question "
+                                "(or --dry-run to only see what would change)")
+    try:
+        reply = console.input(f"{question} \\[y/N] ")
+    except (KeyboardInterrupt, EOFError):
+        console.print(f"\nInterrupted: nothing was changed; {diff.app} {diff.from_version} stays installed.")
+        return "interrupted"
+    if reply.strip().lower() in ("y", "yes"):
+        return "yes"
+    console.print(f"Nothing was changed; {diff.app} {diff.from_version} stays installed.")
+    return "no"
