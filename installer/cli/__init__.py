@@ -90,6 +90,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .remove import cmd_remove
 
         return cmd_remove(args, console)
+    if command == "rollback":
+        from .rollback import cmd_rollback
+
+        return cmd_rollback(args, console)
     return commands.cmd_install(args, console, flags, wizard)
 
 
