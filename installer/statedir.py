@@ -47,8 +47,14 @@ class OperationFolder(RunFolder):
 
     @property
     def meta(self) -> Path:
-        """What the operation is: {id, kind, node, created}."""
+        """What the operation is: {id, kind, node, created} (an upgrade adds installer/upgrade/record.py's keys)."""
         return self.root / "operation.json"
+
+    @property
+    def target(self) -> Path:
+        """An upgrade's new version as it was when the upgrade began: its manifest and resources,
+        which a rollback reads (its rollback hook, the resources to remove) once the bundle is gone."""
+        return self.root / "target"
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,31 @@ class StateDir(RunFolder):
     def installer(self) -> Path:
         """The kept installer, which runs the services, `status` and `uninstall` without the bundle."""
         return self.root / "installer"
+
+    @property
+    def previous(self) -> Path:
+        """The version before the last upgrade, kept for `./install rollback` (installer/upgrade)."""
+        return self.root / "previous"
+
+    @property
+    def previous_stage(self) -> Path:
+        """Where the previous version is gathered before it replaces `previous`."""
+        return self.root / ".previous.new"
+
+    @property
+    def previous_bundle(self) -> Path:
+        """The previous version's kept bundle part (what `bundle` held before the upgrade)."""
+        return self.previous / "bundle"
+
+    @property
+    def previous_app(self) -> Path:
+        """The previous version's manifest and resources (what `app` held before the upgrade)."""
+        return self.previous / "app"
+
+    @property
+    def previous_installer(self) -> Path:
+        """The previous version's kept installer."""
+        return self.previous / "installer"
 
     @property
     def installer_stage(self) -> Path:

@@ -99,6 +99,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .upgrade import cmd_upgrade
 
         return cmd_upgrade(args, console)
+    if command == "rollback":
+        from .rollback import cmd_rollback
+
+        return cmd_rollback(args, console)
     return commands.cmd_install(args, console, flags, wizard)
 
 

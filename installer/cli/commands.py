@@ -236,7 +236,14 @@ def cmd_check(args: argparse.Namespace, console: Console, flags: dict) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, console: Console) -> int:
-    plan = PlanStore(state_dir(args)).load()
+    from installer.upgrade.history import last, store
+
+    folder = state_dir(args)
+    operation = last(folder)
+    if operation is not None:  # the running or last upgrade or rollback, once there is one
+        console.print(f"{operation.kind.capitalize()} from {operation.from_version} to {operation.to_version} "
+                      f"({operation.id}):", highlight=False)
+    plan = store(folder, operation).load() if operation is not None else PlanStore(folder).load()
     if plan is None:
         console.print(f"No install in {state_dir(args)} yet; this is the plan an install would run:")
         plan = build_install_plan(socket.gethostname())

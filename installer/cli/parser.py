@@ -12,7 +12,7 @@ from installer import __version__
 from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
-COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade")
+COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--list", action="store_true", help="list every check id and what it checks")
     _answers(check)
     _location(check)
-    plan = sub.add_parser("plan", argument_default=argparse.SUPPRESS, help="print the install plan and each phase's state")
+    plan = sub.add_parser("plan", argument_default=argparse.SUPPRESS,
+                          help="print the plan of the install (or of the running or last upgrade or rollback) "
+                               "and each phase's state")
     _location(plan)
     status = sub.add_parser("status", argument_default=argparse.SUPPRESS,
                             help="versions, plan state, health of the registry and Kubernetes, nodes, endpoints")
@@ -68,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     _join(sub)
     _remove(sub)
     _upgrade(sub)
+    rollback = sub.add_parser("rollback", argument_default=argparse.SUPPRESS,
+                              help="take the cluster back to the version before the last upgrade, whether it "
+                                   "completed or not (run as root on the first master)")
+    rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _location(rollback)
     return parser
 
 

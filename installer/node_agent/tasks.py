@@ -106,6 +106,8 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     ctx.bus.add_secret(args["config"].get("registry_password", ""))
     config = RuntimeConfig(**{**args["config"], "node_name": ctx.node, "node_ip": ctx.address, "token": token})
     k3s = K3sRuntime(ctx.host, ctx.services, ctx.state_dir)
+    if args.get("restart") and ctx.services.is_running(k3s.service):  # an upgrade: the new binary must run
+        ctx.services.stop(k3s.service)
     runtime_phase.install(k3s, Bundle.open(ctx.bundle_dir), config)
     k3s.start()
     ctx.bus.log_line(f"k3s {config.role} started, joining {config.server_url}", phase=args["phase"])

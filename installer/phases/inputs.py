@@ -56,6 +56,7 @@ class PhaseInputs:
     agents: AgentHub | None = None   # the other nodes' agents, when the flavor has several nodes
     checked: CheckRun | None = None  # this host's checks, when the engine ran them before the plan
     options: RunOptions = field(default_factory=RunOptions)  # what the operator asked of this run
+    operation: Path | None = None  # an upgrade's or rollback's folder: what it is (installer/upgrade/record.py)
 
     @property
     def app_dir(self) -> Path:

@@ -71,9 +71,10 @@ def distribute(ctx: PhaseInputs, node: str) -> None:
                                  "tracker": tracker}, DISTRIBUTE_TIMEOUT_S)
 
 
-def runtime(ctx: PhaseInputs, node: str) -> None:
+def runtime(ctx: PhaseInputs, node: str, restart: bool = False) -> None:
     """k3s on `node`: an extra server for a master profile, an agent otherwise; then Ready. The
-    registry's CA and credentials travel with the task, over the agent channel pinned by TLS."""
+    registry's CA and credentials travel with the task, over the agent channel pinned by TLS.
+    With `restart` (an upgrade), the node stops its k3s before the new files go in place."""
     profile = ctx.manifest.profiles[_profile(ctx, node)]
     a = ctx.answers
     token = ctx.runtime.token()  # the full K10 form: the node checks the first master's CA with it
@@ -90,7 +91,7 @@ def runtime(ctx: PhaseInputs, node: str) -> None:
     }
     phase = f"/runtime/{node}"
     _hub(ctx).run(node, "runtime", {"phase": phase, "manifest": _manifest_text(ctx), "profile": profile.name,
-                                    "config": config, "token": token}, RUNTIME_TIMEOUT_S)
+                                    "config": config, "token": token, "restart": restart}, RUNTIME_TIMEOUT_S)
     ctx.bus.log_line(f"Waiting up to {ctx.answers.ready_timeout}s for node {node} to be Ready", phase=phase)
     ctx.runtime.wait_ready(node, ctx.answers.ready_timeout)
     ctx.bus.log_line(f"Node {node} is Ready", phase=phase)

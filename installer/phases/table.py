@@ -9,6 +9,10 @@ over a family, so the most specific pattern wins: `/checks/network` (every node,
 `/checks/network/node-4` (expand) is `/checks/network/*`, never `/checks/*`.
 
 What the operator asked of a run (`--force`) reaches the executors in `PhaseInputs.options`.
+
+An upgrade and a rollback reuse phase ids with other work (`/registry` fills only the new blobs,
+`/runtime/<node>` replaces a running node's k3s), so they have tables of their own, UPGRADE_PHASES
+and ROLLBACK_PHASES, which their runs hand to the runner (installer/upgrade/run.py).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ from installer.phases import (
     remote,
     removal,
     runtime,
+    upgrade_app,
+    upgrade_checks,
+    upgrade_registry,
+    upgrade_runtime,
+    upgrade_versions,
 )
 from installer.phases.inputs import PhaseInputs
 
@@ -47,6 +56,28 @@ PHASES: dict[str, Callable[..., None]] = {
     "/drain/*": removal.drain,
     "/leave/*": removal.leave,
     "/delete/*": removal.delete,
+}
+
+UPGRADE_PHASES: dict[str, Callable[..., None]] = {
+    "/previous": upgrade_versions.previous,
+    "/checks": upgrade_checks.execute,
+    "/checks/*": upgrade_checks.node,
+    "/registry": upgrade_registry.upgrade,
+    "/distribute/*": remote.distribute,
+    "/hooks/*": hooks.execute,
+    "/runtime/*": upgrade_runtime.execute,
+    "/app": upgrade_app.upgrade,
+    "/installer": upgrade_versions.upgrade_installer,
+    "/gc": upgrade_versions.gc,
+}
+
+ROLLBACK_PHASES: dict[str, Callable[..., None]] = {
+    "/hooks/rollback": upgrade_app.rollback_hook,
+    "/app": upgrade_app.rollback,
+    "/registry": upgrade_registry.rollback,
+    "/distribute/*": remote.distribute,
+    "/runtime/*": upgrade_runtime.execute,
+    "/installer": upgrade_versions.rollback_installer,
 }
 
 

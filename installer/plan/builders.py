@@ -1,4 +1,4 @@
-"""Every operation's plan, built here and nowhere else: install, expand, remove.
+"""Every operation's plan, built here and nowhere else: install, expand, remove, upgrade, rollback.
 
 A builder only lists phases (ids, descriptions, requirements, the node each runs on); it runs
 nothing and reads no host, so `./install plan` can print a plan before anything changes. The code
@@ -81,3 +81,66 @@ def build_remove_plan(first: str, node: str, hooks: Collection[str] = ()) -> Pla
     for phase_id, description, where in steps:
         phases.append(Phase(phase_id, description, [phases[-1].id] if phases else [], where))
     return Plan(operation="remove", phases=phases)
+
+
+def _chained(groups: list[list[tuple[str, str, str]]]) -> list[Phase]:
+    """Phases from groups of (id, description, node): each phase of a group requires every phase
+    of the group before it, so the phases of one group (other nodes' /checks) may run together."""
+    phases: list[Phase] = []
+    before: list[str] = []
+    for group in groups:
+        phases += [Phase(i, d, list(before), n) for i, d, n in group]
+        before = [i for i, _, _ in group] or before
+    return phases
+
+
+def _runtime_steps(nodes: Sequence[str], to: str) -> list[list[tuple[str, str, str]]]:
+    """/runtime/<node> one node at a time, in the order given (masters first)."""
+    return [[(f"/runtime/{n}", f"Move node {n} to the {to} runtime: cordon, drain, swap k3s and its "
+              "air-gap images, Ready, uncordon (skipped when the runtime did not change)", n)] for n in nodes]
+
+
+def build_upgrade_plan(first: str, others: Sequence[str] = (), hooks: Collection[str] = ()) -> Plan:
+    """Moving the cluster of `first` (the first master, where the upgrade runs) and of `others`
+    (its other nodes, masters first) to a new version; the update hooks among `hooks` (the new
+    manifest's) run where Gravity ran them. Nothing is changed before /registry, and nothing is
+    removed before /app, so a failure up to there leaves the installed version running."""
+    groups = [
+        [("/previous", "Keep the installed version (bundle index, resources, installer) for a rollback", first)],
+        [("/checks", "Check this host against the new version's node profile, and the room for its new images",
+          first)],
+        [(f"/checks/{n}", f"Check node {n} against the new version's node profile", n) for n in others],
+        [("/registry", "Copy the new version's new image blobs into the registry and verify them through its API",
+          first)],
+        [(f"/distribute/{n}", f"Send node {n} the new version's runtime", n) for n in others],
+    ]
+    if "preUpdate" in hooks:
+        groups.append([("/hooks/preUpdate", "Run the new version's preUpdate hook", first)])
+    groups += _runtime_steps([first, *others], "new")
+    groups.append([("/app", "Apply the new version's resources, delete the ones it no longer has, run its "
+                    "update hook", first)])
+    if "postUpdate" in hooks:
+        groups.append([("/hooks/postUpdate", "Run the new version's postUpdate hook", first)])
+    groups += [[("/installer", "Keep the new installer and bundle index, and restart the cluster service", first)],
+               [("/gc", "Delete the image blobs of versions older than the previous one", first)]]
+    return Plan(operation="upgrade", phases=_chained(groups))
+
+
+def build_rollback_plan(first: str, nodes: Sequence[str] = (), hooks: Collection[str] = ()) -> Plan:
+    """Taking the cluster of `first` back to the version before the last upgrade: the `rollback`
+    hook when `hooks` (the new manifest's) has it, the previous resources, the previous images
+    (still in the registry), the previous runtime on `nodes` (those whose runtime the upgrade
+    reached, masters first), then the previous installer and bundle index."""
+    others = [n for n in nodes if n != first]
+    groups: list[list[tuple[str, str, str]]] = []
+    if "rollback" in hooks:
+        groups.append([("/hooks/rollback", "Run the new version's rollback hook", first)])
+    groups += [
+        [("/app", "Apply the previous version's resources again and delete the ones the new version added", first)],
+        [("/registry", "Check that the registry still serves every image of the previous version", first)],
+        [(f"/distribute/{n}", f"Send node {n} the previous version's runtime", n) for n in others],
+    ]
+    groups += _runtime_steps(nodes, "previous")
+    groups.append([("/installer", "Put the previous installer and bundle index back, and restart the cluster "
+                    "service", first)])
+    return Plan(operation="rollback", phases=_chained(groups))

@@ -37,24 +37,45 @@ def unique_blobs(images: Iterable[ImageContent]) -> list[Blob]:
     return list(seen.values())
 
 
+def blob_data(storage: Path, blob: Blob) -> Path:
+    """Where distribution's filesystem storage keeps a blob's bytes."""
+    return v2_root(storage) / "blobs" / "sha256" / blob.hex[:2] / blob.hex / "data"
+
+
+def _missing(storage: Path, blobs: Iterable[Blob]) -> list[Blob]:
+    return [b for b in blobs if not _complete(blob_data(storage, b), b)]
+
+
+def missing_bytes(bundle: Bundle, storage: Path) -> int:
+    """The bytes `populate` would write: those of the blobs the storage does not hold yet (an
+    upgrade's new images; the rest of an install's after a crash)."""
+    return sum(b.size for b in _missing(storage, unique_blobs(bundle.image_contents())))
+
+
 def populate(bundle: Bundle, storage: Path, progress: Progress | None = None) -> None:
-    """Write every image of `bundle` into the registry storage at `storage`."""
+    """Write every image of `bundle` into the registry storage at `storage`: only the blobs it
+    does not hold yet are read (an upgrade's bundle may not even carry the others), then every
+    image's links."""
     images = bundle.image_contents()
-    blobs = unique_blobs(images)
+    blobs = _missing(storage, unique_blobs(images))
     total, done = sum(b.size for b in blobs), 0
-    root = v2_root(storage)
     for blob in blobs:
-        place_blob(bundle, blob, root / "blobs" / "sha256" / blob.hex[:2] / blob.hex / "data")
+        place_blob(bundle, blob, blob_data(storage, blob))
         done += blob.size
         if progress:
             progress(done, total)
+    root = v2_root(storage)
     for image in images:
         write_links(root / "repositories" / image.repository, image)
 
 
+def _complete(dest: Path, blob: Blob) -> bool:
+    return dest.is_file() and dest.stat().st_size == blob.size
+
+
 def place_blob(bundle: Bundle, blob: Blob, dest: Path) -> None:
     """Hard link or stream `blob` to `dest`; an existing complete `dest` is kept."""
-    if dest.is_file() and dest.stat().st_size == blob.size:
+    if _complete(dest, blob):
         return
     stored = bundle.blob_location(blob.digest)
     source, packed = stored.path, stored.compressed

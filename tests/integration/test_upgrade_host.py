@@ -1,0 +1,148 @@
+"""The hello application upgraded on this machine (temp root + state dir, the k3s stand-in):
+1.0.0 installed, moved to a 1.1.0 built here (a changed Deployment, one more resource, update
+hooks), then rolled back to 1.0.0; a failing preUpdate hook stops before anything changed; a
+SIGKILL inside a phase, then the upgrade again, completes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from installer.bundle import Bundle, safe_extract
+from tests.fixtures.build_fixtures import HELLO, make_hello_images, run_build
+from tests.integration.installer_run import REPO, Target
+
+pytestmark = pytest.mark.integration
+
+HARNESS = Path(__file__).with_name("upgrade_harness.py")
+NEXT_RESOURCE = {"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": "hello-next", "namespace": "default"}, "data": {"version": "1.1.0"}}
+
+
+def hook(name: str, script: str) -> str:
+    return yaml.safe_dump({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": "default"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{
+            "name": "hook", "image": "hello/hook:1.0.0", "command": ["/bin/busybox", "sh", "-c"],
+            "args": [script]}]}}}}, sort_keys=False)
+
+
+def build_next(tmp: Path, k3s: Path, pre_update: str = "echo hello preUpdate hook") -> Path:
+    """hello 1.1.0: a new greeting, a ConfigMap more, preUpdate/update/rollback hooks; unpacked."""
+    app = tmp / "hello-next"
+    shutil.copytree(HELLO, app, ignore=shutil.ignore_patterns(".images", "images"))
+    web = app / "resources" / "hello.yaml"
+    web.write_text(web.read_text().replace("value: Hello from Airlift", "value: Hello from Airlift 1.1")
+                   + "---\n" + yaml.safe_dump(NEXT_RESOURCE, sort_keys=False))
+    scripts = {"preUpdate": pre_update, "update": "echo hello update hook", "rollback": "echo hello rollback hook"}
+    manifest = yaml.safe_load((app / "app.yaml").read_text())
+    manifest["metadata"]["resourceVersion"] = "1.1.0"
+    for name, script in scripts.items():
+        (app / "resources" / f"{name}-hook.yaml").write_text(hook(f"hello-{name.lower()}", script))
+        manifest["hooks"][name] = {"job": f"file://resources/{name}-hook.yaml"}
+    (app / "app.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    out = tmp / "hello-1.1.0.tar"
+    result = run_build(app / "app.yaml", "-o", out, "--k3s", k3s, "--no-k3s-images",
+                       "--source", f"oci:{make_hello_images()}", "-q")
+    assert result.returncode == 0, result.stderr
+    safe_extract(out, tmp / "unpacked")
+    return tmp / "unpacked" / "hello-1.1.0"
+
+
+@pytest.fixture(scope="module")
+def next_bundle(tmp_path_factory, frozen_k3s_standin) -> Path:
+    return build_next(tmp_path_factory.mktemp("hello-next"), frozen_k3s_standin)
+
+
+def harness(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(HARNESS), *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def upgrade(target: Target, bundle: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return harness("upgrade", bundle, target.state, target.root, *extra)
+
+
+def kubectl(target: Target, *args: str) -> subprocess.CompletedProcess[str]:
+    k3s = target.root / "usr/local/bin/k3s"
+    return subprocess.run([str(k3s), "kubectl", "--kubeconfig", str(target.root / "etc/rancher/k3s/k3s.yaml"),
+                           *args], capture_output=True, text=True, timeout=60)
+
+
+def greeting(target: Target) -> str:
+    deployment = json.loads(kubectl(target, "get", "deployment", "hello-web", "-o", "json").stdout)
+    return deployment["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"]
+
+
+def installed_version(target: Target) -> str:
+    return Bundle.open(target.state / "bundle").version
+
+
+@pytest.fixture
+def installed(hello_bundle_dir, tmp_path):
+    target = Target.make(hello_bundle_dir, tmp_path)
+    target.root.mkdir()
+    result = target.install()
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield target
+    assert target.uninstall().returncode == 0
+
+
+def test_upgrade_then_rollback(installed, next_bundle):
+    target = installed
+    done = upgrade(target, next_bundle, "--runtime-changed")
+    assert done.returncode == 0, done.stdout
+    assert "hello preUpdate hook" in done.stdout and "hello update hook" in done.stdout
+    assert "moving to k3s" in done.stdout  # the runtime swapped on the one node
+    assert installed_version(target) == "1.1.0"
+    assert greeting(target) == "Hello from Airlift 1.1"
+    assert kubectl(target, "get", "configmap", "hello-next").returncode == 0
+    plan = target.run("plan", *target.location())
+    assert "Upgrade from 1.0.0 to 1.1.0" in plan.stdout and "/gc" in plan.stdout, plan.stdout
+    status = target.run("status", *target.location())
+    assert status.returncode == 0, status.stdout
+    assert "registry serves all" in status.stdout
+
+    back = harness("rollback", target.state, target.root)
+    assert back.returncode == 0, back.stdout
+    assert "hello rollback hook" in back.stdout
+    assert installed_version(target) == "1.0.0"
+    assert greeting(target) == "Hello from Airlift"
+    assert kubectl(target, "get", "configmap", "hello-next").returncode != 0
+    assert target.run("status", *target.location()).returncode == 0
+    again = harness("rollback", target.state, target.root)
+    assert again.returncode == 2 and "rolled back already" in again.stdout
+
+
+def test_a_failing_pre_update_hook_changes_nothing(installed, tmp_path, frozen_k3s_standin):
+    target = installed
+    failing = build_next(tmp_path / "failing", frozen_k3s_standin, pre_update="echo refusing; exit 3")
+    failed = upgrade(target, failing)
+    assert failed.returncode == 2, failed.stdout
+    assert "./install upgrade again" in failed.stdout and "./install rollback" in failed.stdout
+    assert installed_version(target) == "1.0.0" and greeting(target) == "Hello from Airlift"
+    assert kubectl(target, "get", "configmap", "hello-next").returncode != 0
+    assert target.run("status", *target.location()).returncode == 0  # the cluster service is back too
+    back = harness("rollback", target.state, target.root)
+    assert back.returncode == 0, back.stdout
+    assert installed_version(target) == "1.0.0"
+
+
+@pytest.mark.parametrize("phase", ["/previous", "/registry", f"/runtime/{socket.gethostname()}", "/app",
+                                   "/installer", "/gc"])
+def test_upgrade_again_after_sigkill_inside_a_phase_completes(phase, installed, next_bundle):
+    target = installed
+    killed = upgrade(target, next_bundle, "--runtime-changed", "--kill", phase)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    resumed = upgrade(target, next_bundle, "--runtime-changed")
+    assert resumed.returncode == 0, resumed.stdout
+    assert installed_version(target) == "1.1.0" and greeting(target) == "Hello from Airlift 1.1"
+    assert target.run("status", *target.location()).returncode == 0
