@@ -1,4 +1,5 @@
-"""The installer's TLS certificate (wizard and agent API): self-signed, made at first start, kept in the state directory.
+"""The installer's TLS certificate (wizard, agent API, blob tracker) and each node's own (its
+blob server): self-signed, made at first start, kept in the state directory.
 
 Reusing it across restarts keeps the fingerprint the operator already accepted; it is made
 again only when it no longer names the listen address or is about to expire.
@@ -33,11 +34,21 @@ class Certificate:
 def ensure_certificate(state_dir: Path, address: str) -> Certificate:
     """Return the installer's certificate for `address`, making one if there is none that fits."""
     paths = StateDir(state_dir)
-    cert_path, key_path = paths.tls_cert, paths.tls_key
+    return _ensure(paths.tls_cert, paths.tls_key, address, f"Airlift installer {address}")
+
+
+def ensure_peer_certificate(state_dir: Path, address: str) -> Certificate:
+    """A node's own certificate for its blob server (the installer's stays the installer's: a
+    node holding it could pose as the installer to the other nodes)."""
+    paths = StateDir(state_dir)
+    return _ensure(paths.peer_cert, paths.peer_key, address, f"Airlift node {address}")
+
+
+def _ensure(cert_path: Path, key_path: Path, address: str, common_name: str) -> Certificate:
     cert = _load(cert_path) if key_path.exists() else None
     if cert is None or not _fits(cert, address):
-        paths.tls.mkdir(parents=True, exist_ok=True)
-        cert = _make(cert_path, key_path, address)
+        cert_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cert = _make(cert_path, key_path, address, common_name)
     return Certificate(cert_path, key_path, fingerprint(cert))
 
 
@@ -81,9 +92,9 @@ def _fits(cert: x509.Certificate, address: str) -> bool:
     return all(name in san for name in _names(address))
 
 
-def _make(cert_path: Path, key_path: Path, address: str) -> x509.Certificate:
+def _make(cert_path: Path, key_path: Path, address: str, common_name: str) -> x509.Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Airlift installer {address}")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())

@@ -22,13 +22,15 @@ LOST_AFTER_S = 60.0
 
 @dataclass
 class Node:
-    """One joined host: its name (hostname), identity, address, profile and last contact."""
+    """One joined host: its name (hostname), identity, address, profile, the fingerprint of its
+    blob server's certificate (its agent sends it at join; peers pin it) and last contact."""
 
     name: str
     identity: str
     address: str
     profile: str
     facts: dict = field(default_factory=dict)
+    peer_fingerprint: str = ""
     joined: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
 
@@ -78,6 +80,7 @@ class JoinedNodes:
                     hint="give every host its own hostname, then run the join command again")
             if known is not None:
                 known.address, known.facts, known.last_seen = candidate.address, candidate.facts, time.time()
+                known.peer_fingerprint = candidate.peer_fingerprint
                 known.profile = candidate.profile
                 self._save()
                 return known, True

@@ -11,12 +11,13 @@ import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 import requests
 import urllib3
 
 from installer.errors import AirliftError
+from installer.transfer.pins import PinnedSession
 from installer.transfer.store import BlobStore, normalize_digest
 
 CHUNK = 1 << 20
@@ -26,36 +27,21 @@ BATCH = 256 << 10
 Progress = Callable[[int, int], None]
 
 
+class Source(NamedTuple):
+    """A peer's blob server: its base URL and its certificate's SHA-256 fingerprint."""
+
+    url: str
+    fingerprint: str
+
+
 class Sources(Protocol):
     """Where to fetch one blob from next, and what came of it."""
 
-    def pick(self, exclude: set[str]) -> str | None:
-        """A peer base URL not in `exclude`, or None when no other peer has the blob."""
+    def pick(self, exclude: set[str]) -> Source | None:
+        """A peer whose base URL is not in `exclude`, or None when no other peer has the blob."""
 
     def finished(self, url: str, outcome: str) -> None:
         """`outcome` of fetching from `url`: "ok", "bad" (wrong sha256) or "failed" (cut off)."""
-
-
-def lan_session(verify: bool | str = True) -> requests.Session:
-    """A session for node-to-node traffic: no proxy or CA bundle from the environment (LAN
-    peers are reached directly, and `verify` names the installer's certificate)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = verify
-    return session
-
-
-class PeerList:
-    """A fixed list of peers, tried in order (no tracker)."""
-
-    def __init__(self, urls: list[str]) -> None:
-        self.urls = list(urls)
-
-    def pick(self, exclude: set[str]) -> str | None:
-        return next((u for u in self.urls if u not in exclude), None)
-
-    def finished(self, url: str, outcome: str) -> None:
-        """A fixed list keeps no score."""
 
 
 class _Receiver:
@@ -102,7 +88,7 @@ class _Corrupt(Exception):
 
 
 def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token: str,
-               progress: Progress | None = None, session: requests.Session | None = None,
+               progress: Progress | None = None, session: PinnedSession | None = None,
                max_attempts: int = 8) -> Path:
     """Fetch `digest` (`size` bytes) into `store` and return its path. Raises AirliftError
     naming the blob and every peer's failure when no peer delivers it intact."""
@@ -111,25 +97,26 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
     if store.has(hexd):
         report(size, size)
         return store.path(hexd)
-    session = session or lan_session()
+    session = session or PinnedSession()
     rx = _Receiver(store, hexd, size)
     bad: set[str] = set()
     failed: set[str] = set()
     problems: list[str] = []
     try:
         for _ in range(max_attempts):
-            url = sources.pick(bad | failed)
-            if url is None and failed:
+            source = sources.pick(bad | failed)
+            if source is None and failed:
                 failed.clear()
                 time.sleep(0.5)
-                url = sources.pick(bad)
-            if url is None:
+                source = sources.pick(bad)
+            if source is None:
                 break
-            outcome = _attempt(session, url, rx, token, report, problems)
-            sources.finished(url, outcome)
+            session.pin(source.url, source.fingerprint)
+            outcome = _attempt(session, source.url, rx, token, report, problems)
+            sources.finished(source.url, outcome)
             if outcome == "ok":
                 return store.commit(hexd)
-            (bad if outcome == "bad" else failed).add(url)
+            (bad if outcome == "bad" else failed).add(source.url)
     finally:
         if not store.has(hexd):
             store.abandon(hexd)
@@ -167,8 +154,7 @@ def _download(session: requests.Session, url: str, rx: _Receiver, token: str, re
     headers = {"Authorization": f"Bearer {token}"}
     if rx.offset:
         headers["Range"] = f"bytes={rx.offset}-"
-    with session.get(f"{url}/v1/blobs/{rx.hexd}", headers=headers, stream=True, timeout=(5, 60),
-                     verify=session.verify) as resp:
+    with session.get(f"{url}/v1/blobs/{rx.hexd}", headers=headers, stream=True, timeout=(5, 60)) as resp:
         if resp.status_code == 401:
             raise _PeerError("refused the join token")
         if resp.status_code not in (200, 206):
