@@ -21,6 +21,9 @@ from installer.transfer.pins import PinnedSession
 from installer.transfer.store import BlobStore, normalize_digest
 
 CHUNK = 1 << 20
+# What one read from the peer's connection asks for: a TLS record holds at most 16 KiB, and asking
+# for far more only allocates (and maps) a large buffer per read to fill a sliver of it.
+READ = 64 << 10
 # Bytes gathered before writing and waking the servers relaying this blob: fewer, larger writes
 # (less CPU per byte) at the cost of a few milliseconds of latency per hop.
 BATCH = 256 << 10
@@ -166,7 +169,7 @@ def _download(session: requests.Session, url: str, rx: _Receiver, token: str, re
         with open(rx.store.partial_path(rx.hexd), "ab", buffering=0) as f:
             pending = bytearray()
             try:
-                while chunk := resp.raw.read1(CHUNK):
+                while chunk := resp.raw.read1(READ):
                     pending += chunk
                     if len(pending) >= BATCH:
                         rx.append(f, pending, report)

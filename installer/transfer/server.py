@@ -176,6 +176,7 @@ class _BlobHandler(JsonHandler):
         when it stalls or is discarded, so the receiver resumes from another peer."""
         store = self.blob_server.store
         generation = state.generation
+        buffer = memoryview(bytearray(SEND_BLOCK))  # one buffer reused: no allocation per block
         pos = start
         while pos < end:
             if state.available <= pos:
@@ -185,9 +186,9 @@ class _BlobHandler(JsonHandler):
                     return
                 state = fresh
                 continue
-            block = os.pread(f.fileno(), min(end, state.available, pos + SEND_BLOCK) - pos, pos)
-            if not block:
+            got = os.preadv(f.fileno(), [buffer[:min(end, state.available, pos + SEND_BLOCK) - pos]], pos)
+            if got == 0:
                 self.close_connection = True
                 return
-            self.wfile.write(block)
-            pos += len(block)
+            self.wfile.write(buffer[:got])
+            pos += got
