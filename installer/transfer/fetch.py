@@ -8,24 +8,21 @@ sha256 does not match is discarded, never committed, and fetched again from anot
 from __future__ import annotations
 
 import hashlib
+import http.client
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
-
-import requests
-import urllib3
+from urllib.parse import urlsplit
 
 from installer.errors import AirliftError
-from installer.transfer.pins import PinnedSession
+from installer.transfer.pins import connect_pinned
 from installer.transfer.store import BlobStore, normalize_digest
 
 CHUNK = 1 << 20
-# What one read from the peer's connection asks for: a TLS record holds at most 16 KiB, and asking
-# for far more only allocates (and maps) a large buffer per read to fill a sliver of it.
-READ = 64 << 10
-# Bytes gathered before writing and waking the servers relaying this blob: fewer, larger writes
-# (less CPU per byte) at the cost of a few milliseconds of latency per hop.
+# Bytes read into one reused buffer before writing and waking the servers relaying this blob:
+# fewer, larger writes and no allocation per TLS record (less CPU per byte) at the cost of a few
+# milliseconds of latency per hop.
 BATCH = 256 << 10
 Progress = Callable[[int, int], None]
 
@@ -59,9 +56,9 @@ class _Receiver:
                 while block := f.read(CHUNK):
                     self.hasher.update(block)
 
-    def append(self, f: BinaryIO, data: bytearray, report: Progress) -> None:
-        """Write, hash and announce `data` (then empty it); bytes already received are kept
-        even when the peer is cut off, so the next attempt resumes after them."""
+    def append(self, f: BinaryIO, data: memoryview, report: Progress) -> None:
+        """Write, hash and announce `data`; bytes already received are kept even when the peer is
+        cut off, so the next attempt resumes after them."""
         if not data:
             return
         if self.offset + len(data) > self.size:
@@ -69,7 +66,6 @@ class _Receiver:
         f.write(data)
         self.hasher.update(data)
         self.offset += len(data)
-        data.clear()
         self.store.grew()
         report(self.offset, self.size)
 
@@ -91,8 +87,7 @@ class _Corrupt(Exception):
 
 
 def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token: str,
-               progress: Progress | None = None, session: PinnedSession | None = None,
-               max_attempts: int = 8) -> Path:
+               progress: Progress | None = None, max_attempts: int = 8) -> Path:
     """Fetch `digest` (`size` bytes) into `store` and return its path. Raises AirliftError
     naming the blob and every peer's failure when no peer delivers it intact."""
     hexd = normalize_digest(digest)
@@ -100,7 +95,6 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
     if store.has(hexd):
         report(size, size)
         return store.path(hexd)
-    session = session or PinnedSession()
     rx = _Receiver(store, hexd, size)
     bad: set[str] = set()
     failed: set[str] = set()
@@ -114,8 +108,7 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
                 source = sources.pick(bad)
             if source is None:
                 break
-            session.pin(source.url, source.fingerprint)
-            outcome = _attempt(session, source.url, rx, token, report, problems)
+            outcome = _attempt(source, rx, token, report, problems)
             sources.finished(source.url, outcome)
             if outcome == "ok":
                 return store.commit(hexd)
@@ -128,18 +121,18 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
                        hint="Check that the other nodes are up and reachable; run the step again to resume.")
 
 
-def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, report: Progress,
-             problems: list[str]) -> str:
-    """One try from `url`: "ok", "bad" (the peer's bytes are wrong) or "failed"."""
+def _attempt(source: Source, rx: _Receiver, token: str, report: Progress, problems: list[str]) -> str:
+    """One try from `source`: "ok", "bad" (the peer's bytes are wrong) or "failed"."""
+    url = source.url
     resumed_at = rx.offset
     try:
-        _download(session, url, rx, token, report)
+        _download(source, rx, token, report)
     except _Corrupt as exc:
         problems.append(f"{url}: {exc}")
         rx.restart()
         return "bad"
-    except (_PeerError, requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        problems.append(f"{url}: {exc}")
+    except (_PeerError, http.client.HTTPException, OSError) as exc:
+        problems.append(f"{url}: {exc or type(exc).__name__}")
         return "failed"
     if rx.verified():
         return "ok"
@@ -152,28 +145,28 @@ def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, rep
     return "bad"
 
 
-def _download(session: requests.Session, url: str, rx: _Receiver, token: str, report: Progress) -> None:
-    """Append the rest of the blob from `url` to the partial file, resuming at rx.offset."""
+def _download(source: Source, rx: _Receiver, token: str, report: Progress) -> None:
+    """Append the rest of the blob from `source` to the partial file, resuming at rx.offset."""
     headers = {"Authorization": f"Bearer {token}"}
     if rx.offset:
         headers["Range"] = f"bytes={rx.offset}-"
-    with session.get(f"{url}/v1/blobs/{rx.hexd}", headers=headers, stream=True, timeout=(5, 60)) as resp:
-        if resp.status_code == 401:
+    conn = connect_pinned(source.url, source.fingerprint, connect_timeout=5, read_timeout=60)
+    try:
+        conn.request("GET", f"{urlsplit(source.url).path.rstrip('/')}/v1/blobs/{rx.hexd}", headers=headers)
+        resp = conn.getresponse()
+        if resp.status == 401:
             raise _PeerError("refused the join token")
-        if resp.status_code not in (200, 206):
-            raise _PeerError(f"answered HTTP {resp.status_code}")
-        if resp.status_code == 200 and rx.offset:
+        if resp.status not in (200, 206):
+            raise _PeerError(f"answered HTTP {resp.status}")
+        if resp.status == 200 and rx.offset:
             rx.restart()
-        elif resp.status_code == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {rx.offset}-"):
-            raise _PeerError(f"answered an unexpected range {resp.headers.get('Content-Range')!r}")
+        elif resp.status == 206 and not (resp.getheader("Content-Range") or "").startswith(f"bytes {rx.offset}-"):
+            raise _PeerError(f"answered an unexpected range {resp.getheader('Content-Range')!r}")
+        buffer = memoryview(bytearray(BATCH))
         with open(rx.store.partial_path(rx.hexd), "ab", buffering=0) as f:
-            pending = bytearray()
-            try:
-                while chunk := resp.raw.read1(READ):
-                    pending += chunk
-                    if len(pending) >= BATCH:
-                        rx.append(f, pending, report)
-            finally:
-                rx.append(f, pending, report)
+            while got := resp.readinto(buffer):
+                rx.append(f, buffer[:got], report)
+    finally:
+        conn.close()
     if rx.offset < rx.size:
         raise _PeerError(f"cut off at byte {rx.offset} of {rx.size}")
