@@ -6,6 +6,7 @@ of the bundle files that travel (the runtime every worker receives, the image la
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -52,14 +53,17 @@ def test_the_lan_carries_neither_the_join_token_nor_the_bundles_bytes(lab_nodes,
     for node in (first, second, third):
         unpack(node, frozen_hello_bundle)
     pcap = tmp_path / "lan.pcap"
+    marker = f"cleartext-marker-{secrets.token_hex(16)}"
     tcpdump = start_capture(lab_network, pcap)
     try:
         printed = install_three_by_command(first, second, third)
         wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 600,
                  also=(second, third))
+        # The control: bytes sent in the clear from one node to another must show in the capture.
+        second.check(f"bash -c 'exec 3<>/dev/tcp/{first.address}/22; echo {marker} >&3; sleep 1'")  # to sshd
     finally:
         tcpdump.terminate()
-        tcpdump.wait(10)
+        stats = tcpdump.communicate(timeout=10)[1]
     log = first.check("cat /root/install.log")
     assert first.check("cat /root/install.log.rc").strip() == "0", log
     argv = join_command(printed, "worker")
@@ -67,7 +71,8 @@ def test_the_lan_carries_neither_the_join_token_nor_the_bundles_bytes(lab_nodes,
 
     captured = pcap.read_bytes()
     runtime = sum(p.stat().st_size for p in (hello_bundle_dir / "runtime").glob("k3s*"))
-    assert len(captured) > 2 * runtime, "the capture missed the runtime's way to the two workers"
+    assert marker.encode() in captured, f"the capture misses traffic between the nodes: {stats}"
+    assert len(captured) > runtime, f"the capture missed the runtime's way to the workers: {stats}"
     assert token.encode() not in captured, "the join token crossed the LAN in cleartext"
     seen = [name for name, run in known_runs(hello_bundle_dir).items() if run in captured]
     assert seen == [], f"bundle bytes crossed the LAN in cleartext: {seen[:5]}"
