@@ -16,7 +16,7 @@ from typing import BinaryIO, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from installer.errors import AirliftError
-from installer.transfer.pins import connect_pinned
+from installer.transfer.pins import PinnedConnections
 from installer.transfer.store import BlobStore, normalize_digest
 
 CHUNK = 1 << 20
@@ -87,9 +87,17 @@ class _Corrupt(Exception):
 
 
 def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token: str,
-               progress: Progress | None = None, max_attempts: int = 8) -> Path:
-    """Fetch `digest` (`size` bytes) into `store` and return its path. Raises AirliftError
-    naming the blob and every peer's failure when no peer delivers it intact."""
+               progress: Progress | None = None, connections: PinnedConnections | None = None,
+               max_attempts: int = 8) -> Path:
+    """Fetch `digest` (`size` bytes) into `store` and return its path, through `connections`
+    kept from earlier blobs when given. Raises AirliftError naming the blob and every peer's
+    failure when no peer delivers it intact."""
+    if connections is None:
+        connections = PinnedConnections()
+        try:
+            return fetch_blob(store, digest, size, sources, token, progress, connections, max_attempts)
+        finally:
+            connections.close()
     hexd = normalize_digest(digest)
     report = progress or (lambda done, total: None)
     if store.has(hexd):
@@ -108,7 +116,7 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
                 source = sources.pick(bad)
             if source is None:
                 break
-            outcome = _attempt(source, rx, token, report, problems)
+            outcome = _attempt(connections, source, rx, token, report, problems)
             sources.finished(source.url, outcome)
             if outcome == "ok":
                 return store.commit(hexd)
@@ -121,12 +129,13 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
                        hint="Check that the other nodes are up and reachable; run the step again to resume.")
 
 
-def _attempt(source: Source, rx: _Receiver, token: str, report: Progress, problems: list[str]) -> str:
+def _attempt(connections: PinnedConnections, source: Source, rx: _Receiver, token: str, report: Progress,
+             problems: list[str]) -> str:
     """One try from `source`: "ok", "bad" (the peer's bytes are wrong) or "failed"."""
     url = source.url
     resumed_at = rx.offset
     try:
-        _download(source, rx, token, report)
+        _download(connections, source, rx, token, report)
     except _Corrupt as exc:
         problems.append(f"{url}: {exc}")
         rx.restart()
@@ -145,15 +154,15 @@ def _attempt(source: Source, rx: _Receiver, token: str, report: Progress, proble
     return "bad"
 
 
-def _download(source: Source, rx: _Receiver, token: str, report: Progress) -> None:
+def _download(connections: PinnedConnections, source: Source, rx: _Receiver, token: str,
+              report: Progress) -> None:
     """Append the rest of the blob from `source` to the partial file, resuming at rx.offset."""
     headers = {"Authorization": f"Bearer {token}"}
     if rx.offset:
         headers["Range"] = f"bytes={rx.offset}-"
-    conn = connect_pinned(source.url, source.fingerprint, connect_timeout=5, read_timeout=60)
+    conn, resp = _request(connections, source, f"{urlsplit(source.url).path.rstrip('/')}/v1/blobs/{rx.hexd}",
+                          headers)
     try:
-        conn.request("GET", f"{urlsplit(source.url).path.rstrip('/')}/v1/blobs/{rx.hexd}", headers=headers)
-        resp = conn.getresponse()
         if resp.status == 401:
             raise _PeerError("refused the join token")
         if resp.status not in (200, 206):
@@ -166,7 +175,33 @@ def _download(source: Source, rx: _Receiver, token: str, report: Progress) -> No
         with open(rx.store.partial_path(rx.hexd), "ab", buffering=0) as f:
             while got := resp.readinto(buffer):
                 rx.append(f, buffer[:got], report)
-    finally:
+    except BaseException:
         conn.close()
+        raise
+    if rx.offset < rx.size or resp.will_close:
+        conn.close()
+    else:
+        connections.give_back(source.url, source.fingerprint, conn)
     if rx.offset < rx.size:
         raise _PeerError(f"cut off at byte {rx.offset} of {rx.size}")
+
+
+def _request(connections: PinnedConnections, source: Source, path: str, headers: dict[str, str]
+             ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
+    """Send the GET on a kept connection, or on a new one when there is none or the peer closed
+    the kept one while it was idle."""
+    conn, kept = connections.take(source.url, source.fingerprint)
+    try:
+        conn.request("GET", path, headers=headers)
+        return conn, conn.getresponse()
+    except (http.client.HTTPException, OSError):
+        conn.close()
+        if not kept:
+            raise
+    conn, _ = connections.take(source.url, source.fingerprint)
+    try:
+        conn.request("GET", path, headers=headers)
+        return conn, conn.getresponse()
+    except BaseException:
+        conn.close()
+        raise

@@ -24,6 +24,7 @@ from pathlib import Path
 from installer.errors import AirliftError
 from installer.tls import Certificate, ensure_peer_certificate
 from installer.transfer.fetch import Source, fetch_blob
+from installer.transfer.pins import PinnedConnections
 from installer.transfer.server import BlobServer
 from installer.transfer.store import BlobStore, normalize_digest
 from installer.transfer.tracker import Tracker, TrackerClient
@@ -68,6 +69,7 @@ class Peer:
         hosted = tracker if isinstance(tracker, Tracker) else None
         self.server = BlobServer(store, token, cert, listen, port, tracker=hosted)
         self.url = self.server.url_for(advertise)
+        self.connections = PinnedConnections()
         self.resumed_bytes = 0
         self.discarded = 0
         self.delivered_by: dict[str, str] = {}
@@ -90,7 +92,8 @@ class Peer:
             partial = self.store.partial_path(digest)
             self.resumed_bytes += partial.stat().st_size if partial.exists() else 0
             try:
-                fetch_blob(self.store, digest, size, sources, self.token, progress=_shifted(progress, done, total))
+                fetch_blob(self.store, digest, size, sources, self.token, _shifted(progress, done, total),
+                           self.connections)
             finally:
                 self.discarded += sources.discarded
             if sources.delivered_by:
@@ -99,6 +102,7 @@ class Peer:
 
     def stop(self) -> None:
         self.server.stop()
+        self.connections.close()
 
 
 def _shifted(progress: Progress | None, base: int, total: int) -> Progress | None:

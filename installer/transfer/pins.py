@@ -100,3 +100,33 @@ def pinned_session(base_url: str, fingerprint: str) -> PinnedSession:
     session = PinnedSession()
     session.pin(base_url, fingerprint)
     return session
+
+
+class PinnedConnections:
+    """Open connections to peers, one per (URL, fingerprint), kept between blobs. A new connection
+    to a node whose link is busy relaying waits a round trip behind that traffic for each of the
+    TCP and TLS handshakes; a kept one sends the next request at once."""
+
+    def __init__(self, connect_timeout: float = 5, read_timeout: float = 60) -> None:
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
+        self._idle: dict[tuple[str, str], http.client.HTTPSConnection] = {}
+
+    def take(self, base_url: str, fingerprint: str) -> tuple[http.client.HTTPSConnection, bool]:
+        """A connection to `base_url` and whether it was kept from before (it may have been closed
+        by the peer meanwhile)."""
+        kept = self._idle.pop((base_url, fingerprint), None)
+        if kept is not None:
+            return kept, True
+        return connect_pinned(base_url, fingerprint, self.connect_timeout, self.read_timeout), False
+
+    def give_back(self, base_url: str, fingerprint: str, conn: http.client.HTTPSConnection) -> None:
+        """Keep `conn`, whose last response was read to the end, for the next blob."""
+        old = self._idle.pop((base_url, fingerprint), None)
+        if old is not None:
+            old.close()
+        self._idle[(base_url, fingerprint)] = conn
+
+    def close(self) -> None:
+        for conn in self._idle.values():
+            conn.close()
+        self._idle.clear()
