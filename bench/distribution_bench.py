@@ -3,7 +3,8 @@
 Every node (and the installer) is a network namespace whose link is capped with tc tbf in both
 directions (200 Mbit/s by default). The installer holds a ~300 MB set of blobs shaped like a
 bundle (runtime binary, air-gap images, image layers big and small) and hosts the tracker; the
-nodes fetch every blob with the production Peer. A star from the installer would take N times
+nodes fetch every blob with the production Peer, over HTTPS with each node's certificate pinned
+as in an install. A star from the installer would take N times
 the one-node time; the relay chain should stay close to 1x. Last line: one JSON object.
 
 Run as root: .venv/bin/python bench/distribution_bench.py [--mbit 200] [--mb 300] [--nodes 1,2,4,8]
@@ -76,7 +77,7 @@ def one_round(lab: NetnsLab, work: Path, nodes: int, want: Path, token_file: Pat
     origin = PeerProcess(lab, 0, work / "origin", token_file)
     peers: list[PeerProcess] = []
     try:
-        peers = [PeerProcess(lab, i, work / f"round{nodes}" / f"node-{i}", token_file, origin.url, want)
+        peers = [PeerProcess(lab, i, work / f"round{nodes}" / f"node-{i}", token_file, origin, want)
                  for i in range(1, nodes + 1)]
         started = time.monotonic()
         for p in peers:

@@ -15,6 +15,7 @@ import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("installer.http")
@@ -27,7 +28,11 @@ class QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s ended: %s", client_address[0], sys.exc_info()[1])
 
-    def use_tls(self, context: ssl.SSLContext) -> None:
+    def use_tls(self, cert: Path, key: Path) -> None:
+        """Serve HTTPS only, with this certificate and key."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(str(cert), str(key))
         self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
 
     def serve_in_thread(self, name: str) -> threading.Thread:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 DEFAULT_STATE_DIR = "/var/lib/airlift"
 JOIN_TOKEN = "join-token"  # also the token's name beside an installer copied over SSH
+ADMIN_TOKEN = "admin-token"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,12 @@ class StateDir(RunFolder):
         return self.root / JOIN_TOKEN
 
     @property
+    def admin_token(self) -> Path:
+        """The first master's credential for administrative actions (removing a node; 0600). It
+        never leaves that host: the join token, which every node holds, does not admit them."""
+        return self.root / ADMIN_TOKEN
+
+    @property
     def nodes(self) -> Path:
         """The nodes that joined, known by identity."""
         return self.root / "nodes.json"
@@ -212,6 +219,16 @@ class StateDir(RunFolder):
     def registry_credentials(self) -> Path:
         """The username and password nodes pull from the registry with (0600)."""
         return self.root / "registry-credentials.json"
+
+    @property
+    def peer_cert(self) -> Path:
+        """A node's own certificate for its blob server, made by its agent at join; the other
+        nodes pin its fingerprint, which the installer hands out."""
+        return self.tls / "peer.crt"
+
+    @property
+    def peer_key(self) -> Path:
+        return self.tls / "peer.key"
 
     @property
     def wizard(self) -> Path:

@@ -1,8 +1,9 @@
 """The install's TLS material, kept in the state directory.
 
-- The installer's certificate (wizard and agent API): self-signed, made at first start. Reusing it
-  across restarts keeps the fingerprint the operator already accepted; it is made again only when
-  it no longer names the listen address or is about to expire.
+- The installer's certificate (wizard, agent API, blob tracker) and each node's own (its blob
+  server): self-signed, made at first start. Reusing one across restarts keeps the fingerprint
+  already accepted or pinned; it is made again only when it no longer names the listen address or
+  is about to expire.
 - The install's own CA, and the server certificates it signs (the registry's): every node trusts
   the CA file it is given, as containerd needs a CA rather than a pinned fingerprint.
 """
@@ -39,11 +40,21 @@ class Certificate:
 def ensure_certificate(state_dir: Path, address: str) -> Certificate:
     """Return the installer's certificate for `address`, making one if there is none that fits."""
     paths = StateDir(state_dir)
-    cert_path, key_path = paths.tls_cert, paths.tls_key
+    return _ensure(paths.tls_cert, paths.tls_key, address, f"Airlift installer {address}")
+
+
+def ensure_peer_certificate(state_dir: Path, address: str) -> Certificate:
+    """A node's own certificate for its blob server (the installer's stays the installer's: a
+    node holding it could pose as the installer to the other nodes)."""
+    paths = StateDir(state_dir)
+    return _ensure(paths.peer_cert, paths.peer_key, address, f"Airlift node {address}")
+
+
+def _ensure(cert_path: Path, key_path: Path, address: str, common_name: str) -> Certificate:
     cert = _load(cert_path) if key_path.exists() else None
     if cert is None or not _fits(cert, address):
-        paths.tls.mkdir(parents=True, exist_ok=True)
-        cert = _make(cert_path, key_path, address)
+        cert_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cert = _make(cert_path, key_path, address, common_name)
     return Certificate(cert_path, key_path, fingerprint(cert))
 
 
@@ -80,7 +91,7 @@ def ensure_signed_certificate(ca: InstallCA, cert_path: Path, key_path: Path, ad
     cert = _load(cert_path) if key_path.exists() else None
     if cert is None or not _fits(cert, address) or not _signed_by(cert, ca_cert):
         cert_path.parent.mkdir(parents=True, exist_ok=True)
-        cert = _make(cert_path, key_path, address, (ca_cert.subject, ca_key))
+        cert = _make(cert_path, key_path, address, f"Airlift registry {address}", (ca_cert.subject, ca_key))
     return Certificate(cert_path, key_path, fingerprint(cert))
 
 
@@ -157,11 +168,11 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurve
             .not_valid_after(now + datetime.timedelta(days=days)))
 
 
-def _make(cert_path: Path, key_path: Path, address: str, issuer: Issuer | None = None) -> x509.Certificate:
+def _make(cert_path: Path, key_path: Path, address: str, common_name: str,
+          issuer: Issuer | None = None) -> x509.Certificate:
     """A server certificate for `address`: self-signed, or signed by `issuer` (the install's CA)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    label = "Airlift installer" if issuer is None else "Airlift registry"
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{label} {address}")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     issuer_name, signer = issuer or (name, key)
     builder = (_builder(name, issuer_name, key.public_key(), VALID_DAYS)
                .add_extension(x509.SubjectAlternativeName(_names(address)), critical=False)

@@ -24,7 +24,7 @@ from installer.events import Event, EventBus
 from installer.manifest import Flavor
 from installer.ports import AGENT_PORT
 from installer.statedir import StateDir
-from installer.tls import ensure_certificate
+from installer.tls import Certificate, ensure_certificate
 from installer.transfer.bundle_share import seed_store, shared_files
 from installer.transfer.peer import Peer
 from installer.transfer.store import BlobStore
@@ -46,15 +46,18 @@ class AgentHub:
     """Nodes joining `flavor` besides the first node (`first`, of profile `first_profile`)."""
 
     actions: tuple[str, ...] = ACTIONS
+    admin_actions: tuple[str, ...] = ()
 
     def __init__(self, bus: EventBus, flavor: Flavor, first: str, first_profile: str) -> None:
         self.bus, self.flavor, self.first, self.first_profile = bus, flavor, first, first_profile
         self.nodes = JoinedNodes()
         self.board = WorkBoard()
         self.token = ""
+        self.admin_token = ""
         self.fingerprint = ""
         self.address = ""
         self._port = 0
+        self._cert: Certificate | None = None
         self._server: AgentServer | None = None
         self._peer: Peer | None = None
         self._share_lock = threading.Lock()
@@ -70,7 +73,7 @@ class AgentHub:
         self.token = token_mod.load_or_create(state_dir)
         self.bus.add_secret(self.token)
         self.nodes.attach(state_dir)
-        self.fingerprint, self.address = cert.fingerprint, address
+        self.fingerprint, self.address, self._cert = cert.fingerprint, address, cert
         self._server = AgentServer(self, "0.0.0.0", port, cert.cert_path, cert.key_path).start()
         self._port = self._server.port
         log.info("listening for nodes on port %d", self._server.port)
@@ -90,13 +93,26 @@ class AgentHub:
 
     def share(self, bundle: Bundle, state_dir: Path, prefixes: list[str]) -> str:
         """Serve the bundle's files under `prefixes` to the nodes (this node holds them all and
-        hosts the tracker); the tracker's URL, which agents fetch through."""
+        hosts the tracker, with the installer's certificate the agents pinned); the tracker's URL,
+        which agents fetch through."""
+        if self._cert is None:
+            raise AirliftError("The installer shares the bundle only while it listens for nodes",
+                               hint="run ./install --resume with the same answers")
         with self._share_lock:  # several /distribute phases start at once
             if self._peer is None:
                 store = BlobStore(StateDir(state_dir).blobs)
                 seed_store(store, bundle, shared_files(bundle, prefixes))
-                self._peer = Peer(self.first, store, self.token, Tracker(), self.address).start()
+                self._peer = Peer(self.first, store, self.token, Tracker(self.peer_fingerprint), self.address,
+                                  self._cert).start()
             return self._peer.url
+
+    def peer_fingerprint(self, name: str) -> str | None:
+        """The certificate fingerprint of node `name`'s blob server, as its agent sent it when it
+        joined over the pinned agent channel (this host's is the installer's own)."""
+        if name == self.first:
+            return self.fingerprint
+        node = self.nodes.get(name)
+        return (node.peer_fingerprint or None) if node else None
 
     def finish_all(self, timeout: float = 30.0, names: list[str] | None = None, error: dict | None = None,
                    summary: str | None = None) -> None:
@@ -223,7 +239,8 @@ class AgentHub:
         node, again = self.nodes.join(Node(name=name, identity=str(body["identity"]), address=address, profile=profile,
                                            facts=dict(body.get("facts") or {}),
                                            installer_version=versions.get("installer_version"),
-                                           runtime_version=versions.get("runtime_version")))
+                                           runtime_version=versions.get("runtime_version"),
+                                           peer_fingerprint=str(body.get("peer_fingerprint") or "")))
         if again and body.get("fresh"):
             self.board.hand_out_again(name)
         verb = "reconnected" if again else "joined"

@@ -25,13 +25,15 @@ VERSION_KEYS = ("installer_version", "runtime_version")
 
 @dataclass
 class Node:
-    """One joined host: its name (hostname), identity, address, profile and last contact."""
+    """One joined host: its name (hostname), identity, address, profile, the fingerprint of its
+    blob server's certificate (its agent sends it at join; peers pin it) and last contact."""
 
     name: str
     identity: str
     address: str
     profile: str
     facts: dict = field(default_factory=dict)
+    peer_fingerprint: str = ""
     joined: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
     installer_version: str | None = None
@@ -91,6 +93,7 @@ class JoinedNodes:
                     hint="give every host its own hostname, then run the join command again")
             if known is not None:
                 known.address, known.facts, known.last_seen = candidate.address, candidate.facts, time.time()
+                known.peer_fingerprint = candidate.peer_fingerprint
                 known.profile = candidate.profile
                 known.installer_version = candidate.installer_version or known.installer_version
                 known.runtime_version = candidate.runtime_version or known.runtime_version

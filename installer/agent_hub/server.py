@@ -3,13 +3,14 @@
 Agents POST JSON to /v1/agent/<action> (join, poll, events, result) with
 `Authorization: Bearer <join token>`. A wrong token gets 401 and a warning naming the client's
 address, never the token. The certificate is the installer's own (installer.tls); agents pin its
-fingerprint, which the join command carries.
+fingerprint, which the join command carries. The administrative actions a hub may add (the
+cluster controller's `operate`, `operation`) take the admin token instead: the join token, which
+every node holds, admits a node and nothing else, so it gets 403 there.
 """
 
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -30,6 +31,8 @@ class AgentApi(Protocol):
 
     token: str
     actions: tuple[str, ...]
+    admin_token: str
+    admin_actions: tuple[str, ...]
 
     def handle(self, action: str, body: dict, client: str) -> dict: ...
 
@@ -40,15 +43,13 @@ class AgentServer:
     """Serves `api` on (address, port) over TLS with the given certificate."""
 
     def __init__(self, api: AgentApi, address: str, port: int, cert: Path, key: Path) -> None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(cert), str(key))
         try:
             self._httpd = QuietServer((address, port), _handler_for(api))
         except OSError as exc:
             raise AirliftError(f"The installer cannot listen for nodes on {address}:{port}: {exc.strerror or exc}",
                                hint="another program may use the port; choose another with agent-port "
                                     "in the answers (--agent-port)") from exc
-        self._httpd.use_tls(context)
+        self._httpd.use_tls(cert, key)
         self._thread: threading.Thread | None = None
 
     @property
@@ -75,11 +76,9 @@ class _Handler(JsonHandler):
 
     def do_POST(self) -> None:
         client = self.client_address[0]
-        if not bearer_matches(self.hub.token, self.headers.get("Authorization")):
-            self.hub.refused(client)
-            self.reply_json(HTTPStatus.UNAUTHORIZED, {"error": "the join token is not valid for this installer"})
-            return
         action = self.path.removeprefix(PREFIX)
+        if not self._authorized(action, client):
+            return
         length = int(self.headers.get("Content-Length") or 0)
         if not self.path.startswith(PREFIX) or action not in self.hub.actions or length > MAX_BODY:
             self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"no such agent action: {self.path}"})
@@ -91,3 +90,22 @@ class _Handler(JsonHandler):
             self.reply_json(HTTPStatus.CONFLICT, {"error": exc.message, "hint": exc.hint})
         except (ValueError, KeyError, TypeError) as exc:
             self.reply_json(HTTPStatus.BAD_REQUEST, {"error": f"malformed {action} request: {exc}"})
+
+    def _authorized(self, action: str, client: str) -> bool:
+        """The join token for the agents' actions, the admin token for the administrative ones
+        (compared in constant time); refused with a reply otherwise."""
+        header = self.headers.get("Authorization")
+        if action in self.hub.admin_actions:
+            if bearer_matches(self.hub.admin_token, header):
+                return True
+            if bearer_matches(self.hub.token, header):
+                self.reply_json(HTTPStatus.FORBIDDEN, {
+                    "error": f"the join token admits a node and nothing else; {action} needs the admin "
+                             "credential, which only the first master holds",
+                    "hint": "run ./install remove as root on the first master"})
+                return False
+        elif bearer_matches(self.hub.token, header):
+            return True
+        self.hub.refused(client)
+        self.reply_json(HTTPStatus.UNAUTHORIZED, {"error": "the join token is not valid for this installer"})
+        return False

@@ -1,7 +1,8 @@
-"""The join token: the one secret nodes present to join the install (never logged).
+"""The install's two secrets, made once and kept in the state directory (0600), never logged.
 
-It is made when the installer first listens for nodes and kept in the state directory (0600),
-so a restarted installer accepts the agents that joined before.
+The join token is the one secret nodes present to join the install; every node holds it. The
+admin token admits the administrative actions (removing a node) and never leaves the first
+master: `./install remove` reads it there. A restarted installer or controller finds both again.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from installer.statedir import StateDir
 
 
 def load_or_create(state_dir: Path) -> str:
-    """The token saved in `state_dir`, or a new one saved there (readable by root only)."""
-    path = StateDir(state_dir).join_token
+    """The join token saved in `state_dir`, or a new one saved there (readable by root only)."""
+    return _load_or_create(StateDir(state_dir).join_token)
+
+
+def load_or_create_admin(state_dir: Path) -> str:
+    """The admin token saved in `state_dir`, or a new one saved there (readable by root only)."""
+    return _load_or_create(StateDir(state_dir).admin_token)
+
+
+def _load_or_create(path: Path) -> str:
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
     token = secrets.token_hex(24)  # no leading "-": argparse would read `--token -x…` as two options

@@ -2,8 +2,8 @@
 
 The work runs in the controller (the airlift-cluster service on the first master), so it goes on
 and is recorded even if this terminal closes. This command is its client: it calls `operate` on
-the agent API at 127.0.0.1 with the join token and the certificate from the state folder, then
-polls `operation` and draws the events until the operation ends.
+the agent API at 127.0.0.1 with the admin token and the certificate from the state folder (both
+only on the first master), then polls `operation` and draws the events until the operation ends.
 """
 
 from __future__ import annotations
@@ -51,11 +51,11 @@ def cmd_remove(args: argparse.Namespace, console: Console) -> int:
 
 
 def controller_client(folder: Path) -> AgentClient:
-    """A client of the controller on this host, with the token and the certificate it serves."""
+    """A client of the controller on this host, with the admin token and the certificate it serves."""
     paths = StateDir(folder)
-    token_file, fingerprint = paths.join_token, saved_fingerprint(folder)
+    token_file, fingerprint = paths.admin_token, saved_fingerprint(folder)
     if not token_file.is_file() or fingerprint is None:
-        raise AirliftError(f"No installed cluster in {folder}: its join token or certificate is missing",
+        raise AirliftError(f"No installed cluster in {folder}: its admin token or certificate is missing",
                            hint="run ./install remove on the first master (the host the install ran on), "
                                 "with --state-dir if the install used another state folder")
     answers = answers_mod.load_file(paths.answers) if paths.answers.is_file() else {}

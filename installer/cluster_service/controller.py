@@ -3,8 +3,9 @@
 It answers the agent API on the agent port with the install's certificate, join token and node
 registry, so the persistent agents of the nodes reconnect to it, and a host running the join
 command against the installed cluster is added to it (an expand operation). It also runs the
-operations `./install remove` asks for (`operate`, `operation`). Operations run one at a time,
-each a plan kept in `<state>/operations/<id>/` (operations.py).
+operations `./install remove` asks for (`operate`, `operation`): those take the admin token, which
+never leaves this host, not the join token every node holds. Operations run one at a time, each a
+plan kept in `<state>/operations/<id>/` (operations.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from installer import answers as answers_mod
+from installer.agent_hub import token as token_mod
 from installer.agent_hub.hub import AgentHub
 from installer.agent_hub.server import ACTIONS
 from installer.cluster_service.expand import expand_node
@@ -42,11 +44,18 @@ class ClusterHub(AgentHub):
     controller's rules (its profile may be expanded) instead of the flavor's counts."""
 
     actions = (*ACTIONS, *ADMIN_ACTIONS)
+    admin_actions = ADMIN_ACTIONS
 
     def __init__(self, controller: Controller, bus: EventBus) -> None:
         flavor = controller.manifest.flavor(str(controller.answers.flavor))
         super().__init__(bus, flavor, controller.first, str(controller.answers.profile))
         self.controller = controller
+
+    def listen(self, state_dir: Path, address: str, port: int) -> None:
+        """Also make (or read) the admin token, which `./install remove` on this host presents."""
+        self.admin_token = token_mod.load_or_create_admin(state_dir)
+        self.bus.add_secret(self.admin_token)
+        super().listen(state_dir, address, port)
 
     def handle(self, action: str, body: dict, client: str) -> dict:
         if action == "operate":
@@ -95,7 +104,7 @@ class Controller:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1.0)
-        self.operations = Operations(self.state_dir, [self.hub.token])
+        self.operations = Operations(self.state_dir, [self.hub.token, self.hub.admin_token])
         log.info("cluster service of %s listening on port %d", self.manifest.name, self.hub.port)
         self._resume_interrupted()
 

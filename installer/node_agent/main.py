@@ -25,6 +25,7 @@ from installer.node_agent.stay import keep_in_contact
 from installer.node_agent.tasks import TASKS, AgentContext
 from installer.services import manager_for
 from installer.services.names import AGENT as AGENT_SERVICE
+from installer.tls import ensure_peer_certificate
 
 log = logging.getLogger("installer.node_agent")
 
@@ -86,8 +87,9 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     req.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     client = AgentClient(req.installer, req.port, req.token, req.fingerprint, req.state_dir)
     address = req.advertise_addr or route_address(req.installer)
+    cert = ensure_peer_certificate(req.state_dir, address)  # the other nodes pin it: sent at join
     join: dict[str, object] = {"hostname": hostname(), "identity": identity(host, req.state_dir), "address": address,
-            "role": req.role, "facts": summary(), "versions": versions(host)}
+            "role": req.role, "facts": summary(), "versions": versions(host), "peer_fingerprint": cert.fingerprint}
     answer = _retry(lambda: client.call("join", {**join, "fresh": True}), say, req.stay)
     node, profile = answer["node"], answer["profile"]
     say(f"Joined the installer at {req.installer}:{req.port} as node {node} ({profile})")
@@ -95,7 +97,8 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     bus.add_secret(req.token)
     forwarder = EventForwarder(client, node)
     bus.add_sink(forwarder)
-    ctx = AgentContext(host, manager_for(host, req.state_dir), req.state_dir, bus, node, address, req.token)
+    ctx = AgentContext(host, manager_for(host, req.state_dir), req.state_dir, bus, node, address, req.token,
+                       cert, client.fingerprint)
     try:
         while True:
             work = _retry(lambda: _poll(client, node, join, host), say, req.stay).get("work")

@@ -31,6 +31,7 @@ from installer.phases.volumes import create_volumes
 from installer.runtime import K3sRuntime, RuntimeConfig
 from installer.services import ServiceManager
 from installer.statedir import StateDir
+from installer.tls import Certificate
 from installer.transfer.bundle_share import place, shared_files, wanted
 from installer.transfer.peer import Peer
 from installer.transfer.store import BlobStore
@@ -39,7 +40,8 @@ from installer.transfer.tracker import TrackerClient
 
 @dataclass
 class AgentContext:
-    """The node the agent runs on: its host and services, state folder, name, address and join token."""
+    """The node the agent runs on: its host and services, state folder, name, address and join
+    token; its blob server's certificate and the installer's fingerprint its agent pinned."""
 
     host: Host
     services: ServiceManager
@@ -48,6 +50,8 @@ class AgentContext:
     node: str
     address: str
     token: str = field(repr=False)
+    cert: Certificate
+    installer_fingerprint: str
     peer: Peer | None = None
     probe: ProbeSession | None = None  # listeners held between the rounds of the checks across nodes
     after_answer: list[Callable[[], object]] = field(default_factory=list)  # run once the result is posted
@@ -84,8 +88,8 @@ def distribute(ctx: AgentContext, args: dict) -> dict:
     files = shared_files(Bundle.open(ctx.bundle_dir), list(args["prefixes"]))
     store = BlobStore(StateDir(ctx.state_dir).blobs)
     if ctx.peer is None:
-        tracker = TrackerClient(args["tracker"], ctx.token)
-        ctx.peer = Peer(ctx.node, store, ctx.token, tracker, ctx.address).start()
+        tracker = TrackerClient(args["tracker"], ctx.token, ctx.installer_fingerprint)
+        ctx.peer = Peer(ctx.node, store, ctx.token, tracker, ctx.address, ctx.cert).start()
     blobs = wanted(files)
     total = sum(size for _, size in blobs)
     ctx.peer.fetch_all(blobs, ctx.bus.progress(args["phase"], "bytes", f"Receiving {total} bytes of the bundle"))

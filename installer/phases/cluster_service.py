@@ -26,6 +26,7 @@ def execute(ctx: PhaseInputs) -> None:
     ctx.bus.log_line(f"Kept what nodes joining later need in {paths.bundle} and {paths.blobs}", phase=PHASE)
     ensure_certificate(ctx.state_dir, ctx.address)
     token_mod.load_or_create(ctx.state_dir)
+    token_mod.load_or_create_admin(ctx.state_dir)  # `./install remove` on this host presents it
     service.start(ctx.services, CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
     ctx.bus.log_line(f"Service {CONTROLLER} started: nodes join on port {ctx.answers.agent_port}",
                      phase=PHASE)

@@ -8,54 +8,40 @@ sha256 does not match is discarded, never committed, and fetched again from anot
 from __future__ import annotations
 
 import hashlib
+import http.client
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Protocol
-
-import requests
-import urllib3
+from typing import BinaryIO, NamedTuple, Protocol
+from urllib.parse import urlsplit
 
 from installer.errors import AirliftError
+from installer.transfer.pins import PinnedConnections
 from installer.transfer.store import BlobStore, normalize_digest
 
 CHUNK = 1 << 20
-# Bytes gathered before writing and waking the servers relaying this blob: fewer, larger writes
-# (less CPU per byte) at the cost of a few milliseconds of latency per hop.
+# Bytes read into one reused buffer before writing and waking the servers relaying this blob:
+# fewer, larger writes and no allocation per TLS record (less CPU per byte) at the cost of a few
+# milliseconds of latency per hop.
 BATCH = 256 << 10
 Progress = Callable[[int, int], None]
+
+
+class Source(NamedTuple):
+    """A peer's blob server: its base URL and its certificate's SHA-256 fingerprint."""
+
+    url: str
+    fingerprint: str
 
 
 class Sources(Protocol):
     """Where to fetch one blob from next, and what came of it."""
 
-    def pick(self, exclude: set[str]) -> str | None:
-        """A peer base URL not in `exclude`, or None when no other peer has the blob."""
+    def pick(self, exclude: set[str]) -> Source | None:
+        """A peer whose base URL is not in `exclude`, or None when no other peer has the blob."""
 
     def finished(self, url: str, outcome: str) -> None:
         """`outcome` of fetching from `url`: "ok", "bad" (wrong sha256) or "failed" (cut off)."""
-
-
-def lan_session(verify: bool | str = True) -> requests.Session:
-    """A session for node-to-node traffic: no proxy or CA bundle from the environment (LAN
-    peers are reached directly, and `verify` names the installer's certificate)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = verify
-    return session
-
-
-class PeerList:
-    """A fixed list of peers, tried in order (no tracker)."""
-
-    def __init__(self, urls: list[str]) -> None:
-        self.urls = list(urls)
-
-    def pick(self, exclude: set[str]) -> str | None:
-        return next((u for u in self.urls if u not in exclude), None)
-
-    def finished(self, url: str, outcome: str) -> None:
-        """A fixed list keeps no score."""
 
 
 class _Receiver:
@@ -70,9 +56,9 @@ class _Receiver:
                 while block := f.read(CHUNK):
                     self.hasher.update(block)
 
-    def append(self, f: BinaryIO, data: bytearray, report: Progress) -> None:
-        """Write, hash and announce `data` (then empty it); bytes already received are kept
-        even when the peer is cut off, so the next attempt resumes after them."""
+    def append(self, f: BinaryIO, data: memoryview, report: Progress) -> None:
+        """Write, hash and announce `data`; bytes already received are kept even when the peer is
+        cut off, so the next attempt resumes after them."""
         if not data:
             return
         if self.offset + len(data) > self.size:
@@ -80,7 +66,6 @@ class _Receiver:
         f.write(data)
         self.hasher.update(data)
         self.offset += len(data)
-        data.clear()
         self.store.grew()
         report(self.offset, self.size)
 
@@ -102,34 +87,40 @@ class _Corrupt(Exception):
 
 
 def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token: str,
-               progress: Progress | None = None, session: requests.Session | None = None,
+               progress: Progress | None = None, connections: PinnedConnections | None = None,
                max_attempts: int = 8) -> Path:
-    """Fetch `digest` (`size` bytes) into `store` and return its path. Raises AirliftError
-    naming the blob and every peer's failure when no peer delivers it intact."""
+    """Fetch `digest` (`size` bytes) into `store` and return its path, through `connections`
+    kept from earlier blobs when given. Raises AirliftError naming the blob and every peer's
+    failure when no peer delivers it intact."""
+    if connections is None:
+        connections = PinnedConnections()
+        try:
+            return fetch_blob(store, digest, size, sources, token, progress, connections, max_attempts)
+        finally:
+            connections.close()
     hexd = normalize_digest(digest)
     report = progress or (lambda done, total: None)
     if store.has(hexd):
         report(size, size)
         return store.path(hexd)
-    session = session or lan_session()
     rx = _Receiver(store, hexd, size)
     bad: set[str] = set()
     failed: set[str] = set()
     problems: list[str] = []
     try:
         for _ in range(max_attempts):
-            url = sources.pick(bad | failed)
-            if url is None and failed:
+            source = sources.pick(bad | failed)
+            if source is None and failed:
                 failed.clear()
                 time.sleep(0.5)
-                url = sources.pick(bad)
-            if url is None:
+                source = sources.pick(bad)
+            if source is None:
                 break
-            outcome = _attempt(session, url, rx, token, report, problems)
-            sources.finished(url, outcome)
+            outcome = _attempt(connections, source, rx, token, report, problems)
+            sources.finished(source.url, outcome)
             if outcome == "ok":
                 return store.commit(hexd)
-            (bad if outcome == "bad" else failed).add(url)
+            (bad if outcome == "bad" else failed).add(source.url)
     finally:
         if not store.has(hexd):
             store.abandon(hexd)
@@ -138,18 +129,19 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
                        hint="Check that the other nodes are up and reachable; run the step again to resume.")
 
 
-def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, report: Progress,
+def _attempt(connections: PinnedConnections, source: Source, rx: _Receiver, token: str, report: Progress,
              problems: list[str]) -> str:
-    """One try from `url`: "ok", "bad" (the peer's bytes are wrong) or "failed"."""
+    """One try from `source`: "ok", "bad" (the peer's bytes are wrong) or "failed"."""
+    url = source.url
     resumed_at = rx.offset
     try:
-        _download(session, url, rx, token, report)
+        _download(connections, source, rx, token, report)
     except _Corrupt as exc:
         problems.append(f"{url}: {exc}")
         rx.restart()
         return "bad"
-    except (_PeerError, requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        problems.append(f"{url}: {exc}")
+    except (_PeerError, http.client.HTTPException, OSError) as exc:
+        problems.append(f"{url}: {str(exc) or type(exc).__name__}")
         return "failed"
     if rx.verified():
         return "ok"
@@ -162,29 +154,54 @@ def _attempt(session: requests.Session, url: str, rx: _Receiver, token: str, rep
     return "bad"
 
 
-def _download(session: requests.Session, url: str, rx: _Receiver, token: str, report: Progress) -> None:
-    """Append the rest of the blob from `url` to the partial file, resuming at rx.offset."""
+def _download(connections: PinnedConnections, source: Source, rx: _Receiver, token: str,
+              report: Progress) -> None:
+    """Append the rest of the blob from `source` to the partial file, resuming at rx.offset."""
     headers = {"Authorization": f"Bearer {token}"}
     if rx.offset:
         headers["Range"] = f"bytes={rx.offset}-"
-    with session.get(f"{url}/v1/blobs/{rx.hexd}", headers=headers, stream=True, timeout=(5, 60),
-                     verify=session.verify) as resp:
-        if resp.status_code == 401:
+    conn, resp = _request(connections, source, f"{urlsplit(source.url).path.rstrip('/')}/v1/blobs/{rx.hexd}",
+                          headers)
+    try:
+        if resp.status == 401:
             raise _PeerError("refused the join token")
-        if resp.status_code not in (200, 206):
-            raise _PeerError(f"answered HTTP {resp.status_code}")
-        if resp.status_code == 200 and rx.offset:
+        if resp.status not in (200, 206):
+            raise _PeerError(f"answered HTTP {resp.status}")
+        if resp.status == 200 and rx.offset:
             rx.restart()
-        elif resp.status_code == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {rx.offset}-"):
-            raise _PeerError(f"answered an unexpected range {resp.headers.get('Content-Range')!r}")
+        elif resp.status == 206 and not (resp.getheader("Content-Range") or "").startswith(f"bytes {rx.offset}-"):
+            raise _PeerError(f"answered an unexpected range {resp.getheader('Content-Range')!r}")
+        buffer = memoryview(bytearray(BATCH))
         with open(rx.store.partial_path(rx.hexd), "ab", buffering=0) as f:
-            pending = bytearray()
-            try:
-                while chunk := resp.raw.read1(CHUNK):
-                    pending += chunk
-                    if len(pending) >= BATCH:
-                        rx.append(f, pending, report)
-            finally:
-                rx.append(f, pending, report)
+            while got := resp.readinto(buffer):
+                rx.append(f, buffer[:got], report)
+    except BaseException:
+        conn.close()
+        raise
+    if rx.offset < rx.size or resp.will_close:
+        conn.close()
+    else:
+        connections.give_back(source.url, source.fingerprint, conn)
     if rx.offset < rx.size:
         raise _PeerError(f"cut off at byte {rx.offset} of {rx.size}")
+
+
+def _request(connections: PinnedConnections, source: Source, path: str, headers: dict[str, str]
+             ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
+    """Send the GET on a kept connection, or on a new one when there is none or the peer closed
+    the kept one while it was idle."""
+    conn, kept = connections.take(source.url, source.fingerprint)
+    try:
+        conn.request("GET", path, headers=headers)
+        return conn, conn.getresponse()
+    except (http.client.HTTPException, OSError):
+        conn.close()
+        if not kept:
+            raise
+    conn, _ = connections.take(source.url, source.fingerprint)
+    try:
+        conn.request("GET", path, headers=headers)
+        return conn, conn.getresponse()
+    except BaseException:
+        conn.close()
+        raise

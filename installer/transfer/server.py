@@ -1,16 +1,20 @@
-"""The blob server every node runs: its store's blobs by sha256 over HTTP(S), token required.
+"""The blob server every node runs: its store's blobs by sha256 over HTTPS, token required.
 
-Why stdlib http.server: the engine must not import Flask, and a threading server with sendfile
-moves bytes at line rate without a framework. A blob still arriving is served too, waiting for
-its bytes as they land, so a node can relay a blob to the next one while it receives it.
+Only HTTPS: the requests carry the join token and the answers the bundle's bytes, and the LAN may
+be shared with people who must have neither. The installer's node serves with the installer's
+certificate (the agents pinned it already), every other node with its own (tls.py); peers pin each
+other's fingerprints as the tracker hands them out. Why stdlib http.server: the engine must not
+import Flask, and a threading server moves bytes at line rate without a framework. A blob still
+arriving is served too, waiting for its bytes as they land, so a node can relay a blob to the next
+one while it receives it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-import ssl
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -19,6 +23,7 @@ from typing import BinaryIO
 from installer.bearer import bearer_matches
 from installer.errors import AirliftError
 from installer.jsonhttp import JsonHandler, QuietServer
+from installer.tls import Certificate
 from installer.transfer.store import BlobState, BlobStore
 from installer.transfer.tracker import Tracker
 
@@ -28,6 +33,9 @@ _BLOB = re.compile(r"^/v1/blobs/(?:sha256:)?([0-9a-f]{64})$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _TRACKER_PREFIX = "/v1/tracker/"
 MAX_JSON_BODY = 1 << 20
+# Bytes read from the blob per write to the TLS socket: large writes keep the cost per byte low
+# (sendfile cannot send through TLS).
+SEND_BLOCK = 256 << 10
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -48,25 +56,21 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 class BlobServer:
-    """Serve `store` on (address, port) with `token`; host the `tracker` API when given one.
-    Port 0 picks a free port; `url` tells which."""
+    """Serve `store` over HTTPS with `cert` on (address, port), to requests bearing `token`; host
+    the `tracker` API when given one. Port 0 picks a free port; `url_for` tells which."""
 
-    def __init__(self, store: BlobStore, token: str, address: str = "0.0.0.0", port: int = 0,
-                 tracker: Tracker | None = None, ssl_context: ssl.SSLContext | None = None,
-                 stall_timeout: float = 30.0) -> None:
+    def __init__(self, store: BlobStore, token: str, cert: Certificate, address: str = "0.0.0.0",
+                 port: int = 0, tracker: Tracker | None = None, stall_timeout: float = 30.0) -> None:
         if not token:
             raise AirliftError("The blob server needs a join token.", hint="Pass the installer's join token.")
         self.store = store
         self.tracker = tracker
         self.stall_timeout = stall_timeout
+        self.fingerprint = cert.fingerprint
         self._token = token
         self._httpd = QuietServer((address, port), _handler_for(self))
-        if ssl_context is not None:
-            self._httpd.use_tls(ssl_context)
-        self._scheme = "https" if ssl_context else "http"
+        self._httpd.use_tls(cert.cert_path, cert.key_path)
         self._thread: threading.Thread | None = None
-        self._refused_lock = threading.Lock()
-        self.refused = 0
 
     @property
     def port(self) -> int:
@@ -75,14 +79,10 @@ class BlobServer:
     def url_for(self, address: str) -> str:
         """This server's base URL as reachable at `address` (the node's advertise address)."""
         host = f"[{address}]" if ":" in address else address
-        return f"{self._scheme}://{host}:{self.port}"
+        return f"https://{host}:{self.port}"
 
     def token_ok(self, header: str | None) -> bool:
         return bearer_matches(self._token, header)
-
-    def count_refusal(self) -> None:
-        with self._refused_lock:
-            self.refused += 1
 
     def start(self) -> BlobServer:
         self._thread = self._httpd.serve_in_thread("blob-server")
@@ -132,7 +132,6 @@ class _BlobHandler(JsonHandler):
     def _authorized(self) -> bool:
         if self.blob_server.token_ok(self.headers.get("Authorization")):
             return True
-        self.blob_server.count_refusal()
         self.close_connection = True
         log.warning("refused %s %s from %s: wrong or missing join token",
                     self.command, self.path, self.client_address[0])
@@ -177,6 +176,7 @@ class _BlobHandler(JsonHandler):
         when it stalls or is discarded, so the receiver resumes from another peer."""
         store = self.blob_server.store
         generation = state.generation
+        buffer = memoryview(bytearray(SEND_BLOCK))  # one buffer reused: no allocation per block
         pos = start
         while pos < end:
             if state.available <= pos:
@@ -186,8 +186,9 @@ class _BlobHandler(JsonHandler):
                     return
                 state = fresh
                 continue
-            sent = self.connection.sendfile(f, pos, min(end, state.available) - pos)
-            if sent == 0:
+            got = os.preadv(f.fileno(), [buffer[:min(end, state.available, pos + SEND_BLOCK) - pos]], pos)
+            if got == 0:
                 self.close_connection = True
                 return
-            pos += sent
+            self.wfile.write(buffer[:got])
+            pos += got

@@ -7,17 +7,23 @@ relay chain in which every node uploads and downloads at its own line rate, so e
 about the time of one. When every holder is busy the tracker asks the node to retry shortly (a
 free holder usually appears within milliseconds) and only after `grace` seconds shares a busy one.
 A holder that served corrupted bytes is dropped for that blob. Assignments never form a cycle.
+
+Each assignment carries the source's certificate fingerprint, which the fetching node pins. The
+tracker learns fingerprints from `pins` (the installer's list of joined nodes, filled over the
+pinned agent channel), never from what a node announces, and offers no holder it has none for.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from installer.errors import AirliftError
+from installer.transfer.pins import pinned_session
 from installer.transfer.store import normalize_digest
 
 COMPLETE = "complete"
@@ -27,9 +33,11 @@ RECEIVING = "receiving"
 
 class Tracker:
     """In-memory tracker the installer hosts (BlobServer serves it under /v1/tracker/). Nodes are
-    known by name, so a node that restarts on another port is the same node, not a new one."""
+    known by name, so a node that restarts on another port is the same node, not a new one.
+    `pins(node)` is the fingerprint of the node's blob server certificate, None when unknown."""
 
-    def __init__(self, grace: float = 2.0, retry_after: float = 0.02) -> None:
+    def __init__(self, pins: Callable[[str], str | None], grace: float = 2.0, retry_after: float = 0.02) -> None:
+        self.pins = pins
         self.grace = grace
         self.retry_after = retry_after
         self._lock = threading.Lock()
@@ -47,15 +55,17 @@ class Tracker:
         return {"ok": True}
 
     def assign(self, node: str, url: str, blob: str, exclude: list[str] | None = None, waited: float = 0.0) -> dict:
-        """Pick the source `node` should fetch `blob` from: {"source": url} or {"retry": seconds}
-        or {"source": None} when nobody has it. `exclude` lists source URLs that failed it."""
+        """Pick the source `node` should fetch `blob` from: {"source": url, "fingerprint": fp} or
+        {"retry": seconds} or {"source": None} when nobody has it. `exclude` lists source URLs
+        that failed it."""
         hexd = normalize_digest(blob)
         with self._lock:
             self._urls[node] = url
             self._drop_assignment(node, hexd)
             skip = set(exclude or [])
             candidates = [c for c in self._holders.get(hexd, {})
-                          if c != node and self._urls[c] not in skip and not self._feeds_from(c, node, hexd)]
+                          if c != node and self._urls[c] not in skip and not self._feeds_from(c, node, hexd)
+                          and self.pins(c)]
             if not candidates:
                 return {"source": None}
             # Least loaded first; among equals the newest holder, which keeps the installer's
@@ -66,7 +76,7 @@ class Tracker:
             self._load[best] = self._load.get(best, 0) + 1
             self._upstream[(node, hexd)] = best
             self._holders[hexd].setdefault(node, RECEIVING)
-            return {"source": self._urls[best]}
+            return {"source": self._urls[best], "fingerprint": self.pins(best)}
 
     def complete(self, node: str, url: str, blob: str) -> dict:
         """`node` verified `blob`: it now serves it as a complete holder."""
@@ -97,11 +107,6 @@ class Tracker:
         with self._lock:
             return {self._urls[n]: st for n, st in self._holders.get(normalize_digest(blob), {}).items()}
 
-    def nodes(self) -> dict[str, str]:
-        """node name -> url of every node the tracker has heard from."""
-        with self._lock:
-            return dict(self._urls)
-
     def handle(self, action: str, body: dict[str, Any]) -> dict:
         """Serve one tracker API call (the blob server's /v1/tracker/<action>)."""
         if action == "announce":
@@ -113,8 +118,6 @@ class Tracker:
             return self.complete(str(body["node"]), str(body["url"]), str(body["blob"]))
         if action == "release":
             return self.release(str(body["node"]), str(body["url"]), str(body["blob"]), bool(body.get("bad")))
-        if action == "holders":
-            return {"holders": self.holders(str(body["blob"]))}
         raise ValueError(f"unknown tracker action {action!r}")
 
     def _drop_assignment(self, node: str, hexd: str) -> str | None:
@@ -136,15 +139,13 @@ class Tracker:
 
 
 class TrackerClient:
-    """The tracker API over HTTP, with the same methods as Tracker (what a remote node uses)."""
+    """The tracker API over HTTPS, with the same methods as Tracker (what a remote node uses); the
+    installer's certificate must have `fingerprint` (the one the agent pinned)."""
 
-    def __init__(self, base_url: str, token: str, session: requests.Session | None = None,
-                 verify: bool | str = True, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, token: str, fingerprint: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
-        self.session.trust_env = False
+        self.session = pinned_session(self.base_url, fingerprint)
         self.session.headers["Authorization"] = f"Bearer {token}"
-        self.session.verify = verify
         self.timeout = timeout
 
     def announce(self, node: str, url: str, blobs: list[str]) -> dict:
@@ -158,10 +159,6 @@ class TrackerClient:
 
     def release(self, node: str, url: str, blob: str, bad: bool = False) -> dict:
         return self._call("release", node=node, url=url, blob=blob, bad=bad)
-
-    def holders(self, blob: str) -> dict[str, str]:
-        holders: dict[str, str] = self._call("holders", blob=blob)["holders"]
-        return holders
 
     def _call(self, action: str, **body: Any) -> dict:
         resp = self._post(action, body)
@@ -183,6 +180,11 @@ class TrackerClient:
             try:
                 return self.session.post(f"{self.base_url}/v1/tracker/{action}", json=body, timeout=self.timeout)
             except requests.RequestException as exc:
+                if "Fingerprints did not match" in str(exc):
+                    raise AirliftError(f"The installer's blob tracker at {self.base_url} shows another "
+                                       "certificate than the one this node pinned when it joined.",
+                                       hint="Check that the address is the installer's; run the join "
+                                            "command it printed again.", details=str(exc)) from exc
                 if time.monotonic() + pause > deadline:
                     raise AirliftError(f"Cannot reach the installer's blob tracker at {self.base_url} "
                                        f"(tried for {UNREACHABLE_FOR_S:.0f}s).",

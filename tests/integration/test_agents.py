@@ -98,6 +98,19 @@ def test_without_a_fingerprint_the_first_certificate_is_trusted_and_kept(hub, tm
     assert pinned == hub.fingerprint.replace(":", "")
 
 
+def test_the_blob_server_fingerprint_a_node_sends_at_join_is_what_peers_pin(hub, tmp_path):
+    """Fingerprints come over the pinned agent channel only; the tracker hands them out."""
+    c = client(hub, tmp_path)
+    body = {"hostname": "node-2", "identity": "id-2", "address": "127.0.0.2", "role": "worker", "fresh": True}
+    c.call("join", {**body, "peer_fingerprint": "AA:BB"})
+    assert hub.peer_fingerprint("node-2") == "AA:BB"
+    assert hub.peer_fingerprint("installer-host") == hub.fingerprint, "the installer serves with its own"
+    assert hub.peer_fingerprint("node-9") is None
+    c.call("join", {**body, "peer_fingerprint": "CC:DD", "fresh": False})  # its agent made a new certificate
+    assert hub.peer_fingerprint("node-2") == "CC:DD"
+    assert "CC:DD" in (tmp_path / "state" / "nodes.json").read_text()
+
+
 def test_work_runs_on_the_node_and_its_events_reach_the_installer(hub, tmp_path):
     c = client(hub, tmp_path)
     join(c, "node-2", "id-2")

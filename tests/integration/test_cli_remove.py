@@ -37,6 +37,7 @@ def installed(tmp_path: Path) -> Path:
     state = tmp_path / "state"
     state.mkdir()
     token.load_or_create(state)
+    token.load_or_create_admin(state)
     ensure_certificate(state, "127.0.0.1")
     StateDir(state).answers.write_text(f"agent-port: {free_port()}\n")
     return state

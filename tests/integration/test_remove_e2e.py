@@ -23,7 +23,9 @@ from installer.agent_hub.nodes import JoinedNodes, Node
 from installer.answers import Answers
 from installer.bundle import Bundle
 from installer.cluster_service.kept import keep_bundle
+from installer.errors import AirliftError
 from installer.host import Host
+from installer.node_agent.client import AgentClient
 from installer.node_agent.identity import hostname, identity
 from installer.plan import PlanStore, build_install_plan
 from installer.runtime import K3sRuntime, RuntimeConfig
@@ -53,6 +55,7 @@ def installed_state(state: Path, bundle_dir: Path, agent_port: int, api_port: in
                              api_port=api_port, accept_eula=True), paths.answers)
     keep_bundle(Bundle.open(bundle_dir), state)
     token_mod.load_or_create(state)
+    token_mod.load_or_create_admin(state)
     ensure_certificate(state, "127.0.0.1")
 
 
@@ -134,6 +137,29 @@ def test_remove_drains_the_node_it_leaves_and_is_gone(cluster, tmp_path):
     assert wait_until(lambda: not node_state.exists() and list(host.root.rglob("*")) == [], 60)
     operations = list((state / "operations").iterdir())
     assert len(operations) == 1 and PlanStore(operations[0]).load().state == "completed"
+
+
+def test_the_join_token_admits_a_node_and_nothing_else(cluster, tmp_path):
+    """Every node holds the join token: removing a node needs the admin token, which only the
+    first master holds; the admin token in turn is no join token."""
+    state, _k3s, agent_port, _api_port = cluster
+    paths, fingerprint = StateDir(state), saved_fingerprint(state)
+
+    def client(token: str) -> AgentClient:
+        return AgentClient("127.0.0.1", agent_port, token, fingerprint, tmp_path / "client")
+
+    join_token, admin_token = paths.join_token.read_text().strip(), paths.admin_token.read_text().strip()
+    with pytest.raises(AirliftError, match="the join token admits a node and nothing else; operate needs the "
+                                           "admin credential") as err:
+        client(join_token).call("operate", {"operation": "remove", "node": hostname()})
+    assert "./install remove" in (err.value.hint or "")
+    with pytest.raises(AirliftError, match="refused the join token"):
+        client("guess").call("operation", {"id": "x"})
+    with pytest.raises(AirliftError, match="refused the join token"):
+        client(admin_token).call("poll", {"node": hostname()})
+    assert oct(paths.admin_token.stat().st_mode & 0o777) == "0o600"
+    operations = state / "operations"
+    assert not operations.exists() or not any(operations.iterdir()), "the join token started an operation"
 
 
 def test_a_failed_remove_carries_on_where_it_stopped_when_run_again(cluster, tmp_path):

@@ -1,13 +1,13 @@
-"""Blob server and fetcher over real HTTP(S) on loopback: token, ranges, resume, corruption,
-serving a blob while it still arrives."""
+"""Blob server and fetcher over real HTTPS on loopback, each server with its own certificate
+pinned by the fetcher: token, ranges, resume, corruption, serving a blob while it still arrives,
+a wrong certificate or plain HTTP refused."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import ipaddress
 import logging
 import os
+import socket
 import ssl
 import threading
 import time
@@ -17,14 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from installer.errors import AirliftError
+from installer.tls import Certificate, ensure_certificate, ensure_peer_certificate
 from installer.transfer import tracker as tracker_mod
-from installer.transfer.fetch import PeerList, fetch_blob
+from installer.transfer.fetch import Source, fetch_blob
+from installer.transfer.pins import PinnedSession, pinned_session
 from installer.transfer.server import BlobServer
 from installer.transfer.store import BlobStore
 from installer.transfer.tracker import Tracker, TrackerClient
@@ -37,54 +35,71 @@ DATA = os.urandom(3 * (1 << 20) + 12345)
 HEX = hashlib.sha256(DATA).hexdigest()
 
 
-def _serve(store: BlobStore, **kw: object) -> BlobServer:
-    return BlobServer(store, TOKEN, "127.0.0.1", 0, **kw).start()  # type: ignore[arg-type]
+def _cert(tmp_path: Path, name: str) -> Certificate:
+    """A node's own certificate, as its agent makes it at join."""
+    return ensure_peer_certificate(tmp_path / f"{name}-state", "127.0.0.1")
+
+
+def _serve(store: BlobStore, cert: Certificate, **kw: object) -> BlobServer:
+    return BlobServer(store, TOKEN, cert, "127.0.0.1", 0, **kw).start()  # type: ignore[arg-type]
+
+
+def _source(server: BlobServer) -> Source:
+    return Source(server.url_for("127.0.0.1"), server.fingerprint)
 
 
 @pytest.fixture
 def origin(tmp_path: Path) -> Iterator[BlobServer]:
     store = BlobStore(tmp_path / "origin")
     store.path(HEX).write_bytes(DATA)
-    server = _serve(store)
+    server = _serve(store, ensure_certificate(tmp_path / "installer-state", "127.0.0.1"))
     yield server
     server.stop()
 
 
-class _Recorder(PeerList):
-    def __init__(self, urls: list[str]) -> None:
-        super().__init__(urls)
+class _Fixed:
+    """A fixed list of peers, tried in order, recording every outcome."""
+
+    def __init__(self, sources: list[Source]) -> None:
+        self.sources = sources
         self.outcomes: list[tuple[str, str]] = []
+
+    def pick(self, exclude: set[str]) -> Source | None:
+        return next((s for s in self.sources if s.url not in exclude), None)
 
     def finished(self, url: str, outcome: str) -> None:
         self.outcomes.append((url, outcome))
 
 
 def test_range_requests_and_whole_blob(origin: BlobServer) -> None:
-    url = f"{origin.url_for('127.0.0.1')}/v1/blobs/sha256:{HEX}"
+    base = origin.url_for("127.0.0.1")
+    url = f"{base}/v1/blobs/sha256:{HEX}"
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    whole = requests.get(url, headers=auth, timeout=10)
+    session = pinned_session(base, origin.fingerprint)
+    whole = session.get(url, headers=auth, timeout=10)
     assert whole.status_code == 200 and whole.content == DATA
-    part = requests.get(url, headers={**auth, "Range": "bytes=1000-1999"}, timeout=10)
+    part = session.get(url, headers={**auth, "Range": "bytes=1000-1999"}, timeout=10)
     assert part.status_code == 206 and part.content == DATA[1000:2000]
     assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(DATA)}"
-    beyond = requests.get(url, headers={**auth, "Range": f"bytes={len(DATA)}-"}, timeout=10)
+    beyond = session.get(url, headers={**auth, "Range": f"bytes={len(DATA)}-"}, timeout=10)
     assert beyond.status_code == 416
-    missing = requests.get(url.replace(HEX, "0" * 64), headers=auth, timeout=10)
+    missing = session.get(url.replace(HEX, "0" * 64), headers=auth, timeout=10)
     assert missing.status_code == 404
 
 
 def test_wrong_token_is_refused_and_logged_without_the_token(origin: BlobServer, tmp_path: Path,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     url = f"{origin.url_for('127.0.0.1')}/v1/blobs/{HEX}"
+    session = pinned_session(origin.url_for("127.0.0.1"), origin.fingerprint)
     with caplog.at_level(logging.WARNING, logger="airlift.transfer"):
-        assert requests.get(url, headers={"Authorization": "Bearer guess"}, timeout=10).status_code == 401
-        assert requests.get(url, timeout=10).status_code == 401
+        assert session.get(url, headers={"Authorization": "Bearer guess"}, timeout=10).status_code == 401
+        assert session.get(url, timeout=10).status_code == 401
         with pytest.raises(AirliftError) as err:
-            fetch_blob(BlobStore(tmp_path / "n1"), HEX, len(DATA), PeerList([origin.url_for("127.0.0.1")]),
-                       "wrong-token", max_attempts=2)
+            fetch_blob(BlobStore(tmp_path / "n1"), HEX, len(DATA), _Fixed([_source(origin)]), "wrong-token",
+                       max_attempts=2)
     assert "refused the join token" in (err.value.details or "")
-    assert origin.refused == 4
-    assert "127.0.0.1" in caplog.text and "wrong or missing join token" in caplog.text
+    refusals = [r for r in caplog.records if "wrong or missing join token" in r.getMessage()]
+    assert len(refusals) == 4 and all("127.0.0.1" in r.getMessage() for r in refusals)
     assert "guess" not in caplog.text and "wrong-token" not in caplog.text
     assert not BlobStore(tmp_path / "n1").has(HEX), "nothing is installed from a refused fetch"
 
@@ -92,9 +107,9 @@ def test_wrong_token_is_refused_and_logged_without_the_token(origin: BlobServer,
 def test_corrupted_blob_is_discarded_and_refetched_from_another_peer(origin: BlobServer, tmp_path: Path) -> None:
     liar_store = BlobStore(tmp_path / "liar")
     liar_store.path(HEX).write_bytes(DATA[:-1] + b"\x00")
-    liar = _serve(liar_store)
+    liar = _serve(liar_store, _cert(tmp_path, "liar"))
     try:
-        sources = _Recorder([liar.url_for("127.0.0.1"), origin.url_for("127.0.0.1")])
+        sources = _Fixed([_source(liar), _source(origin)])
         store = BlobStore(tmp_path / "n1")
         path = fetch_blob(store, HEX, len(DATA), sources, TOKEN)
     finally:
@@ -106,11 +121,11 @@ def test_corrupted_blob_is_discarded_and_refetched_from_another_peer(origin: Blo
 def test_corrupted_blob_from_the_only_peer_is_never_installed(tmp_path: Path) -> None:
     liar_store = BlobStore(tmp_path / "liar")
     liar_store.path(HEX).write_bytes(b"x" * len(DATA))
-    liar = _serve(liar_store)
+    liar = _serve(liar_store, _cert(tmp_path, "liar"))
     store = BlobStore(tmp_path / "n1")
     try:
         with pytest.raises(AirliftError, match=f"No peer delivered blob sha256:{HEX}") as err:
-            fetch_blob(store, HEX, len(DATA), PeerList([liar.url_for("127.0.0.1")]), TOKEN)
+            fetch_blob(store, HEX, len(DATA), _Fixed([_source(liar)]), TOKEN)
     finally:
         liar.stop()
     assert "discarded" in (err.value.details or "")
@@ -144,13 +159,17 @@ class _DyingPeer(BaseHTTPRequestHandler):
 
 def test_interrupted_transfer_resumes_from_its_byte_offset(tmp_path: Path) -> None:
     _DyingPeer.ranges = []
+    cert = _cert(tmp_path, "dying")
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _DyingPeer)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert.cert_path, cert.key_path)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     seen: list[int] = []
     try:
         store = BlobStore(tmp_path / "n1")
-        fetch_blob(store, HEX, len(DATA), PeerList([f"http://127.0.0.1:{httpd.server_address[1]}"]), TOKEN,
-                   progress=lambda done, total: seen.append(done))
+        dying = Source(f"https://127.0.0.1:{httpd.server_address[1]}", cert.fingerprint)
+        fetch_blob(store, HEX, len(DATA), _Fixed([dying]), TOKEN, progress=lambda done, total: seen.append(done))
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -163,7 +182,7 @@ def test_a_blob_is_relayed_while_it_still_arrives(tmp_path: Path) -> None:
     relay_store = BlobStore(tmp_path / "relay")
     relay_store.begin(HEX, len(DATA))
     relay_store.partial_path(HEX).write_bytes(DATA[:1000])
-    relay = _serve(relay_store)
+    relay = _serve(relay_store, _cert(tmp_path, "relay"))
 
     def arrive() -> None:
         time.sleep(0.3)
@@ -175,53 +194,43 @@ def test_a_blob_is_relayed_while_it_still_arrives(tmp_path: Path) -> None:
     threading.Thread(target=arrive).start()
     started = time.monotonic()
     try:
-        path = fetch_blob(BlobStore(tmp_path / "n2"), HEX, len(DATA), PeerList([relay.url_for("127.0.0.1")]),
-                          TOKEN, max_attempts=1)
+        path = fetch_blob(BlobStore(tmp_path / "n2"), HEX, len(DATA), _Fixed([_source(relay)]), TOKEN,
+                          max_attempts=1)
     finally:
         relay.stop()
     assert path.read_bytes() == DATA and time.monotonic() - started < 5
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "airlift-installer")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
-def test_https_with_the_installer_certificate(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    store = BlobStore(tmp_path / "origin")
-    store.path(HEX).write_bytes(DATA)
-    server = _serve(store, ssl_context=ctx)
-    session = requests.Session()
-    session.verify = str(cert)
-    try:
-        url = server.url_for("127.0.0.1")
-        assert url.startswith("https://")
-        path = fetch_blob(BlobStore(tmp_path / "n1"), HEX, len(DATA), PeerList([url]), TOKEN, session=session)
-    finally:
-        server.stop()
+def test_only_https_with_the_pinned_certificate_reaches_a_blob(origin: BlobServer, tmp_path: Path) -> None:
+    """The product's one path: a node's fetch pins the certificate the tracker named; another
+    certificate fails before the token is sent, plain HTTP gets no answer, an unpinned URL is
+    never tried."""
+    url = origin.url_for("127.0.0.1")
+    assert url.startswith("https://")
+    path = fetch_blob(BlobStore(tmp_path / "n1"), HEX, len(DATA), _Fixed([_source(origin)]), TOKEN)
     assert path.read_bytes() == DATA
+
+    impostor = Source(url, _cert(tmp_path, "impostor").fingerprint)
+    store = BlobStore(tmp_path / "n2")
+    with pytest.raises(AirliftError) as err:
+        fetch_blob(store, HEX, len(DATA), _Fixed([impostor]), TOKEN, max_attempts=1)
+    assert "not the pinned" in (err.value.details or "") and not store.has(HEX)
+
+    with socket.create_connection(("127.0.0.1", origin.port), timeout=5) as plain:
+        plain.sendall(f"GET /v1/blobs/{HEX} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+        answer = plain.recv(65536)
+    assert DATA[:64] not in answer and b"200 OK" not in answer
+    with pytest.raises(requests.exceptions.InvalidURL, match="no pinned certificate"):
+        PinnedSession().get(f"{url}/v1/blobs/{HEX}", timeout=5)
+    with pytest.raises(requests.exceptions.InvalidURL, match="HTTPS and a fingerprint are required"):
+        PinnedSession().pin(url.replace("https://", "http://"), origin.fingerprint)
 
 
 def test_a_bad_leftover_partial_is_not_blamed_on_the_peer_that_completes_it(origin: BlobServer,
                                                                              tmp_path: Path) -> None:
     store = BlobStore(tmp_path / "n1")
     store.partial_path(HEX).write_bytes(b"\0" * 5000)  # left by an earlier run, wrong bytes
-    sources = _Recorder([origin.url_for("127.0.0.1")])
+    sources = _Fixed([_source(origin)])
     path = fetch_blob(store, HEX, len(DATA), sources, TOKEN)
     assert path.read_bytes() == DATA
     assert [o for _, o in sources.outcomes] == ["failed", "ok"], "starts over, does not drop the peer"
@@ -231,19 +240,23 @@ def test_the_tracker_is_waited_for_while_unreachable_then_named(tmp_path: Path, 
     """A node whose link to the installer drops for a moment carries on once it is back; one that
     stays cut off gets an error naming the tracker after UNREACHABLE_FOR_S."""
     port = free_port()
-    client = TrackerClient(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
+    cert = ensure_certificate(tmp_path / "installer-state", "127.0.0.1")
+    client = TrackerClient(f"https://127.0.0.1:{port}", TOKEN, cert.fingerprint, timeout=2)
     later: list[BlobServer] = []
-    threading.Timer(1.5, lambda: later.append(BlobServer(BlobStore(tmp_path / "t"), TOKEN, "127.0.0.1", port,
-                                                         tracker=Tracker()).start())).start()
+    threading.Timer(1.5, lambda: later.append(BlobServer(BlobStore(tmp_path / "t"), TOKEN, cert, "127.0.0.1", port,
+                                                         tracker=Tracker({}.get)).start())).start()
     try:
-        answer = client.announce("node-2", "http://127.0.0.1:1", [f"sha256:{HEX}"])
+        answer = client.announce("node-2", "https://127.0.0.1:1", [f"sha256:{HEX}"])
         assert later, "answered before the tracker was up?"
-        assert answer is not None
+        assert answer == {"ok": True}
+        impostor = TrackerClient(f"https://127.0.0.1:{port}", TOKEN, _cert(tmp_path, "other").fingerprint)
+        with pytest.raises(AirliftError, match="shows another certificate than the one this node pinned"):
+            impostor.announce("node-2", "https://127.0.0.1:1", [])
     finally:
         for server in later:
             server.stop()
     monkeypatch.setattr(tracker_mod, "UNREACHABLE_FOR_S", 1.0)
-    cut_off = TrackerClient(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
-    with pytest.raises(AirliftError, match=rf"Cannot reach the installer's blob tracker at http://127.0.0.1:{port} "
+    cut_off = TrackerClient(f"https://127.0.0.1:{port}", TOKEN, cert.fingerprint, timeout=2)
+    with pytest.raises(AirliftError, match=rf"Cannot reach the installer's blob tracker at https://127.0.0.1:{port} "
                                            r"\(tried for 1s\)"):
-        cut_off.holders(f"sha256:{HEX}")
+        cut_off.complete("node-2", "https://127.0.0.1:1", f"sha256:{HEX}")

@@ -57,7 +57,7 @@ def test_three_nodes_receive_every_blob_over_the_lan(lab: NetnsLab, tmp_path: Pa
     _seed(tmp_path / "origin", blobs)
     procs = [PeerProcess(lab, 0, tmp_path / "origin", token)]
     try:
-        procs += [PeerProcess(lab, i, tmp_path / f"n{i}", token, procs[0].url, want) for i in (1, 2, 3)]
+        procs += [PeerProcess(lab, i, tmp_path / f"n{i}", token, procs[0], want) for i in (1, 2, 3)]
         for p in procs[1:]:
             p.go()
         events = [p.event(timeout=120) for p in procs[1:]]
@@ -85,11 +85,11 @@ def test_a_relay_node_that_vanishes_mid_transfer(lab: NetnsLab, tmp_path: Path) 
     origin = PeerProcess(lab, 0, tmp_path / "origin", token)
     procs = [origin]
     try:
-        relay = PeerProcess(lab, 1, tmp_path / "n1", token, origin.url, want)
+        relay = PeerProcess(lab, 1, tmp_path / "n1", token, origin, want)
         procs.append(relay)
         relay.go()
         _wait_for_bytes(tmp_path / "n1" / "partial" / hexd, 2 << 20)
-        behind = PeerProcess(lab, 2, tmp_path / "n2", token, origin.url, want)
+        behind = PeerProcess(lab, 2, tmp_path / "n2", token, origin, want)
         procs.append(behind)
         behind.go()  # the tracker chains it behind the relay, which is still receiving
         _wait_for_bytes(tmp_path / "n2" / "partial" / hexd, 1 << 20)
@@ -114,8 +114,8 @@ def test_blob_corrupted_by_a_peer_is_discarded_and_refetched(lab: NetnsLab, tmp_
     procs = [origin]
     try:
         # The liar holds the blob too, and as the newest idle holder it is offered first.
-        procs.append(PeerProcess(lab, 1, tmp_path / "liar", token, origin.url))
-        procs.append(PeerProcess(lab, 2, tmp_path / "n2", token, origin.url, want))
+        procs.append(PeerProcess(lab, 1, tmp_path / "liar", token, origin))
+        procs.append(PeerProcess(lab, 2, tmp_path / "n2", token, origin, want))
         procs[2].go()
         done = procs[2].event(timeout=60)
     finally:
@@ -133,14 +133,14 @@ def test_node_killed_mid_transfer_resumes_from_its_byte_offset(lab: NetnsLab, tm
     partial = tmp_path / "n1" / "partial" / hexd
     origin = PeerProcess(lab, 0, tmp_path / "origin", token)
     try:
-        first = PeerProcess(lab, 1, tmp_path / "n1", token, origin.url, want)
+        first = PeerProcess(lab, 1, tmp_path / "n1", token, origin, want)
         first.go()
         _wait_for_bytes(partial, 4 << 20)
         os.kill(first.proc.pid, signal.SIGKILL)
         first.close()
         kept = partial.stat().st_size
         assert 0 < kept < len(data), "the kill must land mid-transfer"
-        second = PeerProcess(lab, 1, tmp_path / "n1", token, origin.url, want)
+        second = PeerProcess(lab, 1, tmp_path / "n1", token, origin, want)
         second.go()
         done = second.event(timeout=60)
         second.close()
@@ -158,7 +158,7 @@ def test_wrong_token_is_refused_and_logged_without_secrets(lab: NetnsLab, tmp_pa
     log = tmp_path / "origin.log"
     origin = PeerProcess(lab, 0, tmp_path / "origin", token, log=log)
     try:
-        intruder = PeerProcess(lab, 1, tmp_path / "n1", wrong, origin.url, want)
+        intruder = PeerProcess(lab, 1, tmp_path / "n1", wrong, origin, want)
         intruder.close()
     finally:
         origin.close()

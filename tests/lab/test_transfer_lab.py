@@ -81,6 +81,8 @@ def test_a_worker_cut_off_mid_transfer_resumes_and_the_install_completes(lab_nod
     second.check("ip link set ifb0 up")
 
     after = sizes_until_committed(second, blob, 120, first)
+    # No sample (the blob committed before the first look) would prove nothing either way.
+    assert after, f"node 2's partial file of {blob} was gone at the first look after the cut: resumed or restarted?"
     assert all(size >= stalled for size in after), f"the transfer restarted instead of resuming: {stalled} -> {after}"
     assert second.exec(f"test -s {STATE}/blobs/sha256/{blob}")[0] == 0, f"blob {blob} not in node 2's store"
 

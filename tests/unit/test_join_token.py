@@ -54,6 +54,15 @@ def test_a_new_token_parses_as_the_value_of_token(tmp_path):
     assert load_or_create(tmp_path) == token and (tmp_path / "join-token").stat().st_mode & 0o777 == 0o600
 
 
+def test_the_admin_token_is_its_own_secret_kept_0600(tmp_path):
+    from installer.agent_hub.token import load_or_create, load_or_create_admin
+
+    join, admin = load_or_create(tmp_path), load_or_create_admin(tmp_path)
+    assert admin != join and len(admin) >= 40
+    assert load_or_create_admin(tmp_path) == admin
+    assert (tmp_path / "admin-token").stat().st_mode & 0o777 == 0o600
+
+
 def test_bearer_check_accepts_only_the_exact_token():
     from installer.bearer import bearer_matches
 

@@ -14,7 +14,7 @@ from installer.statedir import OperationFolder, RunFolder, StateDir
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*(REPO / "installer").rglob("*.py"), *(REPO / "wizard").rglob("*.py")])
 
-STATE_FILES = ("answers.yaml", "plan.json", "plan-log.jsonl", "events.jsonl", "nodes.json", "join-token",
+STATE_FILES = ("answers.yaml", "plan.json", "plan-log.jsonl", "events.jsonl", "nodes.json", "join-token", "admin-token",
                "facts.json")
 SERVICE_NAMES = ("airlift-cluster", "airlift-agent", "airlift-registry")
 PORTS = (61009, 3012, 5000, 6443)
