@@ -146,3 +146,26 @@ def test_upgrade_again_after_sigkill_inside_a_phase_completes(phase, installed, 
     assert resumed.returncode == 0, resumed.stdout
     assert installed_version(target) == "1.1.0" and greeting(target) == "Hello from Airlift 1.1"
     assert target.run("status", *target.location()).returncode == 0
+
+
+def test_the_operator_upgrades_and_rolls_back_with_the_commands(installed, next_bundle):
+    """The path an operator takes: `./install upgrade --yes` from the unpacked 1.1.0, then
+    `./install rollback --yes`; `status --json` tells the version after each."""
+    target = installed
+    newer = Target(next_bundle, target.root, target.state, target.registry_port, target.api_port,
+                   target.agent_port)
+    done = newer.run("upgrade", "--yes", *target.location(), timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1.0.0" in done.stdout and "1.1.0" in done.stdout  # the diff was shown first
+    status = json.loads(target.run("status", "--json", *target.location()).stdout)
+    assert status["app"] == {"name": "hello", "version": "1.1.0"}, status["app"]
+    assert greeting(target) == "Hello from Airlift 1.1"
+
+    same = newer.run("upgrade", "--yes", *target.location())
+    assert same.returncode == 2 and "nothing to upgrade" in same.stdout, same.stdout
+
+    back = newer.run("rollback", "--yes", *target.location(), timeout=600)
+    assert back.returncode == 0, back.stdout + back.stderr
+    status = json.loads(target.run("status", "--json", *target.location()).stdout)
+    assert status["app"]["version"] == "1.0.0" and status["healthy"], status
+    assert greeting(target) == "Hello from Airlift"
