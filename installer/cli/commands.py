@@ -198,8 +198,8 @@ def _wizard(engine: Engine, args: argparse.Namespace, data: dict, console: Conso
     return 0
 
 
-def cmd_verify(args: argparse.Namespace, console: Console) -> int:
-    bundle = Bundle.open(needed_bundle("verify it"))
+def verify_bundle(bundle: Bundle, console: Console) -> None:
+    """Every file the bundle carries, against its index, with a progress bar (verify, upgrade)."""
     bus = EventBus()
     renderer = TerminalRenderer(console)
     bus.add_sink(renderer)
@@ -207,6 +207,11 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
         bundle.verify(bus.progress(None, "bytes", f"Verifying {bundle.name} {bundle.version}"))
     finally:
         renderer.close()
+
+
+def cmd_verify(args: argparse.Namespace, console: Console) -> int:
+    bundle = Bundle.open(needed_bundle("verify it"))
+    verify_bundle(bundle, console)
     carried = len(bundle.index.carried)
     console.print(f"[green]✓[/] Bundle {bundle.name} {bundle.version}: all {carried} files "
                   "match the index", highlight=False)

@@ -22,7 +22,7 @@ from installer.upgrade.diff import UpgradeDiff, build_diff
 from installer.upgrade.installed import find_installed
 from installer.upgrade.refusals import check_upgrade, continued_upgrade
 
-from .commands import needed_bundle, require_root, root, state_dir
+from .commands import needed_bundle, require_root, root, state_dir, verify_bundle
 from .render import TerminalRenderer
 
 INTERRUPTED_EXIT = 130
@@ -65,7 +65,7 @@ def _diff(new: Bundle, folder: Path, console: Console) -> tuple[UpgradeDiff, str
     and the question to ask about it."""
     installed = find_installed(folder)
     check_upgrade(new, installed)
-    _verify(new, console)
+    verify_bundle(new, console)
     diff = build_diff(new, load_manifest(new.manifest_path), installed)
     question = f"Upgrade {diff.app} {diff.from_version} → {diff.to_version}?"
     stopped = continued_upgrade(new, installed)
@@ -76,17 +76,6 @@ def _diff(new: Bundle, folder: Path, console: Console) -> tuple[UpgradeDiff, str
         question = f"Continue the upgrade of {diff.app} {stopped.from_version} → {stopped.to_version}?"
     console.print(diff.render(), markup=False, highlight=False, emoji=False, soft_wrap=True)
     return diff, question
-
-
-def _verify(bundle: Bundle, console: Console) -> None:
-    """Every file the new bundle carries, against its index, with a progress bar."""
-    bus = EventBus()
-    renderer = TerminalRenderer(console)
-    bus.add_sink(renderer)
-    try:
-        bundle.verify(bus.progress(None, "bytes", f"Verifying {bundle.name} {bundle.version}"))
-    finally:
-        renderer.close()
 
 
 def _ask(question: str, diff: UpgradeDiff, console: Console) -> str:
