@@ -40,9 +40,13 @@ FIELDS = ("format", "algorithm", "key_id", "public_key", "signature")
 
 
 class SignatureError(AirliftError):
-    """A signature, or a key file, that cannot be used; a failed check, like a damaged bundle."""
+    """A signature that does not check out or cannot be read: a failed check, like a damaged bundle."""
 
     exit_code = 1
+
+
+class KeyFileError(AirliftError):
+    """A signing key file that cannot be used: the vendor's mistake to fix before building."""
 
 
 @dataclass(frozen=True)
@@ -139,27 +143,28 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        raise SignatureError(f"Cannot read the signing key {path} ({e.strerror})",
+        raise KeyFileError(f"Cannot read the signing key {path} ({e.strerror})",
                              hint="give the private key file `python build.py keygen` wrote "
                                   "(--sign PATH)") from None
     if len(data) == RAW_KEY_SIZE:
         return Ed25519PrivateKey.from_private_bytes(data)
     if b"PUBLIC KEY" in data:
-        raise SignatureError(f"{path} holds a public key; signing needs the private key",
+        raise KeyFileError(f"{path} holds a public key; signing needs the private key",
                              hint="give the private key file (the one without .pub) to --sign")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
-        raise SignatureError(f"The signing key {path} is protected by a passphrase, which build.py cannot ask for",
+        raise KeyFileError(f"The signing key {path} is protected by a passphrase, which build.py cannot ask for",
                              hint="sign with a key without a passphrase (python build.py keygen), kept where "
                                   "only the build can read it") from None
     except (ValueError, UnsupportedAlgorithm):
-        raise SignatureError(f"{path} is not an Ed25519 private key (PEM or raw 32 bytes)",
+        raise KeyFileError(f"{path} is not an Ed25519 private key (PEM or raw 32 bytes)",
                              hint="make a vendor key with python build.py keygen and give its private key "
                                   "file to --sign") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise SignatureError(f"{path} holds a {type(key).__name__.removeprefix('_')} key; bundles are signed with "
-                             "Ed25519", hint="make a vendor key with python build.py keygen")
+        kind = type(key).__name__.removesuffix("PrivateKey")
+        raise KeyFileError(f"{path} holds a private key of type {kind}; bundles are signed with Ed25519 keys",
+                             hint="make a vendor key with python build.py keygen")
     return key
 
 
