@@ -163,6 +163,13 @@ class StateDir(RunFolder):
         return self.root / "installer"
 
     @property
+    def vendor_key(self) -> Path:
+        """The vendor key this site trusts: the signer of its first signed bundle, pinned by the
+        install's /bootstrap or by the upgrade that brought the first signed bundle
+        (installer/signer_pin.py)."""
+        return self.root / "vendor-key.json"
+
+    @property
     def previous(self) -> Path:
         """The version before the last upgrade, kept for `./install rollback` (installer/upgrade)."""
         return self.root / "previous"

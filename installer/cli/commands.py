@@ -215,6 +215,9 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
     carried = len(bundle.index.carried)
     console.print(f"[green]✓[/] Bundle {bundle.name} {bundle.version}: all {carried} files "
                   "match the index", highlight=False)
+    signer = bundle.signer()
+    console.print(f"  signed by key {signer.key_id}" if signer else "  not signed", highlight=False, markup=False,
+                  emoji=False)
     if bundle.is_differential:
         console.print(f"  {describe_base(bundle.index)}", highlight=False, markup=False)
     return 0

@@ -84,6 +84,9 @@ def _upgrade(sub: argparse._SubParsersAction) -> None:
                                   "asks, then upgrades node by node (run as root on the first master)")
     upgrade.add_argument("--yes", action="store_true", help="do not ask before upgrading")
     upgrade.add_argument("--dry-run", action="store_true", help="show what would change, then stop")
+    upgrade.add_argument("--allow-other-signer", action="store_true",
+                         help="accept a bundle signed by another vendor key than the one this site pinned, or "
+                              "not signed (logged; a new signer is trusted from then on)")
     _location(upgrade)
 
 

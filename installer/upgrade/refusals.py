@@ -2,8 +2,9 @@
 
 Checked before the new bundle is verified (which reads every byte) and before anything changes:
 the bundle is another application's, it is not newer (going back is `./install rollback`), an
-operation is running on the cluster, or it is a differential bundle built on another base than
-the installed version. An upgrade that stopped part way is not refused: running `./install
+operation is running on the cluster, it is a differential bundle built on another base than
+the installed version, or it is not signed by the vendor key the site pinned
+(installer/signer_pin.py; `allow_other_signer` is the operator's explicit say-so). An upgrade that stopped part way is not refused: running `./install
 upgrade` again with the same bundle continues it.
 """
 
@@ -16,6 +17,7 @@ from installer.bundle import Bundle
 from installer.bundle.index import INDEX_NAME
 from installer.cluster_service.operations import Operations
 from installer.errors import AirliftError
+from installer.signer_pin import refuse_untrusted
 from installer.statedir import StateDir
 from installer.statelock import lock_held
 from installer.upgrade.installed import Installed
@@ -38,7 +40,7 @@ class Unfinished:
     to_version: str | None = None
 
 
-def check_upgrade(new: Bundle, installed: Installed) -> None:
+def check_upgrade(new: Bundle, installed: Installed, allow_other_signer: bool = False) -> None:
     """Raise the first reason `new` may not upgrade `installed`; return when it may."""
     base = bundle_base(new)
     _same_application(new, installed)
@@ -47,6 +49,7 @@ def check_upgrade(new: Bundle, installed: Installed) -> None:
     _newer(new, installed, continuing)
     if base is not None and not (continuing and new.version == installed.version):
         _on_installed_base(new, base, installed)
+    refuse_untrusted(new, installed.state_dir, allow_other_signer)
 
 
 def continued_upgrade(new: Bundle, installed: Installed) -> Unfinished | None:

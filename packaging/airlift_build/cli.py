@@ -6,7 +6,10 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from airlift_build.app_files import manifest_file, readme_file, resource_files
 from airlift_build.blobstore import BlobStore
@@ -15,6 +18,7 @@ from airlift_build.differential import Base, Split, check_base, load_base, split
 from airlift_build.discover import discover_images
 from airlift_build.files import BundleFile
 from airlift_build.installer_payload import installer_files
+from airlift_build.keygen import main as keygen_main
 from airlift_build.ocilayout import layout_files
 from airlift_build.output import AtomicOutput
 from airlift_build.progress import Reporter, Summary
@@ -22,6 +26,7 @@ from airlift_build.registry_login import add_login_arguments, registry_credentia
 from airlift_build.runtime_files import RuntimeRequest, runtime_files
 from airlift_build.sources import SPEC_HELP, fetch_all, make_sources
 from installer import __version__
+from installer.bundle.signature import load_private_key, public_key_of, sign_index
 from installer.errors import AirliftError
 from installer.manifest import Manifest, load_manifest
 from installer.stopping import handle_stop_signals
@@ -50,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="build a differential bundle against OLD, the previous version's bundle (tarball, "
                         "unpacked folder or its index.json): leave out the image blobs and runtime files "
                         "OLD already has")
+    p.add_argument("--sign", type=Path, metavar="KEY",
+                   help="sign the bundle's index with the vendor's Ed25519 private key KEY (made by "
+                        "`python build.py keygen`): the bundle then carries signature.json")
     add_login_arguments(p)
     p.add_argument("--list-images", action="store_true", help="print the images the application uses and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors")
@@ -57,6 +65,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["keygen"]:
+        return keygen_main(argv[1:])
     args = parse_args(argv)
     handle_stop_signals()  # SIGINT and SIGTERM: unwinding removes the temporary bundle, even in the background
     try:
@@ -80,6 +91,7 @@ def _run(args: argparse.Namespace) -> int:
         for ref in sorted(discovery.images):
             print(f"{ref}\t{'; '.join(discovery.images[ref])}")
         return 0
+    key = load_private_key(args.sign) if args.sign else None  # before any image is fetched
     base = load_base(args.since) if args.since else None
     if base:
         check_base(base, manifest.name, manifest.version)
@@ -100,7 +112,8 @@ def _run(args: argparse.Namespace) -> int:
         report.stage("writing bundle", sum(f.size for f in parts.carried))
         meta = BundleMeta(manifest.name, manifest.version, __version__, runtime.k3s_version,
                           base.ref if base else None)
-        write_bundle(out.file, meta, parts.carried, lambda f: report.advance(f.size), parts.from_base)
+        write_bundle(out.file, meta, parts.carried, lambda f: report.advance(f.size), parts.from_base,
+                     _signer(key) if key else None)
         out.commit()
     report.summary(Summary(images=len(records), unique_layers=dedup.unique_layers,
                            dedup_saved=dedup.saved_bytes, bundle_size=output.stat().st_size,
@@ -108,8 +121,14 @@ def _run(args: argparse.Namespace) -> int:
                            seconds=time.monotonic() - started, output=str(output),
                            folder=f"{manifest.name}-{manifest.version}",
                            base=f"{base.ref.name} {base.ref.version}" if base else None,
-                           from_base=len(parts.from_base), base_saved=parts.saved_bytes))
+                           from_base=len(parts.from_base), base_saved=parts.saved_bytes,
+                           signed_by=public_key_of(key).key_id if key else None))
     return 0
+
+
+def _signer(key: Ed25519PrivateKey) -> Callable[[bytes], bytes]:
+    """index.json's bytes -> signature.json's bytes."""
+    return lambda index_bytes: sign_index(index_bytes, key).to_json()
 
 
 def _split(files: list[BundleFile], base: Base | None) -> Split:

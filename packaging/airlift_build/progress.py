@@ -31,6 +31,7 @@ class Summary:
     base: str | None = None  # a differential bundle's base, "<name> <version>"
     from_base: int = 0       # files it expects from the base
     base_saved: int = 0      # what they take in the base bundle
+    signed_by: str | None = None  # the vendor key id (build.py --sign)
 
 
 class Reporter:
@@ -75,6 +76,7 @@ class Reporter:
             f"  installer       {_human(s.installer_size)}\n"
             f"  bundle size     {_human(s.bundle_size)}\n"
             + _differential(s) +
+            f"  signed by       {s.signed_by or 'nobody (build.py --sign KEY signs it)'}\n"
             f"  time            {s.seconds:.1f} s\n"
             + _next(s), highlight=False)
 
