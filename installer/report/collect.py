@@ -47,8 +47,6 @@ class ServiceDown(Exception):
 class Remote(Protocol):
     """The other nodes, reached through the cluster service."""
 
-    def nodes(self) -> list[str]: ...
-
     def collect(self, node: str) -> dict:
         """{"files": packed, "redactions": [{kind, file, count}]}; NodeSilent or ServiceDown."""
 
@@ -169,11 +167,14 @@ def _findings(where: _Where, raw: dict[str, str], view: ClusterView, unanswered:
     for op_dir in sorted(paths.operations.glob("*")) if where.first_master else []:
         found += rules.failed_phases(_plan(op_dir), f"operation {op_dir.name}",
                                      in_report(paths.operation(op_dir.name).events))
+    if where.first_master and not where.services.is_running(CONTROLLER):
+        found += rules.service_findings(where.node, [CONTROLLER])
     found += rules.cluster_findings(view)
     for name in sorted({p.split("/")[1] for p in raw if p.startswith("nodes/")}):
         system = f"nodes/{name}/system"
-        found += rules.check_findings(name, _json(raw.get(f"{system}/checks-now.json")) or {}, f"{system}/checks-now.json")
-        found += rules.disk_findings(name, _json(raw.get(f"{system}/disk.json")) or [], f"{system}/disk.json")
+        checks, disks = _json(raw.get(f"{system}/checks-now.json")), _json(raw.get(f"{system}/disk.json"))
+        found += rules.check_findings(name, checks if isinstance(checks, dict) else {}, f"{system}/checks-now.json")
+        found += rules.disk_findings(name, disks if isinstance(disks, list) else [], f"{system}/disk.json")
     return found + rules.unanswered_findings(unanswered)
 
 

@@ -3,7 +3,7 @@
 Each rule is a small pure function over what was collected, so a rule is tested with the data
 alone. The rules: phases that failed (the install's or an operation's, upgrades included), pods not
 Ready, jobs that failed, nodes not Ready, host checks failing now, a disk or its inodes nearly full,
-nodes that did not answer, Kubernetes or the cluster service not answering.
+nodes that did not answer, Kubernetes or a service of Airlift (the cluster service) not running.
 """
 
 from __future__ import annotations
@@ -72,6 +72,11 @@ def disk_findings(node: str, disks: list[dict], file: str, limit: float = DISK_F
                 out.append(Finding(f"{node}: {disk['what']} ({disk['path']}) is {disk[measure]:.0f} % full of {label}",
                                    file))
     return out
+
+
+def service_findings(node: str, stopped: list[str]) -> list[Finding]:
+    """Airlift services that should run on `node` and do not, each with its log."""
+    return [Finding(f"{node}: the service {name} is not running", f"nodes/{node}/logs/{name}.log") for name in stopped]
 
 
 def unanswered_findings(unanswered: dict[str, str]) -> list[Finding]:

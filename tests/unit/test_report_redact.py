@@ -133,3 +133,30 @@ def test_an_unknown_report_field_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as caught:
         load_manifest(write(tmp_path, doc))
     assert any("report.metrics" in str(p) for p in caught.value.problems)
+
+
+class _Services:
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        return f"{name} started with token=plainsecret99" if name == "airlift-agent" else ""
+
+    def log_where(self, name: str) -> str:
+        return f"/var/log/airlift/{name}.log"
+
+
+def test_a_nodes_agent_removes_its_secrets_before_its_files_leave_it(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from installer.node_agent.tasks import report
+    from installer.report.archive import unpack_files
+
+    state = tmp_path / "state"
+    state.mkdir()
+    StateDir(state).events.write_text('{"message": "joined with ' + "t" * 48 + '"}\n')
+    ctx = SimpleNamespace(host=Host(tmp_path / "root"), services=_Services(), state_dir=state, token="t" * 48)
+    answer = report(ctx, {"profile": "node", "redact": [r"node-\d+"]})  # type: ignore[arg-type]
+    files = unpack_files(answer["files"])
+    assert "state/events.jsonl" in files and "logs/airlift-agent.log" in files and "system/disk.json" in files
+    everything = "".join(files.values())
+    assert "t" * 48 not in everything and "plainsecret99" not in everything
+    kinds = {(r["kind"], r["file"]) for r in answer["redactions"]}
+    assert ("join token", "state/events.jsonl") in kinds and ("password or token field", "logs/airlift-agent.log") in kinds

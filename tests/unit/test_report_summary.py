@@ -101,3 +101,9 @@ def test_a_long_file_keeps_its_end() -> None:
     cut = clip(text, 100)
     assert cut.endswith("newest line\n") and "left out" in cut.splitlines()[0]
     assert clip("short", 100) == "short"
+
+
+def test_a_stopped_service_points_at_its_log() -> None:
+    [found] = rules.service_findings("m", ["airlift-cluster"])
+    assert found.what == "m: the service airlift-cluster is not running"
+    assert found.file == "nodes/m/logs/airlift-cluster.log"
