@@ -103,6 +103,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .rollback import cmd_rollback
 
         return cmd_rollback(args, console)
+    if command == "report":
+        from .report import cmd_report
+
+        return cmd_report(args, console)
     return commands.cmd_install(args, console, flags, wizard)
 
 

@@ -12,7 +12,7 @@ from installer import __version__
 from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
-COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback")
+COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -75,7 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
                                    "completed or not (run as root on the first master)")
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _location(rollback)
+    _report(sub)
     return parser
+
+
+def _report(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser("report", argument_default=argparse.SUPPRESS,
+                            help="write a support report (.tar.gz, secrets removed) to send the vendor: on the "
+                                 "first master from every node, elsewhere from this node (run as root)")
+    report.add_argument("-o", "--output", metavar="FILE",
+                        help="where to write it (default ./airlift-report-<node>-<time>.tar.gz)")
+    report.add_argument("--timeout", type=int, metavar="SECONDS",
+                        help="how long each other node has to answer (default 60); one that does not is "
+                             "named in the report")
+    _location(report)
 
 
 def _upgrade(sub: argparse._SubParsersAction) -> None:

@@ -5,6 +5,7 @@
     runtime     install and start the runtime (k3s agent or extra server) joining the cluster
     leave       remove k3s, then everything else Airlift put on the node (leave.py)
     probe       one round of the checks across nodes: listen, dial, send or close (probe.py)
+    report      this node's part of the support report, redacted here (installer/report)
 
 Each gets the task's arguments from the installer and returns JSON-able data; an AirliftError
 travels back to the installer, which fails the node's phase with it.
@@ -28,6 +29,10 @@ from installer.network_probe import ProbeSession
 from installer.node_agent.leave import leave
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
+from installer.report.archive import pack_within
+from installer.report.node import collect_node
+from installer.report.redact import Redactor
+from installer.report.secrets import known_secrets
 from installer.runtime import K3sRuntime, RuntimeConfig
 from installer.services import ServiceManager
 from installer.statedir import StateDir
@@ -124,10 +129,20 @@ def probe(ctx: AgentContext, args: dict) -> dict:
     return ctx.probe.handle(args)
 
 
+def report(ctx: AgentContext, args: dict) -> dict:
+    """This node's files for the support report, every secret it knows removed before they leave
+    it (the first master removes its own again); what was removed, by kind and file."""
+    files = collect_node(ctx.host, ctx.services, ctx.state_dir, args.get("profile"))
+    redactor = Redactor([*known_secrets(ctx.host, ctx.state_dir), ("join token", ctx.token)], args.get("redact") or [])
+    files = {name: redactor.text(text, name) for name, text in files.items()}
+    return {"files": pack_within(files), "redactions": redactor.records()}
+
+
 TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
     "checks": checks,
     "distribute": distribute,
     "runtime": runtime,
     "leave": leave,
     "probe": probe,
+    "report": report,
 }
