@@ -26,16 +26,6 @@ pytestmark = pytest.mark.integration
 NODE = socket.gethostname()
 
 
-@pytest.fixture
-def installed(hello_bundle_dir, tmp_path):
-    target = Target.make(hello_bundle_dir, tmp_path)
-    target.root.mkdir()
-    result = target.install()
-    assert result.returncode == 0, result.stdout + result.stderr
-    yield target
-    assert target.uninstall().returncode == 0
-
-
 def report(target: Target, out: Path, *extra: str) -> dict[str, str]:
     """Run `./install report -o OUT`; the archive's files by their path below its top folder."""
     started = time.monotonic()
