@@ -81,7 +81,8 @@ def publish(db: Session, index_bytes: bytes, signature: bytes | None) -> Publish
 
 
 def _check_blobs(db: Session, index: Index) -> None:
-    sizes = dict(db.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.in_({e.sha256 for e in index.files}))))
+    rows = db.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.in_({e.sha256 for e in index.files})))
+    sizes = {sha256: size for sha256, size in rows}
     missing = [e.path for e in index.files if e.sha256 not in sizes]
     wrong = [e.path for e in index.files if e.sha256 in sizes and sizes[e.sha256] != e.size]
     if missing:

@@ -18,6 +18,7 @@ from airlift_build.installer_payload import installer_files
 from airlift_build.ocilayout import layout_files
 from airlift_build.output import AtomicOutput
 from airlift_build.progress import Reporter, Summary
+from airlift_build.publish_args import add_publish_arguments, publish_built, publish_target
 from airlift_build.registry_login import add_login_arguments, registry_credentials
 from airlift_build.runtime_files import RuntimeRequest, runtime_files
 from airlift_build.sources import SPEC_HELP, fetch_all, make_sources
@@ -51,6 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "unpacked folder or its index.json): leave out the image blobs and runtime files "
                         "OLD already has")
     add_login_arguments(p)
+    add_publish_arguments(p)
     p.add_argument("--list-images", action="store_true", help="print the images the application uses and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors")
     return p.parse_args(argv)
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    target = publish_target(args)
     overrides = {key: value for key, value in (("name", args.name), ("resourceVersion", args.version)) if value}
     manifest = load_manifest(args.manifest, overrides)
     discovery = discover_images(manifest)
@@ -109,6 +112,8 @@ def _run(args: argparse.Namespace) -> int:
                            folder=f"{manifest.name}-{manifest.version}",
                            base=f"{base.ref.name} {base.ref.version}" if base else None,
                            from_base=len(parts.from_base), base_saved=parts.saved_bytes))
+    if target is not None:
+        publish_built(target, output, args.quiet)
     return 0
 
 
