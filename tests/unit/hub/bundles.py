@@ -7,11 +7,11 @@ import json
 import tarfile
 from dataclasses import dataclass
 
+from airlift_build.bundle_writer import BundleMeta, write_bundle
+from airlift_build.files import BundleFile
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from airlift_build.bundle_writer import BundleMeta, write_bundle
-from airlift_build.files import BundleFile
 from installer.bundle.index import Index
 
 
