@@ -94,7 +94,7 @@ def upload(sha256: str) -> Response | tuple[Response, int]:
                       offset=store.held(sha256))
     except DigestMismatch as e:
         return _error(f"blob {sha256}: {e}; send it again from byte 0", 422, offset=0)
-    except ClientDisconnected:
+    except (ClientDisconnected, OSError):  # the publisher's connection was cut: it resumes from here
         held = store.held(sha256)
         hub().counters.add(held - start)
         return _error("the upload was cut; ask for the offset and go on", 400, offset=held)

@@ -139,9 +139,9 @@ class Publisher:
             try:
                 response = self.http.put(f"{self.base}/blobs/{sha256}", data=part, timeout=TIMEOUT,
                                          headers={"Content-Range": span})
-            except requests.exceptions.SSLError as e:
-                raise _unreachable(self.target, e) from None
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout) as e:
+                if _untrusted(e):
+                    raise _unreachable(self.target, e) from None
                 response = None
             sent += part.done
             if response is not None and response.status_code == 200 and response.json().get("complete"):
@@ -156,10 +156,8 @@ class Publisher:
         for attempt in range(ATTEMPTS):
             try:
                 response = self.http.request(method, self.base + path, timeout=TIMEOUT, **kwargs)
-            except requests.exceptions.SSLError as e:
-                raise _unreachable(self.target, e) from None
             except (requests.ConnectionError, requests.Timeout) as e:
-                if attempt == ATTEMPTS - 1:
+                if _untrusted(e) or attempt == ATTEMPTS - 1:
                     raise _unreachable(self.target, e) from None
                 self.sleep(min(2 ** attempt, 30))
                 continue
@@ -193,6 +191,13 @@ class Region:
         return data
 
 
+def _untrusted(e: Exception) -> bool:
+    """The hub's certificate is not the pinned one, or no CA vouches for it: trying again cannot
+    help (a connection cut mid-transfer is an SSLError too, and is worth another try)."""
+    text = str(e).lower()
+    return isinstance(e, requests.exceptions.SSLError) and ("fingerprint" in text or "certificate" in text)
+
+
 def _refused(response: requests.Response) -> AirliftError:
     try:
         message = str(response.json().get("error"))
@@ -204,7 +209,14 @@ def _refused(response: requests.Response) -> AirliftError:
 
 
 def _unreachable(target: PublishTarget, e: Exception) -> AirliftError:
-    pinned = "its certificate does not match --hub-fingerprint, or " if target.fingerprint else ""
+    if _untrusted(e) and target.fingerprint:
+        return AirliftError(f"The hub at {target.url} shows another certificate than --hub-fingerprint pins "
+                            "(nothing was sent)", details=str(e),
+                            hint="compare the fingerprint with the hub's start-up lines; if the hub's "
+                                 "certificate was made anew, pin the new one")
+    if _untrusted(e):
+        return AirliftError(f"The hub at {target.url} shows a certificate no CA of this host vouches for",
+                            details=str(e), hint="pin it with --hub-fingerprint SHA256:… from the hub's "
+                                                 "start-up lines")
     return AirliftError(f"Cannot reach the hub at {target.url}: {e}",
-                        hint=f"check the address; {pinned}a hub with a self-signed certificate needs "
-                             "--hub-fingerprint SHA256:… from its start-up lines")
+                        hint="check the address and that the hub runs (python -m hub serve)")
