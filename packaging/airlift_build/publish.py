@@ -171,22 +171,19 @@ class Publisher:
 
 
 class Region:
-    """`size` bytes of `f` from `start`, read as they are sent (requests takes the length from
-    len()); `done` counts what was read."""
+    """`size` bytes of `f` from `start`, read in order as they are sent (requests takes the
+    length from len()); `done` counts what was read."""
 
     def __init__(self, f: IO[bytes], start: int, size: int) -> None:
-        self.f, self.start, self.size, self.done = f, start, size, 0
+        self.f, self.size, self.done = f, size, 0
+        f.seek(start)
 
     def __len__(self) -> int:
         return self.size - self.done
 
     def read(self, n: int = -1) -> bytes:
         left = self.size - self.done
-        n = left if n < 0 else min(n, left, READ)
-        if n <= 0:
-            return b""
-        self.f.seek(self.start + self.done)
-        data = self.f.read(n)
+        data = self.f.read(left if n < 0 else min(n, left, READ)) if left > 0 else b""
         self.done += len(data)
         return data
 
