@@ -31,7 +31,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.app_context_processor
 def _globals() -> dict[str, Any]:
-    return {"session": current(), "human_size": human_size}
+    return {"web_session": current(), "human_size": human_size}
 
 
 @bp.errorhandler(catalog.CatalogError)

@@ -36,7 +36,7 @@ def release_view(release: Release, store: BlobStore) -> ReleaseView:
 def _images(index: Index, store: BlobStore) -> list[str]:
     """The image references the bundle carries (its images/index.json), [] when unreadable."""
     entry = next((e for e in index.files if e.path == f"{IMAGES_DIR}/index.json"), None)
-    if entry is None or not store.has(entry.sha256):
+    if entry is None or entry.size > MAX_IMAGES_INDEX or not store.has(entry.sha256):
         return []
     data = store.path(entry.sha256).read_bytes()
     try:
