@@ -9,6 +9,7 @@ cut, GET /blobs/<sha256>/upload says where to go on), and then commits the relea
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -94,7 +95,7 @@ def upload(sha256: str) -> Response | tuple[Response, int]:
                       offset=store.held(sha256))
     except DigestMismatch as e:
         return _error(f"blob {sha256}: {e}; send it again from byte 0", 422, offset=0)
-    except (ClientDisconnected, OSError):  # the publisher's connection was cut: it resumes from here
+    except (ClientDisconnected, ConnectionError, ssl.SSLError, TimeoutError):  # cut: the publisher resumes
         held = store.held(sha256)
         hub().counters.add(held - start)
         return _error("the upload was cut; ask for the offset and go on", 400, offset=held)
