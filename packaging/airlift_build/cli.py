@@ -22,6 +22,7 @@ from airlift_build.keygen import main as keygen_main
 from airlift_build.ocilayout import layout_files
 from airlift_build.output import AtomicOutput
 from airlift_build.progress import Reporter, Summary
+from airlift_build.publish_args import add_publish_arguments, publish_built, publish_target
 from airlift_build.registry_login import add_login_arguments, registry_credentials
 from airlift_build.runtime_files import RuntimeRequest, runtime_files
 from airlift_build.sources import SPEC_HELP, fetch_all, make_sources
@@ -59,6 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="sign the bundle's index with the vendor's Ed25519 private key KEY (made by "
                         "`python build.py keygen`): the bundle then carries signature.json")
     add_login_arguments(p)
+    add_publish_arguments(p)
     p.add_argument("--list-images", action="store_true", help="print the images the application uses and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors")
     return p.parse_args(argv)
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    target = publish_target(args)
     overrides = {key: value for key, value in (("name", args.name), ("resourceVersion", args.version)) if value}
     manifest = load_manifest(args.manifest, overrides)
     discovery = discover_images(manifest)
@@ -123,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
                            base=f"{base.ref.name} {base.ref.version}" if base else None,
                            from_base=len(parts.from_base), base_saved=parts.saved_bytes,
                            signed_by=public_key_of(key).key_id if key else None))
+    if target is not None:
+        publish_built(target, output, args.quiet)
     return 0
 
 
