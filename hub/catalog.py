@@ -5,7 +5,6 @@ byte for byte; its files are blobs the hub already holds and checked."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hub.models import Application, Blob, Channel, Promotion, Release
 from installer.bundle.index import Index
+from installer.bundle.signature import SignatureError, parse_signature, verify_signature
 
 CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
@@ -55,6 +55,8 @@ def publish(db: Session, index_bytes: bytes, signature: bytes | None) -> Publish
     """Record a release. The same index (and signature) again is a no-op; another index under a
     version already published is refused: releases never change."""
     index = parse_index(index_bytes)
+    if signature is not None:
+        _check_signature(index_bytes, signature)
     digest = hashlib.sha256(index_bytes).hexdigest()
     existing = find_release(db, index.name, index.version)
     if existing is not None:
@@ -137,12 +139,16 @@ def edit(db: Session, release: Release, notes: str | None, required: bool | None
 
 
 def signature_key_id(release: Release) -> str | None:
-    """The signing key's id, as signature.json names it (`key_id`), if the release is signed."""
+    """The signing key's id, if the release is signed (its signature was checked on upload)."""
     if not release.signature_json:
         return None
+    return parse_signature(release.signature_json).key.key_id
+
+
+def _check_signature(index_bytes: bytes, signature: bytes) -> None:
+    """The vendor's signature must match the index it came with: a hub never serves a bundle
+    that sites would refuse."""
     try:
-        doc = json.loads(release.signature_json)
-    except ValueError:
-        return None
-    key = doc.get("key_id") if isinstance(doc, dict) else None
-    return str(key) if key else None
+        verify_signature(index_bytes, parse_signature(signature))
+    except SignatureError as exc:
+        raise CatalogError(f"{exc.message}: the hub keeps only releases whose signature matches", 422) from None

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from airlift_build.bundle_writer import BundleMeta, write_bundle
 from airlift_build.files import BundleFile
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from installer.bundle.index import Index
+from installer.bundle.signature import sign_index
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,14 @@ def tiny_bundle(version: str = "1.0.0", page: bytes = b"<h1>hello</h1>\n", name:
         member = archive.extractfile(f"{name}-{version}/index.json")
         assert member is not None
         return TinyBundle(tar, member.read(), None)
+
+
+VENDOR_KEY = Ed25519PrivateKey.generate()
+
+
+def signed(bundle: TinyBundle, key: Ed25519PrivateKey = VENDOR_KEY) -> bytes:
+    """signature.json for the bundle's index, as `build.py --sign` writes it."""
+    return sign_index(bundle.index_bytes, key).to_json()
 
 
 def upload_all(api: FlaskClient, bundle: TinyBundle) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.unit.hub.bundles import commit, tiny_bundle, upload_all
+from installer.bundle.signature import public_key_of
+from tests.unit.hub.bundles import VENDOR_KEY, commit, signed, tiny_bundle, upload_all
 from tests.unit.hub.conftest import PASSWORD
 
 
@@ -23,7 +24,7 @@ def _sign_in(client, name: str = "alice", password: str = PASSWORD):  # type: ig
 def _published(api) -> None:  # type: ignore[no-untyped-def]
     bundle = tiny_bundle()
     upload_all(api, bundle)
-    assert commit(api, bundle, channel="beta", signature=b'{"key_id": "vendor-1"}').status_code == 201
+    assert commit(api, bundle, channel="beta", signature=signed(bundle)).status_code == 201
 
 
 def test_pages_need_a_signed_in_user(client, user):
@@ -63,7 +64,7 @@ def test_the_release_page_shows_the_bundle(api, client, user):
     assert b"1.0.0" in client.get("/apps/hello").data
     page = client.get("/apps/hello/1.0.0")
     text = page.data.decode()
-    assert "docker.io/library/hello:1.0.0" in text and "vendor-1" in text and "beta" in text
+    assert "docker.io/library/hello:1.0.0" in text and public_key_of(VENDOR_KEY).key_id in text and "beta" in text
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing from another host
     assert client.get("/apps/hello/2.0.0").status_code == 404

@@ -8,10 +8,12 @@ import datetime
 import hashlib
 import json
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from hub.tokens import create_token
-from tests.unit.hub.bundles import commit, tiny_bundle, upload_all
+from installer.bundle.signature import public_key_of
+from tests.unit.hub.bundles import VENDOR_KEY, commit, signed, tiny_bundle, upload_all
 
 
 def test_the_hub_asks_only_for_the_blobs_it_lacks(api):
@@ -64,17 +66,27 @@ def test_a_release_is_taken_once_every_file_is_there_and_then_never_changes(api)
     upload_all(api, other)
     changed = commit(api, other)
     assert changed.status_code == 409 and "releases never change" in changed.json["error"]
-    resigned = commit(api, bundle, signature=b'{"key_id": "other"}')
+    resigned = commit(api, bundle, signature=signed(bundle, Ed25519PrivateKey.generate()))
     assert resigned.status_code == 409 and "another signature" in resigned.json["error"]
 
 
 def test_a_signature_is_kept_byte_for_byte_and_its_key_shown(api):
     bundle = tiny_bundle()
     upload_all(api, bundle)
-    signature = b'{"key_id": "vendor-2026", "signature": "c2ln"}\n'
-    assert commit(api, bundle, signature=signature).json["signature_key_id"] == "vendor-2026"
+    signature = signed(bundle)
+    assert commit(api, bundle, signature=signature).json["signature_key_id"] == public_key_of(VENDOR_KEY).key_id
     tar = api.get("/api/v1/applications/hello/releases/1.0.0/bundle.tar").data
     assert tar.find(signature) > tar.find(b'"format": "airlift-bundle/1"')
+
+
+def test_a_signature_that_does_not_match_the_index_is_refused(api):
+    bundle, other = tiny_bundle(), tiny_bundle(version="2.0.0")
+    upload_all(api, bundle)
+    forged = commit(api, bundle, signature=signed(other))  # a real signature, of another index
+    assert forged.status_code == 422 and "does not match index.json" in forged.json["error"], forged.json
+    garbage = commit(api, bundle, signature=b'{"key_id": "vendor"}')
+    assert garbage.status_code == 422 and "signature.json" in garbage.json["error"], garbage.json
+    assert commit(api, bundle).status_code == 201  # nothing was recorded: unsigned, it is accepted
 
 
 def test_a_differential_bundle_is_refused(api):
