@@ -2,7 +2,9 @@
 ask, then upgrade.
 
 Cheap refusals come first (another application, not newer, an operation running, a differential
-bundle on another base), then the new bundle is verified byte by byte, then the diff is printed.
+bundle on another base or one whose left-out files the site lacks), then the new bundle is verified
+byte by byte (a differential bundle's left-out files where the site keeps them too), then the diff
+is printed.
 Nothing changes before the operator says yes (or passed --yes); `--dry-run` stops after the diff.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from installer.bundle import Bundle
+from installer.cluster_service.kept import site_base
 from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.manifest import load_manifest
@@ -34,7 +37,7 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
     if not dry_run:
         require_root("upgrade the installed application")
     folder = state_dir(args)
-    new = Bundle.open(needed_bundle("upgrade the installed application"))
+    new = Bundle.open(needed_bundle("upgrade the installed application"), site_base(folder))
     try:
         diff, question = _diff(new, folder, console)
     except KeyboardInterrupt:
@@ -65,6 +68,7 @@ def _diff(new: Bundle, folder: Path, console: Console) -> tuple[UpgradeDiff, str
     and the question to ask about it."""
     installed = find_installed(folder)
     check_upgrade(new, installed)
+    new.require_base()
     verify_bundle(new, console)
     diff = build_diff(new, load_manifest(new.manifest_path), installed)
     question = f"Upgrade {diff.app} {diff.from_version} → {diff.to_version}?"
