@@ -2,8 +2,9 @@
 phase, so nodes can join after the unpacked bundle folder is deleted.
 
 `<state>/bundle/` holds the bundle's index.json and the few small files day two reads (the
-manifest, the images' OCI index); the files a node receives (the runtime) live in the blob store
-`<state>/blobs`, keyed by their sha256 in that index, which the first master serves to the nodes.
+manifest, the images' OCI index); the runtime files (those a node receives, and the registry's
+binary) live in the blob store `<state>/blobs`, keyed by their sha256 in that index, which the
+first master serves to the nodes.
 
 A kept index may be a differential bundle's (the site was upgraded with one): the files it left
 out are read where the site keeps them (`site_base`), as for every bundle opened on the site.
@@ -23,6 +24,8 @@ from installer.transfer.bundle_share import NODE_PREFIXES, seed_store, shared_fi
 from installer.transfer.store import BlobStore, complete_path
 
 KEPT_FILES = ("app.yaml", f"{IMAGES_DIR}/index.json")
+# Every runtime file: a differential bundle of the next version leaves out those it shares.
+KEPT_RUNTIME = ["runtime/"]
 INDEX = "index.json"
 
 
@@ -39,14 +42,14 @@ def site_base(state_dir: Path) -> DigestBase:
 
 
 def keep_bundle(bundle: Bundle, state_dir: Path) -> None:
-    """Copy the index and KEPT_FILES to `<state>/bundle/` and put the node files into the blob
+    """Copy the index and KEPT_FILES to `<state>/bundle/` and put the runtime files into the blob
     store (hard links: no bytes are read or copied on the same filesystem; a file a differential
     bundle left out is there already). Safe to run twice."""
     target = StateDir(state_dir).bundle
     for stored in (INDEX, *(bundle.entry(p).stored_path for p in KEPT_FILES)):
         (target / stored).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(bundle.root / stored, target / stored)
-    seed_store(blob_store(state_dir), bundle, shared_files(bundle, NODE_PREFIXES))
+    seed_store(blob_store(state_dir), bundle, shared_files(bundle, KEPT_RUNTIME))
 
 
 def kept_bundle(state_dir: Path) -> Bundle:

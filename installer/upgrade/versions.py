@@ -22,7 +22,7 @@ import yaml
 
 from installer.app_documents import RESOURCES_FILE, application_documents, load_documents
 from installer.bundle import Bundle
-from installer.cluster_service.kept import blob_store, site_base
+from installer.cluster_service.kept import KEPT_RUNTIME, blob_store, site_base
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import Manifest, load_manifest
@@ -96,5 +96,10 @@ def with_runtime(bundle: Bundle, state_dir: Path) -> Bundle:
 
 
 def runtime_digests(bundle: Bundle) -> set[str]:
-    """The stored sha256 of every runtime file a bundle index names."""
+    """The stored sha256 of every runtime file a node runs (k3s), as a bundle index names them."""
     return {f.sha256 for f in shared_files(bundle, NODE_PREFIXES)}
+
+
+def kept_digests(bundle: Bundle) -> set[str]:
+    """The stored sha256 of every runtime file the site keeps in its blob store for a version."""
+    return {f.sha256 for f in shared_files(bundle, KEPT_RUNTIME)}
