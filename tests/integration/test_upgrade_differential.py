@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from installer.bundle import Bundle, safe_extract
-from installer.cluster_service.kept import kept_bundle, require_node_blobs
+from installer.cluster_service.kept import kept_bundle, require_node_blobs, site_base
 from installer.registry.populate import content_path
 from tests.fixtures.build_fixtures import HELLO, make_hello_images, run_build
 from tests.fixtures.net import wait_until
@@ -136,12 +136,11 @@ def _refuses_when_the_site_lost_a_left_out_blob(target: Target, diff: Path) -> N
 
 def _kept_bundle_is_complete(target: Target, bundles: dict[str, Path]) -> None:
     """What a node joining later needs: the kept index (the differential one), its runtime in the
-    blob store and every image blob readable through the site."""
+    blob store, and every image blob of the index in the registry's storage."""
     assert (target.state / "bundle" / "index.json").read_bytes() == (bundles["diff"] / "index.json").read_bytes()
     kept = kept_bundle(target.state)
     require_node_blobs(kept, target.state)
     full = Bundle.open(bundles["full"])
     assert kept.read_bytes("runtime/k3s") == full.read_bytes("runtime/k3s")
-    for image in kept.image_contents():
-        for blob in (*image.manifests, *image.blobs):
-            assert kept.blob_location(blob.digest).path.is_file()
+    site = site_base(target.state)
+    assert all(site.locate(e) is not None for e in kept.files("images/blobs/"))
