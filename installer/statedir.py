@@ -120,6 +120,11 @@ class StateDir(RunFolder):
         return self.root / "registry"
 
     @property
+    def registry_storage(self) -> Path:
+        """The registry's filesystem storage: every image blob the site serves, by content sha256."""
+        return self.registry / "storage"
+
+    @property
     def jobs(self) -> Path:
         """The hook Jobs' documents, as given to kubectl."""
         return self.root / "jobs"

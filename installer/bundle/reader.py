@@ -97,6 +97,22 @@ class Bundle:
         SignatureError for a signature that does not match (installer.bundle.signature)."""
         return bundle_signer(self.root)
 
+    def require_base(self) -> None:
+        """Every file a differential bundle expects from its base is where the base keeps it
+        (looked up, not read: cheap enough to refuse before anything changes); else an error
+        naming each missing file and its blob."""
+        if not self.index.from_base:
+            return
+        missing = [e for e, loc in self._base_locations() if loc is None] if self.base is not None \
+            else list(self.index.from_base)
+        if missing:
+            raise AirliftError(
+                f"{len(missing)} file(s) this differential bundle of {self.name} {self.version} expects from "
+                f"{self._base_name()} are missing where the installed site keeps them",
+                details="\n".join(f"  - {e.path} (blob sha256:{e.content_sha256})" for e in missing[:20]),
+                hint=f"nothing was changed; run ./install upgrade from the full bundle of {self.name} "
+                     f"{self.version}, or restore the state directory (its registry storage and blobs) from a backup")
+
     def entry(self, path: str) -> IndexEntry:
         """The index entry of a logical path; a BundleError when the bundle has no such file."""
         try:

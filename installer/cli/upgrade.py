@@ -2,8 +2,9 @@
 ask, then upgrade.
 
 Cheap refusals come first (another application, not newer, an operation running, a differential
-bundle on another base, a signer the site does not trust without --allow-other-signer), then the
-new bundle is verified byte by byte, then the diff is printed.
+bundle on another base or one whose left-out files the site lacks, a signer the site does not
+trust without --allow-other-signer), then the new bundle is verified byte by byte (a differential
+bundle's left-out files where the site keeps them too), then the diff is printed.
 Nothing changes before the operator says yes (or passed --yes); `--dry-run` stops after the diff.
 """
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from installer.bundle import Bundle
+from installer.cluster_service.kept import site_base
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.manifest import load_manifest
@@ -37,7 +39,7 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
     if not dry_run:
         require_root("upgrade the installed application")
     folder = state_dir(args)
-    new = Bundle.open(needed_bundle("upgrade the installed application"))
+    new = Bundle.open(needed_bundle("upgrade the installed application"), site_base(folder))
     allow_other_signer = bool(getattr(args, "allow_other_signer", False))
     try:
         diff, question = _diff(new, folder, console, allow_other_signer)
@@ -75,6 +77,7 @@ def _diff(new: Bundle, folder: Path, console: Console, allow_other_signer: bool)
     and the question to ask about it."""
     installed = find_installed(folder)
     check_upgrade(new, installed, allow_other_signer)
+    new.require_base()
     verify_bundle(new, console)
     _print_signer(check_signer(new, folder), console)
     diff = build_diff(new, load_manifest(new.manifest_path), installed)

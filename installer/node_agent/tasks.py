@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installer.bundle import Bundle
+from installer.bundle import Bundle, FolderBase
 from installer.checks import run_checks
 from installer.events import Event, EventBus
 from installer.facts import ClusterSettings, airlift_ports, gather_facts
@@ -117,7 +117,9 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     k3s = K3sRuntime(ctx.host, ctx.services, ctx.state_dir)
     if args.get("restart") and ctx.services.is_running(k3s.service):  # an upgrade: the new binary must run
         ctx.services.stop(k3s.service)
-    runtime_phase.install(k3s, Bundle.open(ctx.bundle_dir), config)
+    # /distribute laid every received file out as the bundle stores it, also those a differential
+    # bundle's index expects from its base.
+    runtime_phase.install(k3s, Bundle.open(ctx.bundle_dir, FolderBase(ctx.bundle_dir)), config)
     k3s.start()
     ctx.bus.log_line(f"k3s {config.role} started, joining {config.server_url}", phase=args["phase"])
     return {}

@@ -26,7 +26,7 @@ from installer.phases.inputs import PhaseInputs
 from installer.registry.gc import collect
 from installer.services.names import CONTROLLER
 from installer.statedir import StateDir
-from installer.upgrade.versions import keep_previous, previous_bundle, runtime_digests
+from installer.upgrade.versions import keep_previous, kept_digests, previous_bundle
 
 RUNTIME_DIR = "runtime"
 
@@ -72,7 +72,7 @@ def gc(ctx: PhaseInputs) -> None:
     kept = [Bundle.open(paths.bundle), previous_bundle(ctx.state_dir)]
     freed = collect(ctx.registry.storage, [i.digest for b in kept for i in b.images()])
     store = blob_store(ctx.state_dir)
-    runtime = set().union(*(runtime_digests(b) for b in kept))
+    runtime = set().union(*(kept_digests(b) for b in kept))
     for digest in store.digests():
         if digest not in runtime:
             freed += store.path(digest).stat().st_size

@@ -45,13 +45,13 @@ def test_runtime_files_travel_as_stored_and_are_usable_on_the_node(bundle: Bundl
 
 
 def test_identical_files_travel_once() -> None:
-    same = [SharedFile("a", "ab" * 32, 10, 0o644), SharedFile("b", "ab" * 32, 10, 0o644),
-            SharedFile("c", "cd" * 32, 5, 0o644)]
+    same = [SharedFile("a", "a", "ab" * 32, 10, 0o644), SharedFile("b", "b", "ab" * 32, 10, 0o644),
+            SharedFile("c", "c", "cd" * 32, 5, 0o644)]
     assert wanted(same) == [("ab" * 32, 10), ("cd" * 32, 5)]
 
 
 def test_placing_what_has_not_arrived_is_refused(tmp_path: Path) -> None:
     with pytest.raises(AirliftError, match="has not been received"):
-        place(BlobStore(tmp_path / "s"), [SharedFile("runtime/k3s", "ab" * 32, 1, 0o755)], tmp_path / "d")
+        place(BlobStore(tmp_path / "s"), [SharedFile("runtime/k3s", "runtime/k3s", "ab" * 32, 1, 0o755)], tmp_path / "d")
     with pytest.raises(AirliftError, match="not a plain relative path"):
-        place(BlobStore(tmp_path / "s"), [SharedFile("../etc/passwd", "ab" * 32, 1, 0o644)], tmp_path / "d")
+        place(BlobStore(tmp_path / "s"), [SharedFile("../etc/passwd", "../etc/passwd", "ab" * 32, 1, 0o644)], tmp_path / "d")
