@@ -2,7 +2,7 @@
 phase, so nodes can join after the unpacked bundle folder is deleted.
 
 `<state>/bundle/` holds the bundle's index.json and the few small files day two reads (the
-manifest, the images' OCI index); the files a node receives (the runtime) live in the blob store
+manifest, the images' OCI index, and the licence key when the bundle requires a licence); the files a node receives (the runtime) live in the blob store
 `<state>/blobs`, keyed by their sha256 in that index, which the first master serves to the nodes.
 """
 
@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from installer.bundle import Bundle
+from installer.bundle.licence_key import LICENCE_KEY_NAME
 from installer.bundle.reader import IMAGES_DIR
 from installer.errors import AirliftError
 from installer.statedir import StateDir
@@ -19,6 +20,7 @@ from installer.transfer.bundle_share import NODE_PREFIXES, seed_store, shared_fi
 from installer.transfer.store import BlobStore
 
 KEPT_FILES = ("app.yaml", f"{IMAGES_DIR}/index.json")
+KEPT_IF_PRESENT = (LICENCE_KEY_NAME,)
 INDEX = "index.json"
 
 
@@ -27,10 +29,12 @@ def blob_store(state_dir: Path) -> BlobStore:
 
 
 def keep_bundle(bundle: Bundle, state_dir: Path) -> None:
-    """Copy the index and KEPT_FILES to `<state>/bundle/` and put the node files into the blob
-    store (hard links: no bytes are read or copied on the same filesystem). Safe to run twice."""
+    """Copy the index, KEPT_FILES and those of KEPT_IF_PRESENT the bundle has to `<state>/bundle/`
+    and put the node files into the blob store (hard links: no bytes are read or copied on the same
+    filesystem). Safe to run twice."""
     target = StateDir(state_dir).bundle
-    for stored in (INDEX, *(bundle.entry(p).stored_path for p in KEPT_FILES)):
+    present = [p for p in KEPT_IF_PRESENT if any(e.path == p for e in bundle.index.files)]
+    for stored in (INDEX, *(bundle.entry(p).stored_path for p in (*KEPT_FILES, *present))):
         (target / stored).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(bundle.root / stored, target / stored)
     seed_store(blob_store(state_dir), bundle, shared_files(bundle, NODE_PREFIXES))
