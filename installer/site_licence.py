@@ -22,6 +22,7 @@ from installer.licence import ASK_VENDOR, Licence, LicenceError, check_licence, 
 from installer.statedir import StateDir
 
 APPLY = "./install licence apply FILE"
+INSTALLED = "the cluster installed here"
 
 
 def today() -> dt.date:
@@ -105,7 +106,7 @@ def apply(state_dir: Path, data: bytes, source: str, application: str, nodes: in
         raise AirliftError(f"The installed {application} was built without a licence key, so it takes no licence",
                            hint="nothing to apply: this site needs no licence")
     licence = check_licence(read_licence(data, source, key), application, today(), nodes,
-                            f"the {nodes} installed node(s)", source)
+                            INSTALLED, source)
     save(state_dir, data)
     return licence
 
@@ -131,7 +132,7 @@ def upgrade_refusal(new: Bundle, state_dir: Path, nodes: int, offered: tuple[byt
     licence needs one signed by its own licence key. `offered` (data, source) is a new licence
     given with the upgrade (`--licence FILE`), kept once the upgrade is done."""
     if offered is not None:
-        for_install(new, *offered, nodes, f"the {nodes} installed node(s)")
+        for_install(new, *offered, nodes, INSTALLED)
         return None
     current = site_licence(state_dir)
     hint = f"{ASK_VENDOR}; apply it with {APPLY}, or give it to the upgrade with --licence FILE"
