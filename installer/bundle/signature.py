@@ -11,7 +11,8 @@ document (format 1) is
 
 It carries the public key so anyone can check it; whether that key is the right one is the
 site's question (installer/signer_pin.py pins the key of the first install). This module is
-the one definition shared by build.py (signs), the installer (verifies) and the hub.
+the one definition shared by build.py (signs), the installer (verifies) and the hub, and the one
+Ed25519 signing and check for licences too (installer/licence.py).
 """
 
 from __future__ import annotations
