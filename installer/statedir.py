@@ -175,6 +175,13 @@ class StateDir(RunFolder):
         return self.root / "vendor-key.json"
 
     @property
+    def licence(self) -> Path:
+        """The licence the site runs under (0600), as the vendor's hub issued it: accepted at the
+        install or by `./install licence apply`, checked against the licence key of the kept bundle
+        (installer/site_licence.py)."""
+        return self.root / "licence.json"
+
+    @property
     def previous(self) -> Path:
         """The version before the last upgrade, kept for `./install rollback` (installer/upgrade)."""
         return self.root / "previous"

@@ -11,7 +11,8 @@ document (format 1) is
 
 It carries the public key so anyone can check it; whether that key is the right one is the
 site's question (installer/signer_pin.py pins the key of the first install). This module is
-the one definition shared by build.py (signs), the installer (verifies) and the hub.
+the one definition shared by build.py (signs), the installer (verifies) and the hub, and the one
+Ed25519 signing and check for licences too (installer/licence.py).
 """
 
 from __future__ import annotations
@@ -104,15 +105,23 @@ def parse_signature(data: bytes, source: str = SIGNATURE_NAME) -> Signature:
 
 def verify_signature(index_bytes: bytes, signature: Signature) -> None:
     """Return when `signature` was made over exactly `index_bytes` by its key; else SignatureError."""
-    try:
-        Ed25519PublicKey.from_public_bytes(signature.key.public_key).verify(signature.signature, index_bytes)
-    except InvalidSignature:
+    if not signature_holds(index_bytes, signature):
         raise SignatureError(
             f"{SIGNATURE_NAME}: the signature by key {signature.key.key_id} does not match {INDEX_NAME}",
             details=f"{INDEX_NAME} was changed after the bundle was signed, or {SIGNATURE_NAME} was made for "
                     "another bundle or names another key than the one that signed",
             hint="copy the bundle tarball again from the vendor's original and unpack it into an empty "
-                 "folder; if it fails again, ask the vendor for a correctly signed bundle") from None
+                 "folder; if it fails again, ask the vendor for a correctly signed bundle")
+
+
+def signature_holds(data: bytes, signature: Signature) -> bool:
+    """True when `signature` was made over exactly `data` by its key: the one Ed25519 check, for
+    bundles and for licences (installer/licence.py)."""
+    try:
+        Ed25519PublicKey.from_public_bytes(signature.key.public_key).verify(signature.signature, data)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def bundle_signer(root: Path) -> VendorKey | None:
@@ -130,7 +139,55 @@ def bundle_signer(root: Path) -> VendorKey | None:
 
 def sign_index(index_bytes: bytes, private_key: Ed25519PrivateKey) -> Signature:
     """The vendor's signature over index.json's bytes."""
-    return Signature(public_key_of(private_key), private_key.sign(index_bytes))
+    return sign_bytes(index_bytes, private_key)
+
+
+def sign_bytes(data: bytes, private_key: Ed25519PrivateKey) -> Signature:
+    """`private_key`'s signature over exactly `data` (an index, a licence's canonical bytes)."""
+    return Signature(public_key_of(private_key), private_key.sign(data))
+
+
+def key_document(key: VendorKey) -> dict:
+    """A public key as JSON (the bundle's licence-key.json): what parse_key_document reads."""
+    return {"format": FORMAT, "algorithm": ALGORITHM, "key_id": key.key_id, "public_key": key.public_key_b64}
+
+
+def parse_key_document(data: bytes, source: str) -> VendorKey:
+    """The public key in a key_document; a SignatureError naming `source` and the wrong field."""
+    try:
+        doc = json.loads(data)
+    except ValueError as e:
+        raise _malformed(source, f"it is not JSON ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("algorithm") != ALGORITHM:
+        raise _malformed(source, f"it is not a format {FORMAT} {ALGORITHM} key document")
+    key = VendorKey(_b64(doc.get("public_key"), "public_key", RAW_KEY_SIZE, source))
+    if doc.get("key_id") != key.key_id:
+        raise _malformed(source, f"key_id {doc.get('key_id')!r} is not the id of its public_key ({key.key_id})")
+    return key
+
+
+def load_public_key(path: Path, flag: str) -> VendorKey:
+    """The Ed25519 public key in `path` (PEM, as keygen writes `<key>.pub`, or the raw 32 bytes), for
+    the option `flag`; a KeyFileError naming the file otherwise."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise KeyFileError(f"Cannot read the public key {path} ({e.strerror})",
+                           hint=f"give {flag} the .pub file written beside the private key") from None
+    if len(data) == RAW_KEY_SIZE:
+        return VendorKey(data)
+    if b"PRIVATE KEY" in data:
+        raise KeyFileError(f"{path} holds a private key; {flag} takes the public half only",
+                           hint=f"give {flag} the .pub file beside it; the private key stays with its owner")
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyFileError(f"{path} is not an Ed25519 public key (PEM or raw 32 bytes)",
+                           hint=f"give {flag} the .pub file written beside the private key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyFileError(f"{path} holds a public key of type {type(key).__name__.removesuffix('PublicKey')}; "
+                           "Airlift keys are Ed25519", hint=f"give {flag} the .pub file of an Ed25519 key pair")
+    return VendorKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
 def public_key_of(private_key: Ed25519PrivateKey) -> VendorKey:
@@ -138,33 +195,32 @@ def public_key_of(private_key: Ed25519PrivateKey) -> VendorKey:
     return VendorKey(raw)
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in `path`: PEM (PKCS#8, unencrypted) or the raw 32 bytes."""
+def load_private_key(path: Path, flag: str = "--sign", keygen: str = "python build.py keygen") -> Ed25519PrivateKey:
+    """The Ed25519 private key in `path`: PEM (PKCS#8, unencrypted) or the raw 32 bytes. `flag` and
+    `keygen` name, in the hints, the option that took the file and the command that makes keys."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
         raise KeyFileError(f"Cannot read the signing key {path} ({e.strerror})",
-                             hint="give the private key file `python build.py keygen` wrote "
-                                  "(--sign PATH)") from None
+                             hint=f"give the private key file `{keygen}` wrote ({flag} PATH)") from None
     if len(data) == RAW_KEY_SIZE:
         return Ed25519PrivateKey.from_private_bytes(data)
     if b"PUBLIC KEY" in data:
         raise KeyFileError(f"{path} holds a public key; signing needs the private key",
-                             hint="give the private key file (the one without .pub) to --sign")
+                             hint=f"give the private key file (the one without .pub) to {flag}")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
-        raise KeyFileError(f"The signing key {path} is protected by a passphrase, which build.py cannot ask for",
-                             hint="sign with a key without a passphrase (python build.py keygen), kept where "
-                                  "only the build can read it") from None
+        raise KeyFileError(f"The signing key {path} is protected by a passphrase, which cannot be asked for here",
+                             hint=f"sign with a key without a passphrase ({keygen}), kept where "
+                                  "only the signer can read it") from None
     except (ValueError, UnsupportedAlgorithm):
         raise KeyFileError(f"{path} is not an Ed25519 private key (PEM or raw 32 bytes)",
-                             hint="make a vendor key with python build.py keygen and give its private key "
-                                  "file to --sign") from None
+                             hint=f"make a key with {keygen} and give its private key file to {flag}") from None
     if not isinstance(key, Ed25519PrivateKey):
         kind = type(key).__name__.removesuffix("PrivateKey")
-        raise KeyFileError(f"{path} holds a private key of type {kind}; bundles are signed with Ed25519 keys",
-                             hint="make a vendor key with python build.py keygen")
+        raise KeyFileError(f"{path} holds a private key of type {kind}; Airlift signs with Ed25519 keys",
+                             hint=f"make a key with {keygen}")
     return key
 
 

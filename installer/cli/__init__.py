@@ -107,6 +107,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .report import cmd_report
 
         return cmd_report(args, console)
+    if command == "licence":
+        from .licence import cmd_licence
+
+        return cmd_licence(args, console)
     return commands.cmd_install(args, console, flags, wizard)
 
 

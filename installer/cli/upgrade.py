@@ -3,8 +3,9 @@ ask, then upgrade.
 
 Cheap refusals come first (another application, not newer, an operation running, a differential
 bundle on another base or one whose left-out files the site lacks, a signer the site does not
-trust without --allow-other-signer), then the new bundle is verified byte by byte (a differential
-bundle's left-out files where the site keeps them too), then the diff is printed.
+trust without --allow-other-signer, an expired licence or none the new version accepts without
+--licence FILE), then the new bundle is verified byte by byte (a differential bundle's left-out
+files where the site keeps them too), then the diff is printed.
 Nothing changes before the operator says yes (or passed --yes); `--dry-run` stops after the diff.
 """
 
@@ -23,6 +24,7 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.manifest import load_manifest
 from installer.signer_pin import SignerCheck, check_signer, pin_new_signer
+from installer.site_licence import read_file, save
 from installer.upgrade.diff import UpgradeDiff, build_diff
 from installer.upgrade.installed import find_installed
 from installer.upgrade.refusals import check_upgrade, continued_upgrade
@@ -41,8 +43,10 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
     folder = state_dir(args)
     new = Bundle.open(needed_bundle("upgrade the installed application"), site_base(folder))
     allow_other_signer = bool(getattr(args, "allow_other_signer", False))
+    licence_path = getattr(args, "licence", None)
+    licence = (read_file(Path(licence_path)), licence_path) if licence_path else None
     try:
-        diff, question = _diff(new, folder, console, allow_other_signer)
+        diff, question = _diff(new, folder, console, allow_other_signer, licence)
     except KeyboardInterrupt:
         console.print("\nInterrupted: nothing was changed.")
         return INTERRUPTED_EXIT
@@ -67,16 +71,20 @@ def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:
         pinned = pin_new_signer(signer, folder, f"{new.name} {new.version}")
         if pinned:
             bus.emit(Event("log", "info", pinned))
+        if licence is not None:
+            save(folder, licence[0])
+            bus.emit(Event("log", "info", f"The licence {licence[1]} is now this site's licence"))
     finally:
         renderer.close()
     return 0
 
 
-def _diff(new: Bundle, folder: Path, console: Console, allow_other_signer: bool) -> tuple[UpgradeDiff, str]:
+def _diff(new: Bundle, folder: Path, console: Console, allow_other_signer: bool,
+          licence: tuple[bytes, str] | None) -> tuple[UpgradeDiff, str]:
     """Refuse what may not upgrade, verify the new bundle, then print what will change; the diff
     and the question to ask about it."""
     installed = find_installed(folder)
-    check_upgrade(new, installed, allow_other_signer)
+    check_upgrade(new, installed, allow_other_signer, licence)
     new.require_base()
     verify_bundle(new, console)
     _print_signer(check_signer(new, folder), console)

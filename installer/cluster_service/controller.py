@@ -33,6 +33,7 @@ from installer.phases.inputs import PhaseInputs, RunOptions
 from installer.plan import PlanStore
 from installer.services import manager_for
 from installer.services.names import AGENT
+from installer.site_licence import refuse_join
 from installer.statedir import StateDir
 
 log = logging.getLogger("installer.cluster_service")
@@ -135,7 +136,8 @@ class Controller:
     # --- nodes joining ---------------------------------------------------------------------
 
     def profile_for(self, role: str | None) -> str:
-        """The profile a new node takes: the one it asks for, if nodes of it may be added."""
+        """The profile a new node takes: the one it asks for, if nodes of it may be added and the
+        site's licence allows one more node (checked offline, installer/site_licence.py)."""
         install = PlanStore(self.state_dir).load()  # read again: /cluster ends after this service starts
         if install is None or install.state != "completed":
             raise AirliftError("The install is not complete, so no node can join the cluster yet",
@@ -153,6 +155,8 @@ class Controller:
             raise AirliftError(f'Node profile "{role}" of {self.manifest.name} has expandPolicy: fixed, so no '
                                "node of it joins after the install",
                                hint=f"run the join command with {choices}")
+        # the first master, the nodes that joined, and this one, against the licence's max_nodes
+        refuse_join(self.state_dir, self.manifest.name, len(self.hub.nodes.nodes()) + 2)
         return role
 
     def joined(self, node: str, new: bool, fresh: bool) -> None:

@@ -2,9 +2,9 @@
 phase, so nodes can join after the unpacked bundle folder is deleted.
 
 `<state>/bundle/` holds the bundle's index.json and the few small files day two reads (the
-manifest, the images' OCI index); the runtime files (those a node receives, and the registry's
-binary) live in the blob store `<state>/blobs`, keyed by their sha256 in that index, which the
-first master serves to the nodes.
+manifest, the images' OCI index, and the licence key when the bundle requires a licence); the
+runtime files (those a node receives, and the registry's binary) live in the blob store
+`<state>/blobs`, keyed by their sha256 in that index, which the first master serves to the nodes.
 
 A kept index may be a differential bundle's (the site was upgraded with one): the files it left
 out are read where the site keeps them (`site_base`), as for every bundle opened on the site.
@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from installer.bundle import Bundle, DigestBase
+from installer.bundle.licence_key import LICENCE_KEY_NAME
 from installer.bundle.reader import IMAGES_DIR
 from installer.errors import AirliftError
 from installer.registry.populate import content_path
@@ -26,6 +27,7 @@ from installer.transfer.store import BlobStore, complete_path
 KEPT_FILES = ("app.yaml", f"{IMAGES_DIR}/index.json")
 # Every runtime file: a differential bundle of the next version leaves out those it shares.
 KEPT_RUNTIME = ["runtime/"]
+KEPT_IF_PRESENT = (LICENCE_KEY_NAME,)
 INDEX = "index.json"
 
 
@@ -42,11 +44,12 @@ def site_base(state_dir: Path) -> DigestBase:
 
 
 def keep_bundle(bundle: Bundle, state_dir: Path) -> None:
-    """Copy the index and KEPT_FILES to `<state>/bundle/` and put the runtime files into the blob
-    store (hard links: no bytes are read or copied on the same filesystem; a file a differential
-    bundle left out is there already). Safe to run twice."""
+    """Copy the index, KEPT_FILES and those of KEPT_IF_PRESENT the bundle has to `<state>/bundle/`
+    and put the runtime files into the blob store (hard links: no bytes are read or copied on the
+    same filesystem; a file a differential bundle left out is there already). Safe to run twice."""
     target = StateDir(state_dir).bundle
-    for stored in (INDEX, *(bundle.entry(p).stored_path for p in KEPT_FILES)):
+    present = [p for p in KEPT_IF_PRESENT if any(e.path == p for e in bundle.index.files)]
+    for stored in (INDEX, *(bundle.entry(p).stored_path for p in (*KEPT_FILES, *present))):
         (target / stored).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(bundle.root / stored, target / stored)
     seed_store(blob_store(state_dir), bundle, shared_files(bundle, KEPT_RUNTIME))

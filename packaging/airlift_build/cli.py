@@ -27,7 +27,8 @@ from airlift_build.registry_login import add_login_arguments, registry_credentia
 from airlift_build.runtime_files import RuntimeRequest, runtime_files
 from airlift_build.sources import SPEC_HELP, fetch_all, make_sources
 from installer import __version__
-from installer.bundle.signature import load_private_key, public_key_of, sign_index
+from installer.bundle.licence_key import LICENCE_KEY_NAME, licence_key_file
+from installer.bundle.signature import VendorKey, load_private_key, load_public_key, public_key_of, sign_index
 from installer.errors import AirliftError
 from installer.manifest import Manifest, load_manifest
 from installer.stopping import handle_stop_signals
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sign", type=Path, metavar="KEY",
                    help="sign the bundle's index with the vendor's Ed25519 private key KEY (made by "
                         "`python build.py keygen`): the bundle then carries signature.json")
+    p.add_argument("--licence-key", type=Path, metavar="PUB",
+                   help="the public half of the vendor's licence key (a .pub file): the bundle carries it and "
+                        "then installs only with a licence it signed (./install --licence FILE)")
     add_login_arguments(p)
     add_publish_arguments(p)
     p.add_argument("--list-images", action="store_true", help="print the images the application uses and exit")
@@ -95,6 +99,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{ref}\t{'; '.join(discovery.images[ref])}")
         return 0
     key = load_private_key(args.sign) if args.sign else None  # before any image is fetched
+    licence = load_public_key(args.licence_key, "--licence-key") if args.licence_key else None
     base = load_base(args.since) if args.since else None
     if base:
         check_base(base, manifest.name, manifest.version)
@@ -110,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         images, dedup = layout_files(records, store)
         report.stage("preparing the installer", None)
         payload = installer_files(REPO, Path(work) / "payload")
-        files = _app_files(manifest, args.manifest) + runtime.files + images + payload
+        files = _app_files(manifest, args.manifest, licence) + runtime.files + images + payload
         parts = _split(files, base)
         report.stage("writing bundle", sum(f.size for f in parts.carried))
         meta = BundleMeta(manifest.name, manifest.version, __version__, runtime.k3s_version,
@@ -125,7 +130,8 @@ def _run(args: argparse.Namespace) -> int:
                            folder=f"{manifest.name}-{manifest.version}",
                            base=f"{base.ref.name} {base.ref.version}" if base else None,
                            from_base=len(parts.from_base), base_saved=parts.saved_bytes,
-                           signed_by=public_key_of(key).key_id if key else None))
+                           signed_by=public_key_of(key).key_id if key else None,
+                           licence_key=licence.key_id if licence else None))
     if target is not None:
         publish_built(target, output, args.quiet)
     return 0
@@ -141,5 +147,7 @@ def _split(files: list[BundleFile], base: Base | None) -> Split:
     return split(files, base) if base else Split(files, [])
 
 
-def _app_files(manifest: Manifest, manifest_path: Path) -> list[BundleFile]:
-    return [manifest_file(manifest), readme_file(manifest), *resource_files(manifest, manifest_path)]
+def _app_files(manifest: Manifest, manifest_path: Path, licence: VendorKey | None) -> list[BundleFile]:
+    """The application's files, and the licence key when a licence is required."""
+    own = [manifest_file(manifest), readme_file(manifest), *resource_files(manifest, manifest_path)]
+    return own + ([BundleFile(LICENCE_KEY_NAME, data=licence_key_file(licence))] if licence else [])
