@@ -1,4 +1,5 @@
-"""`python -m hub serve | migrate | user add | token create`: running and administering a hub."""
+"""`python -m hub serve | migrate | user add | token create | licence keygen | licence issue`:
+running and administering a hub."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hub import migrate
 from hub.db import database_url, make_engine
+from hub.licences import issue_licence, make_licence_key
 from hub.models import User
 from hub.passwords import MIN_LENGTH, hash_password
 from hub.server import ServeOptions, parse_listen, serve
@@ -46,7 +48,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     create = token.add_parser("create", parents=[common], help="make a token and show it once")
     create.add_argument("--scope", choices=SCOPES, required=True)
     create.add_argument("--expires", metavar="DURATION", help="e.g. 30m, 12h or 90d (default: never)")
+    _licence_arguments(sub)
     return p.parse_args(argv)
+
+
+def _licence_arguments(sub: argparse._SubParsersAction) -> None:
+    licence = sub.add_parser("licence", help="the licence key, and licences signed with it").add_subparsers(
+        dest="action", required=True)
+    keygen = licence.add_parser("keygen", help="make the licence key pair (its .pub goes to build.py --licence-key)")
+    keygen.add_argument("-o", "--out", type=Path, default=Path("hub-licence-key"), help="default ./hub-licence-key")
+    issue = licence.add_parser("issue", help="sign a licence for a customer and write it to a file")
+    issue.add_argument("--key", type=Path, required=True, help="the licence key's private half")
+    issue.add_argument("--customer", required=True)
+    issue.add_argument("--application", required=True, help="the bundle's application name")
+    issue.add_argument("--max-nodes", type=int, required=True)
+    issue.add_argument("--expires", type=_date, required=True, metavar="YYYY-MM-DD", help="last valid day")
+    issue.add_argument("--channel")
+    issue.add_argument("--features", default="", help="comma-separated")
+    issue.add_argument("-o", "--out", type=Path, required=True, help="the licence file to write")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "licence":
+        return _licence(args)
     url = database_url(args.data, args.database)
     if args.command == "serve":
         host, port = parse_listen(args.listen)
@@ -121,3 +142,31 @@ def _duration(text: str) -> datetime.timedelta:
         raise AirliftError(f"--expires {text!r} is not a duration", hint="give e.g. 30m, 12h or 90d")
     unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
     return datetime.timedelta(**{unit: int(match.group(1))})
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-12-31") from None
+
+
+def _licence(args: argparse.Namespace) -> int:
+    if args.action == "keygen":
+        private, public, key = make_licence_key(args.out)
+        print(f"Licence key {key.key_id}: private half {private} (keep it on the hub), public half {public} "
+              "(give it to build.py --licence-key).")
+        return 0
+    if args.out.exists():
+        raise AirliftError(f"{args.out} already exists", hint="choose another file name; nothing was written")
+    if args.max_nodes < 1:
+        raise AirliftError(f"--max-nodes {args.max_nodes}: a licence allows at least 1 node",
+                           hint="give the number of nodes the customer may run; nothing was written")
+    features = [f.strip() for f in args.features.split(",") if f.strip()]
+    data = issue_licence(args.key, args.customer, args.application, args.max_nodes, args.expires, args.channel,
+                         features)
+    args.out.write_bytes(data)
+    print(f"Licence for {args.customer} ({args.application}, up to {args.max_nodes} nodes, through "
+          f"{args.expires}) written to {args.out}; the site applies it with ./install --licence {args.out} or "
+          f"./install licence apply {args.out}.")
+    return 0

@@ -15,7 +15,9 @@ from hub.models import ApiToken, User
 from hub.passwords import check_password
 from hub.server import ServeOptions, certificate, parse_listen, ready_database
 from hub.tokens import check_token
+from installer.bundle.signature import load_public_key
 from installer.errors import AirliftError
+from installer.licence import read_licence
 
 
 def _hub(args: list[str], url: str, tmp_path) -> list[str]:  # type: ignore[no-untyped-def]
@@ -80,3 +82,21 @@ def test_listen_addresses():
     assert parse_listen("10.0.0.5") == ("10.0.0.5", 8443)
     with pytest.raises(AirliftError):
         parse_listen("10.0.0.5:http")
+
+
+def test_licence_keygen_then_issue_writes_a_licence_the_site_reads_with_the_public_half(tmp_path, capsys):
+    key = tmp_path / "licence-key"
+    assert main(["licence", "keygen", "-o", str(key)]) == 0
+    out = tmp_path / "acme.lic"
+    assert main(["licence", "issue", "--key", str(key), "--customer", "ACME", "--application", "hello",
+                 "--max-nodes", "3", "--expires", "2027-12-31", "--features", "sso, audit", "-o", str(out)]) == 0
+    assert f"./install licence apply {out}" in capsys.readouterr().out
+    public = load_public_key(key.with_name(key.name + ".pub"), "--licence-key")
+    licence = read_licence(out.read_bytes(), str(out), public)
+    assert (licence.customer, licence.application, licence.max_nodes, licence.features) == (
+        "ACME", "hello", 3, ("sso", "audit"))
+    assert main(["licence", "issue", "--key", str(key), "--customer", "ACME", "--application", "hello",
+                 "--max-nodes", "3", "--expires", "2027-12-31", "-o", str(out)]) == 2  # never overwrites
+    assert main(["licence", "issue", "--key", str(key), "--customer", "ACME", "--application", "hello",
+                 "--max-nodes", "0", "--expires", "2027-12-31", "-o", str(tmp_path / "zero.lic")]) == 2
+    assert "--max-nodes 0" in capsys.readouterr().err and not (tmp_path / "zero.lic").exists()
