@@ -67,7 +67,8 @@ def seed_store(store: BlobStore, bundle: Bundle, files: list[SharedFile]) -> Non
 
 def place(store: BlobStore, files: list[SharedFile], dest: Path) -> None:
     """Lay received files out under `dest` as the bundle stores them (hard links from the
-    store, copies across filesystems), with the index's modes."""
+    store, copies across filesystems), with the index's modes, replacing what an older version
+    left at the same path (an upgrade's runtime)."""
     for f in files:
         if not is_safe_relative(f.stored_path):
             raise AirliftError(f"Refusing to place bundle file {f.stored_path!r}: not a plain relative path.",
@@ -77,15 +78,17 @@ def place(store: BlobStore, files: list[SharedFile], dest: Path) -> None:
             raise AirliftError(f"Blob sha256:{f.sha256} for {f.stored_path} has not been received.",
                                hint="Run the distribution step again; it resumes where it stopped.")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            _link_or_copy(source, target)
+        if not (target.exists() and os.path.samefile(source, target)):
+            _link_or_copy(source, target)  # another version's file at that path is replaced
         os.chmod(target, f.mode)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
+    """`target` becomes `source`'s bytes in one rename, whatever was there."""
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
     try:
-        os.link(source, target)
+        os.link(source, tmp)
     except OSError:
-        tmp = target.with_name(target.name + ".tmp")
         shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+    os.replace(tmp, target)

@@ -3,6 +3,7 @@ the bundle reader opens."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tarfile
@@ -55,3 +56,16 @@ def test_placing_what_has_not_arrived_is_refused(tmp_path: Path) -> None:
         place(BlobStore(tmp_path / "s"), [SharedFile("runtime/k3s", "runtime/k3s", "ab" * 32, 1, 0o755)], tmp_path / "d")
     with pytest.raises(AirliftError, match="not a plain relative path"):
         place(BlobStore(tmp_path / "s"), [SharedFile("../etc/passwd", "../etc/passwd", "ab" * 32, 1, 0o644)], tmp_path / "d")
+
+
+def test_a_newer_version_replaces_the_file_an_older_one_placed(tmp_path: Path) -> None:
+    store, dest = BlobStore(tmp_path / "s"), tmp_path / "d"
+    placed = []
+    for content in (b"k3s v1.30", b"k3s v1.31"):
+        digest = hashlib.sha256(content).hexdigest()
+        store.path(digest).write_bytes(content)
+        place(store, [SharedFile("runtime/k3s", "runtime/k3s", digest, len(content), 0o755)], dest)
+        placed.append((dest / "runtime" / "k3s").read_bytes())
+    assert placed == [b"k3s v1.30", b"k3s v1.31"]  # an upgrade's runtime, not the one already there
+    assert os.path.samefile(dest / "runtime" / "k3s", store.path(hashlib.sha256(b"k3s v1.31").hexdigest()))
+    assert sorted(p.name for p in (dest / "runtime").iterdir()) == ["k3s"]  # no staging file left
