@@ -15,10 +15,13 @@ with AIRLIFT_BUNDLE_DIR, as the tests run `./install`):
 - `registry_bytes_ratio` (goal <= 1.05): bytes of the files the upgrade added under the registry's
   storage folder (each inode once, files already there not counted) against the new unique image
   bytes. Those files are often hard links to the unpacked bundle (nothing copied when both sit on
-  one filesystem): `registry_linked_bytes` says how many. The upgrade process's `write_bytes`
-  (/proc/PID/io, read while it is a zombie, so with every child it reaped; services it started
-  run detached and are not in it) is printed as `upgrade_write_bytes` for context only: it also
-  holds the kept bundle, plan records and logs, so it is not taken as registry bytes.
+  one filesystem): `registry_linked_bytes` says how many. The upgrade process's /proc/PID/io (read
+  while it is a zombie, so with every child it reaped; services it started run detached and are
+  not in it) is printed for context only, never taken as registry bytes: `upgrade_write_bytes`
+  also holds the runtime laid out, plan records and logs, and `upgrade_cancelled_write_bytes`
+  the temp files deleted before reaching the disk (the frozen k3s stand-in unpacks itself on every
+  `k3s kubectl`); `upgrade_net_write_bytes` is the first less the second.
+  `upgrade_added_bytes_by_folder` says where files appeared in the site's folders.
 - `lan_bytes_ratio`: bytes the worker's interface received during the upgrade (kernel counters
   of its veth inside the namespace, so TLS, TCP and the agent channel count) against what that
   node really lacks: the stored bytes of the 1.1.0 files under the prefixes the code sends every
@@ -31,7 +34,8 @@ with AIRLIFT_BUNDLE_DIR, as the tests run `./install`):
 Run as root on a host with the integration tests' set-up (make test's packages and .venv):
     .venv/bin/python bench/upgrade_bench.py [--single-host]
 `--single-host` skips the worker and the LAN figure. A readable table, then one JSON line last.
-Everything it starts (services, registry, namespaces) is removed on exit, Ctrl-C and SIGTERM too.
+Everything it starts (services, registry, namespaces) is removed on exit, Ctrl-C and SIGTERM too
+(installer.stopping's handlers, so even when started as a background job).
 """
 
 from __future__ import annotations
@@ -40,7 +44,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -65,6 +68,7 @@ from upgrade_site import site, upgrade  # noqa: E402
 
 from installer.bundle import safe_extract  # noqa: E402
 from installer.statedir import StateDir  # noqa: E402
+from installer.stopping import handle_stop_signals  # noqa: E402
 from installer.transfer.bundle_share import NODE_PREFIXES  # noqa: E402
 from tests.fixtures.lab import frozen_standin  # noqa: E402
 from tests.fixtures.standin_version import DEFAULT_VERSION  # noqa: E402
@@ -208,6 +212,7 @@ def site_figures(work: Path, old: list[dict], new: list[dict], new_unique: int, 
     return {"registry_bytes_ratio": ratio(added, new_unique), "registry_bytes": added,
             "registry_linked_bytes": linked, "upgrade_write_bytes": done.io.get("write_bytes"),
             "upgrade_cancelled_write_bytes": done.io.get("cancelled_write_bytes"),
+            "upgrade_net_write_bytes": done.io.get("write_bytes", 0) - done.io.get("cancelled_write_bytes", 0),
             "upgrade_added_bytes_by_folder": dict(list(where.items())[:8]),
             "lan_bytes_ratio": ratio(lan_in, needs) if lan_in is not None else None, "lan_rx_bytes": lan_in,
             "lan_tx_bytes": lan_out, "node_needs_bytes": needs, "node_prefixes": ",".join(NODE_PREFIXES),
@@ -231,27 +236,33 @@ def print_table(result: dict) -> None:
             print(f"{key:30} {value}")
 
 
-def stop_on_sigterm(signum: int, frame: object) -> None:
-    sys.exit(128 + signum)  # unwinds like Ctrl-C, so the site is removed
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--single-host", action="store_true", help="no worker node, no LAN figure")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("bench/upgrade_bench.py installs services and network namespaces: run it as root")
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    handle_stop_signals()  # Ctrl-C and SIGTERM unwind, removing the site, even from a background job
+    try:
+        result = run(not args.single_host)
+    except KeyboardInterrupt as stop:
+        print(f"Stopped ({str(stop) or 'Ctrl-C'}); the site is uninstalled and the namespaces removed "
+              "(a warning above names anything left).", file=sys.stderr)
+        return 130
+    print_table(result)
+    print(json.dumps(result))
+    return 0
+
+
+def run(with_worker: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="airlift-upgrade-bench-") as tmp:
         work = Path(tmp)
         diff_s = build_all(work)
         old = index(work / "v1.0.tar", "bench-1.0.0")["files"]
         new = index(work / "v1.1-full.tar", "bench-1.1.0")["files"]
         result = bundle_figures(work, old, new, diff_s)
-        result.update(site_figures(work, old, new, result["new_unique_bytes"], not args.single_host))
-    print_table(result)
-    print(json.dumps(result))
-    return 0
+        result.update(site_figures(work, old, new, result["new_unique_bytes"], with_worker))
+    return result
 
 
 if __name__ == "__main__":

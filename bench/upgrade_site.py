@@ -65,8 +65,8 @@ class Worker:
         if done.returncode != 0:
             raise RuntimeError(f"the worker could not join:\n{done.stdout}{done.stderr}")
 
-    def uninstall(self) -> None:
-        self._installer("uninstall", "--yes", timeout=300)
+    def uninstall(self) -> subprocess.CompletedProcess[str]:
+        return self._installer("uninstall", "--yes", timeout=300)
 
     def interface_bytes(self) -> tuple[int, int]:
         """(received, sent) bytes of the worker's only LAN interface, as the kernel counts them."""
@@ -98,31 +98,32 @@ def site(bundle: Path, tmp: Path, with_worker: bool) -> Iterator[Site]:
     """`bundle` installed on this host (and, `with_worker`, joined by one worker node); every part
     of it removed on the way out, even when setting it up failed half way."""
     with ExitStack() as stack:
-        address = "127.0.0.1"
-        if with_worker:
-            lab, address = stack.enter_context(lan())
+        lab, address = stack.enter_context(lan()) if with_worker else (None, "127.0.0.1")
         master = Target.make(bundle, tmp)
         master.root.mkdir(parents=True)
-        stack.callback(_check_gone, master)
-        stack.callback(master.uninstall)
+        stack.callback(_remove, master)
         start = time.monotonic()
         done = master.install("--advertise-addr", address)
         install_s = time.monotonic() - start
         if done.returncode != 0:
             raise RuntimeError(f"installing {bundle.name} failed:\n{done.stdout}{done.stderr}")
         worker = None
-        if with_worker:
+        if lab is not None:
             worker = Worker(lab, master, tmp)
-            stack.callback(_check_gone, worker)
-            stack.callback(worker.uninstall)
+            stack.callback(_remove, worker)
             token = tmp / "join-token"
             token.write_text(StateDir(master.state).join_token.read_text())
             worker.join(address, token)
         yield Site(master, worker, install_s)
 
 
-def _check_gone(part: Target | Worker) -> None:
+def _remove(part: Target | Worker) -> None:
+    """Uninstall one node; say so on stderr when that failed or left processes running."""
+    done = part.uninstall()
     left = leftover_processes(part.root, part.state)
+    if done.returncode != 0:
+        print(f"warning: uninstalling {part.root} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}",
+              file=sys.stderr)
     if left:
         print(f"warning: processes of {part.root} still run after its uninstall:\n  " + "\n  ".join(left),
               file=sys.stderr)
