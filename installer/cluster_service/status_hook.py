@@ -92,7 +92,7 @@ class StatusHook:
         except AirliftError as exc:
             ok = False
             if time.monotonic() - began >= self.timeout:
-                reason = f"did not finish within {self.timeout:.0f} s (job {name} stopped)"
+                reason = f"did not finish within {self.timeout:g} s (job {name} stopped)"
                 self._delete(name)
             else:
                 reason, code = exc.message, self._exit_code(name)

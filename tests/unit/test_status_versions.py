@@ -108,6 +108,20 @@ def test_the_tables_show_the_versions_of_the_application_the_runtime_and_each_no
     assert "remove-node-3-0123abcd: remove node-3: completed" in text
 
 
+def test_the_tables_say_degraded_with_why_and_the_failing_status_hooks_log():
+    last = {"ok": False, "job": "hello-status-20260101-000000", "log": ["hello status: no page"]}
+    hook = {"state": "failed", "ok": False, "detail": "failed 5 s ago, exit code 3: it failed", "last": last}
+    out = io.StringIO()
+    assert not print_status(status(status_hook=hook), Console(file=out, width=200))
+    text = out.getvalue()
+    assert "✗ application status hook failed 5 s ago, exit code 3: it failed" in text
+    assert "Health: degraded\n  application status hook: failed 5 s ago" in text
+    assert "Last log lines of the status hook (job hello-status-20260101-000000):\n  | hello status: no page" in text
+    healthy = io.StringIO()
+    print_status(status(), Console(file=healthy, width=200))
+    assert "Health: healthy" in healthy.getvalue() and "status hook" not in healthy.getvalue()
+
+
 def test_status_json_with_nothing_installed_is_still_a_document(tmp_path, capsys):
     assert cli.main(["status", "--json", "--state-dir", str(tmp_path / "none")]) == 1
     assert json.loads(capsys.readouterr().out) == {"installed": False, "state_dir": str(tmp_path / "none")}
