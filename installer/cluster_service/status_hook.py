@@ -6,7 +6,8 @@ apart from the next's), through the runtime like every hook. Once a run has ende
 run's Job is deleted, so they do not pile up while the last one stays for `kubectl describe`.
 
 Runs never overlap: one thread runs them one after the other, the next `interval` after the
-previous began, or as soon as it ended when it took longer. A run is bounded: one still going
+previous began, or as soon as it ended when it took longer; while paused, the first run follows
+the operation's end within PAUSED_POLL_S. A run is bounded: one still going
 after its interval (at least MIN_TIMEOUT_S) is stopped and counts as failed. An operation in
 progress (an expand or remove here; an upgrade, rollback or uninstall holding the state
 directory's lock) pauses the runs: it changes k3s under them, and its transitions are not the
@@ -34,6 +35,7 @@ log = logging.getLogger("installer.cluster_service")
 
 HOOK = "status"
 MIN_TIMEOUT_S = 30.0
+PAUSED_POLL_S = 5.0  # while paused, look this often whether the operation ended
 TAIL = 20  # log lines kept of each run
 NAME_MAX = 63  # a Job's name is a label value of its pods (job-name): 63 characters at most
 
@@ -63,12 +65,13 @@ class StatusHook:
         """Run until `stop` is set, one run at a time."""
         write_record(self.paths.status_hook, self.record)
         while not stop.is_set():
-            began = time.monotonic()
+            began, wait = time.monotonic(), self.interval
             try:
-                self.tick()
+                if self.tick() is None:
+                    wait = min(self.interval, PAUSED_POLL_S)
             except Exception:  # the next run may well succeed; the service keeps serving its API
                 log.exception("the status hook could not be run")
-            stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+            stop.wait(max(0.0, wait - (time.monotonic() - began)))
 
     def tick(self) -> dict | None:
         """One turn of the timer: a run and its result, or None when an operation pauses it."""
