@@ -161,3 +161,20 @@ def test_a_failing_status_hook_makes_the_health_degraded_with_the_reason():
     down = health_checks({**status, "runtime": {"running": False, "nodes": []}})
     assert health_word(down, True)[0] == "down" and health_word(checks, False)[0] == "down"
     assert health_word(health_checks({**status, "status_hook": None}), True) == ("healthy", [])
+
+
+def test_a_paused_timer_runs_soon_after_the_operation_ended(tmp_path, monkeypatch):
+    monkeypatch.setattr(scheduler, "PAUSED_POLL_S", 0.01)
+    answers = iter(["the install is ending"])
+    runtime = Runtime()
+    stop = threading.Event()
+    thread = threading.Thread(target=hook(tmp_path, runtime, interval=60, busy=lambda: next(answers, None)).serve,
+                              args=(stop,))
+    thread.start()
+    for _ in range(100):
+        if runtime.ran:
+            break
+        time.sleep(0.02)
+    stop.set()
+    thread.join(5)
+    assert len(runtime.ran) == 1  # not a whole interval later
