@@ -101,16 +101,15 @@ class StatusHook:
                 reason, code = exc.message, self._exit_code(name)
         duration = time.monotonic() - began
         previous = (self.record["last"] or {}).get("job")
-        self.record["last"] = {"ok": ok, "job": name, "started": started, "finished": self.clock(),
-                               "duration_s": round(duration, 3), "exit_code": code, "reason": reason,
-                               "log": list(lines)}
-        self.record["paused"] = None
+        result = {"ok": ok, "job": name, "started": started, "finished": self.clock(),
+                  "duration_s": round(duration, 3), "exit_code": code, "reason": reason, "log": list(lines)}
+        self.record.update(last=result, paused=None)
         write_record(self.paths.status_hook, self.record)
         log.log(logging.INFO if ok else logging.WARNING, "status hook %s in %.1f s%s", "passed" if ok else "failed",
                 duration, "" if ok else f": {reason}")
         if previous and previous != name:
             self._delete(previous)
-        return self.record["last"]
+        return result
 
     def _fresh_name(self) -> str:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.clock()))
