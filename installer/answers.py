@@ -22,6 +22,9 @@ from installer.manifest import Manifest, Problem
 from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
+STATUS_INTERVAL = 60
+STATUS_INTERVAL_RANGE = (5, 86400)  # a status hook every 5 s at most, once a day at least
+
 
 @dataclass
 class Answers:
@@ -39,6 +42,7 @@ class Answers:
     accept_eula: bool = False
     ready_timeout: int = 300  # seconds for a node to become Ready
     hook_timeout: int = 600  # seconds for each hook Job to finish
+    status_interval: int = STATUS_INTERVAL  # seconds between two runs of the application's status hook
     nodes: list[dict] = field(default_factory=list)  # over SSH: {address, user, key | password: ask, role, port}
 
     def to_dict(self) -> dict:
@@ -49,7 +53,7 @@ class Answers:
 KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
 PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port")
 TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
-INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS)
+INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS, "status-interval")
 
 
 class AnswersError(AirliftError):
@@ -125,6 +129,9 @@ def _type_problems(data: dict) -> list[Problem]:
             problems.append(Problem(key, f'"{value}" is not a port number'))
         elif key in TIMEOUT_KEYS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             problems.append(Problem(key, f'"{value}" is not a number of seconds (a whole number, 1 or more)'))
+        elif key == "status-interval" and not _in_range(value, STATUS_INTERVAL_RANGE):
+            low, high = STATUS_INTERVAL_RANGE
+            problems.append(Problem(key, f'"{value}" is not a number of seconds from {low} to {high}'))
         elif key == "accept-eula" and not isinstance(value, bool):
             problems.append(Problem(key, f'"{value}" must be true or false'))
         elif key == "skip-checks" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
@@ -134,6 +141,10 @@ def _type_problems(data: dict) -> list[Problem]:
         elif key not in (*INT_KEYS, "accept-eula", "skip-checks", "nodes") and not isinstance(value, str):
             problems.append(Problem(key, f'"{value}" must be text'))
     return problems
+
+
+def _in_range(value: Any, bounds: tuple[int, int]) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
 
 
 SSH_NODE_KEYS = {"address": str, "user": str, "key": str, "password": str, "role": str, "port": int}

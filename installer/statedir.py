@@ -130,6 +130,12 @@ class StateDir(RunFolder):
         return self.root / "jobs"
 
     @property
+    def status_hook(self) -> Path:
+        """The application's status hook: its last result and log tail, as the cluster service
+        last wrote it (installer/status/status_hook.py)."""
+        return self.root / "status-hook.json"
+
+    @property
     def created_volumes(self) -> Path:
         """The volume folders the install created, which uninstall removes."""
         return self.root / "created-volumes.json"

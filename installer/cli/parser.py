@@ -37,6 +37,8 @@ def _answers(p: argparse.ArgumentParser) -> None:
                    help="accept the application's licence (asked on a terminal when not given)")
     p.add_argument("--ready-timeout", type=int, metavar="SECONDS", help="wait this long for the node to be Ready (default 300)")
     p.add_argument("--hook-timeout", type=int, metavar="SECONDS", help="wait this long for each hook Job (default 600)")
+    p.add_argument("--status-interval", type=int, metavar="SECONDS",
+                   help="run the application's status hook this often once installed (default 60)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +167,7 @@ def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
 def answer_flags(args: argparse.Namespace) -> dict:
     """The answers given as flags, in answers.yaml form (flags not given are left out)."""
     keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
-            "accept_eula", "ready_timeout", "hook_timeout")
+            "accept_eula", "ready_timeout", "hook_timeout", "status_interval")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None
     listen = getattr(args, "listen", None)

@@ -76,10 +76,24 @@ def print_status(status: dict, console: Console) -> bool:
     for check in status["health"]:
         mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"
         console.print(f"  {mark} {check['check']} {check['detail']}", highlight=False, emoji=False)
+    _health_lines(status, console)
     _licence_line(status.get("licence"), app["name"], console)
     _endpoint_lines(status["endpoints"], console)
     _cluster_lines(status, console)
     return bool(status["healthy"])
+
+
+def _health_lines(status: dict, console: Console) -> None:
+    """The one word, with why; a failing status hook's last log lines below it."""
+    colour = {"healthy": "green", "degraded": "yellow"}.get(status["condition"], "red")
+    console.print(f"Health: [{colour}]{status['condition']}[/]", highlight=False)
+    for reason in status["reasons"]:
+        console.print(f"  {reason}", highlight=False, markup=False, emoji=False)
+    hook = status.get("status_hook")
+    if hook is not None and not hook["ok"] and hook["last"] and hook["last"]["log"]:
+        console.print(f"Last log lines of the status hook (job {hook['last']['job']}):", highlight=False)
+        for line in hook["last"]["log"]:
+            console.print(f"  | {line}", highlight=False, markup=False, emoji=False)
 
 
 def _licence_line(licence: dict | None, app: str | None, console: Console) -> None:

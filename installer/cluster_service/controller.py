@@ -6,12 +6,14 @@ command against the installed cluster is added to it (an expand operation). It a
 operations `./install remove` asks for (`operate`, `operation`) and relays `./install report` to each
 node's agent (`collect`): those take the admin token, which never leaves this host, not the join
 token every node holds. Operations run one at a time, each a
-plan kept in `<state>/operations/<id>/` (operations.py).
+plan kept in `<state>/operations/<id>/` (operations.py). The application's status hook runs on a
+timer beside them, paused while an operation runs (status_hook.py).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 from functools import partial
@@ -25,16 +27,19 @@ from installer.cluster_service.expand import expand_node
 from installer.cluster_service.kept import kept_bundle
 from installer.cluster_service.operations import Operation, Operations
 from installer.cluster_service.remove import check_removable, remove_node
+from installer.cluster_service.status_hook import HOOK, StatusHook
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
 from installer.manifest import load_manifest
 from installer.phases.inputs import PhaseInputs, RunOptions
 from installer.plan import PlanStore
+from installer.runtime import K3sRuntime
 from installer.services import manager_for
 from installer.services.names import AGENT
 from installer.site_licence import refuse_join
 from installer.statedir import StateDir
+from installer.statelock import lock_held
 
 log = logging.getLogger("installer.cluster_service")
 
@@ -97,6 +102,7 @@ class Controller:
         self.bus.add_sink(self._relay)
         self.hub = ClusterHub(self, self.bus)
         self.operations = Operations(self.state_dir, [])
+        self.stopping = threading.Event()  # ends the status hook's timer (the process ending does too)
 
     # --- serving ---------------------------------------------------------------------------
 
@@ -114,6 +120,25 @@ class Controller:
         self.operations = Operations(self.state_dir, [self.hub.token, self.hub.admin_token])
         log.info("cluster service of %s listening on port %d", self.manifest.name, self.hub.port)
         self._resume_interrupted()
+        self._start_status_hook()
+
+    def _start_status_hook(self) -> None:
+        """Run the manifest's status hook every status-interval seconds, if it has one."""
+        job = self.manifest.hooks.get(HOOK)
+        if job is None:
+            return
+        hook = StatusHook(job, K3sRuntime(self.host, self.services, self.state_dir), self.state_dir,
+                          self.answers.status_interval, self._busy)
+        threading.Thread(target=hook.serve, args=(self.stopping,), name="airlift-status-hook", daemon=True).start()
+
+    def _busy(self) -> str | None:
+        """Why the status hook waits now: an operation changes the cluster, or None."""
+        running = self.operations.in_progress()
+        if running is not None:
+            return f"operation {running} is in progress"
+        if lock_held(self.state_dir):
+            return "an ./install command (the install ending, an upgrade, rollback or uninstall) holds the state directory"
+        return None
 
     def _resume_interrupted(self) -> None:
         """Carry on with the adding of a node that a stop of this service cut short (its agent

@@ -67,6 +67,11 @@ class Operations:
         """The running operation's event bus (the controller relays agents' events into it)."""
         return self._bus
 
+    def in_progress(self) -> str | None:
+        """The id of an operation begun and not ended (running or waiting its turn), or None."""
+        with self._queue_lock:
+            return next(iter(sorted(self._queued)), None)
+
     def begin(self, kind: str, node: str, work: Work, wait: bool = False) -> Operation:
         """A new operation running `work` in a thread; AirliftError when another one runs and
         `wait` is False (else it waits its turn)."""

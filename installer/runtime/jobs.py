@@ -57,7 +57,7 @@ def run_job(host: Host, kubectl: Kubectl, hook: str, job: dict, job_dir: Path, t
     meta = job["metadata"]
     spec = _Job(hook, meta["name"], meta.get("namespace", "default"),
                 int((job.get("spec") or {}).get("backoffLimit", DEFAULT_BACKOFF_LIMIT)))
-    spec_file = job_dir / f"{spec.name}.yaml"
+    spec_file = job_document(job_dir, spec.name)
     host.write_file(spec_file, yaml.safe_dump(job, sort_keys=False))
     kubectl(["delete", "job", spec.name, "-n", spec.namespace, "--ignore-not-found", "--cascade=foreground"], True)
     kubectl(["apply", "-n", spec.namespace, "-f", str(spec_file)], True)
@@ -75,6 +75,11 @@ def run_job(host: Host, kubectl: Kubectl, hook: str, job: dict, job_dir: Path, t
         if time.monotonic() >= deadline:
             raise _timed_out(spec, timeout, attempts)
         time.sleep(POLL_S)
+
+
+def job_document(job_dir: Path, name: str) -> Path:
+    """Where the Job `name` is written before kubectl applies it."""
+    return job_dir / f"{name}.yaml"
 
 
 def failure(status: dict, backoff_limit: int) -> str | None:

@@ -16,6 +16,12 @@ Shape (JSON-able):
             last reported
   operations: [{id, kind, node, state}]  the day-2 operations; join: {profile: command}
   cluster_service: whether airlift-cluster runs (None before the install completed)
+  status_hook: {state, ok, detail, last}  the application's status hook as the cluster service last
+            ran it (installer/status/status_hook.py); None when the manifest has none or before
+            the install completed
+  health:   [{check, ok, detail, impact}]  every health check, as the tables print them;
+            healthy: bool (all pass); condition: "healthy" | "degraded" | "down" and reasons: [text]
+            (installer/status/health.py)
   health:   [{check, ok, detail}]  every health check, as the tables print them; healthy: bool
   licence:  {customer, id, nodes, max_nodes, expires, expired, channel, features} | {error} | None
             (installer/site_licence.py); an expired licence does not make the install unhealthy:
@@ -24,6 +30,7 @@ Shape (JSON-able):
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from installer import answers as answers_mod
@@ -41,7 +48,8 @@ from installer.runtime.version import installed_k3s_version
 from installer.services import ServiceManager
 from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
-from installer.status.health import health_checks
+from installer.status.health import health_checks, health_word
+from installer.status.status_hook import hook_health, read_record
 
 
 def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dict | None:
@@ -74,11 +82,20 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
         "operations": cluster["operations"],
         "join": cluster["join"],
         "cluster_service": cluster["service"],
+        "status_hook": _status_hook(paths, manifest if plan.state == "completed" else None),
     }
     status["licence"] = site_licence.status(state_dir, len(status["nodes"]))
     status["health"] = health_checks(status)
     status["healthy"] = plan.state == "completed" and all(c["ok"] for c in status["health"])
+    status["condition"], status["reasons"] = health_word(status["health"], plan.state == "completed")
     return status
+
+
+def _status_hook(paths: StateDir, manifest: Manifest | None) -> dict | None:
+    """The status hook's last result, when the installed manifest has one."""
+    if manifest is None or "status" not in manifest.hooks:
+        return None
+    return hook_health(read_record(paths.status_hook), time.time())
 
 
 def _app(kept: Index | None, manifest: Manifest | None) -> dict:

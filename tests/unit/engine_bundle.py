@@ -9,7 +9,7 @@ from installer.bundle.index import Index, IndexEntry
 
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello"
 FILES = ("app.yaml", "logo.svg", "eula.txt", "release-notes.md", "resources/hello.yaml",
-         "resources/install-hook.yaml")
+         "resources/install-hook.yaml", "resources/status-hook.yaml")
 
 
 def make_bundle(folder: Path) -> Path:

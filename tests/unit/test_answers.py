@@ -112,6 +112,14 @@ def test_timeouts_and_licence_acceptance_are_typed_answers(manifest):
     assert (answers.Answers().ready_timeout, answers.Answers().hook_timeout) == (300, 600)
 
 
+def test_the_status_interval_is_a_bounded_number_of_seconds(manifest):
+    for bad in (4, 86401, "1m", True):
+        assert problems({"status-interval": bad}, manifest)["status-interval"] == \
+            f'"{bad}" is not a number of seconds from 5 to 86400'
+    assert answers.resolve({"status-interval": 5}, manifest, NETWORK).status_interval == 5
+    assert answers.Answers().status_interval == 60 and answers.Answers().to_dict()["status-interval"] == 60
+
+
 def test_a_licence_must_be_accepted_naming_the_flag(manifest):
     with pytest.raises(AirliftError) as info:
         answers.require_eula(answers.resolve({}, manifest, NETWORK), manifest)

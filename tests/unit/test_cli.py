@@ -31,7 +31,7 @@ def test_location_flags_work_before_or_after_the_command():
 
 def test_verify_passes_on_a_good_bundle(bundle, capsys):
     assert cli.main(["verify"]) == 0
-    assert "all 6 files match" in capsys.readouterr().out
+    assert "all 7 files match" in capsys.readouterr().out
 
 
 def test_verify_names_a_flipped_file_and_exits_1(bundle, capsys):

@@ -21,7 +21,7 @@ from installer.runtime.version import installed_k3s_version
 from installer.services import manager_for
 from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
-from installer.status.health import health_checks
+from installer.status.health import health_checks, health_word
 
 OLD_RECORD = {"name": "node-2", "identity": "id-2", "address": "10.0.0.6", "profile": "worker", "facts": {},
               "joined": 1.0, "last_seen": 1.0}
@@ -83,6 +83,7 @@ def status(**changes) -> dict:
     base.update(changes)
     base["health"] = health_checks(base)
     base["healthy"] = all(c["ok"] for c in base["health"])
+    base["condition"], base["reasons"] = health_word(base["health"], True)
     return base
 
 
@@ -105,6 +106,20 @@ def test_the_tables_show_the_versions_of_the_application_the_runtime_and_each_no
     assert "node-1 (master, first master, 10.0.0.5): installer 0.1.0, k3s v1.30.6+k3s1" in text
     assert "node-2 (worker, 10.0.0.6): installer not reported, k3s v1.30.6+k3s1" in text
     assert "remove-node-3-0123abcd: remove node-3: completed" in text
+
+
+def test_the_tables_say_degraded_with_why_and_the_failing_status_hooks_log():
+    last = {"ok": False, "job": "hello-status-20260101-000000", "log": ["hello status: no page"]}
+    hook = {"state": "failed", "ok": False, "detail": "failed 5 s ago, exit code 3: it failed", "last": last}
+    out = io.StringIO()
+    assert not print_status(status(status_hook=hook), Console(file=out, width=200))
+    text = out.getvalue()
+    assert "✗ application status hook failed 5 s ago, exit code 3: it failed" in text
+    assert "Health: degraded\n  application status hook: failed 5 s ago" in text
+    assert "Last log lines of the status hook (job hello-status-20260101-000000):\n  | hello status: no page" in text
+    healthy = io.StringIO()
+    print_status(status(), Console(file=healthy, width=200))
+    assert "Health: healthy" in healthy.getvalue() and "status hook" not in healthy.getvalue()
 
 
 def test_status_json_with_nothing_installed_is_still_a_document(tmp_path, capsys):
