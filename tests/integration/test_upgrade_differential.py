@@ -19,7 +19,7 @@ from installer.registry.populate import content_path
 from tests.fixtures.build_fixtures import HELLO, make_hello_images, run_build
 from tests.fixtures.net import wait_until
 from tests.integration.installer_run import Target
-from tests.integration.test_upgrade_host import harness, installed, installed_version, kubectl, upgrade
+from tests.integration.test_upgrade_host import harness, installed_version, kubectl, upgrade
 
 pytestmark = pytest.mark.integration
 __all__ = ["installed"]  # the fixture, shared with test_upgrade_host.py
