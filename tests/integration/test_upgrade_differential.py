@@ -22,7 +22,6 @@ from tests.integration.installer_run import Target
 from tests.integration.test_upgrade_host import harness, installed_version, kubectl, upgrade
 
 pytestmark = pytest.mark.integration
-__all__ = ["installed"]  # the fixture, shared with test_upgrade_host.py
 
 PAGE_1_0 = "<h1>Hello from Airlift</h1>"
 PAGE_1_1 = "Hello from Airlift 1.1"
