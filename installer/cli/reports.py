@@ -75,9 +75,27 @@ def print_status(status: dict, console: Console) -> bool:
     for check in status["health"]:
         mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"
         console.print(f"  {mark} {check['check']} {check['detail']}", highlight=False, emoji=False)
+    _overall_lines(status, console)
     _endpoint_lines(status["endpoints"], console)
     _cluster_lines(status, console)
     return bool(status["healthy"])
+
+
+def _overall_lines(status: dict, console: Console) -> None:
+    """The health word, the alerts firing, and why the word is not healthy."""
+    health = status["overall"]["health"]
+    style = {"healthy": "green", "degraded": "yellow"}.get(health, "red")
+    console.print(f"Health: [bold {style}]{health}[/]", highlight=False)
+    monitoring = status.get("monitoring")
+    if monitoring is not None and monitoring["alerts"]:
+        console.print("Alerts firing:")
+        for alert in monitoring["alerts"]:
+            where = f" on {alert['node']}" if alert["node"] else ""
+            console.print(f"  {alert['name']}{where} ({alert['severity']}): {alert['summary']}",
+                          highlight=False, markup=False, emoji=False)
+    for reason in status["overall"]["reasons"]:
+        if not reason.startswith("alert "):
+            console.print(f"  because {reason}", highlight=False, markup=False, emoji=False)
 
 
 def _cluster_lines(status: dict, console: Console) -> None:

@@ -22,6 +22,7 @@ from installer.agent_hub.hub import AgentHub
 from installer.agent_hub.server import ACTIONS
 from installer.cluster_service.expand import expand_node
 from installer.cluster_service.kept import kept_bundle
+from installer.cluster_service.metrics import ClusterMetrics
 from installer.cluster_service.operations import Operation, Operations
 from installer.cluster_service.remove import check_removable, remove_node
 from installer.errors import AirliftError
@@ -71,6 +72,9 @@ class ClusterHub(AgentHub):
     def _profile(self, role: str | None) -> str:
         return self.controller.profile_for(role)
 
+    def metrics(self, authorization: str | None) -> bytes | None:
+        return self.controller.metrics.render(authorization)
+
 
 class Controller:
     """Everything the controller knows: the installed manifest and answers, its hub, operations."""
@@ -90,6 +94,7 @@ class Controller:
         self.bus.add_sink(self._relay)
         self.hub = ClusterHub(self, self.bus)
         self.operations = Operations(self.state_dir, [])
+        self.metrics = ClusterMetrics(host, self.services, self.state_dir)
 
     # --- serving ---------------------------------------------------------------------------
 

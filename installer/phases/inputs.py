@@ -77,7 +77,7 @@ class PhaseInputs:
     @cached_property
     def registry(self) -> Registry:
         return Registry(self.host, self.services, self.state_dir, port=self.answers.registry_port,
-                        address=self.address)
+                        address=self.address, metrics_port=self.answers.registry_metrics_port)
 
     @cached_property
     def runtime(self) -> K3sRuntime:

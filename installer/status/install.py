@@ -16,7 +16,10 @@ Shape (JSON-able):
             last reported
   operations: [{id, kind, node, state}]  the day-2 operations; join: {profile: command}
   cluster_service: whether airlift-cluster runs (None before the install completed)
+  monitoring: {url, answering, alerts: [{name, severity, node, summary, since}] | None}  the alerts
+            firing now (None while Prometheus does not answer), or None before /monitoring ran
   health:   [{check, ok, detail}]  every health check, as the tables print them; healthy: bool
+  overall:  {health: "healthy" | "degraded" | "down", reasons: [text]}  one word and why
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from installer.bundle import Bundle, BundleError, ImageInfo
 from installer.bundle.index import INDEX_NAME, Index
 from installer.host import Host
 from installer.manifest import Manifest, load_manifest
+from installer.monitoring.alerts import firing_alerts
+from installer.monitoring.settings import MonitoringSettings
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
@@ -37,7 +42,7 @@ from installer.runtime.version import installed_k3s_version
 from installer.services import ServiceManager
 from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
-from installer.status.health import health_checks
+from installer.status.health import health_checks, overall
 
 
 def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dict | None:
@@ -70,10 +75,21 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
         "operations": cluster["operations"],
         "join": cluster["join"],
         "cluster_service": cluster["service"],
+        "monitoring": _monitoring(plan, answers),
     }
     status["health"] = health_checks(status)
-    status["healthy"] = plan.state == "completed" and all(c["ok"] for c in status["health"])
+    status["overall"] = overall(status)
+    status["healthy"] = status["overall"]["health"] == "healthy"
     return status
+
+
+def _monitoring(plan: Plan, answers: Answers) -> dict | None:
+    """The firing alerts, once /monitoring started Prometheus."""
+    if not any(p.id == "/monitoring" and p.state == "completed" for p in plan.phases):
+        return None
+    url = MonitoringSettings.from_answers(answers).prometheus_url
+    alerts = firing_alerts(url)
+    return {"url": url, "answering": alerts is not None, "alerts": alerts}
 
 
 def _app(kept: Index | None, manifest: Manifest | None) -> dict:

@@ -21,7 +21,7 @@ from installer.runtime.version import installed_k3s_version
 from installer.services import manager_for
 from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
-from installer.status.health import health_checks
+from installer.status.health import health_checks, overall
 
 OLD_RECORD = {"name": "node-2", "identity": "id-2", "address": "10.0.0.6", "profile": "worker", "facts": {},
               "joined": 1.0, "last_seen": 1.0}
@@ -82,6 +82,7 @@ def status(**changes) -> dict:
     }
     base.update(changes)
     base["health"] = health_checks(base)
+    base["overall"] = overall(base)
     base["healthy"] = all(c["ok"] for c in base["health"])
     return base
 
