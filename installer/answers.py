@@ -10,6 +10,7 @@ default route) is an input, probed once by the caller (installer.facts.addresses
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,16 @@ import yaml
 from installer.errors import AirliftError
 from installer.facts.addresses import HostNetwork
 from installer.manifest import Manifest, Problem
-from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.ports import (
+    AGENT_PORT,
+    ALERTMANAGER_PORT,
+    API_PORT,
+    EXPORTER_PORT,
+    MONITORING_PORT,
+    REGISTRY_METRICS_PORT,
+    REGISTRY_PORT,
+    WIZARD_PORT,
+)
 from installer.statedir import DEFAULT_STATE_DIR
 
 STATUS_INTERVAL = 60
@@ -44,6 +54,17 @@ class Answers:
     hook_timeout: int = 600  # seconds for each hook Job to finish
     status_interval: int = STATUS_INTERVAL  # seconds between two runs of the application's status hook
     nodes: list[dict] = field(default_factory=list)  # over SSH: {address, user, key | password: ask, role, port}
+    exporter_port: int = EXPORTER_PORT
+    monitoring_port: int = MONITORING_PORT
+    alertmanager_port: int = ALERTMANAGER_PORT
+    registry_metrics_port: int = REGISTRY_METRICS_PORT
+    monitoring_retention: str = "15d"  # Prometheus keeps this long (a Prometheus duration)...
+    monitoring_retention_size: str = "2GB"  # ...and at most this much on the state directory's disk
+    alert_for: str = "5m"  # how long a condition holds before its alert fires
+    alert_webhook: str | None = None  # Alertmanager posts firing alerts here
+    alert_email: str | None = None  # ...and mails them here, through alert-smtp (host:port) from alert-email-from
+    alert_smtp: str | None = None
+    alert_email_from: str | None = None
 
     def to_dict(self) -> dict:
         """The answers.yaml form: flag names as keys."""
@@ -51,7 +72,8 @@ class Answers:
 
 
 KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
-PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port")
+PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port", "exporter-port", "monitoring-port",
+             "alertmanager-port", "registry-metrics-port")
 TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
 INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS, "status-interval")
 
@@ -117,6 +139,26 @@ def validate(data: dict, manifest: Manifest, network: HostNetwork) -> list[Probl
     problems += _port_problems(answers)
     if not answers.state_dir.startswith("/"):
         problems.append(Problem("state-dir", f'"{answers.state_dir}" must be an absolute path'))
+    return problems + _monitoring_problems(answers)
+
+
+DURATION = re.compile(r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$")
+SIZE = re.compile(r"^[1-9][0-9]*(B|KB|MB|GB|TB)$")
+
+
+def _monitoring_problems(answers: Answers) -> list[Problem]:
+    """Prometheus refuses to start on a malformed duration or size: caught here, before any change."""
+    problems = []
+    for key, value in (("monitoring-retention", answers.monitoring_retention), ("alert-for", answers.alert_for)):
+        if not DURATION.match(value):
+            problems.append(Problem(key, f'"{value}" is not a duration such as 30s, 5m, 12h, 15d or 8w'))
+    if not SIZE.match(answers.monitoring_retention_size):
+        problems.append(Problem("monitoring-retention-size",
+                                f'"{answers.monitoring_retention_size}" is not a size such as 512MB or 2GB'))
+    if answers.alert_webhook and not answers.alert_webhook.startswith(("http://", "https://")):
+        problems.append(Problem("alert-webhook", f'"{answers.alert_webhook}" is not an http:// or https:// URL'))
+    if answers.alert_email and not (answers.alert_smtp and answers.alert_email_from):
+        problems.append(Problem("alert-email", "needs alert-smtp (host:port of the mail relay) and alert-email-from"))
     return problems
 
 

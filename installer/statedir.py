@@ -246,6 +246,17 @@ class StateDir(RunFolder):
         return self.root / "registry-credentials.json"
 
     @property
+    def monitoring(self) -> Path:
+        """Prometheus, Alertmanager and node_exporter: binaries, configs, certificates, data
+        (installer/monitoring owns the layout inside)."""
+        return self.root / "monitoring"
+
+    @property
+    def monitoring_credentials(self) -> Path:
+        """The user Prometheus signs in to every node's exporter as (0600)."""
+        return self.root / "monitoring-credentials.json"
+
+    @property
     def peer_cert(self) -> Path:
         """A node's own certificate for its blob server, made by its agent at join; the other
         nodes pin its fingerprint, which the installer hands out."""

@@ -86,14 +86,15 @@ def ensure_ca(state_dir: Path) -> InstallCA:
     return ca
 
 
-def ensure_signed_certificate(ca: InstallCA, cert_path: Path, key_path: Path, address: str) -> Certificate:
+def ensure_signed_certificate(ca: InstallCA, cert_path: Path, key_path: Path, address: str,
+                              what: str = "registry") -> Certificate:
     """A server certificate signed by `ca` for `address`, localhost and 127.0.0.1; kept while it
-    still names them, is signed by this CA and is not about to expire."""
+    still names them, is signed by this CA and is not about to expire. `what` names its server."""
     ca_cert, ca_key = _ca_pair(ca)
     cert = _load(cert_path) if key_path.exists() else None
     if cert is None or not _fits(cert, address) or not _signed_by(cert, ca_cert):
         cert_path.parent.mkdir(parents=True, exist_ok=True)
-        cert = _make(cert_path, key_path, address, f"Airlift registry {address}", (ca_cert.subject, ca_key))
+        cert = _make(cert_path, key_path, address, f"Airlift {what} {address}", (ca_cert.subject, ca_key))
     return Certificate(cert_path, key_path, fingerprint(cert))
 
 

@@ -62,6 +62,10 @@ class AgentHub:
         self._peer: Peer | None = None
         self._share_lock = threading.Lock()
 
+    def metrics(self, authorization: str | None) -> bytes | None:
+        """The installer's hub serves no metrics; the cluster controller's does."""
+        return None
+
     # --- listening -------------------------------------------------------------------------
 
     def listen(self, state_dir: Path, address: str, port: int) -> None:

@@ -5,7 +5,9 @@ Agents POST JSON to /v1/agent/<action> (join, poll, events, result) with
 address, never the token. The certificate is the installer's own (installer.tls); agents pin its
 fingerprint, which the join command carries. The administrative actions a hub may add (the
 cluster controller's `operate`, `operation`) take the admin token instead: the join token, which
-every node holds, admits a node and nothing else, so it gets 403 there.
+every node holds, admits a node and nothing else, so it gets 403 there. GET /metrics answers the
+cluster controller's metrics to the holder of their own token (404 to anyone else, and always
+during the install).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from installer.jsonhttp import JsonHandler, QuietServer
 PREFIX = "/v1/agent/"
 ACTIONS = ("join", "poll", "events", "result")  # what agents call; the cluster controller adds its own
 MAX_BODY = 8 << 20
+METRICS_PATH = "/metrics"
 
 
 class AgentApi(Protocol):
@@ -37,6 +40,9 @@ class AgentApi(Protocol):
     def handle(self, action: str, body: dict, client: str) -> dict: ...
 
     def refused(self, client: str) -> None: ...
+
+    def metrics(self, authorization: str | None) -> bytes | None:
+        """The service's Prometheus metrics for whoever holds their token; None otherwise."""
 
 
 class AgentServer:
@@ -73,6 +79,16 @@ def _handler_for(api: AgentApi) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(JsonHandler):
     hub: AgentApi
+
+    def do_GET(self) -> None:
+        """GET /metrics: the cluster service's metrics, for Prometheus's bearer token alone."""
+        body = self.hub.metrics(self.headers.get("Authorization")) if self.path == METRICS_PATH else None
+        if body is None:
+            self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"nothing to get at {self.path}"})
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.finish_headers(body)
 
     def do_POST(self) -> None:
         client = self.client_address[0]

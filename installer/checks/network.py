@@ -20,7 +20,7 @@ from itertools import combinations
 from installer.checks.result import CheckResult, passed, plural, problem, size
 from installer.facts import airlift_ports
 from installer.manifest.models import NodeProfile, PortRange
-from installer.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT
+from installer.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT, EXPORTER_PORT
 
 PORTS_ID = "network-ports"
 BANDWIDTH_ID = "network-bandwidth"
@@ -36,7 +36,7 @@ Port = tuple[str, int]  # ("tcp", 10250)
 # Airlift's own ports that other nodes dial, and on which nodes: the kubelet and flannel's VXLAN
 # on every node, the Kubernetes API on masters, the image registry on the first master.
 BETWEEN_NODES = {"kubelet": "every", "flannel VXLAN": "every", "Kubernetes API": "master",
-                 "image registry": "first"}
+                 "image registry": "first", "node exporter": "every"}
 # Embedded etcd's client and peer ports: every master opens them, and only the other masters dial
 # them (k3s's inbound rules: "TCP 2379-2380, servers only"), so a firewall may keep workers out.
 ETCD = PortRange("tcp", ETCD_CLIENT_PORT, ETCD_PEER_PORT)
@@ -87,11 +87,11 @@ class Transfer:
 
 
 def node_ports(profile: NodeProfile, *, master: bool, first: bool, registry_port: int,
-               api_port: int) -> list[PortRange]:
+               api_port: int, exporter_port: int = EXPORTER_PORT) -> list[PortRange]:
     """The port ranges a node of `profile` must be reachable on from the other nodes: the
     profile's, the Airlift ports other nodes use (the wizard's is for the operator only), and on
     a master embedded etcd's, which only the other masters dial."""
-    ours = [PortRange(need.protocol, need.first, need.last) for need in airlift_ports(registry_port, api=api_port)
+    ours = [PortRange(need.protocol, need.first, need.last) for need in airlift_ports(registry_port, api=api_port, exporter=exporter_port)
             if (where := BETWEEN_NODES.get(need.purpose)) == "every" or (where == "master" and master)
             or (where == "first" and first)]
     return list(dict.fromkeys([*profile.requirements.ports, *ours, *([ETCD] if master else [])]))

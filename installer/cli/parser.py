@@ -9,7 +9,16 @@ from __future__ import annotations
 import argparse
 
 from installer import __version__
-from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.ports import (
+    AGENT_PORT,
+    ALERTMANAGER_PORT,
+    API_PORT,
+    EXPORTER_PORT,
+    MONITORING_PORT,
+    REGISTRY_METRICS_PORT,
+    REGISTRY_PORT,
+    WIZARD_PORT,
+)
 from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
@@ -39,6 +48,23 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hook-timeout", type=int, metavar="SECONDS", help="wait this long for each hook Job (default 600)")
     p.add_argument("--status-interval", type=int, metavar="SECONDS",
                    help="run the application's status hook this often once installed (default 60)")
+    _monitoring_answers(p)
+
+
+def _monitoring_answers(p: argparse.ArgumentParser) -> None:
+    for flag, default, what in (("--exporter-port", EXPORTER_PORT, "node_exporter port on every node"),
+                                ("--monitoring-port", MONITORING_PORT, "Prometheus port (loopback)"),
+                                ("--alertmanager-port", ALERTMANAGER_PORT, "Alertmanager port (loopback)"),
+                                ("--registry-metrics-port", REGISTRY_METRICS_PORT,
+                                 "the registry's metrics port (loopback)")):
+        p.add_argument(flag, type=int, metavar="PORT", help=f"{what} (default {default})")
+    p.add_argument("--monitoring-retention", metavar="DURATION", help="how long Prometheus keeps metrics (default 15d)")
+    p.add_argument("--monitoring-retention-size", metavar="SIZE", help="most disk Prometheus uses (default 2GB)")
+    p.add_argument("--alert-for", metavar="DURATION", help="how long a condition lasts before it alerts (default 5m)")
+    p.add_argument("--alert-webhook", metavar="URL", help="where Alertmanager posts firing alerts")
+    p.add_argument("--alert-email", metavar="ADDRESS", help="where Alertmanager mails firing alerts")
+    p.add_argument("--alert-smtp", metavar="HOST:PORT", help="the mail relay for --alert-email")
+    p.add_argument("--alert-email-from", metavar="ADDRESS", help="the sender of alert mails")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,7 +193,9 @@ def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
 def answer_flags(args: argparse.Namespace) -> dict:
     """The answers given as flags, in answers.yaml form (flags not given are left out)."""
     keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
-            "accept_eula", "ready_timeout", "hook_timeout", "status_interval")
+            "accept_eula", "ready_timeout", "hook_timeout", "status_interval", "exporter_port", "monitoring_port",
+            "alertmanager_port", "registry_metrics_port", "monitoring_retention", "monitoring_retention_size",
+            "alert_for", "alert_webhook", "alert_email", "alert_smtp", "alert_email_from")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None
     listen = getattr(args, "listen", None)

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from installer.plan import Plan
+from installer.status.health import ALERT_REASON
 from installer.statedir import StateDir
 
 from .render import CHECK_MARKS, duration
@@ -84,11 +85,20 @@ def print_status(status: dict, console: Console) -> bool:
 
 
 def _health_lines(status: dict, console: Console) -> None:
-    """The one word, with why; a failing status hook's last log lines below it."""
+    """The one word, with why (the alerts firing among the reasons); a failing status hook's last
+    log lines below it."""
     colour = {"healthy": "green", "degraded": "yellow"}.get(status["condition"], "red")
-    console.print(f"Health: [{colour}]{status['condition']}[/]", highlight=False)
+    console.print(f"Health: [bold {colour}]{status['condition']}[/]", highlight=False)
     for reason in status["reasons"]:
-        console.print(f"  {reason}", highlight=False, markup=False, emoji=False)
+        if not reason.startswith(ALERT_REASON):
+            console.print(f"  {reason}", highlight=False, markup=False, emoji=False)
+    alerts = (status.get("monitoring") or {}).get("alerts") or []
+    if alerts:
+        console.print("Alerts firing:")
+    for alert in alerts:
+        where = f" on {alert['node']}" if alert["node"] else ""
+        console.print(f"  {alert['name']}{where} ({alert['severity']}): {alert['summary']}",
+                      highlight=False, markup=False, emoji=False)
     hook = status.get("status_hook")
     if hook is not None and not hook["ok"] and hook["last"] and hook["last"]["log"]:
         console.print(f"Last log lines of the status hook (job {hook['last']['job']}):", highlight=False)

@@ -25,6 +25,7 @@ from installer.agent_hub.hub import AgentHub
 from installer.agent_hub.server import ACTIONS
 from installer.cluster_service.expand import expand_node
 from installer.cluster_service.kept import kept_bundle
+from installer.cluster_service.metrics import ClusterMetrics
 from installer.cluster_service.operations import Operation, Operations
 from installer.cluster_service.remove import check_removable, remove_node
 from installer.cluster_service.status_hook import HOOK, StatusHook
@@ -83,6 +84,9 @@ class ClusterHub(AgentHub):
     def _profile(self, role: str | None) -> str:
         return self.controller.profile_for(role)
 
+    def metrics(self, authorization: str | None) -> bytes | None:
+        return self.controller.metrics.render(authorization)
+
 
 class Controller:
     """Everything the controller knows: the installed manifest and answers, its hub, operations."""
@@ -103,6 +107,7 @@ class Controller:
         self.hub = ClusterHub(self, self.bus)
         self.operations = Operations(self.state_dir, [])
         self.stopping = threading.Event()  # ends the status hook's timer (the process ending does too)
+        self.metrics = ClusterMetrics(host, self.services, self.state_dir)
 
     # --- serving ---------------------------------------------------------------------------
 

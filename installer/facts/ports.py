@@ -10,7 +10,14 @@ from dataclasses import dataclass
 import psutil
 
 from installer.facts.record import BusyPort, PortProbe
-from installer.ports import API_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.ports import (
+    API_PORT,
+    EXPORTER_PORT,
+    FLANNEL_VXLAN_PORT,
+    KUBELET_PORT,
+    REGISTRY_PORT,
+    WIZARD_PORT,
+)
 
 _KINDS = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM}
 
@@ -25,15 +32,22 @@ class PortNeed:
     purpose: str
 
 
-def airlift_ports(registry: int = REGISTRY_PORT, wizard: int = WIZARD_PORT, api: int = API_PORT) -> list[PortNeed]:
-    """The ports Airlift itself uses; the answers may move the first three."""
-    return [
+def airlift_ports(registry: int = REGISTRY_PORT, wizard: int = WIZARD_PORT, api: int = API_PORT,
+                  exporter: int = EXPORTER_PORT, monitoring: tuple[int, int, int] | None = None) -> list[PortNeed]:
+    """The ports Airlift itself uses; the answers may move all but kubelet's and flannel's.
+    `monitoring` (Prometheus, Alertmanager, the registry's metrics) are the first master's alone."""
+    needs = [
         PortNeed("tcp", registry, registry, "image registry"),
         PortNeed("tcp", wizard, wizard, "installer wizard"),
         PortNeed("tcp", api, api, "Kubernetes API"),
         PortNeed("tcp", KUBELET_PORT, KUBELET_PORT, "kubelet"),
         PortNeed("udp", FLANNEL_VXLAN_PORT, FLANNEL_VXLAN_PORT, "flannel VXLAN"),
+        PortNeed("tcp", exporter, exporter, "node exporter"),
     ]
+    if monitoring is not None:
+        names = ("Prometheus", "Alertmanager", "registry metrics")
+        needs += [PortNeed("tcp", port, port, name) for port, name in zip(monitoring, names, strict=True)]
+    return needs
 
 
 def probe_ports(needs: Iterable[PortNeed]) -> list[PortProbe]:

@@ -3,6 +3,7 @@
     checks      gather this node's facts and check them against its profile
     distribute  receive the bundle files the node's role needs from the LAN (installer/transfer)
     runtime     install and start the runtime (k3s agent or extra server) joining the cluster
+    exporter    install and start node_exporter with the certificate and user the first master made
     leave       remove k3s, then everything else Airlift put on the node (leave.py)
     probe       one round of the checks across nodes: listen, dial, send or close (probe.py)
     report      this node's part of the support report, redacted here (installer/report)
@@ -25,10 +26,14 @@ from installer.facts import ClusterSettings, airlift_ports, gather_facts
 from installer.host import Host
 from installer.installer_copy import keep_installer
 from installer.manifest import Manifest, load_manifest
+from installer.monitoring.exporter import BUNDLE_PATH as EXPORTER_BINARY
+from installer.monitoring.exporter import ExporterTLS, NodeExporter
+from installer.monitoring.mounts import watched_mountpoints
 from installer.network_probe import ProbeSession
 from installer.node_agent.leave import leave
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
+from installer.registry.credentials import Credentials
 from installer.report.archive import pack_within
 from installer.report.node import collect_node
 from installer.report.redact import Redactor
@@ -125,6 +130,19 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     return {}
 
 
+def exporter(ctx: AgentContext, args: dict) -> dict:
+    """node_exporter on this node; the answer names the mount points the disk alerts watch here."""
+    profile = ctx.manifest(args["manifest"]).profiles[args["profile"]]
+    ctx.bus.add_secret(args["password"])
+    exporter = NodeExporter(ctx.host, ctx.services, ctx.state_dir, ctx.address, int(args["port"]))
+    with Bundle.open(ctx.bundle_dir).open_file(EXPORTER_BINARY) as binary:
+        exporter.install(binary, ExporterTLS(args["cert"], args["key"]),
+                         Credentials(args["username"], args["password"]))
+    exporter.start()
+    ctx.bus.log_line(f"node_exporter started on {ctx.address}:{args['port']}", phase=args["phase"])
+    return {"mountpoints": watched_mountpoints(ctx.host, ctx.state_dir, profile)}
+
+
 def probe(ctx: AgentContext, args: dict) -> dict:
     if ctx.probe is None:
         ctx.probe = ProbeSession(ctx.address)
@@ -144,6 +162,7 @@ TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
     "checks": checks,
     "distribute": distribute,
     "runtime": runtime,
+    "exporter": exporter,
     "leave": leave,
     "probe": probe,
     "report": report,

@@ -21,6 +21,8 @@ from installer.bundle import Bundle
 from installer.events import EventBus
 from installer.host import Host
 from installer.manifest import Manifest, NodeProfile
+from installer.monitoring.server import MonitoringServer
+from installer.monitoring.settings import MonitoringSettings
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
 from installer.services import ServiceManager
@@ -75,8 +77,13 @@ class PhaseInputs:
     @cached_property
     def registry(self) -> Registry:
         return Registry(self.host, self.services, self.state_dir, port=self.answers.registry_port,
-                        address=self.address)
+                        address=self.address, metrics_port=self.answers.registry_metrics_port)
 
     @cached_property
     def runtime(self) -> K3sRuntime:
         return K3sRuntime(self.host, self.services, self.state_dir)
+
+    @cached_property
+    def monitoring(self) -> MonitoringServer:
+        """Prometheus and Alertmanager on this host, the first master."""
+        return MonitoringServer(self.host, self.services, self.state_dir, MonitoringSettings.from_answers(self.answers))

@@ -79,7 +79,8 @@ def members_of(ctx: PhaseInputs, hub: AgentHub) -> list[net.Member]:
         profile = ctx.manifest.profiles[profile_name]
         master = profile.service_role == "master"
         ranges = net.node_ports(profile, master=master, first=first,
-                                registry_port=a.registry_port, api_port=a.api_port)
+                                registry_port=a.registry_port, api_port=a.api_port,
+                                exporter_port=a.exporter_port)
         return net.Member(name, address, net.sample_ports(ranges), profile.requirements.min_transfer_rate, master)
 
     return [member(ctx.node, ctx.address, str(a.profile), True),

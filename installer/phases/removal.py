@@ -67,6 +67,7 @@ def delete(ctx: PhaseInputs, node: str) -> None:
     phase = f"/delete/{node}"
     ctx.runtime.delete_node(node)
     hub_of(ctx).nodes.remove(node)
+    ctx.monitoring.remove_node(node)
     ctx.host.remove(StateDir(ctx.state_dir).node_facts(node))
     ctx.bus.log_line(f"Node {node} deleted from Kubernetes and from the cluster's nodes", phase=phase)
 

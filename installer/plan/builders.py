@@ -18,6 +18,8 @@ INSTALL_PHASES: tuple[tuple[str, str, list[str]], ...] = (
     ("/runtime", "Start Kubernetes (k3s) offline and wait for the node to be Ready", ["/registry"]),
     ("/app", "Install the application and run its hooks", ["/runtime"]),
     ("/cluster-service", "Start the cluster service that lets nodes join and leave later", ["/app"]),
+    ("/monitoring", "Start node_exporter, Prometheus and Alertmanager (loopback) with Airlift's alert rules",
+     ["/cluster-service"]),
 )
 
 
@@ -34,10 +36,13 @@ def build_install_plan(node: str, others: Sequence[str] = ()) -> Plan:
                      ["/runtime", f"/distribute/{n}"], n) for n in others]
     network = Phase("/checks/network", "Check the nodes against each other: ports, bandwidth, clocks",
                     ["/checks", *(p.id for p in checks)])
+    monitoring = [Phase(f"/monitoring/{n}", f"Start node {n}'s node_exporter and scrape it",
+                        ["/monitoring", f"/runtime/{n}"], n) for n in others]
     phases["/bootstrap"].requires += [p.id for p in checks] + [network.id]
     phases["/app"].requires += [p.id for p in runtime]
     ordered = [phases["/checks"], *checks, network, phases["/bootstrap"], *distribute, phases["/registry"],
-               phases["/runtime"], *runtime, phases["/app"], phases["/cluster-service"]]
+               phases["/runtime"], *runtime, phases["/app"], phases["/cluster-service"], phases["/monitoring"],
+               *monitoring]
     return Plan(operation="install", phases=ordered)
 
 
@@ -56,6 +61,8 @@ def build_expand_plan(first: str, node: str, hooks: Collection[str] = ()) -> Pla
                             [phases[-1].id], first))
     phases.append(Phase(f"/runtime/{node}", f"Join node {node} to the cluster and wait for it to be Ready",
                         [phases[-1].id], node))
+    phases.append(Phase(f"/monitoring/{node}", f"Start node {node}'s node_exporter and scrape it",
+                        [phases[-1].id], node))
     if "postNodeAdd" in hooks:
         phases.append(Phase("/hooks/postNodeAdd", f"Run the postNodeAdd hook now that node {node} is Ready",
                             [phases[-1].id], first))
@@ -73,7 +80,8 @@ def build_remove_plan(first: str, node: str, hooks: Collection[str] = ()) -> Pla
     steps += [
         (f"/drain/{node}", f"Drain node {node}: move its pods to the other nodes", first),
         (f"/leave/{node}", f"Remove k3s and everything Airlift put on node {node}", node),
-        (f"/delete/{node}", f"Delete node {node} from Kubernetes and from the cluster's nodes", first),
+        (f"/delete/{node}", f"Delete node {node} from Kubernetes, from the cluster's nodes and from the "
+                            "monitored ones", first),
     ]
     if "postNodeRemove" in hooks:
         steps.append(("/hooks/postNodeRemove", "Run the application's postNodeRemove hook", first))

@@ -20,7 +20,7 @@ import requests
 from installer.bundle import Bundle, ImageInfo
 from installer.errors import AirliftError
 from installer.host import Host
-from installer.ports import REGISTRY_PORT
+from installer.ports import REGISTRY_METRICS_PORT, REGISTRY_PORT
 from installer.registry.config import RegistryFiles, render_config
 from installer.registry.credentials import Credentials, ensure_credentials, ensure_htpasswd, load_credentials
 from installer.registry.populate import populate as fill_storage
@@ -38,13 +38,14 @@ class Registry:
     """Install, start, fill, verify and remove the local registry."""
 
     def __init__(self, host: Host, services: ServiceManager, state_dir: Path, port: int = REGISTRY_PORT,
-                 address: str = "127.0.0.1") -> None:
+                 address: str = "127.0.0.1", metrics_port: int = REGISTRY_METRICS_PORT) -> None:
         self.host = host
         self.services = services
         self.state = StateDir(state_dir)
         self.dir = self.state.registry
         self.port = port
         self.address = address
+        self.metrics_port = metrics_port
 
     @property
     def url(self) -> str:
@@ -95,7 +96,7 @@ class Registry:
         ensure_signed_certificate(ensure_ca(self.state.root), files.cert, files.key, self.address)
         credentials = ensure_credentials(self.host, self.state.registry_credentials)
         ensure_htpasswd(self.host, files.htpasswd, credentials)
-        self.host.write_file(self.config, render_config(files, self.address, self.port))
+        self.host.write_file(self.config, render_config(files, self.address, self.port, self.metrics_port))
         files.storage.mkdir(parents=True, exist_ok=True)
         self.services.install(REGISTRY, [str(self.binary), "serve", str(self.config)])
         if before != _contents(files.cert, files.htpasswd, self.config) and self.services.is_running(REGISTRY):

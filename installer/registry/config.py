@@ -4,7 +4,8 @@ Sealed: read-only storage (the installer fills it from disk, so nothing is ever 
 with a certificate from the install's CA, and htpasswd authentication, so an anonymous pull, any
 push and a plain-HTTP request are refused. Filesystem storage under the state directory and no
 blob-descriptor cache: the installer writes the storage directly, and a cache could answer
-"unknown" for blobs it had not seen being pushed.
+"unknown" for blobs it had not seen being pushed. Its debug listener serves its Prometheus
+metrics on loopback only, where the first master's Prometheus scrapes them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from installer.ports import REGISTRY_METRICS_PORT
 from installer.services.names import REGISTRY
 
 
@@ -27,7 +29,7 @@ class RegistryFiles:
     htpasswd: Path
 
 
-def render_config(files: RegistryFiles, address: str, port: int) -> str:
+def render_config(files: RegistryFiles, address: str, port: int, metrics_port: int = REGISTRY_METRICS_PORT) -> str:
     """The registry's config.yml text."""
     config = {
         "version": 0.1,
@@ -42,6 +44,7 @@ def render_config(files: RegistryFiles, address: str, port: int) -> str:
             "addr": f"{address}:{port}",
             "tls": {"certificate": str(files.cert), "key": str(files.key)},
             "headers": {"X-Content-Type-Options": ["nosniff"]},
+            "debug": {"addr": f"127.0.0.1:{metrics_port}", "prometheus": {"enabled": True, "path": "/metrics"}},
         },
     }
     return yaml.safe_dump(config, sort_keys=False)

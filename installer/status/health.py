@@ -1,11 +1,14 @@
 """The health checks `./install status` runs, as data: the tables print them, `--json` carries
-them, and the exit code is whether they all pass. One word sums them up for the operator:
-healthy, degraded (something fails that leaves the application running, such as its status hook
-or one node) or down (the runtime does not run, or the install is not complete)."""
+them, and the exit code is whether the word is healthy. One word sums them up for the operator:
+healthy, degraded (something fails that leaves the application running, such as its status hook,
+one node, or an alert firing) or down (the runtime does not run, or the install is not complete)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 DOWN, DEGRADED = "down", "degraded"
+ALERT_REASON = "alert "  # how a reason that is an alert firing begins
 
 
 def health_checks(status: dict) -> list[dict]:
@@ -28,17 +31,24 @@ def health_checks(status: dict) -> list[dict]:
     hook = status.get("status_hook")
     if hook is not None:
         checks.append(_check("application status hook", hook["ok"], hook["detail"]))
+    monitoring = status.get("monitoring")
+    if monitoring is not None:
+        checks.append(_check("monitoring (Prometheus) answering", monitoring["answering"],
+                             "" if monitoring["answering"] else f"no answer at {monitoring['url']}: alerts unknown"))
     return checks
 
 
-def health_word(checks: list[dict], completed: bool) -> tuple[str, list[str]]:
-    """("healthy" | "degraded" | "down", the reasons: each failing check with its detail)."""
+def health_word(checks: list[dict], completed: bool, alerts: Sequence[dict] = ()) -> tuple[str, list[str]]:
+    """("healthy" | "degraded" | "down", the reasons: each failing check with its detail, each alert
+    firing)."""
     failing = [c for c in checks if not c["ok"]]
     reasons = ([] if completed else ["the install has not completed"]) + [
         f"{c['check']}: {c['detail']}" if c["detail"] else c["check"] for c in failing]
+    reasons += [f"{ALERT_REASON}{a['name']}" + (f" on {a['node']}" if a["node"] else "") + f": {a['summary']}"
+                for a in alerts]
     if not completed or any(c["impact"] == DOWN for c in failing):
         return DOWN, reasons
-    return (DEGRADED if failing else "healthy"), reasons
+    return (DEGRADED if reasons else "healthy"), reasons
 
 
 def _check(name: str, ok: bool, detail: str, impact: str = DEGRADED) -> dict:

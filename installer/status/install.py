@@ -19,10 +19,11 @@ Shape (JSON-able):
   status_hook: {state, ok, detail, last}  the application's status hook as the cluster service last
             ran it (installer/status/status_hook.py); None when the manifest has none or before
             the install completed
+  monitoring: {url, answering, alerts: [{name, severity, node, summary, since}] | None}  the alerts
+            firing now (None while Prometheus does not answer), or None before /monitoring ran
   health:   [{check, ok, detail, impact}]  every health check, as the tables print them;
-            healthy: bool (all pass); condition: "healthy" | "degraded" | "down" and reasons: [text]
-            (installer/status/health.py)
-  health:   [{check, ok, detail}]  every health check, as the tables print them; healthy: bool
+            condition: "healthy" | "degraded" | "down" and reasons: [text], the failing checks and
+            the alerts firing (installer/status/health.py); healthy: bool (condition is healthy)
   licence:  {customer, id, nodes, max_nodes, expires, expired, channel, features} | {error} | None
             (installer/site_licence.py); an expired licence does not make the install unhealthy:
             the application keeps running, only upgrades are refused
@@ -41,6 +42,8 @@ from installer.bundle import Bundle, BundleError, ImageInfo
 from installer.bundle.index import INDEX_NAME, Index
 from installer.host import Host
 from installer.manifest import Manifest, load_manifest
+from installer.monitoring.alerts import firing_alerts
+from installer.monitoring.settings import MonitoringSettings
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
@@ -83,11 +86,13 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
         "join": cluster["join"],
         "cluster_service": cluster["service"],
         "status_hook": _status_hook(paths, manifest if plan.state == "completed" else None),
+        "monitoring": _monitoring(plan, answers),
     }
     status["licence"] = site_licence.status(state_dir, len(status["nodes"]))
     status["health"] = health_checks(status)
-    status["healthy"] = plan.state == "completed" and all(c["ok"] for c in status["health"])
-    status["condition"], status["reasons"] = health_word(status["health"], plan.state == "completed")
+    alerts = (status.get("monitoring") or {}).get("alerts") or []
+    status["condition"], status["reasons"] = health_word(status["health"], plan.state == "completed", alerts)
+    status["healthy"] = status["condition"] == "healthy"
     return status
 
 
@@ -96,6 +101,15 @@ def _status_hook(paths: StateDir, manifest: Manifest | None) -> dict | None:
     if manifest is None or "status" not in manifest.hooks:
         return None
     return hook_health(read_record(paths.status_hook), time.time())
+
+
+def _monitoring(plan: Plan, answers: Answers) -> dict | None:
+    """The firing alerts, once /monitoring started Prometheus."""
+    if not any(p.id == "/monitoring" and p.state == "completed" for p in plan.phases):
+        return None
+    url = MonitoringSettings.from_answers(answers).prometheus_url
+    alerts = firing_alerts(url)
+    return {"url": url, "answering": alerts is not None, "alerts": alerts}
 
 
 def _app(kept: Index | None, manifest: Manifest | None) -> dict:

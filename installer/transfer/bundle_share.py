@@ -19,8 +19,9 @@ from installer.bundle.index import is_safe_relative
 from installer.errors import AirliftError
 from installer.transfer.store import BlobStore
 
-# What every other node needs of the bundle: the runtime (the registry runs on the first master).
-NODE_PREFIXES = ["runtime/k3s"]
+# What every other node needs of the bundle: the runtime and node_exporter (the registry, Prometheus
+# and Alertmanager run on the first master).
+NODE_PREFIXES = ["runtime/k3s", "runtime/node-exporter"]
 
 
 @dataclass(frozen=True)

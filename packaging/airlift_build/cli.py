@@ -24,7 +24,7 @@ from airlift_build.output import AtomicOutput
 from airlift_build.progress import Reporter, Summary
 from airlift_build.publish_args import add_publish_arguments, publish_built, publish_target
 from airlift_build.registry_login import add_login_arguments, registry_credentials
-from airlift_build.runtime_files import RuntimeRequest, runtime_files
+from airlift_build.runtime_files import MONITORING, CarriedBinary, RuntimeRequest, runtime_files
 from airlift_build.sources import SPEC_HELP, fetch_all, make_sources
 from installer import __version__
 from installer.bundle.licence_key import LICENCE_KEY_NAME, licence_key_file
@@ -50,6 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     images.add_argument("--no-k3s-images", action="store_true",
                         help="build without k3s's air-gap images, on purpose (a k3s stand-in that needs none)")
     p.add_argument("--registry-bin", type=Path, help="registry binary (default: docker-registry on PATH)")
+    for binary in MONITORING:
+        p.add_argument(binary.option, type=Path, metavar="PATH", dest=_dest(binary),
+                       help=f"{binary.what} (default: {binary.command} on PATH, from Debian's {binary.package})")
     p.add_argument("--source", action="append", default=[], metavar="SPEC",
                    help=f"where images come from, tried in the order given: {SPEC_HELP} "
                         "(default: docker, then registry)")
@@ -68,6 +71,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--list-images", action="store_true", help="print the images the application uses and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors")
     return p.parse_args(argv)
+
+
+def _dest(binary: CarriedBinary) -> str:
+    return binary.option.lstrip("-").replace("-", "_")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +110,8 @@ def _run(args: argparse.Namespace) -> int:
     base = load_base(args.since) if args.since else None
     if base:
         check_base(base, manifest.name, manifest.version)
-    runtime = runtime_files(RuntimeRequest(args.k3s, args.k3s_images, args.no_k3s_images, args.registry_bin))
+    given = {b.bundle_path: path for b in MONITORING if (path := getattr(args, _dest(b)))}
+    runtime = runtime_files(RuntimeRequest(args.k3s, args.k3s_images, args.no_k3s_images, args.registry_bin, given))
     sources = make_sources(args.source, Path.cwd(), registry_credentials(args))
     suffix = "-diff" if base else ""
     output = args.output or Path(f"{manifest.name}-{manifest.version}{suffix}.tar")

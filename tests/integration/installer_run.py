@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.fixtures.net import free_port
@@ -25,6 +25,9 @@ class Target:
     registry_port: int
     api_port: int
     agent_port: int  # the cluster service listens there once installed
+    # exporter, Prometheus, Alertmanager, registry metrics: free ports, so installs side by side never collide
+    monitoring_ports: tuple[int, int, int, int] = field(
+        default_factory=lambda: (free_port(), free_port(), free_port(), free_port()))
 
     @classmethod
     def make(cls, bundle: Path, tmp: Path) -> Target:
@@ -39,8 +42,11 @@ class Target:
     def answer_args(self) -> list[str]:
         # Other tests on this machine may run their own k3s (stand-in) at the same time; that is
         # not a conflict for an install under a temp root, so that one check is skipped.
+        exporter, prometheus, alertmanager, registry_metrics = self.monitoring_ports
         return ["--advertise-addr", "127.0.0.1", "--registry-port", str(self.registry_port),
                 "--api-port", str(self.api_port), "--agent-port", str(self.agent_port), "--skip-check", "process-k3s", "--accept-eula",
+                "--exporter-port", str(exporter), "--monitoring-port", str(prometheus),
+                "--alertmanager-port", str(alertmanager), "--registry-metrics-port", str(registry_metrics),
                 *self.location()]
 
     def install_args(self, *extra: str) -> list[str]:

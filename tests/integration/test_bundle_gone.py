@@ -81,8 +81,8 @@ def test_services_status_and_uninstall_outlive_the_deleted_bundle(hello_bundle_d
         shutil.rmtree(bundle.parent)
 
         supervisors = [c for c in leftover_processes(target.root) if "_supervise" in c]
-        # the registry, k3s and the cluster service, each supervised by the kept installer
-        assert len(supervisors) == 3 and all(c.startswith(str(target.state / "installer")) for c in supervisors)
+        # the registry, k3s, the cluster service and the monitoring's three, each supervised by the kept installer
+        assert len(supervisors) == 6 and all(c.startswith(str(target.state / "installer")) for c in supervisors)
         assert [c for c in leftover_processes(target.root) if " _cluster " in c]
         files = ServiceFiles.of(Host(target.root), "airlift-registry")
         crashed = read_pid(files.child_pid)

@@ -105,7 +105,10 @@ def test_a_host_joining_afterwards_becomes_a_ready_node_with_its_agent_service(c
     assert [n["name"] for n in nodes] == [NODE]
     operation = next((target.state / "operations").iterdir())
     phases = [p["id"] for p in json.loads((operation / "plan.json").read_text())["phases"]]
-    assert phases == [f"/checks/{NODE}", f"/checks/network/{NODE}", f"/distribute/{NODE}", f"/runtime/{NODE}"]
+    assert phases == [f"/checks/{NODE}", f"/checks/network/{NODE}", f"/distribute/{NODE}", f"/runtime/{NODE}",
+                      f"/monitoring/{NODE}"]
+    targets = json.loads((target.state / "monitoring" / "prometheus" / "exporters.json").read_text())
+    assert {"targets": [f"127.0.0.2:{target.monitoring_ports[0]}"], "labels": {"node": NODE}} in targets
     checks = network_checks(operation, NODE)
     assert set(checks) == {"network-ports", "network-bandwidth", "clock-drift-pairs"}
     assert {c["status"] for c in checks.values()} == {"pass"}, checks
@@ -179,7 +182,7 @@ def test_the_node_add_hooks_run_on_the_first_master_around_the_join(cluster):
     phases = [p["id"] for p in json.loads((operation / "plan.json").read_text())["phases"]]
     assert phases == ["/checks/airlift-expand-hooks", "/checks/network/airlift-expand-hooks",
                       "/distribute/airlift-expand-hooks", "/hooks/preNodeAdd", "/runtime/airlift-expand-hooks",
-                      "/hooks/postNodeAdd"]
+                      "/monitoring/airlift-expand-hooks", "/hooks/postNodeAdd"]
     ports = network_checks(operation, "airlift-expand-hooks")["network-ports"]
     assert ports["status"] == "pass" and "Each of the 3 nodes" in ports["message"], ports  # NODE's agent too
     events = [json.loads(line) for line in (operation / "events.jsonl").read_text().splitlines()]

@@ -14,7 +14,7 @@ from installer.cluster_service.operations import Operations
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import load_manifest
-from installer.phases import hooks, network_checks, remote
+from installer.phases import hooks, monitoring, network_checks, remote
 from installer.phases.table import Executor, resolve
 from installer.plan import PlanStore, build_expand_plan, build_install_plan
 from installer.statedir import StateDir
@@ -30,7 +30,9 @@ def test_the_expand_plan_checks_sends_and_joins_the_node():
         ("/checks/network/node-4", ["/checks/node-4"], "node-4"),
         ("/distribute/node-4", ["/checks/network/node-4"], "node-4"),
         ("/runtime/node-4", ["/distribute/node-4"], "node-4"),
+        ("/monitoring/node-4", ["/runtime/node-4"], "node-4"),
     ]
+    assert resolve("/monitoring/node-4") == Executor("/monitoring/*", monitoring.node, "node-4")
     assert resolve("/runtime/node-4") == Executor("/runtime/*", remote.runtime, "node-4")
     network = resolve("/checks/network/node-4")
     assert network == Executor("/checks/network/*", network_checks.execute, "node-4"), "not /checks/* of node network"
@@ -39,12 +41,13 @@ def test_the_expand_plan_checks_sends_and_joins_the_node():
 def test_the_node_add_hooks_run_on_the_first_master_around_the_join_when_the_manifest_has_them():
     plan = build_expand_plan("node-1", "node-4", {"install": {}, "preNodeAdd": {}, "postNodeAdd": {}})
     assert [p.id for p in plan.phases] == ["/checks/node-4", "/checks/network/node-4", "/distribute/node-4",
-                                           "/hooks/preNodeAdd", "/runtime/node-4", "/hooks/postNodeAdd"]
+                                           "/hooks/preNodeAdd", "/runtime/node-4", "/monitoring/node-4",
+                                           "/hooks/postNodeAdd"]
     assert plan.phase("/runtime/node-4").requires == ["/hooks/preNodeAdd"]
     assert plan.phase("/hooks/postNodeAdd").node == "node-1"
     assert resolve("/hooks/postNodeAdd") == Executor("/hooks/*", hooks.execute, "postNodeAdd")
     only_pre = build_expand_plan("node-1", "node-4", {"preNodeAdd": {}})
-    assert [p.id for p in only_pre.phases][-1] == "/runtime/node-4"
+    assert [p.id for p in only_pre.phases][-1] == "/monitoring/node-4"
 
 
 def installed_state(tmp_path: Path, fixed: str | None = None, completed: bool = True) -> Path:

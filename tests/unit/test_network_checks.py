@@ -35,10 +35,11 @@ def test_sampling_keeps_protocols_apart_and_drops_duplicates():
     assert net.sample_ports(ranges) == (("udp", 8472), ("tcp", 8472))
 
 
-def test_node_ports_add_the_kubelet_and_flannel_everywhere_and_the_api_and_registry_where_they_run():
+def test_node_ports_add_the_kubelet_flannel_and_exporter_everywhere_and_the_api_and_registry_where_they_run():
     profile = NodeProfile(name="worker", requirements=Requirements(ports=(PortRange("tcp", 30080, 30080),)))
-    worker = net.node_ports(profile, master=False, first=False, registry_port=5001, api_port=6444)
-    assert worker == [PortRange("tcp", 30080, 30080), PortRange("tcp", 10250, 10250), PortRange("udp", 8472, 8472)]
+    worker = net.node_ports(profile, master=False, first=False, registry_port=5001, api_port=6444, exporter_port=9101)
+    assert worker == [PortRange("tcp", 30080, 30080), PortRange("tcp", 10250, 10250), PortRange("udp", 8472, 8472),
+                      PortRange("tcp", 9101, 9101)]
     first = net.node_ports(profile, master=True, first=True, registry_port=5001, api_port=6444)
     assert PortRange("tcp", 5001, 5001) in first and PortRange("tcp", 6444, 6444) in first
     other_master = net.node_ports(profile, master=True, first=False, registry_port=5001, api_port=6444)
@@ -202,14 +203,15 @@ def test_a_node_that_fails_a_round_fails_the_phase_and_the_others_still_close():
 def test_the_members_are_this_host_first_then_the_joined_nodes_with_their_profiles_ports():
     manifest = load_manifest(Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.yaml")
     ctx = SimpleNamespace(manifest=manifest, node="node-1", address="10.0.0.1",
-                          answers=SimpleNamespace(profile="master", registry_port=5000, api_port=6443))
+                          answers=SimpleNamespace(profile="master", registry_port=5000, api_port=6443,
+                                                  exporter_port=9100))
     hub = SimpleNamespace(nodes=SimpleNamespace(nodes=lambda: [
         SimpleNamespace(name="node-2", address="10.0.0.2", profile="worker")]))
     first, worker = members_of(ctx, hub)
     assert (first.name, first.address, worker.name, worker.address) == ("node-1", "10.0.0.1", "node-2", "10.0.0.2")
     assert first.ports == (("tcp", 30080), ("tcp", 5000), ("tcp", 6443), ("tcp", 10250), ("udp", 8472),
-                           ("tcp", 2379), ("tcp", 2380))
-    assert worker.ports == (("tcp", 30080), ("tcp", 10250), ("udp", 8472))
+                           ("tcp", 9100), ("tcp", 2379), ("tcp", 2380))
+    assert worker.ports == (("tcp", 30080), ("tcp", 10250), ("udp", 8472), ("tcp", 9100))
     assert first.min_rate is None and worker.min_rate is None
     assert first.master and not worker.master
 

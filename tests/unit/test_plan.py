@@ -8,7 +8,7 @@ from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.plan import PhaseFailed, PlanStore, build_install_plan, run_plan
 
-PHASES = ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster-service"]
+PHASES = ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster-service", "/monitoring"]
 
 
 def test_install_plan_has_the_phases_in_order_with_requirements():

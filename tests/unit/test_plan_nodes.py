@@ -11,7 +11,8 @@ from installer.plan import PhaseFailed, PlanStore, build_install_plan, run_plan
 
 def test_a_single_host_plan_has_only_the_host_phases():
     plan = build_install_plan("node-1")
-    assert [p.id for p in plan.phases] == ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster-service"]
+    assert [p.id for p in plan.phases] == ["/checks", "/bootstrap", "/registry", "/runtime", "/app", "/cluster-service",
+                                           "/monitoring"]
     assert {resolve(p.id).pattern for p in plan.phases} == {p.id for p in plan.phases}  # no family, no node
 
 
@@ -19,7 +20,9 @@ def test_every_other_node_is_checked_sent_the_runtime_and_joined_before_the_app(
     plan = build_install_plan("node-1", ["node-2", "node-3"])
     assert [p.id for p in plan.phases] == [
         "/checks", "/checks/node-2", "/checks/node-3", "/checks/network", "/bootstrap", "/distribute/node-2",
-        "/distribute/node-3", "/registry", "/runtime", "/runtime/node-2", "/runtime/node-3", "/app", "/cluster-service"]
+        "/distribute/node-3", "/registry", "/runtime", "/runtime/node-2", "/runtime/node-3", "/app", "/cluster-service",
+        "/monitoring", "/monitoring/node-2", "/monitoring/node-3"]
+    assert plan.phase("/monitoring/node-2").requires == ["/monitoring", "/runtime/node-2"]
     assert plan.phase("/cluster-service").requires == ["/app"] and plan.phase("/cluster-service").node == "node-1"
     assert plan.phase("/runtime/node-2").node == "node-2" and plan.phase("/registry").node == "node-1"
     assert plan.phase("/checks/network").requires == ["/checks", "/checks/node-2", "/checks/node-3"]
@@ -29,7 +32,7 @@ def test_every_other_node_is_checked_sent_the_runtime_and_joined_before_the_app(
     assert plan.phase("/app").requires == ["/runtime", "/runtime/node-2", "/runtime/node-3"]
     per_node = sorted(p.id for p in plan.phases if resolve(p.id).name is not None)
     assert per_node == ["/checks/node-2", "/checks/node-3", "/distribute/node-2", "/distribute/node-3",
-                        "/runtime/node-2", "/runtime/node-3"]
+                        "/monitoring/node-2", "/monitoring/node-3", "/runtime/node-2", "/runtime/node-3"]
     assert resolve("/runtime/node-3") == Executor("/runtime/*", remote.runtime, "node-3")
     assert resolve("/checks/network") == Executor("/checks/network", network_checks.execute)
 

@@ -1,0 +1,89 @@
+"""The monitoring's generated files: Prometheus's config and targets, the alert rules,
+Alertmanager's receivers and the exporter's web config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bcrypt
+import yaml
+
+from installer.monitoring.config import alertmanager_config, prometheus_config, targets_file
+from installer.monitoring.exporter import admits, web_config
+from installer.monitoring.mounts import mount_point
+from installer.monitoring.paths import MonitoringPaths
+from installer.monitoring.rules import alert_rules, rules_file
+from installer.monitoring.settings import MonitoringSettings
+from installer.registry.credentials import Credentials
+from installer.statedir import StateDir
+
+
+def settings(**changes) -> MonitoringSettings:
+    base = dict(address="10.0.0.5", agent_port=3012, prometheus_port=9090, alertmanager_port=9093,
+                exporter_port=9100, registry_metrics_port=5001, retention="15d", retention_size="2GB",
+                alert_for="5m")
+    return MonitoringSettings(**{**base, **changes})
+
+
+def test_prometheus_scrapes_exporters_over_tls_signed_in_the_registry_the_cluster_service_and_alerts(tmp_path):
+    paths, state = MonitoringPaths.of(tmp_path), StateDir(tmp_path)
+    config = yaml.safe_load(prometheus_config(settings(), paths, state))
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    node = jobs["node"]
+    assert node["scheme"] == "https" and node["tls_config"] == {"ca_file": str(state.tls_ca_cert)}
+    assert node["basic_auth"] == {"username": "airlift", "password_file": str(paths.password_file)}
+    assert node["file_sd_configs"][0]["files"] == [str(paths.targets)]
+    assert jobs["registry"]["static_configs"][0]["targets"] == ["127.0.0.1:5001"]
+    cluster = jobs["airlift-cluster"]
+    assert cluster["authorization"] == {"credentials_file": str(paths.metrics_token)}
+    assert cluster["static_configs"][0]["targets"] == ["10.0.0.5:3012"]
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9093"]
+    assert config["rule_files"] == [str(paths.rules)]
+
+
+def test_targets_name_each_node():
+    groups = json.loads(targets_file([("node-2", "10.0.0.6"), ("node-1", "10.0.0.5")], 9101))
+    assert groups == [{"targets": ["10.0.0.5:9101"], "labels": {"node": "node-1"}},
+                      {"targets": ["10.0.0.6:9101"], "labels": {"node": "node-2"}}]
+
+
+def test_every_shipped_alert_is_there_with_the_answered_for():
+    rules = {r["alert"]: r for r in alert_rules("10s", ["/", "/var/lib/airlift"])}
+    assert set(rules) == {"NodeDown", "DiskAlmostFull", "InodesAlmostFull", "MemoryPressure", "RegistryDown",
+                          "NodeNotReady", "ClockDrift", "CertificateExpiring", "ClusterServiceDown"}
+    assert all(r["for"] == "10s" and r["annotations"]["summary"] for r in rules.values())
+    assert "> 0.85" in rules["DiskAlmostFull"]["expr"] and "> 0.3" in rules["ClockDrift"]["expr"]
+    assert "30 * 86400" in rules["CertificateExpiring"]["expr"]
+
+
+def test_the_disk_rules_watch_exactly_the_given_mount_points_escaped_for_promql():
+    text = rules_file("5m", ["/data.d", "/", "/data.d"])
+    disk = next(r for r in yaml.safe_load(text)["groups"][0]["rules"] if r["alert"] == "DiskAlmostFull")
+    assert 'mountpoint=~"/|/data\\\\.d"' in disk["expr"]  # RE2 `\.` written in a PromQL string
+
+
+def test_alertmanager_delivers_to_the_webhook_and_mail_only_when_answered():
+    silent = yaml.safe_load(alertmanager_config(settings()))
+    assert silent["receivers"] == [{"name": "airlift"}] and silent["route"]["receiver"] == "airlift"
+    both = yaml.safe_load(alertmanager_config(settings(webhook="https://hooks.example/a", email="ops@example.com",
+                                                       smtp="mail.example:25", email_from="airlift@example.com")))
+    receiver = both["receivers"][0]
+    assert receiver["webhook_configs"] == [{"url": "https://hooks.example/a", "send_resolved": True}]
+    assert receiver["email_configs"][0]["smarthost"] == "mail.example:25"
+
+
+def test_the_exporter_admits_the_install_user_only_and_serves_tls(tmp_path):
+    paths = MonitoringPaths.of(tmp_path)
+    user = Credentials("airlift", "s3cret")
+    text = web_config(paths, user)
+    config = yaml.safe_load(text)
+    assert config["tls_server_config"]["cert_file"] == str(paths.exporter_cert)
+    assert bcrypt.checkpw(b"s3cret", config["basic_auth_users"]["airlift"].encode())
+    assert "s3cret" not in text
+    assert admits(text, user) and not admits(text, Credentials("airlift", "other")) and not admits("", user)
+
+
+def test_the_mount_point_of_a_missing_path_is_its_nearest_mounted_ancestor(tmp_path):
+    assert mount_point(Path("/")) == "/"
+    assert Path(mount_point(tmp_path / "not" / "there")) in (tmp_path / "x").parents
