@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from installer.plan import Plan
-from installer.status.health import ALERT_REASON
 from installer.statedir import StateDir
+from installer.status.health import ALERT_REASON
 
 from .render import CHECK_MARKS, duration
 

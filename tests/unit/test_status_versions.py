@@ -82,7 +82,6 @@ def status(**changes) -> dict:
     }
     base.update(changes)
     base["health"] = health_checks(base)
-    base["overall"] = overall(base)
     base["healthy"] = all(c["ok"] for c in base["health"])
     base["condition"], base["reasons"] = health_word(base["health"], True)
     return base
