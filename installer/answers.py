@@ -19,7 +19,7 @@ import yaml
 from installer.errors import AirliftError
 from installer.facts.addresses import HostNetwork
 from installer.manifest import Manifest, Problem
-from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.ports import AGENT_PORT, API_PORT, PANEL_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
 
@@ -34,6 +34,7 @@ class Answers:
     wizard_port: int = WIZARD_PORT
     api_port: int = API_PORT
     agent_port: int = AGENT_PORT
+    panel_port: int = PANEL_PORT  # the control panel's HTTPS port on the first master
     skip_checks: list[str] = field(default_factory=list)
     state_dir: str = DEFAULT_STATE_DIR
     accept_eula: bool = False
@@ -47,7 +48,7 @@ class Answers:
 
 
 KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
-PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port")
+PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port", "panel-port")
 TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
 INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS)
 

@@ -29,6 +29,10 @@ class EngineAPI(Protocol):
         """Keep validated answers; raises AnswersError naming every problem."""
         ...
 
+    def set_panel_password(self, password: str) -> None:
+        """Keep the control panel's admin password (as an scrypt hash); PasswordError if too short."""
+        ...
+
     def run_checks(self) -> list[CheckResult]:
         """Run the host checks with the current answers; changes nothing on the host."""
         ...

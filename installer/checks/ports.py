@@ -7,7 +7,8 @@ from installer.facts import BusyPort, Facts, PortProbe
 from installer.manifest.models import NodeProfile
 
 # Airlift's own ports can be moved in the answers; the key to change for each purpose.
-ANSWER_KEYS = {"image registry": "registry-port", "installer wizard": "wizard-port", "Kubernetes API": "api-port"}
+ANSWER_KEYS = {"image registry": "registry-port", "installer wizard": "wizard-port", "Kubernetes API": "api-port",
+               "control panel": "panel-port"}
 
 
 def port_id(protocol: str, first: int, last: int) -> str:
@@ -58,5 +59,5 @@ def _ports(protocol: str, first: int, last: int) -> str:
 
 
 PORTS = Family("ports", "port-<tcp|udp>-<port>[-<last>]",
-               "Ports Airlift needs (registry, wizard, API, kubelet, flannel) and the profile's ports are free",
+               "Ports Airlift needs (registry, wizard, API, control panel, kubelet, flannel) and the profile's ports are free",
                check_ports)

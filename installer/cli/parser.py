@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 
 from installer import __version__
-from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.ports import AGENT_PORT, API_PORT, PANEL_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
-COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback")
+COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "panel-link",
+            "panel-password")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -30,6 +31,8 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry-port", type=int, metavar="PORT", help=f"local registry port (default {REGISTRY_PORT})")
     p.add_argument("--api-port", type=int, metavar="PORT", help=f"Kubernetes API port (default {API_PORT})")
     p.add_argument("--agent-port", type=int, metavar="PORT", help=f"port other nodes join on (default {AGENT_PORT})")
+    p.add_argument("--panel-port", type=int, metavar="PORT",
+                   help=f"the control panel's HTTPS port on this host after the install (default {PANEL_PORT})")
     p.add_argument("--skip-check", action="append", metavar="ID", dest="skip_checks",
                    help="skip a host check by id (repeatable; `./install check --list` lists them)")
     p.add_argument("--accept-eula", action="store_true", default=None,
@@ -47,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cli", action="store_true", help="install headless, in this terminal")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted or failed install")
     parser.add_argument("--listen", metavar="ADDR:PORT", help=f"where the wizard listens (default ADDR:{WIZARD_PORT})")
+    _panel_password(parser)
     _answers(parser)
     _location(parser)
     # Subcommands suppress their defaults so `./install --state-dir X status` keeps X.
@@ -75,7 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
                                    "completed or not (run as root on the first master)")
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _location(rollback)
+    _panel(sub)
     return parser
+
+
+def _panel_password(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--panel-password-file", metavar="FILE",
+                   help="the control panel's admin password, on the first line of FILE (asked on a terminal "
+                        "when not given; without one, sign in with ./install panel-link)")
+
+
+def _panel(sub: argparse._SubParsersAction) -> None:
+    link = sub.add_parser("panel-link", argument_default=argparse.SUPPRESS,
+                          help="print a one-time sign-in link to the control panel (run as root on the first master)")
+    _location(link)
+    password = sub.add_parser("panel-password", argument_default=argparse.SUPPRESS,
+                              help="set or change the control panel's admin password (run as root on the first "
+                                   "master)")
+    _panel_password(password)
+    _location(password)
 
 
 def _upgrade(sub: argparse._SubParsersAction) -> None:
@@ -129,7 +151,7 @@ def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
 def answer_flags(args: argparse.Namespace) -> dict:
     """The answers given as flags, in answers.yaml form (flags not given are left out)."""
     keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
-            "accept_eula", "ready_timeout", "hook_timeout")
+            "panel_port", "accept_eula", "ready_timeout", "hook_timeout")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None
     listen = getattr(args, "listen", None)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import psutil
 
 from installer.facts.record import BusyPort, PortProbe
-from installer.ports import API_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT, REGISTRY_PORT, WIZARD_PORT
+from installer.ports import API_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT, PANEL_PORT, REGISTRY_PORT, WIZARD_PORT
 
 _KINDS = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM}
 
@@ -25,12 +25,14 @@ class PortNeed:
     purpose: str
 
 
-def airlift_ports(registry: int = REGISTRY_PORT, wizard: int = WIZARD_PORT, api: int = API_PORT) -> list[PortNeed]:
-    """The ports Airlift itself uses; the answers may move the first three."""
+def airlift_ports(registry: int = REGISTRY_PORT, wizard: int = WIZARD_PORT, api: int = API_PORT,
+                  panel: int = PANEL_PORT) -> list[PortNeed]:
+    """The ports Airlift itself uses; the answers may move the first four."""
     return [
         PortNeed("tcp", registry, registry, "image registry"),
         PortNeed("tcp", wizard, wizard, "installer wizard"),
         PortNeed("tcp", api, api, "Kubernetes API"),
+        PortNeed("tcp", panel, panel, "control panel"),
         PortNeed("tcp", KUBELET_PORT, KUBELET_PORT, "kubelet"),
         PortNeed("udp", FLANNEL_VXLAN_PORT, FLANNEL_VXLAN_PORT, "flannel VXLAN"),
     ]

@@ -45,7 +45,7 @@ class CheckRun:
 def check_ports(ctx: PhaseInputs) -> list[PortNeed]:
     """The ports the install needs free, as the answers set them (the wizard's own is not a conflict)."""
     a = ctx.answers
-    return airlift_ports(a.registry_port, a.wizard_port, a.api_port)
+    return airlift_ports(a.registry_port, a.wizard_port, a.api_port, a.panel_port)
 
 
 def cluster_settings(ctx: PhaseInputs) -> ClusterSettings:

@@ -48,7 +48,7 @@ def checks(ctx: PhaseInputs, node: str) -> None:
     a = ctx.answers
     data = _hub(ctx).run(node, "checks", {
         "phase": f"/checks/{node}", "manifest": _manifest_text(ctx), "profile": _profile(ctx, node),
-        "ports": [a.registry_port, a.wizard_port, a.api_port], "skip": list(a.skip_checks),
+        "ports": [a.registry_port, a.wizard_port, a.api_port, a.panel_port], "skip": list(a.skip_checks),
         "cidrs": [a.pod_cidr, a.service_cidr],
     }, CHECKS_TIMEOUT_S)
     ctx.host.write_file(StateDir(ctx.state_dir).node_facts(node), json.dumps(data.get("facts") or {}, indent=1))

@@ -20,7 +20,27 @@ def health_checks(status: dict) -> list[dict]:
     if status["cluster_service"] is not None:
         checks.append(_check("cluster service running (nodes join and leave through it)",
                              bool(status["cluster_service"]), ""))
+    if status["panel"]["running"] is not None:
+        checks.append(_check("control panel running", bool(status["panel"]["running"]), status["panel"]["url"]))
     return checks
+
+
+# Without these the application cannot run or be pulled: the site is down, not degraded.
+VITAL = ("registry answering", "k3s running")
+
+
+def condition(status: dict) -> dict:
+    """{word, reasons}: "down" when the install is not complete, or k3s or the registry is not
+    running; "degraded" when any other check fails; else "healthy". The reasons name each failing
+    check, so an operator sees why in one line."""
+    failing = [c for c in status["health"] if not c["ok"]]
+    reasons = [f"{c['check']}: failing" + (f" ({c['detail']})" if c["detail"] else "") for c in failing]
+    plan_state = status["plan"]["state"]
+    if plan_state != "completed":
+        return {"word": "down", "reasons": [f"the install is {plan_state}", *reasons]}
+    if any(c["check"] in VITAL for c in failing):
+        return {"word": "down", "reasons": reasons}
+    return {"word": "degraded" if failing else "healthy", "reasons": reasons}
 
 
 def _check(name: str, ok: bool, detail: str) -> dict:

@@ -16,7 +16,10 @@ Shape (JSON-able):
             last reported
   operations: [{id, kind, node, state}]  the day-2 operations; join: {profile: command}
   cluster_service: whether airlift-cluster runs (None before the install completed)
+  panel:    {url, running}  the control panel's link and whether airlift-panel runs (running None
+            before the install completed)
   health:   [{check, ok, detail}]  every health check, as the tables print them; healthy: bool
+  condition: {word: healthy|degraded|down, reasons: [text]}  the health in one word, and why
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from installer.bundle import Bundle, BundleError, ImageInfo
 from installer.bundle.index import INDEX_NAME, Index
 from installer.host import Host
 from installer.manifest import Manifest, load_manifest
+from installer.panel_access.address import panel_url
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
@@ -37,7 +41,7 @@ from installer.runtime.version import installed_k3s_version
 from installer.services import ServiceManager
 from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
-from installer.status.health import health_checks
+from installer.status.health import condition, health_checks
 
 
 def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dict | None:
@@ -70,9 +74,12 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
         "operations": cluster["operations"],
         "join": cluster["join"],
         "cluster_service": cluster["service"],
+        "panel": {"url": panel_url(answers.advertise_addr or "127.0.0.1", answers.panel_port),
+                  "running": cluster["panel"]},
     }
     status["health"] = health_checks(status)
     status["healthy"] = plan.state == "completed" and all(c["ok"] for c in status["health"])
+    status["condition"] = condition(status)
     return status
 
 

@@ -17,6 +17,7 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.facts.addresses import HostNetwork
 from installer.manifest import Problem, load_manifest
+from installer.panel_access import check_password
 from installer.plan import build_install_plan
 from installer.ssh.session import PassphraseRequired
 from installer.statedir import StateDir
@@ -43,6 +44,7 @@ class EngineDouble:
         self._plan = build_install_plan(self.node)
         self._operation: dict = {"status": "idle"}
         self._guard = threading.Lock()
+        self.panel_password: str | None = None  # kept in clear here: the double checks what the wizard passed
 
     def snapshot(self) -> dict:
         return {"bundle": bundle_info(self), "answers": dict(self._answers), "plan": self._plan.to_dict(),
@@ -50,7 +52,8 @@ class EngineDouble:
                            "address": self._answers.get("advertise-addr")}],
                 "checks": [r.to_dict() for r in self.results], "network": host_network(NETWORK), "operation": dict(self._operation),
                 "endpoints": [], "state_dir": str(self.state_dir), "log": str(self.state_dir / "logs/installer.log"),
-                "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers)}
+                "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers),
+                "panel": {"password_set": self.panel_password is not None}}
 
     def validate_answers(self, data: dict) -> list[Problem]:
         return answers_mod.validate({**data, "state-dir": str(self.state_dir)}, self.manifest, NETWORK)
@@ -58,6 +61,10 @@ class EngineDouble:
     def set_answers(self, data: dict) -> None:
         data = {**data, "state-dir": str(self.state_dir)}
         self._answers = answers_mod.resolve(data, self.manifest, NETWORK).to_dict()
+
+    def set_panel_password(self, password: str) -> None:
+        check_password(password)
+        self.panel_password = password
 
     def run_checks(self) -> list[CheckResult]:
         skip = set(self._answers.get("skip-checks") or [])
