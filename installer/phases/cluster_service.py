@@ -12,8 +12,8 @@ from __future__ import annotations
 from installer.agent_hub import token as token_mod
 from installer.cluster_service import service
 from installer.cluster_service.kept import keep_bundle
-from installer.phases.inputs import PhaseInputs
 from installer.panel_access.address import panel_url
+from installer.phases.inputs import PhaseInputs
 from installer.services.names import CONTROLLER, PANEL
 from installer.statedir import StateDir
 from installer.tls import ensure_certificate
