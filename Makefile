@@ -48,7 +48,7 @@ help:
 setup: .venv/.stamp
 
 lint: setup
-	$(PY) -m ruff check build.py installer wizard packaging tests bench scripts
+	$(PY) -m ruff check build.py installer wizard panel packaging tests bench scripts
 	$(PY) scripts/typecheck.py
 
 test: setup lint

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
 
 from installer.panel_access import redeem_link_token, verify_password
 from installer.panel_access.password import saved_hash

@@ -70,17 +70,22 @@ def attach(socketio: SocketIO, site: Site) -> None:
             return {"error": "not signed in"}
         op_id = str(data.get("id", "")) if isinstance(data, dict) else ""
         after = data.get("after", 0) if isinstance(data, dict) else 0
-        followers.follow(request.sid, op_id, after if isinstance(after, int) and after >= 0 else 0)
+        followers.follow(_sid(), op_id, after if isinstance(after, int) and after >= 0 else 0)
         return {"following": op_id}
 
     @socketio.on("disconnect")
     def disconnect() -> None:
-        followers.drop(request.sid)
+        followers.drop(_sid())
 
     @socketio.on("*")
     def unknown(event: str, *args: Any) -> dict:
         log.warning("refused unknown Socket.IO event %r from %s", event, request.remote_addr)
         return {"error": f"unknown event {event!r}"}
+
+
+def _sid() -> str:
+    """This Socket.IO connection's id (Flask-SocketIO sets it on the request)."""
+    return str(request.sid)  # type: ignore[attr-defined]
 
 
 def _watch(socketio: SocketIO, site: Site, followers: Followers) -> None:
