@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.fixtures.net import free_port
@@ -25,6 +25,7 @@ class Target:
     registry_port: int
     api_port: int
     agent_port: int  # the cluster service listens there once installed
+    panel_port: int = field(default_factory=free_port)  # the control panel's, once installed
 
     @classmethod
     def make(cls, bundle: Path, tmp: Path) -> Target:
@@ -40,7 +41,8 @@ class Target:
         # Other tests on this machine may run their own k3s (stand-in) at the same time; that is
         # not a conflict for an install under a temp root, so that one check is skipped.
         return ["--advertise-addr", "127.0.0.1", "--registry-port", str(self.registry_port),
-                "--api-port", str(self.api_port), "--agent-port", str(self.agent_port), "--skip-check", "process-k3s", "--accept-eula",
+                "--api-port", str(self.api_port), "--agent-port", str(self.agent_port),
+                "--panel-port", str(self.panel_port), "--skip-check", "process-k3s", "--accept-eula",
                 *self.location()]
 
     def install_args(self, *extra: str) -> list[str]:
