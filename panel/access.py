@@ -104,7 +104,7 @@ def link() -> ResponseReturnValue:
     log.info("signed in with a one-time link from %s", request.remote_addr)
     session = _sessions().open()
     g.session = session
-    return _signed_in(current_app.make_response(render_template("panel/index.html", csrf=session.csrf)), session)
+    return _signed_in(current_app.make_response(app_page(session)), session)
 
 
 @bp.post("/signout")
@@ -119,6 +119,14 @@ def signout() -> ResponseReturnValue:
 @bp.get("/favicon.ico")
 def favicon() -> ResponseReturnValue:
     return "", 204
+
+
+def app_page(session: Session) -> str:
+    """The panel's single page for `session`: its CSRF token, and the application's name, version
+    and logo from the manifest the install kept (drawn at once, as the wizard's header is)."""
+    manifest = current_app.config["SITE"].manifest()
+    return render_template("panel/index.html", csrf=session.csrf, app_name=manifest.name if manifest else "",
+                           app_version=manifest.version if manifest else "", logo=manifest.logo if manifest else None)
 
 
 def _signed_in(response: Response, session: Session | None = None) -> Response:

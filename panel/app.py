@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, render_template
+from flask import Blueprint, Flask, Response, g
 from flask.typing import ResponseReturnValue
 from flask_socketio import SocketIO
 
@@ -27,7 +27,7 @@ pages = Blueprint("pages", __name__)
 
 @pages.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("panel/index.html", csrf=g.session.csrf)
+    return access.app_page(g.session)
 
 
 def create_app(site: Site, config: dict[str, Any] | None = None) -> Flask:
@@ -50,10 +50,12 @@ def create_app(site: Site, config: dict[str, Any] | None = None) -> Flask:
 
 
 def _headers(response: Response) -> Response:
-    """Keep the page's requests on this host, HTTPS only, and links' tokens out of any Referer."""
+    """Keep the page's requests on this host, HTTPS only, and links' tokens out of any Referer sent
+    elsewhere. (Not "no-referrer": with it, Chromium sends `Origin: null` on the page's own form
+    POSTs, which the Origin check must then refuse.)"""
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Strict-Transport-Security"] = "max-age=31536000"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers.setdefault("Cache-Control", "no-store")

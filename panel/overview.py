@@ -8,12 +8,11 @@ from panel.site import Site
 
 
 def overview(site: Site, alerts: dict) -> dict:
-    """{installed, app: {name, version, logo}, runtime, installer, condition: {word, reasons},
+    """{installed, app: {name, version}, runtime, installer, condition: {word, reasons},
     health, endpoints, alerts: {available, firing}, panel}"""
     status = site.status()
     manifest = site.manifest()
-    app = {"name": manifest.name if manifest else None, "version": None,
-           "logo": manifest.logo if manifest else None}
+    app = {"name": manifest.name if manifest else None, "version": manifest.version if manifest else None}
     if status is None:
         return {"installed": False, "app": app, "alerts": alerts}
     return {"installed": True, "app": {**app, **status["app"]},

@@ -15,6 +15,5 @@ if (window.location.search) window.history.replaceState(null, "", "/" + window.l
 for (const screen of [overview, nodes, operations, support]) screen.init();
 nav.init();
 live.init();
-overview.render();  // the header's name and logo, whichever screen shows
 nav.show();
 setInterval(() => { if (nav.current() !== "support") nav.show(); }, REFRESH_MS);

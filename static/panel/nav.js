@@ -19,7 +19,8 @@ export function show() {
     if (link.dataset.screen === screen) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  document.title = `${document.querySelector(`[data-screen=${screen}]`).textContent} — Control panel`;
+  const app = document.getElementById("app-name").textContent;
+  document.title = `${document.querySelector(`[data-screen=${screen}]`).textContent} — ${app} — Control panel`;
   entered[screen]();
 }
 

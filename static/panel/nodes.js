@@ -28,7 +28,7 @@ function row(node) {
     el("td", {class: "small"}, `Airlift ${node.installer_version || "not reported"}`, el("br"),
       `k3s ${node.runtime_version || "not reported"}`),
     el("td", {}, ready(node)),
-    el("td", {class: "row-actions"}, actions));
+    el("td", {}, el("div", {class: "row-actions"}, actions)));
 }
 
 export async function render() {

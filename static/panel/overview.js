@@ -1,15 +1,9 @@
 /* Overview: the health word and why, versions, alerts (when monitoring runs), endpoints, checks.
-It also sets the header's logo and name, as the wizard does, from the manifest the install kept. */
+(The header's logo and name come with the page, from the manifest the install kept.) */
 
 import {$, el} from "./ui.js";
 import {call} from "./net.js";
 import {onEnter} from "./nav.js";
-
-function brand(app) {
-  $("app-name").textContent = app.name || "Installed cluster";
-  $("app-version").textContent = app.version || "";
-  if (app.logo) { $("logo").src = app.logo; $("logo").alt = (app.name || "Application") + " logo"; $("logo").hidden = false; }
-}
 
 function versions(data) {
   const rows = [["Application", `${data.app.name} ${data.app.version || ""}`],
@@ -29,7 +23,6 @@ export async function render() {
   const result = await call("/api/overview");
   if (!result.ok) return;
   const data = result.body;
-  brand(data.app);
   if (!data.installed) { $("health-word").textContent = "not installed"; return; }
   const word = data.condition.word;
   $("health-word").textContent = word;
