@@ -52,7 +52,7 @@ help:
 setup: .venv/.stamp
 
 lint: setup
-	$(PY) -m ruff check build.py installer wizard hub packaging tests bench scripts
+	$(PY) -m ruff check build.py installer wizard panel hub packaging tests bench scripts
 	$(PY) scripts/typecheck.py
 
 test: setup lint

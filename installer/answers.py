@@ -26,6 +26,7 @@ from installer.ports import (
     API_PORT,
     EXPORTER_PORT,
     MONITORING_PORT,
+    PANEL_PORT,
     REGISTRY_METRICS_PORT,
     REGISTRY_PORT,
     WIZARD_PORT,
@@ -47,6 +48,7 @@ class Answers:
     wizard_port: int = WIZARD_PORT
     api_port: int = API_PORT
     agent_port: int = AGENT_PORT
+    panel_port: int = PANEL_PORT  # the control panel's HTTPS port on the first master
     skip_checks: list[str] = field(default_factory=list)
     state_dir: str = DEFAULT_STATE_DIR
     accept_eula: bool = False
@@ -72,8 +74,8 @@ class Answers:
 
 
 KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
-PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port", "exporter-port", "monitoring-port",
-             "alertmanager-port", "registry-metrics-port")
+PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port", "panel-port", "exporter-port",
+             "monitoring-port", "alertmanager-port", "registry-metrics-port")
 TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
 INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS, "status-interval")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from installer import answers as answers_mod
 from installer import site_licence
+from installer import panel_access
 from installer.agent_hub import AgentHub, ssh_reach
 from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle
@@ -70,6 +71,7 @@ class Engine:
         self._answers: dict = {}
         self._check_results: list = []
         self._licence: tuple[bytes, str, Licence] | None = None  # the licence file given, its name, what it grants
+        self._panel_password: str | None = None  # the control panel's admin password, as its scrypt hash
         self._operation: dict = {"status": "idle"}
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
@@ -122,6 +124,19 @@ class Engine:
     def endpoints(self) -> list[dict]:
         answers = self._answers.get("advertise-addr") or ""
         return endpoints(self.manifest, load_documents(self.paths.app), answers)
+
+    @property
+    def panel_password_set(self) -> bool:
+        """Whether an admin password for the control panel was chosen for this install."""
+        return self._panel_password is not None or self.paths.panel_password.is_file()
+
+    def set_panel_password(self, password: str) -> None:
+        """Keep the control panel's admin password, hashed at once (the password itself is never
+        kept); it is written to the state directory when the install starts, or at once when an
+        install is already there. PasswordError when it is too short."""
+        self._panel_password = panel_access.hash_password(password)
+        if self.store.exists():
+            panel_access.save_password(self.state_dir, self._panel_password)
 
     # --- answers and checks ----------------------------------------------------------------
 
@@ -303,6 +318,8 @@ class Engine:
             answers_mod.save(answers, self.paths.answers)
             if self._licence is not None:
                 site_licence.save(self.state_dir, self._licence[0])
+            if self._panel_password is not None:
+                panel_access.save_password(self.state_dir, self._panel_password)
             self.store.create(plan)
             self._run_plan(plan, inputs)
 

@@ -4,7 +4,8 @@ Operators delete the unpacked bundle once the application runs. The services' su
 (`<installer> _supervise NAME`), `status` and `uninstall` must keep working, so bootstrap copies
 the running installer into `<state>/installer/`: the frozen build (`bin/`) with a launcher
 `install` beside it, or, when the installer runs from its sources, a launcher that runs those
-sources with the same Python. The launcher names its state directory (AIRLIFT_STATE_DIR), so
+sources with the same Python through the same entry as the frozen build (packaging/airlift_entry.py,
+which also starts the front-ends the engine never imports: the control panel's `_panel`). The launcher names its state directory (AIRLIFT_STATE_DIR), so
 `<state>/installer/install status` needs no `--state-dir`.
 """
 
@@ -21,6 +22,7 @@ from installer.statedir import StateDir
 
 LAUNCHER = "install"
 STATE_ENV = "AIRLIFT_STATE_DIR"
+ENTRY = "packaging/airlift_entry.py"  # the installer's entry, with its front-ends, in the sources
 
 _FIND_SELF = '''self=$(readlink -f -- "$0") || exit 2
 here=$(dirname -- "$self")
@@ -71,4 +73,4 @@ def _source_launcher(source: Path, python: Path) -> str:
     return ("#!/bin/sh\n# Airlift installer kept by the install (running from its sources): status, "
             f"uninstall and the services' supervisor.\n{_FIND_SELF}"
             f"PYTHONPATH={shlex.quote(str(source))}\nexport PYTHONPATH\n"
-            f"exec {shlex.quote(str(python))} -m installer \"$@\"\n")
+            f"exec {shlex.quote(str(python))} {shlex.quote(str(source / ENTRY))} \"$@\"\n")

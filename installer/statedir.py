@@ -280,6 +280,27 @@ class StateDir(RunFolder):
         return self.wizard / "url"
 
     @property
+    def panel(self) -> Path:
+        """The control panel's folder on the first master (0700): its password hash, its sign-in
+        links and its log."""
+        return self.root / "panel"
+
+    @property
+    def panel_password(self) -> Path:
+        """The admin password's scrypt hash, never the password (0600; installer/panel_access)."""
+        return self.panel / "password"
+
+    @property
+    def panel_links(self) -> Path:
+        """The one-time sign-in links `./install panel-link` made, as hashes with their expiry (0600)."""
+        return self.panel / "links.json"
+
+    @property
+    def panel_log(self) -> Path:
+        """Sign-ins, refusals (with the source address) and the actions taken in the panel."""
+        return self.panel / "panel.log"
+
+    @property
     def node_id(self) -> Path:
         """A node's identity when /etc/machine-id gives none."""
         return self.root / "node-id"

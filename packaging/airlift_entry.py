@@ -1,6 +1,8 @@
 """Entry point of the frozen installer (`bin/airlift` in a bundle): the installer's command line
-with the browser wizard as its default front-end, the same as `python -m wizard` from the sources.
-The engine (installer/) never imports the wizard; this entry plugs it in."""
+with the browser wizard as its default front-end, the same as `python -m wizard` from the sources,
+and `_panel`, the control panel the `airlift-panel` service runs (`python -m panel` from the
+sources). The engine (installer/) never imports either front-end; this entry plugs them in. The
+installer kept in the state directory runs this entry too, from the sources as well."""
 
 from __future__ import annotations
 
@@ -22,5 +24,13 @@ def serve_wizard(engine: Engine, listen: str | None, state_dir: Path) -> None:
     serve(engine, listen, state_dir)
 
 
+def run(argv: list[str]) -> int:
+    if argv[:1] == ["_panel"]:
+        from panel.main import main as serve_panel
+
+        return serve_panel(argv[1:])
+    return main(argv, wizard=serve_wizard)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:], wizard=serve_wizard))
+    sys.exit(run(sys.argv[1:]))

@@ -38,7 +38,7 @@ def plain(value: Any) -> Any:
 
 # Refusals of what the request sent (answers, an SSH host) are 422; refusals because of the
 # install's state (already running, nothing to resume, an install already there) are 409.
-UNPROCESSABLE = {"api.answers", "api.licence", "api.ssh_inspect", "api.ssh_add"}
+UNPROCESSABLE = {"api.answers", "api.licence", "api.ssh_inspect", "api.ssh_add", "api.panel_password"}
 
 
 @bp.errorhandler(AirliftError)
@@ -92,6 +92,19 @@ def licence() -> ResponseReturnValue:
     engine = _engine()
     engine.set_licence(text.encode(), "the licence file given in the wizard")
     return jsonify(engine.snapshot())
+
+
+@bp.post("/panel-password")
+def panel_password() -> ResponseReturnValue:
+    """The control panel's admin password, chosen on the settings screen: the engine keeps only its
+    hash; it is never sent back (the snapshot says only whether one is set)."""
+    body = request.get_json(silent=True)
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(password, str):
+        return jsonify(error="The password must be text."), 400
+    _engine().set_panel_password(password)
+    log.info("control panel password chosen from %s", request.remote_addr)
+    return jsonify(_engine().snapshot())
 
 
 @bp.post("/checks")

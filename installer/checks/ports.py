@@ -9,7 +9,8 @@ from installer.manifest.models import NodeProfile
 # Airlift's own ports can be moved in the answers; the key to change for each purpose.
 ANSWER_KEYS = {"image registry": "registry-port", "installer wizard": "wizard-port", "Kubernetes API": "api-port",
                "node exporter": "exporter-port", "Prometheus": "monitoring-port",
-               "Alertmanager": "alertmanager-port", "registry metrics": "registry-metrics-port"}
+               "Alertmanager": "alertmanager-port", "registry metrics": "registry-metrics-port",
+               "control panel": "panel-port"}
 
 
 def port_id(protocol: str, first: int, last: int) -> str:
@@ -60,5 +61,5 @@ def _ports(protocol: str, first: int, last: int) -> str:
 
 
 PORTS = Family("ports", "port-<tcp|udp>-<port>[-<last>]",
-               "Ports Airlift needs (registry, wizard, API, kubelet, flannel, monitoring) and the profile's ports are free",
+               "Ports Airlift needs (registry, wizard, API, kubelet, flannel, monitoring, control panel) and the profile's ports are free",
                check_ports)

@@ -99,6 +99,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .upgrade import cmd_upgrade
 
         return cmd_upgrade(args, console)
+    if command in ("panel-link", "panel-password"):
+        from .panel import cmd_panel_link, cmd_panel_password
+
+        return (cmd_panel_link if command == "panel-link" else cmd_panel_password)(args, console)
     if command == "rollback":
         from .rollback import cmd_rollback
 

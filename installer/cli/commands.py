@@ -118,6 +118,7 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict, wizard:
             if _asked_eula(engine.manifest, data, console):
                 engine.set_answers({**data, "accept-eula": True})
             _ssh_secrets(engine)
+            _panel_password(engine, args, console)
             _print_join_commands(engine.snapshot().get("join"), console)
             engine.start()
     finally:
@@ -141,6 +142,12 @@ def _ssh_secrets(engine: Engine) -> None:
     from .ssh_secrets import gather
 
     gather(engine.resolved_answers().nodes, engine.ssh.secrets, getpass.getpass if sys.stdin.isatty() else None)
+
+
+def _panel_password(engine: Engine, args: argparse.Namespace, console: Console) -> None:
+    from .panel import ask_install_password
+
+    ask_install_password(engine, args, console)
 
 
 def _asked_eula(manifest: Manifest, data: dict, console: Console) -> bool:
@@ -205,6 +212,8 @@ def _wizard(engine: Engine, args: argparse.Namespace, data: dict, console: Conso
         engine.set_answers(data)
     except answers_mod.AnswersError as exc:
         console.print(f"[yellow]{exc.message}[/]\nCorrect them in the wizard.", highlight=False)
+    if getattr(args, "panel_password_file", None):  # else the wizard's settings screen asks for it
+        _panel_password(engine, args, console)
     serve(engine, args.listen, engine.state_dir)
     return 0
 

@@ -15,6 +15,7 @@ from installer.ports import (
     API_PORT,
     EXPORTER_PORT,
     MONITORING_PORT,
+    PANEL_PORT,
     REGISTRY_METRICS_PORT,
     REGISTRY_PORT,
     WIZARD_PORT,
@@ -22,7 +23,7 @@ from installer.ports import (
 from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
-            "licence")
+            "licence", "panel-link", "panel-password")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -40,6 +41,8 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry-port", type=int, metavar="PORT", help=f"local registry port (default {REGISTRY_PORT})")
     p.add_argument("--api-port", type=int, metavar="PORT", help=f"Kubernetes API port (default {API_PORT})")
     p.add_argument("--agent-port", type=int, metavar="PORT", help=f"port other nodes join on (default {AGENT_PORT})")
+    p.add_argument("--panel-port", type=int, metavar="PORT",
+                   help=f"the control panel's HTTPS port on this host after the install (default {PANEL_PORT})")
     p.add_argument("--skip-check", action="append", metavar="ID", dest="skip_checks",
                    help="skip a host check by id (repeatable; `./install check --list` lists them)")
     p.add_argument("--accept-eula", action="store_true", default=None,
@@ -79,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--licence", metavar="FILE",
                         help="the licence file the vendor issued (required when the bundle was built with a "
                              "licence key; the wizard asks for it otherwise)")
+    _panel_password(parser)
     _answers(parser)
     _location(parser)
     # Subcommands suppress their defaults so `./install --state-dir X status` keeps X.
@@ -109,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _location(rollback)
     _report(sub)
     _licence(sub)
+    _panel(sub)
     return parser
 
 
@@ -134,6 +139,23 @@ def _report(sub: argparse._SubParsersAction) -> None:
                         help="how long each other node has to answer (default 60); one that does not is "
                              "named in the report")
     _location(report)
+
+
+def _panel_password(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--panel-password-file", metavar="FILE",
+                   help="the control panel's admin password, on the first line of FILE (asked on a terminal "
+                        "when not given; without one, sign in with ./install panel-link)")
+
+
+def _panel(sub: argparse._SubParsersAction) -> None:
+    link = sub.add_parser("panel-link", argument_default=argparse.SUPPRESS,
+                          help="print a one-time sign-in link to the control panel (run as root on the first master)")
+    _location(link)
+    password = sub.add_parser("panel-password", argument_default=argparse.SUPPRESS,
+                              help="set or change the control panel's admin password (run as root on the first "
+                                   "master)")
+    _panel_password(password)
+    _location(password)
 
 
 def _upgrade(sub: argparse._SubParsersAction) -> None:
@@ -193,7 +215,7 @@ def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
 def answer_flags(args: argparse.Namespace) -> dict:
     """The answers given as flags, in answers.yaml form (flags not given are left out)."""
     keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
-            "accept_eula", "ready_timeout", "hook_timeout", "status_interval", "exporter_port", "monitoring_port",
+            "panel_port", "accept_eula", "ready_timeout", "hook_timeout", "status_interval", "exporter_port", "monitoring_port",
             "alertmanager_port", "registry_metrics_port", "monitoring_retention", "monitoring_retention_size",
             "alert_for", "alert_webhook", "alert_email", "alert_smtp", "alert_email_from")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}

@@ -15,15 +15,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from installer import answers as answers_mod
+from installer.cluster_service.client import controller_client
 from installer.errors import AirliftError
 from installer.events import Event
 from installer.installer_copy import launcher_path
 from installer.node_agent.client import AgentClient, ConnectionLost
-from installer.ports import AGENT_PORT
 from installer.services.names import CONTROLLER
-from installer.statedir import DEFAULT_STATE_DIR, StateDir
-from installer.tls import saved_fingerprint
+from installer.statedir import DEFAULT_STATE_DIR
 
 from .commands import require_root, root, state_dir
 from .render import TerminalRenderer
@@ -48,19 +46,6 @@ def cmd_remove(args: argparse.Namespace, console: Console) -> int:
         raise not_running(folder, root(args), str(exc)) from exc
     print_summary(node, events, console)
     return 0
-
-
-def controller_client(folder: Path) -> AgentClient:
-    """A client of the controller on this host, with the admin token and the certificate it serves."""
-    paths = StateDir(folder)
-    token_file, fingerprint = paths.admin_token, saved_fingerprint(folder)
-    if not token_file.is_file() or fingerprint is None:
-        raise AirliftError(f"No installed cluster in {folder}: its admin token or certificate is missing",
-                           hint="run ./install remove on the first master (the host the install ran on), "
-                                "with --state-dir if the install used another state folder")
-    answers = answers_mod.load_file(paths.answers) if paths.answers.is_file() else {}
-    port = int(answers.get("agent-port") or AGENT_PORT)
-    return AgentClient("127.0.0.1", port, token_file.read_text(encoding="utf-8").strip(), fingerprint, folder)
 
 
 def follow(client: AgentClient, operation: str, renderer: TerminalRenderer) -> list[Event]:

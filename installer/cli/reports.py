@@ -14,6 +14,7 @@ from installer.status.health import ALERT_REASON
 
 from .render import CHECK_MARKS, duration
 
+HEALTH_STYLES = {"healthy": "green", "degraded": "yellow", "down": "red"}
 STATE_STYLES = {"completed": "green", "failed": "red", "in_progress": "cyan", "unstarted": "dim",
                 "rolled_back": "yellow"}
 
@@ -74,6 +75,8 @@ def print_status(status: dict, console: Console) -> bool:
         console.print(f"[bold]{app['name']} {app['version']}[/] on k3s {runtime['version'] or '(version unknown)'}, "
                       f"Airlift {status['installer']['version'] or '(version unknown)'}", highlight=False)
     console.print(plan_table(Plan.from_dict(status["plan"])))
+    word = status["condition"]["word"]
+    console.print(f"Health: [{HEALTH_STYLES[word]}]{word}[/]", highlight=False)
     for check in status["health"]:
         mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"
         console.print(f"  {mark} {check['check']} {check['detail']}", highlight=False, emoji=False)
@@ -81,6 +84,9 @@ def print_status(status: dict, console: Console) -> bool:
     _licence_line(status.get("licence"), app["name"], console)
     _endpoint_lines(status["endpoints"], console)
     _cluster_lines(status, console)
+    if status["panel"]["running"] is not None:
+        console.print(f"Control panel: {status['panel']['url']}  (sign in with its admin password, or run "
+                      "./install panel-link on this host for a one-time link)", highlight=False, soft_wrap=True)
     return bool(status["healthy"])
 
 

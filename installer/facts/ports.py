@@ -33,20 +33,23 @@ class PortNeed:
 
 
 def airlift_ports(registry: int = REGISTRY_PORT, wizard: int = WIZARD_PORT, api: int = API_PORT,
-                  exporter: int = EXPORTER_PORT, monitoring: tuple[int, int, int] | None = None) -> list[PortNeed]:
+                  exporter: int = EXPORTER_PORT,
+                  first_master: tuple[int, int, int, int] | None = None) -> list[PortNeed]:
     """The ports Airlift itself uses; the answers may move all but kubelet's and flannel's.
-    `monitoring` (Prometheus, Alertmanager, the registry's metrics) are the first master's alone."""
+    `first_master` (Prometheus, Alertmanager, the registry's metrics, the control panel) are the
+    first master's alone."""
     needs = [
         PortNeed("tcp", registry, registry, "image registry"),
         PortNeed("tcp", wizard, wizard, "installer wizard"),
         PortNeed("tcp", api, api, "Kubernetes API"),
+        PortNeed("tcp", panel, panel, "control panel"),
         PortNeed("tcp", KUBELET_PORT, KUBELET_PORT, "kubelet"),
         PortNeed("udp", FLANNEL_VXLAN_PORT, FLANNEL_VXLAN_PORT, "flannel VXLAN"),
         PortNeed("tcp", exporter, exporter, "node exporter"),
     ]
-    if monitoring is not None:
-        names = ("Prometheus", "Alertmanager", "registry metrics")
-        needs += [PortNeed("tcp", port, port, name) for port, name in zip(monitoring, names, strict=True)]
+    if first_master is not None:
+        names = ("Prometheus", "Alertmanager", "registry metrics", "control panel")
+        needs += [PortNeed("tcp", port, port, name) for port, name in zip(first_master, names, strict=True)]
     return needs
 
 

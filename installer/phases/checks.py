@@ -46,7 +46,7 @@ def check_ports(ctx: PhaseInputs) -> list[PortNeed]:
     """The ports the install needs free, as the answers set them (the wizard's own is not a conflict)."""
     a = ctx.answers
     return airlift_ports(a.registry_port, a.wizard_port, a.api_port, a.exporter_port,
-                         (a.monitoring_port, a.alertmanager_port, a.registry_metrics_port))
+                         (a.monitoring_port, a.alertmanager_port, a.registry_metrics_port, a.panel_port))
 
 
 def cluster_settings(ctx: PhaseInputs) -> ClusterSettings:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from installer.agent_hub import token as token_mod
 from installer.cluster_service import service
 from installer.cluster_service.kept import keep_bundle
+from installer.panel_access.address import panel_url
 from installer.phases.inputs import PhaseInputs
-from installer.services.names import CONTROLLER
+from installer.services.names import CONTROLLER, PANEL
 from installer.statedir import StateDir
 from installer.tls import ensure_certificate
 
@@ -27,6 +28,8 @@ def execute(ctx: PhaseInputs) -> None:
     ensure_certificate(ctx.state_dir, ctx.address)
     token_mod.load_or_create(ctx.state_dir)
     token_mod.load_or_create_admin(ctx.state_dir)  # `./install remove` on this host presents it
-    service.start(ctx.services, CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
+    service.start_day_two(ctx.services, ctx.host, ctx.state_dir)
     ctx.bus.log_line(f"Service {CONTROLLER} started: nodes join on port {ctx.answers.agent_port}",
                      phase=PHASE)
+    ctx.bus.log_line(f"Service {PANEL} started: the control panel is at "
+                     f"{panel_url(str(ctx.answers.advertise_addr), ctx.answers.panel_port)}", phase=PHASE)

@@ -24,7 +24,7 @@ from installer.cluster_service.kept import blob_store, keep_bundle
 from installer.installer_copy import keep_installer
 from installer.phases.inputs import PhaseInputs
 from installer.registry.gc import collect
-from installer.services.names import CONTROLLER
+from installer.services.names import CONTROLLER, PANEL
 from installer.statedir import StateDir
 from installer.upgrade.versions import keep_previous, kept_digests, previous_bundle
 
@@ -62,9 +62,9 @@ def rollback_installer(ctx: PhaseInputs) -> None:
 
 
 def _restart_cluster_service(ctx: PhaseInputs) -> None:
-    service.start(ctx.services, CONTROLLER, service.controller_argv(ctx.host, ctx.state_dir))
-    ctx.bus.log_line(f"Service {CONTROLLER} restarted with the installer now kept; the other nodes' agents "
-                     "reconnect to it", phase="/installer")
+    service.start_day_two(ctx.services, ctx.host, ctx.state_dir)
+    ctx.bus.log_line(f"Services {CONTROLLER} and {PANEL} restarted with the installer now kept; the other "
+                     "nodes' agents reconnect to it", phase="/installer")
 
 
 def gc(ctx: PhaseInputs) -> None:

@@ -12,7 +12,7 @@ from installer.answers import Answers
 from installer.cluster_service.operations import Operations
 from installer.manifest import Manifest
 from installer.services import ServiceManager
-from installer.services.names import CONTROLLER
+from installer.services.names import CONTROLLER, PANEL
 from installer.statedir import StateDir
 from installer.tls import saved_fingerprint
 
@@ -21,8 +21,8 @@ def cluster_status(services: ServiceManager, state_dir: Path, answers: Answers, 
     """{nodes: [{name, address, profile, first, installer_version, runtime_version}] (the joined
     nodes, versions as their agents last reported them, None for a record older than that),
     operations: [{id, kind, node, state}], join: {profile: command}, service: whether
-    airlift-cluster runs} for a completed install (`manifest` given); before, join is empty and
-    service None."""
+    airlift-cluster runs, panel: whether airlift-panel runs} for a completed install (`manifest`
+    given); before, join is empty and service and panel None."""
     nodes_file = StateDir(state_dir).nodes
     records = json.loads(nodes_file.read_text()) if nodes_file.is_file() else []
     operations = []
@@ -33,7 +33,8 @@ def cluster_status(services: ServiceManager, state_dir: Path, answers: Answers, 
     return {"nodes": [{"name": n.name, "address": n.address, "profile": n.profile, "first": False,
                        "installer_version": n.installer_version, "runtime_version": n.runtime_version} for n in nodes],
             "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest),
-            "service": services.is_running(CONTROLLER) if manifest is not None else None}
+            "service": services.is_running(CONTROLLER) if manifest is not None else None,
+            "panel": services.is_running(PANEL) if manifest is not None else None}
 
 
 def _join_commands(state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict[str, str]:

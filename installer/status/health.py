@@ -15,7 +15,7 @@ def health_checks(status: dict) -> list[dict]:
     """[{check, ok, detail, impact}] over the status the builder gathered (registry, runtime,
     nodes, cluster service, the application's status hook); impact: what a failure means."""
     registry, runtime = status["registry"], status["runtime"]
-    checks = [_check("registry answering", registry["answering"], registry["url"])]
+    checks = [_check("registry answering", registry["answering"], registry["url"], impact=DOWN)]
     images = registry.get("images")
     if images is not None:
         checks.append(_check(f"registry serves all {images['count']} image(s) of the bundle", not images["problems"],
@@ -35,6 +35,9 @@ def health_checks(status: dict) -> list[dict]:
     if monitoring is not None:
         checks.append(_check("monitoring (Prometheus) answering", monitoring["answering"],
                              "" if monitoring["answering"] else f"no answer at {monitoring['url']}: alerts unknown"))
+    panel = status.get("panel")
+    if panel is not None and panel["running"] is not None:
+        checks.append(_check("control panel running", bool(panel["running"]), panel["url"]))
     return checks
 
 

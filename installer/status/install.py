@@ -21,6 +21,8 @@ Shape (JSON-able):
             the install completed
   monitoring: {url, answering, alerts: [{name, severity, node, summary, since}] | None}  the alerts
             firing now (None while Prometheus does not answer), or None before /monitoring ran
+  panel:    {url, running}  the control panel's link and whether airlift-panel runs (running None
+            before the install completed)
   health:   [{check, ok, detail, impact}]  every health check, as the tables print them;
             condition: "healthy" | "degraded" | "down" and reasons: [text], the failing checks and
             the alerts firing (installer/status/health.py); healthy: bool (condition is healthy)
@@ -44,6 +46,7 @@ from installer.host import Host
 from installer.manifest import Manifest, load_manifest
 from installer.monitoring.alerts import firing_alerts
 from installer.monitoring.settings import MonitoringSettings
+from installer.panel_access.address import panel_url
 from installer.plan import Plan, PlanStore
 from installer.registry import Registry
 from installer.runtime import K3sRuntime
@@ -87,6 +90,8 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
         "cluster_service": cluster["service"],
         "status_hook": _status_hook(paths, manifest if plan.state == "completed" else None),
         "monitoring": _monitoring(plan, answers),
+        "panel": {"url": panel_url(answers.advertise_addr or "127.0.0.1", answers.panel_port),
+                  "running": cluster["panel"]},
     }
     status["licence"] = site_licence.status(state_dir, len(status["nodes"]))
     status["health"] = health_checks(status)

@@ -21,6 +21,7 @@ Shape:
   state_dir, log, kubeconfig, answers_file
   seq:        the newest event's sequence number when the snapshot was taken (events after it are
               newer than the snapshot)
+  panel:      {password_set}  whether the control panel's admin password was chosen
   installer:  the command of the installer kept in the state directory (for status and uninstall
               once the bundle folder is gone), "" until bootstrap kept it
 """
@@ -105,6 +106,7 @@ def build_snapshot(engine: Engine) -> dict:
         "kubeconfig": str(K3sPaths.of(engine.host).kubeconfig),
         "answers_file": str(StateDir(engine.state_dir).answers),
         "installer": kept_command(engine),
+        "panel": {"password_set": engine.panel_password_set},
     }
 
 

@@ -8,8 +8,9 @@ The run happens in this process, not in the cluster service: the upgrade replace
 installer the service runs. So the service `airlift-cluster` is stopped and, when the cluster has
 other nodes, this process listens on the agent port with the same certificate, token and nodes,
 so their persistent agents reconnect to it and take its tasks (as the install's resume does).
-The /installer phase restarts the service, and so does the end of a failed run, so the site
-keeps its day-two service. Running the same command again carries an interrupted operation on.
+The /installer phase restarts the service and the control panel (`airlift-panel`, which runs the
+kept installer too; this run leaves it serving meanwhile), and so does the end of a failed run for
+the service, so the site keeps its day-two services. Running the same command again carries an interrupted operation on.
 A failure never removes anything; its error says what to run next.
 """
 

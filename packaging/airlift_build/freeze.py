@@ -1,6 +1,6 @@
 """Freeze the installer with PyInstaller, once per version of its sources.
 
-The frozen installer depends only on the installer's sources, the wizard, its assets, the spec
+The frozen installer depends only on the installer's sources, the wizard and the control panel, their assets, the spec
 and the pinned requirements — never on the manifest or the images — so its build is cached
 under `.cache/airlift/freeze/<hash of those inputs>/` and a build that changes only the
 application reuses it. PyInstaller runs in a subprocess with `python -P`: the current folder is
@@ -22,7 +22,7 @@ from pathlib import Path
 from installer.errors import AirliftError
 
 # Inputs of the frozen installer, relative to the repository.
-SOURCE_DIRS = ("installer", "wizard", "templates", "static")
+SOURCE_DIRS = ("installer", "wizard", "panel", "templates", "static")
 SOURCE_FILES = ("packaging/airlift.spec", "packaging/airlift_entry.py", "requirements.txt")
 EXECUTABLE = "airlift"
 # Frozen builds kept in the cache (each weighs tens of MB); older ones are removed, but never

@@ -28,6 +28,7 @@ class Target:
     # exporter, Prometheus, Alertmanager, registry metrics: free ports, so installs side by side never collide
     monitoring_ports: tuple[int, int, int, int] = field(
         default_factory=lambda: (free_port(), free_port(), free_port(), free_port()))
+    panel_port: int = field(default_factory=free_port)  # the control panel's, once installed
 
     @classmethod
     def make(cls, bundle: Path, tmp: Path) -> Target:
@@ -44,7 +45,8 @@ class Target:
         # not a conflict for an install under a temp root, so that one check is skipped.
         exporter, prometheus, alertmanager, registry_metrics = self.monitoring_ports
         return ["--advertise-addr", "127.0.0.1", "--registry-port", str(self.registry_port),
-                "--api-port", str(self.api_port), "--agent-port", str(self.agent_port), "--skip-check", "process-k3s", "--accept-eula",
+                "--api-port", str(self.api_port), "--agent-port", str(self.agent_port), "--panel-port", str(self.panel_port), "--skip-check", "process-k3s",
+                "--accept-eula",
                 "--exporter-port", str(exporter), "--monitoring-port", str(prometheus),
                 "--alertmanager-port", str(alertmanager), "--registry-metrics-port", str(registry_metrics),
                 *self.location()]

@@ -20,6 +20,7 @@ from installer.events import Event, EventBus
 from installer.facts.addresses import HostNetwork
 from installer.licence import Licence, check_licence, read_licence
 from installer.manifest import Problem, load_manifest
+from installer.panel_access import check_password
 from installer.plan import build_install_plan
 from installer.ssh.session import PassphraseRequired
 from installer.statedir import StateDir
@@ -48,6 +49,7 @@ class EngineDouble:
         self._guard = threading.Lock()
         self.licence_key = licence_key  # a bundle built with --licence-key requires a licence
         self._licence: Licence | None = None
+        self.panel_password: str | None = None  # kept in clear here: the double checks what the wizard passed
 
     def snapshot(self) -> dict:
         return {"bundle": bundle_info(self), "answers": dict(self._answers), "plan": self._plan.to_dict(),
@@ -58,7 +60,8 @@ class EngineDouble:
                 "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers),
                 "licence": {"required": self.licence_key is not None,
                             "key_id": self.licence_key.key_id if self.licence_key else None,
-                            "accepted": self._licence.to_dict() if self._licence else None}}
+                            "accepted": self._licence.to_dict() if self._licence else None},
+                "panel": {"password_set": self.panel_password is not None}}
 
     def set_licence(self, data: bytes, source: str) -> dict:
         """The real rules (installer/licence.py) against the double's key, its flavor's nodes, today."""
@@ -76,6 +79,10 @@ class EngineDouble:
     def set_answers(self, data: dict) -> None:
         data = {**data, "state-dir": str(self.state_dir)}
         self._answers = answers_mod.resolve(data, self.manifest, NETWORK).to_dict()
+
+    def set_panel_password(self, password: str) -> None:
+        check_password(password)
+        self.panel_password = password
 
     def run_checks(self) -> list[CheckResult]:
         skip = set(self._answers.get("skip-checks") or [])

@@ -21,13 +21,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "packaging" / "README.md"]
-PACKAGES = {"installer": REPO / "installer", "wizard": REPO / "wizard",
+PACKAGES = {"installer": REPO / "installer", "wizard": REPO / "wizard", "panel": REPO / "panel",
             "airlift_build": REPO / "packaging" / "airlift_build"}
 
 # Not inside another path or a URL, not after `<state>/`, `~/`, `$X/` or `--flag=`/`oci:`.
 BEFORE = r"(?<![\w./<>~$:=@-])"
 SEGMENT = r"(?:[\w*-][\w.*-]*|\{[\w.*-]+(?:,[\w.*-]+)+\})"
-DOTTED = re.compile(BEFORE + r"((?:installer|wizard|airlift_build)(?:\.[A-Za-z_]\w*)+)(?![\w/-])")
+DOTTED = re.compile(BEFORE + r"((?:installer|wizard|panel|airlift_build)(?:\.[A-Za-z_]\w*)+)(?![\w/-])")
 FILE_SUFFIXES = {"md", "py", "txt", "log", "yaml", "yml", "json", "jsonl", "html", "css", "js", "sh", "spec"}
 IGNORED = [line.strip().rstrip("/") for line in (REPO / ".gitignore").read_text().splitlines()
            if line.strip() and not line.startswith("#")]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BLOCKED = {"flask", "flask_socketio", "socketio", "engineio", "wizard", "hub", "docker", "airlift_build",
+BLOCKED = {"flask", "flask_socketio", "socketio", "engineio", "wizard", "panel", "hub", "docker", "airlift_build",
            "sqlalchemy", "alembic"}
 
 PROBE = r"""

@@ -63,6 +63,13 @@ def test_the_cluster_part_of_status_lists_each_node_with_its_versions(tmp_path):
          "installer_version": "0.2.0", "runtime_version": "v1.30.7+k3s1"}]
 
 
+def _completed_plan() -> dict:
+    plan = build_install_plan("node-1")
+    for phase in plan.phases:
+        phase.state = "completed"
+    return plan.to_dict()
+
+
 def status(**changes) -> dict:
     """A status dict as installer.status.install builds it, of a healthy two-node install."""
     base = {
@@ -70,7 +77,7 @@ def status(**changes) -> dict:
         "runtime": {"name": "k3s", "version": "v1.30.6+k3s1", "running": True,
                     "nodes": [{"name": "node-1", "ready": True}, {"name": "node-2", "ready": True}]},
         "installer": {"version": "0.1.0"},
-        "plan": build_install_plan("node-1").to_dict(),
+        "plan": _completed_plan(),
         "registry": {"url": "https://10.0.0.5:5000", "answering": True, "images": {"count": 2, "problems": []}},
         "endpoints": [{"name": "Web", "description": "", "url": "http://10.0.0.5:30080"}],
         "nodes": [{"name": "node-1", "address": "10.0.0.5", "profile": "master", "first": True, "ready": True,
@@ -78,7 +85,7 @@ def status(**changes) -> dict:
                   {"name": "node-2", "address": "10.0.0.6", "profile": "worker", "first": False, "ready": True,
                    "installer_version": None, "runtime_version": "v1.30.6+k3s1"}],
         "operations": [{"id": "remove-node-3-0123abcd", "kind": "remove", "node": "node-3", "state": "completed"}],
-        "join": {}, "cluster_service": True,
+        "join": {}, "cluster_service": True, "panel": {"url": "https://10.0.0.5:32009/", "running": True},
     }
     base.update(changes)
     base["health"] = health_checks(base)
@@ -91,7 +98,7 @@ def test_health_checks_are_data_the_tables_print():
     checks = {c["check"]: c for c in status()["health"]}
     assert list(checks) == ["registry answering", "registry serves all 2 image(s) of the bundle", "k3s running",
                             "node node-1 Ready", "node node-2 Ready",
-                            "cluster service running (nodes join and leave through it)"]
+                            "cluster service running (nodes join and leave through it)", "control panel running"]
     assert checks["k3s running"]["detail"] == "(v1.30.6+k3s1, carried by the bundle)"
     sick = status(registry={"url": "u", "answering": False, "images": None})
     assert [c["check"] for c in sick["health"] if not c["ok"]] == ["registry answering"] and not sick["healthy"]
@@ -106,6 +113,21 @@ def test_the_tables_show_the_versions_of_the_application_the_runtime_and_each_no
     assert "node-1 (master, first master, 10.0.0.5): installer 0.1.0, k3s v1.30.6+k3s1" in text
     assert "node-2 (worker, 10.0.0.6): installer not reported, k3s v1.30.6+k3s1" in text
     assert "remove-node-3-0123abcd: remove node-3: completed" in text
+    assert "Health: healthy" in text
+    assert "Control panel: https://10.0.0.5:32009/" in text
+
+
+def test_the_health_word_is_down_without_k3s_or_the_registry_degraded_for_anything_else():
+    assert status()["condition"] == {"word": "healthy", "reasons": []}
+    sick_node = status(runtime={**status()["runtime"], "nodes": [{"name": "node-1", "ready": True},
+                                                                 {"name": "node-2", "ready": False}]})
+    assert sick_node["condition"] == {"word": "degraded", "reasons": ["node node-2 Ready: failing"]}
+    no_registry = status(registry={"url": "u", "answering": False, "images": None})
+    assert no_registry["condition"]["word"] == "down"
+    assert no_registry["condition"]["reasons"] == ["registry answering: failing (u)"]
+    plan = build_install_plan("node-1")
+    plan.phases[-1].state = "failed"
+    assert status(plan=plan.to_dict())["condition"]["reasons"][0] == "the install is failed"
 
 
 def test_the_tables_say_degraded_with_why_and_the_failing_status_hooks_log():

@@ -34,6 +34,16 @@ def test_unknown_flavor_is_named(client):
     assert "choose one of: one, three, ha" in response.get_json()["problems"][0]["message"]
 
 
+def test_the_panel_password_goes_to_the_engine_and_never_comes_back(client, engine):
+    short = client.post("/api/panel-password", json={"password": "short"})
+    assert short.status_code == 422 and "too short" in short.get_json()["error"]
+    assert client.post("/api/panel-password", json={"password": 12345678901}).status_code == 400
+    chosen = client.post("/api/panel-password", json={"password": "correct horse battery"})
+    assert chosen.status_code == 200 and chosen.get_json()["panel"] == {"password_set": True}
+    assert engine.panel_password == "correct horse battery"
+    assert "correct horse" not in chosen.get_data(as_text=True)
+
+
 def test_actions_must_be_json(client):
     assert client.post("/api/start", data="x", content_type="text/plain").status_code == 415
     assert client.post("/api/answers", json=["flavor"]).status_code == 400
