@@ -19,8 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from installer import answers as answers_mod
-from installer import site_licence
-from installer import panel_access
+from installer import panel_access, site_licence
 from installer.agent_hub import AgentHub, ssh_reach
 from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle

@@ -31,6 +31,7 @@ class EngineAPI(Protocol):
 
     def set_licence(self, data: bytes, source: str) -> dict:
         """Check and keep a licence file for the install; raises LicenceError saying why not."""
+        ...
 
     def set_panel_password(self, password: str) -> None:
         """Keep the control panel's admin password (as an scrypt hash); PasswordError if too short."""

@@ -75,8 +75,6 @@ def print_status(status: dict, console: Console) -> bool:
         console.print(f"[bold]{app['name']} {app['version']}[/] on k3s {runtime['version'] or '(version unknown)'}, "
                       f"Airlift {status['installer']['version'] or '(version unknown)'}", highlight=False)
     console.print(plan_table(Plan.from_dict(status["plan"])))
-    word = status["condition"]["word"]
-    console.print(f"Health: [{HEALTH_STYLES[word]}]{word}[/]", highlight=False)
     for check in status["health"]:
         mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"
         console.print(f"  {mark} {check['check']} {check['detail']}", highlight=False, emoji=False)
@@ -84,7 +82,7 @@ def print_status(status: dict, console: Console) -> bool:
     _licence_line(status.get("licence"), app["name"], console)
     _endpoint_lines(status["endpoints"], console)
     _cluster_lines(status, console)
-    if status["panel"]["running"] is not None:
+    if (status.get("panel") or {}).get("running") is not None:
         console.print(f"Control panel: {status['panel']['url']}  (sign in with its admin password, or run "
                       "./install panel-link on this host for a one-time link)", highlight=False, soft_wrap=True)
     return bool(status["healthy"])
@@ -93,8 +91,8 @@ def print_status(status: dict, console: Console) -> bool:
 def _health_lines(status: dict, console: Console) -> None:
     """The one word, with why (the alerts firing among the reasons); a failing status hook's last
     log lines below it."""
-    colour = {"healthy": "green", "degraded": "yellow"}.get(status["condition"], "red")
-    console.print(f"Health: [bold {colour}]{status['condition']}[/]", highlight=False)
+    word = status["condition"]
+    console.print(f"Health: [{HEALTH_STYLES[word]}]{word}[/]", highlight=False)
     for reason in status["reasons"]:
         if not reason.startswith(ALERT_REASON):
             console.print(f"  {reason}", highlight=False, markup=False, emoji=False)

@@ -42,7 +42,6 @@ def airlift_ports(registry: int = REGISTRY_PORT, wizard: int = WIZARD_PORT, api:
         PortNeed("tcp", registry, registry, "image registry"),
         PortNeed("tcp", wizard, wizard, "installer wizard"),
         PortNeed("tcp", api, api, "Kubernetes API"),
-        PortNeed("tcp", panel, panel, "control panel"),
         PortNeed("tcp", KUBELET_PORT, KUBELET_PORT, "kubelet"),
         PortNeed("udp", FLANNEL_VXLAN_PORT, FLANNEL_VXLAN_PORT, "flannel VXLAN"),
         PortNeed("tcp", exporter, exporter, "node exporter"),

@@ -30,7 +30,7 @@ class SiteDouble(Site):
     def status(self) -> dict:
         return {"app": {"name": "hello", "version": "1.0.0"},
                 "runtime": {"name": "k3s", "version": "v1.30.6+k3s1", "running": True}, "installer": {"version": "0.1.0"},
-                "condition": {"word": "degraded", "reasons": ["node node-2 Ready: failing"]},
+                "condition": "degraded", "reasons": ["node node-2 Ready: failing"],
                 "health": [{"check": "k3s running", "ok": True, "detail": ""}],
                 "endpoints": [{"name": "Web", "description": "", "url": "http://10.0.0.5:30080"}],
                 "nodes": [{"name": "node-1", "address": "10.0.0.5", "profile": "master", "first": True, "ready": True,

@@ -118,16 +118,13 @@ def test_the_tables_show_the_versions_of_the_application_the_runtime_and_each_no
 
 
 def test_the_health_word_is_down_without_k3s_or_the_registry_degraded_for_anything_else():
-    assert status()["condition"] == {"word": "healthy", "reasons": []}
+    healthy = status()
+    assert (healthy["condition"], healthy["reasons"]) == ("healthy", [])
     sick_node = status(runtime={**status()["runtime"], "nodes": [{"name": "node-1", "ready": True},
                                                                  {"name": "node-2", "ready": False}]})
-    assert sick_node["condition"] == {"word": "degraded", "reasons": ["node node-2 Ready: failing"]}
+    assert (sick_node["condition"], sick_node["reasons"]) == ("degraded", ["node node-2 Ready"])
     no_registry = status(registry={"url": "u", "answering": False, "images": None})
-    assert no_registry["condition"]["word"] == "down"
-    assert no_registry["condition"]["reasons"] == ["registry answering: failing (u)"]
-    plan = build_install_plan("node-1")
-    plan.phases[-1].state = "failed"
-    assert status(plan=plan.to_dict())["condition"]["reasons"][0] == "the install is failed"
+    assert (no_registry["condition"], no_registry["reasons"]) == ("down", ["registry answering: u"])
 
 
 def test_the_tables_say_degraded_with_why_and_the_failing_status_hooks_log():
