@@ -49,7 +49,16 @@ help:
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-setup: .venv/.stamp
+# The tests' local S3-compatible server (tests/fixtures/s3.py), from the npm registry, pinned by its lock file.
+S3RVER := .cache/s3rver
+$(S3RVER)/.stamp: tests/fixtures/s3rver/package.json tests/fixtures/s3rver/package-lock.json scripts/setup-host.sh
+	scripts/setup-host.sh
+	mkdir -p $(S3RVER)
+	cp tests/fixtures/s3rver/package.json tests/fixtures/s3rver/package-lock.json $(S3RVER)/
+	cd $(S3RVER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: .venv/.stamp $(S3RVER)/.stamp
 
 lint: setup
 	$(PY) -m ruff check build.py installer wizard panel hub packaging tests bench scripts

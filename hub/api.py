@@ -24,6 +24,7 @@ from hub.blobstore import SHA256, DigestMismatch, OffsetMismatch, UploadBusy
 from hub.context import db, hub
 from hub.downloads import bundle_response
 from hub.models import Application, Blob, Channel, Release
+from hub.s3 import StorageError
 from hub.tokens import check_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -49,6 +50,12 @@ def publisher(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.errorhandler(catalog.CatalogError)
 def _catalog_error(e: catalog.CatalogError) -> tuple[Response, int]:
     return _error(str(e), e.status)
+
+
+@bp.errorhandler(StorageError)
+def _storage_error(e: StorageError) -> tuple[Response, int]:
+    """The bucket is out of reach for now: the publisher tries again, what arrived is kept."""
+    return _error(e.render(), 503)
 
 
 @bp.get("/ping")

@@ -8,7 +8,7 @@ from flask import Flask, Response
 from sqlalchemy import Engine
 
 from hub import api, pages
-from hub.blobstore import BlobStore
+from hub.blobstore import BlobStore, FolderBlobStore
 from hub.context import Hub, close_db
 from hub.db import session_factory
 
@@ -19,11 +19,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 
 
-def create_app(engine: Engine, data_dir: Path) -> Flask:
-    """The hub over `engine` (already migrated) with its blobs in `data_dir`."""
+def create_app(engine: Engine, data_dir: Path, store: BlobStore | None = None) -> Flask:
+    """The hub over `engine` (already migrated) with its blobs in `store`, by default the folder
+    `data_dir`."""
     app = Flask("hub", root_path=str(HERE), template_folder="templates", static_folder="static")
     app.config.update(MAX_FORM_MEMORY_SIZE=1 << 20)
-    app.extensions["hub"] = Hub(session_factory(engine), BlobStore(Path(data_dir)))
+    app.extensions["hub"] = Hub(session_factory(engine), store or FolderBlobStore(Path(data_dir)))
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.teardown_appcontext(close_db)

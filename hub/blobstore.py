@@ -1,9 +1,13 @@
-"""Blobs on disk, by sha256, and the uploads that become them.
+"""The hub's blobs, by sha256, and the uploads that become them: one interface, BlobStore, with
+the upload logic written once, and where complete blobs are kept left to its two kinds: a folder
+(FolderBlobStore, here) or an S3 bucket (hub.blobs_s3.S3BlobStore).
 
-An upload is appended to `uploads/<sha256>.part` at the offset the hub already holds, so a
-publisher cut off half way asks for the offset and sends only the rest. When the last byte is in,
-the hub hashes the whole file: only bytes whose sha256 is the name they were sent under become a
-blob; anything else is thrown away and the publisher is told.
+An upload is appended to `uploads/<sha256>.part` in the hub's data folder, on local disk whatever
+keeps the blobs, at the offset the hub already holds, so a publisher cut off half way asks for the
+offset and sends only the rest. When the last byte is in, the hub hashes the whole file: only bytes
+whose sha256 is the name they were sent under are kept (`_keep`); anything else is thrown away and
+the publisher is told. Unfinished uploads stay local because S3 cannot append to an object, and a
+multipart upload's parts must be 5 MB but the last, which a cut connection does not respect.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import fcntl
 import hashlib
 import os
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -36,20 +41,24 @@ class DigestMismatch(Exception):
     """The complete upload hashes to another sha256 than it was sent under."""
 
 
-class BlobStore:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.blobs = self.root / "blobs" / "sha256"
-        self.uploads = self.root / "uploads"
-        self.blobs.mkdir(parents=True, exist_ok=True)
+class BlobStore(ABC):
+    """Complete blobs wherever a subclass keeps them; unfinished uploads in `uploads`."""
+
+    def __init__(self, uploads: Path) -> None:
+        self.uploads = Path(uploads)
         self.uploads.mkdir(parents=True, exist_ok=True)
 
-    def path(self, sha256: str) -> Path:
-        _check(sha256)
-        return self.blobs / sha256
-
+    @abstractmethod
     def has(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+        """Whether the store holds the complete blob."""
+
+    @abstractmethod
+    def read(self, sha256: str) -> Iterator[bytes]:
+        """The blob's bytes, chunk by chunk, as they come from where it is kept."""
+
+    @abstractmethod
+    def _keep(self, sha256: str, part: Path) -> None:
+        """Make the checked upload `part` the blob `sha256`; `part` may be gone after."""
 
     def held(self, sha256: str) -> int:
         """How many bytes of an unfinished upload of `sha256` the hub holds."""
@@ -89,18 +98,38 @@ class BlobStore:
         if digest.hexdigest() != sha256:
             part.unlink(missing_ok=True)
             raise DigestMismatch(f"the bytes sent hash to {digest.hexdigest()}, not {sha256}")
-        os.replace(part, self.path(sha256))
+        self._keep(sha256, part)  # a store that fails here leaves the part for the next try
+        part.unlink(missing_ok=True)
+
+    def _part(self, sha256: str) -> Path:
+        check_sha256(sha256)
+        return self.uploads / f"{sha256}.part"
+
+
+class FolderBlobStore(BlobStore):
+    """Blobs as files `blobs/sha256/<hex>` in the hub's data folder (the default)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(Path(root) / "uploads")
+        self.blobs = Path(root) / "blobs" / "sha256"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        check_sha256(sha256)
+        return self.blobs / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
 
     def read(self, sha256: str) -> Iterator[bytes]:
         with open(self.path(sha256), "rb") as f:
             while chunk := f.read(CHUNK):
                 yield chunk
 
-    def _part(self, sha256: str) -> Path:
-        _check(sha256)
-        return self.uploads / f"{sha256}.part"
+    def _keep(self, sha256: str, part: Path) -> None:
+        os.replace(part, self.path(sha256))
 
 
-def _check(sha256: str) -> None:
+def check_sha256(sha256: str) -> None:
     if not SHA256.match(sha256):
         raise ValueError(f"{sha256!r} is not a sha256 in hex")

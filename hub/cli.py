@@ -18,6 +18,7 @@ from hub.db import database_url, make_engine
 from hub.licences import issue_licence, make_licence_key
 from hub.models import User
 from hub.passwords import MIN_LENGTH, hash_password
+from hub.s3 import S3Location, normal_prefix
 from hub.server import ServeOptions, parse_listen, serve
 from hub.tokens import SCOPES, create_token
 from installer.errors import AirliftError
@@ -39,6 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--listen", default="0.0.0.0:8443", metavar="ADDR:PORT", help="default 0.0.0.0:8443")
     s.add_argument("--cert", type=Path, help="a PEM certificate to serve instead of the self-signed one")
     s.add_argument("--key", type=Path, help="the key of --cert (PEM)")
+    _s3_arguments(s)
     sub.add_parser("migrate", parents=[common], help="bring the database to the hub's newest schema")
     user = sub.add_parser("user", help="vendor users of the catalog pages").add_subparsers(dest="action",
                                                                                            required=True)
@@ -50,6 +52,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     create.add_argument("--expires", metavar="DURATION", help="e.g. 30m, 12h or 90d (default: never)")
     _licence_arguments(sub)
     return p.parse_args(argv)
+
+
+def _s3_arguments(p: argparse.ArgumentParser) -> None:
+    s3 = p.add_argument_group("blobs in S3", "instead of DATA/blobs; credentials from AWS_ACCESS_KEY_ID/"
+                                             "AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws")
+    s3.add_argument("--s3-bucket", metavar="BUCKET", help="keep the blobs in this bucket, shared by every hub process")
+    s3.add_argument("--s3-prefix", default="", metavar="PREFIX", help="under this key prefix (default: none)")
+    s3.add_argument("--s3-endpoint", metavar="URL", help="an S3-compatible store, e.g. http://minio:9000 "
+                                                         "(default: AWS S3)")
+
+
+def s3_location(args: argparse.Namespace) -> S3Location | None:
+    """Where the blobs go from --s3-*, or None for DATA/blobs."""
+    if not args.s3_bucket:
+        if args.s3_endpoint or args.s3_prefix:
+            raise AirliftError("--s3-endpoint and --s3-prefix need --s3-bucket",
+                               hint="add --s3-bucket BUCKET, or leave them out to keep blobs in --data")
+        return None
+    return S3Location(args.s3_bucket, normal_prefix(args.s3_prefix), args.s3_endpoint)
 
 
 def _licence_arguments(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
     url = database_url(args.data, args.database)
     if args.command == "serve":
         host, port = parse_listen(args.listen)
-        serve(ServeOptions(args.data, url, host, port, args.cert, args.key))
+        serve(ServeOptions(args.data, url, host, port, args.cert, args.key, s3_location(args)))
         return 0
     if not args.database:
         args.data.mkdir(parents=True, exist_ok=True)

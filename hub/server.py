@@ -18,7 +18,10 @@ from werkzeug.serving import make_server
 
 from hub import migrate
 from hub.app import create_app
+from hub.blobs_s3 import S3BlobStore
+from hub.blobstore import BlobStore, FolderBlobStore
 from hub.db import make_engine
+from hub.s3 import S3Location
 from installer.errors import AirliftError
 from installer.stopping import stop_signals
 from installer.tls import Certificate, ensure_self_signed, fingerprint
@@ -34,6 +37,7 @@ class ServeOptions:
     port: int
     cert: Path | None = None
     key: Path | None = None
+    s3: S3Location | None = None  # blobs in this bucket instead of DATA/blobs
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -78,12 +82,22 @@ def ready_database(url: str) -> None:
         engine.dispose()
 
 
+def blob_store(options: ServeOptions) -> BlobStore:
+    """The folder DATA/blobs, or the bucket, checked before the hub says it is up."""
+    if options.s3 is None:
+        return FolderBlobStore(options.data_dir)
+    store = S3BlobStore(options.s3, options.data_dir / "uploads")
+    store.check()
+    return store
+
+
 def serve(options: ServeOptions, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     options.data_dir.mkdir(parents=True, exist_ok=True)
     ready_database(options.database_url)
     cert = certificate(options)
-    app = create_app(make_engine(options.database_url), options.data_dir)
+    store = blob_store(options)
+    app = create_app(make_engine(options.database_url), options.data_dir, store)
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
     try:
         listener = socket.create_server((options.host, options.port), family=family, backlog=128)
@@ -95,9 +109,10 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
         server = make_server(options.host, options.port, app, threaded=True,
                              ssl_context=(str(cert.cert_path), str(cert.key_path)), fd=listener.fileno())
     shown = f"[{options.host}]" if ":" in options.host else options.host
+    blobs = f"; blobs in {options.s3.url()} at {options.s3.endpoint or 'AWS S3'}" if options.s3 else ""
     with stop_signals():
         try:
-            print(f"Airlift Hub at https://{shown}:{options.port}/ (data in {options.data_dir})\n"
+            print(f"Airlift Hub at https://{shown}:{options.port}/ (data in {options.data_dir}{blobs})\n"
                   f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
                   f"Publishers pin it with --hub-fingerprint SHA256:{cert.fingerprint.replace(':', '').lower()}\n"
                   "Press Ctrl-C to stop the hub.", file=out, flush=True)

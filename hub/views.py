@@ -10,6 +10,7 @@ import zstandard
 from hub.blobstore import BlobStore
 from hub.catalog import signature_key_id
 from hub.models import Release
+from hub.s3 import StorageError
 from installer.bundle.index import Index
 from installer.bundle.reader import IMAGES_DIR, REF_ANNOTATION
 
@@ -36,15 +37,15 @@ def release_view(release: Release, store: BlobStore) -> ReleaseView:
 def _images(index: Index, store: BlobStore) -> list[str]:
     """The image references the bundle carries (its images/index.json), [] when unreadable."""
     entry = next((e for e in index.files if e.path == f"{IMAGES_DIR}/index.json"), None)
-    if entry is None or entry.size > MAX_IMAGES_INDEX or not store.has(entry.sha256):
-        return []
-    data = store.path(entry.sha256).read_bytes()
     try:
+        if entry is None or entry.size > MAX_IMAGES_INDEX or not store.has(entry.sha256):
+            return []
+        data = b"".join(store.read(entry.sha256))
         if entry.zstd:
             data = zstandard.ZstdDecompressor().decompress(data, max_output_size=MAX_IMAGES_INDEX)
         manifests = json.loads(data).get("manifests", [])
         return sorted(str(m["annotations"][REF_ANNOTATION]) for m in manifests)
-    except (ValueError, KeyError, TypeError, zstandard.ZstdError):
+    except (ValueError, KeyError, TypeError, zstandard.ZstdError, StorageError):
         return []
 
 

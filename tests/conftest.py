@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures.build_fixtures",
     "tests.fixtures.lab_fixtures",
     "tests.fixtures.postgres",
+    "tests.fixtures.s3",
 ]

@@ -1,5 +1,7 @@
 """build.py's --publish options: read and checked before the build starts (a missing token should
-not wait for the images to be fetched), used once the bundle is written."""
+not wait for the images to be fetched), used once the bundle is written. `--publish https://HUB`
+sends it to an Airlift Hub (airlift_build.publish), `--publish s3://BUCKET/PREFIX/` writes it to a
+bucket (airlift_build.publish_s3)."""
 
 from __future__ import annotations
 
@@ -7,26 +9,37 @@ import argparse
 import os
 from pathlib import Path
 
+from airlift_build.progress import Reporter
 from airlift_build.publish import Publisher, PublishTarget, normalise_fingerprint
+from airlift_build.publish_s3 import publish_to_s3
+from hub.s3 import S3Location
 from installer.errors import AirliftError
 
 TOKEN_ENV = "AIRLIFT_HUB_TOKEN"
 
 
 def add_publish_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--publish", metavar="https://HUB", help="then publish the bundle to this Airlift Hub")
+    p.add_argument("--publish", metavar="https://HUB|s3://BUCKET/PREFIX/",
+                   help="then publish the bundle to this Airlift Hub, or write it with its index and "
+                        "signature to this S3 bucket and prefix")
     p.add_argument("--hub-token", metavar="TOKEN",
                    help=f"the hub's publish token (python -m hub token create --scope publish); "
                         f"default: ${TOKEN_ENV}")
     p.add_argument("--channel", help="promote the published release to this channel (stable, beta, or your own)")
     p.add_argument("--hub-fingerprint", metavar="SHA256:HEX",
                    help="the hub certificate's SHA-256 fingerprint, for a hub with a self-signed certificate")
+    p.add_argument("--s3-endpoint", metavar="URL",
+                   help="with --publish s3://…: an S3-compatible store, e.g. http://minio:9000 (default: AWS S3; "
+                        "credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws)")
 
 
-def publish_target(args: argparse.Namespace) -> PublishTarget | None:
+HUB_ONLY = ("hub_token", "channel", "hub_fingerprint")
+
+
+def publish_target(args: argparse.Namespace) -> PublishTarget | S3Location | None:
     """Where to publish, or None without --publish; an AirliftError for options that cannot work."""
     if not args.publish:
-        extra = [f"--{n.replace('_', '-')}" for n in ("hub_token", "channel", "hub_fingerprint") if getattr(args, n)]
+        extra = [_flag(n) for n in (*HUB_ONLY, "s3_endpoint") if getattr(args, n)]
         if extra:
             raise AirliftError(f"{', '.join(extra)} without --publish", hint="add --publish https://HUB, or leave them out")
         return None
@@ -34,6 +47,11 @@ def publish_target(args: argparse.Namespace) -> PublishTarget | None:
         raise AirliftError("--publish sends full bundles only, not one built with --since",
                            hint="publish the full bundle; the hub keeps each file once, so a new version "
                                 "sends only the files the hub does not hold yet")
+    if args.publish.startswith("s3://"):
+        return _s3_target(args)
+    if args.s3_endpoint:
+        raise AirliftError("--s3-endpoint goes with --publish s3://BUCKET/PREFIX/",
+                           hint="leave it out to publish to a hub")
     token = args.hub_token or os.environ.get(TOKEN_ENV, "")
     if not token:
         raise AirliftError("--publish needs the hub's publish token",
@@ -44,7 +62,23 @@ def publish_target(args: argparse.Namespace) -> PublishTarget | None:
     return PublishTarget(args.publish, token, args.channel, args.hub_fingerprint)
 
 
-def publish_built(target: PublishTarget, bundle: Path, quiet: bool) -> None:
+def _s3_target(args: argparse.Namespace) -> S3Location:
+    extra = [_flag(n) for n in HUB_ONLY if getattr(args, n)]
+    if extra:
+        raise AirliftError(f"{', '.join(extra)} apply to a hub, not to --publish {args.publish}",
+                           hint="leave them out; a bucket has no token or channels (its credentials come from "
+                                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)")
+    return S3Location.parse(args.publish, args.s3_endpoint)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def publish_built(target: PublishTarget | S3Location, bundle: Path, quiet: bool) -> None:
+    if isinstance(target, S3Location):
+        _publish_s3(target, bundle, quiet)
+        return
     done = Publisher(target).publish(bundle)
     if quiet:
         return
@@ -52,3 +86,18 @@ def publish_built(target: PublishTarget, bundle: Path, quiet: bool) -> None:
     channels = f"; channels: {', '.join(done.channels)}" if done.channels else ""
     print(f"{done.name} {done.version} {state} at {target.url}: sent {done.sent_files} files "
           f"({done.sent_bytes / 1e6:.1f} MB), {done.held_files} already on the hub{channels}")
+
+
+def _publish_s3(location: S3Location, bundle: Path, quiet: bool) -> None:
+    with Reporter(quiet) as report:
+        report.stage(f"publishing to {location.url()}", bundle.stat().st_size)
+        done = publish_to_s3(location, bundle, report.advance)
+    if quiet:
+        return
+    state = (f"sent {len(done.sent)} of {len(done.urls)} objects ({done.sent_bytes / 1e6:.1f} MB)" if done.sent
+             else "every object was there already with the same sha256: nothing sent")
+    lines = [f"{done.name} {done.version} published to {location.url()}: {state}"]
+    lines += [f"  {url}\n    {http}" for url, http in zip(done.urls, done.http_urls, strict=True)]
+    lines.append(f"Download the index (and signature) first, then the tarball; after tar xf, "
+                 f"./install verify in {done.name}-{done.version}/ checks every file and the signature.")
+    print("\n".join(lines))

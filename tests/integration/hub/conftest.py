@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,17 +42,21 @@ def hub_command(*args: str, data: Path, database: str) -> list[str]:
     return [sys.executable, "-m", "hub", *args, "--data", str(data), *extra]
 
 
-@pytest.fixture
-def hub_process(hub_database_url: str, tmp_path: Path) -> Iterator[HubProcess]:
-    data = tmp_path / "hub-data"
+def prepare_hub(data: Path, database: str) -> str:
+    """Migrate the database and make a publish token; returns the token."""
     run = dict(cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
-    subprocess.run(hub_command("migrate", data=data, database=hub_database_url), **run)  # type: ignore[call-overload]
+    subprocess.run(hub_command("migrate", data=data, database=database), **run)  # type: ignore[call-overload]
     made = subprocess.run(hub_command("token", "create", "--scope", "publish", data=data,  # type: ignore[call-overload]
-                                      database=hub_database_url), **run)
-    token = made.stdout.strip().splitlines()[-1]
+                                      database=database), **run)
+    return str(made.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def running_hub(data: Path, database: str, token: str, *extra: str) -> Iterator[HubProcess]:
+    """`python -m hub serve` on a free loopback port with `extra` options, stopped at the end."""
     port = free_port()
-    proc = subprocess.Popen(hub_command("serve", "--listen", f"127.0.0.1:{port}", data=data,
-                                        database=hub_database_url),
+    proc = subprocess.Popen(hub_command("serve", "--listen", f"127.0.0.1:{port}", *extra, data=data,
+                                        database=database),
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         fingerprint = _fingerprint(proc)
@@ -61,6 +66,13 @@ def hub_process(hub_database_url: str, tmp_path: Path) -> Iterator[HubProcess]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture
+def hub_process(hub_database_url: str, tmp_path: Path) -> Iterator[HubProcess]:
+    data = tmp_path / "hub-data"
+    with running_hub(data, hub_database_url, prepare_hub(data, hub_database_url)) as hub:
+        yield hub
 
 
 def _fingerprint(proc: subprocess.Popen[str]) -> str:

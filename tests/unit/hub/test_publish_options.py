@@ -8,6 +8,7 @@ import pytest
 from airlift_build.publish import normalise_fingerprint
 from airlift_build.publish_args import add_publish_arguments, publish_target
 
+from hub.s3 import S3Location
 from installer.errors import AirliftError
 
 HEX = "c488532aec0ee63be9439a97589866d4d7bf8e517388a4b81ee50771508ff66f"
@@ -43,3 +44,19 @@ def test_publish_options_are_checked_up_front(monkeypatch):
     monkeypatch.setenv("AIRLIFT_HUB_TOKEN", "from-env")
     target = publish_target(_args("--publish", "https://hub.example", "--channel", "beta"))
     assert target is not None and (target.token, target.channel) == ("from-env", "beta")
+
+
+def test_an_s3_publish_takes_a_bucket_a_prefix_and_an_endpoint_but_no_hub_options():
+    target = publish_target(_args("--publish", "s3://releases/hello", "--s3-endpoint", "http://minio:9000"))
+    assert target == S3Location("releases", "hello/", "http://minio:9000")
+    assert publish_target(_args("--publish", "s3://releases")) == S3Location("releases", "", None)
+    with pytest.raises(AirliftError, match="--hub-token, --channel apply to a hub, not to --publish s3://r/"):
+        publish_target(_args("--publish", "s3://r/", "--hub-token", "t", "--channel", "beta"))
+    with pytest.raises(AirliftError, match="is not an S3 location"):
+        publish_target(_args("--publish", "s3:///no-bucket"))
+    with pytest.raises(AirliftError, match="--s3-endpoint goes with --publish s3://"):
+        publish_target(_args("--publish", "https://hub.example", "--hub-token", "t", "--s3-endpoint", "http://m"))
+    with pytest.raises(AirliftError, match="--s3-endpoint without --publish"):
+        publish_target(_args("--s3-endpoint", "http://m"))
+    with pytest.raises(AirliftError, match="full bundles only"):
+        publish_target(_args("--publish", "s3://r/", "--since", "old.tar"))
