@@ -115,6 +115,9 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
             _post_result(client, node, work, outcome, say, req.stay)
             while ctx.after_answer:  # e.g. `leave`: uninstall once the installer has the answer
                 ctx.after_answer.pop(0)()
+            if ctx.restart:  # `installer`: the service starts the new kept installer in our place
+                say("Stopping, so that the agent service starts the installer now kept on this node")
+                return 0
     finally:
         forwarder.flush()
         if ctx.peer is not None:

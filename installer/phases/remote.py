@@ -63,11 +63,13 @@ def checks(ctx: PhaseInputs, node: str) -> None:
         raise ChecksFailed(failed, node)
 
 
-def distribute(ctx: PhaseInputs, node: str) -> None:
+def distribute(ctx: PhaseInputs, node: str, prefixes: list[str] = NODE_PREFIXES) -> None:
+    """The bundle files under `prefixes` to `node` over the LAN (the runtime; an upgrade adds the
+    installer)."""
     hub = _hub(ctx)
-    tracker = hub.share(ctx.bundle, ctx.state_dir, NODE_PREFIXES)
+    tracker = hub.share(ctx.bundle, ctx.state_dir, prefixes)
     index = (ctx.bundle.root / "index.json").read_text(encoding="utf-8")
-    hub.run(node, "distribute", {"phase": f"/distribute/{node}", "index": index, "prefixes": NODE_PREFIXES,
+    hub.run(node, "distribute", {"phase": f"/distribute/{node}", "index": index, "prefixes": prefixes,
                                  "tracker": tracker}, DISTRIBUTE_TIMEOUT_S)
 
 

@@ -8,8 +8,8 @@ The run happens in this process, not in the cluster service: the upgrade replace
 installer the service runs. So the service `airlift-cluster` is stopped and, when the cluster has
 other nodes, this process listens on the agent port with the same certificate, token and nodes,
 so their persistent agents reconnect to it and take its tasks (as the install's resume does).
-The /installer phase restarts the service, and so does the end of a failed run, so the site
-keeps its day-two service. Running the same command again carries an interrupted operation on.
+The end of the run, whether it completed or failed, starts the service again with the installer
+then kept, so the site keeps its day-two service. Running the same command again carries an interrupted operation on.
 A failure never removes anything; its error says what to run next.
 """
 
@@ -173,8 +173,9 @@ def _run(host: Host, state_dir: Path, bus: EventBus, record: UpgradeRecord, bund
     finally:
         if hub is not None:
             hub.stop()
-        if not services.is_running(CONTROLLER):
-            services.start(CONTROLLER)
+        service.start(services, CONTROLLER, service.controller_argv(host, state_dir))
+        bus.log_line(f"Service {CONTROLLER} started with the installer now kept; the other nodes' agents "
+                     "reconnect to it")
 
 
 def _listen(bus: EventBus, state_dir: Path, manifest: Manifest, answers: answers_mod.Answers,
