@@ -239,6 +239,7 @@ class AgentHub:
         node, again = self.nodes.join(Node(name=name, identity=str(body["identity"]), address=address, profile=profile,
                                            facts=dict(body.get("facts") or {}),
                                            installer_version=versions.get("installer_version"),
+                                           app_version=versions.get("app_version"),
                                            runtime_version=versions.get("runtime_version"),
                                            peer_fingerprint=str(body.get("peer_fingerprint") or "")))
         if again and body.get("fresh"):

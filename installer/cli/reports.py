@@ -80,6 +80,12 @@ def print_status(status: dict, console: Console) -> bool:
     return bool(status["healthy"])
 
 
+def _installer(node: dict) -> str:
+    """"0.1.0 (hello 1.1.0)": Airlift's version, and the application version it came with."""
+    version = node["installer_version"] or "not reported"
+    return f"{version} (of {node['app_version']})" if node.get("app_version") else version
+
+
 def _cluster_lines(status: dict, console: Console) -> None:
     """The nodes with the versions they run, the day-2 operations, and how to add a node."""
     if len(status["nodes"]) > 1:
@@ -87,7 +93,7 @@ def _cluster_lines(status: dict, console: Console) -> None:
         for node in status["nodes"]:
             first = ", first master" if node["first"] else ""
             console.print(f"  {node['name']} ({node['profile']}{first}, {node['address']}): "
-                          f"installer {node['installer_version'] or 'not reported'}, "
+                          f"installer {_installer(node)}, "
                           f"k3s {node['runtime_version'] or 'not reported'}", highlight=False, markup=False)
     if status["operations"]:
         console.print("Operations after the install:")
