@@ -20,7 +20,7 @@ import yaml
 from tests.fixtures.build_fixtures import HELLO, NEXT_K3S_VERSION, build_hello
 from tests.fixtures.lab import LabNode
 from tests.fixtures.standin_version import DEFAULT_VERSION
-from tests.lab.steps import INSTALL, STATE, install_three_by_command, unpack, wait_for
+from tests.lab.steps import STATE, install_three_by_command, unpack, wait_for
 
 pytestmark = pytest.mark.lab
 
