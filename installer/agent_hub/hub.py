@@ -167,7 +167,7 @@ class AgentHub:
             time.sleep(0.5)
         raise AirliftError(f"The agent on node {name} is not in contact with the installer",
                            hint=f"check that {name} is up and its agent runs (run the join command there "
-                                "again), then ./install --resume")
+                                "again)")
 
     # --- work ------------------------------------------------------------------------------
 
@@ -182,7 +182,7 @@ class AgentHub:
                 self.board.cancel(work)
                 why = "did not finish in time" if known and known.connected else "lost contact with the installer"
                 raise AirliftError(f"Node {node}: the {task} task {why}",
-                                   hint=f"check that {node} is up and reachable, then run ./install --resume")
+                                   hint=f"check that {node} is up and reachable")
         result = work.result or {}
         if not result.get("ok"):
             error = result.get("error") or {}

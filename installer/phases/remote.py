@@ -40,7 +40,7 @@ def _profile(ctx: PhaseInputs, node: str) -> str:
     known = _hub(ctx).nodes.get(node)
     if known is None:
         raise AirliftError(f"Node {node} is not among the nodes that joined",
-                           hint=f"run the join command on {node}, then ./install --resume")
+                           hint=f"run the join command on {node}")
     return known.profile
 
 
@@ -83,7 +83,7 @@ def runtime(ctx: PhaseInputs, node: str, restart: bool = False) -> None:
     if not token:
         raise AirliftError("The first master has no cluster join token yet: k3s there writes it to "
                            "/var/lib/rancher/k3s/server/token once it runs",
-                           hint="check that k3s runs on this host (./install status), then run ./install --resume")
+                           hint="check that k3s runs on this host (./install status)")
     ctx.bus.add_secret(token)
     config = {
         **registry_access(ctx), "mirrored_registries": mirrored_registries(ctx.bundle),
