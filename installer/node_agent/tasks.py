@@ -108,8 +108,10 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
         ctx.bus.log_line(f"Volume folder {path} ready", phase=args["phase"])
     # Kept before k3s starts, so the services' supervisor runs the kept copy: the node may lose the
     # folder the agent ran from (an SSH host's /tmp copy), and `uninstall` there works without the bundle.
+    # An upgrade or rollback (`restart`) moves the kept installer in its own /installer phase.
     bundle = Bundle.open(ctx.bundle_dir)
-    keep_installer(ctx.host, ctx.state_dir, bundle.version)
+    if not args.get("restart"):
+        keep_installer(ctx.host, ctx.state_dir, bundle.version)
     token = args["token"]
     ctx.bus.add_secret(token)
     ctx.bus.add_secret(args["config"].get("registry_password", ""))
