@@ -4,8 +4,9 @@ bare host without Python running the frozen installer and the frozen k3s stand-i
 hello 1.0.0 (k3s stand-in v1.30.6) is installed. A 1.1.0 whose `update` hook fails moves every
 node's runtime to v1.31.2, node by node, masters first, then stops at /app and says to roll
 back; `./install rollback` takes every node back to v1.30.6 and the cluster to 1.0.0. Then the
-differential 1.1.0 bundle upgrades the cluster for good: every node's runtime and kept installer
-move to 1.1.0, the agents restart with the new installer and report it, and old blobs go.
+differential 1.1.0 bundle, with node 3 down, stops naming it; with node 3 back the same command
+upgrades the cluster for good: every node's runtime and kept installer move to 1.1.0, the agents
+restart with the new installer and report it, and old blobs go.
 """
 
 from __future__ import annotations
@@ -92,10 +93,20 @@ def test_three_nodes_upgrade_node_by_node_roll_back_a_failed_update_then_take_th
     ready = first.check("k3s kubectl get nodes")
     assert ready.count(" Ready ") == 3, ready
 
-    # The differential 1.1.0: the whole upgrade, every node's installer included.
+    # The differential 1.1.0 with node 3 down: the upgrade names it and stops; node 3 back, the
+    # same command carries the upgrade on to the end, every node's installer included.
     first.put(hello_next_diff_tar, "/root")
     first.check(f"mkdir -p /opt/diff && tar -C /opt/diff -xf /root/{hello_next_diff_tar.name}")
-    code, out = first.exec("COLUMNS=250 /opt/diff/hello-1.1.0/install upgrade --yes", workdir="/")
+    upgrade = "COLUMNS=250 /opt/diff/hello-1.1.0/install upgrade --yes"
+    third.container.pause()
+    try:
+        code, out = first.exec(upgrade, workdir="/")
+    finally:
+        third.container.unpause()
+    flat = " ".join(out.split())
+    assert code != 0 and "The agent on node node-3 is not in contact" in flat, out
+    assert "then run ./install upgrade again" in flat and "--resume" not in flat, out
+    code, out = first.exec(upgrade, workdir="/")
     assert code == 0, out
     assert runtime_versions(nodes) == {n.name: NEXT_K3S_VERSION for n in nodes}
     for node in (second, third):
