@@ -28,6 +28,9 @@ BUNDLE := dist/hello-$(HELLO_VERSION).tar
 NEXT_BUNDLE := dist/hello-$(NEXT_VERSION).tar
 NEXT_DIFF := dist/hello-$(NEXT_VERSION)-diff.tar
 HELLO_SOURCE := --source oci:examples/hello/.images/oci
+# SIGN_KEY=PATH signs the bundles with that vendor key (python build.py keygen); unsigned without it.
+SIGN_KEY ?=
+SIGN := $(if $(SIGN_KEY),--sign $(SIGN_KEY))
 
 .PHONY: setup test lint bundle demo clean
 .DEFAULT_GOAL := help
@@ -37,7 +40,8 @@ help:
 	@echo "make test    install what the tests need and run every test"
 	@echo "make lint    ruff, and mypy held to .mypy-baseline.txt (scripts/typecheck.py)"
 	@echo "make bundle  build examples/hello into $(BUNDLE) (K3S=k3s K3S_IMAGES=k3s-airgap-images-amd64.tar.zst: real k3s),"
-	@echo "             and examples/hello/next into $(NEXT_BUNDLE) and $(NEXT_DIFF) (differential against $(BUNDLE))"
+	@echo "             and examples/hello/next into $(NEXT_BUNDLE) and $(NEXT_DIFF) (differential against $(BUNDLE));"
+	@echo "             SIGN_KEY=PATH signs them (python build.py keygen makes a key)"
 
 .venv/.stamp: requirements.txt requirements-dev.txt scripts/setup-host.sh
 	scripts/setup-host.sh
@@ -48,7 +52,7 @@ help:
 setup: .venv/.stamp
 
 lint: setup
-	$(PY) -m ruff check build.py installer wizard packaging tests bench scripts
+	$(PY) -m ruff check build.py installer wizard hub packaging tests bench scripts
 	$(PY) scripts/typecheck.py
 
 test: setup lint
@@ -59,19 +63,19 @@ bundle: setup
 	$(PY) examples/hello/images/make_images.py
 ifeq ($(K3S),)
 	$(STANDIN_NOTICE)
-	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) $(HELLO_SOURCE) \
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) $(HELLO_SOURCE) $(SIGN) \
 	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py)" --no-k3s-images
-	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_BUNDLE) $(HELLO_SOURCE) \
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_BUNDLE) $(HELLO_SOURCE) $(SIGN) \
 	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py $(STANDIN_NEXT_VERSION))" --no-k3s-images
-	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_DIFF) --since $(BUNDLE) $(HELLO_SOURCE) \
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_DIFF) --since $(BUNDLE) $(HELLO_SOURCE) $(SIGN) \
 	  --k3s "$$($(PY) scripts/frozen-k3s-standin.py $(STANDIN_NEXT_VERSION))" --no-k3s-images
 	$(STANDIN_NOTICE)
 else
-	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) $(HELLO_SOURCE) \
+	$(PY) build.py examples/hello/app.yaml -o $(BUNDLE) $(HELLO_SOURCE) $(SIGN) \
 	  --k3s $(K3S) $(if $(K3S_IMAGES),--k3s-images $(K3S_IMAGES))
-	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_BUNDLE) $(HELLO_SOURCE) \
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_BUNDLE) $(HELLO_SOURCE) $(SIGN) \
 	  --k3s $(K3S_NEXT) $(if $(K3S_NEXT_IMAGES),--k3s-images $(K3S_NEXT_IMAGES))
-	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_DIFF) --since $(BUNDLE) $(HELLO_SOURCE) \
+	$(PY) build.py examples/hello/next/app.yaml -o $(NEXT_DIFF) --since $(BUNDLE) $(HELLO_SOURCE) $(SIGN) \
 	  --k3s $(K3S_NEXT) $(if $(K3S_NEXT_IMAGES),--k3s-images $(K3S_NEXT_IMAGES))
 endif
 

@@ -19,15 +19,18 @@ from functools import partial
 from pathlib import Path
 
 from installer import answers as answers_mod
+from installer import site_licence
 from installer.agent_hub import AgentHub, ssh_reach
 from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle
+from installer.bundle.licence_key import licence_key
 from installer.cluster_service import service as cluster_service
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog
 from installer.facts.addresses import HostNetwork, probe_network
 from installer.host import Host
-from installer.manifest import Problem, load_manifest
+from installer.licence import Licence
+from installer.manifest import Flavor, Problem, load_manifest
 from installer.phases import PhaseInputs, checks
 from installer.plan import Plan, PlanStore, build_install_plan, run_plan
 from installer.services import manager_for
@@ -66,6 +69,7 @@ class Engine:
         self._network: HostNetwork | None = None
         self._answers: dict = {}
         self._check_results: list = []
+        self._licence: tuple[bytes, str, Licence] | None = None  # the licence file given, its name, what it grants
         self._operation: dict = {"status": "idle"}
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
@@ -108,6 +112,13 @@ class Engine:
             self._network = probe_network()
         return self._network
 
+    def licence(self) -> dict:
+        """{required, key_id, accepted: the licence given (its fields) or None}: what the Licence
+        screen shows."""
+        key = licence_key(self.bundle)
+        accepted = self._licence[2].to_dict() if self._licence else None
+        return {"required": key is not None, "key_id": key.key_id if key else None, "accepted": accepted}
+
     def endpoints(self) -> list[dict]:
         answers = self._answers.get("advertise-addr") or ""
         return endpoints(self.manifest, load_documents(self.paths.app), answers)
@@ -121,8 +132,24 @@ class Engine:
         """Keep answers for the next start; raises AnswersError listing every problem."""
         data = self._with_state_dir(data)
         resolved = answers_mod.resolve(data, self.manifest, self.network())
+        if self._licence is not None:  # a cluster bigger than the licence allows is refused before it listens
+            self._check_licence(self._licence[:2], self.manifest.flavor(str(resolved.flavor)))
         self._answers = resolved.to_dict()
         self._listen_for_nodes(resolved)
+
+    def set_licence(self, data: bytes, source: str) -> dict:
+        """Check a licence file (signed by the bundle's licence key, for this application, not
+        expired, for as many nodes as the flavor chosen so far) and keep it for the install, which
+        checks it again and keeps it in the state directory; LicenceError says why it is refused."""
+        flavor = self.manifest.flavor(str(self._answers["flavor"])) if self._answers.get("flavor") else None
+        licence = self._check_licence((data, source), flavor)
+        self._licence = (data, source, licence)
+        self.bus.log_line(f"Licence accepted: {licence.describe()}")
+        return licence.to_dict()
+
+    def _check_licence(self, given: tuple[bytes, str], flavor: Flavor | None) -> Licence:
+        nodes = flavor.node_count if flavor else None
+        return site_licence.for_install(self.bundle, *given, nodes, f"the flavor {flavor.name}" if flavor else "")
 
     def _listen_for_nodes(self, answers: answers_mod.Answers) -> None:
         """With a flavor of several nodes, listen for their agents (creates the state directory,
@@ -260,6 +287,7 @@ class Engine:
         self.verify_bundle()
         answers = self.resolved_answers()
         answers_mod.require_eula(answers, self.manifest)
+        self._require_licence(answers)
         checked = checks.run(self._inputs(answers))
         self._check_results = checked.results
         inputs = self._inputs(answers, checked)  # the plan's /checks phase reuses what they found
@@ -273,8 +301,17 @@ class Engine:
                 raise AirliftError(f"Another install started in {self.state_dir} meanwhile",
                                    hint="run ./install status to see it")
             answers_mod.save(answers, self.paths.answers)
+            if self._licence is not None:
+                site_licence.save(self.state_dir, self._licence[0])
             self.store.create(plan)
             self._run_plan(plan, inputs)
+
+    def _require_licence(self, answers: answers_mod.Answers) -> None:
+        """A bundle built with a licence key installs only with a licence it accepts for the flavor."""
+        if self._licence is None:
+            site_licence.require_for(self.bundle)
+        else:
+            self._check_licence(self._licence[:2], self.manifest.flavor(str(answers.flavor)))
 
     def _run_plan(self, plan: Plan, inputs: PhaseInputs) -> None:
         """Run the plan's phases, each on its node; once all are done, the agents may stop, and the

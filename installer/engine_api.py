@@ -29,6 +29,10 @@ class EngineAPI(Protocol):
         """Keep validated answers; raises AnswersError naming every problem."""
         ...
 
+    def set_licence(self, data: bytes, source: str) -> dict:
+        """Check and keep a licence file for the install; raises LicenceError saying why not."""
+        ...
+
     def run_checks(self) -> list[CheckResult]:
         """Run the host checks with the current answers; changes nothing on the host."""
         ...

@@ -120,6 +120,11 @@ class StateDir(RunFolder):
         return self.root / "registry"
 
     @property
+    def registry_storage(self) -> Path:
+        """The registry's filesystem storage: every image blob the site serves, by content sha256."""
+        return self.registry / "storage"
+
+    @property
     def jobs(self) -> Path:
         """The hook Jobs' documents, as given to kubectl."""
         return self.root / "jobs"
@@ -161,6 +166,20 @@ class StateDir(RunFolder):
     def installer(self) -> Path:
         """The kept installer, which runs the services, `status` and `uninstall` without the bundle."""
         return self.root / "installer"
+
+    @property
+    def vendor_key(self) -> Path:
+        """The vendor key this site trusts: the signer of its first signed bundle, pinned by the
+        install's /bootstrap or by the upgrade that brought the first signed bundle
+        (installer/signer_pin.py)."""
+        return self.root / "vendor-key.json"
+
+    @property
+    def licence(self) -> Path:
+        """The licence the site runs under (0600), as the vendor's hub issued it: accepted at the
+        install or by `./install licence apply`, checked against the licence key of the kept bundle
+        (installer/site_licence.py)."""
+        return self.root / "licence.json"
 
     @property
     def previous(self) -> Path:

@@ -40,17 +40,19 @@ class Certificate:
 def ensure_certificate(state_dir: Path, address: str) -> Certificate:
     """Return the installer's certificate for `address`, making one if there is none that fits."""
     paths = StateDir(state_dir)
-    return _ensure(paths.tls_cert, paths.tls_key, address, f"Airlift installer {address}")
+    return ensure_self_signed(paths.tls_cert, paths.tls_key, address, f"Airlift installer {address}")
 
 
 def ensure_peer_certificate(state_dir: Path, address: str) -> Certificate:
     """A node's own certificate for its blob server (the installer's stays the installer's: a
     node holding it could pose as the installer to the other nodes)."""
     paths = StateDir(state_dir)
-    return _ensure(paths.peer_cert, paths.peer_key, address, f"Airlift node {address}")
+    return ensure_self_signed(paths.peer_cert, paths.peer_key, address, f"Airlift node {address}")
 
 
-def _ensure(cert_path: Path, key_path: Path, address: str, common_name: str) -> Certificate:
+def ensure_self_signed(cert_path: Path, key_path: Path, address: str, common_name: str) -> Certificate:
+    """A self-signed certificate for `address` at these paths, kept while it still fits (the hub's
+    too, so its fingerprint stays the one its publishers pinned)."""
     cert = _load(cert_path) if key_path.exists() else None
     if cert is None or not _fits(cert, address):
         cert_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -2,7 +2,7 @@
 # Installs the Debian packages that building, testing and the demo need, once per machine.
 set -euo pipefail
 pkgs=(docker.io docker-registry openssh-server debootstrap skopeo busybox-static iproute2 apache2-utils
-      iptables tcpdump chromium zstd python3-venv git make curl ca-certificates)
+      iptables tcpdump chromium zstd python3-venv git make curl ca-certificates postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make lint`'s type check: mypy on installer/, wizard/ and packaging/airlift_build, held to a
+"""`make lint`'s type check: mypy on installer/, wizard/, hub/ and packaging/airlift_build, held to a
 baseline that may only shrink.
 
     .venv/bin/python scripts/typecheck.py             # fail on any error not in the baseline

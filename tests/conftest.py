@@ -14,4 +14,5 @@ sys.path.insert(0, str(REPO))
 pytest_plugins = [
     "tests.fixtures.build_fixtures",
     "tests.fixtures.lab_fixtures",
+    "tests.fixtures.postgres",
 ]

@@ -38,7 +38,7 @@ def plain(value: Any) -> Any:
 
 # Refusals of what the request sent (answers, an SSH host) are 422; refusals because of the
 # install's state (already running, nothing to resume, an install already there) are 409.
-UNPROCESSABLE = {"api.answers", "api.ssh_inspect", "api.ssh_add"}
+UNPROCESSABLE = {"api.answers", "api.licence", "api.ssh_inspect", "api.ssh_add"}
 
 
 @bp.errorhandler(AirliftError)
@@ -78,6 +78,19 @@ def answers() -> ResponseReturnValue:
     engine = _engine()
     current = engine.snapshot().get("answers") or {}
     engine.set_answers({**current, **changes})
+    return jsonify(engine.snapshot())
+
+
+@bp.post("/licence")
+def licence() -> ResponseReturnValue:
+    """Check the licence file's text the operator chose or pasted; the engine keeps it for the
+    install or says why it refuses it (forged, another application, expired, too few nodes)."""
+    body = request.get_json(silent=True)
+    text = body.get("licence") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return jsonify(error="The licence must be the text of the licence file."), 400
+    engine = _engine()
+    engine.set_licence(text.encode(), "the licence file given in the wizard")
     return jsonify(engine.snapshot())
 
 

@@ -15,6 +15,7 @@ from installer.bundle.base import BaseFiles, BlobLocation
 from installer.bundle.errors import BundleError
 from installer.bundle.images import Blob, ImageContent, image_content
 from installer.bundle.index import INDEX_NAME, Index, IndexEntry
+from installer.bundle.signature import SignatureError, VendorKey, bundle_signer
 from installer.bundle.verify import verify_files, verify_tree
 from installer.errors import AirliftError
 
@@ -78,12 +79,39 @@ class Bundle:
 
     def verify(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Check every file the bundle carries against the index, and, when a base is given, the
-        base's copy of every file expected from it; raises BundleError listing every problem."""
-        problems = verify_tree(self.root, self.index, progress)
+        base's copy of every file expected from it, and the vendor's signature when the bundle has one;
+        raises BundleError listing every problem."""
+        problems: list[str] = []
+        try:
+            self.signer()
+        except SignatureError as e:
+            problems.append(e.message)
+        problems += verify_tree(self.root, self.index, progress)
         if self.base is not None and self.index.from_base:
             problems += verify_files(self._base_locations())
         if problems:
             raise BundleError(problems)
+
+    def signer(self) -> VendorKey | None:
+        """The vendor key whose signature of index.json checks out; None for an unsigned bundle, a
+        SignatureError for a signature that does not match (installer.bundle.signature)."""
+        return bundle_signer(self.root)
+
+    def require_base(self) -> None:
+        """Every file a differential bundle expects from its base is where the base keeps it
+        (looked up, not read: cheap enough to refuse before anything changes); else an error
+        naming each missing file and its blob."""
+        if not self.index.from_base:
+            return
+        missing = [e for e, loc in self._base_locations() if loc is None] if self.base is not None \
+            else list(self.index.from_base)
+        if missing:
+            raise AirliftError(
+                f"{len(missing)} file(s) this differential bundle of {self.name} {self.version} expects from "
+                f"{self._base_name()} are missing where the installed site keeps them",
+                details="\n".join(f"  - {e.path} (blob sha256:{e.content_sha256})" for e in missing[:20]),
+                hint=f"nothing was changed; run ./install upgrade from the full bundle of {self.name} "
+                     f"{self.version}, or restore the state directory (its registry storage and blobs) from a backup")
 
     def entry(self, path: str) -> IndexEntry:
         """The index entry of a logical path; a BundleError when the bundle has no such file."""

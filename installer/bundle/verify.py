@@ -15,6 +15,7 @@ from pathlib import Path
 
 from installer.bundle.base import BlobLocation
 from installer.bundle.index import INDEX_NAME, Index, IndexEntry, is_safe_relative
+from installer.bundle.signature import SIGNATURE_NAME
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20
@@ -78,7 +79,7 @@ def _unexpected_files(root: Path, expected: set[str], from_base: set[str]) -> li
             elif rel in from_base:
                 problems.append(f"{rel}: the index expects it from the base bundle, not in this folder "
                                 "(added after the build?)")
-            elif rel not in expected and rel != INDEX_NAME:
+            elif rel not in expected and rel not in (INDEX_NAME, SIGNATURE_NAME):
                 problems.append(f"{rel}: is not in the bundle's index (added after the build?)")
         dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
     return problems

@@ -103,6 +103,14 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .rollback import cmd_rollback
 
         return cmd_rollback(args, console)
+    if command == "report":
+        from .report import cmd_report
+
+        return cmd_report(args, console)
+    if command == "licence":
+        from .licence import cmd_licence
+
+        return cmd_licence(args, console)
     return commands.cmd_install(args, console, flags, wizard)
 
 

@@ -113,6 +113,7 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict, wizard:
             return _wizard(engine, args, answers_mod.merged(from_file, flags), console, wizard)
         else:
             data = answers_mod.merged(from_file, flags)
+            _licence(engine, args)  # refused here, before the answers may create the state directory
             engine.set_answers(data)
             if _asked_eula(engine.manifest, data, console):
                 engine.set_answers({**data, "accept-eula": True})
@@ -123,6 +124,15 @@ def cmd_install(args: argparse.Namespace, console: Console, flags: dict, wizard:
         renderer.close()
     print_summary(engine.snapshot(), console)
     return 0
+
+
+def _licence(engine: Engine, args: argparse.Namespace) -> None:
+    """The licence file named by --licence, checked and kept for the install."""
+    path = getattr(args, "licence", None)
+    if path:
+        from installer.site_licence import read_file
+
+        engine.set_licence(read_file(Path(path)), path)
 
 
 def _ssh_secrets(engine: Engine) -> None:
@@ -190,6 +200,7 @@ def _wizard(engine: Engine, args: argparse.Namespace, data: dict, console: Conso
         raise AirliftError("The browser wizard is not part of this entry point (python -m installer)",
                            hint="start it with python -m wizard (the bundle's ./install includes it), "
                                 "or install headless: add --cli (with --flavor or --config)")
+    _licence(engine, args)
     try:
         engine.set_answers(data)
     except answers_mod.AnswersError as exc:
@@ -215,6 +226,9 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
     carried = len(bundle.index.carried)
     console.print(f"[green]✓[/] Bundle {bundle.name} {bundle.version}: all {carried} files "
                   "match the index", highlight=False)
+    signer = bundle.signer()
+    console.print(f"  signed by key {signer.key_id}" if signer else "  not signed", highlight=False, markup=False,
+                  emoji=False)
     if bundle.is_differential:
         console.print(f"  {describe_base(bundle.index)}", highlight=False, markup=False)
     return 0

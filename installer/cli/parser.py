@@ -12,7 +12,8 @@ from installer import __version__
 from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
-COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback")
+COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
+            "licence")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cli", action="store_true", help="install headless, in this terminal")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted or failed install")
     parser.add_argument("--listen", metavar="ADDR:PORT", help=f"where the wizard listens (default ADDR:{WIZARD_PORT})")
+    parser.add_argument("--licence", metavar="FILE",
+                        help="the licence file the vendor issued (required when the bundle was built with a "
+                             "licence key; the wizard asks for it otherwise)")
     _answers(parser)
     _location(parser)
     # Subcommands suppress their defaults so `./install --state-dir X status` keeps X.
@@ -75,7 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
                                    "completed or not (run as root on the first master)")
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _location(rollback)
+    _report(sub)
+    _licence(sub)
     return parser
+
+
+def _licence(sub: argparse._SubParsersAction) -> None:
+    licence = sub.add_parser("licence", argument_default=argparse.SUPPRESS,
+                             help="replace the site's licence with a new one from the vendor (run as root on "
+                                  "the first master); ./install status shows the current one")
+    actions = licence.add_subparsers(dest="licence_action", metavar="ACTION", required=True)
+    apply = actions.add_parser("apply", argument_default=argparse.SUPPRESS,
+                               help="check FILE (signature, application, expiry, enough nodes for those "
+                                    "installed) and make it the site's licence")
+    apply.add_argument("file", metavar="FILE", help="the licence file the vendor issued")
+    _location(apply)
+
+
+def _report(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser("report", argument_default=argparse.SUPPRESS,
+                            help="write a support report (.tar.gz, secrets removed) to send the vendor: on the "
+                                 "first master from every node, elsewhere from this node (run as root)")
+    report.add_argument("-o", "--output", metavar="FILE",
+                        help="where to write it (default ./airlift-report-<node>-<time>.tar.gz)")
+    report.add_argument("--timeout", type=int, metavar="SECONDS",
+                        help="how long each other node has to answer (default 60); one that does not is "
+                             "named in the report")
+    _location(report)
 
 
 def _upgrade(sub: argparse._SubParsersAction) -> None:
@@ -84,6 +114,12 @@ def _upgrade(sub: argparse._SubParsersAction) -> None:
                                   "asks, then upgrades node by node (run as root on the first master)")
     upgrade.add_argument("--yes", action="store_true", help="do not ask before upgrading")
     upgrade.add_argument("--dry-run", action="store_true", help="show what would change, then stop")
+    upgrade.add_argument("--allow-other-signer", action="store_true",
+                         help="accept a bundle signed by another vendor key than the one this site pinned, or "
+                              "not signed (logged; a new signer is trusted from then on)")
+    upgrade.add_argument("--licence", metavar="FILE",
+                         help="a new licence from the vendor, checked against this bundle and kept once the "
+                              "upgrade is done (when the site's licence expired or the new version needs another)")
     _location(upgrade)
 
 

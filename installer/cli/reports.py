@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from installer.plan import Plan
@@ -75,6 +76,7 @@ def print_status(status: dict, console: Console) -> bool:
     for check in status["health"]:
         mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"
         console.print(f"  {mark} {check['check']} {check['detail']}", highlight=False, emoji=False)
+    _licence_line(status.get("licence"), app["name"], console)
     _endpoint_lines(status["endpoints"], console)
     _cluster_lines(status, console)
     return bool(status["healthy"])
@@ -84,6 +86,24 @@ def _installer(node: dict) -> str:
     """"0.1.0 (hello 1.1.0)": Airlift's version, and the application version it came with."""
     version = node["installer_version"] or "not reported"
     return f"{version} (of {node['app_version']})" if node.get("app_version") else version
+
+
+def _licence_line(licence: dict | None, app: str | None, console: Console) -> None:
+    """Who the site is licensed to, nodes used of those allowed, and until when; an expired
+    licence is said plainly (the application keeps running; upgrades are refused)."""
+    if licence is None:
+        return
+    if "error" in licence:
+        console.print(f"  [red]✗[/] licence cannot be checked: {escape(licence['error'])}", highlight=False, emoji=False)
+        return
+    what = (f"licence {licence['id']} for {licence['customer']}: {licence['nodes']} of {licence['max_nodes']} "
+            f"node(s) in use, ")
+    if licence["expired"]:
+        console.print(f"  [yellow]![/] {escape(what)}[yellow]expired on {licence['expires']}[/]: {app or 'the application'} "
+                      "keeps running, but upgrades are refused until a new licence is applied "
+                      "(./install licence apply FILE)", highlight=False, emoji=False)
+        return
+    console.print(f"  [green]✓[/] {escape(what)}valid through {licence['expires']}", highlight=False, emoji=False)
 
 
 def _cluster_lines(status: dict, console: Console) -> None:

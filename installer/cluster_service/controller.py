@@ -3,8 +3,9 @@
 It answers the agent API on the agent port with the install's certificate, join token and node
 registry, so the persistent agents of the nodes reconnect to it, and a host running the join
 command against the installed cluster is added to it (an expand operation). It also runs the
-operations `./install remove` asks for (`operate`, `operation`): those take the admin token, which
-never leaves this host, not the join token every node holds. Operations run one at a time, each a
+operations `./install remove` asks for (`operate`, `operation`) and relays `./install report` to each
+node's agent (`collect`): those take the admin token, which never leaves this host, not the join
+token every node holds. Operations run one at a time, each a
 plan kept in `<state>/operations/<id>/` (operations.py).
 """
 
@@ -31,12 +32,16 @@ from installer.manifest import load_manifest
 from installer.phases.inputs import PhaseInputs, RunOptions
 from installer.plan import PlanStore
 from installer.services import manager_for
+from installer.services.names import AGENT
+from installer.site_licence import refuse_join
 from installer.statedir import StateDir
 
 log = logging.getLogger("installer.cluster_service")
 
 BIND_FOR_S = 120.0  # the installer hands the port over once its plan is done
-ADMIN_ACTIONS = ("operate", "operation")
+ADMIN_ACTIONS = ("operate", "operation", "collect")
+REPORT_TIMEOUT_S = 60.0
+IN_CONTACT_S = 30.0  # an agent polls every 20 s: silent longer, it is away
 
 
 class ClusterHub(AgentHub):
@@ -62,6 +67,8 @@ class ClusterHub(AgentHub):
             return self.controller.operate(body)
         if action == "operation":
             return self.controller.operation(body)
+        if action == "collect":
+            return self.controller.collect(body)
         new = action == "join" and self.nodes.get(str(body["hostname"])) is None
         answer = super().handle(action, body, client)
         if action == "join":
@@ -129,7 +136,8 @@ class Controller:
     # --- nodes joining ---------------------------------------------------------------------
 
     def profile_for(self, role: str | None) -> str:
-        """The profile a new node takes: the one it asks for, if nodes of it may be added."""
+        """The profile a new node takes: the one it asks for, if nodes of it may be added and the
+        site's licence allows one more node (checked offline, installer/site_licence.py)."""
         install = PlanStore(self.state_dir).load()  # read again: /cluster ends after this service starts
         if install is None or install.state != "completed":
             raise AirliftError("The install is not complete, so no node can join the cluster yet",
@@ -147,6 +155,8 @@ class Controller:
             raise AirliftError(f'Node profile "{role}" of {self.manifest.name} has expandPolicy: fixed, so no '
                                "node of it joins after the install",
                                hint=f"run the join command with {choices}")
+        # the first master, the nodes that joined, and this one, against the licence's max_nodes
+        refuse_join(self.state_dir, self.manifest.name, len(self.hub.nodes.nodes()) + 2)
         return role
 
     def joined(self, node: str, new: bool, fresh: bool) -> None:
@@ -207,6 +217,19 @@ class Controller:
         state, error = self.operations.state(op)
         events = op.events.read(int(body.get("since") or 0))
         return {"events": [e.to_dict() for e in events], "state": state, "error": error}
+
+    def collect(self, body: dict) -> dict:
+        """A node's part of the support report (`./install report`), from its agent within the
+        timeout asked; AirliftError naming the node when it is unknown, away or too slow."""
+        node, timeout = str(body["node"]), float(body.get("timeout") or REPORT_TIMEOUT_S)
+        known = self.hub.nodes.get(node)
+        if known is None:
+            raise AirliftError(f"Node {node} is not part of the cluster")
+        silent = time.time() - known.last_seen
+        if silent > IN_CONTACT_S:
+            raise AirliftError(f"Node {node}: its agent has not been in contact for {silent:.0f}s",
+                               hint=f"check that {node} is up and its {AGENT} service runs")
+        return self.hub.run(node, "report", {"profile": known.profile, "redact": self.manifest.report_redact}, timeout)
 
     def _inputs(self, bus: EventBus, options: RunOptions | None = None) -> PhaseInputs:
         """The inputs of one operation's run, with what the operator asked of it (`--force`)."""

@@ -14,6 +14,7 @@ from installer.manifest.flavors import parse_flavors
 from installer.manifest.manifest import Manifest
 from installer.manifest.problems import ManifestError, Problem, Problems
 from installer.manifest.profiles import parse_profiles
+from installer.manifest.report import parse_report_redactions
 from installer.manifest.shapes import as_dict, as_list, as_str
 from installer.manifest.sources import parse_hook_job, resolve_logo, resolve_text
 from installer.manifest.structure import check_structure
@@ -90,7 +91,9 @@ def _assemble(doc: dict[str, Any], base_dir: Path, problems: Problems) -> Manife
         eula=resolve_text(eula.get("source"), "installer.eula.source", base_dir, problems),
         profiles=profiles, flavors=flavors, default_flavor=default, flavor_prompt=prompt,
         endpoints=_endpoints(doc.get("endpoints"), problems),
-        hooks=hooks, hook_sources=hook_sources, warnings=unused_field_warnings(doc) + _logo_warnings(doc),
+        hooks=hooks, hook_sources=hook_sources,
+        report_redact=parse_report_redactions(doc.get("report"), problems),
+        warnings=unused_field_warnings(doc) + _logo_warnings(doc),
     )
 
 

@@ -32,6 +32,7 @@ class Manifest:
     endpoints: list[dict[str, Any]]
     hooks: dict[str, dict[str, Any]]
     hook_sources: dict[str, str] = field(default_factory=dict)
+    report_redact: list[str] = field(default_factory=list)  # the vendor's patterns (report.redact)
     warnings: list[str] = field(default_factory=list)
 
     def flavor(self, name: str) -> Flavor:

@@ -19,7 +19,7 @@ _TOP = {
     "providers": "Airlift installs on existing hosts only",
     "storage": "no storage provider is installed",
     "ingress": "no ingress controller is installed",
-    "license": "Airlift has no licence mode",
+    "license": "a licence is required by building with build.py --licence-key PUB",
     "webConfig": "the wizard is not customised by config.js",
     "extensions": "Gravity's extensions do not exist in Airlift",
     "systemOptions": "the runtime's version and options come from the bundled k3s",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from installer.bundle import Bundle
+from installer.bundle import Bundle, FolderBase
 from installer.errors import AirliftError
 from installer.installer_copy import FROZEN_DIR, kept_version, stage_from_bundle
 from installer.statedir import StateDir
@@ -45,7 +45,7 @@ def installer(ctx: AgentContext, args: dict) -> dict:
 
 def _lay_out_new(ctx: AgentContext, version: str) -> None:
     paths = StateDir(ctx.state_dir)
-    bundle = Bundle.open(ctx.bundle_dir)
+    bundle = Bundle.open(ctx.bundle_dir, FolderBase(ctx.bundle_dir))
     if bundle.version != version:
         raise AirliftError(f"Node {ctx.node} holds the bundle index of {bundle.version}, not {version}",
                            hint="run the upgrade again: its /distribute phase sends this node the new version first")

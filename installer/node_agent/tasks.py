@@ -7,6 +7,7 @@
     prune       an upgrade's /gc: delete received blobs neither kept version needs
     leave       remove k3s, then everything else Airlift put on the node (leave.py)
     probe       one round of the checks across nodes: listen, dial, send or close (probe.py)
+    report      this node's part of the support report, redacted here (installer/report)
 
 Each gets the task's arguments from the installer and returns JSON-able data; an AirliftError
 travels back to the installer, which fails the node's phase with it.
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installer.bundle import Bundle
+from installer.bundle import Bundle, FolderBase
 from installer.checks import run_checks
 from installer.events import Event, EventBus
 from installer.facts import ClusterSettings, airlift_ports, gather_facts
@@ -31,6 +32,10 @@ from installer.node_agent.installer_swap import installer
 from installer.node_agent.leave import leave
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
+from installer.report.archive import pack_within
+from installer.report.node import collect_node
+from installer.report.redact import Redactor
+from installer.report.secrets import known_secrets
 from installer.runtime import K3sRuntime, RuntimeConfig
 from installer.services import ServiceManager
 from installer.statedir import StateDir
@@ -109,7 +114,9 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     # Kept before k3s starts, so the services' supervisor runs the kept copy: the node may lose the
     # folder the agent ran from (an SSH host's /tmp copy), and `uninstall` there works without the bundle.
     # An upgrade or rollback (`restart`) moves the kept installer in its own /installer phase.
-    bundle = Bundle.open(ctx.bundle_dir)
+    # /distribute laid every received file out as the bundle stores them, also those a differential
+    # bundle's index expects from its base.
+    bundle = Bundle.open(ctx.bundle_dir, FolderBase(ctx.bundle_dir))
     if not args.get("restart"):
         keep_installer(ctx.host, ctx.state_dir, bundle.version)
     token = args["token"]
@@ -136,6 +143,15 @@ def probe(ctx: AgentContext, args: dict) -> dict:
     return ctx.probe.handle(args)
 
 
+def report(ctx: AgentContext, args: dict) -> dict:
+    """This node's files for the support report, every secret it knows removed before they leave
+    it (the first master removes its own again); what was removed, by kind and file."""
+    files = collect_node(ctx.host, ctx.services, ctx.state_dir, args.get("profile"))
+    redactor = Redactor([*known_secrets(ctx.host, ctx.state_dir), ("join token", ctx.token)], args.get("redact") or [])
+    files = {name: redactor.text(text, name) for name, text in files.items()}
+    return {"files": pack_within(files), "redactions": redactor.records()}
+
+
 TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
     "checks": checks,
     "distribute": distribute,
@@ -144,4 +160,5 @@ TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
     "installer": installer,
     "prune": prune,
     "probe": probe,
+    "report": report,
 }

@@ -1,5 +1,5 @@
-"""Phase /bootstrap: the state directory's folders, the profile's volumes, and what the install
-needs from the bundle.
+"""Phase /bootstrap: the state directory's folders, the profile's volumes, what the install
+needs from the bundle, and the vendor key the site trusts from now on (installer/signer_pin.py).
 
 The resources, the manifest and the installer itself are copied into the state directory so
 that status, uninstall and the services' supervisor work the same after the bundle folder is
@@ -14,6 +14,7 @@ from installer.app_documents import RESOURCES_FILE, application_documents
 from installer.installer_copy import keep_installer
 from installer.phases.inputs import PhaseInputs
 from installer.phases.volumes import create_volumes
+from installer.signer_pin import pin_at_install
 from installer.statedir import StateDir
 
 
@@ -25,6 +26,7 @@ def execute(ctx: PhaseInputs) -> None:
     kept = keep_installer(ctx.host, ctx.state_dir, ctx.bundle.version)
     ctx.bus.log_line(f"Installer kept as {kept} (for status and uninstall once the bundle folder is gone)",
                      phase="/bootstrap")
+    ctx.bus.log_line(pin_at_install(ctx.bundle, ctx.state_dir), phase="/bootstrap")
     docs = application_documents(ctx.bundle, ctx.manifest)
     ctx.host.write_file(ctx.app_dir / RESOURCES_FILE, yaml.safe_dump_all(docs, sort_keys=False))
     with ctx.bundle.open_file("app.yaml") as f:

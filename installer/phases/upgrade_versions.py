@@ -30,7 +30,7 @@ from installer.registry.gc import collect
 from installer.services.names import CONTROLLER
 from installer.statedir import StateDir
 from installer.transfer.bundle_share import NODE_PREFIXES
-from installer.upgrade.versions import keep_previous, previous_bundle, runtime_digests
+from installer.upgrade.versions import keep_previous, kept_digests, previous_bundle
 
 RUNTIME_DIR = "runtime"
 INSTALLER_TIMEOUT_S = 600
@@ -90,7 +90,7 @@ def gc(ctx: PhaseInputs) -> None:
     paths = StateDir(ctx.state_dir)
     kept = [Bundle.open(paths.bundle), previous_bundle(ctx.state_dir)]
     freed = collect(ctx.registry.storage, [i.digest for b in kept for i in b.images()])
-    runtime = set().union(*(runtime_digests(b) for b in kept))
+    runtime = set().union(*(kept_digests(b) for b in kept))
     freed += blob_store(ctx.state_dir).prune(runtime)
     pruned = _on_other_nodes(ctx, "prune", {"phase": "/gc", "keep": sorted(runtime)}, PRUNE_TIMEOUT_S)
     for node, data in pruned.items():

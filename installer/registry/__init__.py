@@ -66,7 +66,7 @@ class Registry:
 
     @property
     def files(self) -> RegistryFiles:
-        return RegistryFiles(storage=self.dir / "storage", cert=self.dir / "tls" / "registry.crt",
+        return RegistryFiles(storage=self.state.registry_storage, cert=self.dir / "tls" / "registry.crt",
                              key=self.dir / "tls" / "registry.key", htpasswd=self.dir / "htpasswd")
 
     @property

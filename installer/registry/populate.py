@@ -39,7 +39,12 @@ def unique_blobs(images: Iterable[ImageContent]) -> list[Blob]:
 
 def blob_data(storage: Path, blob: Blob) -> Path:
     """Where distribution's filesystem storage keeps a blob's bytes."""
-    return v2_root(storage) / "blobs" / "sha256" / blob.hex[:2] / blob.hex / "data"
+    return content_path(storage, blob.hex)
+
+
+def content_path(storage: Path, sha256: str) -> Path:
+    """Where distribution's filesystem storage keeps the blob whose content has this sha256 (hex)."""
+    return v2_root(storage) / "blobs" / "sha256" / sha256[:2] / sha256 / "data"
 
 
 def _missing(storage: Path, blobs: Iterable[Blob]) -> list[Blob]:

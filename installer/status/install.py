@@ -17,6 +17,9 @@ Shape (JSON-able):
   operations: [{id, kind, node, state}]  the day-2 operations; join: {profile: command}
   cluster_service: whether airlift-cluster runs (None before the install completed)
   health:   [{check, ok, detail}]  every health check, as the tables print them; healthy: bool
+  licence:  {customer, id, nodes, max_nodes, expires, expired, channel, features} | {error} | None
+            (installer/site_licence.py); an expired licence does not make the install unhealthy:
+            the application keeps running, only upgrades are refused
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from installer import answers as answers_mod
+from installer import site_licence
 from installer.answers import Answers
 from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle, BundleError, ImageInfo
@@ -71,6 +75,7 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
         "join": cluster["join"],
         "cluster_service": cluster["service"],
     }
+    status["licence"] = site_licence.status(state_dir, len(status["nodes"]))
     status["health"] = health_checks(status)
     status["healthy"] = plan.state == "completed" and all(c["ok"] for c in status["health"])
     return status

@@ -15,6 +15,9 @@ Shape:
               default route's: the settings screen offers them for advertise-addr
   operation:  {status: idle|running|completed|failed, started?, finished?, error?, endpoints?}
   endpoints:  [{name, description, url}] once the application is installed
+  licence:    {required, key_id, accepted: {id, customer, application, max_nodes, expires, channel,
+               features, issued} | None}: whether the bundle installs only with a licence, and the
+              one given (installer/licence.py)
   state_dir, log, kubeconfig, answers_file
   seq:        the newest event's sequence number when the snapshot was taken (events after it are
               newer than the snapshot)
@@ -96,6 +99,7 @@ def build_snapshot(engine: Engine) -> dict:
         "network": host_network(engine.network()),
         "operation": engine.operation,
         "endpoints": engine.endpoints() if installed else [],
+        "licence": engine.licence(),
         "state_dir": str(engine.state_dir),
         "log": str(engine.log_path),
         "kubeconfig": str(K3sPaths.of(engine.host).kubeconfig),

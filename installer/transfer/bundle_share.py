@@ -3,7 +3,8 @@
 Why the stored bytes travel: the LAN carries each file as the bundle stores it (zstd where it
 compresses), keyed by the sha256 index.json gives for those bytes, so fewer bytes move and every
 node checks them against the same index. A node decompresses when it uses a file, exactly as the
-first node does. Putting the bundle into the first node's store hard-links, reading nothing.
+first node does. Putting the bundle into the first node's store hard-links, reading nothing; a
+file a differential bundle left out is in that store already (installer/cluster_service/kept.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ NODE_PREFIXES = ["runtime/k3s"]
 
 @dataclass(frozen=True)
 class SharedFile:
-    """One bundle file as it travels: where it is stored in the bundle and its stored sha256."""
+    """One bundle file as it travels: its logical path, where it is stored in the bundle and its
+    stored sha256."""
 
+    path: str
     stored_path: str
     sha256: str
     size: int
@@ -35,7 +38,7 @@ class SharedFile:
 def shared_files(bundle: Bundle, prefixes: list[str]) -> list[SharedFile]:
     """The files under any of `prefixes` (e.g. "runtime/", "images/"), in index order, which is
     the same on every node."""
-    return [SharedFile(e.stored_path, e.sha256, e.size, e.mode)
+    return [SharedFile(e.path, e.stored_path, e.sha256, e.size, e.mode)
             for e in bundle.files() if any(e.path.startswith(p) for p in prefixes)]
 
 
@@ -49,14 +52,23 @@ def wanted(files: list[SharedFile]) -> list[tuple[str, int]]:
 
 
 def seed_store(store: BlobStore, bundle: Bundle, files: list[SharedFile]) -> None:
-    """Make the first node's store serve `files` straight from the (verified) bundle folder."""
+    """Make the first node's store serve `files` straight from the (verified) bundle, as the
+    bundle reader finds their stored bytes."""
     for f in files:
-        store.adopt(f.sha256, bundle.root / f.stored_path)
+        if store.has(f.sha256):
+            continue
+        loc = bundle.location(f.path)
+        if loc.size != f.size:
+            raise AirliftError(f"Blob sha256:{f.sha256} ({f.stored_path}) is missing from {store.root}",
+                               hint="the site keeps the runtime files of its installed version there; restore "
+                                    "the state directory from a backup, or upgrade with the full bundle")
+        store.adopt(f.sha256, loc.path)
 
 
 def place(store: BlobStore, files: list[SharedFile], dest: Path) -> None:
     """Lay received files out under `dest` as the bundle stores them (hard links from the
-    store, copies across filesystems), with the index's modes."""
+    store, copies across filesystems), with the index's modes, replacing what an older version
+    left at the same path (an upgrade's runtime)."""
     for f in files:
         if not is_safe_relative(f.stored_path):
             raise AirliftError(f"Refusing to place bundle file {f.stored_path!r}: not a plain relative path.",
@@ -66,15 +78,17 @@ def place(store: BlobStore, files: list[SharedFile], dest: Path) -> None:
             raise AirliftError(f"Blob sha256:{f.sha256} for {f.stored_path} has not been received.",
                                hint="Run the distribution step again; it resumes where it stopped.")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            _link_or_copy(source, target)
+        if not (target.exists() and os.path.samefile(source, target)):
+            _link_or_copy(source, target)  # another version's file at that path is replaced
         os.chmod(target, f.mode)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
+    """`target` becomes `source`'s bytes in one rename, whatever was there."""
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
     try:
-        os.link(source, target)
+        os.link(source, tmp)
     except OSError:
-        tmp = target.with_name(target.name + ".tmp")
         shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+    os.replace(tmp, target)

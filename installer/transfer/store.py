@@ -32,6 +32,11 @@ def normalize_digest(digest: str) -> str:
     return hexpart
 
 
+def complete_path(root: Path, digest: str) -> Path:
+    """Where the store at `root` keeps the complete blob `digest` (without creating the store)."""
+    return root / "sha256" / normalize_digest(digest)
+
+
 @dataclass(frozen=True)
 class BlobState:
     """What the store holds of one blob: where its bytes are, how many are there, how many to expect."""
@@ -55,7 +60,7 @@ class BlobStore:
         self._generation: dict[str, int] = {}
 
     def path(self, digest: str) -> Path:
-        return self.root / "sha256" / normalize_digest(digest)
+        return complete_path(self.root, digest)
 
     def partial_path(self, digest: str) -> Path:
         return self.root / "partial" / normalize_digest(digest)

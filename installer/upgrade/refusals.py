@@ -2,9 +2,12 @@
 
 Checked before the new bundle is verified (which reads every byte) and before anything changes:
 the bundle is another application's, it is not newer (going back is `./install rollback`), an
-operation is running on the cluster, or it is a differential bundle built on another base than
-the installed version. An upgrade that stopped part way is not refused: running `./install
-upgrade` again with the same bundle continues it.
+operation is running on the cluster, it is a differential bundle built on another base than
+the installed version, or it is not signed by the vendor key the site pinned
+(installer/signer_pin.py; `allow_other_signer` is the operator's explicit say-so), or the site's
+licence expired or does not suit the new version (installer/site_licence.py; `licence` is a new
+licence file given with the upgrade). An upgrade that stopped part way is not refused: running
+`./install upgrade` again with the same bundle continues it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from installer.bundle import Bundle
 from installer.bundle.index import INDEX_NAME
 from installer.cluster_service.operations import Operations
 from installer.errors import AirliftError
+from installer.signer_pin import refuse_untrusted
+from installer.site_licence import upgrade_refusal
 from installer.statedir import StateDir
 from installer.statelock import lock_held
 from installer.upgrade.installed import Installed
@@ -38,8 +43,10 @@ class Unfinished:
     to_version: str | None = None
 
 
-def check_upgrade(new: Bundle, installed: Installed) -> None:
-    """Raise the first reason `new` may not upgrade `installed`; return when it may."""
+def check_upgrade(new: Bundle, installed: Installed, allow_other_signer: bool = False,
+                  licence: tuple[bytes, str] | None = None) -> None:
+    """Raise the first reason `new` may not upgrade `installed`; return when it may. `licence` is
+    (data, source) of a licence file the operator gave with the upgrade."""
     base = bundle_base(new)
     _same_application(new, installed)
     _nothing_running(new, installed)
@@ -47,6 +54,15 @@ def check_upgrade(new: Bundle, installed: Installed) -> None:
     _newer(new, installed, continuing)
     if base is not None and not (continuing and new.version == installed.version):
         _on_installed_base(new, base, installed)
+    refuse_untrusted(new, installed.state_dir, allow_other_signer)
+    _licensed(new, installed, licence)
+
+
+def _licensed(new: Bundle, installed: Installed, licence: tuple[bytes, str] | None) -> None:
+    """An expired licence refuses the upgrade; a version that requires a licence needs one it accepts."""
+    refusal = upgrade_refusal(new, installed.state_dir, len(installed.nodes), licence)
+    if refusal is not None:
+        raise refusal
 
 
 def continued_upgrade(new: Bundle, installed: Installed) -> Unfinished | None:

@@ -24,7 +24,7 @@ from installer.agent_hub import AgentHub
 from installer.agent_hub.nodes import JoinedNodes
 from installer.bundle import Bundle
 from installer.cluster_service import service
-from installer.cluster_service.kept import kept_bundle
+from installer.cluster_service.kept import kept_bundle, site_base
 from installer.errors import AirliftError
 from installer.events import Event, EventBus, EventLog
 from installer.host import Host
@@ -51,9 +51,10 @@ from installer.upgrade.versions import (
 def upgrade(new_bundle_dir: Path, state_dir: Path, root: Path, bus: EventBus, diff: Any) -> None:
     """Move the installed cluster to the bundle in `new_bundle_dir` (verified and accepted by the
     caller), or carry on the interrupted upgrade to it. Of `diff` (installer.upgrade.diff.UpgradeDiff)
-    only `runtime_changed` is read; without it the two bundles' runtime files are compared."""
+    only `runtime_changed` is read; without it the two bundles' runtime files are compared. A
+    differential bundle's left-out files are read where the site keeps them (site_base)."""
     state_dir = Path(state_dir)
-    bundle = Bundle.open(Path(new_bundle_dir))
+    bundle = Bundle.open(Path(new_bundle_dir), site_base(state_dir))
     manifest = load_manifest(bundle.manifest_path)
     host = Host(Path(root))
     with StateLock(state_dir):
@@ -91,6 +92,7 @@ def _upgrade_record(host: Host, state_dir: Path, bundle: Bundle, manifest: Manif
                  else f"./install upgrade from the {pending.to_version} bundle, or ./install rollback")
         raise AirliftError(f"The {pending.kind} from {pending.from_version} to {pending.to_version} stopped part "
                            f"way ({pending.id})", hint=f"finish it first: {again}")
+    bundle.require_base()  # refused before anything changes when the site lacks a file
     installed = kept_bundle(state_dir)
     changed = getattr(diff, "runtime_changed", None)
     if changed is None:

@@ -22,7 +22,7 @@ import yaml
 
 from installer.app_documents import RESOURCES_FILE, application_documents, load_documents
 from installer.bundle import Bundle
-from installer.cluster_service.kept import blob_store
+from installer.cluster_service.kept import KEPT_RUNTIME, blob_store, site_base
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.manifest import Manifest, load_manifest
@@ -71,12 +71,13 @@ def target_documents(state_dir: Path, record: UpgradeRecord) -> list[dict]:
 
 
 def previous_bundle(state_dir: Path) -> Bundle:
-    """The previous version's kept bundle part; AirliftError when no upgrade kept one."""
+    """The previous version's kept bundle part (reading its runtime and image blobs where the site
+    keeps them); AirliftError when no upgrade kept one."""
     folder = StateDir(state_dir).previous_bundle
     if not (folder / "index.json").is_file():
         raise AirliftError(f"No previous version is kept in {folder.parent}, so there is nothing to roll back to",
                            hint="./install rollback goes back only to the version before an upgrade")
-    return Bundle.open(folder)
+    return Bundle.open(folder, site_base(state_dir))
 
 
 def with_runtime(bundle: Bundle, state_dir: Path) -> Bundle:
@@ -95,5 +96,10 @@ def with_runtime(bundle: Bundle, state_dir: Path) -> Bundle:
 
 
 def runtime_digests(bundle: Bundle) -> set[str]:
-    """The stored sha256 of every runtime file a bundle index names."""
+    """The stored sha256 of every runtime file a node runs (k3s), as a bundle index names them."""
     return {f.sha256 for f in shared_files(bundle, NODE_PREFIXES)}
+
+
+def kept_digests(bundle: Bundle) -> set[str]:
+    """The stored sha256 of every runtime file the site keeps in its blob store for a version."""
+    return {f.sha256 for f in shared_files(bundle, KEPT_RUNTIME)}

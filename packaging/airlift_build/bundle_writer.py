@@ -1,4 +1,5 @@
-"""Write the bundle: every file in sorted order under `<name>-<version>/`, index.json last.
+"""Write the bundle: every file in sorted order under `<name>-<version>/`, then index.json, then
+(when signed) signature.json, the vendor's signature over index.json's bytes.
 
 A differential bundle (meta.base set) writes only the files it carries; the entries it expects
 from its base go into index.json as they are (airlift_build.differential).
@@ -15,8 +16,11 @@ from airlift_build.files import BundleFile
 from airlift_build.prepare import prepare_now, prepared
 from airlift_build.tarwriter import DeterministicTar
 from installer.bundle.index import INDEX_NAME, BaseRef, Index, IndexEntry
+from installer.bundle.signature import SIGNATURE_NAME
 
 FileProgress = Callable[[BundleFile], None]
+# index.json's bytes -> signature.json's bytes (installer.bundle.signature)
+Signer = Callable[[bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,8 @@ def _dirs(paths: list[str]) -> set[str]:
 
 
 def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
-                 on_file: FileProgress, from_base: list[IndexEntry] | None = None) -> Index:
+                 on_file: FileProgress, from_base: list[IndexEntry] | None = None,
+                 sign: Signer | None = None) -> Index:
     """Write the tar to `out` and return the index it carries.
 
     Files are read, hashed and compressed a few ahead of the one being written (see
@@ -51,8 +56,8 @@ def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
     """
     by_path = {f.path: f for f in files}
     left_out = from_base or []
-    if len(by_path) != len(files) or INDEX_NAME in by_path:
-        raise ValueError("bundle files must have unique paths and must not include index.json")
+    if len(by_path) != len(files) or by_path.keys() & {INDEX_NAME, SIGNATURE_NAME}:
+        raise ValueError("bundle files must have unique paths and must not include index.json or signature.json")
     if (left_out and meta.base is None) or by_path.keys() & {e.path for e in left_out}:
         raise ValueError("files expected from the base need a base and must not be carried too")
     tar = DeterministicTar(out, meta.top)
@@ -69,6 +74,9 @@ def write_bundle(out: BinaryIO, meta: BundleMeta, files: list[BundleFile],
                 on_file(f)
     index = Index(name=meta.name, version=meta.version, airlift_version=meta.airlift_version,
                   files=tuple(entries + left_out), k3s_version=meta.k3s_version, base=meta.base)
-    tar.add(prepare_now(BundleFile(INDEX_NAME, data=index.to_json())))
+    index_bytes = index.to_json()
+    tar.add(prepare_now(BundleFile(INDEX_NAME, data=index_bytes)))
+    if sign is not None:
+        tar.add(prepare_now(BundleFile(SIGNATURE_NAME, data=sign(index_bytes))))
     tar.close()
     return index

@@ -31,6 +31,8 @@ class Summary:
     base: str | None = None  # a differential bundle's base, "<name> <version>"
     from_base: int = 0       # files it expects from the base
     base_saved: int = 0      # what they take in the base bundle
+    signed_by: str | None = None  # the vendor key id (build.py --sign)
+    licence_key: str | None = None  # the licence key id (build.py --licence-key): a licence is required
 
 
 class Reporter:
@@ -75,8 +77,16 @@ class Reporter:
             f"  installer       {_human(s.installer_size)}\n"
             f"  bundle size     {_human(s.bundle_size)}\n"
             + _differential(s) +
+            f"  signed by       {s.signed_by or 'nobody (build.py --sign KEY signs it)'}\n"
+            f"  licence         {_licence(s)}\n"
             f"  time            {s.seconds:.1f} s\n"
             + _next(s), highlight=False)
+
+
+def _licence(s: Summary) -> str:
+    if s.licence_key is None:
+        return "not required (build.py --licence-key PUB requires one)"
+    return f"required at install, signed by key {s.licence_key}"
 
 
 def _differential(s: Summary) -> str:

@@ -8,6 +8,7 @@ import {$} from "./ui.js";
 import {refresh, state} from "./state.js";
 import {landing, show} from "./nav.js";
 import * as checks from "./checks.js";
+import * as licence from "./licence.js";
 import * as progress from "./progress.js";
 import * as screens from "./screens.js";
 import * as settings from "./settings.js";
@@ -65,6 +66,7 @@ async function start() {
   if (window.location.search) history.replaceState(null, "", "/");
   if (!(await refresh())) return;
   screens.init();
+  licence.init();
   settings.init();
   checks.init();
   ssh.init();

@@ -4,7 +4,7 @@ registers what to do when its screen is entered, so this module depends on none 
 import {$, el, notice} from "./ui.js";
 import {bundle, snap} from "./state.js";
 
-const ORDER = ["welcome", "eula", "flavor", "nodes", "settings", "checks", "progress", "done"];
+const ORDER = ["welcome", "eula", "licence", "flavor", "nodes", "settings", "checks", "progress", "done"];
 const entered = {};
 let shown = null;
 
@@ -17,6 +17,7 @@ export function onEnter(name, fn) {
 
 function applicable() {
   return ORDER.filter((name) => (name !== "eula" || bundle().eula) &&
+    (name !== "licence" || (snap().licence || {}).required) &&
     (name !== "flavor" || (bundle().flavors || []).length > 1));
 }
 

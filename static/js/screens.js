@@ -1,4 +1,5 @@
-/* The screens around the install: welcome, license, cluster size (flavor), nodes, and done.
+/* The screens around the install: welcome, license, cluster size (flavor), nodes, and done
+(the Licence screen is licence.js).
 Each reads the engine's snapshot; answers are sent to the engine, which validates them. */
 
 import {$, api, el, problemText} from "./ui.js";

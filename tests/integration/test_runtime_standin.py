@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 STANDIN = REPO / "tests" / "k3s-standin" / "k3s"
 REGISTRY_BIN = Path("/usr/bin/docker-registry")
 HOOK = b'#!/bin/sh\necho "hook ran on $(hostname)"\necho "second line"\n'
+PAGE = b"<h1>the page of the image</h1>\n"
 pytestmark = pytest.mark.integration  # make test installs docker-registry; a missing one fails
 
 
@@ -57,6 +58,7 @@ def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("runtime")
     writer = LayoutWriter(tmp / "bundle" / "images")
     writer.image("docker.io/hello/hook:1.0.0", [layer_tar({"hook.sh": HOOK})])
+    writer.image("docker.io/hello/page:2.0.0", [layer_tar({"hook.sh": HOOK}), layer_tar({"www/index.html": PAGE})])
     writer.finish()
     bundle = index_bundle(tmp / "bundle")
     host = Host(tmp / "root")
@@ -245,6 +247,62 @@ def test_apply_rolls_out_a_deployment_from_the_registry(cluster, tmp_path):
     resources.write_text(yaml.safe_dump(deployment))
     runtime.apply([tmp_path])
     runtime.kubectl(["wait", "--for=condition=available", "deployment/web", "--timeout=30s"])
+
+
+def web(image: str, env: dict) -> dict:
+    """A Deployment whose container writes its page (unless its image carries one), then serves."""
+    script = ("[ -f /www/index.html ] || printf '<h1>%s</h1>\\n' \"$GREETING\" > /www/index.html\n"
+              'echo "web $GREETING: serving"\nexec /bin/busybox httpd -f -p 8080 -h /www')
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "page"},
+            "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "page"}}, "spec": {"containers": [
+                {"name": "web", "image": image, "command": ["/bin/busybox", "sh", "-c"], "args": [script],
+                 "env": [{"name": "GREETING", **env}]}]}}}}
+
+
+def kubectl(runtime: K3sRuntime, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(runtime.paths.binary), "kubectl", "--kubeconfig", str(runtime.paths.kubeconfig),
+                           *args], capture_output=True, text=True, timeout=30)
+
+
+def page(runtime: K3sRuntime) -> str:
+    return kubectl(runtime, "exec", "deployment/page", "--", "cat", "/www/index.html").stdout
+
+
+def logs(runtime: K3sRuntime) -> str:
+    return kubectl(runtime, "logs", "deployment/page").stdout
+
+
+def test_a_changed_deployment_pulls_its_new_image_and_serves_the_new_pods_page(cluster, tmp_path):
+    runtime, _, _ = cluster
+    resources = tmp_path / "page.yaml"
+
+    def roll_out(deployment: dict, *others: dict) -> None:
+        resources.write_text(yaml.safe_dump_all([deployment, *others]))
+        runtime.apply([resources])
+
+    roll_out(web("docker.io/hello/hook:1.0.0", {"value": "one"}))
+    assert wait_until(lambda: page(runtime) == "<h1>one</h1>\n", timeout=30), page(runtime)
+    assert logs(runtime).strip() == "web one: serving"
+
+    roll_out(web("docker.io/hello/page:2.0.0", {"value": "two"}))  # a new image carrying the page
+    assert wait_until(lambda: page(runtime) == PAGE.decode(), timeout=30), page(runtime)
+
+    # A pod that cannot start (its ConfigMap is missing, its image is not in the registry) leaves the
+    # running pods serving, and starts once it can.
+    from_settings = {"valueFrom": {"configMapKeyRef": {"name": "page-settings", "key": "greeting"}}}
+    roll_out(web("docker.io/hello/hook:1.0.0", from_settings))
+    assert wait_until(lambda: 'configmap "page-settings" not found' in logs(runtime), timeout=30), logs(runtime)
+    assert page(runtime) == PAGE.decode()
+    settings = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "page-settings"},
+                "data": {"greeting": "three"}}
+    roll_out(web("docker.io/hello/hook:1.0.0", from_settings), settings)
+    assert wait_until(lambda: page(runtime) == "<h1>three</h1>\n", timeout=30), page(runtime)
+    roll_out(web("docker.io/hello/absent:1.0.0", {"value": "four"}))
+    assert wait_until(lambda: "Failed to pull image" in logs(runtime), timeout=30), logs(runtime)
+    assert page(runtime) == "<h1>three</h1>\n"
+    missing = kubectl(runtime, "exec", "deployment/page", "--", "cat", "/nowhere")
+    assert missing.returncode == 1 and "can't open '/nowhere'" in missing.stderr
+    runtime.kubectl(["delete", "deployment", "page"])
 
 
 def test_an_agent_joins_with_the_token_and_a_wrong_token_is_refused(cluster, tmp_path):

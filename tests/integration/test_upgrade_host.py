@@ -86,16 +86,6 @@ def installed_version(target: Target) -> str:
     return Bundle.open(target.state / "bundle").version
 
 
-@pytest.fixture
-def installed(hello_bundle_dir, tmp_path):
-    target = Target.make(hello_bundle_dir, tmp_path)
-    target.root.mkdir()
-    result = target.install()
-    assert result.returncode == 0, result.stdout + result.stderr
-    yield target
-    assert target.uninstall().returncode == 0
-
-
 def test_upgrade_then_rollback(installed, next_bundle):
     target = installed
     done = upgrade(target, next_bundle, "--runtime-changed")

@@ -7,15 +7,18 @@ marks the operation running and emits the events a start emits, so refusals can 
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import threading
 from pathlib import Path
 
 from installer import answers as answers_mod
+from installer.bundle.signature import VendorKey
 from installer.checks.result import CheckResult
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.facts.addresses import HostNetwork
+from installer.licence import Licence, check_licence, read_licence
 from installer.manifest import Problem, load_manifest
 from installer.plan import build_install_plan
 from installer.ssh.session import PassphraseRequired
@@ -30,7 +33,7 @@ NETWORK = HostNetwork(
 
 
 class EngineDouble:
-    def __init__(self, state_dir: Path = Path("/var/lib/airlift")) -> None:
+    def __init__(self, state_dir: Path = Path("/var/lib/airlift"), licence_key: VendorKey | None = None) -> None:
         self.manifest = load_manifest(REPO / "examples/hello/app.yaml")
         self.state_dir = Path(state_dir)
         self.bus = EventBus()
@@ -43,6 +46,8 @@ class EngineDouble:
         self._plan = build_install_plan(self.node)
         self._operation: dict = {"status": "idle"}
         self._guard = threading.Lock()
+        self.licence_key = licence_key  # a bundle built with --licence-key requires a licence
+        self._licence: Licence | None = None
 
     def snapshot(self) -> dict:
         return {"bundle": bundle_info(self), "answers": dict(self._answers), "plan": self._plan.to_dict(),
@@ -50,7 +55,20 @@ class EngineDouble:
                            "address": self._answers.get("advertise-addr")}],
                 "checks": [r.to_dict() for r in self.results], "network": host_network(NETWORK), "operation": dict(self._operation),
                 "endpoints": [], "state_dir": str(self.state_dir), "log": str(self.state_dir / "logs/installer.log"),
-                "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers)}
+                "kubeconfig": "/etc/rancher/k3s/k3s.yaml", "answers_file": str(StateDir(self.state_dir).answers),
+                "licence": {"required": self.licence_key is not None,
+                            "key_id": self.licence_key.key_id if self.licence_key else None,
+                            "accepted": self._licence.to_dict() if self._licence else None}}
+
+    def set_licence(self, data: bytes, source: str) -> dict:
+        """The real rules (installer/licence.py) against the double's key, its flavor's nodes, today."""
+        if self.licence_key is None:
+            raise AirliftError("hello 1.0.0 was built without a licence key, so it takes no licence")
+        flavor = self.manifest.flavor(self._answers["flavor"]) if self._answers.get("flavor") else None
+        licence = check_licence(read_licence(data, source, self.licence_key), self.manifest.name,
+                                datetime.date.today(), flavor.node_count if flavor else None, source=source)
+        self._licence = licence
+        return licence.to_dict()
 
     def validate_answers(self, data: dict) -> list[Problem]:
         return answers_mod.validate({**data, "state-dir": str(self.state_dir)}, self.manifest, NETWORK)

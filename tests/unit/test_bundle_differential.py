@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,12 @@ from airlift_build.files import BundleFile
 from installer.bundle import BaseRef, Bundle, BundleError, DigestBase, FolderBase, Index, IndexEntry
 from installer.bundle.extract import safe_extract
 from installer.bundle.index import Content
+from installer.cluster_service.kept import site_base
 from installer.errors import AirliftError
+from installer.registry.populate import content_path
+from installer.statedir import StateDir
+from installer.transfer.bundle_share import seed_store, shared_files
+from installer.transfer.store import BlobStore
 from tests.unit.bundle_helpers import COMPRESSIBLE, META, demo_files, write_demo
 
 LAYER = b"layer bytes " * 1000
@@ -163,3 +169,46 @@ def test_files_from_the_base_need_a_base_in_the_meta():
     with pytest.raises(ValueError):
         write_bundle(io.BytesIO(), META, demo_files(), lambda f: None,
                      [IndexEntry("runtime/x", 1, "0" * 64, 0o755, from_base=True)])
+
+
+def _site(tmp_path: Path, diff: Path, *, layer: bool = True) -> Path:
+    """A state directory holding the base's runtime in its blob store and its layer in the registry."""
+    state = tmp_path / "state"
+    k3s = Bundle.open(diff).entry("runtime/k3s")
+    store = BlobStore(StateDir(state).blobs)
+    store.adopt(k3s.sha256, tmp_path / "v1" / "demo-1.2.3" / k3s.stored_path)
+    if layer:
+        data = content_path(StateDir(state).registry_storage, hashlib.sha256(LAYER).hexdigest())
+        data.parent.mkdir(parents=True)
+        data.write_bytes(LAYER)
+    return state
+
+
+def test_the_site_base_finds_the_runtime_in_the_blob_store_and_blobs_in_the_registry(base, tmp_path):
+    diff = _write_diff(tmp_path, base)
+    bundle = Bundle.open(diff, site_base(_site(tmp_path, diff)))
+    bundle.require_base()
+    bundle.verify()
+    assert bundle.read_bytes("runtime/k3s") == COMPRESSIBLE and bundle.read_bytes(LAYER_PATH) == LAYER
+
+
+def test_a_blob_the_site_lacks_is_named_before_anything_is_read(base, tmp_path):
+    diff = _write_diff(tmp_path, base)
+    bundle = Bundle.open(diff, site_base(_site(tmp_path, diff, layer=False)))
+    with pytest.raises(AirliftError) as err:
+        bundle.require_base()
+    assert "missing where the installed site keeps them" in err.value.message
+    assert f"{LAYER_PATH} (blob sha256:{hashlib.sha256(LAYER).hexdigest()})" in err.value.details
+    assert "full bundle of demo 1.3.0" in err.value.hint
+
+
+def test_the_site_store_keeps_a_left_out_runtime_file_once(base, tmp_path):
+    diff = _write_diff(tmp_path, base)
+    state = _site(tmp_path, diff)
+    store = BlobStore(StateDir(state).blobs)
+    before = store.digests()
+    bundle = Bundle.open(diff, site_base(state))
+    seed_store(store, bundle, shared_files(bundle, ["runtime/"]))
+    noise = bundle.entry("runtime/noise")
+    assert store.digests() == sorted({*before, noise.sha256})  # the carried file joins, k3s was there
+    assert os.path.samefile(store.path(noise.sha256), diff / noise.stored_path)  # a hard link, no copy

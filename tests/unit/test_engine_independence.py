@@ -1,4 +1,4 @@
-"""The engine stands alone: every installer module imports with Flask, the wizard, the docker SDK
+"""The engine stands alone: every installer module imports with Flask, the wizard, the hub, the docker SDK
 and the build code unavailable, and no installer source imports them anywhere (an import inside a
 function runs only when called, so the import test alone would miss it). The engine can never
 grow a dependency on a front-end; whoever starts the wizard plugs it into the CLI."""
@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BLOCKED = {"flask", "flask_socketio", "socketio", "engineio", "wizard", "docker", "airlift_build"}
+BLOCKED = {"flask", "flask_socketio", "socketio", "engineio", "wizard", "hub", "docker", "airlift_build",
+           "sqlalchemy", "alembic"}
 
 PROBE = r"""
 import importlib, importlib.abc, pkgutil, sys

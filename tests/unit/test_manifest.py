@@ -282,7 +282,7 @@ def test_fields_not_acted_on_give_one_warning_each(tmp_path: Path) -> None:
         "dependencies: accepted but not used by Airlift (Gravity packages and apps do not exist in Airlift)",
         "providers: accepted but not used by Airlift (Airlift installs on existing hosts only)",
         "ingress: accepted but not used by Airlift (no ingress controller is installed)",
-        "license: accepted but not used by Airlift (Airlift has no licence mode)",
+        "license: accepted but not used by Airlift (a licence is required by building with build.py --licence-key PUB)",
         "webConfig: accepted but not used by Airlift (the wizard is not customised by config.js)",
         "metadata.repository: accepted but not used by Airlift",
         "installer.setupEndpoints: accepted but not used by Airlift",

@@ -3,6 +3,7 @@ the bundle reader opens."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tarfile
@@ -45,13 +46,26 @@ def test_runtime_files_travel_as_stored_and_are_usable_on_the_node(bundle: Bundl
 
 
 def test_identical_files_travel_once() -> None:
-    same = [SharedFile("a", "ab" * 32, 10, 0o644), SharedFile("b", "ab" * 32, 10, 0o644),
-            SharedFile("c", "cd" * 32, 5, 0o644)]
+    same = [SharedFile("a", "a", "ab" * 32, 10, 0o644), SharedFile("b", "b", "ab" * 32, 10, 0o644),
+            SharedFile("c", "c", "cd" * 32, 5, 0o644)]
     assert wanted(same) == [("ab" * 32, 10), ("cd" * 32, 5)]
 
 
 def test_placing_what_has_not_arrived_is_refused(tmp_path: Path) -> None:
     with pytest.raises(AirliftError, match="has not been received"):
-        place(BlobStore(tmp_path / "s"), [SharedFile("runtime/k3s", "ab" * 32, 1, 0o755)], tmp_path / "d")
+        place(BlobStore(tmp_path / "s"), [SharedFile("runtime/k3s", "runtime/k3s", "ab" * 32, 1, 0o755)], tmp_path / "d")
     with pytest.raises(AirliftError, match="not a plain relative path"):
-        place(BlobStore(tmp_path / "s"), [SharedFile("../etc/passwd", "ab" * 32, 1, 0o644)], tmp_path / "d")
+        place(BlobStore(tmp_path / "s"), [SharedFile("../etc/passwd", "../etc/passwd", "ab" * 32, 1, 0o644)], tmp_path / "d")
+
+
+def test_a_newer_version_replaces_the_file_an_older_one_placed(tmp_path: Path) -> None:
+    store, dest = BlobStore(tmp_path / "s"), tmp_path / "d"
+    placed = []
+    for content in (b"k3s v1.30", b"k3s v1.31"):
+        digest = hashlib.sha256(content).hexdigest()
+        store.path(digest).write_bytes(content)
+        place(store, [SharedFile("runtime/k3s", "runtime/k3s", digest, len(content), 0o755)], dest)
+        placed.append((dest / "runtime" / "k3s").read_bytes())
+    assert placed == [b"k3s v1.30", b"k3s v1.31"]  # an upgrade's runtime, not the one already there
+    assert os.path.samefile(dest / "runtime" / "k3s", store.path(hashlib.sha256(b"k3s v1.31").hexdigest()))
+    assert sorted(p.name for p in (dest / "runtime").iterdir()) == ["k3s"]  # no staging file left

@@ -1,0 +1,41 @@
+"""The hub's Flask application factory: the JSON API under /api/v1 and the catalog pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, Response
+from sqlalchemy import Engine
+
+from hub import api, pages
+from hub.blobstore import BlobStore
+from hub.context import Hub, close_db
+from hub.db import session_factory
+
+HERE = Path(__file__).resolve().parent
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(engine: Engine, data_dir: Path) -> Flask:
+    """The hub over `engine` (already migrated) with its blobs in `data_dir`."""
+    app = Flask("hub", root_path=str(HERE), template_folder="templates", static_folder="static")
+    app.config.update(MAX_FORM_MEMORY_SIZE=1 << 20)
+    app.extensions["hub"] = Hub(session_factory(engine), BlobStore(Path(data_dir)))
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    app.teardown_appcontext(close_db)
+    app.after_request(_headers)
+    return app
+
+
+def _headers(response: Response) -> Response:
+    """Keep the pages' requests on this host, and the pages out of frames and caches."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,106 @@
+"""Blobs on disk, by sha256, and the uploads that become them.
+
+An upload is appended to `uploads/<sha256>.part` at the offset the hub already holds, so a
+publisher cut off half way asks for the offset and sends only the rest. When the last byte is in,
+the hub hashes the whole file: only bytes whose sha256 is the name they were sent under become a
+blob; anything else is thrown away and the publisher is told.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+CHUNK = 1 << 20
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class OffsetMismatch(Exception):
+    """A chunk that does not start where the upload stands."""
+
+    def __init__(self, held: int) -> None:
+        super().__init__(f"the upload stands at byte {held}")
+        self.held = held
+
+
+class UploadBusy(Exception):
+    """Another request is writing the same upload right now."""
+
+
+class DigestMismatch(Exception):
+    """The complete upload hashes to another sha256 than it was sent under."""
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.blobs = self.root / "blobs" / "sha256"
+        self.uploads = self.root / "uploads"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self.uploads.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        _check(sha256)
+        return self.blobs / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def held(self, sha256: str) -> int:
+        """How many bytes of an unfinished upload of `sha256` the hub holds."""
+        part = self._part(sha256)
+        return part.stat().st_size if part.exists() else 0
+
+    def receive(self, sha256: str, start: int, total: int, body: IO[bytes]) -> int:
+        """Append `body` at `start` of the upload of `total` bytes; returns the bytes held after.
+        What arrived before a cut connection is kept for the resumed upload; the last byte in
+        makes the blob (or a DigestMismatch, and the upload starts again from 0)."""
+        with open(self._part(sha256), "ab") as out:
+            try:
+                fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadBusy(sha256) from None
+            held = out.tell()
+            if start != held:
+                raise OffsetMismatch(held)
+            try:
+                while held < total and (chunk := body.read(min(CHUNK, total - held))):
+                    out.write(chunk)
+                    held += len(chunk)
+            finally:
+                out.flush()
+                os.fsync(out.fileno())
+            if held == total:
+                self._finish(sha256)
+        return held
+
+    def _finish(self, sha256: str) -> None:
+        """Move a complete upload into the store once its sha256 is checked."""
+        part = self._part(sha256)
+        digest = hashlib.sha256()
+        with open(part, "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            part.unlink(missing_ok=True)
+            raise DigestMismatch(f"the bytes sent hash to {digest.hexdigest()}, not {sha256}")
+        os.replace(part, self.path(sha256))
+
+    def read(self, sha256: str) -> Iterator[bytes]:
+        with open(self.path(sha256), "rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+
+    def _part(self, sha256: str) -> Path:
+        _check(sha256)
+        return self.uploads / f"{sha256}.part"
+
+
+def _check(sha256: str) -> None:
+    if not SHA256.match(sha256):
+        raise ValueError(f"{sha256!r} is not a sha256 in hex")

@@ -1,0 +1,172 @@
+"""`python -m hub serve | migrate | user add | token create | licence keygen | licence issue`:
+running and administering a hub."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import getpass
+import re
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import migrate
+from hub.db import database_url, make_engine
+from hub.licences import issue_licence, make_licence_key
+from hub.models import User
+from hub.passwords import MIN_LENGTH, hash_password
+from hub.server import ServeOptions, parse_listen, serve
+from hub.tokens import SCOPES, create_token
+from installer.errors import AirliftError
+from installer.stopping import handle_stop_signals
+
+USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
+DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m hub", description="Airlift Hub: where vendors publish bundles.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", type=Path, default=Path("hub-data"),
+                        help="the hub's folder: SQLite database, blobs, certificate (default: ./hub-data)")
+    common.add_argument("--database", metavar="URL",
+                        help="a database instead of SQLite in --data, e.g. postgresql+psycopg://user@host/hub")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", parents=[common], help="serve the hub over HTTPS")
+    s.add_argument("--listen", default="0.0.0.0:8443", metavar="ADDR:PORT", help="default 0.0.0.0:8443")
+    s.add_argument("--cert", type=Path, help="a PEM certificate to serve instead of the self-signed one")
+    s.add_argument("--key", type=Path, help="the key of --cert (PEM)")
+    sub.add_parser("migrate", parents=[common], help="bring the database to the hub's newest schema")
+    user = sub.add_parser("user", help="vendor users of the catalog pages").add_subparsers(dest="action",
+                                                                                           required=True)
+    add = user.add_parser("add", parents=[common], help="add a user; the password is asked, or read from stdin")
+    add.add_argument("name")
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", parents=[common], help="make a token and show it once")
+    create.add_argument("--scope", choices=SCOPES, required=True)
+    create.add_argument("--expires", metavar="DURATION", help="e.g. 30m, 12h or 90d (default: never)")
+    _licence_arguments(sub)
+    return p.parse_args(argv)
+
+
+def _licence_arguments(sub: argparse._SubParsersAction) -> None:
+    licence = sub.add_parser("licence", help="the licence key, and licences signed with it").add_subparsers(
+        dest="action", required=True)
+    keygen = licence.add_parser("keygen", help="make the licence key pair (its .pub goes to build.py --licence-key)")
+    keygen.add_argument("-o", "--out", type=Path, default=Path("hub-licence-key"), help="default ./hub-licence-key")
+    issue = licence.add_parser("issue", help="sign a licence for a customer and write it to a file")
+    issue.add_argument("--key", type=Path, required=True, help="the licence key's private half")
+    issue.add_argument("--customer", required=True)
+    issue.add_argument("--application", required=True, help="the bundle's application name")
+    issue.add_argument("--max-nodes", type=int, required=True)
+    issue.add_argument("--expires", type=_date, required=True, metavar="YYYY-MM-DD", help="last valid day")
+    issue.add_argument("--channel")
+    issue.add_argument("--features", default="", help="comma-separated")
+    issue.add_argument("-o", "--out", type=Path, required=True, help="the licence file to write")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    handle_stop_signals()
+    try:
+        return _run(args)
+    except AirliftError as e:
+        print(f"error: {e.render()}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "licence":
+        return _licence(args)
+    url = database_url(args.data, args.database)
+    if args.command == "serve":
+        host, port = parse_listen(args.listen)
+        serve(ServeOptions(args.data, url, host, port, args.cert, args.key))
+        return 0
+    if not args.database:
+        args.data.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        if args.command == "migrate":
+            print(f"The database is at schema {migrate.current(engine)}.")
+            return 0
+        with Session(engine) as db:
+            if args.command == "user":
+                return _add_user(db, args.name)
+            return _create_token(db, args.scope, args.expires)
+    finally:
+        engine.dispose()
+
+
+def _add_user(db: Session, name: str) -> int:
+    if not USER_NAME.match(name):
+        raise AirliftError(f"User name {name!r} is not allowed", hint="use letters, digits and . _ @ - (up to 100)")
+    if db.scalar(select(User).where(User.name == name)) is not None:
+        raise AirliftError(f"User {name} already exists on this hub", hint="choose another name")
+    password = _read_password(name)
+    if len(password) < MIN_LENGTH:
+        raise AirliftError(f"The password for {name} is shorter than {MIN_LENGTH} characters",
+                           hint="choose a longer one; nothing was saved")
+    db.add(User(name=name, password_hash=hash_password(password)))
+    db.commit()
+    print(f"User {name} added; they can sign in to the catalog pages now.")
+    return 0
+
+
+def _read_password(name: str) -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(f"Password for {name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise AirliftError("The two passwords differ", hint="run the command again; nothing was saved")
+    return first
+
+
+def _create_token(db: Session, scope: str, expires: str | None) -> int:
+    made = create_token(db, scope, _duration(expires) if expires else None)
+    until = f"until {made.expires_at:%Y-%m-%d %H:%M} UTC" if made.expires_at else "with no expiry"
+    print(f"A {scope} token, valid {until}. It is shown this once; the hub keeps only its hash:")
+    print(made.token)
+    return 0
+
+
+def _duration(text: str) -> datetime.timedelta:
+    match = DURATION.match(text)
+    if match is None:
+        raise AirliftError(f"--expires {text!r} is not a duration", hint="give e.g. 30m, 12h or 90d")
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return datetime.timedelta(**{unit: int(match.group(1))})
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-12-31") from None
+
+
+def _licence(args: argparse.Namespace) -> int:
+    if args.action == "keygen":
+        private, public, key = make_licence_key(args.out)
+        print(f"Licence key {key.key_id}: private half {private} (keep it on the hub), public half {public} "
+              "(give it to build.py --licence-key).")
+        return 0
+    if args.out.exists():
+        raise AirliftError(f"{args.out} already exists", hint="choose another file name; nothing was written")
+    if args.max_nodes < 1:
+        raise AirliftError(f"--max-nodes {args.max_nodes}: a licence allows at least 1 node",
+                           hint="give the number of nodes the customer may run; nothing was written")
+    features = [f.strip() for f in args.features.split(",") if f.strip()]
+    data = issue_licence(args.key, args.customer, args.application, args.max_nodes, args.expires, args.channel,
+                         features)
+    args.out.write_bytes(data)
+    print(f"Licence for {args.customer} ({args.application}, up to {args.max_nodes} nodes, through "
+          f"{args.expires}) written to {args.out}; the site applies it with ./install --licence {args.out} or "
+          f"./install licence apply {args.out}.")
+    return 0

@@ -1,0 +1,136 @@
+"""The hub's tables, as SQLAlchemy 2 declarative models. Alembic (hub/migrations) creates and
+changes them; the models never create tables themselves, so a database is always at a known
+migration."""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Fixed constraint names, so migrations can name what they drop on SQLite and PostgreSQL alike.
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def aware(moment: datetime.datetime) -> datetime.datetime:
+    """`moment` as UTC: SQLite hands back the naive UTC time it was given."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """A vendor user who signs in to the catalog pages."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a secret whose sha256 is kept here, so every hub
+    process sharing the database knows every session and a sign-out ends it everywhere."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token for the API (`publish`, or `enroll` for sites). Shown once when made; only
+    the sha256 of its secret part is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Blob(Base):
+    """A file of some bundle, stored once by the sha256 of its stored bytes (verified on upload)."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    releases: Mapped[list[Release]] = relationship(back_populates="application",
+                                                   order_by="Release.created_at.desc()")
+
+
+class Release(Base):
+    """One published version of an application: its index.json and signature.json byte for byte.
+    Immutable but for `notes` and `required`."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("application_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    version: Mapped[str] = mapped_column(String(200))
+    index_json: Mapped[bytes] = mapped_column(LargeBinary)
+    index_sha256: Mapped[str] = mapped_column(String(64))
+    signature_json: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    application: Mapped[Application] = relationship(back_populates="releases")
+    promotions: Mapped[list[Promotion]] = relationship(back_populates="release")
+
+
+class Channel(Base):
+    """A line of releases a site follows: `stable` and `beta` exist from the first migration,
+    others are made by promoting a release to them."""
+
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    promotions: Mapped[list[Promotion]] = relationship(back_populates="channel",
+                                                       order_by="Promotion.promoted_at.desc()")
+
+
+class Promotion(Base):
+    """A release put on a channel; the newest promotion on a channel is its current release."""
+
+    __tablename__ = "promotions"
+    __table_args__ = (UniqueConstraint("channel_id", "release_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    promoted_by: Mapped[str] = mapped_column(String(100))
+    promoted_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    channel: Mapped[Channel] = relationship(back_populates="promotions")
+    release: Mapped[Release] = relationship(back_populates="promotions")

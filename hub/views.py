@@ -1,0 +1,57 @@
+"""What the catalog pages show of a release, read from its index and blobs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import zstandard
+
+from hub.blobstore import BlobStore
+from hub.catalog import signature_key_id
+from hub.models import Release
+from installer.bundle.index import Index
+from installer.bundle.reader import IMAGES_DIR, REF_ANNOTATION
+
+MAX_IMAGES_INDEX = 16 << 20
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    release: Release
+    index: Index
+    images: list[str]
+    key_id: str | None
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted(p.channel.name for p in self.release.promotions)
+
+
+def release_view(release: Release, store: BlobStore) -> ReleaseView:
+    index = Index.from_json(release.index_json)
+    return ReleaseView(release, index, _images(index, store), signature_key_id(release))
+
+
+def _images(index: Index, store: BlobStore) -> list[str]:
+    """The image references the bundle carries (its images/index.json), [] when unreadable."""
+    entry = next((e for e in index.files if e.path == f"{IMAGES_DIR}/index.json"), None)
+    if entry is None or entry.size > MAX_IMAGES_INDEX or not store.has(entry.sha256):
+        return []
+    data = store.path(entry.sha256).read_bytes()
+    try:
+        if entry.zstd:
+            data = zstandard.ZstdDecompressor().decompress(data, max_output_size=MAX_IMAGES_INDEX)
+        manifests = json.loads(data).get("manifests", [])
+        return sorted(str(m["annotations"][REF_ANNOTATION]) for m in manifests)
+    except (ValueError, KeyError, TypeError, zstandard.ZstdError):
+        return []
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
