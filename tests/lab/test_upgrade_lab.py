@@ -12,6 +12,7 @@ restart with the new installer and report it, and old blobs go.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -104,7 +105,10 @@ def test_three_nodes_upgrade_node_by_node_roll_back_a_failed_update_then_take_th
     finally:
         third.container.unpause()
     flat = " ".join(out.split())
-    assert code != 0 and "The agent on node node-3 is not in contact" in flat, out
+    # node 3 just polled, so its task was handed out and then lost; had it been silent longer, the
+    # task would not have been handed out at all: either way the failure names node 3
+    assert code != 0 and re.search(r"node-3: the checks task lost contact|agent on node node-3 is not in contact",
+                                   flat), out
     assert "then run ./install upgrade again" in flat and "--resume" not in flat, out
     code, out = first.exec(upgrade, workdir="/")
     assert code == 0, out
