@@ -48,15 +48,16 @@ def status(first: LabNode) -> dict:
     return json.loads(first.check(f"{KEPT} status --json", workdir="/"))
 
 
-def phase_order(first: LabNode, op_kind: str) -> list[str]:
-    """The phases the latest operation of `op_kind` started, in the order they started."""
+def runtime_steps(first: LabNode, op_kind: str) -> list[tuple[str, str]]:
+    """(status, phase) of every /runtime/<node> phase event of the latest operation of `op_kind`,
+    in the order they happened."""
     folder = first.check(f"ls -d {STATE}/operations/{op_kind}-* | tail -n1").strip()
-    started = []
+    steps = []
     for line in first.check(f"cat {folder}/events.jsonl").splitlines():
         event = json.loads(line)
-        if event.get("kind") == "phase" and event.get("status") == "started":
-            started.append(event["phase"])
-    return started
+        if event.get("kind") == "phase" and (event.get("phase") or "").startswith("/runtime/"):
+            steps.append((event["status"], event["phase"]))
+    return steps
 
 
 def test_three_nodes_upgrade_node_by_node_roll_back_a_failed_update_then_take_the_differential_bundle(
@@ -81,8 +82,10 @@ def test_three_nodes_upgrade_node_by_node_roll_back_a_failed_update_then_take_th
     flat = " ".join(out.split())
     assert "/app" in flat and "./install rollback to go back to 1.0.0" in flat and "Nothing was uninstalled" in flat
     assert runtime_versions(nodes) == {n.name: NEXT_K3S_VERSION for n in nodes}
-    order = [p for p in phase_order(first, "upgrade") if p.startswith("/runtime/")]
-    assert order == ["/runtime/node-1", "/runtime/node-2", "/runtime/node-3"]
+    steps = runtime_steps(first, "upgrade")  # one node at a time, the master first
+    started = [phase for status, phase in steps if status == "started"]
+    assert started[0] == "/runtime/node-1" and sorted(started) == [f"/runtime/node-{i}" for i in (1, 2, 3)]
+    assert [status for status, _ in steps] == ["started", "completed"] * 3, steps
     assert {n["name"]: n["app_version"] for n in status(first)["nodes"]} == {
         "node-1": "1.0.0", "node-2": "1.0.0", "node-3": "1.0.0"}  # /installer was not reached
 
