@@ -171,7 +171,7 @@ class AgentHub:
             time.sleep(0.5)
         raise AirliftError(f"The agent on node {name} is not in contact with the installer",
                            hint=f"check that {name} is up and its agent runs (run the join command there "
-                                "again), then ./install --resume")
+                                "again)")
 
     # --- work ------------------------------------------------------------------------------
 
@@ -186,7 +186,7 @@ class AgentHub:
                 self.board.cancel(work)
                 why = "did not finish in time" if known and known.connected else "lost contact with the installer"
                 raise AirliftError(f"Node {node}: the {task} task {why}",
-                                   hint=f"check that {node} is up and reachable, then run ./install --resume")
+                                   hint=f"check that {node} is up and reachable")
         result = work.result or {}
         if not result.get("ok"):
             error = result.get("error") or {}
@@ -243,6 +243,7 @@ class AgentHub:
         node, again = self.nodes.join(Node(name=name, identity=str(body["identity"]), address=address, profile=profile,
                                            facts=dict(body.get("facts") or {}),
                                            installer_version=versions.get("installer_version"),
+                                           app_version=versions.get("app_version"),
                                            runtime_version=versions.get("runtime_version"),
                                            peer_fingerprint=str(body.get("peer_fingerprint") or "")))
         if again and body.get("fresh"):

@@ -20,7 +20,7 @@ from installer.errors import AirliftError
 from installer.statedir import StateDir
 
 LOST_AFTER_S = 60.0
-VERSION_KEYS = ("installer_version", "runtime_version")
+VERSION_KEYS = ("installer_version", "app_version", "runtime_version")
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Node:
     joined: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
     installer_version: str | None = None
+    app_version: str | None = None  # the application version whose bundle the node's installer came with
     runtime_version: str | None = None
 
     @classmethod
@@ -54,7 +55,8 @@ class Node:
         """What front-ends show: the node and the summary its agent sent when it joined."""
         return {"name": self.name, "address": self.address, "profile": self.profile,
                 "connected": self.connected, "joined": self.joined, "facts": self.facts,
-                "installer_version": self.installer_version, "runtime_version": self.runtime_version}
+                "installer_version": self.installer_version, "app_version": self.app_version,
+                "runtime_version": self.runtime_version}
 
 
 class JoinedNodes:
@@ -111,8 +113,7 @@ class JoinedNodes:
             return gone is not None
 
     def seen(self, name: str, versions: dict | None = None) -> None:
-        """The node's agent was heard from; with the versions it reported (`installer_version`,
-        `runtime_version`), saved when they changed."""
+        """The node's agent was heard from; with the versions it reported (VERSION_KEYS), saved when they changed."""
         with self._lock:
             node = self._nodes.get(name)
             if node is None:

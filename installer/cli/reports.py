@@ -110,6 +110,12 @@ def _health_lines(status: dict, console: Console) -> None:
             console.print(f"  | {line}", highlight=False, markup=False, emoji=False)
 
 
+def _installer(node: dict) -> str:
+    """"0.1.0 (hello 1.1.0)": Airlift's version, and the application version it came with."""
+    version = node["installer_version"] or "not reported"
+    return f"{version} (of {node['app_version']})" if node.get("app_version") else version
+
+
 def _licence_line(licence: dict | None, app: str | None, console: Console) -> None:
     """Who the site is licensed to, nodes used of those allowed, and until when; an expired
     licence is said plainly (the application keeps running; upgrades are refused)."""
@@ -135,7 +141,7 @@ def _cluster_lines(status: dict, console: Console) -> None:
         for node in status["nodes"]:
             first = ", first master" if node["first"] else ""
             console.print(f"  {node['name']} ({node['profile']}{first}, {node['address']}): "
-                          f"installer {node['installer_version'] or 'not reported'}, "
+                          f"installer {_installer(node)}, "
                           f"k3s {node['runtime_version'] or 'not reported'}", highlight=False, markup=False)
     if status["operations"]:
         console.print("Operations after the install:")

@@ -13,6 +13,7 @@ import psutil
 from installer import __version__
 from installer.facts.system import read_os_release
 from installer.host import Host
+from installer.installer_copy import kept_version
 from installer.runtime.version import installed_k3s_version
 from installer.statedir import StateDir
 
@@ -47,10 +48,12 @@ def summary() -> dict:
             "ram_bytes": psutil.virtual_memory().total}
 
 
-def versions(host: Host) -> dict[str, str | None]:
-    """The installer this agent is (the node's kept copy, for the agent service) and the k3s the
-    node runs (None before its runtime is installed): the cluster service shows both per node."""
-    return {"installer_version": __version__, "runtime_version": installed_k3s_version(host)}
+def versions(host: Host, state_dir: Path) -> dict[str, str | None]:
+    """The installer this agent is (the node's kept copy, for the agent service), the application
+    version it came with, and the k3s the node runs (None before its runtime is installed): the
+    cluster service shows them per node, and an upgrade moves all three."""
+    return {"installer_version": __version__, "app_version": kept_version(StateDir(state_dir).installer),
+            "runtime_version": installed_k3s_version(host)}
 
 
 def hostname() -> str:

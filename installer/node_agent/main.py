@@ -89,7 +89,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
     address = req.advertise_addr or route_address(req.installer)
     cert = ensure_peer_certificate(req.state_dir, address)  # the other nodes pin it: sent at join
     join: dict[str, object] = {"hostname": hostname(), "identity": identity(host, req.state_dir), "address": address,
-            "role": req.role, "facts": summary(), "versions": versions(host), "peer_fingerprint": cert.fingerprint}
+            "role": req.role, "facts": summary(), "versions": versions(host, req.state_dir), "peer_fingerprint": cert.fingerprint}
     answer = _retry(lambda: client.call("join", {**join, "fresh": True}), say, req.stay)
     node, profile = answer["node"], answer["profile"]
     say(f"Joined the installer at {req.installer}:{req.port} as node {node} ({profile})")
@@ -101,7 +101,7 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
                        cert, client.fingerprint)
     try:
         while True:
-            work = _retry(lambda: _poll(client, node, join, host), say, req.stay).get("work")
+            work = _retry(lambda: _poll(client, node, join, host, req.state_dir), say, req.stay).get("work")
             if work is None:
                 continue
             if work["task"] == "finish":
@@ -115,20 +115,23 @@ def run_agent(req: JoinRequest, say: Callable[[str], None]) -> int:
             _post_result(client, node, work, outcome, say, req.stay)
             while ctx.after_answer:  # e.g. `leave`: uninstall once the installer has the answer
                 ctx.after_answer.pop(0)()
+            if ctx.restart:  # `installer`: the service starts the new kept installer in our place
+                say("Stopping, so that the agent service starts the installer now kept on this node")
+                return 0
     finally:
         forwarder.flush()
         if ctx.peer is not None:
             ctx.peer.stop()
 
 
-def _poll(client: AgentClient, node: str, join: dict, host: Host) -> dict:
+def _poll(client: AgentClient, node: str, join: dict, host: Host, state_dir: Path) -> dict:
     """Wait for work, telling the installer which versions this node runs (a runtime task or an
     upgrade replaces them while the agent runs)."""
     try:
-        return client.call("poll", {"node": node, "wait": POLL_WAIT_S, "versions": versions(host)},
+        return client.call("poll", {"node": node, "wait": POLL_WAIT_S, "versions": versions(host, state_dir)},
                            timeout=POLL_WAIT_S + 15)
     except AirliftError:
-        client.call("join", {**join, "versions": versions(host), "fresh": False})  # the installer restarted and forgot us
+        client.call("join", {**join, "versions": versions(host, state_dir), "fresh": False})  # the installer restarted and forgot us
         return {"work": None}
 
 

@@ -4,6 +4,8 @@
     distribute  receive the bundle files the node's role needs from the LAN (installer/transfer)
     runtime     install and start the runtime (k3s agent or extra server) joining the cluster
     exporter    install and start node_exporter with the certificate and user the first master made
+    installer   an upgrade or rollback moves the node's kept installer (installer_swap.py)
+    prune       an upgrade's /gc: delete received blobs neither kept version needs
     leave       remove k3s, then everything else Airlift put on the node (leave.py)
     probe       one round of the checks across nodes: listen, dial, send or close (probe.py)
     report      this node's part of the support report, redacted here (installer/report)
@@ -30,6 +32,7 @@ from installer.monitoring.exporter import BUNDLE_PATH as EXPORTER_BINARY
 from installer.monitoring.exporter import ExporterTLS, NodeExporter
 from installer.monitoring.mounts import watched_mountpoints
 from installer.network_probe import ProbeSession
+from installer.node_agent.installer_swap import installer
 from installer.node_agent.leave import leave
 from installer.phases import runtime as runtime_phase
 from installer.phases.volumes import create_volumes
@@ -65,6 +68,7 @@ class AgentContext:
     peer: Peer | None = None
     probe: ProbeSession | None = None  # listeners held between the rounds of the checks across nodes
     after_answer: list[Callable[[], object]] = field(default_factory=list)  # run once the result is posted
+    restart: bool = False  # once the result is posted, exit: the agent service starts the kept installer again
 
     @property
     def bundle_dir(self) -> Path:
@@ -114,7 +118,12 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
         ctx.bus.log_line(f"Volume folder {path} ready", phase=args["phase"])
     # Kept before k3s starts, so the services' supervisor runs the kept copy: the node may lose the
     # folder the agent ran from (an SSH host's /tmp copy), and `uninstall` there works without the bundle.
-    keep_installer(ctx.host, ctx.state_dir)
+    # An upgrade or rollback (`restart`) moves the kept installer in its own /installer phase.
+    # /distribute laid every received file out as the bundle stores them, also those a differential
+    # bundle's index expects from its base.
+    bundle = Bundle.open(ctx.bundle_dir, FolderBase(ctx.bundle_dir))
+    if not args.get("restart"):
+        keep_installer(ctx.host, ctx.state_dir, bundle.version)
     token = args["token"]
     ctx.bus.add_secret(token)
     ctx.bus.add_secret(args["config"].get("registry_password", ""))
@@ -122,9 +131,7 @@ def runtime(ctx: AgentContext, args: dict) -> dict:
     k3s = K3sRuntime(ctx.host, ctx.services, ctx.state_dir)
     if args.get("restart") and ctx.services.is_running(k3s.service):  # an upgrade: the new binary must run
         ctx.services.stop(k3s.service)
-    # /distribute laid every received file out as the bundle stores it, also those a differential
-    # bundle's index expects from its base.
-    runtime_phase.install(k3s, Bundle.open(ctx.bundle_dir, FolderBase(ctx.bundle_dir)), config)
+    runtime_phase.install(k3s, bundle, config)
     k3s.start()
     ctx.bus.log_line(f"k3s {config.role} started, joining {config.server_url}", phase=args["phase"])
     return {}
@@ -141,6 +148,11 @@ def exporter(ctx: AgentContext, args: dict) -> dict:
     exporter.start()
     ctx.bus.log_line(f"node_exporter started on {ctx.address}:{args['port']}", phase=args["phase"])
     return {"mountpoints": watched_mountpoints(ctx.host, ctx.state_dir, profile)}
+
+
+def prune(ctx: AgentContext, args: dict) -> dict:
+    freed = BlobStore(StateDir(ctx.state_dir).blobs).prune(set(args["keep"]))
+    return {"freed": freed}
 
 
 def probe(ctx: AgentContext, args: dict) -> dict:
@@ -164,6 +176,8 @@ TASKS: dict[str, Callable[[AgentContext, dict], dict]] = {
     "runtime": runtime,
     "exporter": exporter,
     "leave": leave,
+    "installer": installer,
+    "prune": prune,
     "probe": probe,
     "report": report,
 }

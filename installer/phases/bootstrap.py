@@ -23,7 +23,7 @@ def execute(ctx: PhaseInputs) -> None:
     for folder in (paths.root, paths.logs, ctx.app_dir):
         folder.mkdir(parents=True, exist_ok=True)
     # From now on the services' supervisor runs this copy (installer.services.supervised).
-    kept = keep_installer(ctx.host, ctx.state_dir)
+    kept = keep_installer(ctx.host, ctx.state_dir, ctx.bundle.version)
     ctx.bus.log_line(f"Installer kept as {kept} (for status and uninstall once the bundle folder is gone)",
                      phase="/bootstrap")
     ctx.bus.log_line(pin_at_install(ctx.bundle, ctx.state_dir), phase="/bootstrap")

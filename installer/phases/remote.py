@@ -40,7 +40,7 @@ def _profile(ctx: PhaseInputs, node: str) -> str:
     known = _hub(ctx).nodes.get(node)
     if known is None:
         raise AirliftError(f"Node {node} is not among the nodes that joined",
-                           hint=f"run the join command on {node}, then ./install --resume")
+                           hint=f"run the join command on {node}")
     return known.profile
 
 
@@ -63,11 +63,13 @@ def checks(ctx: PhaseInputs, node: str) -> None:
         raise ChecksFailed(failed, node)
 
 
-def distribute(ctx: PhaseInputs, node: str) -> None:
+def distribute(ctx: PhaseInputs, node: str, prefixes: list[str] = NODE_PREFIXES) -> None:
+    """The bundle files under `prefixes` to `node` over the LAN (the runtime; an upgrade adds the
+    installer)."""
     hub = _hub(ctx)
-    tracker = hub.share(ctx.bundle, ctx.state_dir, NODE_PREFIXES)
+    tracker = hub.share(ctx.bundle, ctx.state_dir, prefixes)
     index = (ctx.bundle.root / "index.json").read_text(encoding="utf-8")
-    hub.run(node, "distribute", {"phase": f"/distribute/{node}", "index": index, "prefixes": NODE_PREFIXES,
+    hub.run(node, "distribute", {"phase": f"/distribute/{node}", "index": index, "prefixes": prefixes,
                                  "tracker": tracker}, DISTRIBUTE_TIMEOUT_S)
 
 
@@ -81,7 +83,7 @@ def runtime(ctx: PhaseInputs, node: str, restart: bool = False) -> None:
     if not token:
         raise AirliftError("The first master has no cluster join token yet: k3s there writes it to "
                            "/var/lib/rancher/k3s/server/token once it runs",
-                           hint="check that k3s runs on this host (./install status), then run ./install --resume")
+                           hint="check that k3s runs on this host (./install status)")
     ctx.bus.add_secret(token)
     config = {
         **registry_access(ctx), "mirrored_registries": mirrored_registries(ctx.bundle),

@@ -66,7 +66,7 @@ UPGRADE_PHASES: dict[str, Callable[..., None]] = {
     "/checks": upgrade_checks.execute,
     "/checks/*": upgrade_checks.node,
     "/registry": upgrade_registry.upgrade,
-    "/distribute/*": remote.distribute,
+    "/distribute/*": upgrade_versions.distribute,
     "/hooks/*": hooks.execute,
     "/runtime/*": upgrade_runtime.execute,
     "/app": upgrade_app.upgrade,

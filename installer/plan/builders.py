@@ -120,7 +120,7 @@ def build_upgrade_plan(first: str, others: Sequence[str] = (), hooks: Collection
         [(f"/checks/{n}", f"Check node {n} against the new version's node profile", n) for n in others],
         [("/registry", "Copy the new version's new image blobs into the registry and verify them through its API",
           first)],
-        [(f"/distribute/{n}", f"Send node {n} the new version's runtime", n) for n in others],
+        [(f"/distribute/{n}", f"Send node {n} the new version's runtime and installer", n) for n in others],
     ]
     if "preUpdate" in hooks:
         groups.append([("/hooks/preUpdate", "Run the new version's preUpdate hook", first)])
@@ -129,8 +129,10 @@ def build_upgrade_plan(first: str, others: Sequence[str] = (), hooks: Collection
                     "update hook", first)])
     if "postUpdate" in hooks:
         groups.append([("/hooks/postUpdate", "Run the new version's postUpdate hook", first)])
-    groups += [[("/installer", "Keep the new installer and bundle index, and restart the cluster service", first)],
-               [("/gc", "Delete the image blobs of versions older than the previous one", first)]]
+    groups += [[("/installer", "Keep the new installer on every node and the new bundle index, and restart the "
+                "cluster service and the agents with them", first)],
+               [("/gc", "Delete the image blobs and runtime files of versions older than the previous one, "
+                "on every node", first)]]
     return Plan(operation="upgrade", phases=_chained(groups))
 
 
@@ -149,6 +151,6 @@ def build_rollback_plan(first: str, nodes: Sequence[str] = (), hooks: Collection
         [(f"/distribute/{n}", f"Send node {n} the previous version's runtime", n) for n in others],
     ]
     groups += _runtime_steps(nodes, "previous")
-    groups.append([("/installer", "Put the previous installer and bundle index back, and restart the cluster "
-                    "service", first)])
+    groups.append([("/installer", "Put the previous installer back on every node and the previous bundle index, "
+                    "and restart the cluster service and the agents with them", first)])
     return Plan(operation="rollback", phases=_chained(groups))

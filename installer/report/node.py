@@ -49,7 +49,7 @@ def collect_node(host: Host, services: ServiceManager, state_dir: Path, profile:
     files.update(service_logs(services))
     files["system/disk.json"] = _json(disk_usage(host, state_dir, _manifest(state_dir), profile))
     files["system/memory.json"] = _json(memory())
-    files["system/versions.json"] = _json(versions(host))
+    files["system/versions.json"] = _json(versions(host, state_dir))
     files["system/checks-now.json"] = _json(checks_now(host, state_dir, profile))
     return {path: clip(text) for path, text in files.items()}
 

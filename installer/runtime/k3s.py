@@ -36,6 +36,7 @@ from installer.statedir import StateDir
 
 WAIT_STEP_S = 10
 DOWN_LIMIT_S = 15.0
+AIRGAP_ARCHIVES = "k3s-airgap-images*"  # how k3s releases name them
 
 
 class K3sRuntime:
@@ -61,11 +62,15 @@ class K3sRuntime:
         """Put binary, air-gap images, registries.yaml and config.yaml in place; set up the service.
 
         A running k3s is stopped when its configuration changed, since k3s reads registries.yaml
-        only at start; `start()` then brings it up with the new files.
+        only at start; `start()` then brings it up with the new files. Air-gap archives of
+        another release (an upgrade's, a rollback's) are removed.
         """
         self.host.write_file(self.paths.binary, binary, mode=0o755)
         for name, stream in images.items():
             self.host.write_file(self.paths.images / name, stream)
+        for old in self.paths.images.glob(AIRGAP_ARCHIVES):  # another release's: k3s would import them at start
+            if old.name not in images:
+                self.host.remove(old)
         token = config.token or configured_token(self.paths) or new_token()
         changed = self._write_if_changed(self.paths.config, render_config(config, self.paths, token), 0o600)
         if config.registry_ca:

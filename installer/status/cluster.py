@@ -18,7 +18,7 @@ from installer.tls import saved_fingerprint
 
 
 def cluster_status(services: ServiceManager, state_dir: Path, answers: Answers, manifest: Manifest | None) -> dict:
-    """{nodes: [{name, address, profile, first, installer_version, runtime_version}] (the joined
+    """{nodes: [{name, address, profile, first, installer_version, app_version, runtime_version}] (the joined
     nodes, versions as their agents last reported them, None for a record older than that),
     operations: [{id, kind, node, state}], join: {profile: command}, service: whether
     airlift-cluster runs, panel: whether airlift-panel runs} for a completed install (`manifest`
@@ -31,7 +31,8 @@ def cluster_status(services: ServiceManager, state_dir: Path, answers: Answers, 
         operations.append({"id": op.id, "kind": op.kind, "node": op.node, "state": plan.state if plan else "unstarted"})
     nodes = [Node.from_record(r) for r in records]
     return {"nodes": [{"name": n.name, "address": n.address, "profile": n.profile, "first": False,
-                       "installer_version": n.installer_version, "runtime_version": n.runtime_version} for n in nodes],
+                       "installer_version": n.installer_version, "app_version": n.app_version,
+                       "runtime_version": n.runtime_version} for n in nodes],
             "operations": operations, "join": _join_commands(Path(state_dir), answers, manifest),
             "service": services.is_running(CONTROLLER) if manifest is not None else None,
             "panel": services.is_running(PANEL) if manifest is not None else None}

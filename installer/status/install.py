@@ -11,7 +11,7 @@ Shape (JSON-able):
   runtime:  {name: "k3s", version, running, service, kubeconfig, nodes: [{name, ready}], error?}
   installer: {version}  the Airlift release of the installed bundle
   plan, registry: {url, answering, images: {count, problems} | None}, endpoints, answers
-  nodes:    [{name, address, profile, first, ready, installer_version, runtime_version}]  this host
+  nodes:    [{name, address, profile, first, ready, installer_version, app_version, runtime_version}]  this host
             (the first master) first, then the nodes that joined, with the versions their agents
             last reported
   operations: [{id, kind, node, state}]  the day-2 operations; join: {profile: command}
@@ -131,6 +131,7 @@ def _this_node(host: Host, plan: Plan, answers: Answers, kept: Index | None) -> 
     """The first master: the install ran here; its k3s answers for its release itself."""
     return {"name": str(plan.phases[0].node), "address": answers.advertise_addr, "profile": answers.profile,
             "first": True, "installer_version": kept.airlift_version if kept else None,
+            "app_version": kept.version if kept else None,
             "runtime_version": installed_k3s_version(host) or (kept.k3s_version if kept else None)}
 
 

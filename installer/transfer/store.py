@@ -72,6 +72,17 @@ class BlobStore:
         """Every complete blob, as hex."""
         return sorted(p.name for p in (self.root / "sha256").iterdir() if _HEX.match(p.name))
 
+    def prune(self, keep: set[str]) -> int:
+        """Delete every complete blob not in `keep` (hex digests); the bytes freed. An upgrade's
+        /gc: the versions a rollback may need stay, older ones go."""
+        freed = 0
+        for digest in self.digests():
+            if digest not in keep:
+                path = self.path(digest)
+                freed += path.stat().st_size
+                path.unlink()
+        return freed
+
     def adopt(self, digest: str, source: Path) -> None:
         """Put an existing, already verified file (e.g. a bundle file) into the store without
         reading it: hard link on the same filesystem, copy otherwise."""

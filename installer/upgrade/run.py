@@ -8,9 +8,9 @@ The run happens in this process, not in the cluster service: the upgrade replace
 installer the service runs. So the service `airlift-cluster` is stopped and, when the cluster has
 other nodes, this process listens on the agent port with the same certificate, token and nodes,
 so their persistent agents reconnect to it and take its tasks (as the install's resume does).
-The /installer phase restarts the service and the control panel (`airlift-panel`, which runs the
-kept installer too; this run leaves it serving meanwhile), and so does the end of a failed run for
-the service, so the site keeps its day-two services. Running the same command again carries an interrupted operation on.
+The end of the run, whether it completed or failed, starts the service and the control panel
+(`airlift-panel`, which runs the kept installer too; this run leaves it serving meanwhile) again
+with the installer then kept, so the site keeps its day-two services. Running the same command again carries an interrupted operation on.
 A failure never removes anything; its error says what to run next.
 """
 
@@ -34,7 +34,7 @@ from installer.phases.inputs import PhaseInputs
 from installer.phases.table import ROLLBACK_PHASES, UPGRADE_PHASES
 from installer.plan import PhaseFailed, PlanStore, build_rollback_plan, build_upgrade_plan, run_plan
 from installer.services import manager_for
-from installer.services.names import CONTROLLER
+from installer.services.names import CONTROLLER, PANEL
 from installer.statedir import StateDir
 from installer.statelock import StateLock
 from installer.upgrade.history import last, store, unfinished
@@ -176,8 +176,9 @@ def _run(host: Host, state_dir: Path, bus: EventBus, record: UpgradeRecord, bund
     finally:
         if hub is not None:
             hub.stop()
-        if not services.is_running(CONTROLLER):
-            services.start(CONTROLLER)
+        service.start_day_two(services, host, state_dir)
+        bus.log_line(f"Services {CONTROLLER} and {PANEL} started with the installer now kept; the other nodes' "
+                     "agents reconnect to it")
 
 
 def _listen(bus: EventBus, state_dir: Path, manifest: Manifest, answers: answers_mod.Answers,

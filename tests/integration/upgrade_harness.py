@@ -39,12 +39,12 @@ def arm(phase: str) -> None:
     elif phase == "/app":
         K3sRuntime.run_job = die  # the new resources applied, the update hook not run
     elif phase == "/installer":
-        start = upgrade_versions.service.start
+        keep = upgrade_versions.keep_bundle
 
-        def start_then_die(*args: object) -> None:
-            start(*args)  # type: ignore[arg-type]
+        def keep_then_die(*args: object) -> None:
+            keep(*args)  # type: ignore[arg-type]
             die()
-        upgrade_versions.service.start = start_then_die  # new installer kept, the service restarted
+        upgrade_versions.keep_bundle = keep_then_die  # the new installer and bundle index kept, not recorded
     elif phase == "/gc":
         upgrade_versions.collect = die
     else:

@@ -1,10 +1,13 @@
 """The files Airlift writes for k3s: config.yaml and registries.yaml."""
 
+import io
+
 import yaml
 
 from installer.host import Host
-from installer.runtime import RuntimeConfig
+from installer.runtime import K3sRuntime, RuntimeConfig
 from installer.runtime.k3s_files import K3sPaths, join_token, new_token, render_config, render_registries
+from installer.services import manager_for
 
 
 def _config(**kw):
@@ -88,3 +91,16 @@ def test_the_join_token_is_the_full_one_the_running_server_wrote(tmp_path):
     paths.server_token.write_text(full + "\n")
     assert join_token(paths) == full
     assert paths.server_token == tmp_path.resolve() / "var/lib/rancher/k3s/server/token"
+
+
+def test_installing_another_release_removes_the_air_gap_archives_of_the_one_before(tmp_path):
+    host = Host(tmp_path)
+    k3s = K3sRuntime(host, manager_for(host, tmp_path / "state"), tmp_path / "state")
+    config = _config(token="t" * 20)
+    k3s.install(io.BytesIO(b"old k3s"), {"k3s-airgap-images-amd64.tar.zst": io.BytesIO(b"v1.30")}, config)
+    operator_file = k3s.paths.images / "site-extra.tar"
+    operator_file.write_bytes(b"the site's own archive")
+    k3s.install(io.BytesIO(b"new k3s"), {"k3s-airgap-images-amd64.tar": io.BytesIO(b"v1.31")}, config)
+    assert sorted(p.name for p in k3s.paths.images.iterdir()) == ["k3s-airgap-images-amd64.tar", "site-extra.tar"]
+    k3s.install(io.BytesIO(b"k3s"), {}, config)  # a bundle built without air-gap images
+    assert [p.name for p in k3s.paths.images.iterdir()] == ["site-extra.tar"]

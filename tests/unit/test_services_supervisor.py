@@ -37,7 +37,7 @@ def test_the_supervisor_is_launched_by_the_installer_kept_in_the_state_dir_once_
     services = manager_for(host, state)
     assert isinstance(services, SupervisedServices)
     assert services.launcher is None  # before bootstrap: this running installer
-    kept = keep_installer(host, state)
+    kept = keep_installer(host, state, "1.0.0")
     assert services.launcher == kept
     assert SupervisedServices(host).launcher is None  # no state directory: this running installer
 

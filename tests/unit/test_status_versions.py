@@ -14,6 +14,7 @@ from installer.agent_hub.nodes import JoinedNodes, Node
 from installer.answers import Answers
 from installer.cli.reports import print_status
 from installer.host import Host
+from installer.installer_copy import keep_installer
 from installer.node_agent.identity import versions
 from installer.plan import build_install_plan
 from installer.runtime.k3s_files import K3sPaths
@@ -53,14 +54,15 @@ def test_joining_again_keeps_versions_an_agent_did_not_send(tmp_path):
 def test_the_cluster_part_of_status_lists_each_node_with_its_versions(tmp_path):
     StateDir(tmp_path).nodes.write_text(json.dumps([OLD_RECORD, {**OLD_RECORD, "name": "node-3",
                                                                  "installer_version": "0.2.0",
+                                                                 "app_version": "1.1.0",
                                                                  "runtime_version": "v1.30.7+k3s1"}]))
     host = Host(tmp_path / "root")
     cluster = cluster_status(manager_for(host, tmp_path), tmp_path, Answers(), None)
     assert cluster["nodes"] == [
         {"name": "node-2", "address": "10.0.0.6", "profile": "worker", "first": False,
-         "installer_version": None, "runtime_version": None},
+         "installer_version": None, "app_version": None, "runtime_version": None},
         {"name": "node-3", "address": "10.0.0.6", "profile": "worker", "first": False,
-         "installer_version": "0.2.0", "runtime_version": "v1.30.7+k3s1"}]
+         "installer_version": "0.2.0", "app_version": "1.1.0", "runtime_version": "v1.30.7+k3s1"}]
 
 
 def _completed_plan() -> dict:
@@ -81,7 +83,7 @@ def status(**changes) -> dict:
         "registry": {"url": "https://10.0.0.5:5000", "answering": True, "images": {"count": 2, "problems": []}},
         "endpoints": [{"name": "Web", "description": "", "url": "http://10.0.0.5:30080"}],
         "nodes": [{"name": "node-1", "address": "10.0.0.5", "profile": "master", "first": True, "ready": True,
-                   "installer_version": "0.1.0", "runtime_version": "v1.30.6+k3s1"},
+                   "installer_version": "0.1.0", "app_version": "1.0.0", "runtime_version": "v1.30.6+k3s1"},
                   {"name": "node-2", "address": "10.0.0.6", "profile": "worker", "first": False, "ready": True,
                    "installer_version": None, "runtime_version": "v1.30.6+k3s1"}],
         "operations": [{"id": "remove-node-3-0123abcd", "kind": "remove", "node": "node-3", "state": "completed"}],
@@ -110,7 +112,7 @@ def test_the_tables_show_the_versions_of_the_application_the_runtime_and_each_no
     text = out.getvalue()
     assert "hello 1.0.0 on k3s v1.30.6+k3s1, Airlift 0.1.0" in text
     assert "✓ k3s running (v1.30.6+k3s1, carried by the bundle)" in text
-    assert "node-1 (master, first master, 10.0.0.5): installer 0.1.0, k3s v1.30.6+k3s1" in text
+    assert "node-1 (master, first master, 10.0.0.5): installer 0.1.0 (of 1.0.0), k3s v1.30.6+k3s1" in text
     assert "node-2 (worker, 10.0.0.6): installer not reported, k3s v1.30.6+k3s1" in text
     assert "remove-node-3-0123abcd: remove node-3: completed" in text
     assert "Health: healthy" in text
@@ -154,6 +156,10 @@ def test_a_nodes_k3s_version_is_what_its_binary_answers(tmp_path):
     binary.write_text("#!/bin/sh\necho 'k3s version v1.30.7+k3s1 (0123abcd)'\necho 'go version go1.22'\n")
     binary.chmod(0o755)
     assert installed_k3s_version(host) == "v1.30.7+k3s1"
-    assert versions(host) == {"installer_version": __version__, "runtime_version": "v1.30.7+k3s1"}
+    state = tmp_path / "state"
+    assert versions(host, state) == {"installer_version": __version__, "app_version": None,
+                                     "runtime_version": "v1.30.7+k3s1"}
+    keep_installer(host, state, "1.0.0")
+    assert versions(host, state)["app_version"] == "1.0.0"  # the bundle its kept installer came with
     binary.write_text("#!/bin/sh\necho 'something else'\n")  # replaced: asked again
     assert installed_k3s_version(host) is None
