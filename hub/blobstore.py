@@ -91,8 +91,10 @@ class BlobStore:
             raise DigestMismatch(f"the bytes sent hash to {digest.hexdigest()}, not {sha256}")
         os.replace(part, self.path(sha256))
 
-    def read(self, sha256: str) -> Iterator[bytes]:
+    def read(self, sha256: str, start: int = 0) -> Iterator[bytes]:
+        """The blob's bytes from `start` on (a resumed download starts inside a blob)."""
         with open(self.path(sha256), "rb") as f:
+            f.seek(start)
             while chunk := f.read(CHUNK):
                 yield chunk
 
