@@ -7,7 +7,8 @@ import argparse
 import os
 from pathlib import Path
 
-from airlift_build.publish import Publisher, PublishTarget, normalise_fingerprint
+from airlift_build.publish import Publisher, PublishTarget, normalise_fingerprint, read_tar
+from airlift_build.publish_differentials import DEFAULT_COUNT, Signer, sign_differentials
 from installer.errors import AirliftError
 
 TOKEN_ENV = "AIRLIFT_HUB_TOKEN"
@@ -21,6 +22,9 @@ def add_publish_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", help="promote the published release to this channel (stable, beta, or your own)")
     p.add_argument("--hub-fingerprint", metavar="SHA256:HEX",
                    help="the hub certificate's SHA-256 fingerprint, for a hub with a self-signed certificate")
+    p.add_argument("--hub-differentials", metavar="N", type=int, default=DEFAULT_COUNT,
+                   help="with --sign: sign the differential bundles against the N releases before this one "
+                        f"on the hub, so sites pinned to the key take them (default {DEFAULT_COUNT})")
 
 
 def publish_target(args: argparse.Namespace) -> PublishTarget | None:
@@ -41,14 +45,24 @@ def publish_target(args: argparse.Namespace) -> PublishTarget | None:
                                 "--scope publish on the hub makes one)")
     if args.hub_fingerprint:
         normalise_fingerprint(args.hub_fingerprint)
+    if args.hub_differentials < 0:
+        raise AirliftError(f"--hub-differentials {args.hub_differentials}: give how many earlier releases to sign "
+                           "differential bundles against", hint="0 signs none; the default is "
+                                                                f"{DEFAULT_COUNT}")
     return PublishTarget(args.publish, token, args.channel, args.hub_fingerprint)
 
 
-def publish_built(target: PublishTarget, bundle: Path, quiet: bool) -> None:
-    done = Publisher(target).publish(bundle)
+def publish_built(target: PublishTarget, bundle: Path, quiet: bool, sign: Signer | None = None,
+                  differentials: int = DEFAULT_COUNT) -> None:
+    """Publish the bundle; when it was signed, sign its differential bundles on the hub too."""
+    publisher = Publisher(target)
+    done = publisher.publish(bundle)
+    signed = sign_differentials(publisher, read_tar(bundle).index_bytes, sign, differentials) if sign else []
     if quiet:
         return
     state = "published" if done.created else "was already published (same index): nothing changed"
     channels = f"; channels: {', '.join(done.channels)}" if done.channels else ""
     print(f"{done.name} {done.version} {state} at {target.url}: sent {done.sent_files} files "
           f"({done.sent_bytes / 1e6:.1f} MB), {done.held_files} already on the hub{channels}")
+    if signed:
+        print(f"signed its differential bundles from {', '.join(signed)}")
