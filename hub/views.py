@@ -12,6 +12,7 @@ from hub.blobstore import BlobStore
 from hub.catalog import signature_key_id
 from hub.differentials import earlier_releases, kept
 from hub.models import Differential, Release
+from hub.tarstream import tar_size
 from installer.bundle.index import Index
 from installer.bundle.reader import IMAGES_DIR, REF_ANNOTATION
 
@@ -33,6 +34,17 @@ class ReleaseView:
     images: list[str]
     key_id: str | None
     bases: list[BaseOffer]
+
+    @property
+    def awaiting_signature(self) -> bool:
+        """A signed release with a differential the vendor has not signed (yet)."""
+        return self.release.signature_json is not None and \
+            any(o.made is None or o.made.signature_json is None for o in self.bases)
+
+    @property
+    def full_size(self) -> int:
+        """The full bundle tarball's length, as its download gives it."""
+        return tar_size(self.index, self.release.index_json, self.release.signature_json)
 
     @property
     def channels(self) -> list[str]:
