@@ -37,20 +37,18 @@ def tar_size(index: Index, index_bytes: bytes, signature: bytes | None) -> int:
 def stream_tar(index: Index, index_bytes: bytes, signature: bytes | None, chunks: Chunks,
                start: int = 0, stop: int | None = None) -> Iterator[bytes]:
     """The tarball's bytes from `start` to `stop` (exclusive; None: to the end)."""
+    parts = _parts(index, index_bytes, signature)
+    stop = tar_size(index, index_bytes, signature) if stop is None else stop
     at = 0
-    for header, content in _parts(index, index_bytes, signature):
+    for header, content in parts:
         length = _length(content)
         for segment, size in ((header, len(header)), (content, length), (_pad(length), -length % BLOCK)):
-            end = at + size
-            if stop is not None and at >= stop:
+            if at >= stop:
                 return
-            if end > start and size:
-                yield from _slice(segment, max(start - at, 0), min(end, stop if stop is not None else end) - at,
-                                  chunks)
-            at = end
-    trailer = _closed(at) - at
-    stop = at + trailer if stop is None else stop
-    if stop > max(start, at):
+            if at + size > start and size:
+                yield from _slice(segment, max(start - at, 0), min(at + size, stop) - at, chunks)
+            at += size
+    if stop > max(start, at):  # the end-of-archive blocks
         yield b"\0" * (stop - max(start, at))
 
 
