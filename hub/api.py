@@ -4,6 +4,10 @@ Publishing is content-addressed and resumable: the publisher asks which of its b
 the hub lacks (POST /blobs/missing), sends each with Content-Range (PUT /blobs/<sha256>; after a
 cut, GET /blobs/<sha256>/upload says where to go on), and then commits the release
 (POST /releases), which the hub takes only when it holds every file of the index.
+
+A release downloads as its full bundle or as a differential bundle against any earlier release
+(hub.differentials); a signed release's publisher sends the vendor's signature over each
+differential index (PUT …/differentials/<base>/signature).
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ClientDisconnected
 
-from hub import catalog
+from hub import catalog, differentials
 from hub.blobstore import SHA256, DigestMismatch, OffsetMismatch, UploadBusy
 from hub.context import db, hub
-from hub.downloads import bundle_response
-from hub.models import Application, Blob, Channel, Release
+from hub.downloads import bundle_response, differential_response
+from hub.models import Application, Blob, Channel, Differential, Release
 from hub.s3 import StorageError
 from hub.tokens import check_token
 
@@ -184,6 +188,46 @@ def download(name: str, version: str) -> Response:
     return bundle_response(catalog.get_release(db(), name, version))
 
 
+@bp.get("/applications/<name>/releases/<version>/index.json")
+@publisher
+def release_index(name: str, version: str) -> Response:
+    """The release's index.json byte for byte (the publisher makes differential indexes from it)."""
+    return Response(catalog.get_release(db(), name, version).index_json, mimetype="application/json")
+
+
+@bp.get("/applications/<name>/releases/<version>/differentials")
+@publisher
+def release_differentials(name: str, version: str) -> Response:
+    """The earlier releases this one has a differential bundle against, newest first."""
+    found = catalog.get_release(db(), name, version)
+    made = differentials.kept(db(), found)
+    return jsonify(differentials=[_differential(found, base, made.get(base.id))
+                                  for base in differentials.earlier_releases(db(), found)])
+
+
+@bp.get("/applications/<name>/releases/<version>/differentials/<base>/index.json")
+@publisher
+def differential_index(name: str, version: str, base: str) -> Response:
+    """The differential index, made now if it was not yet: what a signing publisher signs."""
+    diff = differentials.differential(db(), catalog.get_release(db(), name, version), base)
+    return Response(diff.index_json, mimetype="application/json")
+
+
+@bp.get("/applications/<name>/releases/<version>/differentials/<base>/bundle.tar")
+@publisher
+def differential_download(name: str, version: str, base: str) -> Response:
+    return differential_response(differentials.differential(db(), catalog.get_release(db(), name, version), base))
+
+
+@bp.put("/applications/<name>/releases/<version>/differentials/<base>/signature")
+@publisher
+def differential_signature(name: str, version: str, base: str) -> Response:
+    """signature.json over the differential index, as `build.py --sign` makes it."""
+    found = catalog.get_release(db(), name, version)
+    diff = differentials.add_signature(db(), found, base, request.get_data())
+    return jsonify(_differential(found, diff.base, diff))
+
+
 @bp.get("/channels")
 @publisher
 def channels() -> Response:
@@ -205,3 +249,11 @@ def _release(r: Release) -> dict[str, Any]:
             "index_sha256": r.index_sha256, "signed": r.signature_json is not None,
             "signature_key_id": catalog.signature_key_id(r), "notes": r.notes, "required": r.required,
             "channels": sorted(p.channel.name for p in r.promotions), "created_at": r.created_at.isoformat()}
+
+
+def _differential(release: Release, base: Release, made: Differential | None) -> dict[str, Any]:
+    """One base of a release's differential bundles; size and signature once it was made."""
+    return {"base": base.version, "made": made is not None,
+            "size": made.size if made else None, "signed": bool(made and made.signature_json),
+            "index_sha256": made.index_sha256 if made else None,
+            "needs_signature": release.signature_json is not None and not (made and made.signature_json)}

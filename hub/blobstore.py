@@ -121,8 +121,10 @@ class FolderBlobStore(BlobStore):
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def read(self, sha256: str) -> Iterator[bytes]:
+    def read(self, sha256: str, start: int = 0) -> Iterator[bytes]:
+        """The blob's bytes from `start` on (a resumed download starts inside a blob)."""
         with open(self.path(sha256), "rb") as f:
+            f.seek(start)
             while chunk := f.read(CHUNK):
                 yield chunk
 

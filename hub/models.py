@@ -134,3 +134,23 @@ class Promotion(Base):
     promoted_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     channel: Mapped[Channel] = relationship(back_populates="promotions")
     release: Mapped[Release] = relationship(back_populates="promotions")
+
+
+class Differential(Base):
+    """A release's differential bundle against an earlier release of the same application: the
+    index `build.py --since` would write, made once on first download and kept, and the
+    vendor's signature over it once the publisher sends one (the hub cannot sign for the
+    vendor). The bundle's bytes are streamed from the blobs like a full bundle's."""
+
+    __tablename__ = "differentials"
+    __table_args__ = (UniqueConstraint("release_id", "base_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    base_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    index_json: Mapped[bytes] = mapped_column(LargeBinary)
+    index_sha256: Mapped[str] = mapped_column(String(64))
+    signature_json: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger)  # the bundle tarball's length
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    release: Mapped[Release] = relationship(foreign_keys=[release_id])
+    base: Mapped[Release] = relationship(foreign_keys=[base_id])

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, abort, make_response, redirect, render_te
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from hub import catalog
+from hub import catalog, differentials
 from hub.context import db, hub
-from hub.downloads import bundle_response
+from hub.downloads import bundle_response, differential_response
 from hub.models import Application, Channel
 from hub.views import human_size, release_view
 from hub.websession import (
@@ -87,7 +87,7 @@ def application(name: str) -> str:
 def release(name: str, version: str) -> str:
     found = catalog.get_release(db(), name, version)
     channels = db().scalars(select(Channel.name).order_by(Channel.name)).all()
-    return render_template("release.html", view=release_view(found, hub().store), channels=channels)
+    return render_template("release.html", view=release_view(db(), found, hub().store), channels=channels)
 
 
 @bp.post("/apps/<name>/<version>/edit")
@@ -113,6 +113,12 @@ def promote(name: str, version: str) -> BaseResponse:
 @signed_in
 def download(name: str, version: str) -> Response:
     return bundle_response(catalog.get_release(db(), name, version))
+
+
+@bp.get("/apps/<name>/<version>/differentials/<base>/bundle.tar")
+@signed_in
+def differential_download(name: str, version: str, base: str) -> Response:
+    return differential_response(differentials.differential(db(), catalog.get_release(db(), name, version), base))
 
 
 @bp.get("/channels")

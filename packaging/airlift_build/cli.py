@@ -141,7 +141,7 @@ def _run(args: argparse.Namespace) -> int:
                            signed_by=public_key_of(key).key_id if key else None,
                            licence_key=licence.key_id if licence else None))
     if target is not None:
-        publish_built(target, output, args.quiet)
+        publish_built(target, output, args.quiet, _signer(key) if key else None, args.hub_differentials)
     return 0
 
 

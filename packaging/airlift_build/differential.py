@@ -6,7 +6,8 @@ therefore carries every file of 1.1 except the image blobs and runtime files 1.0
 (same logical path, same content, same mode); everything else (the installer, which runs the
 upgrade, the manifest, resources, the images' index) is always carried. The left-out files stay
 in the index, marked `from_base` with the base's stored size and sha256, so the installer finds
-and verifies the base's copies (installer.bundle.base).
+and verifies the base's copies (installer.bundle.base). The rule itself is
+installer.bundle.differential's, which the hub's differential downloads follow too.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import tarfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from airlift_build.files import BundleFile
+from installer.bundle.differential import BaseCopies, base_ref
 from installer.bundle.index import INDEX_NAME, BaseRef, Index, IndexEntry
 from installer.errors import AirliftError
 
-# Only these may be left out: the bulk of a bundle, and what an installed cluster keeps.
-OMITTABLE_PREFIXES = ("images/blobs/", "runtime/")
 CHUNK = 1 << 20
 
 
@@ -55,7 +56,7 @@ def load_base(old: Path) -> Base:
         raise AirliftError(f"--since {old}: its index.json cannot be read ({e})",
                            hint="give the previous version's bundle tarball, its unpacked folder or its "
                                 "index.json") from None
-    return Base(index, BaseRef(index.name, index.version, hashlib.sha256(raw).hexdigest()))
+    return Base(index, base_ref(index, raw))
 
 
 def _index_bytes(old: Path) -> bytes:
@@ -89,23 +90,16 @@ def check_base(base: Base, name: str, version: str) -> None:
 
 def split(files: list[BundleFile], base: Base) -> Split:
     """Which files the new bundle carries and which it expects from the base."""
-    old = {e.path: e for e in base.index.files}
+    copies = BaseCopies(base.index)
     carried: list[BundleFile] = []
     from_base: list[IndexEntry] = []
     for f in files:
-        entry = old.get(f.path)
-        if entry is not None and f.path.startswith(OMITTABLE_PREFIXES) and _same(f, entry):
-            from_base.append(IndexEntry(entry.path, entry.size, entry.sha256, entry.mode, entry.zstd,
-                                        from_base=True))
+        copy = copies.copy_of(f.path, f.mode, f.size, partial(_content_sha256, f))
+        if copy is not None:
+            from_base.append(copy)
         else:
             carried.append(f)
     return Split(carried, from_base)
-
-
-def _same(f: BundleFile, entry: IndexEntry) -> bool:
-    if f.mode != entry.mode or f.size != entry.content_size:
-        return False
-    return _content_sha256(f) == entry.content_sha256
 
 
 def _content_sha256(f: BundleFile) -> str:

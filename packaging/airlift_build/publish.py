@@ -153,6 +153,11 @@ class Publisher:
                            hint="check the network to the hub and publish again: what arrived is kept")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One API call (path under /api/v1), tried again while the hub cannot be reached or
+        answers 5xx; an AirliftError for a refusal."""
         for attempt in range(ATTEMPTS):
             try:
                 response = self.http.request(method, self.base + path, timeout=TIMEOUT, **kwargs)
@@ -166,7 +171,7 @@ class Publisher:
                 continue
             if response.status_code >= 400:
                 raise _refused(response)
-            return response.json()
+            return response
         raise AssertionError("unreachable")
 
 

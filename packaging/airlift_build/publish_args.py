@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 from airlift_build.progress import Reporter
-from airlift_build.publish import Publisher, PublishTarget, normalise_fingerprint
+from airlift_build.publish import Publisher, PublishTarget, normalise_fingerprint, read_tar
+from airlift_build.publish_differentials import DEFAULT_COUNT, Signer, sign_differentials
 from airlift_build.publish_s3 import publish_to_s3
 from hub.s3 import S3Location
 from installer.errors import AirliftError
@@ -31,6 +32,9 @@ def add_publish_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--s3-endpoint", metavar="URL",
                    help="with --publish s3://…: an S3-compatible store, e.g. http://minio:9000 (default: AWS S3; "
                         "credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws)")
+    p.add_argument("--hub-differentials", metavar="N", type=int, default=DEFAULT_COUNT,
+                   help="with --sign: sign the differential bundles against the N releases before this one "
+                        f"on the hub, so sites pinned to the key take them (default {DEFAULT_COUNT})")
 
 
 HUB_ONLY = ("hub_token", "channel", "hub_fingerprint")
@@ -59,6 +63,10 @@ def publish_target(args: argparse.Namespace) -> PublishTarget | S3Location | Non
                                 "--scope publish on the hub makes one)")
     if args.hub_fingerprint:
         normalise_fingerprint(args.hub_fingerprint)
+    if args.hub_differentials < 0:
+        raise AirliftError(f"--hub-differentials {args.hub_differentials}: give how many earlier releases to sign "
+                           "differential bundles against", hint="0 signs none; the default is "
+                                                                f"{DEFAULT_COUNT}")
     return PublishTarget(args.publish, token, args.channel, args.hub_fingerprint)
 
 
@@ -75,17 +83,23 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def publish_built(target: PublishTarget | S3Location, bundle: Path, quiet: bool) -> None:
+def publish_built(target: PublishTarget | S3Location, bundle: Path, quiet: bool, sign: Signer | None = None,
+                  differentials: int = DEFAULT_COUNT) -> None:
+    """Publish the bundle; to a hub, when it was signed, sign its differential bundles there too."""
     if isinstance(target, S3Location):
         _publish_s3(target, bundle, quiet)
         return
-    done = Publisher(target).publish(bundle)
+    publisher = Publisher(target)
+    done = publisher.publish(bundle)
+    signed = sign_differentials(publisher, read_tar(bundle).index_bytes, sign, differentials) if sign else []
     if quiet:
         return
     state = "published" if done.created else "was already published (same index): nothing changed"
     channels = f"; channels: {', '.join(done.channels)}" if done.channels else ""
     print(f"{done.name} {done.version} {state} at {target.url}: sent {done.sent_files} files "
           f"({done.sent_bytes / 1e6:.1f} MB), {done.held_files} already on the hub{channels}")
+    if signed:
+        print(f"signed its differential bundles from {', '.join(signed)}")
 
 
 def _publish_s3(location: S3Location, bundle: Path, quiet: bool) -> None:

@@ -84,8 +84,8 @@ class Installer:
 class Pages:
     """Browser contexts for one test; each records every request its pages make."""
 
-    def __init__(self, chromium, test_name: str) -> None:
-        self.chromium, self.test_name = chromium, test_name
+    def __init__(self, chromium, test_name: str, artifacts: Path = ARTIFACTS) -> None:
+        self.chromium, self.test_name, self.artifacts = chromium, test_name, artifacts
         self.contexts: list = []
         self.requests: list[str] = []
         self.errors: list[str] = []
@@ -105,8 +105,8 @@ class Pages:
         return [u for u in self.requests if urlsplit(u).netloc != allowed and not u.startswith(("data:", "about:"))]
 
     def shot(self, page, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{self.test_name}-{name}.png"), full_page=True)
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(self.artifacts / f"{self.test_name}-{name}.png"), full_page=True)
 
     def close(self) -> None:
         for context in self.contexts:
