@@ -32,8 +32,8 @@ class S3BlobStore(BlobStore):
     def has(self, sha256: str) -> bool:
         return s3.stored_sha256(self.s3, self.location, self._key(sha256)) is not None
 
-    def read(self, sha256: str) -> Iterator[bytes]:
-        return s3.read_object(self.s3, self.location, self._key(sha256))
+    def read(self, sha256: str, start: int = 0) -> Iterator[bytes]:
+        return s3.read_object(self.s3, self.location, self._key(sha256), start)
 
     def _keep(self, sha256: str, part: Path) -> None:
         key = self._key(sha256)

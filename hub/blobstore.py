@@ -53,8 +53,9 @@ class BlobStore(ABC):
         """Whether the store holds the complete blob."""
 
     @abstractmethod
-    def read(self, sha256: str) -> Iterator[bytes]:
-        """The blob's bytes, chunk by chunk, as they come from where it is kept."""
+    def read(self, sha256: str, start: int = 0) -> Iterator[bytes]:
+        """The blob's bytes from `start` on (a resumed download starts inside a blob), chunk by
+        chunk, as they come from where it is kept."""
 
     @abstractmethod
     def _keep(self, sha256: str, part: Path) -> None:

@@ -122,10 +122,11 @@ def put_bytes(s3: Any, location: S3Location, key: str, data: bytes, sha256: str,
         raise storage_error(location, e) from None
 
 
-def read_object(s3: Any, location: S3Location, key: str) -> Iterator[bytes]:
-    """An object's bytes as they arrive."""
+def read_object(s3: Any, location: S3Location, key: str, start: int = 0) -> Iterator[bytes]:
+    """An object's bytes from `start` on, as they arrive (a resumed download starts inside one)."""
+    extra = {"Range": f"bytes={start}-"} if start else {}
     try:
-        body = s3.get_object(Bucket=location.bucket, Key=key)["Body"]
+        body = s3.get_object(Bucket=location.bucket, Key=key, **extra)["Body"]
         yield from body.iter_chunks(READ)
     except (BotoCoreError, ClientError) as e:
         raise storage_error(location, e) from None

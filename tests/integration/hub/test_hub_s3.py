@@ -53,6 +53,9 @@ def test_a_release_published_to_s3_storage_downloads_byte_for_byte(s3_api, s3_se
     assert s3.head_object(Bucket=s3_bucket.bucket, Key=f"hub/blobs/sha256/{some}")["Metadata"] == {"sha256": some}
     assert list((tmp_path / "uploads").iterdir()) == [] and not (tmp_path / "data" / "blobs").exists()
     assert api.get("/api/v1/applications/hello/releases/1.0.0/bundle.tar").data == bundle.tar
+    half = len(bundle.tar) // 2 + 777  # a resumed download starts inside a blob kept in the bucket
+    rest = api.get("/api/v1/applications/hello/releases/1.0.0/bundle.tar", headers={"Range": f"bytes={half}-"})
+    assert rest.status_code == 206 and rest.data == bundle.tar[half:]
     with Session(engine) as db:
         view = release_view(catalog.get_release(db, "hello", "1.0.0"), store)
     assert view.images == ["docker.io/library/hello:1.0.0"]  # the catalog page reads the bucket too
