@@ -39,6 +39,9 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hook-timeout", type=int, metavar="SECONDS", help="wait this long for each hook Job (default 600)")
     p.add_argument("--status-interval", type=int, metavar="SECONDS",
                    help="run the application's status hook this often once installed (default 60)")
+    p.add_argument("--hub-interval", type=int, metavar="SECONDS",
+                   help="check in with the vendor's hub this often once connected (default 300; "
+                        "./install hub connect)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,7 +170,7 @@ def version_text(bundle_name: str | None, bundle_version: str | None) -> str:
 def answer_flags(args: argparse.Namespace) -> dict:
     """The answers given as flags, in answers.yaml form (flags not given are left out)."""
     keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
-            "accept_eula", "ready_timeout", "hook_timeout", "status_interval")
+            "accept_eula", "ready_timeout", "hook_timeout", "status_interval", "hub_interval")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None
     listen = getattr(args, "listen", None)

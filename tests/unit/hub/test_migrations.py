@@ -10,7 +10,8 @@ from hub import migrate
 from hub.db import make_engine
 from hub.models import Base, Channel
 
-TABLES = {"users", "web_sessions", "api_tokens", "blobs", "applications", "releases", "channels", "promotions"}
+TABLES = {"users", "web_sessions", "api_tokens", "blobs", "applications", "releases", "channels", "promotions",
+          "sites", "check_ins", "site_events"}
 
 
 def test_upgrade_downgrade_upgrade(hub_database_url):
