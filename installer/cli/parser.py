@@ -13,7 +13,7 @@ from installer.ports import AGENT_PORT, API_PORT, REGISTRY_PORT, WIZARD_PORT
 from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
-            "licence")
+            "licence", "hub")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -86,7 +86,29 @@ def build_parser() -> argparse.ArgumentParser:
     _location(rollback)
     _report(sub)
     _licence(sub)
+    _hub(sub)
     return parser
+
+
+def _hub(sub: argparse._SubParsersAction) -> None:
+    hub = sub.add_parser("hub", argument_default=argparse.SUPPRESS,
+                         help="link this site with the vendor's hub, which it then checks in with (run as root "
+                              "on the first master); ./install status shows the link")
+    actions = hub.add_subparsers(dest="hub_action", metavar="ACTION", required=True)
+    connect = actions.add_parser("connect", argument_default=argparse.SUPPRESS,
+                                 help="enroll this site with the hub at URL and check in once")
+    connect.add_argument("url", metavar="URL", help="the hub's address, https://HOST[:PORT]")
+    connect.add_argument("--token", help="an enroll token from the hub (or the environment variable AIRLIFT_HUB_TOKEN)")
+    connect.add_argument("--fingerprint", metavar="SHA256",
+                         help="the hub's certificate fingerprint, as it printed it (without it: the one seen is "
+                              "pinned and shown, trusted on first use)")
+    _location(connect)
+    disconnect = actions.add_parser("disconnect", argument_default=argparse.SUPPRESS,
+                                    help="end the link on both sides: the hub refuses this site from then on, and "
+                                         "its key is removed here")
+    disconnect.add_argument("--local-only", action="store_true",
+                            help="when the hub cannot be reached, forget the link here all the same")
+    _location(disconnect)
 
 
 def _licence(sub: argparse._SubParsersAction) -> None:
@@ -107,6 +129,9 @@ def _report(sub: argparse._SubParsersAction) -> None:
                                  "first master from every node, elsewhere from this node (run as root)")
     report.add_argument("-o", "--output", metavar="FILE",
                         help="where to write it (default ./airlift-report-<node>-<time>.tar.gz)")
+    report.add_argument("--for-hub", action="store_true",
+                        help="write instead the signed report an offline site carries to its hub (status, events "
+                             "since the last one, blob inventory; default -o site.airlift)")
     report.add_argument("--timeout", type=int, metavar="SECONDS",
                         help="how long each other node has to answer (default 60); one that does not is "
                              "named in the report")

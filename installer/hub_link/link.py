@@ -63,6 +63,7 @@ def read_link(paths: StateDir) -> Link | None:
 
 
 def write_link(paths: StateDir, link: Link) -> None:
+    paths.hub_link_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _write(paths.hub_link, {"format": FORMAT, **asdict(link)})
 
 
