@@ -253,7 +253,8 @@ def _check_seq(db: Session, site: Site, opened: Opened) -> None:
 
 def _new_site(db: Session, opened: Opened, channel: str, mode: str, now: datetime.datetime) -> Site:
     payload = opened.payload
-    release = payload.get("release") if isinstance(payload.get("release"), dict) else {}
+    given = payload.get("release")
+    release: dict[str, Any] = given if isinstance(given, dict) else {}
     site = Site(id=opened.site, public_key=opened.key.public_key, hostname=str(payload.get("hostname") or "")[:255],
                 application=payload.get("application") or release.get("name"), channel=channel,
                 version=release.get("version"), index_sha256=release.get("index_sha256"), state="registered",

@@ -25,8 +25,8 @@ UNLINKED_POLL_S = 5.0  # not linked (or disconnected by the hub): look this ofte
 
 def next_delay(interval: float, failures: int, rand: Callable[[], float] = random.random) -> float:
     """Seconds until the next check-in after `failures` failed ones in a row."""
-    nominal = min(max(interval, CAP_S), interval * 2 ** min(failures, 32))
-    return nominal * (1 - JITTER + 2 * JITTER * rand())
+    nominal = min(max(interval, CAP_S), interval * 2.0 ** min(failures, 32))
+    return float(nominal * (1 - JITTER + 2 * JITTER * rand()))
 
 
 class CheckInLoop:
