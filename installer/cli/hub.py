@@ -14,8 +14,8 @@ from installer import answers as answers_mod
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.hub_link.actions import connect, disconnect
-from installer.hub_link.http import normalise_fingerprint, shown
 from installer.hub_link.report_file import write_report
+from installer.hub_link.transport import normalise_fingerprint, shown
 from installer.plan import PlanStore
 from installer.services import manager_for
 from installer.statedir import StateDir

@@ -12,14 +12,6 @@ from installer.errors import AirliftError
 from installer.host import Host
 from installer.hub_link import document
 from installer.hub_link.envelope import now_iso, seal, site_id
-from installer.hub_link.http import (
-    HubClient,
-    HubRefused,
-    HubUnreachable,
-    normalise_url,
-    server_fingerprint,
-    shown,
-)
 from installer.hub_link.link import (
     Link,
     ensure_key,
@@ -30,6 +22,14 @@ from installer.hub_link.link import (
     read_link,
     record_check_in,
     write_link,
+)
+from installer.hub_link.transport import (
+    HubClient,
+    HubRefused,
+    HubUnreachable,
+    normalise_url,
+    server_fingerprint,
+    shown,
 )
 from installer.services import ServiceManager
 from installer.statedir import StateDir
@@ -74,7 +74,11 @@ def connect(state_dir: Path, host: Host, services: ServiceManager, url: str, tok
                                 "--scope enroll)") from None
     link = Link(url, seen, site, str(answer.get("channel") or "stable"), now_iso())
     write_link(paths, link)
-    return Connected(link, fingerprint is None, check_in(state_dir, host, services, interval))
+    try:
+        first = check_in(state_dir, host, services, interval)
+    except (HubRefused, HubUnreachable) as e:  # enrolled all the same: the cluster service tries again
+        first = {"state": f"enrolled, but the first check-in failed ({e.message}); the cluster service retries"}
+    return Connected(link, fingerprint is None, first)
 
 
 def check_in(state_dir: Path, host: Host, services: ServiceManager, interval: int) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from installer.errors import AirliftError
-from installer.hub_link.http import HubRefused
 from installer.hub_link.link import read_link, read_state
+from installer.hub_link.transport import HubRefused
 from installer.statedir import StateDir
 
 log = logging.getLogger("installer.hub_link")

@@ -63,7 +63,7 @@ class _Pinned(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         """Through an HTTPS proxy (CONNECT) the pin holds all the same: a session that honours
-        the environment's proxies (the hub link, installer/hub_link/http.py) reaches its peer so."""
+        the environment's proxies (the hub link, installer/hub_link/transport.py) reaches its peer so."""
         return super().proxy_manager_for(proxy, assert_fingerprint=self.fingerprint, **kwargs)
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,

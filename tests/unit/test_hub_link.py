@@ -17,10 +17,10 @@ from installer.bundle.signature import public_key_of
 from installer.errors import AirliftError
 from installer.hub_link import document
 from installer.hub_link.envelope import EnvelopeError, ForgedEnvelope, open_envelope, seal, site_id
-from installer.hub_link.http import HubRefused, normalise_fingerprint, normalise_url
 from installer.hub_link.link import Link, ensure_key, forget, link_status, next_seq, write_link
 from installer.hub_link.report_file import report_events, summarise
 from installer.hub_link.schedule import CAP_S, CheckInLoop, next_delay
+from installer.hub_link.transport import HubRefused, normalise_fingerprint, normalise_url
 from installer.statedir import StateDir
 
 

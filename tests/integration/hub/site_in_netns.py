@@ -10,7 +10,7 @@ from pathlib import Path
 
 from installer.host import Host
 from installer.hub_link.actions import check_in, connect
-from installer.hub_link.http import HubUnreachable
+from installer.hub_link.transport import HubUnreachable
 from installer.services import manager_for
 
 

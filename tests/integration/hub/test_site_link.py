@@ -17,8 +17,8 @@ from installer.host import Host
 from installer.hub_link.actions import check_in, connect, disconnect
 from installer.hub_link.document import header
 from installer.hub_link.envelope import seal
-from installer.hub_link.http import HubRefused
 from installer.hub_link.link import load_key, next_seq, read_link
+from installer.hub_link.transport import HubRefused
 from installer.services import manager_for
 from installer.statedir import StateDir
 from tests.integration.hub.conftest import REPO, HubProcess, hub_command
