@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, Response
 from sqlalchemy import Engine
 
-from hub import api, pages
+from hub import api, pages, sites_api, sites_pages
 from hub.blobstore import BlobStore, FolderBlobStore
 from hub.context import Hub, close_db
 from hub.db import session_factory
@@ -27,6 +27,8 @@ def create_app(engine: Engine, data_dir: Path, store: BlobStore | None = None) -
     app.extensions["hub"] = Hub(session_factory(engine), store or FolderBlobStore(Path(data_dir)))
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(sites_api.bp)
+    app.register_blueprint(sites_pages.bp)
     app.teardown_appcontext(close_db)
     app.after_request(_headers)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import migrate
+from hub.catalog import CHANNEL_NAME
 from hub.db import database_url, make_engine
 from hub.licences import issue_licence, make_licence_key
 from hub.models import User
@@ -50,6 +51,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     create = token.add_parser("create", parents=[common], help="make a token and show it once")
     create.add_argument("--scope", choices=SCOPES, required=True)
     create.add_argument("--expires", metavar="DURATION", help="e.g. 30m, 12h or 90d (default: never)")
+    create.add_argument("--uses", type=int, default=1, metavar="N",
+                        help="enroll: how many sites it admits (default 1; 0 for any number until it expires)")
+    create.add_argument("--channel", help="enroll: the channel its sites follow (default stable)")
     _licence_arguments(sub)
     return p.parse_args(argv)
 
@@ -120,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         with Session(engine) as db:
             if args.command == "user":
                 return _add_user(db, args.name)
-            return _create_token(db, args.scope, args.expires)
+            return _create_token(db, args)
     finally:
         engine.dispose()
 
@@ -149,10 +153,19 @@ def _read_password(name: str) -> str:
     return first
 
 
-def _create_token(db: Session, scope: str, expires: str | None) -> int:
-    made = create_token(db, scope, _duration(expires) if expires else None)
+def _create_token(db: Session, args: argparse.Namespace) -> int:
+    if args.channel and not CHANNEL_NAME.match(args.channel):
+        raise AirliftError(f"--channel {args.channel!r} is not a channel name",
+                           hint="use lower-case letters, digits, '.', '_' or '-'")
+    if args.uses < 0:
+        raise AirliftError(f"--uses {args.uses}: give a number of sites, or 0 for any number")
+    made = create_token(db, args.scope, _duration(args.expires) if args.expires else None, args.uses or None,
+                        args.channel)
     until = f"until {made.expires_at:%Y-%m-%d %H:%M} UTC" if made.expires_at else "with no expiry"
-    print(f"A {scope} token, valid {until}. It is shown this once; the hub keeps only its hash:")
+    admits = ""
+    if args.scope == "enroll":
+        admits = f" It admits {args.uses or 'any number of'} site(s) onto channel {args.channel or 'stable'}."
+    print(f"A {args.scope} token, valid {until}.{admits} It is shown this once; the hub keeps only its hash:")
     print(made.token)
     return 0
 

@@ -71,6 +71,8 @@ class ApiToken(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    uses_left: Mapped[int | None] = mapped_column(Integer)  # enroll tokens: sites it may still enroll (None: any)
+    channel: Mapped[str | None] = mapped_column(String(100))  # enroll tokens: the channel its sites follow
 
 
 class Blob(Base):
@@ -154,3 +156,62 @@ class Differential(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     release: Mapped[Release] = relationship(foreign_keys=[release_id])
     base: Mapped[Release] = relationship(foreign_keys=[base_id])
+
+
+class Site(Base):
+    """An installed site, known by its Ed25519 key (its id is derived from it,
+    installer/hub_link/envelope.py). `state` is the last one derived (hub/site_state.py); the
+    last check-in's documents are kept here, each check-in's sequence number in check_ins."""
+
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    application: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str | None] = mapped_column(String(200))
+    index_sha256: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(10))  # online (check-ins) | file (report files carried out)
+    condition: Mapped[str | None] = mapped_column(String(20))  # the status document's health word
+    interval_s: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_seen: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))  # the hub's clock
+    site_clock: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    clock_skew_s: Mapped[int | None] = mapped_column(Integer)
+    status_json: Mapped[str | None] = mapped_column(Text)
+    inventory_json: Mapped[str | None] = mapped_column(Text)
+    alerts_json: Mapped[str | None] = mapped_column(Text)
+    enrolled_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disconnected_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    events: Mapped[list[SiteEvent]] = relationship(back_populates="site", order_by="SiteEvent.id.desc()",
+                                                   cascade="all, delete-orphan")
+
+
+class CheckIn(Base):
+    """One document taken from a site (a check-in or a report file): a replay is refused by the
+    unique (site, seq), and the same file uploaded again is known by its digest."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("site_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(10))  # online | file
+    digest: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    site_clock: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SiteEvent(Base):
+    """A change on a site's page: its state, version, health, clock; or an event its report file carried."""
+
+    __tablename__ = "site_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(10))  # hub (seen by the hub) | site (told by a report file)
+    message: Mapped[str] = mapped_column(Text)
+    site: Mapped[Site] = relationship(back_populates="events")

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hub.models import ApiToken, aware, utcnow
@@ -24,12 +25,21 @@ class NewToken:
     expires_at: datetime.datetime | None
 
 
-def create_token(db: Session, scope: str, expires_in: datetime.timedelta | None = None) -> NewToken:
+class TokenRefused(Exception):
+    """An enroll token that does not admit a site; the message says why, for the site's operator."""
+
+
+def create_token(db: Session, scope: str, expires_in: datetime.timedelta | None = None, uses: int | None = 1,
+                 channel: str | None = None) -> NewToken:
+    """A new token; an enroll token admits `uses` sites (None: any number until it expires) onto
+    `channel` (None: stable). Publish tokens take neither."""
     if scope not in SCOPES:
         raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
     token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     expires_at = utcnow() + expires_in if expires_in else None
-    db.add(ApiToken(id=token_id, scope=scope, secret_hash=_hash(secret), expires_at=expires_at))
+    enroll = scope == "enroll"
+    db.add(ApiToken(id=token_id, scope=scope, secret_hash=_hash(secret), expires_at=expires_at,
+                    uses_left=uses if enroll else None, channel=channel if enroll else None))
     db.commit()
     return NewToken(f"hub_{token_id}_{secret}", scope, expires_at)
 
@@ -44,6 +54,27 @@ def check_token(db: Session, token: str, scope: str) -> bool:
         return False
     fresh = row.expires_at is None or aware(row.expires_at) > utcnow()
     return hmac.compare_digest(_hash(secret), row.secret_hash) and row.scope == scope and fresh
+
+
+def take_enroll_token(db: Session, token: str) -> ApiToken:
+    """Use one enrollment of `token` (in the caller's transaction, so a refused enrollment gives it
+    back); TokenRefused naming what is wrong with it."""
+    prefix, _, rest = token.partition("_")
+    token_id, _, secret = rest.partition("_")
+    row = db.get(ApiToken, token_id) if prefix == "hub" and token_id and secret else None
+    if row is None or not hmac.compare_digest(_hash(secret), row.secret_hash):
+        raise TokenRefused("the enroll token is not one this hub made (mistyped, or made by another hub)")
+    if row.scope != "enroll":
+        raise TokenRefused(f"a {row.scope} token cannot enroll a site; make one with --scope enroll")
+    if row.expires_at is not None and aware(row.expires_at) <= utcnow():
+        raise TokenRefused(f"the enroll token expired on {aware(row.expires_at):%Y-%m-%d %H:%M} UTC")
+    if row.uses_left is not None:
+        taken = db.execute(update(ApiToken).where(ApiToken.id == row.id, ApiToken.uses_left > 0)
+                           .values(uses_left=ApiToken.uses_left - 1)
+                           .execution_options(synchronize_session=False))
+        if taken.rowcount == 0:  # type: ignore[attr-defined]
+            raise TokenRefused("the enroll token was used already (it admits a set number of sites)")
+    return row
 
 
 def _hash(secret: str) -> str:

@@ -35,6 +35,8 @@ from installer.statedir import DEFAULT_STATE_DIR
 
 STATUS_INTERVAL = 60
 STATUS_INTERVAL_RANGE = (5, 86400)  # a status hook every 5 s at most, once a day at least
+HUB_INTERVAL = 300
+HUB_INTERVAL_RANGE = (5, 86400)  # a check-in with the vendor's hub every 5 s at most, once a day at least
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Answers:
     ready_timeout: int = 300  # seconds for a node to become Ready
     hook_timeout: int = 600  # seconds for each hook Job to finish
     status_interval: int = STATUS_INTERVAL  # seconds between two runs of the application's status hook
+    hub_interval: int = HUB_INTERVAL  # seconds between two check-ins with the vendor's hub (installer/hub_link)
     nodes: list[dict] = field(default_factory=list)  # over SSH: {address, user, key | password: ask, role, port}
     exporter_port: int = EXPORTER_PORT
     monitoring_port: int = MONITORING_PORT
@@ -77,7 +80,8 @@ KEYS = {f.name.replace("_", "-"): f.name for f in fields(Answers)}
 PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port", "panel-port", "exporter-port",
              "monitoring-port", "alertmanager-port", "registry-metrics-port")
 TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
-INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS, "status-interval")
+INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS, "status-interval", "hub-interval")
+RANGES = {"status-interval": STATUS_INTERVAL_RANGE, "hub-interval": HUB_INTERVAL_RANGE}
 
 
 class AnswersError(AirliftError):
@@ -173,8 +177,8 @@ def _type_problems(data: dict) -> list[Problem]:
             problems.append(Problem(key, f'"{value}" is not a port number'))
         elif key in TIMEOUT_KEYS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             problems.append(Problem(key, f'"{value}" is not a number of seconds (a whole number, 1 or more)'))
-        elif key == "status-interval" and not _in_range(value, STATUS_INTERVAL_RANGE):
-            low, high = STATUS_INTERVAL_RANGE
+        elif key in RANGES and not _in_range(value, RANGES[key]):
+            low, high = RANGES[key]
             problems.append(Problem(key, f'"{value}" is not a number of seconds from {low} to {high}'))
         elif key == "accept-eula" and not isinstance(value, bool):
             problems.append(Problem(key, f'"{value}" must be true or false'))

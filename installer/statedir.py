@@ -306,6 +306,35 @@ class StateDir(RunFolder):
         return self.root / "node-id"
 
     @property
+    def hub_link_dir(self) -> Path:
+        """The site's link to the vendor's hub (installer/hub_link), 0700: its key, the link and
+        the check-in state; `./install hub disconnect` removes the folder."""
+        return self.root / "hub"
+
+    @property
+    def hub_key(self) -> Path:
+        """The site's Ed25519 private key (0600), its public half beside it as `site.key.pub`; the
+        hub knows the site by it."""
+        return self.hub_link_dir / "site.key"
+
+    @property
+    def hub_link(self) -> Path:
+        """{url, fingerprint, site_id, channel, connected_at}: the hub this site checks in with."""
+        return self.hub_link_dir / "link.json"
+
+    @property
+    def hub_state(self) -> Path:
+        """{seq, last_check_in, update, last_report, disconnected_by_hub}: written by every check-in
+        and report file, read by `./install status`."""
+        return self.hub_link_dir / "state.json"
+
+    @property
+    def hub_lock(self) -> Path:
+        """Held while a sequence number is taken, so the cluster service and a command never sign two
+        documents with the same one."""
+        return self.hub_link_dir / ".lock"
+
+    @property
     def installer_fingerprint(self) -> Path:
         """The installer certificate's fingerprint a node pinned on first contact."""
         return self.root / "installer-fingerprint"

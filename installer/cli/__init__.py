@@ -107,6 +107,14 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .rollback import cmd_rollback
 
         return cmd_rollback(args, console)
+    if command == "report" and getattr(args, "for_hub", False):
+        from .hub import cmd_report_for_hub
+
+        return cmd_report_for_hub(args, console)
+    if command == "hub":
+        from .hub import cmd_hub
+
+        return cmd_hub(args, console)
     if command == "report":
         from .report import cmd_report
 

@@ -23,7 +23,7 @@ from installer.ports import (
 from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
-            "licence", "panel-link", "panel-password")
+            "licence", "panel-link", "panel-password", "hub")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -51,6 +51,9 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hook-timeout", type=int, metavar="SECONDS", help="wait this long for each hook Job (default 600)")
     p.add_argument("--status-interval", type=int, metavar="SECONDS",
                    help="run the application's status hook this often once installed (default 60)")
+    p.add_argument("--hub-interval", type=int, metavar="SECONDS",
+                   help="check in with the vendor's hub this often once connected (default 300; "
+                        "./install hub connect)")
     _monitoring_answers(p)
 
 
@@ -114,7 +117,29 @@ def build_parser() -> argparse.ArgumentParser:
     _report(sub)
     _licence(sub)
     _panel(sub)
+    _hub(sub)
     return parser
+
+
+def _hub(sub: argparse._SubParsersAction) -> None:
+    hub = sub.add_parser("hub", argument_default=argparse.SUPPRESS,
+                         help="link this site with the vendor's hub, which it then checks in with (run as root "
+                              "on the first master); ./install status shows the link")
+    actions = hub.add_subparsers(dest="hub_action", metavar="ACTION", required=True)
+    connect = actions.add_parser("connect", argument_default=argparse.SUPPRESS,
+                                 help="enroll this site with the hub at URL and check in once")
+    connect.add_argument("url", metavar="URL", help="the hub's address, https://HOST[:PORT]")
+    connect.add_argument("--token", help="an enroll token from the hub (or the environment variable AIRLIFT_HUB_TOKEN)")
+    connect.add_argument("--fingerprint", metavar="SHA256",
+                         help="the hub's certificate fingerprint, as it printed it (without it: the one seen is "
+                              "pinned and shown, trusted on first use)")
+    _location(connect)
+    disconnect = actions.add_parser("disconnect", argument_default=argparse.SUPPRESS,
+                                    help="end the link on both sides: the hub refuses this site from then on, and "
+                                         "its key is removed here")
+    disconnect.add_argument("--local-only", action="store_true",
+                            help="when the hub cannot be reached, forget the link here all the same")
+    _location(disconnect)
 
 
 def _licence(sub: argparse._SubParsersAction) -> None:
@@ -135,6 +160,9 @@ def _report(sub: argparse._SubParsersAction) -> None:
                                  "first master from every node, elsewhere from this node (run as root)")
     report.add_argument("-o", "--output", metavar="FILE",
                         help="where to write it (default ./airlift-report-<node>-<time>.tar.gz)")
+    report.add_argument("--for-hub", action="store_true",
+                        help="write instead the signed report an offline site carries to its hub (status, events "
+                             "since the last one, blob inventory; default -o site.airlift)")
     report.add_argument("--timeout", type=int, metavar="SECONDS",
                         help="how long each other node has to answer (default 60); one that does not is "
                              "named in the report")
@@ -217,7 +245,7 @@ def answer_flags(args: argparse.Namespace) -> dict:
     keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
             "panel_port", "accept_eula", "ready_timeout", "hook_timeout", "status_interval", "exporter_port", "monitoring_port",
             "alertmanager_port", "registry_metrics_port", "monitoring_retention", "monitoring_retention_size",
-            "alert_for", "alert_webhook", "alert_email", "alert_smtp", "alert_email_from")
+            "alert_for", "alert_webhook", "alert_email", "alert_smtp", "alert_email_from", "hub_interval")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None
     listen = getattr(args, "listen", None)

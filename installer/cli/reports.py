@@ -80,6 +80,7 @@ def print_status(status: dict, console: Console) -> bool:
         console.print(f"  {mark} {check['check']} {check['detail']}", highlight=False, emoji=False)
     _health_lines(status, console)
     _licence_line(status.get("licence"), app["name"], console)
+    _hub_line(status.get("hub"), console)
     _endpoint_lines(status["endpoints"], console)
     _cluster_lines(status, console)
     if (status.get("panel") or {}).get("running") is not None:
@@ -132,6 +133,32 @@ def _licence_line(licence: dict | None, app: str | None, console: Console) -> No
                       "(./install licence apply FILE)", highlight=False, emoji=False)
         return
     console.print(f"  [green]✓[/] {escape(what)}valid through {licence['expires']}", highlight=False, emoji=False)
+
+
+def _hub_line(hub: dict | None, console: Console) -> None:
+    """The link with the vendor's hub: where, how the last check-in went, the update it named."""
+    if hub is None:
+        return
+    if hub["url"] is None:
+        report = hub.get("last_report") or {}
+        console.print(f"Hub: not connected; last report file {report.get('at', 'none')}", highlight=False,
+                      markup=False)
+        return
+    last = hub.get("last_check_in")
+    if hub["disconnected_by_hub"]:
+        result = "the hub disconnected this site (./install hub disconnect, then connect again)"
+    elif last is None:
+        result = "no check-in yet"
+    elif last["ok"]:
+        result = f"last check-in {last['at']}: {last['state']}"
+    else:
+        result = f"last check-in {last['at']} failed: {last['error']}"
+    update = hub.get("update")
+    more = ""
+    if update:
+        more = f"; update available: {update['version']}" + (" (required)" if update.get("required") else "")
+    console.print(f"Hub: {hub['url']} as {hub['site_id']} (channel {hub['channel']}), {result}{more}",
+                  highlight=False, markup=False, emoji=False)
 
 
 def _cluster_lines(status: dict, console: Console) -> None:

@@ -7,7 +7,8 @@ operations `./install remove` asks for (`operate`, `operation`) and relays `./in
 node's agent (`collect`): those take the admin token, which never leaves this host, not the join
 token every node holds. Operations run one at a time, each a
 plan kept in `<state>/operations/<id>/` (operations.py). The application's status hook runs on a
-timer beside them, paused while an operation runs (status_hook.py).
+timer beside them, paused while an operation runs (status_hook.py); and, once `./install hub
+connect` linked the site, the check-ins with the vendor's hub (installer/hub_link/schedule.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from installer.cluster_service.status_hook import HOOK, StatusHook
 from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
+from installer.hub_link.actions import check_in
+from installer.hub_link.schedule import CheckInLoop
 from installer.manifest import load_manifest
 from installer.phases.inputs import PhaseInputs, RunOptions
 from installer.plan import PlanStore
@@ -126,6 +129,7 @@ class Controller:
         log.info("cluster service of %s listening on port %d", self.manifest.name, self.hub.port)
         self._resume_interrupted()
         self._start_status_hook()
+        self._start_hub_check_ins()
 
     def _start_status_hook(self) -> None:
         """Run the manifest's status hook every status-interval seconds, if it has one."""
@@ -135,6 +139,14 @@ class Controller:
         hook = StatusHook(job, K3sRuntime(self.host, self.services, self.state_dir), self.state_dir,
                           self.answers.status_interval, self._busy)
         threading.Thread(target=hook.serve, args=(self.stopping,), name="airlift-status-hook", daemon=True).start()
+
+    def _start_hub_check_ins(self) -> None:
+        """Check in with the vendor's hub every hub-interval seconds while the site is linked (the
+        loop notices a link made or ended later)."""
+        interval = self.answers.hub_interval
+        check = partial(check_in, self.state_dir, self.host, self.services, interval)
+        loop = CheckInLoop(self.state_dir, interval, check)
+        threading.Thread(target=loop.serve, args=(self.stopping,), name="airlift-hub-check-in", daemon=True).start()
 
     def _busy(self) -> str | None:
         """Why the status hook waits now: an operation changes the cluster, or None."""

@@ -26,6 +26,10 @@ Shape (JSON-able):
   health:   [{check, ok, detail, impact}]  every health check, as the tables print them;
             condition: "healthy" | "degraded" | "down" and reasons: [text], the failing checks and
             the alerts firing (installer/status/health.py); healthy: bool (condition is healthy)
+  hub:      {url, site_id, fingerprint, channel, last_check_in: {at, ok, state, error}, update:
+            {version, required, via, channel, index_sha256} | None, last_report, disconnected_by_hub}
+            | None  the link with the vendor's hub (installer/hub_link/link.py), as the last check-in
+            left it; None when the site is not linked
   licence:  {customer, id, nodes, max_nodes, expires, expired, channel, features} | {error} | None
             (installer/site_licence.py); an expired licence does not make the install unhealthy:
             the application keeps running, only upgrades are refused
@@ -43,6 +47,7 @@ from installer.app_documents import endpoints, load_documents
 from installer.bundle import Bundle, BundleError, ImageInfo
 from installer.bundle.index import INDEX_NAME, Index
 from installer.host import Host
+from installer.hub_link.link import link_status
 from installer.manifest import Manifest, load_manifest
 from installer.monitoring.alerts import firing_alerts
 from installer.monitoring.settings import MonitoringSettings
@@ -94,6 +99,7 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
                   "running": cluster["panel"]},
     }
     status["licence"] = site_licence.status(state_dir, len(status["nodes"]))
+    status["hub"] = link_status(paths)
     status["health"] = health_checks(status)
     alerts = (status.get("monitoring") or {}).get("alerts") or []
     status["condition"], status["reasons"] = health_word(status["health"], plan.state == "completed", alerts)

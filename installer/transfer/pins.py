@@ -61,6 +61,11 @@ class _Pinned(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, assert_fingerprint=self.fingerprint, **kwargs)
 
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        """Through an HTTPS proxy (CONNECT) the pin holds all the same: a session that honours
+        the environment's proxies (the hub link, installer/hub_link/transport.py) reaches its peer so."""
+        return super().proxy_manager_for(proxy, assert_fingerprint=self.fingerprint, **kwargs)
+
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:
         # The fingerprint is the check: no CA has signed a node's certificate.

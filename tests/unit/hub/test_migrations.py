@@ -11,7 +11,8 @@ from hub.db import make_engine
 from hub.models import Base, Channel
 
 TABLES = {"users", "web_sessions", "api_tokens", "blobs", "applications", "releases", "channels", "promotions",
-          "differentials"}
+          "differentials",
+          "sites", "check_ins", "site_events"}
 
 
 def test_upgrade_downgrade_upgrade(hub_database_url):

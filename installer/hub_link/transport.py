@@ -1,0 +1,121 @@
+"""HTTPS to the hub, dial-out only: the hub's certificate pinned by its SHA-256 fingerprint
+(installer/transfer/pins.py), through the proxy HTTPS_PROXY names (and NO_PROXY spares), as a
+site behind a corporate proxy must."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import re
+import ssl
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from installer.errors import AirliftError
+from installer.transfer.pins import PinnedSession
+
+API = "/api/v1"
+TIMEOUT = (10, 60)
+FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+
+
+class HubUnreachable(AirliftError):
+    """No answer from the hub (down, no route, proxy refused, certificate not the pinned one)."""
+
+
+class HubRefused(AirliftError):
+    """The hub answered with an error; `status` and its JSON `answer` say which."""
+
+    def __init__(self, status: int, message: str, answer: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.status, self.answer = status, answer
+
+
+def normalise_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise AirliftError(f"{url!r} is not an HTTPS address of a hub", hint="give it as https://HOST[:PORT]")
+    return f"https://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def normalise_fingerprint(text: str) -> str:
+    """`SHA256:<hex>`, `<hex>` or colon-separated hex -> lower-case hex."""
+    hexed = text.strip().lower().removeprefix("sha256:").replace(":", "")
+    if not FINGERPRINT.match(hexed):
+        raise AirliftError(f"--fingerprint {text!r} is not a SHA-256 certificate fingerprint",
+                           hint="copy it from the hub's start-up lines, e.g. --fingerprint SHA256:3f9a…")
+    return hexed
+
+
+def shown(fingerprint: str) -> str:
+    return f"SHA256:{fingerprint}"
+
+
+def server_fingerprint(url: str, timeout: float = 10) -> str:
+    """The fingerprint of the certificate the hub at `url` shows now (through the proxy, if any),
+    for a first connection that pins what it sees, as SSH does with a host key."""
+    parts = urlsplit(url)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the fingerprint is the check
+    proxy = requests.utils.get_environ_proxies(url).get("https")
+    try:
+        if proxy:
+            through = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            conn = http.client.HTTPSConnection(through.hostname or "", through.port or 8080, timeout=timeout,
+                                               context=context)
+            conn.set_tunnel(parts.hostname or "", parts.port or 443)
+        else:
+            conn = http.client.HTTPSConnection(parts.hostname or "", parts.port or 443, timeout=timeout,
+                                               context=context)
+        try:
+            conn.connect()
+            assert conn.sock is not None
+            der = conn.sock.getpeercert(binary_form=True) or b""
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException) as e:
+        raise HubUnreachable(f"Cannot reach the hub at {url} ({e})",
+                             hint="check the address, that the hub runs, and HTTPS_PROXY if a proxy is in the way") from None
+    return hashlib.sha256(der).hexdigest()
+
+
+class HubClient:
+    """Requests to one hub, its certificate pinned."""
+
+    def __init__(self, url: str, fingerprint: str) -> None:
+        self.url = normalise_url(url)
+        self.session = PinnedSession()
+        self.session.trust_env = True  # HTTPS_PROXY and NO_PROXY, unlike node-to-node traffic
+        self.session.pin(self.url, fingerprint)
+
+    def post(self, path: str, body: bytes, token: str | None = None) -> dict[str, Any]:
+        """POST `body` (an envelope) to API path `path`; the hub's JSON answer, HubRefused or HubUnreachable."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self.session.post(self.url + API + path, data=body, headers=headers, timeout=TIMEOUT)
+        except requests.exceptions.SSLError as e:
+            raise HubUnreachable(f"The hub at {self.url} did not show the pinned certificate ({_reason(e)})",
+                                 hint="if the hub's certificate was replaced on purpose, ./install hub disconnect "
+                                      "and connect again with its new --fingerprint") from None
+        except requests.RequestException as e:
+            raise HubUnreachable(f"Cannot reach the hub at {self.url} ({_reason(e)})",
+                                 hint="check that the hub runs and is reachable from this host (HTTPS_PROXY if a "
+                                      "proxy is in the way)") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
+        if response.status_code >= 400:
+            raise HubRefused(response.status_code, str(answer.get("error") or f"HTTP {response.status_code}"), answer)
+        return answer
+
+
+def _reason(e: Exception) -> str:
+    text = str(e)
+    return text if len(text) < 300 else text[:300] + "…"
