@@ -66,6 +66,7 @@ class AgentContext:
     cert: Certificate
     installer_fingerprint: str
     peer: Peer | None = None
+    peer_tracker: str = ""  # the tracker URL `peer` announces to
     probe: ProbeSession | None = None  # listeners held between the rounds of the checks across nodes
     after_answer: list[Callable[[], object]] = field(default_factory=list)  # run once the result is posted
     restart: bool = False  # once the result is posted, exit: the agent service starts the kept installer again
@@ -101,7 +102,11 @@ def distribute(ctx: AgentContext, args: dict) -> dict:
     ctx.host.write_file(ctx.bundle_dir / "index.json", args["index"])
     files = shared_files(Bundle.open(ctx.bundle_dir), list(args["prefixes"]))
     store = BlobStore(StateDir(ctx.state_dir).blobs)
+    if ctx.peer is not None and ctx.peer_tracker != args["tracker"]:
+        ctx.peer.stop()  # another run's tracker (the install's, an earlier upgrade's): that run is over
+        ctx.peer = None
     if ctx.peer is None:
+        ctx.peer_tracker = args["tracker"]
         tracker = TrackerClient(args["tracker"], ctx.token, ctx.installer_fingerprint)
         ctx.peer = Peer(ctx.node, store, ctx.token, tracker, ctx.address, ctx.cert).start()
     blobs = wanted(files)

@@ -37,7 +37,9 @@ class Installer:
         self.answers = tmp / "answers.yaml"
         self.answers.write_text(yaml.safe_dump({"advertise-addr": "127.0.0.1", "registry-port": self.registry_port,
                                                 "api-port": self.api_port, "agent-port": free_port(),
-                                                "panel-port": free_port()}))
+                                                "panel-port": free_port(), "exporter-port": free_port(),
+                                                "monitoring-port": free_port(), "alertmanager-port": free_port(),
+                                                "registry-metrics-port": free_port()}))
         self.env: dict[str, str] = {}  # extra environment, e.g. the k3s stand-in's knobs
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []

@@ -69,7 +69,7 @@ def test_failed_check_fixed_two_browsers_start_then_retry_a_failed_phase(install
 
 def test_installer_killed_mid_install_then_started_again(installer, pages):
     page = pages.open(installer.start())
-    to_checks(page)
+    to_checks(page, pages)
     page.locator("#start").click()
     expect(page.locator(".phase[data-phase='/bootstrap'][data-state=completed]")).to_be_visible(timeout=SLOW)
     installer.stop(signal.SIGKILL)
