@@ -23,7 +23,7 @@ from hub.tarstream import tar_size
 from installer.bundle.index import Index
 from installer.hub_link.envelope import Opened
 
-SITE_API = "/api/v1/sites"
+SITE_API = "/sites"  # the paths a plan names are under /api/v1, as the site's HubClient sends them
 
 
 def take_download(db: Session, site_id: str, opened: Opened) -> Site:
