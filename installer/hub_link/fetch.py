@@ -66,7 +66,7 @@ def fetch(target: Path, api_path: str, size: int, request: Request, progress: Pr
             if offset < size:
                 raise HubUnreachable(f"the hub ended the download at byte {offset} of {size}")
         except (HubUnreachable, requests.RequestException) as e:
-            now = part_path(target).stat().st_size if part_path(target).exists() else 0
+            now, etag = resume_offset(target, api_path, size)  # what the cut request kept, and its ETag
             got, offset = max(now - offset, 0), now
             received, cuts, stalled = received + got, cuts + 1, (0 if got > 0 else stalled + 1)
             if stalled >= ATTEMPTS:
