@@ -54,7 +54,7 @@ def _say_what(choice: Choice, console: Console) -> None:
     elif choice.reason:
         console.print(f"{choice.reason}.", highlight=False)
     why = f" ({choice.why_full})" if choice.why_full else ""
-    console.print(f"{choice.application} {choice.version}: the {choice.kind} bundle, {_mb(choice.size)}{why}.",
+    console.print(f"{choice.application} {choice.version}: the {choice.kind}, {_mb(choice.size)}{why}.",
                   highlight=False, markup=False)
 
 
@@ -66,7 +66,7 @@ def _summary(done: Downloaded, console: Console) -> None:
     else:
         resumed = f", resumed from {_mb(done.fetched.resumed_from)}" if done.fetched.resumed_from else ""
         cuts = f", {done.fetched.cuts} cut connection(s) resumed" if done.fetched.cuts else ""
-        console.print(f"[green]✓[/] Downloaded the {choice.kind} bundle of {choice.application} {choice.version}: "
+        console.print(f"[green]✓[/] Downloaded the {choice.kind} of {choice.application} {choice.version}: "
                       f"{_mb(choice.size)}{resumed}{cuts}; signature and every file verified.", highlight=False)
     if choice.differential:
         console.print(f"  {_mb(choice.saved)} saved against the full bundle ({_mb(choice.full_size)}).", highlight=False)

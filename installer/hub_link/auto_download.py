@@ -31,7 +31,7 @@ def fetch_announced(state_dir: Path, interval: int, answer: dict[str, Any], say:
         signed, choice = ask_plan(state_dir, interval)
         if choice is None:
             return
-        say("info", f"Downloading {choice.application} {choice.version} from the hub ({choice.kind} bundle, "
+        say("info", f"Downloading {choice.application} {choice.version} from the hub ({choice.kind}, "
                     f"{choice.size} bytes){': ' + choice.reason if choice.reason else ''}")
         got = download(state_dir, signed, choice, Options())
     except AirliftError as e:

@@ -28,7 +28,7 @@ class Choice:
 
     @property
     def kind(self) -> str:
-        return f"differential against {self.base}" if self.differential else "full"
+        return f"differential bundle against {self.base}" if self.differential else "full bundle"
 
     @property
     def saved(self) -> int:

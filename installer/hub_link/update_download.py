@@ -134,7 +134,7 @@ def _refuse_unsigned(choice: Choice, state_dir: Path, allowed: bool) -> None:
     pin = load_pin(state_dir)
     if choice.signed or pin is None or allowed:
         return
-    raise AirliftError(f"The hub's {choice.kind} bundle of {choice.application} {choice.version} is not signed, but "
+    raise AirliftError(f"The hub's {choice.kind} of {choice.application} {choice.version} is not signed, but "
                        f"this site trusts only bundles signed by key {pin.key.key_id}",
                        hint="ask the vendor to publish it signed (build.py --sign); to download it anyway, run the "
                             "command again with --allow-other-signer (the upgrade asks for it again)")

@@ -37,7 +37,7 @@ DIFF = {"path": "/sites/s/bundles/1.1.0/differentials/1.0.0/bundle.tar", "size":
 
 def test_the_differential_bundle_is_taken_when_signed_or_accepted_else_the_full_one():
     taken = choose(_plan(DIFF), force_full=False, accepts_unsigned=False)
-    assert taken is not None and taken.differential and taken.saved == 700 and taken.kind == "differential against 1.0.0"
+    assert taken is not None and taken.differential and taken.saved == 700 and taken.kind == "differential bundle against 1.0.0"
     forced = choose(_plan(DIFF), force_full=True, accepts_unsigned=True)
     assert forced is not None and not forced.differential and forced.why_full == "--full was given"
     unsigned = {**DIFF, "signed": False}
