@@ -181,3 +181,33 @@ def test_a_refused_download_leaves_nothing_behind(tmp_path, case, said):
     assert "was refused and removed" in refused.value.message
     assert said in refused.value.render()
     assert sorted(p.name for p in tmp_path.iterdir()) == (["state"] if state.exists() else [])
+
+
+def test_the_background_download_fetches_an_announced_update_once_and_says_a_failure(tmp_path, monkeypatch):
+    from installer.hub_link import auto_download
+    from installer.hub_link.link import locked
+    from installer.statedir import StateDir
+
+    said: list[tuple[str, str]] = []
+    fetched: list[str] = []
+    choice = choose(_plan(DIFF), False, False)
+    monkeypatch.setattr(auto_download, "ask_plan", lambda state, interval: (None, choice))
+    monkeypatch.setattr(auto_download, "download",
+                        lambda state, signed, chosen, options: fetched.append(chosen.version) or
+                        type("Done", (), {"folder": tmp_path / "hello-1.1.0"})())
+    say = lambda status, message: said.append((status, message))  # noqa: E731
+    auto_download.fetch_announced(tmp_path, 60, {"update": None}, say)
+    assert fetched == [] and said == []
+    auto_download.fetch_announced(tmp_path, 60, {"update": {"version": "1.1.0", "via": None}}, say)
+    assert fetched == ["1.1.0"] and "ready to install: cd " in said[-1][1]
+    (tmp_path / "hello-1.1.0").mkdir()
+    with locked(StateDir(tmp_path)) as state:
+        state["downloaded"] = {"version": "1.1.0", "folder": str(tmp_path / "hello-1.1.0")}
+    auto_download.fetch_announced(tmp_path, 60, {"update": {"version": "1.1.0", "via": None}}, say)
+    assert fetched == ["1.1.0"]  # not again
+
+    def cut(*args: Any) -> None:
+        raise AirliftError("Cannot reach the hub")
+    monkeypatch.setattr(auto_download, "download", cut)
+    auto_download.fetch_announced(tmp_path, 60, {"update": {"version": "1.2.0", "via": None}}, say)
+    assert said[-1][0] == "warn" and "Cannot reach the hub" in said[-1][1]
