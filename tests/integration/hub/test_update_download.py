@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,30 @@ def _tampered_blob_refused(target: Target, stored: Path, other: Path) -> None:
     said = " ".join((refused.stdout + refused.stderr).split())
     assert refused.returncode != 0 and "was refused and removed" in said and "app.yaml: sha256 is" in said, said
     assert list(other.iterdir()) == []
+
+
+@pytest.mark.parametrize("hub_database_url", ["sqlite"], indirect=True)
+def test_a_site_that_opted_in_downloads_the_announced_release_in_the_background(
+        hub_process, hub_database_url, tmp_path, frozen_k3s_standin):
+    key = tmp_path / "vendor.key"
+    assert run_build("keygen", "-o", key).returncode == 0
+    _publish(HELLO / "app.yaml", tmp_path / "hello-1.0.0.tar", frozen_k3s_standin, key, hub_process)
+    safe_extract(tmp_path / "hello-1.0.0.tar", tmp_path / "v1")
+    target = Target.make(tmp_path / "v1" / "hello-1.0.0", tmp_path / "site")
+    target.root.mkdir(parents=True)
+    installed = target.install("--hub-interval", "5", "--hub-auto-download")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    try:
+        linked = target.run("hub", "connect", hub_process.url, "--token", enroll_token(hub_database_url, tmp_path),
+                            "--fingerprint", hub_process.fingerprint, *target.location())
+        assert linked.returncode == 0, linked.stdout + linked.stderr
+        _publish(HELLO / "next" / "app.yaml", tmp_path / "hello-1.1.0.tar", frozen_k3s_standin, key, hub_process)
+        folder = StateDir(target.state).update_folder("hello", "1.1.0")
+        deadline = time.monotonic() + 240
+        while not (folder / "index.json").is_file() and time.monotonic() < deadline:
+            time.sleep(2)
+        status = " ".join(target.run("status", *target.location()).stdout.split())
+        assert f"1.1.0 is downloaded, ready to install: cd {folder} && ./install upgrade" in status, status
+        assert json.loads(target.run("status", "--json", *target.location()).stdout)["app"]["version"] == "1.0.0"
+    finally:
+        assert target.uninstall().returncode == 0
