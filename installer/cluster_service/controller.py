@@ -153,8 +153,10 @@ class Controller:
         interval = self.answers.hub_interval
         answer = check_in(self.state_dir, self.host, self.services, interval)
         if self.answers.hub_auto_download:
-            fetch_announced(self.state_dir, interval, answer,
-                            lambda status, message: self.bus.emit(Event("log", status, message)))
+            fetch_announced(self.state_dir, interval, answer, self._say)
+
+    def _say(self, status: str, message: str) -> None:
+        self.bus.emit(Event("log", status, message))
 
     def _busy(self) -> str | None:
         """Why the status hook waits now: an operation changes the cluster, or None."""

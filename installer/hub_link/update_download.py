@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -35,6 +35,7 @@ from installer.signer_pin import load_pin
 from installer.statedir import StateDir
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class SignedRequests:
     def _seal(self, seq: int, **fields: Any) -> bytes:
         return seal({**document.header("download", self.link.site_id, seq, self.interval), **fields}, self.private)
 
-    def _retry(self, send: Callable[[int], Any]) -> Any:
+    def _retry(self, send: Callable[[int], T]) -> T:
         seq = next_seq(self.paths)
         try:
             return send(seq)
