@@ -10,12 +10,24 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from hub import sites
+from hub import site_updates, sites
 from hub.api import publisher
+from hub.catalog import CatalogError
 from hub.context import db
+from hub.differentials import differential
+from hub.downloads import bundle_response, differential_response
 from hub.models import Site, aware, utcnow
+from hub.s3 import StorageError
 from hub.site_state import refresh, refresh_all
-from installer.hub_link.envelope import MAX_ENVELOPE, EnvelopeError, ForgedEnvelope, Opened, open_envelope
+from installer.hub_link.envelope import (
+    MAX_ENVELOPE,
+    SIGNED_REQUEST,
+    EnvelopeError,
+    ForgedEnvelope,
+    Opened,
+    open_envelope,
+    opened_header,
+)
 
 bp = Blueprint("sites_api", __name__, url_prefix="/api/v1")
 
@@ -23,6 +35,16 @@ bp = Blueprint("sites_api", __name__, url_prefix="/api/v1")
 @bp.errorhandler(sites.SiteError)
 def _site_error(e: sites.SiteError) -> tuple[Response, int]:
     return jsonify(error=str(e), **e.extra), e.status
+
+
+@bp.errorhandler(CatalogError)
+def _catalog_error(e: CatalogError) -> tuple[Response, int]:
+    return jsonify(error=str(e)), e.status
+
+
+@bp.errorhandler(StorageError)
+def _storage_error(e: StorageError) -> tuple[Response, int]:
+    return jsonify(error=e.render()), 503
 
 
 def _opened() -> Opened:
@@ -54,6 +76,39 @@ def check_in(site_id: str) -> Response:
 def disconnect(site_id: str) -> Response:
     site = sites.disconnect(db(), site_id, _opened())
     return jsonify(site_id=site.id, state=site.state)
+
+
+@bp.post("/sites/<site_id>/downloads")
+def download_plan(site_id: str) -> Response:
+    """What the site should download next, and as which bundle (hub/site_updates.py)."""
+    opened = _opened()
+    site = site_updates.take_download(db(), site_id, opened)
+    release = opened.payload.get("release")
+    installed = release.get("index_sha256") if isinstance(release, dict) else None
+    return jsonify(site_updates.plan(db(), site, str(installed) if installed else None))
+
+
+@bp.get("/sites/<site_id>/bundles/<version>/bundle.tar")
+def site_bundle(site_id: str, version: str) -> Response:
+    site, opened = _signed_request(site_id)
+    return bundle_response(site_updates.allowed_release(db(), site, opened, version, None))
+
+
+@bp.get("/sites/<site_id>/bundles/<version>/differentials/<base>/bundle.tar")
+def site_differential(site_id: str, version: str, base: str) -> Response:
+    site, opened = _signed_request(site_id)
+    release = site_updates.allowed_release(db(), site, opened, version, base)
+    return differential_response(differential(db(), release, base))
+
+
+def _signed_request(site_id: str) -> tuple[Site, Opened]:
+    """The site whose signed `download` document the Authorization header carries."""
+    try:
+        opened = opened_header(request.headers.get("Authorization") or "")
+    except EnvelopeError as e:
+        raise sites.SiteError(f"{e.message} (send Authorization: {SIGNED_REQUEST} <the signed document>)",
+                              401) from None
+    return site_updates.take_download(db(), site_id, opened), opened
 
 
 @bp.post("/reports")

@@ -58,6 +58,7 @@ class Answers:
     hook_timeout: int = 600  # seconds for each hook Job to finish
     status_interval: int = STATUS_INTERVAL  # seconds between two runs of the application's status hook
     hub_interval: int = HUB_INTERVAL  # seconds between two check-ins with the vendor's hub (installer/hub_link)
+    hub_auto_download: bool = False  # download each release the hub announces in the background (never upgrade)
     nodes: list[dict] = field(default_factory=list)  # over SSH: {address, user, key | password: ask, role, port}
     exporter_port: int = EXPORTER_PORT
     monitoring_port: int = MONITORING_PORT
@@ -81,6 +82,7 @@ PORT_KEYS = ("registry-port", "wizard-port", "api-port", "agent-port", "panel-po
              "monitoring-port", "alertmanager-port", "registry-metrics-port")
 TIMEOUT_KEYS = ("ready-timeout", "hook-timeout")
 INT_KEYS = (*PORT_KEYS, *TIMEOUT_KEYS, "status-interval", "hub-interval")
+BOOL_KEYS = ("accept-eula", "hub-auto-download")
 RANGES = {"status-interval": STATUS_INTERVAL_RANGE, "hub-interval": HUB_INTERVAL_RANGE}
 
 
@@ -180,13 +182,13 @@ def _type_problems(data: dict) -> list[Problem]:
         elif key in RANGES and not _in_range(value, RANGES[key]):
             low, high = RANGES[key]
             problems.append(Problem(key, f'"{value}" is not a number of seconds from {low} to {high}'))
-        elif key == "accept-eula" and not isinstance(value, bool):
+        elif key in BOOL_KEYS and not isinstance(value, bool):
             problems.append(Problem(key, f'"{value}" must be true or false'))
         elif key == "skip-checks" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             problems.append(Problem(key, "must be a list of check ids"))
         elif key == "nodes":
             problems += _ssh_node_problems(value)
-        elif key not in (*INT_KEYS, "accept-eula", "skip-checks", "nodes") and not isinstance(value, str):
+        elif key not in (*INT_KEYS, *BOOL_KEYS, "skip-checks", "nodes") and not isinstance(value, str):
             problems.append(Problem(key, f'"{value}" must be text'))
     return problems
 

@@ -335,6 +335,16 @@ class StateDir(RunFolder):
         return self.hub_link_dir / ".lock"
 
     @property
+    def updates(self) -> Path:
+        """Bundles `./install update download` fetched from the hub: `<name>-<version>/`, unpacked
+        and verified, each upgraded to with `cd <folder> && ./install upgrade`; a download under
+        way is `<name>-<version>.tar.part` beside it (with `.part.json`: what it is, to resume)."""
+        return self.root / "updates"
+
+    def update_folder(self, name: str, version: str) -> Path:
+        return self.updates / f"{name}-{version}"
+
+    @property
     def installer_fingerprint(self) -> Path:
         """The installer certificate's fingerprint a node pinned on first contact."""
         return self.root / "installer-fingerprint"

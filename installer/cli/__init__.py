@@ -115,6 +115,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .hub import cmd_hub
 
         return cmd_hub(args, console)
+    if command == "update":
+        from .update import cmd_update
+
+        return cmd_update(args, console)
     if command == "report":
         from .report import cmd_report
 

@@ -33,7 +33,7 @@ def cmd_hub(args: argparse.Namespace, console: Console) -> int:
         console.print(f"Disconnected from the hub at {url}; the site's key is removed." if url else
                       "This site was not connected to a hub; nothing to end there.", highlight=False, markup=False)
         return 0
-    host = _installed(folder, args)
+    host = installed_host(folder, args)
     token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV)
     if not token:
         raise AirliftError("./install hub connect needs an enroll token",
@@ -41,7 +41,7 @@ def cmd_hub(args: argparse.Namespace, console: Console) -> int:
                                 "python -m hub token create --scope enroll")
     given = getattr(args, "fingerprint", None)
     done = connect(folder, host, manager_for(host, folder), args.url, token,
-                   normalise_fingerprint(given) if given else None, _interval(folder))
+                   normalise_fingerprint(given) if given else None, hub_interval(folder))
     pinned = "pinned (trusted on first use; compare it with the one the hub printed)" if done.pinned_now else \
         "pinned, as given"
     console.print(f"The hub's certificate {shown(done.link.fingerprint)} is {pinned}.", highlight=False,
@@ -58,9 +58,9 @@ def cmd_hub(args: argparse.Namespace, console: Console) -> int:
 def cmd_report_for_hub(args: argparse.Namespace, console: Console) -> int:
     require_root("write the report for the hub (it signs with the site's key)")
     folder = state_dir(args)
-    host = _installed(folder, args)
+    host = installed_host(folder, args)
     out = Path(getattr(args, "output", None) or "site.airlift").resolve()
-    written = write_report(folder, host, manager_for(host, folder), out, _interval(folder))
+    written = write_report(folder, host, manager_for(host, folder), out, hub_interval(folder))
     console.print(f"[green]✓[/] Report {written.seq} of {written.site_id} written to {written.path} "
                   f"({written.events} event(s) since the last one).", highlight=False)
     console.print("Next: carry it to the hub and upload it on its Sites page (or POST it to /api/v1/reports); "
@@ -68,14 +68,14 @@ def cmd_report_for_hub(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _installed(folder: Path, args: argparse.Namespace) -> Host:
+def installed_host(folder: Path, args: argparse.Namespace) -> Host:
     if PlanStore(folder).load() is None or not StateDir(folder).app_manifest.is_file():
         raise AirliftError(f"Nothing is installed with the state directory {folder}",
                            hint="run this on the first master of the install, with --state-dir if it used another")
     return Host(root(args))
 
 
-def _interval(folder: Path) -> int:
+def hub_interval(folder: Path) -> int:
     paths = StateDir(folder)
     answers = answers_mod.saved(paths.answers) if paths.answers.exists() else answers_mod.Answers()
     return int(answers.hub_interval)

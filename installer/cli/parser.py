@@ -23,7 +23,7 @@ from installer.ports import (
 from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
-            "licence", "panel-link", "panel-password", "hub")
+            "licence", "panel-link", "panel-password", "hub", "update")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -54,6 +54,9 @@ def _answers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hub-interval", type=int, metavar="SECONDS",
                    help="check in with the vendor's hub this often once connected (default 300; "
                         "./install hub connect)")
+    p.add_argument("--hub-auto-download", action="store_true", default=None,
+                   help="once connected to the vendor's hub, download each new release it announces in the "
+                        "background, ready for ./install upgrade (never upgrades on its own)")
     _monitoring_answers(p)
 
 
@@ -118,7 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     _licence(sub)
     _panel(sub)
     _hub(sub)
+    _update(sub)
     return parser
+
+
+def _update(sub: argparse._SubParsersAction) -> None:
+    update = sub.add_parser("update", argument_default=argparse.SUPPRESS,
+                            help="fetch the next release from the vendor's hub this site is connected to (run as "
+                                 "root on the first master); ./install upgrade installs it")
+    actions = update.add_subparsers(dest="update_action", metavar="ACTION", required=True)
+    download = actions.add_parser("download", argument_default=argparse.SUPPRESS,
+                                  help="download, verify and unpack the next release (the differential bundle "
+                                       "against the installed one when the hub has it), resuming a cut download")
+    download.add_argument("--full", action="store_true", help="the full bundle, even when a differential one would do")
+    download.add_argument("-o", "--output", metavar="DIR",
+                          help="the folder to download into (default <state>/updates)")
+    download.add_argument("--allow-other-signer", action="store_true",
+                          help="download a bundle the site's pinned vendor key did not sign (logged; the upgrade "
+                               "asks for the flag again)")
+    _location(download)
 
 
 def _hub(sub: argparse._SubParsersAction) -> None:
@@ -245,7 +266,8 @@ def answer_flags(args: argparse.Namespace) -> dict:
     keys = ("flavor", "profile", "advertise_addr", "pod_cidr", "service_cidr", "registry_port", "api_port", "agent_port",
             "panel_port", "accept_eula", "ready_timeout", "hook_timeout", "status_interval", "exporter_port", "monitoring_port",
             "alertmanager_port", "registry_metrics_port", "monitoring_retention", "monitoring_retention_size",
-            "alert_for", "alert_webhook", "alert_email", "alert_smtp", "alert_email_from", "hub_interval")
+            "alert_for", "alert_webhook", "alert_email", "alert_smtp", "alert_email_from", "hub_interval",
+            "hub_auto_download")
     out = {k.replace("_", "-"): getattr(args, k, None) for k in keys}
     out["skip-checks"] = getattr(args, "skip_checks", None) or None
     listen = getattr(args, "listen", None)

@@ -153,12 +153,26 @@ def _hub_line(hub: dict | None, console: Console) -> None:
         result = f"last check-in {last['at']}: {last['state']}"
     else:
         result = f"last check-in {last['at']} failed: {last['error']}"
-    update = hub.get("update")
-    more = ""
-    if update:
-        more = f"; update available: {update['version']}" + (" (required)" if update.get("required") else "")
-    console.print(f"Hub: {hub['url']} as {hub['site_id']} (channel {hub['channel']}), {result}{more}",
-                  highlight=False, markup=False, emoji=False)
+    console.print(f"Hub: {hub['url']} as {hub['site_id']} (channel {hub['channel']}), {result}"
+                  f"{update_text(hub.get('update'), hub.get('downloaded'))}", highlight=False, markup=False, emoji=False)
+
+
+def update_text(update: dict | None, downloaded: dict | None) -> str:
+    """"; update available: 1.2.0 (required)", and whether the release to install next is
+    downloaded (./install update download, or the background download)."""
+    if not update:
+        return ""
+    text = f"; update available: {update['version']}"
+    if update.get("via"):
+        text += f" (required {update['via']} first)"
+    elif update.get("required"):
+        text += " (required)"
+    target = update.get("via") or update["version"]
+    if downloaded and downloaded.get("version") == target:
+        text += f"; {target} is downloaded, ready to install: cd {downloaded['folder']} && ./install upgrade"
+    else:
+        text += " (./install update download)"
+    return text
 
 
 def _cluster_lines(status: dict, console: Console) -> None:

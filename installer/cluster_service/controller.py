@@ -34,6 +34,7 @@ from installer.errors import AirliftError
 from installer.events import Event, EventBus
 from installer.host import Host
 from installer.hub_link.actions import check_in
+from installer.hub_link.auto_download import fetch_announced
 from installer.hub_link.schedule import CheckInLoop
 from installer.manifest import load_manifest
 from installer.phases.inputs import PhaseInputs, RunOptions
@@ -143,10 +144,19 @@ class Controller:
     def _start_hub_check_ins(self) -> None:
         """Check in with the vendor's hub every hub-interval seconds while the site is linked (the
         loop notices a link made or ended later)."""
-        interval = self.answers.hub_interval
-        check = partial(check_in, self.state_dir, self.host, self.services, interval)
-        loop = CheckInLoop(self.state_dir, interval, check)
+        loop = CheckInLoop(self.state_dir, self.answers.hub_interval, self._check_in)
         threading.Thread(target=loop.serve, args=(self.stopping,), name="airlift-hub-check-in", daemon=True).start()
+
+    def _check_in(self) -> None:
+        """One check-in; then, when the site opted in (hub-auto-download), the download of the
+        update it named, in this same thread (never an upgrade)."""
+        interval = self.answers.hub_interval
+        answer = check_in(self.state_dir, self.host, self.services, interval)
+        if self.answers.hub_auto_download:
+            fetch_announced(self.state_dir, interval, answer, self._say)
+
+    def _say(self, status: str, message: str) -> None:
+        self.bus.emit(Event("log", status, message))
 
     def _busy(self) -> str | None:
         """Why the status hook waits now: an operation changes the cluster, or None."""

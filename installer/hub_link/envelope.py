@@ -9,13 +9,16 @@ check-in that came over HTTPS.
 The payload travels as base64 so the signed bytes are the bytes received: nothing is ever
 serialized again before the check. Its fields (every kind):
 
-    format: 1, kind: "enroll" | "check-in" | "report" | "disconnect",
+    format: 1, kind: "enroll" | "check-in" | "report" | "disconnect" | "download",
     site: site id (site_id() of the signing key), seq: the site's sequence number (each document a
     higher one), sent_at: the site's clock (ISO 8601, UTC), interval_s: seconds between check-ins
 
 and, but for "disconnect": application, release {name, version, index_sha256} | null, status
 (`./install status --json`'s document) | null, alerts [..], inventory [sha256 hex of every blob the
 site holds]; a "report" adds events [{at, kind, message}] since the site's previous report file.
+A "download" asks for the plan of the next update (with `release`) or for a bundle's bytes
+(`version`, `base`: a differential bundle's base version or null), sent in the Authorization
+header (signed_header) so each request of a resumed download is signed anew.
 
 This module is shared by the installer (seals) and the hub (opens): one Ed25519 signature
 (installer/bundle/signature.py), one definition of a site id.
@@ -44,8 +47,9 @@ from installer.bundle.signature import (
 from installer.errors import AirliftError
 
 FORMAT = 1
-KINDS = ("enroll", "check-in", "report", "disconnect")
+KINDS = ("enroll", "check-in", "report", "disconnect", "download")
 MAX_ENVELOPE = 32 << 20  # a check-in of a site with a large registry stays far below
+SIGNED_REQUEST = "Airlift-Site"  # the Authorization scheme of a request signed by a site (downloads)
 SITE_ID_PREFIX = "site-"
 SITE_ID_HEX = 20
 
@@ -129,6 +133,23 @@ def open_envelope(data: bytes, source: str = "the document") -> Opened:
         raise EnvelopeError(f"{source}: its signed contents are not JSON ({e})") from None
     _check_payload(payload, signature.key, source)
     return Opened(payload, signature.key, hashlib.sha256(payload_bytes).hexdigest())
+
+
+def signed_header(envelope: bytes) -> str:
+    """An envelope as an HTTP Authorization value: a site's signed request for bundle bytes."""
+    return f"{SIGNED_REQUEST} {base64.b64encode(envelope).decode()}"
+
+
+def opened_header(value: str) -> Opened:
+    """The checked envelope of a signed_header() value."""
+    scheme, _, data = value.partition(" ")
+    if scheme != SIGNED_REQUEST or not data:
+        raise EnvelopeError("the request carries no signed site document")
+    try:
+        raw = base64.b64decode(data.strip(), validate=True)
+    except binascii.Error:
+        raise EnvelopeError("the signed site document in the request is not base64") from None
+    return open_envelope(raw, "the signed request")
 
 
 def _signature(doc: Any, source: str) -> Signature:

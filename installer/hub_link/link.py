@@ -117,7 +117,8 @@ def link_status(paths: StateDir) -> dict[str, Any] | None:
     return {"url": link.url if link else None, "site_id": link.site_id if link else None,
             "fingerprint": link.fingerprint if link else None, "channel": state.get("channel") or
             (link.channel if link else None), "last_check_in": state.get("last_check_in"),
-            "update": state.get("update"), "last_report": state.get("last_report"),
+            "update": state.get("update"), "downloaded": state.get("downloaded"),
+            "last_report": state.get("last_report"),
             "disconnected_by_hub": bool(state.get("disconnected_by_hub"))}
 
 

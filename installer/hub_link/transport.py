@@ -95,8 +95,25 @@ class HubClient:
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        response = self._send("POST", self.url + API + path, data=body, headers=headers, timeout=TIMEOUT)
+        answer = _json(response)
+        if response.status_code >= 400:
+            raise HubRefused(response.status_code, str(answer.get("error") or f"HTTP {response.status_code}"), answer)
+        return answer
+
+    def stream(self, path: str, headers: dict[str, str]) -> requests.Response:
+        """GET API path `path` as a stream of bytes; the
+        response once its status is below 400 (the caller closes it), else HubRefused."""
+        response = self._send("GET", self.url + API + path, headers=headers, timeout=TIMEOUT, stream=True)
+        if response.status_code >= 400:
+            with response:
+                answer = _json(response)
+            raise HubRefused(response.status_code, str(answer.get("error") or f"HTTP {response.status_code}"), answer)
+        return response
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
-            response = self.session.post(self.url + API + path, data=body, headers=headers, timeout=TIMEOUT)
+            return self.session.request(method, url, **kwargs)
         except requests.exceptions.SSLError as e:
             raise HubUnreachable(f"The hub at {self.url} did not show the pinned certificate ({_reason(e)})",
                                  hint="if the hub's certificate was replaced on purpose, ./install hub disconnect "
@@ -105,15 +122,14 @@ class HubClient:
             raise HubUnreachable(f"Cannot reach the hub at {self.url} ({_reason(e)})",
                                  hint="check that the hub runs and is reachable from this host (HTTPS_PROXY if a "
                                       "proxy is in the way)") from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
-        if not isinstance(answer, dict):
-            answer = {}
-        if response.status_code >= 400:
-            raise HubRefused(response.status_code, str(answer.get("error") or f"HTTP {response.status_code}"), answer)
-        return answer
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def _reason(e: Exception) -> str:

@@ -27,7 +27,8 @@ Shape (JSON-able):
             condition: "healthy" | "degraded" | "down" and reasons: [text], the failing checks and
             the alerts firing (installer/status/health.py); healthy: bool (condition is healthy)
   hub:      {url, site_id, fingerprint, channel, last_check_in: {at, ok, state, error}, update:
-            {version, required, via, channel, index_sha256} | None, last_report, disconnected_by_hub}
+            {version, required, via, channel, index_sha256} | None, downloaded: {application, version,
+            kind, folder, at, required} | None (./install update download), last_report, disconnected_by_hub}
             | None  the link with the vendor's hub (installer/hub_link/link.py), as the last check-in
             left it; None when the site is not linked
   licence:  {customer, id, nodes, max_nodes, expires, expired, channel, features} | {error} | None

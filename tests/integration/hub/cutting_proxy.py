@@ -1,5 +1,6 @@
-"""A TCP relay to the hub that cuts the connection once, after `cut_after` bytes from the client:
-an upload broken half way, with TLS end to end (the pinned fingerprint is still the hub's)."""
+"""A TCP relay to the hub that cuts the connection once, after `cut_after` bytes from the client
+(an upload broken half way) or, with `downstream`, from the hub (a download broken half way),
+with TLS end to end (the pinned fingerprint is still the hub's)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from tests.fixtures.net import free_port
 
 
 class CuttingProxy:
-    def __init__(self, target_port: int, cut_after: int) -> None:
+    def __init__(self, target_port: int, cut_after: int, downstream: bool = False) -> None:
         self.target_port = target_port
         self.cut_after = cut_after
+        self.downstream = downstream
         self.cuts = 0
         self.port = free_port()
         self._sent = 0
@@ -30,8 +32,8 @@ class CuttingProxy:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, upstream, not self.downstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, self.downstream), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool) -> None:
         try:
