@@ -2,6 +2,7 @@
 handed to the browser as a download, so a refusal shows here instead of replacing the page. */
 
 import {$, refusal} from "./ui.js";
+import {onEnter} from "./nav.js";
 
 const IDLE = "The report is made when you ask for it; that can take half a minute.";
 
@@ -20,9 +21,15 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
+let making = false;
+
+function enter() {
+  if (!making) $("support-state").textContent = IDLE;
+}
+
 async function make() {
   const button = $("support-download");
-  button.disabled = true;
+  button.disabled = making = true;
   $("support-state").textContent = "Making the report: every node is asked for its logs and state…";
   try {
     const response = await fetch("/api/support/report", {credentials: "same-origin"});
@@ -41,11 +48,11 @@ async function make() {
     $("support-state").textContent = "The control panel does not answer. Check that the airlift-panel service runs " +
       "on the first master.";
   } finally {
-    button.disabled = false;
+    button.disabled = making = false;
   }
 }
 
 export function init() {
-  $("support-state").textContent = IDLE;
+  onEnter("support", enter);
   $("support-download").addEventListener("click", make);
 }
