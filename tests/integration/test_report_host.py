@@ -14,12 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from installer.host import Host
 from installer.services import manager_for
 from installer.services.names import CONTROLLER, PROMETHEUS
 from installer.statedir import StateDir
+from tests.fixtures.net import wait_until
 from tests.integration.installer_run import Target
 
 pytestmark = pytest.mark.integration
@@ -55,8 +57,19 @@ def secrets_of(target: Target) -> dict[str, str]:
             "kubeconfig token": kubeconfig["users"][0]["user"]["token"]}
 
 
+def scraped(target: Target) -> bool:
+    """Prometheus has scraped the node's exporter at least once (so `up` has a sample)."""
+    url = f"http://127.0.0.1:{target.monitoring_ports[1]}/api/v1/query"
+    try:
+        answer = requests.get(url, params={"query": 'up{job="node"}'}, timeout=5).json()
+    except (requests.RequestException, ValueError):
+        return False
+    return bool(answer.get("data", {}).get("result"))
+
+
 def test_the_report_holds_the_install_and_no_secret(installed, tmp_path):
     target = installed
+    assert wait_until(lambda: scraped(target), 90, interval=2), "Prometheus never scraped the node's exporter"
     secrets = secrets_of(target)
     log = StateDir(target.state).installer_log  # as a careless debug line would leave them
     with open(log, "a", encoding="utf-8") as f:
