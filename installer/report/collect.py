@@ -87,14 +87,13 @@ def collect_report(host: Host, services: ServiceManager, state_dir: Path, bus: E
     raw = {f"nodes/{where.node}/{k}": v for k, v in collect_node(host, services, state_dir, where.profile).items()}
     redactor = Redactor(known_secrets(host, state_dir), where.manifest.report_redact if where.manifest else ())
     steps.advance()
-    view = ClusterView()
+    view, metrics = ClusterView(), None
     if where.first_master:
         view = collect_cluster(K3sRuntime(host, services, state_dir).kubectl, StateDir(state_dir).app / RESOURCES_FILE)
         raw.update(view.files)
         redactor.note(SECRET_KIND, "cluster/", view.secrets_masked)
         steps.advance()
-    metrics = _metrics(where) if where.first_master else None
-    if where.first_master:
+        metrics = _metrics(where)
         raw.update(metrics.files if metrics else {})
         steps.advance()
     unanswered = _remote_nodes(remote, others, raw, redactor, unpack, bus, steps.advance)
