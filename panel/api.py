@@ -1,8 +1,10 @@
-"""The panel's JSON: what each screen draws, and the one day-two action it takes (removing a node,
-which the cluster controller runs). Each is a thin call into panel.site; none decides anything.
+"""The panel's JSON: what each screen draws, and the day-two work it asks for (removing a node,
+which the cluster controller runs; a support report, which panel.support makes with the engine's
+function). Each is a thin call into panel.site or panel.support; none decides anything.
 
 Refusals come back as {error, hint, details}: 409 when the site's state refuses (another operation
-runs, the controller is down), 404 for an operation that is not there.
+runs, the controller is down, a support report is being made), 404 for an operation that is not
+there.
 """
 
 from __future__ import annotations
@@ -73,11 +75,6 @@ def node_charts(name: str) -> ResponseReturnValue:
     return jsonify(charts.node_charts(_site(), name))
 
 
-@bp.get("/support")
-def support_state() -> ResponseReturnValue:
-    return jsonify(available=support.available(), message=support.UNAVAILABLE)
-
-
 @bp.get("/support/report")
 def support_report() -> ResponseReturnValue:
     """A report made on the spot, sent as a download; its folder is removed once sent."""
@@ -88,9 +85,6 @@ def support_report() -> ResponseReturnValue:
         support.discard(folder)
         return response
 
-    report = support.produce_report(_site().state_dir, folder)
-    if report is None:
-        support.discard(folder)
-        return jsonify(error=support.UNAVAILABLE, hint=None, details=None), 501
+    report = support.produce_report(_site(), folder)
     log.info("support report %s made for %s", report.name, request.remote_addr)
-    return send_file(report, as_attachment=True, download_name=report.name)
+    return send_file(report, as_attachment=True, download_name=report.name, mimetype="application/gzip")

@@ -1,33 +1,35 @@
-"""The Support screen's report: one seam between the panel and the support report's code
-(`./install report`), so the panel never holds a collector of its own.
+"""The Support screen's report: made on the spot by the engine's own function, the one
+`./install report` runs (installer.report.make.write_report), so the panel holds no collector of
+its own and the vendor gets the same file either way.
 
-`produce_report` is the only call the panel makes. This build does not carry the report's code,
-so it produces nothing (None) and the screen says so; a build that carries it plugs its function
-in as REPORT_WRITER, `(state_dir, folder) -> the report file written in folder`.
+One report at a time: it reads every node's logs, and a second click while the first is being made
+would only double the load on the site.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import threading
 from pathlib import Path
 
-ReportWriter = Callable[[Path, Path], Path]
+from installer.errors import AirliftError
+from installer.events import EventBus
+from installer.report.make import write_report
+from panel.site import Site
 
-REPORT_WRITER: ReportWriter | None = None
-UNAVAILABLE = "The support report is not available in this build of the installer."
-
-
-def available() -> bool:
-    return REPORT_WRITER is not None
+_making = threading.Lock()
 
 
-def produce_report(state_dir: Path, folder: Path) -> Path | None:
-    """Write a support report of the site in `state_dir` into `folder` and return its path; None
-    when this build cannot make one."""
-    if REPORT_WRITER is None:
-        return None
-    return REPORT_WRITER(state_dir, folder)
+def produce_report(site: Site, folder: Path) -> Path:
+    """Write a support report of `site` into `folder` and return its file; AirliftError while
+    another one is being made or when nothing is installed."""
+    if not _making.acquire(blocking=False):
+        raise AirliftError("A support report is being made already",
+                           hint="wait until it has downloaded; ask for another one afterwards if you need it")
+    try:
+        return write_report(site.host, site.state_dir, EventBus(), folder).path
+    finally:
+        _making.release()
 
 
 def discard(folder: Path) -> None:

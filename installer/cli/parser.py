@@ -180,7 +180,8 @@ def _report(sub: argparse._SubParsersAction) -> None:
                             help="write a support report (.tar.gz, secrets removed) to send the vendor: on the "
                                  "first master from every node, elsewhere from this node (run as root)")
     report.add_argument("-o", "--output", metavar="FILE",
-                        help="where to write it (default ./airlift-report-<node>-<time>.tar.gz)")
+                        help="where to write it (default ./airlift-report-<node>-<time>.tar.gz; given a folder, "
+                             "that name inside it)")
     report.add_argument("--for-hub", action="store_true",
                         help="write instead the signed report an offline site carries to its hub (status, events "
                              "since the last one, blob inventory; default -o site.airlift)")

@@ -1,6 +1,7 @@
 """The cluster service's own metrics, for the first master's Prometheus: the nodes and whether
 Kubernetes has them Ready, the day-2 operations by kind and state, the install's host check
-results, and when each certificate of the install expires (the alert rules read these).
+results, when each certificate of the install expires, and the application's status hook's last
+run (the alert rules read these).
 
 Everything is read from the state directory (and k3s) at each scrape: the service holds no
 counters of its own, so a restarted service reports the same. Served on the agent port at
@@ -10,6 +11,7 @@ GET /metrics with the token Prometheus holds (<state>/monitoring/prometheus/metr
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +28,7 @@ from installer.monitoring.paths import MonitoringPaths
 from installer.runtime import K3sRuntime
 from installer.services import ServiceManager
 from installer.statedir import StateDir
+from installer.status.status_hook import hook_metric
 
 
 def certificates(state_dir: Path) -> dict[str, Path]:
@@ -61,6 +64,21 @@ def check_counts(events: Path) -> Counter[str]:
     return counts
 
 
+def status_hook_metrics(record: Path, now: float) -> Iterator[GaugeMetricFamily]:
+    """The status hook's last run: whether it succeeded, how long ago it ended and how long it
+    took. No samples without a status hook or before its first run, so nothing alerts on a hook
+    that has not had its chance."""
+    ok = GaugeMetricFamily("airlift_status_hook_ok", "1 when the application's status hook succeeded its last run")
+    age = GaugeMetricFamily("airlift_status_hook_last_run_age_seconds", "Seconds since the status hook's last run ended")
+    took = GaugeMetricFamily("airlift_status_hook_duration_seconds", "How long the status hook's last run took")
+    last = hook_metric(record, now)
+    if last is not None and last["ok"] is not None:
+        ok.add_metric([], 1.0 if last["ok"] else 0.0)
+        age.add_metric([], last["age_s"])
+        took.add_metric([], last["duration_s"])
+    yield from (ok, age, took)
+
+
 class ClusterCollector(Collector):
     def __init__(self, host: Host, services: ServiceManager, state_dir: Path) -> None:
         self.host, self.services, self.state_dir = host, services, Path(state_dir)
@@ -85,6 +103,7 @@ class ClusterCollector(Collector):
             if (when := _expiry(path)) is not None:
                 expiry.add_metric([name], when)
         yield expiry
+        yield from status_hook_metrics(StateDir(self.state_dir).status_hook, time.time())
 
     def _nodes(self) -> Iterator[GaugeMetricFamily]:
         status = K3sRuntime(self.host, self.services, self.state_dir).status()

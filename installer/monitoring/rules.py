@@ -2,7 +2,7 @@
 
 Each rule reads what the scrape jobs of config.py collect: `node` (every node's exporter),
 `registry` (its debug listener), `airlift-cluster` (the cluster service's own metrics: nodes
-Ready, certificates). The disk rules watch the mount points of the state directory and of the
+Ready, certificates, the application's status hook). The disk rules watch the mount points of the state directory and of the
 profiles' volumes (found on each node when its exporter is set up), not every filesystem: a pod's
 tmpfs being full is not the operator's business. `alert_for` is how long a condition must hold
 (answer alert-for), so a reboot or a short spike does not page anyone.
@@ -65,6 +65,8 @@ def alert_rules(alert_for: str, mountpoints: Iterable[str]) -> list[dict]:
               f"Certificate {{{{ $labels.certificate }}}} of the install expires within {CERT_DAYS} days"),
         _rule("ClusterServiceDown", f'up{{job="{CONTROLLER}"}} == 0', alert_for,
               f"The cluster service ({CONTROLLER}) does not answer: nodes cannot join or leave", "critical"),
+        _rule("StatusHookFailing", "airlift_status_hook_ok == 0", alert_for,
+              "The application's status hook fails: ./install status shows its log tail"),
     ]
 
 

@@ -1,5 +1,6 @@
-"""Gather the support report: this node, Kubernetes (on the first master), every other node
-through its agent (relayed by the cluster service), then redact it all and say what looks wrong.
+"""Gather the support report: this node, Kubernetes and the last hour of metrics (on the first
+master), every other node through its agent (relayed by the cluster service), then redact it all
+and say what looks wrong.
 
 A node that does not answer within its time is named in the report, never fatal; when the cluster
 service itself does not answer, the report holds what this node can collect and says so.
@@ -22,9 +23,12 @@ from installer.errors import AirliftError
 from installer.events import EventBus
 from installer.host import Host
 from installer.manifest import Manifest, load_manifest
+from installer.monitoring.settings import MonitoringSettings
 from installer.plan import Plan, PlanStore
 from installer.report import summary as rules
 from installer.report.kube import SECRET_KIND, ClusterView, collect_cluster
+from installer.report.metrics import FOLDER as METRICS_FOLDER
+from installer.report.metrics import MetricsView, collect_metrics
 from installer.report.node import collect_node
 from installer.report.redact import Redactor
 from installer.report.secrets import known_secrets
@@ -78,19 +82,22 @@ def collect_report(host: Host, services: ServiceManager, state_dir: Path, bus: E
     """The whole report; `remote` is None on a node that is not the first master."""
     where = _where(host, services, state_dir)
     others = _other_nodes(where)
-    steps = _Steps(bus, 3 + len(others) + (1 if where.first_master else 0))
+    steps = _Steps(bus, 3 + len(others) + (2 if where.first_master else 0))
     report = Report(f"airlift-report-{where.node}-{time.strftime('%Y%m%d-%H%M%S')}")
     raw = {f"nodes/{where.node}/{k}": v for k, v in collect_node(host, services, state_dir, where.profile).items()}
     redactor = Redactor(known_secrets(host, state_dir), where.manifest.report_redact if where.manifest else ())
     steps.advance()
-    view = ClusterView()
+    view, metrics = ClusterView(), None
     if where.first_master:
         view = collect_cluster(K3sRuntime(host, services, state_dir).kubectl, StateDir(state_dir).app / RESOURCES_FILE)
         raw.update(view.files)
         redactor.note(SECRET_KIND, "cluster/", view.secrets_masked)
         steps.advance()
+        metrics = _metrics(where)
+        raw.update(metrics.files if metrics else {})
+        steps.advance()
     unanswered = _remote_nodes(remote, others, raw, redactor, unpack, bus, steps.advance)
-    report.findings = _findings(where, raw, view, unanswered)
+    report.findings = _findings(where, raw, view, unanswered) + _metrics_findings(where, metrics)
     for name, text in raw.items():
         report.files[name] = redactor.text(text, name)
     steps.advance()
@@ -100,7 +107,8 @@ def collect_report(host: Host, services: ServiceManager, state_dir: Path, bus: E
 
 
 class _Steps:
-    """The report's progress bar: one step per node, Kubernetes, the redaction and the summary."""
+    """The report's progress bar: one step per node, Kubernetes, the metrics, the redaction and the
+    summary."""
 
     def __init__(self, bus: EventBus, total: int) -> None:
         self.total, self.done = total, 0
@@ -178,6 +186,26 @@ def _findings(where: _Where, raw: dict[str, str], view: ClusterView, unanswered:
     return found + rules.unanswered_findings(unanswered)
 
 
+def _metrics(where: _Where) -> MetricsView | None:
+    """The last hour from Prometheus; None when this install runs no monitoring (its /monitoring
+    phase never completed: an install older than the monitoring)."""
+    paths = StateDir(where.state_dir)
+    install = PlanStore(where.state_dir).load()
+    if install is None or not paths.answers.is_file():
+        return None
+    if not any(p.id == "/monitoring" and p.state == "completed" for p in install.phases):
+        return None
+    return collect_metrics(MonitoringSettings.from_answers(answers_mod.saved(paths.answers)).prometheus_url)
+
+
+def _metrics_findings(where: _Where, metrics: MetricsView | None) -> list[rules.Finding]:
+    if metrics is None:
+        return []
+    if not metrics.answering:
+        return rules.monitoring_silent(where.node, metrics.why)
+    return rules.alert_findings(metrics.alerts)
+
+
 def _closing_files(report: Report, where: _Where, unanswered: dict[str, str], redactor: Redactor) -> None:
     """summary.txt, redactions.txt and, when a node was silent, nodes-not-answering.txt."""
     if unanswered:
@@ -206,6 +234,8 @@ def _layout(where: _Where) -> list[str]:
     if where.first_master:
         lines.append("cluster/             kubectl get nodes, pods, events, jobs, the application (-o yaml); "
                      "describe/ of pods not Ready")
+        lines.append(f"{METRICS_FOLDER}/             the last hour from Prometheus: CPU, memory, disk and inodes per node, "
+                     "targets up, alerts fired and firing now")
     return lines
 
 

@@ -29,12 +29,12 @@ from installer.manifest.models import NodeProfile
 from installer.node_agent.identity import versions
 from installer.runtime.k3s_files import K3sPaths
 from installer.services import ServiceManager
-from installer.services.names import AGENT, CONTROLLER, K3S_AGENT, K3S_SERVER, REGISTRY
+from installer.services.names import AGENT, CONTROLLER, K3S_AGENT, K3S_SERVER, MONITORING, PANEL, REGISTRY
 from installer.statedir import RunFolder, StateDir
 
 MAX_FILE_BYTES = 2 << 20
 LOG_LINES = 20000
-SERVICES = (CONTROLLER, AGENT, REGISTRY, K3S_SERVER, K3S_AGENT)
+SERVICES = (CONTROLLER, PANEL, AGENT, REGISTRY, *MONITORING, K3S_SERVER, K3S_AGENT)
 # Checks that judge a host before the install (nothing listening on its ports, no k3s running, no
 # k3s files, no CNI interfaces, no route in the pod range): on an installed node they fail by design.
 BEFORE_INSTALL_ONLY = ("ports", "processes", "leftovers", "interfaces", "address-ranges", "state-dir")

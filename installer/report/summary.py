@@ -3,7 +3,8 @@
 Each rule is a small pure function over what was collected, so a rule is tested with the data
 alone. The rules: phases that failed (the install's or an operation's, upgrades included), pods not
 Ready, jobs that failed, nodes not Ready, host checks failing now, a disk or its inodes nearly full,
-nodes that did not answer, Kubernetes or a service of Airlift (the cluster service) not running.
+nodes that did not answer, Kubernetes or a service of Airlift (the cluster service) not running,
+alerts firing, and monitoring that does not answer (so the report holds no metrics).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 from installer.plan import Plan
 from installer.report.kube import ClusterView, describe_file, jobs_failed, nodes_not_ready, pods_not_ready
+from installer.report.metrics import ALERTS_FILE
+from installer.services.names import PROMETHEUS
 
 DISK_FULL_PERCENT = 85.0  # the point where an operator must act before the node stops taking data
 NOT_ANSWERING = "nodes-not-answering.txt"
@@ -77,6 +80,18 @@ def disk_findings(node: str, disks: list[dict], file: str, limit: float = DISK_F
 def service_findings(node: str, stopped: list[str]) -> list[Finding]:
     """Airlift services that should run on `node` and do not, each with its log."""
     return [Finding(f"{node}: the service {name} is not running", f"nodes/{node}/logs/{name}.log") for name in stopped]
+
+
+def alert_findings(alerts: list[dict]) -> list[Finding]:
+    """Each alert firing now, as Prometheus lists them."""
+    return [Finding(f"alert {a['name']} is firing" + (f" on {a['node']}" if a.get("node") else "")
+                    + (f": {a['summary']}" if a.get("summary") else ""), ALERTS_FILE) for a in alerts]
+
+
+def monitoring_silent(node: str, why: str) -> list[Finding]:
+    """Monitoring runs on this install but did not answer: no metrics and no alerts in the report."""
+    return [Finding(f"monitoring did not answer ({why}), so this report holds no metrics and no alerts",
+                    f"nodes/{node}/logs/{PROMETHEUS}.log")]
 
 
 def unanswered_findings(unanswered: dict[str, str]) -> list[Finding]:

@@ -1,9 +1,10 @@
 """The control panel in Chromium, on a real install of the hello bundle (temp root and state dir,
 the k3s stand-in) with a worker joined afterwards: a wrong password refused, then sign-in; the
-overview's health, versions and endpoints; the nodes with their versions and Ready state, the
-join command, no charts while monitoring does not run; the worker removed from the panel with a
-confirmation, its progress live; the operations' history with the install's log; a sign-in
-link spent once; nothing asked of another host. Screenshots in tests/artifacts/panel/."""
+overview's health, versions, endpoints and no alert firing; the nodes with their versions and
+Ready state, the join command, a node's charts from the install's Prometheus; the worker removed
+from the panel with a confirmation, its progress live; the operations' history with the install's log; a support report
+made on the spot and downloaded (a .tar.gz with its summary.txt); a sign-in link spent once;
+nothing asked of another host. Screenshots in tests/artifacts/panel/."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -102,13 +104,13 @@ def test_sign_in_refuses_a_wrong_password_then_lets_the_right_one_in(site, pages
     assert pages.off_host(f"127.0.0.1:{site.panel_port}") == [] and pages.errors == []
 
 
-def test_overview_shows_health_versions_endpoints_and_no_alerts_without_monitoring(site, pages):
+def test_overview_shows_health_versions_endpoints_and_the_alerts_of_monitoring(site, pages):
     page = signed_in(site, pages)
     expect(page.locator("#health-word")).to_have_text(re.compile("healthy|degraded|down"))
     expect(page.locator("#versions")).to_contain_text("hello 1.0.0")
     expect(page.locator("#versions")).to_contain_text("k3s")
     expect(page.locator("#endpoints")).to_contain_text("http://127.0.0.1:")
-    expect(page.locator("#alerts")).to_contain_text("monitoring is not running")
+    expect(page.locator("#alerts")).to_have_text("No alert is firing.")
     expect(page.locator("#checks")).to_contain_text("control panel running")
     shot(page, "overview")
     assert pages.off_host(f"127.0.0.1:{site.panel_port}") == [] and pages.errors == []
@@ -123,7 +125,8 @@ def test_nodes_then_removing_the_worker_from_the_panel(site, pages):
     expect(page.locator(f"#node-rows tr:has-text('{WORKER}')")).to_contain_text("Ready")
     expect(page.locator("#join-commands")).to_contain_text("--role worker")
     page.get_by_role("button", name="Charts").first.click()
-    expect(page.locator("#charts-message")).to_have_text("No charts: monitoring is not running.")
+    expect(page.locator("#charts figure")).to_have_count(3)
+    expect(page.locator("#charts figcaption").nth(1)).to_have_text(re.compile(r"Memory: \d+\.\d %"))
     shot(page, "nodes")
 
     page.get_by_role("button", name=f"Remove {WORKER}…").click()
@@ -149,8 +152,27 @@ def test_operations_list_the_history_with_phases_and_the_log(site, pages):
     expect(page.locator("#operation-phases")).to_contain_text("Start the cluster service")
     expect(page.locator("#operation-log")).to_contain_text("airlift-panel started")
     shot(page, "operations")
+    assert pages.off_host(f"127.0.0.1:{site.panel_port}") == [] and pages.errors == []
+
+
+def test_support_makes_a_report_on_the_spot_and_downloads_it(site, pages, tmp_path):
+    page = signed_in(site, pages)
     page.get_by_role("link", name="Support").click()
-    expect(page.locator("#support-state")).to_have_text("The support report is not available in this build of the installer.")
+    expect(page.locator("#support-state")).to_contain_text("made when you ask for it")
+    with page.expect_download(timeout=120_000) as made:
+        page.locator("#support-download").click()
+    download = made.value
+    assert re.fullmatch(r"airlift-report-.+\.tar\.gz", download.suggested_filename)
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert saved.stat().st_size > 0
+    with tarfile.open(saved) as tar:
+        names = [m.name.split("/", 1)[1] for m in tar.getmembers() if m.isfile()]
+        summary = tar.extractfile(next(m for m in tar.getmembers() if m.name.endswith("/summary.txt"))).read().decode()
+    assert "summary.txt" in names and "redactions.txt" in names
+    assert summary.startswith("Support report of ")
+    expect(page.locator("#support-state")).to_contain_text(f"Downloaded {download.suggested_filename}")
+    expect(page.locator("#support-download")).to_be_enabled()
     shot(page, "support")
     assert pages.off_host(f"127.0.0.1:{site.panel_port}") == [] and pages.errors == []
 

@@ -1,7 +1,8 @@
 """`./install report` after the hello application is installed on this machine (temp root and state
 dir, the k3s stand-in): the archive (0600) holds the expected files, and no token or password of
-the install appears anywhere in it; a node that does not answer is named, and with the cluster
-service stopped the report still holds this host and says so."""
+the install appears anywhere in it, the last hour of metrics from Prometheus is; a node that does
+not answer is named, and with the cluster service and Prometheus stopped the report still holds
+this host and says so."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from installer.host import Host
 from installer.services import manager_for
-from installer.services.names import CONTROLLER
+from installer.services.names import CONTROLLER, PROMETHEUS
 from installer.statedir import StateDir
+from tests.fixtures.net import wait_until
 from tests.integration.installer_run import Target
 
 pytestmark = pytest.mark.integration
@@ -54,8 +57,19 @@ def secrets_of(target: Target) -> dict[str, str]:
             "kubeconfig token": kubeconfig["users"][0]["user"]["token"]}
 
 
+def scraped(target: Target) -> bool:
+    """Prometheus has scraped the node's exporter at least once (so `up` has a sample)."""
+    url = f"http://127.0.0.1:{target.monitoring_ports[1]}/api/v1/query"
+    try:
+        answer = requests.get(url, params={"query": 'up{job="node"}'}, timeout=5).json()
+    except (requests.RequestException, ValueError):
+        return False
+    return bool(answer.get("data", {}).get("result"))
+
+
 def test_the_report_holds_the_install_and_no_secret(installed, tmp_path):
     target = installed
+    assert wait_until(lambda: scraped(target), 90, interval=2), "Prometheus never scraped the node's exporter"
     secrets = secrets_of(target)
     log = StateDir(target.state).installer_log  # as a careless debug line would leave them
     with open(log, "a", encoding="utf-8") as f:
@@ -67,9 +81,13 @@ def test_the_report_holds_the_install_and_no_secret(installed, tmp_path):
                 f"{mine}/state/plan-log.jsonl", f"{mine}/state/events.jsonl", f"{mine}/state/answers.yaml",
                 f"{mine}/state/facts.json", f"{mine}/logs/k3s.log", f"{mine}/logs/airlift-registry.log",
                 f"{mine}/logs/{CONTROLLER}.log", f"{mine}/system/disk.json", f"{mine}/system/memory.json",
-                f"{mine}/system/checks-now.json", f"{mine}/system/versions.json"]
+                f"{mine}/system/checks-now.json", f"{mine}/system/versions.json", f"{mine}/logs/{PROMETHEUS}.log",
+                "metrics/cpu-percent.json", "metrics/memory-percent.json", "metrics/disk-percent.json",
+                "metrics/up.json", "metrics/alerts-fired.json", "metrics/alerts-firing-now.json"]
     assert [name for name in expected if name not in files] == [], sorted(files)
     assert "hello-web" in files["cluster/application.yaml"] and NODE in files["cluster/nodes.yaml"]
+    up = json.loads(files["metrics/up.json"])
+    assert up["query"] == "up" and up["result"], "Prometheus's last hour of `up` is in the report"
     assert json.loads(files[f"{mine}/system/checks-now.json"])["results"], "the checks ran again"
     summary = files["summary.txt"]
     assert summary.startswith("Support report of hello 1.0.0") and "the whole cluster" in summary
@@ -81,7 +99,7 @@ def test_the_report_holds_the_install_and_no_secret(installed, tmp_path):
     assert ["registry", "password", "1", f"{mine}/state/logs/installer.log"] in listed, files["redactions.txt"]
 
 
-def test_a_silent_node_is_named_and_a_stopped_cluster_service_is_said(installed, tmp_path):
+def test_a_silent_node_is_named_and_stopped_services_are_said(installed, tmp_path):
     target = installed
     services = manager_for(Host(target.root), target.state)
     nodes = StateDir(target.state).nodes
@@ -95,9 +113,13 @@ def test_a_silent_node_is_named_and_a_stopped_cluster_service_is_said(installed,
     assert "node gone-node did not answer" in files["summary.txt"]
 
     services.stop(CONTROLLER)
+    services.stop(PROMETHEUS)
     files = report(target, tmp_path / "down.tar.gz")
     summary = files["summary.txt"]
     assert f"the service {CONTROLLER} is not running" in summary
+    assert "monitoring did not answer (Prometheus does not answer at http://127.0.0.1:" in summary, summary
+    assert not [name for name in files if name.startswith("metrics/")]
     assert f"The cluster service ({CONTROLLER}) did not answer" in summary, summary
     assert f"nodes/{NODE}/state/plan.json" in files and "cluster/pods.yaml" in files
     services.start(CONTROLLER)
+    services.start(PROMETHEUS)

@@ -1,7 +1,8 @@
 """The application's status hook after a one-host install (temp root + state dir, the k3s
 stand-in): the cluster service runs hello's status Job every few seconds and `status --json`
 shows its result; a bundle whose status hook fails makes the health degraded, with the reason
-and the hook's last log lines."""
+and the hook's last log lines, and (through the cluster service's metric) the StatusHookFailing
+alert fires."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ pytestmark = pytest.mark.integration
 INTERVAL = "5"  # the smallest status-interval the answers take
 
 
-def install(bundle: Path, tmp: Path) -> Target:
+def install(bundle: Path, tmp: Path, *extra: str) -> Target:
     target = Target.make(bundle, tmp)
     target.root.mkdir(parents=True)
-    result = target.install("--status-interval", INTERVAL)
+    result = target.install("--status-interval", INTERVAL, *extra)
     assert result.returncode == 0, result.stdout + result.stderr
     return target
 
@@ -95,7 +96,7 @@ def failing_bundle(tmp: Path, k3s: Path) -> Path:
 
 
 def test_a_failing_status_hook_makes_status_degraded_with_why(tmp_path, frozen_k3s_standin):
-    target = install(failing_bundle(tmp_path / "build", frozen_k3s_standin), tmp_path / "site")
+    target = install(failing_bundle(tmp_path / "build", frozen_k3s_standin), tmp_path / "site", "--alert-for", "5s")
     try:
         status = wait_for_hook(target, "failed")
         hook = status["status_hook"]
@@ -106,5 +107,11 @@ def test_a_failing_status_hook_makes_status_degraded_with_why(tmp_path, frozen_k
         text = target.run("status", *target.location())
         assert text.returncode == 1
         assert "Health: degraded" in text.stdout and "| hello status: the page is gone" in text.stdout, text.stdout
+        # the cluster service's metric, scraped by Prometheus, fires the shipped rule
+        deadline = time.monotonic() + 150
+        while not (alerts := [r for r in status_json(target)["reasons"] if r.startswith("alert StatusHookFailing")]):
+            assert time.monotonic() < deadline, status_json(target)["reasons"]
+            time.sleep(3)
+        assert "status hook fails" in alerts[0]
     finally:
         assert target.uninstall().returncode == 0

@@ -46,10 +46,12 @@ def join_command(install_log: str, profile: str) -> list[str]:
     return argv
 
 
-def install_by_command(first: LabNode, others: tuple[LabNode, ...], flavor: str, profile: str) -> str:
-    """Start `./install --cli --flavor FLAVOR` on `first` and run the join command of `profile` on
-    each of the `others`; the install's output up to "Waiting for nodes"."""
-    start_detached(first, f"COLUMNS=250 {INSTALL} --cli --flavor {flavor} --accept-eula", "/root/install.log")
+def install_by_command(first: LabNode, others: tuple[LabNode, ...], flavor: str, profile: str,
+                       *extra: str) -> str:
+    """Start `./install --cli --flavor FLAVOR [EXTRA...]` on `first` and run the join command of
+    `profile` on each of the `others`; the install's output up to "Waiting for nodes"."""
+    command = shlex.join([INSTALL, "--cli", "--flavor", flavor, "--accept-eula", *extra])
+    start_detached(first, f"COLUMNS=250 {command}", "/root/install.log")
     printed = wait_for(first, "cat /root/install.log", lambda out: "Waiting for nodes" in out, 120)
     argv = join_command(printed, profile)
     for node in others:
@@ -57,6 +59,7 @@ def install_by_command(first: LabNode, others: tuple[LabNode, ...], flavor: str,
     return printed
 
 
-def install_three_by_command(first: LabNode, second: LabNode, third: LabNode) -> str:
-    """Flavor three (a master, two workers): both workers join by the printed command."""
-    return install_by_command(first, (second, third), "three", "worker")
+def install_three_by_command(first: LabNode, second: LabNode, third: LabNode, *extra: str) -> str:
+    """Flavor three (a master, two workers): both workers join by the printed command; `extra`
+    answers go to the install."""
+    return install_by_command(first, (second, third), "three", "worker", *extra)

@@ -4,9 +4,12 @@ Alertmanager's receivers and the exporter's web config."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import bcrypt
+import pytest
 import yaml
 
 from installer.monitoring.config import alertmanager_config, prometheus_config, targets_file
@@ -51,7 +54,8 @@ def test_targets_name_each_node():
 def test_every_shipped_alert_is_there_with_the_answered_for():
     rules = {r["alert"]: r for r in alert_rules("10s", ["/", "/var/lib/airlift"])}
     assert set(rules) == {"NodeDown", "DiskAlmostFull", "InodesAlmostFull", "MemoryPressure", "RegistryDown",
-                          "NodeNotReady", "ClockDrift", "CertificateExpiring", "ClusterServiceDown"}
+                          "NodeNotReady", "ClockDrift", "CertificateExpiring", "ClusterServiceDown",
+                          "StatusHookFailing"}
     assert all(r["for"] == "10s" and r["annotations"]["summary"] for r in rules.values())
     assert "> 0.85" in rules["DiskAlmostFull"]["expr"] and "> 0.3" in rules["ClockDrift"]["expr"]
     assert "30 * 86400" in rules["CertificateExpiring"]["expr"]
@@ -87,3 +91,26 @@ def test_the_exporter_admits_the_install_user_only_and_serves_tls(tmp_path):
 def test_the_mount_point_of_a_missing_path_is_its_nearest_mounted_ancestor(tmp_path):
     assert mount_point(Path("/")) == "/"
     assert Path(mount_point(tmp_path / "not" / "there")) in (tmp_path / "x").parents
+
+
+def test_a_failing_status_hook_alerts_on_the_cluster_services_metric():
+    rule = next(r for r in alert_rules("2m", ["/"]) if r["alert"] == "StatusHookFailing")
+    assert rule["expr"] == "airlift_status_hook_ok == 0" and rule["for"] == "2m"
+    assert rule["labels"] == {"severity": "warning"} and "status hook fails" in rule["annotations"]["summary"]
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed on this machine")
+def test_promtool_accepts_the_rules_file_and_the_status_hook_rule_fires_on_a_failed_run(tmp_path):
+    (tmp_path / "rules.yml").write_text(rules_file("1m", ["/"]))
+    (tmp_path / "test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["rules.yml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m",
+                   "input_series": [{"series": 'airlift_status_hook_ok{job="airlift-cluster"}', "values": "1 1 0 0 0 0"}],
+                   "alert_rule_test": [
+                       {"eval_time": "2m", "alertname": "StatusHookFailing", "exp_alerts": []},
+                       {"eval_time": "4m", "alertname": "StatusHookFailing", "exp_alerts": [
+                           {"exp_labels": {"severity": "warning", "job": "airlift-cluster"},
+                            "exp_annotations": {"summary": "The application's status hook fails: ./install status "
+                                                           "shows its log tail"}}]}]}]}))
+    checked = subprocess.run(["promtool", "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -6,12 +6,15 @@ source address, and the screens' JSON drawn from the engine's status and history
 from __future__ import annotations
 
 import re
+import threading
+from pathlib import Path
 
 import pytest
 
 from installer.events import Event, EventLog
 from installer.panel_access import hash_password, make_link_token, save_password
 from installer.plan import PlanStore, build_install_plan
+from installer.report.make import Written
 from installer.statedir import StateDir
 from panel import create_app, support
 from panel.sessions import COOKIE
@@ -187,11 +190,32 @@ def test_charts_say_monitoring_is_not_running_when_prometheus_does_not_answer(cl
     assert charts == {"available": False, "message": "monitoring is not running", "series": {}}
 
 
-def test_the_support_report_is_not_available_in_this_build(client):
+def test_the_support_report_is_made_by_the_engine_and_sent_as_a_download(client, site, monkeypatch):
+    made: list[Path] = []
+
+    def write_report(host, state_dir, bus, out):
+        assert state_dir == site.state_dir and host is site.host and out.is_dir()
+        path = out / "airlift-report-node-1-20260101-000000.tar.gz"
+        path.write_bytes(b"report bytes")
+        made.append(path)
+        return Written(path, 12, 0)
+
+    monkeypatch.setattr(support, "write_report", write_report)
     sign_in(client)
-    assert client.get("/api/support", base_url=BASE).get_json() == {"available": False, "message": support.UNAVAILABLE}
     answer = client.get("/api/support/report", base_url=BASE)
-    assert answer.status_code == 501 and answer.get_json()["error"] == support.UNAVAILABLE
+    assert answer.status_code == 200 and answer.data == b"report bytes"
+    assert answer.headers["Content-Disposition"] == f"attachment; filename={made[0].name}"
+    assert answer.mimetype == "application/gzip"
+    answer.close()
+    assert not made[0].parent.exists()  # the folder goes once the file is sent
+
+
+def test_a_second_report_is_refused_while_one_is_being_made(client, monkeypatch):
+    monkeypatch.setattr(support, "_making", threading.Lock())
+    support._making.acquire()
+    sign_in(client)
+    answer = client.get("/api/support/report", base_url=BASE)
+    assert answer.status_code == 409 and answer.get_json()["error"] == "A support report is being made already"
 
 
 def test_socketio_needs_a_session_and_the_panels_origin(app, client):

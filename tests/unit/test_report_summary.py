@@ -107,3 +107,16 @@ def test_a_stopped_service_points_at_its_log() -> None:
     [found] = rules.service_findings("m", ["airlift-cluster"])
     assert found.what == "m: the service airlift-cluster is not running"
     assert found.file == "nodes/m/logs/airlift-cluster.log"
+
+
+def test_firing_alerts_point_at_the_alerts_file() -> None:
+    found = rules.alert_findings([{"name": "NodeDown", "node": "node-2", "summary": "node-2 does not answer"},
+                                  {"name": "RegistryDown", "node": None, "summary": ""}])
+    assert [f.what for f in found] == ["alert NodeDown is firing on node-2: node-2 does not answer",
+                                      "alert RegistryDown is firing"]
+    assert {f.file for f in found} == {"metrics/alerts-firing-now.json"}
+
+
+def test_monitoring_that_does_not_answer_points_at_prometheus_log() -> None:
+    (found,) = rules.monitoring_silent("node-1", "Prometheus does not answer at http://127.0.0.1:9090")
+    assert "this report holds no metrics" in found.what and found.file == "nodes/node-1/logs/airlift-prometheus.log"

@@ -1,6 +1,7 @@
 """The application's status hook as the cluster service runs it: a fresh Job per run, the previous
 one deleted, one run at a time, bounded, paused while an operation runs, each result saved for
-`./install status`, which calls it failed or stale, and the health degraded."""
+`./install status`, which calls it failed or stale, and the health degraded; the last run as the
+cluster service's metrics."""
 
 import itertools
 import json
@@ -8,6 +9,7 @@ import threading
 import time
 
 from installer.cluster_service import status_hook as scheduler
+from installer.cluster_service.metrics import status_hook_metrics
 from installer.cluster_service.status_hook import StatusHook, last_exit_code
 from installer.errors import AirliftError
 from installer.statedir import StateDir
@@ -178,3 +180,19 @@ def test_a_paused_timer_runs_soon_after_the_operation_ended(tmp_path, monkeypatc
     stop.set()
     thread.join(5)
     assert len(runtime.ran) == 1  # not a whole interval later
+
+
+def samples(record_path, now: float) -> dict[str, float]:
+    return {s.name: s.value for family in status_hook_metrics(record_path, now) for s in family.samples}
+
+
+def test_the_last_run_is_a_metric_of_the_cluster_service_and_none_before_it(tmp_path):
+    path = StateDir(tmp_path).status_hook
+    assert samples(path, 0) == {}  # no status hook in the manifest
+    write_record(path, {"interval_s": 60, "since": 1000.0, "paused": None, "last": None})
+    assert samples(path, 1100) == {}  # no run yet: nothing to alert on
+    failed = {"ok": False, "job": "hello-status-2", "started": 1990.0, "finished": 2000.0, "duration_s": 10.0,
+              "exit_code": 3, "reason": "exited with 3", "log": ["database unreachable"]}
+    write_record(path, {"interval_s": 60, "since": 1000.0, "paused": None, "last": failed})
+    assert samples(path, 2030) == {"airlift_status_hook_ok": 0.0, "airlift_status_hook_last_run_age_seconds": 30.0,
+                                   "airlift_status_hook_duration_seconds": 10.0}
