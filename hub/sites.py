@@ -77,7 +77,7 @@ def check_in(db: Session, site_id: str, opened: Opened, now: datetime.datetime |
     """Take a check-in sent to the site's URL `site_id`."""
     if opened.kind != "check-in" or opened.site != site_id:
         raise SiteError(f"this route takes check-ins of {site_id}, not a {opened.kind} of {opened.site}")
-    return _take(db, _site(db, opened), opened, "online", now or utcnow())
+    return _take(db, site_for(db, opened), opened, "online", now or utcnow())
 
 
 def upload_report(db: Session, opened: Opened, token: str | None, vendor: str | None,
@@ -99,7 +99,7 @@ def upload_report(db: Session, opened: Opened, token: str | None, vendor: str | 
                 raise SiteError(f"site {opened.site} is new to this hub and {e}", 401) from None
         site = _new_site(db, opened, channel, "file", now)
         _event(db, site, now, "enrolled", f"registered from its report file by {vendor or 'an enroll token'}")
-    return _take(db, _site(db, opened), opened, "file", now)
+    return _take(db, site_for(db, opened), opened, "file", now)
 
 
 def disconnect(db: Session, site_id: str, opened: Opened, now: datetime.datetime | None = None) -> Site:
@@ -107,7 +107,7 @@ def disconnect(db: Session, site_id: str, opened: Opened, now: datetime.datetime
     now = now or utcnow()
     if opened.kind != "disconnect" or opened.site != site_id:
         raise SiteError(f"this route takes the disconnection of {site_id}")
-    site = _site(db, opened)
+    site = site_for(db, opened)
     _check_seq(db, site, opened)
     site.last_seq, site.disconnected_at = opened.seq, now
     _event(db, site, now, "disconnected", "disconnected by the site (./install hub disconnect)")
@@ -232,7 +232,8 @@ def _alert_name(alert: Any) -> str:
     return str(alert)
 
 
-def _site(db: Session, opened: Opened) -> Site:
+def site_for(db: Session, opened: Opened) -> Site:
+    """The enrolled, connected site whose key signed `opened`; SiteError otherwise."""
     site = db.get(Site, opened.site)
     if site is None:
         raise SiteError(f"site {opened.site} is not enrolled on this hub", 404,
@@ -243,6 +244,12 @@ def _site(db: Session, opened: Opened) -> Site:
         raise SiteError(f"site {site.id} was disconnected on {aware(site.disconnected_at):%Y-%m-%d %H:%M} UTC; "
                         "its documents are refused (connect it again: a new key, a new site)", 410)
     return site
+
+
+def take_seq(db: Session, site: Site, opened: Opened) -> None:
+    """Refuse a replay, then move the site's last sequence number to the document's."""
+    _check_seq(db, site, opened)
+    site.last_seq = opened.seq
 
 
 def _check_seq(db: Session, site: Site, opened: Opened) -> None:
