@@ -1,4 +1,5 @@
-"""`python -m hub serve | migrate | user add | token create | licence keygen | licence issue`:
+"""`python -m hub serve | migrate | user add | user role | token create | licence keygen | licence issue |
+kubeconfig | ssh`:
 running and administering a hub."""
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import migrate
+from hub import migrate, support_cli
 from hub.catalog import CHANNEL_NAME
 from hub.db import database_url, make_engine
 from hub.licences import issue_licence, make_licence_key
 from hub.models import User
 from hub.passwords import MIN_LENGTH, hash_password
+from hub.roles import DEFAULT_ROLE, ROLES
 from hub.s3 import S3Location, normal_prefix
 from hub.server import ServeOptions, parse_listen, serve
 from hub.tokens import SCOPES, create_token
@@ -41,12 +43,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--listen", default="0.0.0.0:8443", metavar="ADDR:PORT", help="default 0.0.0.0:8443")
     s.add_argument("--cert", type=Path, help="a PEM certificate to serve instead of the self-signed one")
     s.add_argument("--key", type=Path, help="the key of --cert (PEM)")
+    s.add_argument("--ssh-listen", metavar="ADDR:PORT",
+                   help="take remote-support sessions from sites over SSH here (e.g. 0.0.0.0:2222)")
     _s3_arguments(s)
     sub.add_parser("migrate", parents=[common], help="bring the database to the hub's newest schema")
     user = sub.add_parser("user", help="vendor users of the catalog pages").add_subparsers(dest="action",
                                                                                            required=True)
     add = user.add_parser("add", parents=[common], help="add a user; the password is asked, or read from stdin")
     add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, default=DEFAULT_ROLE, help="default viewer: status only")
+    role = user.add_parser("role", parents=[common], help="set a user's role")
+    role.add_argument("name")
+    role.add_argument("role", choices=ROLES)
+    for name, what in (("kubeconfig", "print a kubeconfig to a site's Kubernetes API through its support session"),
+                       ("ssh", "ssh to a site's node through its support session")):
+        c = sub.add_parser(name, parents=[common], help=what)
+        c.add_argument("site", help="the site id (site-…)")
+        c.add_argument("--as", dest="user", required=True, metavar="USER", help="the hub user (role operator or admin)")
+        if name == "ssh":
+            c.add_argument("--login", default="root", help="the user on the node (default root)")
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     create = token.add_parser("create", parents=[common], help="make a token and show it once")
     create.add_argument("--scope", choices=SCOPES, required=True)
@@ -111,7 +126,8 @@ def _run(args: argparse.Namespace) -> int:
     url = database_url(args.data, args.database)
     if args.command == "serve":
         host, port = parse_listen(args.listen)
-        serve(ServeOptions(args.data, url, host, port, args.cert, args.key, s3_location(args)))
+        ssh = parse_listen(args.ssh_listen) if args.ssh_listen else None
+        serve(ServeOptions(args.data, url, host, port, args.cert, args.key, s3_location(args), ssh))
         return 0
     if not args.database:
         args.data.mkdir(parents=True, exist_ok=True)
@@ -123,13 +139,26 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         with Session(engine) as db:
             if args.command == "user":
-                return _add_user(db, args.name)
+                return _add_user(db, args.name, args.role) if args.action == "add" else _set_role(db, args.name,
+                                                                                                   args.role)
+            if args.command in ("kubeconfig", "ssh"):
+                return support_cli.run(db, args)
             return _create_token(db, args)
     finally:
         engine.dispose()
 
 
-def _add_user(db: Session, name: str) -> int:
+def _set_role(db: Session, name: str, role: str) -> int:
+    user = db.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise AirliftError(f"There is no user {name} on this hub", hint="python -m hub user add NAME first")
+    user.role = role
+    db.commit()
+    print(f"User {name} is now {role}.")
+    return 0
+
+
+def _add_user(db: Session, name: str, role: str = DEFAULT_ROLE) -> int:
     if not USER_NAME.match(name):
         raise AirliftError(f"User name {name!r} is not allowed", hint="use letters, digits and . _ @ - (up to 100)")
     if db.scalar(select(User).where(User.name == name)) is not None:
@@ -138,9 +167,9 @@ def _add_user(db: Session, name: str) -> int:
     if len(password) < MIN_LENGTH:
         raise AirliftError(f"The password for {name} is shorter than {MIN_LENGTH} characters",
                            hint="choose a longer one; nothing was saved")
-    db.add(User(name=name, password_hash=hash_password(password)))
+    db.add(User(name=name, password_hash=hash_password(password), role=role))
     db.commit()
-    print(f"User {name} added; they can sign in to the catalog pages now.")
+    print(f"User {name} added as {role}; they can sign in to the catalog pages now.")
     return 0
 
 

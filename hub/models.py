@@ -46,6 +46,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(10), default="viewer")  # viewer, operator, admin (hub/roles.py)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -215,3 +216,34 @@ class SiteEvent(Base):
     source: Mapped[str] = mapped_column(String(10))  # hub (seen by the hub) | site (told by a report file)
     message: Mapped[str] = mapped_column(Text)
     site: Mapped[Site] = relationship(back_populates="events")
+
+
+class SupportSession(Base):
+    """A remote-support session a site opened: the hub-local loopback ports it may forward
+    (`ports_json`: {"panel": 40123, ...}) until `expires_at`, or until closed."""
+
+    __tablename__ = "support_sessions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    allow_json: Mapped[str] = mapped_column(Text)
+    ports_json: Mapped[str] = mapped_column(Text)
+    kube_ca: Mapped[str | None] = mapped_column(Text, nullable=True)
+    opened_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class AuditEvent(Base):
+    """Who did what through remote support, and how many bytes went each way."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    site_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text)
+    bytes_in: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_out: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cryptography import x509
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from hub import migrate
@@ -22,6 +23,7 @@ from hub.blobs_s3 import S3BlobStore
 from hub.blobstore import BlobStore, FolderBlobStore
 from hub.db import make_engine
 from hub.s3 import S3Location
+from hub.tunnel_ssh import TunnelServer
 from installer.errors import AirliftError
 from installer.stopping import stop_signals
 from installer.tls import Certificate, ensure_self_signed, fingerprint
@@ -38,6 +40,7 @@ class ServeOptions:
     cert: Path | None = None
     key: Path | None = None
     s3: S3Location | None = None  # blobs in this bucket instead of DATA/blobs
+    ssh: tuple[str, int] | None = None  # the SSH endpoint for remote support (hub/tunnel_ssh.py)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -91,6 +94,19 @@ def blob_store(options: ServeOptions) -> BlobStore:
     return store
 
 
+def start_tunnel(options: ServeOptions, sessions: sessionmaker[Session]) -> TunnelServer | None:
+    """The SSH endpoint sites open support sessions to, with its host key in DATA/ssh."""
+    if options.ssh is None:
+        return None
+    tunnel = TunnelServer(sessions, options.data_dir / "ssh" / "host_ed25519", *options.ssh)
+    try:
+        tunnel.start()
+    except OSError as e:
+        raise AirliftError(f"The hub cannot listen for SSH on {options.ssh[0]}:{options.ssh[1]}: {e.strerror or e}",
+                           hint="choose another with --ssh-listen ADDR:PORT") from None
+    return tunnel
+
+
 def serve(options: ServeOptions, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     options.data_dir.mkdir(parents=True, exist_ok=True)
@@ -108,6 +124,9 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
     with listener:
         server = make_server(options.host, options.port, app, threaded=True,
                              ssl_context=(str(cert.cert_path), str(cert.key_path)), fd=listener.fileno())
+    tunnel = start_tunnel(options, app.extensions["hub"].sessions)
+    if tunnel is not None:
+        app.config["SSH_ENDPOINT"] = tunnel.endpoint()
     shown = f"[{options.host}]" if ":" in options.host else options.host
     blobs = f"; blobs in {options.s3.url()} at {options.s3.endpoint or 'AWS S3'}" if options.s3 else ""
     with stop_signals():
@@ -115,8 +134,13 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
             print(f"Airlift Hub at https://{shown}:{options.port}/ (data in {options.data_dir}{blobs})\n"
                   f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
                   f"Publishers pin it with --hub-fingerprint SHA256:{cert.fingerprint.replace(':', '').lower()}\n"
+                  + (f"Remote support: SSH on {options.ssh[0]}:{tunnel.port}, host key {tunnel.fingerprint}\n"
+                     if tunnel and options.ssh else "") +
                   "Press Ctrl-C to stop the hub.", file=out, flush=True)
             server.serve_forever()
         except KeyboardInterrupt:
             server.server_close()
+        finally:
+            if tunnel is not None:
+                tunnel.stop()
     print("Hub stopped.", file=out, flush=True)

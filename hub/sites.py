@@ -246,6 +246,12 @@ def site_of(db: Session, opened: Opened) -> Site:
     return site
 
 
+def take_seq(db: Session, site: Site, opened: Opened) -> None:
+    """Refuse a replay, then move the site's last sequence number to the document's."""
+    _check_seq(db, site, opened)
+    site.last_seq = opened.seq
+
+
 def _check_seq(db: Session, site: Site, opened: Opened) -> None:
     if opened.seq <= site.last_seq:
         raise SiteError(f"sequence {opened.seq} of {site.id} is not above the last one taken ({site.last_seq}): "

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from hub import site_updates, sites
+from hub import site_updates, sites, support
 from hub.api import publisher
 from hub.catalog import CatalogError
 from hub.context import db
@@ -75,6 +75,8 @@ def check_in(site_id: str) -> Response:
 @bp.post("/sites/<site_id>/disconnect")
 def disconnect(site_id: str) -> Response:
     site = sites.disconnect(db(), site_id, _opened())
+    support.close_for_disconnect(db(), site, utcnow())
+    db().commit()
     return jsonify(site_id=site.id, state=site.state)
 
 
@@ -109,6 +111,21 @@ def _signed_request(site_id: str) -> tuple[Site, Opened]:
         raise sites.SiteError(f"{e.message} (send Authorization: {SIGNED_REQUEST} <the signed document>)",
                               401) from None
     return site_updates.take_download(db(), site_id, opened), opened
+
+
+@bp.post("/sites/<site_id>/support")
+def support_open(site_id: str) -> tuple[Response, int]:
+    """A site opens a support session; the answer tells it where to dial and what to forward."""
+    ssh = current_app.config.get("SSH_ENDPOINT") or {}
+    if not ssh:
+        raise sites.SiteError("this hub does not take support sessions (it was started without --ssh-listen)", 503)
+    session = support.open_session(db(), site_id, _opened())
+    return jsonify(support.describe(session) | {"ssh": ssh}), 201
+
+
+@bp.post("/sites/<site_id>/support/close")
+def support_close(site_id: str) -> Response:
+    return jsonify(closed=support.close_session(db(), site_id, _opened()))
 
 
 @bp.post("/reports")

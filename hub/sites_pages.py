@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from hub import sites
+from hub import sites, support
 from hub.context import db
 from hub.models import Site, aware, utcnow
 from hub.site_state import refresh, refresh_all
@@ -37,6 +37,7 @@ def site(site_id: str) -> str:
     status = json.loads(found.status_json) if found.status_json else None
     alerts = json.loads(found.alerts_json) if found.alerts_json else []
     return render_template("site.html", site=found, status=status, alerts=alerts, aware=aware,
+                           support=support.open_for_site(db(), found.id), ports_of=support.ports_of,
                            update=sites.update_for(db(), found), carry=sites.carry_back(db(), found),
                            inventory=len(json.loads(found.inventory_json or "[]")), message=request.args.get("message"),
                            error=request.args.get("error"))

@@ -111,6 +111,10 @@ def _dispatch(args: argparse.Namespace, console: Console, wizard: ServeWizard | 
         from .hub import cmd_report_for_hub
 
         return cmd_report_for_hub(args, console)
+    if command == "support":
+        from .support import cmd_support
+
+        return cmd_support(args, console)
     if command == "hub":
         from .hub import cmd_hub
 

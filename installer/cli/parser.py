@@ -23,7 +23,7 @@ from installer.ports import (
 from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
-            "licence", "panel-link", "panel-password", "hub", "update")
+            "licence", "panel-link", "panel-password", "hub", "update", "support")
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     _panel(sub)
     _hub(sub)
     _update(sub)
+    _support(sub)
     return parser
 
 
@@ -161,6 +162,24 @@ def _hub(sub: argparse._SubParsersAction) -> None:
     disconnect.add_argument("--local-only", action="store_true",
                             help="when the hub cannot be reached, forget the link here all the same")
     _location(disconnect)
+
+
+def _support(sub: argparse._SubParsersAction) -> None:
+    support = sub.add_parser("support", argument_default=argparse.SUPPRESS,
+                             help="let the vendor in through the hub for a while (run as root on the first master "
+                                  "of a site connected with ./install hub connect); ./install status shows it")
+    actions = support.add_subparsers(dest="support_action", metavar="ACTION", required=True)
+    opening = actions.add_parser("open", argument_default=argparse.SUPPRESS,
+                                 help="the cluster service dials out to the hub and forwards what --allow names, "
+                                      "until --ttl passes or ./install support close")
+    opening.add_argument("--ttl", default="4h", help="how long (e.g. 30m, 4h, 1d; default 4h, at most 7d)")
+    opening.add_argument("--allow", default="panel",
+                         help="comma-separated: panel (the control panel), kube (the Kubernetes API), ssh (this "
+                              "node's sshd); default panel")
+    _location(opening)
+    closing = actions.add_parser("close", argument_default=argparse.SUPPRESS,
+                                 help="end the support session now; nothing reconnects after this")
+    _location(closing)
 
 
 def _licence(sub: argparse._SubParsersAction) -> None:

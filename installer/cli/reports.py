@@ -11,6 +11,7 @@ from rich.table import Table
 from installer.plan import Plan
 from installer.statedir import StateDir
 from installer.status.health import ALERT_REASON
+from installer.support.grant import status_line
 
 from .render import CHECK_MARKS, duration
 
@@ -81,6 +82,9 @@ def print_status(status: dict, console: Console) -> bool:
     _health_lines(status, console)
     _licence_line(status.get("licence"), app["name"], console)
     _hub_line(status.get("hub"), console)
+    line = status_line(status.get("support"))
+    if line:
+        console.print(line, highlight=False, markup=False)
     _endpoint_lines(status["endpoints"], console)
     _cluster_lines(status, console)
     if (status.get("panel") or {}).get("running") is not None:

@@ -45,6 +45,7 @@ from installer.services.names import AGENT
 from installer.site_licence import refuse_join
 from installer.statedir import StateDir
 from installer.statelock import lock_held
+from installer.support.loop import SupportLoop
 
 log = logging.getLogger("installer.cluster_service")
 
@@ -131,6 +132,7 @@ class Controller:
         self._resume_interrupted()
         self._start_status_hook()
         self._start_hub_check_ins()
+        self._start_support()
 
     def _start_status_hook(self) -> None:
         """Run the manifest's status hook every status-interval seconds, if it has one."""
@@ -157,6 +159,11 @@ class Controller:
 
     def _say(self, status: str, message: str) -> None:
         self.bus.emit(Event("log", status, message))
+
+    def _start_support(self) -> None:
+        """Keep the remote-support tunnel up while `./install support open` granted one."""
+        loop = SupportLoop(self.state_dir)
+        threading.Thread(target=loop.serve, args=(self.stopping,), name="airlift-support", daemon=True).start()
 
     def _busy(self) -> str | None:
         """Why the status hook waits now: an operation changes the cluster, or None."""

@@ -1,5 +1,5 @@
 """The signed envelope a site sends its hub: enrollment, check-ins, disconnection and the offline
-report file are all one format, so the hub reads a file carried out on a USB stick exactly as a
+report file (and the opening and closing of a support session) are all one format, so the hub reads a file carried out on a USB stick exactly as a
 check-in that came over HTTPS.
 
     {"format": 1,
@@ -9,11 +9,13 @@ check-in that came over HTTPS.
 The payload travels as base64 so the signed bytes are the bytes received: nothing is ever
 serialized again before the check. Its fields (every kind):
 
-    format: 1, kind: "enroll" | "check-in" | "report" | "disconnect" | "download",
+    format: 1, kind: "enroll" | "check-in" | "report" | "disconnect" | "download" | "support-open" |
+            "support-close",
     site: site id (site_id() of the signing key), seq: the site's sequence number (each document a
     higher one), sent_at: the site's clock (ISO 8601, UTC), interval_s: seconds between check-ins
 
-and, but for "disconnect": application, release {name, version, index_sha256} | null, status
+a "support-open" adds allow [panel|kube|ssh], ttl_s and kube_ca (PEM) | null; and, but for
+"disconnect" and the support kinds: application, release {name, version, index_sha256} | null, status
 (`./install status --json`'s document) | null, alerts [..], inventory [sha256 hex of every blob the
 site holds]; a "report" adds events [{at, kind, message}] since the site's previous report file.
 A "download" asks for the plan of the next update (with `release`) or for a bundle's bytes
@@ -47,7 +49,7 @@ from installer.bundle.signature import (
 from installer.errors import AirliftError
 
 FORMAT = 1
-KINDS = ("enroll", "check-in", "report", "disconnect", "download")
+KINDS = ("enroll", "check-in", "report", "disconnect", "download", "support-open", "support-close")
 MAX_ENVELOPE = 32 << 20  # a check-in of a site with a large registry stays far below
 SIGNED_REQUEST = "Airlift-Site"  # the Authorization scheme of a request signed by a site (downloads)
 SITE_ID_PREFIX = "site-"

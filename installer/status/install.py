@@ -30,6 +30,8 @@ Shape (JSON-able):
             {version, required, via, channel, index_sha256} | None, downloaded: {application, version,
             kind, folder, at, required} | None (./install update download), last_report, disconnected_by_hub}
             | None  the link with the vendor's hub (installer/hub_link/link.py), as the last check-in
+  support:  {open, until, allow, closed_by, state (opening|connected|reconnecting|closed), error} | None:
+            the remote-support grant and its tunnel (installer/support/grant.py)
             left it; None when the site is not linked
   licence:  {customer, id, nodes, max_nodes, expires, expired, channel, features} | {error} | None
             (installer/site_licence.py); an expired licence does not make the install unhealthy:
@@ -62,6 +64,7 @@ from installer.statedir import StateDir
 from installer.status.cluster import cluster_status
 from installer.status.health import health_checks, health_word
 from installer.status.status_hook import hook_health, read_record
+from installer.support.grant import support_status
 
 
 def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dict | None:
@@ -101,6 +104,7 @@ def install_status(host: Host, services: ServiceManager, state_dir: Path) -> dic
     }
     status["licence"] = site_licence.status(state_dir, len(status["nodes"]))
     status["hub"] = link_status(paths)
+    status["support"] = support_status(paths)
     status["health"] = health_checks(status)
     alerts = (status.get("monitoring") or {}).get("alerts") or []
     status["condition"], status["reasons"] = health_word(status["health"], plan.state == "completed", alerts)
