@@ -16,6 +16,7 @@ import logging
 import struct
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,7 +109,7 @@ class TunnelServer:
             try:
                 await self.in_db(support.expire_due)
                 for conn, site in list(self.live.items()):
-                    if site.session_id and not await self.in_db(lambda db, s=site: support.usable(db, s.session_id)):
+                    if site.session_id and not await self.in_db(partial(support.usable, session_id=site.session_id)):
                         await site.audit("disconnect", "the session ended: the hub closed the connection")
                         site.ended_by_hub = True
                         conn.close()
