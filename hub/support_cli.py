@@ -69,4 +69,3 @@ def run(db: Session, args: argparse.Namespace) -> int:
     if ssh is None:
         raise AirliftError("There is no ssh client on this host", hint="install openssh-client")
     os.execv(ssh, [ssh, "-p", str(port), "-o", f"HostKeyAlias={args.site}", f"{args.login}@{support.LOOPBACK}"])
-    return 0
