@@ -47,8 +47,7 @@ class RedactingHandler(WSGIRequestHandler):
     """Request lines are logged without an install link's secret (/install/hub_<id>_<secret>)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        self.requestline = LINK_SECRET.sub(r"\1…", self.requestline)
-        super().log_request(code, size)
+        self.log("info", '"%s" %s %s', LINK_SECRET.sub(r"\1…", self.requestline), code, size)
 
 
 def parse_listen(text: str) -> tuple[str, int]:

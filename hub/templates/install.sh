@@ -7,7 +7,8 @@
 # What it does, as root: checks the free disk, downloads the bundle (resumed where a cut left it),
 # checks the tarball's sha256, unpacks it under DIR/{{ app }}-{{ version }} (regular files and
 # folders only), runs ./install verify (every file against the index, and the vendor's signature),
-# runs ./install{% if mode == "cli" %} --cli{% endif %}{% for a in install_args %} {{ a|sh }}{% endfor %}, then ./install hub connect.
+# runs ./install{% if mode == "cli" %} --cli{% endif %}{% for a in install_args %} {{ a|sh }}{% endfor %}, then ./install hub connect{% if mode == "wizard" %} once the
+# operator stops the wizard (Ctrl-C) after the install{% endif %}.
 #
 # Options (curl ... | sh -s -- OPTIONS):
 #   --dir DIR     unpack under DIR instead of /opt/airlift
@@ -30,7 +31,8 @@ die() { say "$*"; exit 1; }
 
 hub_get() {  # hub_get PATH CURL-OPTIONS...: the URL goes in on stdin, so the token is in no process list
   path=$1; shift
-  printf 'url = "%s%s"\n' "$HUB_URL" "$path" | curl -K - --fail -L --retry 3 $CACERT "$@"
+  if [ -n "$CACERT" ]; then set -- --cacert "$CACERT" "$@"; fi
+  printf 'url = "%s%s"\n' "$HUB_URL" "$path" | curl -K - --fail -L --retry 3 "$@"
 }
 
 check_host() {
@@ -95,10 +97,8 @@ main() {
   done
   case $DIR in /*) ;; *) DIR="$(pwd)/$DIR" ;; esac
   check_host
-{% if cert_pem %}  umask 077
-  CACERT="--cacert $DIR/airlift-hub.pem"
-  printf '%s\n' "$HUB_CERT" > "$DIR/airlift-hub.pem"
-  umask 022
+{% if cert_pem %}  CACERT="$DIR/airlift-hub.pem"  # the hub's self-signed certificate: the only one curl trusts here
+  printf '%s\n' "$HUB_CERT" > "$CACERT"
 {% endif %}
   download
   unpack
@@ -106,12 +106,16 @@ main() {
   ./install verify || die "$bundle does not verify (above); remove it and run the command again"
   input=/dev/null
   if (: </dev/tty) 2>/dev/null; then input=/dev/tty; fi
-  say "installing $APP $VERSION"
-  ./install{% if mode == "cli" %} --cli{% endif %}{% for a in install_args %} {{ a|sh }}{% endfor %} "$@" <"$input" || die "the install did not finish (above); once the cause is fixed, run the command again or ./install --resume in $bundle"
-  say "enrolling this site with the hub at $HUB_URL"
+{% if mode == "wizard" %}  say "starting the wizard: install in the browser, then stop the wizard with Ctrl-C and this site enrolls"
+  trap 'say "the wizard stopped"' INT
+  ./install{% for a in install_args %} {{ a|sh }}{% endfor %} "$@" <"$input" || true
+  trap - INT
+{% else %}  say "installing $APP $VERSION"
+  ./install --cli{% for a in install_args %} {{ a|sh }}{% endfor %} "$@" <"$input" || die "the install did not finish (above); once the cause is fixed, run the command again or ./install --resume in $bundle"
+{% endif %}  say "enrolling this site with the hub at $HUB_URL"
   # shellcheck disable=SC2086  # LOCATION holds the --root/--state-dir words given above
   AIRLIFT_HUB_TOKEN=$LINK_TOKEN ./install hub connect "$HUB_URL" --fingerprint "$HUB_FINGERPRINT" $LOCATION \
-    || die "the site is installed but not enrolled; ask the vendor for an enroll token and run ./install hub connect $HUB_URL --token T --fingerprint $HUB_FINGERPRINT in $bundle"
+    || die "this site is not enrolled with the hub (above); once it is installed, ask the vendor for an enroll token and run ./install hub connect $HUB_URL --token T --fingerprint $HUB_FINGERPRINT in $bundle"
   say "done: $APP $VERSION is installed from $bundle and enrolled with the hub"
 }
 
