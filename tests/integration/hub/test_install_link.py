@@ -2,8 +2,9 @@
 published to it, a vendor signed in who makes an install link on the release page, and the
 link's command run with `sh` on this host (the bundle downloaded, checked, unpacked into a temp
 folder and installed under a temp root on free ports, as the script's extra arguments allow);
-the site is then enrolled, as the hub's site list shows. Used up, forged and expired links
-make the command print why and fail."""
+the site is then enrolled, as the hub's site list shows. A download cut half way goes on where it
+stopped; one whose bytes went wrong is thrown away. Used up, forged and expired links make the
+command print why and fail."""
 
 from __future__ import annotations
 
@@ -79,11 +80,14 @@ def test_a_site_installs_from_a_link_and_is_enrolled(hub_process, hub_database_u
     cert.write_text((tmp_path / "hub-data" / "tls" / "hub.crt").read_text())
     target = Target.make(tmp_path / "unpacked" / "hello-1.0.0", tmp_path / "site")
     target.root.mkdir(parents=True)
+    whole = hello_bundle_tar.read_bytes()
+    (tmp_path / "unpacked").mkdir()
+    (tmp_path / "unpacked" / "hello-1.0.0.tar").write_bytes(whole[:len(whole) // 2])  # a download cut half way
     ran = _run_link(link, cert, tmp_path / "unpacked", *target.answer_args())
     try:
         assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
         assert "checking the tarball's sha256" in ran.stderr and "enrolling this site" in ran.stderr
-        assert (tmp_path / "unpacked" / "hello-1.0.0.tar").read_bytes() == hello_bundle_tar.read_bytes()
+        assert (tmp_path / "unpacked" / "hello-1.0.0.tar").read_bytes() == whole  # resumed where it was cut
         sites = list(hub_sites(hub_process).values())
         assert len(sites) == 1, sites
         assert (sites[0]["application"], sites[0]["version"], sites[0]["channel"]) == ("hello", "1.0.0", "stable")
@@ -102,6 +106,12 @@ def test_forged_and_expired_links_print_why_and_fail(hub_process, hub_database_u
     _publish(hub_process, hello_bundle_tar)
     _, link = _make_link(hub_process, _vendor(hub_process, tmp_path, hub_database_url), uses="0")
     cert = tmp_path / "hub-data" / "tls" / "hub.crt"
+    tampered = tmp_path / "tampered" / "hello-1.0.0.tar"
+    tampered.parent.mkdir()
+    tampered.write_bytes(b"not the bundle" * 1000)  # a partial download whose bytes went wrong
+    refused = _run_link(link, cert, tampered.parent)
+    assert refused.returncode == 1 and "is not the one the hub named" in refused.stderr, refused.stderr[-2000:]
+    assert not tampered.exists() and not (tampered.parent / "hello-1.0.0").exists()
     forged = _run_link(link[:-3] + "abc", cert, tmp_path / "forged")
     assert forged.returncode == 1 and "not one this hub made" in forged.stderr
     # the hub process keeps an SQLite catalog in its data folder (hub_command gives --database otherwise)
