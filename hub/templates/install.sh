@@ -52,10 +52,13 @@ download() {
   [ "$have" -le "$BUNDLE_SIZE" ] || rm -f "$tarball"
   tries=0
   while [ "$(stat -c %s "$tarball" 2>/dev/null || echo 0)" -lt "$BUNDLE_SIZE" ]; do
-    tries=$(( tries + 1 ))
+    tries=$(( tries + 1 )); code=
     [ "$tries" -le 20 ] || die "the download of $APP $VERSION stopped 20 times; run the command again later to go on from where it stopped"
     say "downloading $APP $VERSION ($(( BUNDLE_SIZE / 1048576 )) MB) into $tarball"
-    hub_get "/install/$LINK_TOKEN/$VERSION/bundle.tar" -C - --progress-bar -o "$tarball" || sleep 2
+    code=$(hub_get "/install/$LINK_TOKEN/$VERSION/bundle.tar" -C - --progress-bar -o "$tarball" -w '%{http_code}') || sleep 2
+    case $code in
+      404|410) die "the hub refused the download (HTTP $code): the link expired or was used up meanwhile; ask the vendor for a new one" ;;
+    esac
   done
   say "checking the tarball's sha256"
   got=$(sha256sum "$tarball" | awk '{ print $1 }')
