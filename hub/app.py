@@ -7,9 +7,9 @@ from pathlib import Path
 from flask import Flask, Response
 from sqlalchemy import Engine
 
-from hub import api, pages, sites_api, sites_pages
+from hub import api, install_pages, pages, sites_api, sites_pages
 from hub.blobstore import BlobStore, FolderBlobStore
-from hub.context import Hub, close_db
+from hub.context import Hub, HubTls, close_db
 from hub.db import session_factory
 
 HERE = Path(__file__).resolve().parent
@@ -19,16 +19,17 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 
 
-def create_app(engine: Engine, data_dir: Path, store: BlobStore | None = None) -> Flask:
+def create_app(engine: Engine, data_dir: Path, store: BlobStore | None = None, tls: HubTls | None = None) -> Flask:
     """The hub over `engine` (already migrated) with its blobs in `store`, by default the folder
-    `data_dir`."""
+    `data_dir`; `tls` is the certificate it serves, which install links name."""
     app = Flask("hub", root_path=str(HERE), template_folder="templates", static_folder="static")
     app.config.update(MAX_FORM_MEMORY_SIZE=1 << 20)
-    app.extensions["hub"] = Hub(session_factory(engine), store or FolderBlobStore(Path(data_dir)))
+    app.extensions["hub"] = Hub(session_factory(engine), store or FolderBlobStore(Path(data_dir)), tls=tls)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sites_api.bp)
     app.register_blueprint(sites_pages.bp)
+    app.register_blueprint(install_pages.bp)
     app.teardown_appcontext(close_db)
     app.after_request(_headers)
     return app

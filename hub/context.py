@@ -27,11 +27,22 @@ class Counters:
             self.blob_requests += 1
 
 
+@dataclass(frozen=True)
+class HubTls:
+    """The certificate this process serves, as install links name it: a self-signed one is
+    given to the target host in the link's command (curl --cacert) and pinned by its fingerprint."""
+
+    cert_pem: str
+    fingerprint: str  # SHA-256, lower-case hex
+    self_signed: bool
+
+
 @dataclass
 class Hub:
     sessions: sessionmaker[Session]
     store: BlobStore
     counters: Counters = field(default_factory=Counters)
+    tls: HubTls | None = None  # None: served by a test client, or behind a proxy that ends TLS
 
 
 def hub() -> Hub:

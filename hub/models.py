@@ -107,6 +107,7 @@ class Release(Base):
     index_sha256: Mapped[str] = mapped_column(String(64))
     signature_json: Mapped[bytes | None] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(BigInteger)
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))  # the full tarball's, hashed once for install links
     notes: Mapped[str] = mapped_column(Text, default="")
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -247,3 +248,22 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text)
     bytes_in: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     bytes_out: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class InstallLink(Base):
+    """An online install from a link (`/install/<token>`): the enroll token that is the link's
+    secret (its row keeps only the hash), what it installs (one release, or the newest of an
+    application on a channel, decided when the script is fetched) and how (`./install` arguments)."""
+
+    __tablename__ = "install_links"
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))  # None: newest on `channel`
+    channel: Mapped[str] = mapped_column(String(100))  # the channel the site follows (and, without a release, installs from)
+    mode: Mapped[str] = mapped_column(String(10))  # cli | wizard
+    install_args: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of ./install arguments
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    token: Mapped[ApiToken] = relationship()
+    application: Mapped[Application] = relationship()
+    release: Mapped[Release | None] = relationship()

@@ -7,6 +7,7 @@ same across restarts.
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from dataclasses import dataclass
@@ -15,12 +16,13 @@ from typing import TextIO
 
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hub import migrate
 from hub.app import create_app
 from hub.blobs_s3 import S3BlobStore
 from hub.blobstore import BlobStore, FolderBlobStore
+from hub.context import HubTls
 from hub.db import make_engine
 from hub.s3 import S3Location
 from hub.tunnel_ssh import TunnelServer
@@ -29,6 +31,7 @@ from installer.stopping import stop_signals
 from installer.tls import Certificate, ensure_self_signed, fingerprint
 
 DEFAULT_PORT = 8443
+LINK_SECRET = re.compile(r"(/install/hub_[0-9a-f]+_)[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,13 @@ class ServeOptions:
     key: Path | None = None
     s3: S3Location | None = None  # blobs in this bucket instead of DATA/blobs
     ssh: tuple[str, int] | None = None  # the SSH endpoint for remote support (hub/tunnel_ssh.py)
+
+
+class RedactingHandler(WSGIRequestHandler):
+    """Request lines are logged without an install link's secret (/install/hub_<id>_<secret>)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.log("info", '"%s" %s %s', LINK_SECRET.sub(r"\1…", self.requestline), code, size)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -113,7 +123,8 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
     ready_database(options.database_url)
     cert = certificate(options)
     store = blob_store(options)
-    app = create_app(make_engine(options.database_url), options.data_dir, store)
+    tls = HubTls(cert.cert_path.read_text(), cert.fingerprint.replace(":", "").lower(), options.cert is None)
+    app = create_app(make_engine(options.database_url), options.data_dir, store, tls)
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
     try:
         listener = socket.create_server((options.host, options.port), family=family, backlog=128)
@@ -122,7 +133,7 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
                            hint="another program may use the port, or the address is not on this host; "
                                 "choose another with --listen ADDR:PORT") from None
     with listener:
-        server = make_server(options.host, options.port, app, threaded=True,
+        server = make_server(options.host, options.port, app, threaded=True, request_handler=RedactingHandler,
                              ssl_context=(str(cert.cert_path), str(cert.key_path)), fd=listener.fileno())
     tunnel = start_tunnel(options, app.extensions["hub"].sessions)
     if tunnel is not None:

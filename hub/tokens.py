@@ -38,7 +38,7 @@ def create_token(db: Session, scope: str, expires_in: datetime.timedelta | None 
     token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     expires_at = utcnow() + expires_in if expires_in else None
     enroll = scope == "enroll"
-    db.add(ApiToken(id=token_id, scope=scope, secret_hash=_hash(secret), expires_at=expires_at,
+    db.add(ApiToken(id=token_id, scope=scope, secret_hash=token_hash(secret), expires_at=expires_at,
                     uses_left=uses if enroll else None, channel=channel if enroll else None))
     db.commit()
     return NewToken(f"hub_{token_id}_{secret}", scope, expires_at)
@@ -50,10 +50,10 @@ def check_token(db: Session, token: str, scope: str) -> bool:
     token_id, _, secret = rest.partition("_")
     row = db.get(ApiToken, token_id) if prefix == "hub" and token_id and secret else None
     if row is None:
-        hmac.compare_digest(_hash(secret), "0" * 64)  # the same work for a token that is not there
+        hmac.compare_digest(token_hash(secret), "0" * 64)  # the same work for a token that is not there
         return False
     fresh = row.expires_at is None or aware(row.expires_at) > utcnow()
-    return hmac.compare_digest(_hash(secret), row.secret_hash) and row.scope == scope and fresh
+    return hmac.compare_digest(token_hash(secret), row.secret_hash) and row.scope == scope and fresh
 
 
 def take_enroll_token(db: Session, token: str) -> ApiToken:
@@ -62,7 +62,7 @@ def take_enroll_token(db: Session, token: str) -> ApiToken:
     prefix, _, rest = token.partition("_")
     token_id, _, secret = rest.partition("_")
     row = db.get(ApiToken, token_id) if prefix == "hub" and token_id and secret else None
-    if row is None or not hmac.compare_digest(_hash(secret), row.secret_hash):
+    if row is None or not hmac.compare_digest(token_hash(secret), row.secret_hash):
         raise TokenRefused("the enroll token is not one this hub made (mistyped, or made by another hub)")
     if row.scope != "enroll":
         raise TokenRefused(f"a {row.scope} token cannot enroll a site; make one with --scope enroll")
@@ -77,5 +77,5 @@ def take_enroll_token(db: Session, token: str) -> ApiToken:
     return row
 
 
-def _hash(secret: str) -> str:
+def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
