@@ -57,7 +57,7 @@ def test_a_release_published_to_s3_storage_downloads_byte_for_byte(s3_api, s3_se
     rest = api.get("/api/v1/applications/hello/releases/1.0.0/bundle.tar", headers={"Range": f"bytes={half}-"})
     assert rest.status_code == 206 and rest.data == bundle.tar[half:]
     with Session(engine) as db:
-        view = release_view(catalog.get_release(db, "hello", "1.0.0"), store)
+        view = release_view(db, catalog.get_release(db, "hello", "1.0.0"), store)
     assert view.images == ["docker.io/library/hello:1.0.0"]  # the catalog page reads the bucket too
 
 
