@@ -69,22 +69,30 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 # --- CPU of processes -----------------------------------------------------------------------------
 
+def _stat(pid: int | str) -> list[str]:
+    """/proc/PID/stat's fields after the command name: [0] state, [1] ppid, [11:15] utime,
+    stime, cutime, cstime."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of one process (its children not included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    """User and system CPU seconds of one process."""
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds of `root` and its live children (PostgreSQL's postmaster and its backends)."""
-    total = cpu_seconds(root)
+    """CPU seconds of `root`, of its children that ended (it waited for them) and of its live
+    children: PostgreSQL's postmaster and its backends, however short-lived."""
+    fields = _stat(root)
+    total = sum(int(f) for f in fields[11:15]) / TICK
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rpartition(")")[2].split()
+            child = _stat(stat.parent.name)
         except OSError:
             continue
-        if int(fields[1]) == root:
-            total += (int(fields[11]) + int(fields[12])) / TICK
+        if int(child[1]) == root:
+            total += (int(child[11]) + int(child[12])) / TICK
     return total
 
 
@@ -117,7 +125,7 @@ def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], secon
             proc.start()
         for _ in procs:
             ready.get(timeout=600)
-        enroll_s = time.monotonic() - began
+        connect_s = time.monotonic() - began
         hub_cpu, pg_cpu = cpu_seconds(hub.proc.pid), tree_cpu_seconds(pg.postmaster_pid())
         opened = time.monotonic()
         start.set()
@@ -135,11 +143,12 @@ def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], secon
     figures = check_in_figures(latencies, refused, sum(errors.values()) - refused, seconds)
     sites = sum(p.sites for p in plans)
     return figures | {
-        "sites": sites, "enroll_per_s": round(sites / enroll_s, 1), "window_s": seconds,
+        "sites": sites, "connect_per_s": round(sites / connect_s, 1), "window_s": seconds,
         "client_processes": len(plans), "connections": len(plans) * plans[0].connections,
         "document_bytes": document_bytes(), "error_kinds": dict(errors),
         "hub_cores": cores(hub_cpu, wall), "postgres_cores": cores(pg_cpu, wall),
         "client_cores": cores(sum(o.cpu_s for o in outcomes), seconds), "host_cores": os.cpu_count(),
+        "host_load": round(os.getloadavg()[0], 1), "postgres_fsync": pg.durable,
     }
 
 
@@ -230,14 +239,15 @@ def publish(pg: PostgresServer, work: Path, rounds: int) -> dict[str, Any]:
 
 def print_table(result: dict[str, Any]) -> None:
     c, p = result["check_ins"], result["publish"]
-    print(f"check-ins: {c['sites']} sites enrolled through the API at {c['enroll_per_s']}/s; "
+    print(f"check-ins: {c['sites']} sites connected through the API (enroll, one check-in) at {c['connect_per_s']}/s; "
           f"{c['client_processes']} client processes x {c['connections'] // c['client_processes']} connections, "
           f"{c['window_s']} s, {c['document_bytes']} bytes a document")
     print(f"  accepted          {c['checkins_per_s']}/s ({c['accepted']} in all; goal >= 500/s)")
     print(f"  latency           p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms (goal < 100 ms), max {c['max_ms']} ms")
     print(f"  errors            {c['errors']} {c['error_kinds'] or ''}")
     print(f"  CPU (cores)       hub {c['hub_cores']}, PostgreSQL {c['postgres_cores']}, "
-          f"clients {c['client_cores']} of {c['host_cores']}")
+          f"clients {c['client_cores']} of {c['host_cores']} (load {c['host_load']}); "
+          f"PostgreSQL fsync {'on' if c['postgres_fsync'] else 'off'}")
     if p is None:
         return
     print(f"publish: {p['bundle_bytes'] / 1e6:.0f} MB bundle, {p['sent_bytes'] / 1e6:.0f} MB sent, {p['rounds']} rounds")
@@ -253,6 +263,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--connections", type=int, default=4, help="kept-alive connections per client (default 4)")
     parser.add_argument("--seconds", type=float, default=30, help="the check-in window (default 30)")
     parser.add_argument("--rounds", type=int, default=3, help="publish rounds (default 3)")
+    parser.add_argument("--no-fsync", action="store_true",
+                        help="PostgreSQL with fsync off, as the tests run it: what the disk costs")
     parser.add_argument("--skip-publish", action="store_true", help="check-ins only")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
@@ -261,7 +273,7 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="airlift-hub-bench-"))
     pg: PostgresServer | None = None
     try:
-        pg = PostgresServer(durable=True)
+        pg = PostgresServer(durable=not args.no_fsync)
         result: dict[str, Any] = {"check_ins": check_ins(pg, work, args)}
         result["publish"] = None if args.skip_publish else publish(pg, work, args.rounds)
     except KeyboardInterrupt as stop:
