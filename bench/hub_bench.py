@@ -53,7 +53,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "packaging"), str(REPO), str(Path(__file__).resolve().parent)]
 
-from hub_figures import check_in_figures, cores, median_ratio  # noqa: E402 - after the path set-up above
+from hub_figures import check_in_figures, cores, cpu_ms_each, median_ratio, per_core  # noqa: E402 - after the path set-up above
 from hub_sites import Outcome, Plan, client, document_bytes  # noqa: E402
 from upgrade_bench import build, image, make_app, random_layer  # noqa: E402
 
@@ -141,13 +141,17 @@ def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], secon
     errors = sum((o.errors for o in outcomes), start=Counter())
     refused = sum(n for kind, n in errors.items() if kind.startswith("HTTP"))
     figures = check_in_figures(latencies, refused, sum(errors.values()) - refused, seconds)
-    sites = sum(p.sites for p in plans)
+    sites, accepted = sum(p.sites for p in plans), int(figures["accepted"] or 0)
+    client_cpu = sum(o.cpu_s for o in outcomes)
+    hub_ms = cpu_ms_each(hub_cpu, accepted)
     return figures | {
         "sites": sites, "connect_per_s": round(sites / connect_s, 1), "window_s": seconds,
         "client_processes": len(plans), "connections": len(plans) * plans[0].connections,
         "document_bytes": document_bytes(), "error_kinds": dict(errors),
         "hub_cores": cores(hub_cpu, wall), "postgres_cores": cores(pg_cpu, wall),
-        "client_cores": cores(sum(o.cpu_s for o in outcomes), seconds), "host_cores": os.cpu_count(),
+        "client_cores": cores(client_cpu, seconds), "host_cores": os.cpu_count(),
+        "hub_cpu_ms_each": hub_ms, "postgres_cpu_ms_each": cpu_ms_each(pg_cpu, accepted),
+        "client_cpu_ms_each": cpu_ms_each(client_cpu, accepted), "hub_one_core_per_s": per_core(hub_ms),
         "host_load": round(os.getloadavg()[0], 1), "postgres_fsync": pg.durable,
     }
 
@@ -239,6 +243,13 @@ def publish(pg: PostgresServer, work: Path, rounds: int) -> dict[str, Any]:
 
 def print_table(result: dict[str, Any]) -> None:
     c, p = result["check_ins"], result["publish"]
+    if c is not None:
+        print_check_ins(c)
+    if p is not None:
+        print_publish(p)
+
+
+def print_check_ins(c: dict[str, Any]) -> None:
     print(f"check-ins: {c['sites']} sites connected through the API (enroll, one check-in) at {c['connect_per_s']}/s; "
           f"{c['client_processes']} client processes x {c['connections'] // c['client_processes']} connections, "
           f"{c['window_s']} s, {c['document_bytes']} bytes a document")
@@ -248,8 +259,12 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"  CPU (cores)       hub {c['hub_cores']}, PostgreSQL {c['postgres_cores']}, "
           f"clients {c['client_cores']} of {c['host_cores']} (load {c['host_load']}); "
           f"PostgreSQL fsync {'on' if c['postgres_fsync'] else 'off'}")
-    if p is None:
-        return
+    print(f"  CPU per check-in  hub {c['hub_cpu_ms_each']} ms, PostgreSQL {c['postgres_cpu_ms_each']} ms, "
+          f"client {c['client_cpu_ms_each']} ms; one hub process on a core of its own: "
+          f"{c['hub_one_core_per_s']}/s at most")
+
+
+def print_publish(p: dict[str, Any]) -> None:
     print(f"publish: {p['bundle_bytes'] / 1e6:.0f} MB bundle, {p['sent_bytes'] / 1e6:.0f} MB sent, {p['rounds']} rounds")
     print(f"  build.py --publish {p['publish_s']} s ({p['publish_mb_per_s']} MB/s)")
     print(f"  curl -T one blob   {p['upload_s']} s")
@@ -265,7 +280,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="publish rounds (default 3)")
     parser.add_argument("--no-fsync", action="store_true",
                         help="PostgreSQL with fsync off, as the tests run it: what the disk costs")
-    parser.add_argument("--skip-publish", action="store_true", help="check-ins only")
+    parser.add_argument("--only", choices=("check-ins", "publish"), help="run one half only")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("bench/hub_bench.py starts PostgreSQL as the postgres user: run it as root")
@@ -274,8 +289,9 @@ def main(argv: list[str]) -> int:
     pg: PostgresServer | None = None
     try:
         pg = PostgresServer(durable=not args.no_fsync)
-        result: dict[str, Any] = {"check_ins": check_ins(pg, work, args)}
-        result["publish"] = None if args.skip_publish else publish(pg, work, args.rounds)
+        result: dict[str, Any] = {
+            "check_ins": check_ins(pg, work, args) if args.only != "publish" else None,
+            "publish": publish(pg, work, args.rounds) if args.only != "check-ins" else None}
     except KeyboardInterrupt as stop:
         print(f"Stopped ({str(stop) or 'Ctrl-C'}); the hub, PostgreSQL and {work} are removed.", file=sys.stderr)
         return 130

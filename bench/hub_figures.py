@@ -33,6 +33,18 @@ def cores(cpu_s: float, seconds: float) -> float:
     return round(cpu_s / seconds, 2) if seconds > 0 else 0.0
 
 
+def cpu_ms_each(cpu_s: float, count: int) -> float | None:
+    """CPU milliseconds spent on each of `count` requests: a cost that, unlike a rate, hardly
+    depends on how busy the rest of the host is."""
+    return round(cpu_s * 1000 / count, 2) if count else None
+
+
+def per_core(cpu_ms: float | None) -> float | None:
+    """Requests per second one core would take at `cpu_ms` each: the ceiling of one hub process,
+    whose Python runs on one core at a time."""
+    return round(1000 / cpu_ms, 1) if cpu_ms else None
+
+
 def ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 3) if denominator else None
 
