@@ -63,7 +63,7 @@ from tests.fixtures.postgres import PostgresServer  # noqa: E402
 from tests.fixtures.standin_version import DEFAULT_VERSION  # noqa: E402
 from tests.integration.hub.conftest import HubProcess, hub_command, prepare_hub, running_hub  # noqa: E402
 
-BUNDLE_MB, LAYER_MB = 500, 50
+IMAGES_MB, LAYER_MB = 400, 50  # with the runtime and the frozen installer, a bundle of about 520 MB
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -159,10 +159,10 @@ def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], secon
 # --- publish -------------------------------------------------------------------------------------
 
 def build_bundle(work: Path) -> Path:
-    """A bundle of one image of BUNDLE_MB of random 50 MB layers, built with build.py."""
+    """A bundle of one image of IMAGES_MB of random 50 MB layers, built with build.py."""
     layout = work / "oci"
     (layout / "blobs" / "sha256").mkdir(parents=True)
-    layers = [random_layer(layout, LAYER_MB) for _ in range(BUNDLE_MB // LAYER_MB)]
+    layers = [random_layer(layout, LAYER_MB) for _ in range(IMAGES_MB // LAYER_MB)]
     (layout / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
     manifest = image(layout, "docker.io/bench/app:1.0.0", layers)
     (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [manifest]}))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cryptography import x509
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hub import migrate
 from hub.app import create_app
@@ -38,6 +38,15 @@ class ServeOptions:
     cert: Path | None = None
     key: Path | None = None
     s3: S3Location | None = None  # blobs in this bucket instead of DATA/blobs
+
+
+class RequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler with TCP_NODELAY on every connection. It writes a response's headers
+    and its body in two sends; with Nagle's algorithm on, the body waited for the client's
+    delayed ACK of the headers, about 40 ms added to every request on a kept-alive connection
+    (a site's check-in, each blob of a publish)."""
+
+    disable_nagle_algorithm = True
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -106,7 +115,7 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
                            hint="another program may use the port, or the address is not on this host; "
                                 "choose another with --listen ADDR:PORT") from None
     with listener:
-        server = make_server(options.host, options.port, app, threaded=True,
+        server = make_server(options.host, options.port, app, threaded=True, request_handler=RequestHandler,
                              ssl_context=(str(cert.cert_path), str(cert.key_path)), fd=listener.fileno())
     shown = f"[{options.host}]" if ":" in options.host else options.host
     blobs = f"; blobs in {options.s3.url()} at {options.s3.endpoint or 'AWS S3'}" if options.s3 else ""
