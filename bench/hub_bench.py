@@ -172,9 +172,9 @@ def build_bundle(work: Path) -> Path:
     return out
 
 
-def floor_file(tar: Path, out: Path) -> str:
+def floor_file(tar: Path, out: Path) -> tuple[str, int]:
     """Every distinct file the publisher sends, concatenated from its place in the tarball: the
-    floor's one blob. Returns its sha256."""
+    floor's one blob. Returns its sha256 and how many files it joins."""
     from airlift_build.publish import read_tar
 
     from installer.bundle.index import Index
@@ -191,7 +191,7 @@ def floor_file(tar: Path, out: Path) -> str:
                 dest.write(chunk)
                 digest.update(chunk)
                 left -= len(chunk)
-    return digest.hexdigest()
+    return digest.hexdigest(), len(stored)
 
 
 def publish_once(hub: HubProcess, tar: Path) -> float:
@@ -218,7 +218,7 @@ def upload_once(hub: HubProcess, blob: Path, sha256: str) -> float:
 def publish(pg: PostgresServer, work: Path, rounds: int) -> dict[str, Any]:
     tar = build_bundle(work)
     blob = work / "floor.bin"
-    sha256 = floor_file(tar, blob)
+    sha256, files = floor_file(tar, blob)
     times: dict[str, list[float]] = {"publish_s": [], "upload_s": []}
     received: dict[str, int] = {}
     for i in range(rounds):
@@ -236,7 +236,8 @@ def publish(pg: PostgresServer, work: Path, rounds: int) -> dict[str, Any]:
     publish_s, upload_s = (round(sorted(t)[len(t) // 2], 2) for t in times.values())
     return {"publish_vs_upload": ratio, "publish_vs_upload_spread": spread, "publish_s": publish_s,
             "upload_s": upload_s, "publish_mb_per_s": round(received["publish_s"] / 1e6 / publish_s, 1),
-            "bundle_bytes": tar.stat().st_size, "sent_bytes": received["publish_s"], "rounds": rounds}
+            "bundle_bytes": tar.stat().st_size, "sent_bytes": received["publish_s"], "files": files,
+            "ms_per_file_over_floor": round((publish_s - upload_s) * 1000 / files, 1), "rounds": rounds}
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -265,9 +266,11 @@ def print_check_ins(c: dict[str, Any]) -> None:
 
 
 def print_publish(p: dict[str, Any]) -> None:
-    print(f"publish: {p['bundle_bytes'] / 1e6:.0f} MB bundle, {p['sent_bytes'] / 1e6:.0f} MB sent, {p['rounds']} rounds")
+    print(f"publish: {p['bundle_bytes'] / 1e6:.0f} MB bundle, {p['sent_bytes'] / 1e6:.0f} MB sent in {p['files']} "
+          f"files, {p['rounds']} rounds")
     print(f"  build.py --publish {p['publish_s']} s ({p['publish_mb_per_s']} MB/s)")
     print(f"  curl -T one blob   {p['upload_s']} s")
+    print(f"  per file           {p['ms_per_file_over_floor']} ms over the floor, {p['files']} files")
     print(f"  publish_vs_upload  {p['publish_vs_upload']} (rounds {p['publish_vs_upload_spread']}; goal <= 1.2)")
 
 
