@@ -9,11 +9,15 @@ socket in a temp folder), but with fsync on, as a production database runs.
 
 Check-ins (goal >= 500/s with p99 < 100 ms): --sites (1,000) simulated sites, each with its own
 Ed25519 key, enroll through the API (POST /api/v1/sites, one enroll token admitting any number of
-sites), then --clients processes of --connections kept-alive HTTPS connections each post signed
-check-ins (bench/hub_sites.py: the sites' own envelope code; a `status --json` document of a
-three-node site and an inventory of 300 digests) for --seconds. Printed: accepted check-ins per
-second, p50/p99/max latency of the answers (from the client, so a client's own queueing counts),
-errors, and the CPU the hub process, PostgreSQL and the clients used over the window.
+sites) and check in once, as `./install hub connect` does; then --clients processes of
+--connections threads each post signed check-ins (bench/hub_sites.py: the sites' own envelope
+code; a `status --json` document of a three-node site and an inventory of 300 digests) for
+--seconds, one request in flight per thread. The hub's server (werkzeug's) closes every
+connection after its answer, so each check-in opens a new TLS connection, as a real site does
+anyway every few minutes. Printed: accepted check-ins per second, p50/p99/max latency of the
+answers (from the client, so a client's own queueing counts), errors, the CPU the hub process,
+PostgreSQL and the clients used over the window, and that CPU per check-in: the hub's is what
+bounds one process (its Python runs on one core at a time) however idle the host.
 
 Publish (goal publish_vs_upload <= 1.2): a bundle of 500 MB of random image layers built with
 build.py (as bench/upgrade_bench.py builds: in this process, the installer frozen before), then
@@ -278,7 +282,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sites", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4, help="client processes (default 4)")
-    parser.add_argument("--connections", type=int, default=4, help="kept-alive connections per client (default 4)")
+    parser.add_argument("--connections", type=int, default=4, help="threads per client, each with one request in flight (default 4)")
     parser.add_argument("--seconds", type=float, default=30, help="the check-in window (default 30)")
     parser.add_argument("--rounds", type=int, default=3, help="publish rounds (default 3)")
     parser.add_argument("--no-fsync", action="store_true",

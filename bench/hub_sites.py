@@ -1,12 +1,13 @@
 """Simulated sites for bench/hub_bench.py: each its own Ed25519 key, enrolled through the hub's
 API with one enroll token, then checking in with signed envelopes (installer/hub_link/envelope.py,
-the sites' own code) over kept-alive HTTPS connections pinned to the hub's certificate.
+the sites' own code) over HTTPS pinned to the hub's certificate (http.client opens a new
+connection whenever the hub closed the last one, which it does after every answer).
 
 One client process (`client`) owns a slice of the sites: it connects them (enrolls each and
-checks it in once, as `./install hub connect` does, so the window sees sites already online), says it is ready, waits
-for the window to open, then drives its connections (one thread each, each over its own sites so
-their sequence numbers need no lock) until the window closes, and sends back every latency, the
-errors and the CPU seconds it spent inside the window.
+checks it in once, as `./install hub connect` does, so the window sees sites already online),
+says it is ready, waits for the window to open, then runs its threads (each over its own sites,
+so their sequence numbers need no lock) until the window closes, and sends back every latency,
+the errors and the CPU seconds it spent inside the window.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
 
 
 def _drive(plan: Plan, sites: list[SimSite], status: dict[str, Any], deadline: float, outcome: Outcome) -> None:
-    """Check in each of `sites` in turn over one kept-alive connection until `deadline`; this
+    """Check in each of `sites` in turn, one request at a time, until `deadline`; into this
     thread's own `outcome`, so no lock is needed."""
     conn: http.client.HTTPSConnection | None = None
     turn = 0
