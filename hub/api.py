@@ -103,7 +103,7 @@ def upload(sha256: str) -> Response | tuple[Response, int]:
         return _error(f"the upload stands at byte {e.held}", 409, offset=e.held)
     except UploadBusy:
         return _error("another request is sending this blob; ask for the offset and go on after it", 409,
-                      offset=store.held(sha256))
+                      offset=store.held(sha256), busy=True)
     except DigestMismatch as e:
         return _error(f"blob {sha256}: {e}; send it again from byte 0", 422, offset=0)
     except (ClientDisconnected, ConnectionError, ssl.SSLError, TimeoutError):  # cut: the publisher resumes

@@ -9,6 +9,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_NAME = "hub.sqlite3"
+# The server runs each client connection on a thread of its own. A pool smaller than the requests
+# in flight closes every connection past it when it is given back, so under steady load most
+# requests would open a new PostgreSQL connection (a new server process) and close it again.
+POOL_SIZE, POOL_OVERFLOW = 20, 20
 
 
 def database_url(data_dir: Path, given: str | None) -> str:
@@ -20,7 +24,7 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys on and a wait on a busy file, as several
     request threads share it."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

@@ -59,12 +59,15 @@ class _Pinned(HTTPAdapter):
         super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, assert_fingerprint=self.fingerprint, **kwargs)
+        # One context for every connection: without it urllib3 makes a context per connection
+        # and loads the system's CA store into it (tens of ms), although the pin is the only
+        # check; a peer that closes each connection (the hub) would pay that on every request.
+        super().init_poolmanager(*args, assert_fingerprint=self.fingerprint, ssl_context=_CLIENT, **kwargs)
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         """Through an HTTPS proxy (CONNECT) the pin holds all the same: a session that honours
         the environment's proxies (the hub link, installer/hub_link/transport.py) reaches its peer so."""
-        return super().proxy_manager_for(proxy, assert_fingerprint=self.fingerprint, **kwargs)
+        return super().proxy_manager_for(proxy, assert_fingerprint=self.fingerprint, ssl_context=_CLIENT, **kwargs)
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:

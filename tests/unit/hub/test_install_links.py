@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import HubTls
 from hub.models import ApiToken
-from hub.server import RedactingHandler
+from hub.server import RequestHandler
 from hub.tokens import TokenRefused, take_enroll_token
 from tests.unit.hub.bundles import commit, signed, tiny_bundle, upload_all
 from tests.unit.hub.test_pages import _csrf, _sign_in
@@ -151,7 +151,7 @@ def test_a_hub_with_a_given_certificate_shows_a_plain_command(api, client, user,
 
 
 def test_the_request_log_leaves_the_link_secret_out():
-    handler = object.__new__(RedactingHandler)
+    handler = object.__new__(RequestHandler)
     handler.requestline = "GET /install/hub_0123abcd_S3cr-et_x/1.0.0/bundle.tar HTTP/1.1"
     logged: list[str] = []
     handler.log = lambda _kind, message, *args: logged.append(message % args)  # type: ignore[method-assign]

@@ -1,0 +1,180 @@
+"""Simulated sites for bench/hub_bench.py: each its own Ed25519 key, enrolled through the hub's
+API with one enroll token, then checking in with signed envelopes (installer/hub_link/envelope.py,
+the sites' own code) over HTTPS pinned to the hub's certificate (http.client opens a new
+connection whenever the hub closed the last one, which it does after every answer).
+
+One client process (`client`) owns a slice of the sites: it connects them (enrolls each and
+checks it in once, as `./install hub connect` does, so the window sees sites already online),
+says it is ready, waits for the window to open, then runs its threads (each over its own sites,
+so their sequence numbers need no lock) until the window closes, and sends back every latency,
+the errors and the CPU seconds it spent inside the window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from installer.bundle.signature import public_key_of
+from installer.hub_link.envelope import now_iso, seal, site_id
+from installer.transfer.pins import connect_pinned
+
+INVENTORY_DIGESTS = 300
+TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one client process does."""
+
+    url: str
+    fingerprint: str  # hex
+    enroll_token: str
+    first_site: int
+    sites: int
+    connections: int
+    seconds: float
+
+
+@dataclass
+class Outcome:
+    """What one client process sends back."""
+
+    latencies_ms: list[float] = field(default_factory=list)  # one per answer
+    errors: Counter[str] = field(default_factory=Counter)  # "HTTP 409", or the exception of a request unanswered
+    cpu_s: float = 0.0
+
+
+@dataclass
+class SimSite:
+    key: Ed25519PrivateKey
+    id: str
+    inventory: list[str]
+    seq: int = 0
+
+
+def status_document(number: int) -> dict[str, Any]:
+    """A `./install status --json` document of a healthy three-node site, as the installer's
+    installer/status/install.py shapes it (plan phases, nodes, registry, health checks)."""
+    nodes = [{"name": f"node-{i}", "address": f"10.0.{number % 250}.{10 + i}", "role": "master" if i == 0 else "node",
+              "profile": "master" if i == 0 else "worker", "ready": True, "installer_version": "1.4.0",
+              "k3s_version": "v1.30.6+k3s1", "cpu": 8, "memory_mb": 32768, "disk_free_gb": 180} for i in range(3)]
+    phases = [{"id": f"/{name}", "state": "completed", "started": now_iso(), "finished": now_iso(), "attempts": 1,
+               "description": f"{name.replace('-', ' ')} on every node", "error": None}
+              for name in ("checks", "configure", "runtime", "registry", "images", "cluster", "join-node-1",
+                           "join-node-2", "storage", "application", "hooks", "monitoring", "panel", "finish")]
+    checks = [{"name": name, "ok": True, "detail": f"{name} is fine"} for name in
+              ("runtime", "registry", "nodes", "application", "certificates", "disk", "clock", "licence")]
+    return {
+        "app": {"name": "bench", "version": "1.0.0", "description": "a site of the hub bench"},
+        "runtime": {"name": "k3s", "version": "v1.30.6+k3s1", "running": True,
+                    "nodes": [{"name": n["name"], "ready": True} for n in nodes]},
+        "installer": {"version": "1.4.0"},
+        "plan": {"id": f"install-{number}", "state": "completed", "phases": phases},
+        "registry": {"address": "10.0.0.10:5000", "running": True, "blobs": INVENTORY_DIGESTS, "bytes": 5 << 30},
+        "endpoints": [{"name": "web", "url": f"https://10.0.{number % 250}.10:{30000 + i}"} for i in range(4)],
+        "answers": {"advertise_addr": f"10.0.{number % 250}.10", "registry_port": 5000, "panel_port": 3009,
+                    "flavor": "three", "hub_interval": 300},
+        "nodes": nodes,
+        "operations": [{"id": f"op-{i}", "kind": "install", "state": "completed"} for i in range(3)],
+        "join": {"open": False}, "cluster_service": {"running": True},
+        "status_hook": {"ok": True, "output": "all good"}, "monitoring": {"enabled": True, "alerts": []},
+        "panel": {"url": f"https://10.0.{number % 250}.10:3009", "running": True},
+        "licence": {"customer": f"customer {number}", "valid": True, "max_nodes": 5},
+        "hub": {"url": "https://hub.example:8443", "site_id": "", "last_check_in": now_iso()},
+        "health": checks, "condition": "healthy", "reasons": [], "healthy": True,
+    }
+
+
+def make_site(number: int) -> SimSite:
+    key = Ed25519PrivateKey.generate()
+    rnd = random.Random(number)
+    inventory = sorted(hashlib.sha256(rnd.randbytes(16)).hexdigest() for _ in range(INVENTORY_DIGESTS))
+    return SimSite(key, site_id(public_key_of(key)), inventory)
+
+
+def payload(site: SimSite, kind: str, status: dict[str, Any]) -> dict[str, Any]:
+    site.seq += 1
+    release = {"name": "bench", "version": "1.0.0", "index_sha256": "ab" * 32}
+    return {"format": 1, "kind": kind, "site": site.id, "seq": site.seq, "sent_at": now_iso(), "interval_s": 300,
+            "hostname": f"{site.id}.example", "application": "bench", "release": release, "status": status,
+            "alerts": [], "inventory": site.inventory}
+
+
+def document_bytes(number: int = 0) -> int:
+    """The size of one check-in's envelope, for the report."""
+    site = make_site(number)
+    return len(seal(payload(site, "check-in", status_document(number)), site.key))
+
+
+def post(conn: http.client.HTTPSConnection, path: str, body: bytes, token: str | None = None) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
+    """One client process (the target of a multiprocessing.Process)."""
+    sites = [make_site(n) for n in range(plan.first_site, plan.first_site + plan.sites)]
+    status = status_document(plan.first_site)
+    conn = connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S)
+    for site in sites:  # as `./install hub connect` does: enroll, then check in once
+        code, body = post(conn, "/api/v1/sites", seal(payload(site, "enroll", status), site.key), plan.enroll_token)
+        if code == 201:
+            code, body = post(conn, f"/api/v1/sites/{site.id}/check-ins", seal(payload(site, "check-in", status), site.key))
+        if code not in (200, 201):
+            raise SystemExit(f"connecting {site.id} failed: HTTP {code} {body[:200]!r}")
+    conn.close()
+    outcome = Outcome()
+    ready.put(os.getpid())
+    start.wait()
+    cpu_before, deadline = time.process_time(), time.monotonic() + plan.seconds
+    each = [Outcome() for _ in range(plan.connections)]
+    threads = [threading.Thread(target=_drive, args=(plan, sites[i::plan.connections], status, deadline, each[i]))
+               for i in range(plan.connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcome.cpu_s = time.process_time() - cpu_before
+    for part in each:
+        outcome.latencies_ms += part.latencies_ms
+        outcome.errors += part.errors
+    results.put(outcome)
+
+
+def _drive(plan: Plan, sites: list[SimSite], status: dict[str, Any], deadline: float, outcome: Outcome) -> None:
+    """Check in each of `sites` in turn, one request at a time, until `deadline`; into this
+    thread's own `outcome`, so no lock is needed."""
+    conn: http.client.HTTPSConnection | None = None
+    turn = 0
+    while time.monotonic() < deadline:
+        site = sites[turn % len(sites)]
+        turn += 1
+        body = seal(payload(site, "check-in", status), site.key)
+        sent = time.perf_counter()
+        try:
+            conn = conn or connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S)
+            code, answer = post(conn, f"/api/v1/sites/{site.id}/check-ins", body)
+        except (OSError, http.client.HTTPException) as e:
+            outcome.errors[type(e).__name__] += 1
+            conn = None
+            continue
+        outcome.latencies_ms.append((time.perf_counter() - sent) * 1000)
+        if code != 200 or not json.loads(answer).get("taken"):
+            outcome.errors[f"HTTP {code}"] += 1
+    if conn is not None:
+        conn.close()
