@@ -81,8 +81,12 @@ def test_services_status_and_uninstall_outlive_the_deleted_bundle(hello_bundle_d
         shutil.rmtree(bundle.parent)
 
         supervisors = [c for c in leftover_processes(target.root) if "_supervise" in c]
-        # the registry, k3s, the cluster service and the monitoring's three, each supervised by the kept installer
-        assert len(supervisors) == 6 and all(c.startswith(str(target.state / "installer")) for c in supervisors)
+        # every service the install made (the registry, k3s, the cluster service, the control panel,
+        # the monitoring's three) runs, each supervised by the kept installer
+        services = sorted(p.stem for p in (target.root / "etc/airlift/services").glob("*.json"))
+        assert {"airlift-registry", "airlift-cluster", "airlift-panel", "airlift-prometheus"} <= set(services)
+        assert len(supervisors) == len(services), (services, supervisors)
+        assert all(c.startswith(str(target.state / "installer")) for c in supervisors)
         assert [c for c in leftover_processes(target.root) if " _cluster " in c]
         files = ServiceFiles.of(Host(target.root), "airlift-registry")
         crashed = read_pid(files.child_pid)
