@@ -56,9 +56,9 @@ def healthy(first: LabNode) -> dict:
 
 
 def runtime_steps(first: LabNode, op_kind: str) -> list[tuple[str, str]]:
-    """(status, phase) of every /runtime/<node> phase event of the latest operation of `op_kind`,
+    """(status, phase) of every /runtime/<node> phase event of the newest operation of `op_kind`,
     in the order they happened."""
-    folder = first.check(f"ls -d {STATE}/operations/{op_kind}-* | tail -n1").strip()
+    folder = first.check(f"ls -dt {STATE}/operations/{op_kind}-* | head -n1").strip()
     steps = []
     for line in first.check(f"cat {folder}/events.jsonl").splitlines():
         event = json.loads(line)
@@ -132,6 +132,6 @@ def test_three_nodes_upgrade_node_by_node_roll_back_a_failed_update_then_take_th
         for n in json.loads(text)["nodes"]), 120)
     done = healthy(first)
     assert done["app"]["version"] == "1.1.0", done
-    events = first.check(f"cat $(ls -d {STATE}/operations/upgrade-* | tail -n1)/events.jsonl")
+    events = first.check(f"cat $(ls -dt {STATE}/operations/upgrade-* | head -n1)/events.jsonl")
     for name in ("node-2", "node-3"):  # /gc reached every node once its agent ran the new installer
         assert f"Node {name}: " in events and "bytes of older runtimes and installers deleted" in events
