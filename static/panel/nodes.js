@@ -4,13 +4,16 @@ followed live (the cluster controller runs it, as for ./install remove). */
 
 import {$, el, logLine, refusal} from "./ui.js";
 import {call} from "./net.js";
-import {onEnter} from "./nav.js";
+import {current, onEnter} from "./nav.js";
 import {follow} from "./live.js";
 import {lineChart} from "./chart.js";
 import {dialog} from "../js/dialog.js";
 
 let confirmBox = null;
 let removing = null;  // the node whose removal the dialog asks about
+let charted = null;   // the node whose charts show
+let chartTimer = null;
+const CHART_REFRESH_MS = 15_000;  // Prometheus scrapes every 15 s: a fresh point each refresh
 
 function ready(node) {
   if (node.ready === true) return el("span", {class: "badge pass"}, "Ready");
@@ -42,11 +45,20 @@ export async function render() {
       el("pre", {class: "command"}, command)))] : [el("p", {class: "muted"}, "No profile of this application can be added.")]));
 }
 
-async function charts(name) {
+/* Shows `name`'s charts, then redraws them every CHART_REFRESH_MS while they stay on screen, so a
+node that has just started fills in without a reload. */
+async function charts(name, again = false) {
+  clearTimeout(chartTimer);
+  charted = name;
   $("node-charts").hidden = false;
   $("charts-title").textContent = `Charts of ${name} (last hour)`;
-  $("charts").replaceChildren();
-  $("charts-message").textContent = "Loading…";
+  if (!again) {
+    $("charts").replaceChildren();
+    $("charts-message").textContent = "Loading…";
+  }
+  chartTimer = setTimeout(() => {
+    if (charted === name && current() === "nodes" && !$("node-charts").hidden) charts(name, true);
+  }, CHART_REFRESH_MS);
   const result = await call(`/api/nodes/${encodeURIComponent(name)}/charts`);
   if (!result.ok) { $("charts-message").textContent = refusal(result.body); return; }
   if (!result.body.available) { $("charts-message").textContent = `No charts: ${result.body.message}.`; return; }
