@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, Response
 from sqlalchemy import Engine
 
-from hub import api, install_pages, pages, sites_api, sites_pages
+from hub import api, audit_pages, install_pages, pages, panel_proxy, sites_api, sites_pages
 from hub.blobstore import BlobStore, FolderBlobStore
 from hub.context import Hub, HubTls, close_db
 from hub.db import session_factory
@@ -30,6 +30,8 @@ def create_app(engine: Engine, data_dir: Path, store: BlobStore | None = None, t
     app.register_blueprint(sites_api.bp)
     app.register_blueprint(sites_pages.bp)
     app.register_blueprint(install_pages.bp)
+    app.register_blueprint(panel_proxy.bp)
+    app.register_blueprint(audit_pages.bp)
     app.teardown_appcontext(close_db)
     app.after_request(_headers)
     return app

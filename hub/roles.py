@@ -19,6 +19,11 @@ def may(role: str | None, action: str) -> bool:
     return ROLES.index(role) >= ROLES.index(_NEEDS[action])
 
 
+def needed(action: str) -> str:
+    """The least role that may do `action`."""
+    return _NEEDS[action]
+
+
 class NotAllowed(AirliftError):
     """A hub user whose role does not allow the action."""
 

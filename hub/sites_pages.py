@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from hub import sites, support
 from hub.context import db
 from hub.models import Site, aware, utcnow
+from hub.roles import SUPPORT, may
 from hub.site_state import refresh, refresh_all
 from hub.websession import current, signed_in
 from installer.hub_link.envelope import MAX_ENVELOPE, EnvelopeError, open_envelope
@@ -40,7 +41,12 @@ def site(site_id: str) -> str:
                            support=support.open_for_site(db(), found.id), ports_of=support.ports_of,
                            update=sites.update_for(db(), found), carry=sites.carry_back(db(), found),
                            inventory=len(json.loads(found.inventory_json or "[]")), message=request.args.get("message"),
-                           error=request.args.get("error"))
+                           error=request.args.get("error"), may_support=may(_role(), SUPPORT))
+
+
+def _role() -> str | None:
+    session = current()
+    return session.user.role if session else None
 
 
 @bp.post("/sites/reports")

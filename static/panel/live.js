@@ -20,7 +20,10 @@ function status(text, down) {
 }
 
 export function init() {
-  socket = window.io({transports: ["websocket", "polling"]});
+  /* Served at its own root, or under a prefix when the vendor's hub forwards it (support session):
+  the hub carries plain requests only, so there the connection long-polls. */
+  const base = window.location.pathname.replace(/[^/]*$/, "");
+  socket = window.io({path: `${base}socket.io`, transports: base === "/" ? ["websocket", "polling"] : ["polling"]});
   socket.on("connect", () => {
     status("Connected", false);
     if (followed) socket.emit("follow", {id: followed.id, after: followed.after});

@@ -18,7 +18,7 @@ export async function call(path, body) {
     notice("The control panel does not answer. Check that the airlift-panel service runs on the first master.");
     return {ok: false, status: 0, body: {}};
   }
-  if (response.status === 401) { window.location.assign("/signin"); }
+  if (response.status === 401) { window.location.assign("signin"); }
   const data = await response.json().catch(() => ({}));
   return {ok: response.ok, status: response.status, body: data};
 }

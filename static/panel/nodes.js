@@ -35,7 +35,7 @@ function row(node) {
 }
 
 export async function render() {
-  const result = await call("/api/nodes");
+  const result = await call("api/nodes");
   if (!result.ok) return;
   $("node-rows").replaceChildren(...result.body.nodes.map(row));
   const join = Object.entries(result.body.join);
@@ -59,7 +59,7 @@ async function charts(name, again = false) {
   chartTimer = setTimeout(() => {
     if (charted === name && current() === "nodes" && !$("node-charts").hidden) charts(name, true);
   }, CHART_REFRESH_MS);
-  const result = await call(`/api/nodes/${encodeURIComponent(name)}/charts`);
+  const result = await call(`api/nodes/${encodeURIComponent(name)}/charts`);
   if (!result.ok) { $("charts-message").textContent = refusal(result.body); return; }
   if (!result.body.available) { $("charts-message").textContent = `No charts: ${result.body.message}.`; return; }
   $("charts-message").textContent = "";
@@ -77,7 +77,7 @@ function ask(name) {
 
 async function remove() {
   const name = removing;
-  const result = await call(`/api/nodes/${encodeURIComponent(name)}/remove`, {force: $("remove-force").checked});
+  const result = await call(`api/nodes/${encodeURIComponent(name)}/remove`, {force: $("remove-force").checked});
   if (!result.ok) {
     $("remove-problem").textContent = refusal(result.body);
     $("remove-problem").hidden = false;

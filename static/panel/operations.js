@@ -17,7 +17,7 @@ function item(op) {
 }
 
 export async function render() {
-  const result = await call("/api/operations");
+  const result = await call("api/operations");
   if (!result.ok) return;
   const ops = result.body.operations;
   $("operation-list").replaceChildren(...(ops.length ? ops.map(item) : [el("li", {class: "muted"}, "No operation yet.")]));
@@ -39,7 +39,7 @@ function detail(op) {
 async function open(id) {
   chosen = id;
   $("operation-log").textContent = "";
-  const result = await call(`/api/operations/${encodeURIComponent(id)}`);
+  const result = await call(`api/operations/${encodeURIComponent(id)}`);
   const events = result.ok ? result.body.events : [];
   append(events);
   follow(id, events.length ? events[events.length - 1].seq : 0, (fresh) => {

@@ -20,7 +20,7 @@ function alerts(a) {
 }
 
 export async function render() {
-  const result = await call("/api/overview");
+  const result = await call("api/overview");
   if (!result.ok) return;
   const data = result.body;
   if (!data.installed) { $("health-word").textContent = "not installed"; return; }

@@ -32,8 +32,8 @@ async function make() {
   button.disabled = making = true;
   $("support-state").textContent = "Making the report: every node is asked for its logs and state…";
   try {
-    const response = await fetch("/api/support/report", {credentials: "same-origin"});
-    if (response.status === 401) { window.location.assign("/signin"); return; }
+    const response = await fetch("api/support/report", {credentials: "same-origin"});
+    if (response.status === 401) { window.location.assign("signin"); return; }
     if (!response.ok) {
       const body = await response.json().catch(() => ({error: `The report was refused (HTTP ${response.status}).`}));
       $("support-state").textContent = refusal(body);
