@@ -11,7 +11,7 @@ import * as support from "./support.js";
 
 const REFRESH_MS = 15000;
 
-if (window.location.search) window.history.replaceState(null, "", window.location.pathname + window.location.hash);
+if (window.location.search) window.history.replaceState(null, "", window.location.pathname.replace(/[^/]*$/, "") + window.location.hash);
 for (const screen of [overview, nodes, operations, support]) screen.init();
 nav.init();
 live.init();

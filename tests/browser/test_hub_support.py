@@ -1,0 +1,130 @@
+""""Open control panel" through the hub in Chromium: a real hub process with its SSH endpoint, a
+site linked to it whose support loop (paramiko) forwards its control panel (the panel app over
+HTTPS on loopback), an operator who opens the panel from the site's hub page, meets the panel's
+own sign-in there, signs in with the site's password and sees the panel; a viewer, no button and a
+403 naming the role. Screenshots in tests/artifacts/hub-support; no page asks another host."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from installer.events import Event, EventLog
+from installer.hub_link.link import read_link
+from installer.panel_access import hash_password, save_password
+from installer.statedir import StateDir
+from installer.support.grant import open_grant, read_tunnel_state
+from installer.tls import ensure_self_signed
+from panel import create_app as panel_app
+from tests.browser.conftest import REPO, Pages
+from tests.fixtures.net import wait_until
+from tests.integration.hub.test_support_tunnel import Hub, _site, running_loop
+from tests.unit.test_panel_app import SiteDouble
+
+ARTIFACTS = REPO / "tests" / "artifacts" / "hub-support"
+HUB_PASSWORD, PANEL_PASSWORD = "a long enough password", "panel password for tests"
+
+
+class Setup:
+    def __init__(self, hub: Hub, site_id: str) -> None:
+        self.hub, self.site_id = hub, site_id
+
+
+def _panel(tmp: Path) -> Iterator[str]:
+    """The site's control panel on loopback (its own HTTPS, its own password); its HOST:PORT."""
+    state = tmp / "panel-state"
+    state.mkdir()
+    save_password(state, hash_password(PANEL_PASSWORD))
+    EventLog(StateDir(state).events).append(Event("log", "info", "Installed hello 1.0.0"))
+    site = SiteDouble(state)
+    site.removed = []
+    cert = ensure_self_signed(tmp / "panel.crt", tmp / "panel.key", "127.0.0.1", "panel")
+    server = make_server("127.0.0.1", 0, panel_app(site), threaded=True,
+                         ssl_context=(str(cert.cert_path), str(cert.key_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory) -> Iterator[Setup]:
+    tmp = tmp_path_factory.mktemp("hub-support")
+    hub = Hub(tmp / "hub-data")
+    for name, role in (("olga", "operator"), ("vic", "viewer")):
+        subprocess.run([sys.executable, "-m", "hub", "user", "add", name, "--role", role, "--data", str(hub.data)],
+                       cwd=REPO, input=HUB_PASSWORD + "\n", text=True, check=True, capture_output=True)
+    hub.start()
+    panel = _panel(tmp)
+    target = next(panel)
+    paths = _site(hub, tmp / "site")
+    open_grant(paths, ["panel"], 900, {"panel": target}, "test")
+    try:
+        with running_loop(tmp / "site"):
+            assert wait_until(lambda: read_tunnel_state(paths).get("state") == "connected", 30)
+            link = read_link(paths)
+            assert link is not None
+            yield Setup(hub, link.site_id)
+    finally:
+        next(panel, None)
+        hub.stop()
+
+
+@pytest.fixture
+def book(chromium, setup, request) -> Iterator[Pages]:
+    pages = Pages(chromium, request.node.name, ARTIFACTS)
+    yield pages
+    pages.close()
+    assert pages.off_host(f"127.0.0.1:{setup.hub.port}") == []
+    assert pages.errors == []
+
+
+def _sign_in(book: Pages, setup: Setup, name: str):  # type: ignore[no-untyped-def]
+    page = book.open(f"{setup.hub.url}/sites/{setup.site_id}")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(HUB_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{setup.hub.url}/sites/{setup.site_id}")
+    expect(page.get_by_role("heading", name="Support session")).to_be_visible()
+    return page
+
+
+def test_an_operator_opens_the_sites_control_panel_through_the_hub(book, setup):
+    page = _sign_in(book, setup, "olga")
+    book.shot(page, "site")
+    page.get_by_role("link", name="Open control panel").click()
+    expect(page).to_have_url(f"{setup.hub.url}/sites/{setup.site_id}/panel/signin")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    book.shot(page, "panel-signin")
+    page.get_by_label("Admin password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong password")
+    page.get_by_label("Admin password").fill(PANEL_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{setup.hub.url}/sites/{setup.site_id}/panel/")
+    expect(page.locator("#connection")).to_have_text("Connected")
+    expect(page.locator("#checks")).to_contain_text("k3s running")
+    book.shot(page, "panel")
+
+    page.goto(f"{setup.hub.url}/audit?site={setup.site_id}")
+    expect(page.locator("#audit")).to_contain_text("GET /api/overview")
+    expect(page.locator("#audit")).to_contain_text("olga")
+    book.shot(page, "audit")
+
+
+def test_a_viewer_gets_no_button_and_a_403(book, setup):
+    page = _sign_in(book, setup, "vic")
+    expect(page.get_by_role("link", name="Open control panel")).to_have_count(0)
+    expect(page.get_by_role("link", name="Audit")).to_have_count(0)
+    answer = page.goto(f"{setup.hub.url}/sites/{setup.site_id}/panel/")
+    assert answer is not None and answer.status == 403
+    expect(page.get_by_role("alert")).to_contain_text("takes the role operator")
+    book.shot(page, "viewer-refused")
