@@ -14,6 +14,7 @@ import secrets
 import socket
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,9 +44,9 @@ def open_session(db: Session, site_id: str, opened: Opened, now: datetime.dateti
     take_seq(db, site, opened)
     _close_open(db, site, "replaced by a new session", now)
     ports = {name: free_port() for name in dict.fromkeys(allow)}
-    ca = payload.get("kube_ca")
+    ca = kube_ca(payload.get("kube_ca"))
     session = SupportSession(id="sup-" + secrets.token_hex(10), site_id=site.id, allow_json=json.dumps(list(ports)),
-                             ports_json=json.dumps(ports), kube_ca=ca if isinstance(ca, str) else None,
+                             ports_json=json.dumps(ports), kube_ca=ca,
                              opened_at=now, expires_at=now + datetime.timedelta(seconds=ttl))
     db.add(session)
     what = ", ".join(f"{k} on {LOOPBACK}:{v}" for k, v in ports.items())
@@ -55,6 +56,19 @@ def open_session(db: Session, site_id: str, opened: Opened, now: datetime.dateti
                      message=f"support session opened until {session.expires_at:%Y-%m-%d %H:%M} UTC ({what})"))
     db.commit()
     return session
+
+
+def kube_ca(value: object) -> str | None:
+    """The cluster CA a site sent (one PEM certificate), None when it sent none."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 16384:
+            raise ValueError("not a PEM text")
+        x509.load_pem_x509_certificate(value.encode())
+    except ValueError as e:
+        raise SiteError(f"kube_ca is not a PEM certificate ({e})") from None
+    return value
 
 
 def close_session(db: Session, site_id: str, opened: Opened, now: datetime.datetime | None = None) -> int:

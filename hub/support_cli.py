@@ -33,12 +33,14 @@ def session_for(db: Session, site_id: str, service: str) -> tuple[SupportSession
 
 
 def kubeconfig(session: SupportSession, port: int) -> str:
-    """A kubeconfig to the forwarded Kubernetes API; it carries no credentials (the site gives those)."""
-    cluster: dict[str, object] = {"server": f"https://{support.LOOPBACK}:{port}", "tls-server-name": "kubernetes"}
-    if session.kube_ca:
-        cluster["certificate-authority-data"] = base64.b64encode(session.kube_ca.encode()).decode()
-    else:
-        cluster["insecure-skip-tls-verify"] = True
+    """A kubeconfig to the forwarded Kubernetes API, checking its certificate against the cluster's
+    CA the site sent; it carries no credentials (the site gives those)."""
+    if not session.kube_ca:
+        raise AirliftError(f"Site {session.site_id}'s support session carries no cluster CA, so the API's "
+                           "certificate could not be checked", hint="the site's operator opens the session again "
+                           "with ./install support open --allow kube (an installer that sends its cluster's CA)")
+    cluster = {"server": f"https://{support.LOOPBACK}:{port}", "tls-server-name": "kubernetes",
+               "certificate-authority-data": base64.b64encode(session.kube_ca.encode()).decode()}
     name = session.site_id
     return yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": name,
                            "clusters": [{"name": name, "cluster": cluster}],

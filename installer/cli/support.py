@@ -11,13 +11,15 @@ from rich.console import Console
 
 from installer import answers as answers_mod
 from installer.errors import AirliftError
+from installer.host import Host
 from installer.hub_link.link import read_link
 from installer.hub_link.transport import HubRefused, HubUnreachable
 from installer.statedir import StateDir
+from installer.support.cluster_ca import cluster_ca
 from installer.support.grant import close_grant, default_targets, open_grant, parse_allow, parse_ttl
 from installer.support.tunnel import close_session
 
-from .commands import require_root, state_dir
+from .commands import require_root, root, state_dir
 
 
 def cmd_support(args: argparse.Namespace, console: Console) -> int:
@@ -40,7 +42,9 @@ def cmd_support(args: argparse.Namespace, console: Console) -> int:
                            hint="./install hub connect URL --token T first")
     allow, ttl = parse_allow(getattr(args, "allow", "panel")), parse_ttl(getattr(args, "ttl", "4h"))
     answers = answers_mod.saved(paths.answers) if paths.answers.exists() else answers_mod.Answers()
-    grant = open_grant(paths, allow, ttl, default_targets(answers.panel_port, answers.api_port), _who())
+    kube_ca = cluster_ca(Host(root(args))) if "kube" in allow else None
+    grant = open_grant(paths, allow, ttl, default_targets(answers.panel_port, answers.api_port), _who(),
+                       kube_ca=kube_ca)
     console.print(f"Support session granted until {grant.expires_at} UTC for {', '.join(allow)}: the cluster "
                   f"service (airlift-cluster) dials out to {link.url} now; ./install status shows it, and "
                   "./install support close ends it.", highlight=False, markup=False)

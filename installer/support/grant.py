@@ -35,6 +35,7 @@ class Grant:
     closed_at: str | None = None
     closed_by: str | None = None
     session: dict[str, Any] = field(default_factory=dict)  # the hub's answer: session id, ports, ssh endpoint
+    kube_ca: str | None = None  # the cluster's CA (PEM), sent with the session so the hub's kubeconfig checks it
 
     def expires(self) -> datetime.datetime:
         return datetime.datetime.fromisoformat(self.expires_at)
@@ -72,11 +73,11 @@ def default_targets(panel_port: int = PANEL_PORT, api_port: int = API_PORT) -> d
 
 
 def open_grant(paths: StateDir, allow: list[str], ttl_s: int, targets: dict[str, str], who: str,
-               now: datetime.datetime | None = None) -> Grant:
+               now: datetime.datetime | None = None, kube_ca: str | None = None) -> Grant:
     """Record a new grant (replacing any earlier one): the cluster service dials out for it."""
     now = now or _now()
     grant = Grant(allow, {k: targets[k] for k in allow}, now.isoformat(timespec="seconds"),
-                  (now + datetime.timedelta(seconds=ttl_s)).isoformat(timespec="seconds"), who)
+                  (now + datetime.timedelta(seconds=ttl_s)).isoformat(timespec="seconds"), who, kube_ca=kube_ca)
     write_grant(paths, grant)
     write_tunnel_state(paths, {"state": "opening"})
     event(paths, f"support session granted by {who} until {grant.expires_at}: {', '.join(allow)}", "open")

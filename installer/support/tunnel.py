@@ -30,11 +30,12 @@ class TunnelRefused(AirliftError):
     """The hub's SSH endpoint refused the session (closed, expired) or a forward."""
 
 
-def request_session(paths: StateDir, link: Link, grant: Grant, kube_ca: str | None = None) -> dict[str, Any]:
-    """A new session on the hub for `grant`: {session, forwards, expires_at, ssh {port, host_key}}."""
+def request_session(paths: StateDir, link: Link, grant: Grant) -> dict[str, Any]:
+    """A new session on the hub for `grant`: {session, forwards, expires_at, ssh {port, host_key}}.
+    The cluster's CA goes with it, so the vendor's kubeconfig checks the API's certificate."""
     private, _ = load_key(paths)
     body = {**document.header("support-open", link.site_id, next_seq(paths), 0), "allow": grant.allow,
-            "ttl_s": max(60, grant.ttl_left_s()), "kube_ca": kube_ca}
+            "ttl_s": max(60, grant.ttl_left_s()), "kube_ca": grant.kube_ca}
     return HubClient(link.url, link.fingerprint).post(f"/sites/{link.site_id}/support", seal(body, private))
 
 

@@ -69,3 +69,23 @@ def test_the_loop_dials_nothing_without_an_open_grant(tmp_path, monkeypatch):
 def test_backoff_doubles_up_to_a_cap():
     assert [backoff(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
     assert backoff(50) == BACKOFF_CAP_S
+
+
+def test_the_cluster_ca_is_read_from_the_sites_kubeconfig_and_a_missing_one_is_said(tmp_path):
+    import base64
+
+    from installer.host import Host
+    from installer.support.cluster_ca import cluster_ca
+    from installer.tls import ensure_self_signed
+    root = tmp_path / "root"
+    with pytest.raises(AirliftError, match="cannot be read from .*k3s.yaml"):
+        cluster_ca(Host(root))
+    pem = ensure_self_signed(tmp_path / "ca.crt", tmp_path / "ca.key", "127.0.0.1", "k3s").cert_path.read_bytes()
+    kubeconfig = root / "etc" / "rancher" / "k3s" / "k3s.yaml"
+    kubeconfig.parent.mkdir(parents=True)
+    kubeconfig.write_text("clusters:\n- name: default\n  cluster:\n    server: https://127.0.0.1:6443\n"
+                          f"    certificate-authority-data: {base64.b64encode(pem).decode()}\n")
+    assert cluster_ca(Host(root)) == pem.decode()
+    paths = StateDir(tmp_path / "state")
+    open_grant(paths, ["kube"], 600, TARGETS, "test", kube_ca=pem.decode())
+    assert read_grant(paths).kube_ca == pem.decode()

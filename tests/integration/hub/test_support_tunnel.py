@@ -6,6 +6,7 @@ connection to the hub's SSH port; a hub restart is survived by reconnecting."""
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import socketserver
@@ -30,6 +31,7 @@ from installer.statedir import StateDir
 from installer.support.grant import close_grant, open_grant, read_grant, read_tunnel_state
 from installer.support.loop import SupportLoop
 from installer.support.tunnel import _pkey, close_session, request_session
+from installer.tls import ensure_self_signed
 from tests.fixtures.net import free_port, wait_until
 from tests.integration.hub.conftest import REPO, _fingerprint, prepare_hub
 
@@ -151,7 +153,8 @@ def _ssh_as(hub: Hub, paths: StateDir, session_id: str) -> paramiko.Transport:
 def test_the_hub_reaches_allowed_services_and_nothing_else(hub, tmp_path):
     panel, kube = Banner(b"PANEL"), Banner(b"KUBE")
     paths = _site(hub, tmp_path / "site")
-    open_grant(paths, ["panel", "kube"], 600, {"panel": panel.target, "kube": kube.target}, "test")
+    ca = ensure_self_signed(tmp_path / "ca.crt", tmp_path / "ca.key", "127.0.0.1", "k3s").cert_path.read_text()
+    open_grant(paths, ["panel", "kube"], 600, {"panel": panel.target, "kube": kube.target}, "test", kube_ca=ca)
     with running_loop(tmp_path / "site"):
         assert wait_until(lambda: _connected(paths), 30), read_tunnel_state(paths)
         grant = read_grant(paths)
@@ -190,7 +193,8 @@ def test_the_hub_reaches_allowed_services_and_nothing_else(hub, tmp_path):
         assert refused.returncode != 0 and "viewer" in refused.stderr
         hub.cli("user", "role", "vic", "operator")
         config = hub.cli("kubeconfig", grant.session["site_id"], "--as", "vic").stdout
-        assert f"https://127.0.0.1:{forwards['kube']}" in config
+        assert f"https://127.0.0.1:{forwards['kube']}" in config and "insecure" not in config
+        assert base64.b64encode(ca.encode()).decode() in config
 
         # the hub restarts: the site reconnects, the same ports come back
         hub.stop()

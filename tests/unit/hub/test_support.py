@@ -91,3 +91,29 @@ def test_a_viewer_may_not_reach_into_a_site():
     assert not may(None, "support") and not may("root", "support")
     with pytest.raises(NotAllowed, match="viewer and may not get a kubeconfig"):
         require("vic", "viewer", "support", "get a kubeconfig")
+
+
+def _pem(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    from installer.tls import ensure_self_signed
+    return ensure_self_signed(tmp_path / "ca.crt", tmp_path / "ca.key", "127.0.0.1", "cluster").cert_path.read_text()
+
+
+def test_the_kubeconfig_checks_the_apis_certificate_against_the_cluster_ca_the_site_sent(client, hub_engine, site,
+                                                                                         tmp_path):
+    import base64
+
+    import yaml
+
+    from hub.support_cli import kubeconfig
+    from installer.errors import AirliftError
+    assert _open(client, site, kube_ca="not a certificate").status_code == 400
+    pem = _pem(tmp_path)
+    session_id = _open(client, site, kube_ca=pem).json["session"]
+    with Session(hub_engine) as db:
+        session = db.get(SupportSession, session_id)
+        cluster = yaml.safe_load(kubeconfig(session, 4443))["clusters"][0]["cluster"]
+        assert base64.b64decode(cluster["certificate-authority-data"]).decode() == pem
+        assert "insecure-skip-tls-verify" not in cluster
+    without = _open(client, site).json["session"]
+    with Session(hub_engine) as db, pytest.raises(AirliftError, match="carries no cluster CA"):
+        kubeconfig(db.get(SupportSession, without), 4443)
