@@ -61,6 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         c.add_argument("site", help="the site id (site-…)")
         c.add_argument("--as", dest="user", required=True, metavar="USER", help="the hub user (role operator or admin)")
         if name == "ssh":
+            c.add_argument("node", help="the node's name (one the site allowed: --allow ssh or ssh:NODE)")
             c.add_argument("--login", default="root", help="the user on the node (default root)")
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     create = token.add_parser("create", parents=[common], help="make a token and show it once")

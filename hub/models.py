@@ -229,6 +229,7 @@ class SupportSession(Base):
     allow_json: Mapped[str] = mapped_column(Text)
     ports_json: Mapped[str] = mapped_column(Text)
     kube_ca: Mapped[str | None] = mapped_column(Text, nullable=True)
+    host_keys_json: Mapped[str | None] = mapped_column(Text, nullable=True)  # {"ssh:NODE": "ssh-ed25519 AAAA…"}
     opened_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import secrets
 import socket
 from typing import Any
 
+import asyncssh
 from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +24,9 @@ from hub.models import AuditEvent, Site, SiteEvent, SupportSession, aware, utcno
 from hub.sites import SiteError, site_of, take_seq
 from installer.hub_link.envelope import Opened
 
-SERVICES = ("panel", "kube", "ssh")
+SERVICES = ("panel", "kube")
+SSH_NODE = re.compile(r"^ssh:[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+MAX_SERVICES = 66
 MIN_TTL_S, MAX_TTL_S = 60, 7 * 86400
 LOOPBACK = "127.0.0.1"
 
@@ -36,8 +40,9 @@ def open_session(db: Session, site_id: str, opened: Opened, now: datetime.dateti
     site = site_of(db, opened)
     payload = opened.payload
     allow = payload.get("allow")
-    if not isinstance(allow, list) or not allow or any(a not in SERVICES for a in allow):
-        raise SiteError(f"allow {allow!r}: name one or more of {', '.join(SERVICES)}")
+    if not isinstance(allow, list) or not allow or len(allow) > MAX_SERVICES or not all(map(is_service, allow)):
+        raise SiteError(f"allow {allow!r}: name one or more of {', '.join(SERVICES)}, ssh:NODE")
+    keys = host_keys(payload.get("host_keys"), allow)
     ttl = payload.get("ttl_s")
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not MIN_TTL_S <= ttl <= MAX_TTL_S:
         raise SiteError(f"ttl_s {ttl!r}: a support session lasts {MIN_TTL_S} s to {MAX_TTL_S // 86400} days")
@@ -46,7 +51,7 @@ def open_session(db: Session, site_id: str, opened: Opened, now: datetime.dateti
     ports = {name: free_port() for name in dict.fromkeys(allow)}
     ca = kube_ca(payload.get("kube_ca"))
     session = SupportSession(id="sup-" + secrets.token_hex(10), site_id=site.id, allow_json=json.dumps(list(ports)),
-                             ports_json=json.dumps(ports), kube_ca=ca,
+                             ports_json=json.dumps(ports), kube_ca=ca, host_keys_json=json.dumps(keys),
                              opened_at=now, expires_at=now + datetime.timedelta(seconds=ttl))
     db.add(session)
     what = ", ".join(f"{k} on {LOOPBACK}:{v}" for k, v in ports.items())
@@ -56,6 +61,28 @@ def open_session(db: Session, site_id: str, opened: Opened, now: datetime.dateti
                      message=f"support session opened until {session.expires_at:%Y-%m-%d %H:%M} UTC ({what})"))
     db.commit()
     return session
+
+
+def is_service(name: object) -> bool:
+    return isinstance(name, str) and (name in SERVICES or SSH_NODE.match(name) is not None)
+
+
+def host_keys(value: object, allow: list[str]) -> dict[str, str]:
+    """The host key of each ssh:NODE allowed (an OpenSSH public key line): the vendor's ssh checks it."""
+    keys = value if isinstance(value, dict) else {}
+    found = {}
+    for name in (a for a in allow if a.startswith("ssh:")):
+        try:
+            line = keys[name]
+            asyncssh.import_public_key(line)
+        except (KeyError, TypeError, asyncssh.KeyImportError) as e:
+            raise SiteError(f"host_keys: {name} needs the OpenSSH public key its sshd shows ({e})") from None
+        found[name] = str(line)
+    return found
+
+
+def host_keys_of(session: SupportSession) -> dict[str, str]:
+    return dict(json.loads(session.host_keys_json or "{}"))
 
 
 def kube_ca(value: object) -> str | None:

@@ -1,4 +1,4 @@
-"""`python -m hub kubeconfig SITE --as USER` and `python -m hub ssh SITE --as USER`: what a
+"""`python -m hub kubeconfig SITE --as USER` and `python -m hub ssh SITE NODE --as USER`: what a
 vendor's operator gets of a site's open support session, run on the hub host (the forwarded
 ports listen on its loopback only). Each use is audited under the user's name."""
 
@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import yaml
 from sqlalchemy import select
@@ -52,8 +55,8 @@ def run(db: Session, args: argparse.Namespace) -> int:
     user = db.scalar(select(User).where(User.name == args.user))
     if user is None:
         raise AirliftError(f"There is no user {args.user} on this hub", hint="python -m hub user add NAME")
-    service = "kube" if args.command == "kubeconfig" else "ssh"
-    what = "get a kubeconfig" if service == "kube" else "ssh to a site's node"
+    service = "kube" if args.command == "kubeconfig" else f"ssh:{args.node}"
+    what = "get a kubeconfig" if service == "kube" else f"ssh to node {args.node}"
     try:
         require(user.name, user.role, SUPPORT, what)
     except AirliftError:
@@ -61,7 +64,8 @@ def run(db: Session, args: argparse.Namespace) -> int:
         db.commit()
         raise
     session, port = session_for(db, args.site, service)
-    support.audit(db, user.name, service, f"{what} through {support.LOOPBACK}:{port}", args.site, session.id)
+    support.audit(db, user.name, service.partition(":")[0], f"{what} through {support.LOOPBACK}:{port}", args.site,
+                  session.id)
     db.commit()
     if service == "kube":
         print(f"# for {args.site}, valid until {aware(session.expires_at):%Y-%m-%d %H:%M} UTC (the session's end)")
@@ -70,4 +74,28 @@ def run(db: Session, args: argparse.Namespace) -> int:
     ssh = shutil.which("ssh")
     if ssh is None:
         raise AirliftError("There is no ssh client on this host", hint="install openssh-client")
-    os.execv(ssh, [ssh, "-p", str(port), "-o", f"HostKeyAlias={args.site}", f"{args.login}@{support.LOOPBACK}"])
+    key = support.host_keys_of(session)[service]
+    print(f"Node {args.node} of {args.site}: SSH host key {key_fingerprint(key)} (as the site saw it when the session "
+          "was opened; ssh refuses any other)", file=sys.stderr, flush=True)
+    os.execv(ssh, ssh_command(ssh, known_hosts(args.data, session, service, port), port, args.login))
+
+
+def key_fingerprint(key_line: str) -> str:
+    digest = hashlib.sha256(base64.b64decode(key_line.split()[1])).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def known_hosts(data: Path, session: SupportSession, service: str, port: int) -> Path:
+    """A known_hosts file holding only the node's key for the forwarded port (DATA/ssh, 0600)."""
+    folder = data / "ssh" / "known_hosts.d"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"{session.id}-{service.replace(':', '-')}"
+    path.write_text(f"[{support.LOOPBACK}]:{port} {support.host_keys_of(session)[service]}\n")
+    path.chmod(0o600)
+    return path
+
+
+def ssh_command(ssh: str, known: Path, port: int, login: str) -> list[str]:
+    """ssh to the forwarded port, checking the node's key strictly against `known` only."""
+    return [ssh, "-p", str(port), "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known}",
+            "-o", "GlobalKnownHostsFile=/dev/null", "-o", "UpdateHostKeys=no", f"{login}@{support.LOOPBACK}"]

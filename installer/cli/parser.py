@@ -174,8 +174,8 @@ def _support(sub: argparse._SubParsersAction) -> None:
                                       "until --ttl passes or ./install support close")
     opening.add_argument("--ttl", default="4h", help="how long (e.g. 30m, 4h, 1d; default 4h, at most 7d)")
     opening.add_argument("--allow", default="panel",
-                         help="comma-separated: panel (the control panel), kube (the Kubernetes API), ssh (this "
-                              "node's sshd); default panel")
+                         help="comma-separated: panel (the control panel), kube (the Kubernetes API), ssh "
+                              "(every node's sshd), ssh:NODE (that node's sshd only); default panel")
     _location(opening)
     closing = actions.add_parser("close", argument_default=argparse.SUPPRESS,
                                  help="end the support session now; nothing reconnects after this")

@@ -14,7 +14,8 @@ serialized again before the check. Its fields (every kind):
     site: site id (site_id() of the signing key), seq: the site's sequence number (each document a
     higher one), sent_at: the site's clock (ISO 8601, UTC), interval_s: seconds between check-ins
 
-a "support-open" adds allow [panel|kube|ssh], ttl_s and kube_ca (PEM) | null; and, but for
+a "support-open" adds allow [panel|kube|ssh:NODE], ttl_s, kube_ca (PEM) | null and host_keys
+{ssh:NODE: OpenSSH key line}; and, but for
 "disconnect" and the support kinds: application, release {name, version, index_sha256} | null, status
 (`./install status --json`'s document) | null, alerts [..], inventory [sha256 hex of every blob the
 site holds]; a "report" adds events [{at, kind, message}] since the site's previous report file.

@@ -23,6 +23,7 @@ DEFAULT_ALLOW = ("panel",)
 DEFAULT_TTL_S = 4 * 3600
 MAX_TTL_S = 7 * 86400
 TTL = re.compile(r"^(\d+)([mhd])$")
+SSH_NODE = re.compile(r"^ssh:[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Grant:
     closed_by: str | None = None
     session: dict[str, Any] = field(default_factory=dict)  # the hub's answer: session id, ports, ssh endpoint
     kube_ca: str | None = None  # the cluster's CA (PEM), sent with the session so the hub's kubeconfig checks it
+    host_keys: dict[str, str] = field(default_factory=dict)  # ssh:NODE -> the key its sshd showed at grant
 
     def expires(self) -> datetime.datetime:
         return datetime.datetime.fromisoformat(self.expires_at)
@@ -59,25 +61,28 @@ def parse_ttl(text: str) -> int:
 
 
 def parse_allow(text: str) -> list[str]:
+    """`panel,kube,ssh:node-2` -> names; `ssh` (every node) is expanded by node_ssh.expand."""
     names = [n.strip() for n in text.split(",") if n.strip()]
-    wrong = [n for n in names if n not in SERVICES]
+    wrong = [n for n in names if n not in SERVICES and not SSH_NODE.match(n)]
     if not names or wrong:
-        raise AirliftError(f"--allow {text!r}: name one or more of {', '.join(SERVICES)}",
+        raise AirliftError(f"--allow {text!r}: name one or more of {', '.join(SERVICES)} or ssh:NODE",
                            hint="e.g. --allow panel,kube (the control panel and the Kubernetes API)")
     return list(dict.fromkeys(names))
 
 
 def default_targets(panel_port: int = PANEL_PORT, api_port: int = API_PORT) -> dict[str, str]:
-    """What each service reaches on the first master."""
-    return {"panel": f"127.0.0.1:{panel_port}", "kube": f"127.0.0.1:{api_port}", "ssh": "127.0.0.1:22"}
+    """What the panel and kube services reach on the first master (ssh:NODE: node_ssh.expand)."""
+    return {"panel": f"127.0.0.1:{panel_port}", "kube": f"127.0.0.1:{api_port}"}
 
 
 def open_grant(paths: StateDir, allow: list[str], ttl_s: int, targets: dict[str, str], who: str,
-               now: datetime.datetime | None = None, kube_ca: str | None = None) -> Grant:
+               now: datetime.datetime | None = None, kube_ca: str | None = None,
+               host_keys: dict[str, str] | None = None) -> Grant:
     """Record a new grant (replacing any earlier one): the cluster service dials out for it."""
     now = now or _now()
     grant = Grant(allow, {k: targets[k] for k in allow}, now.isoformat(timespec="seconds"),
-                  (now + datetime.timedelta(seconds=ttl_s)).isoformat(timespec="seconds"), who, kube_ca=kube_ca)
+                  (now + datetime.timedelta(seconds=ttl_s)).isoformat(timespec="seconds"), who, kube_ca=kube_ca,
+                  host_keys=host_keys or {})
     write_grant(paths, grant)
     write_tunnel_state(paths, {"state": "opening"})
     event(paths, f"support session granted by {who} until {grant.expires_at}: {', '.join(allow)}", "open")

@@ -35,7 +35,8 @@ def request_session(paths: StateDir, link: Link, grant: Grant) -> dict[str, Any]
     The cluster's CA goes with it, so the vendor's kubeconfig checks the API's certificate."""
     private, _ = load_key(paths)
     body = {**document.header("support-open", link.site_id, next_seq(paths), 0), "allow": grant.allow,
-            "ttl_s": max(60, grant.ttl_left_s()), "kube_ca": grant.kube_ca}
+            "ttl_s": max(60, grant.ttl_left_s()), "kube_ca": grant.kube_ca,
+            "host_keys": grant.host_keys}
     return HubClient(link.url, link.fingerprint).post(f"/sites/{link.site_id}/support", seal(body, private))
 
 

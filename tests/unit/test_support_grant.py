@@ -89,3 +89,24 @@ def test_the_cluster_ca_is_read_from_the_sites_kubeconfig_and_a_missing_one_is_s
     paths = StateDir(tmp_path / "state")
     open_grant(paths, ["kube"], 600, TARGETS, "test", kube_ca=pem.decode())
     assert read_grant(paths).kube_ca == pem.decode()
+
+
+def test_ssh_is_expanded_to_the_joined_nodes_and_an_unknown_node_is_refused(tmp_path):
+    import json
+
+    from installer.support.node_ssh import expand
+    paths = StateDir(tmp_path / "state")
+    paths.root.mkdir(parents=True)
+    assert parse_allow("panel,ssh:node-2") == ["panel", "ssh:node-2"]
+    with pytest.raises(AirliftError, match="ssh:NODE"):
+        parse_allow("ssh:../etc")
+    with pytest.raises(AirliftError, match="no node has joined"):
+        expand(paths, ["ssh"])
+    paths.nodes.write_text(json.dumps([{"name": "node-1", "address": "10.0.0.5"},
+                                       {"name": "node-2", "address": "10.0.0.6"}]))
+    assert expand(paths, ["panel", "ssh"]) == (["panel", "ssh:node-1", "ssh:node-2"],
+                                               {"ssh:node-1": "10.0.0.5:22", "ssh:node-2": "10.0.0.6:22"})
+    assert expand(paths, ["ssh:node-2"]) == (["ssh:node-2"], {"ssh:node-2": "10.0.0.6:22"})
+    with pytest.raises(AirliftError, match="no node node-9") as refused:
+        expand(paths, ["ssh:node-9"])
+    assert refused.value.hint == "nodes: node-1, node-2"

@@ -22,17 +22,21 @@ import paramiko
 import psutil
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
+from hub import support, support_cli
 from installer.host import Host
 from installer.hub_link.actions import connect
 from installer.hub_link.link import read_link
 from installer.services import manager_for
 from installer.statedir import StateDir
+from installer.support import node_ssh
 from installer.support.grant import close_grant, open_grant, read_grant, read_tunnel_state
 from installer.support.loop import SupportLoop
 from installer.support.tunnel import _pkey, close_session, request_session
 from installer.tls import ensure_self_signed
 from tests.fixtures.net import free_port, wait_until
+from tests.fixtures.sshd import PasswordSshd, keygen
 from tests.integration.hub.conftest import REPO, _fingerprint, prepare_hub
 
 pytestmark = pytest.mark.timeout(300)
@@ -235,3 +239,44 @@ def test_the_ttl_ends_the_session_on_both_sides(hub, tmp_path):
         assert not _ssh_connections(hub.ssh_port)
     assert read_grant(paths).closed_by == "its time ran out"
     assert hub.rows("select closed_by from support_sessions")[0][0] == "closed by the site"
+
+
+def test_ssh_reaches_a_named_nodes_sshd_checking_the_host_key_the_site_saw(hub, tmp_path):
+    key = keygen(tmp_path / "vendor_key")
+    sshd = PasswordSshd(tmp_path / "sshd", "127.0.0.1", "unused-password-9Qz", [key])
+    sshd.start()
+    try:
+        paths = _site(hub, tmp_path / "site")
+        targets = {"ssh:node-1": f"127.0.0.1:{sshd.port}"}
+        keys = node_ssh.host_keys(paths, targets)
+        assert support_cli.key_fingerprint(keys["ssh:node-1"]) == sshd.fingerprint
+        open_grant(paths, ["ssh:node-1"], 600, targets, "test", host_keys=keys)
+        with running_loop(tmp_path / "site"):
+            assert wait_until(lambda: _connected(paths), 30), read_tunnel_state(paths)
+            grant = read_grant(paths)
+            port = grant.session["forwards"]["ssh:node-1"]
+            subprocess.run([sys.executable, "-m", "hub", "user", "add", "olga", "--role", "operator", "--data",
+                            str(hub.data)], cwd=REPO, input="a long password 1\n", text=True, check=True,
+                           capture_output=True)
+            other = hub.cli("ssh", grant.session["site_id"], "node-9", "--as", "olga", check=False)
+            assert other.returncode != 0 and "does not allow ssh:node-9" in other.stderr
+
+            engine = create_engine(hub.db)
+            with Session(engine) as db:
+                session = support.open_for_site(db, grant.session["site_id"])
+                known = support_cli.known_hosts(hub.data, session, "ssh:node-1", port)
+            engine.dispose()
+            command = support_cli.ssh_command("ssh", known, port, "root")
+            batch = ["-i", str(key), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"]
+            reached = subprocess.run([*command[:-1], *batch, command[-1], "echo", "on-the-node"], capture_output=True,
+                                     text=True, timeout=30)
+            assert reached.returncode == 0 and reached.stdout.strip() == "on-the-node", reached.stderr
+
+            # a node answering with another key than the one the site saw is refused by the vendor's ssh
+            known.write_text(f"[127.0.0.1]:{port} {keys['ssh:node-1'].split()[0]} "
+                             "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n")
+            refused = subprocess.run([*command[:-1], *batch, command[-1], "true"], capture_output=True, text=True,
+                                     timeout=30)
+            assert refused.returncode != 0 and "Host key verification failed" in refused.stderr
+    finally:
+        sshd.stop()

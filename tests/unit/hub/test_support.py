@@ -5,6 +5,7 @@ replay, another site's route); close, TTL and disconnection end a session; roles
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -117,3 +118,21 @@ def test_the_kubeconfig_checks_the_apis_certificate_against_the_cluster_ca_the_s
     without = _open(client, site).json["session"]
     with Session(hub_engine) as db, pytest.raises(AirliftError, match="carries no cluster CA"):
         kubeconfig(db.get(SupportSession, without), 4443)
+
+
+def test_ssh_to_a_node_needs_the_host_key_the_site_saw(client, hub_engine, site):
+    import asyncssh
+
+    from hub.support_cli import key_fingerprint, ssh_command
+    key = asyncssh.generate_private_key("ssh-ed25519").export_public_key("openssh").decode().strip()
+    assert _open(client, site, allow=["ssh"]).status_code == 400  # the site names its nodes
+    assert _open(client, site, allow=["ssh:node-1"]).status_code == 400
+    assert _open(client, site, allow=["ssh:node-1"], host_keys={"ssh:node-1": "ssh-ed25519 garbage"}).status_code == 400
+    assert _open(client, site, allow=["ssh:../x"], host_keys={"ssh:../x": key}).status_code == 400
+    opened = _open(client, site, allow=["ssh:node-1"], host_keys={"ssh:node-1": key, "ssh:node-2": key})
+    assert opened.status_code == 201 and set(opened.json["forwards"]) == {"ssh:node-1"}
+    with Session(hub_engine) as db:
+        assert support.host_keys_of(db.get(SupportSession, opened.json["session"])) == {"ssh:node-1": key}
+    assert key_fingerprint(key).startswith("SHA256:")
+    command = ssh_command("ssh", Path("/k"), 4022, "root")
+    assert "StrictHostKeyChecking=yes" in command and "UserKnownHostsFile=/k" in command
