@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import http.client
 import re
+import socket
 import ssl
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 
@@ -19,6 +20,7 @@ from installer.transfer.pins import PinnedSession
 API = "/api/v1"
 TIMEOUT = (10, 60)
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+MAX_PROXY_ANSWER = 16384
 
 
 class HubUnreachable(AirliftError):
@@ -53,16 +55,48 @@ def shown(fingerprint: str) -> str:
     return f"SHA256:{fingerprint}"
 
 
+def environ_proxy(url: str) -> SplitResult | None:
+    """The proxy HTTPS_PROXY names for `url`, None without one or when NO_PROXY spares it."""
+    proxy = requests.utils.get_environ_proxies(url).get("https")
+    return urlsplit(proxy if "://" in proxy else f"http://{proxy}") if proxy else None
+
+
+def dial(host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to host:port, through the environment's HTTPS proxy (HTTP CONNECT) when it
+    names one for that host: the site's SSH connection to the hub leaves as its HTTPS does. The
+    proxy's answer is read byte by byte: an SSH server speaks first, and its first bytes must not
+    be swallowed with the answer."""
+    through = environ_proxy(f"https://{host}:{port}")
+    if through is None:
+        return socket.create_connection((host, port), timeout=timeout)
+    proxy = f"{through.hostname}:{through.port or 8080}"
+    sock = socket.create_connection((through.hostname or "", through.port or 8080), timeout=timeout)
+    try:
+        sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        answer = b""
+        while not answer.endswith(b"\r\n\r\n") and len(answer) < MAX_PROXY_ANSWER:
+            byte = sock.recv(1)
+            if not byte:
+                break
+            answer += byte
+        status = answer.split(b"\r\n", 1)[0].decode("latin-1")
+        if not re.match(r"^HTTP/1\.[01] 200 ", status):
+            raise OSError(f"the proxy {proxy} did not open a tunnel to {host}:{port} ({status or 'no answer'})")
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def server_fingerprint(url: str, timeout: float = 10) -> str:
     """The fingerprint of the certificate the hub at `url` shows now (through the proxy, if any),
     for a first connection that pins what it sees, as SSH does with a host key."""
     parts = urlsplit(url)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the fingerprint is the check
-    proxy = requests.utils.get_environ_proxies(url).get("https")
+    through = environ_proxy(url)
     try:
-        if proxy:
-            through = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        if through:
             conn = http.client.HTTPSConnection(through.hostname or "", through.port or 8080, timeout=timeout,
                                                context=context)
             conn.set_tunnel(parts.hostname or "", parts.port or 443)

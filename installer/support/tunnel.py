@@ -1,5 +1,5 @@
 """One support connection: ask the hub (signed, over the pinned HTTPS link) for a session, dial
-its SSH endpoint with the site's enrolled key, the hub's host key pinned to the one the session
+its SSH endpoint (through HTTPS_PROXY, as the link's HTTPS goes) with the site's enrolled key, the hub's host key pinned to the one the session
 answer named, and ask for reverse forwards of exactly the allowed services. Each connection the
 hub sends through is piped to its local target and logged with its bytes."""
 
@@ -19,7 +19,7 @@ from installer.errors import AirliftError
 from installer.hub_link import document
 from installer.hub_link.envelope import seal
 from installer.hub_link.link import Link, load_key, next_seq
-from installer.hub_link.transport import HubClient
+from installer.hub_link.transport import HubClient, dial
 from installer.statedir import StateDir
 from installer.support.grant import Grant, event
 
@@ -56,7 +56,7 @@ class Tunnel:
     def open(self) -> None:
         session = self.grant.session
         host = urlsplit(self.link.url).hostname or ""
-        sock = socket.create_connection((host, int(session["ssh"]["port"])), timeout=TIMEOUT_S)
+        sock = dial(host, int(session["ssh"]["port"]), TIMEOUT_S)
         transport = paramiko.Transport(sock)
         self.transport = transport
         try:

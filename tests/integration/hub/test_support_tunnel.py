@@ -38,6 +38,7 @@ from installer.tls import ensure_self_signed
 from tests.fixtures.net import free_port, wait_until
 from tests.fixtures.sshd import PasswordSshd, keygen
 from tests.integration.hub.conftest import REPO, _fingerprint, prepare_hub
+from tests.integration.hub.connect_proxy import ConnectProxy
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -280,3 +281,26 @@ def test_ssh_reaches_a_named_nodes_sshd_checking_the_host_key_the_site_saw(hub, 
             assert refused.returncode != 0 and "Host key verification failed" in refused.stderr
     finally:
         sshd.stop()
+
+
+def test_the_site_dials_the_hubs_ssh_port_through_its_https_proxy(hub, tmp_path, monkeypatch):
+    panel = Banner(b"PANEL")
+    paths = _site(hub, tmp_path / "site")
+    proxy = ConnectProxy()
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    open_grant(paths, ["panel"], 600, {"panel": panel.target}, "test")
+    try:
+        with running_loop(tmp_path / "site"):
+            assert wait_until(lambda: _connected(paths), 30), read_tunnel_state(paths)
+            assert _banner(read_grant(paths).session["forwards"]["panel"]) == b"PANEL\nping"
+        assert f"127.0.0.1:{hub.ssh_port}" in proxy.tunnels  # the SSH connection went through the proxy
+        assert f"127.0.0.1:{hub.port}" in proxy.tunnels  # and so did the session's HTTPS request
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")  # a proxy that is down: said, and retried
+        close_grant(paths, "test")
+        open_grant(paths, ["panel"], 600, {"panel": panel.target}, "test")
+        with running_loop(tmp_path / "site"):
+            assert wait_until(lambda: read_tunnel_state(paths).get("state") == "reconnecting", 20)
+    finally:
+        proxy.close()
