@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import os
 import shutil
 import sys
@@ -20,6 +19,7 @@ from hub import support
 from hub.models import SupportSession, User, aware
 from hub.roles import SUPPORT, require
 from installer.errors import AirliftError
+from installer.support.actions import key_fingerprint
 
 
 def session_for(db: Session, site_id: str, service: str) -> tuple[SupportSession, int]:
@@ -78,11 +78,6 @@ def run(db: Session, args: argparse.Namespace) -> int:
     print(f"Node {args.node} of {args.site}: SSH host key {key_fingerprint(key)} (as the site saw it when the session "
           "was opened; ssh refuses any other)", file=sys.stderr, flush=True)
     os.execv(ssh, ssh_command(ssh, known_hosts(args.data, session, service, port), port, args.login))
-
-
-def key_fingerprint(key_line: str) -> str:
-    digest = hashlib.sha256(base64.b64decode(key_line.split()[1])).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
 def known_hosts(data: Path, session: SupportSession, service: str, port: int) -> Path:

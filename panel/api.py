@@ -1,6 +1,6 @@
 """The panel's JSON: what each screen draws, and the day-two work it asks for (removing a node,
-which the cluster controller runs; a support report, which panel.support makes with the engine's
-function). Each is a thin call into panel.site or panel.support; none decides anything.
+which the cluster controller runs; a support report and the remote-support session, which
+panel.support makes and opens with the engine's functions). Each is a thin call into panel.site or panel.support; none decides anything.
 
 Refusals come back as {error, hint, details}: 409 when the site's state refuses (another operation
 runs, the controller is down, a support report is being made), 404 for an operation that is not
@@ -88,3 +88,24 @@ def support_report() -> ResponseReturnValue:
     report = support.produce_report(_site(), folder)
     log.info("support report %s made for %s", report.name, request.remote_addr)
     return send_file(report, as_attachment=True, download_name=report.name, mimetype="application/gzip")
+
+
+@bp.get("/support/session")
+def support_session() -> ResponseReturnValue:
+    return jsonify(support.session(_site()))
+
+
+@bp.post("/support/open")
+def support_open() -> ResponseReturnValue:
+    body = request.get_json(silent=True) or {}
+    allow, ttl = str(body.get("allow") or "panel"), str(body.get("ttl") or "4h")
+    opened = support.open_session(_site(), allow, ttl, f"the control panel ({request.remote_addr})")
+    log.info("support session opened for %s (%s) from %s", allow, ttl, request.remote_addr)
+    return jsonify(opened)
+
+
+@bp.post("/support/close")
+def support_close() -> ResponseReturnValue:
+    closed = support.close_session(_site(), f"the control panel ({request.remote_addr})")
+    log.info("support session closed from %s", request.remote_addr)
+    return jsonify(closed)

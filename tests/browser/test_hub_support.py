@@ -2,7 +2,8 @@
 site linked to it whose support loop (paramiko) forwards its control panel (the panel app over
 HTTPS on loopback), an operator who opens the panel from the site's hub page, meets the panel's
 own sign-in there, signs in with the site's password and sees the panel; a viewer, no button and a
-403 naming the role. Screenshots in tests/artifacts/hub-support; no page asks another host."""
+403 naming the role; last, the operator closes the session from the panel's own Support screen and
+the hub has nothing more to forward. Screenshots in tests/artifacts/hub-support; no page asks another host."""
 
 from __future__ import annotations
 
@@ -37,10 +38,9 @@ class Setup:
         self.hub, self.site_id = hub, site_id
 
 
-def _panel(tmp: Path) -> Iterator[str]:
-    """The site's control panel on loopback (its own HTTPS, its own password); its HOST:PORT."""
-    state = tmp / "panel-state"
-    state.mkdir()
+def _panel(tmp: Path, state: Path) -> Iterator[str]:
+    """The site's control panel on loopback (its own HTTPS, its own password, the site's state
+    directory, so its Support screen sees the session); its HOST:PORT."""
     save_password(state, hash_password(PANEL_PASSWORD))
     EventLog(StateDir(state).events).append(Event("log", "info", "Installed hello 1.0.0"))
     site = SiteDouble(state)
@@ -63,9 +63,9 @@ def setup(tmp_path_factory) -> Iterator[Setup]:
         subprocess.run([sys.executable, "-m", "hub", "user", "add", name, "--role", role, "--data", str(hub.data)],
                        cwd=REPO, input=HUB_PASSWORD + "\n", text=True, check=True, capture_output=True)
     hub.start()
-    panel = _panel(tmp)
-    target = next(panel)
     paths = _site(hub, tmp / "site")
+    panel = _panel(tmp, paths.root)
+    target = next(panel)
     open_grant(paths, ["panel"], 900, {"panel": target}, "test")
     try:
         with running_loop(tmp / "site"):
@@ -97,6 +97,16 @@ def _sign_in(book: Pages, setup: Setup, name: str):  # type: ignore[no-untyped-d
     return page
 
 
+def test_a_viewer_gets_no_button_and_a_403(book, setup):
+    page = _sign_in(book, setup, "vic")
+    expect(page.get_by_role("link", name="Open control panel")).to_have_count(0)
+    expect(page.get_by_role("link", name="Audit")).to_have_count(0)
+    answer = page.goto(f"{setup.hub.url}/sites/{setup.site_id}/panel/")
+    assert answer is not None and answer.status == 403
+    expect(page.get_by_role("alert")).to_contain_text("takes the role operator")
+    book.shot(page, "viewer-refused")
+
+
 def test_an_operator_opens_the_sites_control_panel_through_the_hub(book, setup):
     page = _sign_in(book, setup, "olga")
     book.shot(page, "site")
@@ -119,12 +129,14 @@ def test_an_operator_opens_the_sites_control_panel_through_the_hub(book, setup):
     expect(page.locator("#audit")).to_contain_text("olga")
     book.shot(page, "audit")
 
+    # the panel's Support screen, seen through the session itself: the vendor may close it, not extend it
+    page.goto(f"{setup.hub.url}/sites/{setup.site_id}/panel/#support")
+    expect(page.locator("#tunnel-state")).to_contain_text("Support session open until")
+    expect(page.locator("#tunnel-open")).to_be_hidden()
+    book.shot(page, "panel-support")
+    page.get_by_role("button", name="Close the support session now").click()
 
-def test_a_viewer_gets_no_button_and_a_403(book, setup):
-    page = _sign_in(book, setup, "vic")
-    expect(page.get_by_role("link", name="Open control panel")).to_have_count(0)
-    expect(page.get_by_role("link", name="Audit")).to_have_count(0)
-    answer = page.goto(f"{setup.hub.url}/sites/{setup.site_id}/panel/")
-    assert answer is not None and answer.status == 403
-    expect(page.get_by_role("alert")).to_contain_text("takes the role operator")
-    book.shot(page, "viewer-refused")
+    def gone() -> bool:
+        answer = page.request.get(f"{setup.hub.url}/sites/{setup.site_id}/panel/")
+        return answer.status == 409 and "no open support session" in answer.text()
+    assert wait_until(gone, 30)

@@ -228,3 +228,30 @@ def test_socketio_needs_a_session_and_the_panels_origin(app, client):
     browser = socketio.test_client(app, flask_test_client=client, headers={"Origin": BASE, "Host": "10.0.0.5:32009"})
     assert browser.is_connected()
     assert browser.emit("follow", {"id": "install", "after": 0}, callback=True) == {"following": "install"}
+
+
+def test_support_screen_opens_and_closes_a_session_with_the_engines_own_calls(client, site):
+    from installer.hub_link.link import Link, ensure_key, write_link
+    from installer.support.grant import read_grant
+    sign_in(client)
+    csrf = csrf_of(client)
+    assert client.get("/api/support/session", base_url=BASE).json == {"hub": None, "session": None}
+    refused = post(client, "/api/support/open", {"allow": "panel", "ttl": "1h"}, csrf=csrf)
+    assert refused.status_code == 409 and "not connected to a hub" in refused.json["error"]
+
+    paths = StateDir(site.state_dir)
+    ensure_key(paths)
+    write_link(paths, Link("https://127.0.0.1:1", "ab" * 32, "site-x", "stable", "2026-01-01T00:00:00+00:00"))
+    assert post(client, "/api/support/open", {"allow": "panel,shell", "ttl": "1h"}, csrf=csrf).status_code == 409
+    opened = post(client, "/api/support/open", {"allow": "panel", "ttl": "1h"}, csrf=csrf)
+    assert opened.status_code == 200 and opened.json["session"]["open"] and opened.json["session"]["allow"] == ["panel"]
+    grant = read_grant(paths)
+    assert grant.allow == ["panel"] and grant.opened_by.startswith("the control panel")
+    again = post(client, "/api/support/open", {"allow": "panel,kube", "ttl": "7d"}, csrf=csrf)
+    assert again.status_code == 409 and "open already" in again.json["error"]  # never extended nor widened
+    assert post(client, "/api/support/close", {}, csrf=csrf, origin="https://evil.example").status_code == 403
+
+    closed = post(client, "/api/support/close", {}, csrf=csrf)
+    assert closed.status_code == 200 and closed.json["closed"] and not closed.json["session"]["open"]
+    assert closed.json["hub_not_told"]  # the hub at 127.0.0.1:1 does not answer: said, not retried
+    assert read_grant(paths).closed_by.startswith("closed by the control panel")
