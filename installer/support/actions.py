@@ -43,8 +43,8 @@ def open_support(paths: StateDir, host: Host, allow: list[str], ttl_s: int, who:
     allow, ssh_targets = node_ssh.expand(paths, allow)
     kube_ca = cluster_ca(host) if "kube" in allow else None
     keys = node_ssh.host_keys(paths, ssh_targets)
-    grant = open_grant(paths, allow, ttl_s, default_targets(answers.panel_port, answers.api_port) | ssh_targets,
-                       who, kube_ca=kube_ca, host_keys=keys)
+    targets = default_targets(answers.panel_port, answers.api_port, str(answers.advertise_addr or "127.0.0.1"))
+    grant = open_grant(paths, allow, ttl_s, targets | ssh_targets, who, kube_ca=kube_ca, host_keys=keys)
     return Opened(grant, link.url, {service[4:]: key_fingerprint(key) for service, key in keys.items()})
 
 

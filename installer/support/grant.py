@@ -70,9 +70,12 @@ def parse_allow(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def default_targets(panel_port: int = PANEL_PORT, api_port: int = API_PORT) -> dict[str, str]:
-    """What the panel and kube services reach on the first master (ssh:NODE: node_ssh.expand)."""
-    return {"panel": f"127.0.0.1:{panel_port}", "kube": f"127.0.0.1:{api_port}"}
+def default_targets(panel_port: int = PANEL_PORT, api_port: int = API_PORT,
+                    panel_host: str = "127.0.0.1") -> dict[str, str]:
+    """What the panel and kube services reach on the first master (ssh:NODE: node_ssh.expand):
+    the panel listens on the advertise address only, the API on every address."""
+    host = f"[{panel_host}]" if ":" in panel_host else panel_host
+    return {"panel": f"{host}:{panel_port}", "kube": f"127.0.0.1:{api_port}"}
 
 
 def open_grant(paths: StateDir, allow: list[str], ttl_s: int, targets: dict[str, str], who: str,

@@ -99,6 +99,7 @@ class Tunnel:
 
     def _pipe(self, channel: paramiko.Channel, name: str, target: str) -> None:
         host, _, port = target.rpartition(":")
+        host = host.strip("[]")
         try:
             sock = socket.create_connection((host, int(port)), timeout=TIMEOUT_S)
         except OSError as e:

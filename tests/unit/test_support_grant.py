@@ -110,3 +110,9 @@ def test_ssh_is_expanded_to_the_joined_nodes_and_an_unknown_node_is_refused(tmp_
     with pytest.raises(AirliftError, match="no node node-9") as refused:
         expand(paths, ["ssh:node-9"])
     assert refused.value.hint == "nodes: node-1, node-2"
+
+
+def test_the_panel_is_reached_on_the_advertise_address_it_listens_on():
+    from installer.support.grant import default_targets
+    assert default_targets(32009, 6443, "10.0.0.5") == {"panel": "10.0.0.5:32009", "kube": "127.0.0.1:6443"}
+    assert default_targets(32009, 6443, "fd00::5")["panel"] == "[fd00::5]:32009"
