@@ -2,7 +2,9 @@
 """What monitoring costs an idle site, and how long the support report takes.
 
 The hello bundle is installed on this host as the integration tests install (temp root and state
-dir, the k3s stand-in; bench/upgrade_site.py), left SETTLE_S to settle, then watched for a window
+dir, the k3s stand-in; bench/upgrade_site.py) and joined by two workers in network namespaces (a
+3-node site, `--workers` to change), so the first master's Prometheus scrapes every node's exporter
+across a real bridge. It is left SETTLE_S to settle, then the first master is watched for a window
 (default 5 minutes, `--seconds` to shorten), sampled every SAMPLE_S:
 - `monitoring_rss_mb_peak` (goal <= 150) and `_mean`: resident memory summed over the processes
   of airlift-prometheus, airlift-alertmanager and airlift-node-exporter (each service's main
@@ -15,7 +17,7 @@ Then `./install report` runs as an operator runs it: `report_s` (goal <= 30), `r
 `report_files`, and `report_has_metrics` (its metrics/ from Prometheus).
 
 Run as root on a host with the integration tests' set-up (make test's packages and .venv):
-    .venv/bin/python bench/monitoring_bench.py [--seconds 300]
+    .venv/bin/python bench/monitoring_bench.py [--seconds 300] [--workers 2]
 A readable table, then one JSON line last. The site is uninstalled on exit, failure, Ctrl-C and
 SIGTERM (installer.stopping's handlers), and its temp folder removed.
 """
@@ -29,6 +31,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,6 +92,19 @@ def _changed(host: Host, name: str, before: Processes) -> bool:
     return not now or now[0] != before.service[0]
 
 
+def targets_up(prometheus_port: int) -> dict[str, int]:
+    """Scrape targets Prometheus sees up, by job: proof the window watched every node's exporter."""
+    url = f"http://127.0.0.1:{prometheus_port}/api/v1/targets?state=active"
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=10) as answer:
+        active = json.loads(answer.read())["data"]["activeTargets"]
+    jobs: dict[str, int] = {}
+    for target in active:
+        if target.get("health") == "up":
+            job = target["labels"].get("job", "?")
+            jobs[job] = jobs.get(job, 0) + 1
+    return jobs
+
+
 def report(target: Target, out: Path) -> dict:
     """`./install report -o OUT`, timed; its size, files and whether it holds metrics."""
     start = time.monotonic()
@@ -102,17 +118,18 @@ def report(target: Target, out: Path) -> dict:
             "report_has_metrics": any(n.startswith("metrics/") and n.endswith(".json") for n in names)}
 
 
-def run(seconds: float) -> dict:
+def run(seconds: float, workers: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="airlift-monitoring-bench-") as tmp:
         work = Path(tmp)
         tarball = build_hello(HELLO / "app.yaml", work / "hello-1.0.0.tar", frozen_standin(REPO))
         safe_extract(tarball, work / "bundle")
-        with site(work / "bundle" / "hello-1.0.0", work / "site", with_worker=False) as s:
+        with site(work / "bundle" / "hello-1.0.0", work / "site", workers) as s:
             host = Host(s.master.root)
             time.sleep(SETTLE_S)
-            result = {"manager": "systemd" if host.systemd_running() else "supervised",
+            result = {"nodes": 1 + len(s.workers), "manager": "systemd" if host.systemd_running() else "supervised",
                       "install_s": round(s.install_s, 1), "settle_s": SETTLE_S}
             result.update(watch(host, seconds))
+            result["scrape_targets_up"] = targets_up(s.master.monitoring_ports[1])
             result.update(report(s.master, work / "report.tar.gz"))
     result.update({"goal_rss_mb": GOAL_RSS_MB, "rss_ok": result["monitoring_rss_mb_peak"] <= GOAL_RSS_MB,
                    "goal_report_s": GOAL_REPORT_S, "report_ok": result["report_s"] <= GOAL_REPORT_S})
@@ -132,12 +149,13 @@ def print_table(result: dict) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=300, help="the measurement window (default 300)")
+    parser.add_argument("--workers", type=int, default=2, help="worker nodes joined to the site (default 2)")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("bench/monitoring_bench.py installs services and runs ./install report: run it as root")
     handle_stop_signals()  # Ctrl-C and SIGTERM unwind, uninstalling the site, even from a background job
     try:
-        result = run(args.seconds)
+        result = run(args.seconds, args.workers)
     except KeyboardInterrupt as stop:
         print(f"Stopped ({str(stop) or 'Ctrl-C'}); the site is uninstalled (a warning above names anything left).",
               file=sys.stderr)

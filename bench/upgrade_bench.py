@@ -197,7 +197,7 @@ def site_figures(work: Path, old: list[dict], new: list[dict], new_unique: int, 
     for name in ("v1.0", "v1.1-full"):
         safe_extract(work / f"{name}.tar", work / name)
     lan_in = lan_out = None
-    with site(work / "v1.0" / "bench-1.0.0", work / "site", with_worker) as s:
+    with site(work / "v1.0" / "bench-1.0.0", work / "site", workers=1 if with_worker else 0) as s:
         storage = StateDir(s.master.state).registry / "storage"
         before, site_before = snapshot(storage), snapshot(work / "site")
         counters = s.worker.interface_bytes() if s.worker else None

@@ -1,11 +1,11 @@
 """The site the upgrade bench upgrades: a first master installed on this host the way the
 integration tests install (temp root and state dir, the k3s stand-in; tests/integration/installer_run.py),
-and one worker in a network namespace (tests/fixtures/netns_lab.py), so what the upgrade sends
-that node crosses a real interface and can be counted there, TLS and all.
+and workers in network namespaces (tests/fixtures/netns_lab.py), so what the upgrade sends a
+node crosses a real interface and can be counted there, TLS and all.
 
-This host is the first master at the bridge's .254 address; the worker is node 0 of the lab, with
-its own hostname (a UTS namespace) so Kubernetes sees a second node. Everything is removed on the
-way out, failed or interrupted: the worker's uninstall, the master's uninstall, then the lab.
+This host is the first master at the bridge's .254 address; worker i is node i of the lab, with its
+own hostname (a UTS namespace) so Kubernetes sees another node. Everything is removed on the way
+out, failed or interrupted: the workers' uninstalls, the master's uninstall, then the lab.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.fixtures.netns_lab import NetnsLab
 from tests.integration.installer_run import Target, leftover_processes
 
 REPO = Path(__file__).resolve().parents[1]
-WORKER = "bench-upgrade-worker"
+WORKER = "bench-worker"
 INSTALL_TIMEOUT_S = 1800
 
 
@@ -43,17 +43,18 @@ class Upgraded:
 
 
 class Worker:
-    """The second node: `install join` run inside the lab's namespace 0 under its own hostname."""
+    """A worker node: `install join` run inside the lab's namespace `index` under its own hostname."""
 
-    def __init__(self, lab: NetnsLab, master: Target, tmp: Path) -> None:
-        self.lab, self.master = lab, master
-        self.root, self.state = tmp / "worker-root", tmp / "worker-state"
+    def __init__(self, lab: NetnsLab, master: Target, tmp: Path, index: int) -> None:
+        self.lab, self.master, self.index = lab, master, index
+        self.name = f"{WORKER}-{index + 1}"
+        self.root, self.state = tmp / f"{self.name}-root", tmp / f"{self.name}-state"
         self.root.mkdir()
 
     def _installer(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         # nsenter, not `ip netns exec`: that mounts a fresh /sys, hiding the host's cgroups a node is checked for
-        script = f'hostname {WORKER} && exec "$@"'
-        argv = ["nsenter", f"--net=/run/netns/{self.lab.ns(0)}", "unshare", "--uts", "sh", "-c", script, "sh",
+        script = f'hostname {self.name} && exec "$@"'
+        argv = ["nsenter", f"--net=/run/netns/{self.lab.ns(self.index)}", "unshare", "--uts", "sh", "-c", script, "sh",
                 sys.executable, "-m", "installer", *args, "--state-dir", str(self.state), "--root", str(self.root)]
         return subprocess.run(argv, cwd=REPO, env=self.master.env(), capture_output=True, text=True,
                               timeout=timeout)
@@ -61,7 +62,7 @@ class Worker:
     def join(self, master_address: str, token_file: Path) -> None:
         done = self._installer("join", f"{master_address}:{self.master.agent_port}", "--token-file", str(token_file),
                                "--fingerprint", str(saved_fingerprint(self.master.state)), "--role", "worker",
-                               "--advertise-addr", self.lab.address(0), timeout=INSTALL_TIMEOUT_S)
+                               "--advertise-addr", self.lab.address(self.index), timeout=INSTALL_TIMEOUT_S)
         if done.returncode != 0:
             raise RuntimeError(f"the worker could not join:\n{done.stdout}{done.stderr}")
 
@@ -71,34 +72,40 @@ class Worker:
     def interface_bytes(self) -> tuple[int, int]:
         """(received, sent) bytes of the worker's only LAN interface, as the kernel counts them."""
         stats = "/sys/class/net/eth0/statistics"
-        out = self.lab.run(0, ["cat", f"{stats}/rx_bytes", f"{stats}/tx_bytes"]).stdout.split()
+        out = self.lab.run(self.index, ["cat", f"{stats}/rx_bytes", f"{stats}/tx_bytes"]).stdout.split()
         return int(out[0]), int(out[1])
 
 
 @contextmanager
-def lan() -> Iterator[tuple[NetnsLab, str]]:
-    """A one-node lab whose bridge also carries this host, at .254: the first master's address,
-    and the node's default route (k3s needs one)."""
-    with NetnsLab(1) as lab:
+def lan(nodes: int) -> Iterator[tuple[NetnsLab, str]]:
+    """A lab of `nodes` whose bridge also carries this host, at .254: the first master's address,
+    and each node's default route (k3s needs one)."""
+    with NetnsLab(nodes) as lab:
         address = f"10.213.{lab.octet}.254"
         subprocess.run(["ip", "addr", "add", f"{address}/24", "dev", lab.bridge], check=True)
-        subprocess.run(["ip", "-n", lab.ns(0), "route", "add", "default", "via", address], check=True)
+        for i in range(nodes):
+            subprocess.run(["ip", "-n", lab.ns(i), "route", "add", "default", "via", address], check=True)
         yield lab, address  # the address goes with the bridge
 
 
 @dataclass
 class Site:
     master: Target
-    worker: Worker | None
+    workers: list[Worker]
     install_s: float
+
+    @property
+    def worker(self) -> Worker | None:
+        """The first worker, if any (the upgrade bench counts what crosses its interface)."""
+        return self.workers[0] if self.workers else None
 
 
 @contextmanager
-def site(bundle: Path, tmp: Path, with_worker: bool) -> Iterator[Site]:
-    """`bundle` installed on this host (and, `with_worker`, joined by one worker node); every part
-    of it removed on the way out, even when setting it up failed half way."""
+def site(bundle: Path, tmp: Path, workers: int) -> Iterator[Site]:
+    """`bundle` installed on this host and joined by `workers` worker nodes; every part of it
+    removed on the way out, even when setting it up failed half way."""
     with ExitStack() as stack:
-        lab, address = stack.enter_context(lan()) if with_worker else (None, "127.0.0.1")
+        lab, address = stack.enter_context(lan(workers)) if workers else (None, "127.0.0.1")
         master = Target.make(bundle, tmp)
         master.root.mkdir(parents=True)
         stack.callback(_remove, master)
@@ -107,14 +114,16 @@ def site(bundle: Path, tmp: Path, with_worker: bool) -> Iterator[Site]:
         install_s = time.monotonic() - start
         if done.returncode != 0:
             raise RuntimeError(f"installing {bundle.name} failed:\n{done.stdout}{done.stderr}")
-        worker = None
+        joined = []
         if lab is not None:
-            worker = Worker(lab, master, tmp)
-            stack.callback(_remove, worker)
             token = tmp / "join-token"
             token.write_text(StateDir(master.state).join_token.read_text())
-            worker.join(address, token)
-        yield Site(master, worker, install_s)
+            for index in range(workers):
+                worker = Worker(lab, master, tmp, index)
+                stack.callback(_remove, worker)
+                worker.join(address, token)
+                joined.append(worker)
+        yield Site(master, joined, install_s)
 
 
 def _remove(part: Target | Worker) -> None:
