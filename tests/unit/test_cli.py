@@ -29,6 +29,22 @@ def test_location_flags_work_before_or_after_the_command():
     assert parser.parse_args(["status", "--state-dir", "/t"]).state_dir == "/t"
 
 
+def test_every_command_but_verify_takes_the_location_flags_last():
+    """--state-dir and --root are added once, to every command and every action of a group."""
+    parser = build_parser()
+    commands = [["check"], ["plan"], ["status"], ["uninstall"], ["join", "10.0.0.1"], ["remove", "n1"], ["upgrade"],
+                ["rollback"], ["report"], ["licence", "apply", "F"], ["panel-link"], ["panel-password"],
+                ["hub", "connect", "https://h"], ["hub", "disconnect"], ["update", "download"], ["support", "open"],
+                ["support", "close"]]
+    for argv in commands:
+        args = parser.parse_args([*argv, "--state-dir", "/t", "--root", "/r"])
+        assert (args.state_dir, args.root) == ("/t", "/r"), argv
+    with pytest.raises(SystemExit):
+        parser.parse_args(["verify", "--state-dir", "/t"])
+    status_help = next(a for a in parser._actions if a.dest == "command").choices["status"].format_help()
+    assert status_help.index("--json") < status_help.index("--state-dir") < status_help.index("--root")
+
+
 def test_verify_passes_on_a_good_bundle(bundle, capsys):
     assert cli.main(["verify"]) == 0
     assert "all 7 files match" in capsys.readouterr().out
