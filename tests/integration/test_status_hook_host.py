@@ -25,11 +25,7 @@ INTERVAL = "5"  # the smallest status-interval the answers take
 
 
 def install(bundle: Path, tmp: Path, *extra: str) -> Target:
-    target = Target.make(bundle, tmp)
-    target.root.mkdir(parents=True)
-    result = target.install("--status-interval", INTERVAL, *extra)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return target
+    return Target.installed(bundle, tmp, "--status-interval", INTERVAL, *extra)
 
 
 def status_json(target: Target) -> dict:
