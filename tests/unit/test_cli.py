@@ -1,6 +1,9 @@
 """The terminal front-end: parsing, exit codes, messages without tracebacks."""
 
+import argparse
+
 import pytest
+from rich.console import Console
 
 from installer import cli
 from installer.cli import commands
@@ -159,3 +162,17 @@ def test_without_a_wizard_plugged_in_the_default_front_end_says_how_to_start_one
     out = capsys.readouterr().out
     assert "The browser wizard is not part of this entry point" in out
     assert "python -m wizard" in out and "--cli" in out
+
+
+def test_a_question_is_asked_only_on_a_terminal_without_yes(monkeypatch, capsys):
+    """declined(): --yes or no terminal asks nothing; on a terminal only y or yes goes on."""
+    console = Console(force_terminal=False)
+    replies = iter(["y", " YES ", "n", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(replies))
+    yes, no = argparse.Namespace(yes=True), argparse.Namespace()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert not commands.declined(no, console, "Go?", "Nothing done.")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert not commands.declined(yes, console, "Go?", "Nothing done.")
+    assert [commands.declined(no, console, "Go?", "Nothing done.") for _ in range(4)] == [False, False, True, True]
+    assert capsys.readouterr().out.count("Nothing done.") == 2
