@@ -19,6 +19,7 @@ import yaml
 
 from installer.errors import AirliftError
 from installer.facts.addresses import HostNetwork
+from installer.host import Host
 from installer.manifest import Manifest, Problem
 from installer.ports import (
     AGENT_PORT,
@@ -120,10 +121,7 @@ def saved(path: Path) -> Answers:
 
 
 def save(answers: Answers, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(answers.to_dict(), sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
+    Host().write_file(path, yaml.safe_dump(answers.to_dict(), sort_keys=False))
 
 
 def resolve(data: dict, manifest: Manifest, network: HostNetwork) -> Answers:

@@ -10,14 +10,13 @@ so a hand-edited licence grants nothing. The rules themselves are installer/lice
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 from installer.bundle import Bundle
 from installer.bundle.licence_key import licence_key
 from installer.bundle.signature import VendorKey
 from installer.errors import AirliftError
+from installer.host import Host
 from installer.licence import ASK_VENDOR, Licence, LicenceError, check_licence, read_licence
 from installer.statedir import StateDir
 
@@ -60,13 +59,7 @@ def require_for(bundle: Bundle) -> None:
 
 def save(state_dir: Path, data: bytes) -> None:
     """Keep the licence file (0600) atomically: an interrupted write leaves the old one."""
-    path = StateDir(state_dir).licence
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    Host().write_file(StateDir(state_dir).licence, data, mode=0o600)
 
 
 def kept_key(state_dir: Path) -> VendorKey | None:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
-import socket
 import sys
 import threading
 from pathlib import Path
 from typing import TextIO
 
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from installer.engine_api import EngineAPI
 from installer.errors import AirliftError
+from installer.host import Host
+from installer.https_front import bind_https, log_to, serve_until_stopped
 from installer.ports import WIZARD_PORT
 from installer.statedir import StateDir
 from installer.stopping import stop_signals
@@ -70,19 +67,21 @@ def serve(engine: EngineAPI, listen: str | None, state_dir: Path, *, out: TextIO
     state_dir = Path(state_dir)
     host, port = parse_listen(listen, *_defaults(engine, out))
     cert = ensure_certificate(state_dir, host)
-    _log_to(StateDir(state_dir).wizard_log)
+    log_to(log, StateDir(state_dir).wizard_log)
     gate = Gate()
     app = create_app(engine, {"GATE": gate, "STATE_DIR": str(state_dir)})
-    server = _bind(app, host, port, cert.cert_path, cert.key_path)
+    server = bind_https(app, host, port, cert, who="The wizard",
+                        hint="another program (or another ./install) may use the port, or the address "
+                             "is not on this host; stop it or choose another with --listen ADDR:PORT")
     url_file = StateDir(state_dir).wizard_url
-    _write_private(url_file, url_for(host, port, gate.token) + "\n")
+    _write_url(url_file, url_for(host, port, gate.token) + "\n")
     gate.on_new_token = lambda token: _announce(out, url_file, url_for(host, port, token))
     with stop_signals():  # before "Press Ctrl-C" is printed, so it holds from then on
-        _serve_until_stopped(server, ready, out,
-                             f"Open the installer in a browser:\n  {url_for(host, port, gate.token)}\n"
-                             f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
-                             f"The link works once; the terminal and {url_file} show a fresh one after each use.\n"
-                             "Press Ctrl-C to stop the wizard; run ./install again to continue.")
+        serve_until_stopped(server, lambda: _opened(out, ready,
+                            f"Open the installer in a browser:\n  {url_for(host, port, gate.token)}\n"
+                            f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
+                            f"The link works once; the terminal and {url_file} show a fresh one after each use.\n"
+                            "Press Ctrl-C to stop the wizard; run ./install again to continue."))
     running = (engine.snapshot().get("operation") or {}).get("status") == "running"
     print("Wizard stopped" + (" while the install was running: it is interrupted." if running else ".")
           + " Run ./install again to continue where the install left off.", file=out, flush=True)
@@ -103,52 +102,16 @@ def _defaults(engine: EngineAPI, out: TextIO) -> tuple[str, int]:
     return answers.get("advertise-addr") or "127.0.0.1", int(answers.get("wizard-port") or WIZARD_PORT)
 
 
-def _bind(app: Flask, host: str, port: int, cert: Path, key: Path) -> BaseWSGIServer:
-    """Bind first, so a taken port or foreign address is an AirliftError, not werkzeug's exit."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        listener = socket.create_server((host, port), family=family, backlog=64)
-    except OSError as exc:
-        raise AirliftError(f"The wizard cannot listen on {host}:{port}: {exc.strerror or exc}",
-                           hint="another program (or another ./install) may use the port, or the address "
-                                "is not on this host; stop it or choose another with --listen ADDR:PORT") from exc
-    with listener:
-        return make_server(host, port, app, threaded=True, ssl_context=(str(cert), str(key)),
-                           fd=listener.fileno())
-
-
-def _serve_until_stopped(server: BaseWSGIServer, ready: threading.Event | None, out: TextIO, opening: str) -> None:
-    """Print `opening`, then serve until SIGINT (Ctrl-C) or SIGTERM, which stop_signals() turns into
-    KeyboardInterrupt: serve_forever catches it and closes the socket; one that arrives before
-    serve_forever began is caught here."""
-    try:
-        print(opening, file=out, flush=True)
-        if ready:
-            ready.set()
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.server_close()
+def _opened(out: TextIO, ready: threading.Event | None, opening: str) -> None:
+    print(opening, file=out, flush=True)
+    if ready:
+        ready.set()
 
 
 def _announce(out: TextIO, url_file: Path, url: str) -> None:
-    _write_private(url_file, url + "\n")
+    _write_url(url_file, url + "\n")
     print(f"A browser opened the wizard. For another browser, open:\n  {url}", file=out, flush=True)
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def _log_to(path: Path) -> None:
-    """Refusals and actions go to the wizard log; request lines (which carry tokens) go nowhere."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+def _write_url(path: Path, text: str) -> None:
+    Host().write_file(path, text, mode=0o600)

@@ -10,13 +10,13 @@ agents reported them, or from an agent that does not).
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from installer.errors import AirliftError
+from installer.host import Host
 from installer.statedir import StateDir
 
 LOST_AFTER_S = 60.0
@@ -128,8 +128,4 @@ class JoinedNodes:
     def _save(self) -> None:
         if self._path is None:
             return
-        tmp = self._path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump([asdict(n) for n in self._nodes.values()], f, indent=1)
-        os.replace(tmp, self._path)
+        Host().write_file(self._path, json.dumps([asdict(n) for n in self._nodes.values()], indent=1), mode=0o600)

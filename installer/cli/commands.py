@@ -68,6 +68,20 @@ def needed_bundle(action: str) -> Path:
     return folder
 
 
+def confirmed(console: Console, question: str) -> bool:
+    """The operator's answer to a yes/no `question`; anything but y or yes is no."""
+    return console.input(f"{question} \\[y/N] ").strip().lower() in ("y", "yes")
+
+
+def declined(args: argparse.Namespace, console: Console, question: str, unchanged: str) -> bool:
+    """Whether the operator, asked `question` on a terminal, said no (then `unchanged` is printed);
+    --yes, or no terminal, asks nothing."""
+    if getattr(args, "yes", False) or not sys.stdin.isatty() or confirmed(console, question):
+        return False
+    console.print(unchanged)
+    return True
+
+
 def require_root(action: str) -> None:
     """Refuse early, naming the exact command to run again as root."""
     if os.geteuid() != 0:
@@ -158,8 +172,7 @@ def _asked_eula(manifest: Manifest, data: dict, console: Console) -> bool:
     console.rule(f"Licence of {manifest.name} {manifest.version}")
     console.print(manifest.eula, markup=False, highlight=False)
     console.rule()
-    reply = console.input(r"Do you accept the licence? \[y/N] ")
-    if reply.strip().lower() not in ("y", "yes"):
+    if not confirmed(console, "Do you accept the licence?"):
         raise AirliftError("The licence was not accepted, so nothing was installed",
                            hint="run the install again and accept it (or pass --accept-eula)")
     return True
@@ -299,11 +312,8 @@ def cmd_uninstall(args: argparse.Namespace, console: Console) -> int:
     from installer.uninstall import uninstall
 
     folder = state_dir(args)
-    if not getattr(args, "yes", False) and sys.stdin.isatty():
-        reply = console.input(f"Remove the application, Kubernetes, the registry and {folder}? \\[y/N] ")
-        if reply.strip().lower() not in ("y", "yes"):
-            console.print("Nothing removed.")
-            return 1
+    if declined(args, console, f"Remove the application, Kubernetes, the registry and {folder}?", "Nothing removed."):
+        return 1
     bus = EventBus()
     renderer = TerminalRenderer(console)
     bus.add_sink(renderer)

@@ -24,6 +24,7 @@ from installer.statedir import DEFAULT_STATE_DIR
 
 COMMANDS = ("verify", "check", "plan", "status", "uninstall", "join", "remove", "upgrade", "rollback", "report",
             "licence", "panel-link", "panel-password", "hub", "update", "support")
+UNLOCATED = ("verify",)  # reads the bundle beside it only, never a state directory
 
 
 def _location(p: argparse.ArgumentParser) -> None:
@@ -91,113 +92,117 @@ def build_parser() -> argparse.ArgumentParser:
     _panel_password(parser)
     _answers(parser)
     _location(parser)
-    # Subcommands suppress their defaults so `./install --state-dir X status` keeps X.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("verify", argument_default=argparse.SUPPRESS, help="check every file of the bundle against its index")
-    check = sub.add_parser("check", argument_default=argparse.SUPPRESS, help="run the host checks and print a table; changes nothing")
+    _command(sub, "verify", "check every file of the bundle against its index")
+    check = _command(sub, "check", "run the host checks and print a table; changes nothing")
     check.add_argument("--list", action="store_true", help="list every check id and what it checks")
     _answers(check)
-    _location(check)
-    plan = sub.add_parser("plan", argument_default=argparse.SUPPRESS,
-                          help="print the plan of the install (or of the running or last upgrade or rollback) "
-                               "and each phase's state")
-    _location(plan)
-    status = sub.add_parser("status", argument_default=argparse.SUPPRESS,
-                            help="versions, plan state, health of the registry and Kubernetes, nodes, endpoints")
+    _command(sub, "plan", "print the plan of the install (or of the running or last upgrade or rollback) and each "
+                          "phase's state")
+    status = _command(sub, "status", "versions, plan state, health of the registry and Kubernetes, nodes, endpoints")
     status.add_argument("--json", action="store_true", help="print one JSON document instead of the tables")
-    _location(status)
-    uninstall = sub.add_parser("uninstall", argument_default=argparse.SUPPRESS, help="remove everything the install created")
-    uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _location(uninstall)
+    uninstall = _command(sub, "uninstall", "remove everything the install created")
+    _yes(uninstall)
     _join(sub)
     _remove(sub)
     _upgrade(sub)
-    rollback = sub.add_parser("rollback", argument_default=argparse.SUPPRESS,
-                              help="take the cluster back to the version before the last upgrade, whether it "
-                                   "completed or not (run as root on the first master)")
-    rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _location(rollback)
+    rollback = _command(sub, "rollback", "take the cluster back to the version before the last upgrade, whether it "
+                                         "completed or not (run as root on the first master)")
+    _yes(rollback)
     _report(sub)
     _licence(sub)
     _panel(sub)
     _hub(sub)
     _update(sub)
     _support(sub)
+    _locate(sub)
     return parser
 
 
+def _command(sub: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:
+    """A subcommand, or an action of one. It suppresses its defaults, so `./install --state-dir X
+    status` keeps X."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, argument_default=argparse.SUPPRESS, help=help)
+    return parser
+
+
+def _actions(command: argparse.ArgumentParser, dest: str) -> argparse._SubParsersAction:
+    """The actions of a command that is a group of them (`hub connect`, `support open`)."""
+    return command.add_subparsers(dest=dest, metavar="ACTION", required=True)
+
+
+def _locate(sub: argparse._SubParsersAction) -> None:
+    """--state-dir and --root, last in its help, on every command that does something (a group of
+    actions takes them on each action) but those in UNLOCATED."""
+    for name, command in sub.choices.items():
+        groups = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        for group in groups:
+            _locate(group)
+        if not groups and name not in UNLOCATED:
+            _location(command)
+
+
+def _yes(p: argparse.ArgumentParser, help: str = "do not ask for confirmation") -> None:
+    p.add_argument("--yes", action="store_true", help=help)
+
+
 def _update(sub: argparse._SubParsersAction) -> None:
-    update = sub.add_parser("update", argument_default=argparse.SUPPRESS,
-                            help="fetch the next release from the vendor's hub this site is connected to (run as "
-                                 "root on the first master); ./install upgrade installs it")
-    actions = update.add_subparsers(dest="update_action", metavar="ACTION", required=True)
-    download = actions.add_parser("download", argument_default=argparse.SUPPRESS,
-                                  help="download, verify and unpack the next release (the differential bundle "
-                                       "against the installed one when the hub has it), resuming a cut download")
+    update = _command(sub, "update", "fetch the next release from the vendor's hub this site is connected to (run "
+                                     "as root on the first master); ./install upgrade installs it")
+    actions = _actions(update, "update_action")
+    download = _command(actions, "download", "download, verify and unpack the next release (the differential "
+                                             "bundle against the installed one when the hub has it), resuming a cut "
+                                             "download")
     download.add_argument("--full", action="store_true", help="the full bundle, even when a differential one would do")
     download.add_argument("-o", "--output", metavar="DIR",
                           help="the folder to download into (default <state>/updates)")
     download.add_argument("--allow-other-signer", action="store_true",
                           help="download a bundle the site's pinned vendor key did not sign (logged; the upgrade "
                                "asks for the flag again)")
-    _location(download)
 
 
 def _hub(sub: argparse._SubParsersAction) -> None:
-    hub = sub.add_parser("hub", argument_default=argparse.SUPPRESS,
-                         help="link this site with the vendor's hub, which it then checks in with (run as root "
-                              "on the first master); ./install status shows the link")
-    actions = hub.add_subparsers(dest="hub_action", metavar="ACTION", required=True)
-    connect = actions.add_parser("connect", argument_default=argparse.SUPPRESS,
-                                 help="enroll this site with the hub at URL and check in once")
+    hub = _command(sub, "hub", "link this site with the vendor's hub, which it then checks in with (run as root "
+                               "on the first master); ./install status shows the link")
+    actions = _actions(hub, "hub_action")
+    connect = _command(actions, "connect", "enroll this site with the hub at URL and check in once")
     connect.add_argument("url", metavar="URL", help="the hub's address, https://HOST[:PORT]")
     connect.add_argument("--token", help="an enroll token from the hub (or the environment variable AIRLIFT_HUB_TOKEN)")
     connect.add_argument("--fingerprint", metavar="SHA256",
                          help="the hub's certificate fingerprint, as it printed it (without it: the one seen is "
                               "pinned and shown, trusted on first use)")
-    _location(connect)
-    disconnect = actions.add_parser("disconnect", argument_default=argparse.SUPPRESS,
-                                    help="end the link on both sides: the hub refuses this site from then on, and "
-                                         "its key is removed here")
+    disconnect = _command(actions, "disconnect", "end the link on both sides: the hub refuses this site from then "
+                                                 "on, and its key is removed here")
     disconnect.add_argument("--local-only", action="store_true",
                             help="when the hub cannot be reached, forget the link here all the same")
-    _location(disconnect)
 
 
 def _support(sub: argparse._SubParsersAction) -> None:
-    support = sub.add_parser("support", argument_default=argparse.SUPPRESS,
-                             help="let the vendor in through the hub for a while (run as root on the first master "
-                                  "of a site connected with ./install hub connect); ./install status shows it")
-    actions = support.add_subparsers(dest="support_action", metavar="ACTION", required=True)
-    opening = actions.add_parser("open", argument_default=argparse.SUPPRESS,
-                                 help="the cluster service dials out to the hub and forwards what --allow names, "
-                                      "until --ttl passes or ./install support close")
+    support = _command(sub, "support", "let the vendor in through the hub for a while (run as root on the first "
+                                       "master of a site connected with ./install hub connect); ./install status "
+                                       "shows it")
+    actions = _actions(support, "support_action")
+    opening = _command(actions, "open", "the cluster service dials out to the hub and forwards what --allow names, "
+                                        "until --ttl passes or ./install support close")
     opening.add_argument("--ttl", default="4h", help="how long (e.g. 30m, 4h, 1d; default 4h, at most 7d)")
     opening.add_argument("--allow", default="panel",
                          help="comma-separated: panel (the control panel), kube (the Kubernetes API), ssh "
                               "(every node's sshd), ssh:NODE (that node's sshd only); default panel")
-    _location(opening)
-    closing = actions.add_parser("close", argument_default=argparse.SUPPRESS,
-                                 help="end the support session now; nothing reconnects after this")
-    _location(closing)
+    _command(actions, "close", "end the support session now; nothing reconnects after this")
 
 
 def _licence(sub: argparse._SubParsersAction) -> None:
-    licence = sub.add_parser("licence", argument_default=argparse.SUPPRESS,
-                             help="replace the site's licence with a new one from the vendor (run as root on "
-                                  "the first master); ./install status shows the current one")
-    actions = licence.add_subparsers(dest="licence_action", metavar="ACTION", required=True)
-    apply = actions.add_parser("apply", argument_default=argparse.SUPPRESS,
-                               help="check FILE (signature, application, expiry, enough nodes for those "
-                                    "installed) and make it the site's licence")
+    licence = _command(sub, "licence", "replace the site's licence with a new one from the vendor (run as root on "
+                                       "the first master); ./install status shows the current one")
+    actions = _actions(licence, "licence_action")
+    apply = _command(actions, "apply", "check FILE (signature, application, expiry, enough nodes for those "
+                                       "installed) and make it the site's licence")
     apply.add_argument("file", metavar="FILE", help="the licence file the vendor issued")
-    _location(apply)
 
 
 def _report(sub: argparse._SubParsersAction) -> None:
-    report = sub.add_parser("report", argument_default=argparse.SUPPRESS,
-                            help="write a support report (.tar.gz, secrets removed) to send the vendor: on the "
-                                 "first master from every node, elsewhere from this node (run as root)")
+    report = _command(sub, "report", "write a support report (.tar.gz, secrets removed) to send the vendor: on the "
+                                     "first master from every node, elsewhere from this node (run as root)")
     report.add_argument("-o", "--output", metavar="FILE",
                         help="where to write it (default ./airlift-report-<node>-<time>.tar.gz; given a folder, "
                              "that name inside it)")
@@ -207,7 +212,6 @@ def _report(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--timeout", type=int, metavar="SECONDS",
                         help="how long each other node has to answer (default 60); one that does not is "
                              "named in the report")
-    _location(report)
 
 
 def _panel_password(p: argparse.ArgumentParser) -> None:
@@ -217,21 +221,17 @@ def _panel_password(p: argparse.ArgumentParser) -> None:
 
 
 def _panel(sub: argparse._SubParsersAction) -> None:
-    link = sub.add_parser("panel-link", argument_default=argparse.SUPPRESS,
-                          help="print a one-time sign-in link to the control panel (run as root on the first master)")
-    _location(link)
-    password = sub.add_parser("panel-password", argument_default=argparse.SUPPRESS,
-                              help="set or change the control panel's admin password (run as root on the first "
-                                   "master)")
+    _command(sub, "panel-link", "print a one-time sign-in link to the control panel (run as root on the first "
+                                "master)")
+    password = _command(sub, "panel-password", "set or change the control panel's admin password (run as root on "
+                                               "the first master)")
     _panel_password(password)
-    _location(password)
 
 
 def _upgrade(sub: argparse._SubParsersAction) -> None:
-    upgrade = sub.add_parser("upgrade", argument_default=argparse.SUPPRESS,
-                             help="move the installed application to this bundle's version: shows what changes, "
-                                  "asks, then upgrades node by node (run as root on the first master)")
-    upgrade.add_argument("--yes", action="store_true", help="do not ask before upgrading")
+    upgrade = _command(sub, "upgrade", "move the installed application to this bundle's version: shows what "
+                                       "changes, asks, then upgrades node by node (run as root on the first master)")
+    _yes(upgrade, "do not ask before upgrading")
     upgrade.add_argument("--dry-run", action="store_true", help="show what would change, then stop")
     upgrade.add_argument("--allow-other-signer", action="store_true",
                          help="accept a bundle signed by another vendor key than the one this site pinned, or "
@@ -239,23 +239,20 @@ def _upgrade(sub: argparse._SubParsersAction) -> None:
     upgrade.add_argument("--licence", metavar="FILE",
                          help="a new licence from the vendor, checked against this bundle and kept once the "
                               "upgrade is done (when the site's licence expired or the new version needs another)")
-    _location(upgrade)
 
 
 def _remove(sub: argparse._SubParsersAction) -> None:
-    remove = sub.add_parser("remove", argument_default=argparse.SUPPRESS,
-                            help="drain a node and take it out of the installed cluster (run as root on the first master)")
+    remove = _command(sub, "remove", "drain a node and take it out of the installed cluster (run as root on the "
+                                     "first master)")
     remove.add_argument("node", metavar="NODE", help="the node's name, as ./install status lists it")
     remove.add_argument("--force", action="store_true",
                         help="take the node out even if its agent cannot be reached or it cannot be drained "
                              "(then clean that host by hand with ./install uninstall)")
-    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _location(remove)
+    _yes(remove)
 
 
 def _join(sub: argparse._SubParsersAction) -> None:
-    join = sub.add_parser("join", argument_default=argparse.SUPPRESS,
-                          help="join this host to an install running on another host (run as root)")
+    join = _command(sub, "join", "join this host to an install running on another host (run as root)")
     join.add_argument("address", metavar="ADDR[:PORT]", help=f"the installer's address (port default {AGENT_PORT})")
     given = join.add_mutually_exclusive_group()
     given.add_argument("--token", help="the join token the installer printed (the agent restarts at once "
@@ -271,7 +268,6 @@ def _join(sub: argparse._SubParsersAction) -> None:
                       help="remove the folder this installer runs from once the install is over "
                            "(for a copy the installer made over SSH)")
     join.add_argument("--stay", action="store_true", help=argparse.SUPPRESS)  # the airlift-agent service
-    _location(join)
 
 
 def version_text(bundle_name: str | None, bundle_version: str | None) -> str:

@@ -9,7 +9,6 @@ only on the first master), then polls `operation` and draws the events until the
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from installer.node_agent.client import AgentClient, ConnectionLost
 from installer.services.names import CONTROLLER
 from installer.statedir import DEFAULT_STATE_DIR
 
-from .commands import require_root, root, state_dir
+from .commands import declined, require_root, root, state_dir
 from .render import TerminalRenderer
 
 POLL_S = 0.5
@@ -33,12 +32,9 @@ def cmd_remove(args: argparse.Namespace, console: Console) -> int:
     require_root("remove a node")
     node, force, folder = args.node, bool(getattr(args, "force", False)), state_dir(args)
     client = controller_client(folder)
-    if not getattr(args, "yes", False) and sys.stdin.isatty():
-        reply = console.input(f"Drain node {node}, remove Kubernetes and Airlift from it and delete it from the "
-                              f"cluster{' (forced)' if force else ''}? \\[y/N] ")
-        if reply.strip().lower() not in ("y", "yes"):
-            console.print("Nothing removed.")
-            return 1
+    if declined(args, console, f"Drain node {node}, remove Kubernetes and Airlift from it and delete it from the "
+                               f"cluster{' (forced)' if force else ''}?", "Nothing removed."):
+        return 1
     try:
         operation = client.call("operate", {"operation": "remove", "node": node, "force": force})["id"]
         events = follow(client, operation, TerminalRenderer(console))

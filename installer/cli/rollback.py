@@ -8,7 +8,6 @@ after a failure or an interruption, it carries the same rollback on.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from rich.console import Console
 
@@ -16,7 +15,7 @@ from installer.events import EventBus
 from installer.upgrade.history import last, unfinished
 from installer.upgrade.run import rollback
 
-from .commands import require_root, root, state_dir
+from .commands import declined, require_root, root, state_dir
 from .render import TerminalRenderer
 
 
@@ -24,12 +23,10 @@ def cmd_rollback(args: argparse.Namespace, console: Console) -> int:
     require_root("roll back an upgrade")
     folder = state_dir(args)
     latest = unfinished(folder) or last(folder)
-    if latest is not None and not getattr(args, "yes", False) and sys.stdin.isatty():
+    if latest is not None:
         back_to = latest.to_version if latest.kind == "rollback" else latest.from_version
-        reply = console.input(f"Take the cluster back to version {back_to} (its resources, images, runtime and "
-                              "installer)? \\[y/N] ")
-        if reply.strip().lower() not in ("y", "yes"):
-            console.print("Nothing changed.")
+        if declined(args, console, f"Take the cluster back to version {back_to} (its resources, images, runtime "
+                                   "and installer)?", "Nothing changed."):
             return 1
     bus = EventBus()
     renderer = TerminalRenderer(console)

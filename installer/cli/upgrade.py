@@ -29,7 +29,7 @@ from installer.upgrade.diff import UpgradeDiff, build_diff
 from installer.upgrade.installed import find_installed
 from installer.upgrade.refusals import check_upgrade, continued_upgrade
 
-from .commands import needed_bundle, require_root, root, state_dir, verify_bundle
+from .commands import confirmed, needed_bundle, require_root, root, state_dir, verify_bundle
 from .render import TerminalRenderer
 
 INTERRUPTED_EXIT = 130
@@ -113,11 +113,11 @@ def _ask(question: str, diff: UpgradeDiff, console: Console) -> str:
                            hint="run ./install upgrade --yes to upgrade without the question "
                                 "(or --dry-run to only see what would change)")
     try:
-        reply = console.input(f"{question} \\[y/N] ")
+        yes = confirmed(console, question)
     except (KeyboardInterrupt, EOFError):
         console.print(f"\nInterrupted: nothing was changed; {diff.app} {diff.from_version} stays installed.")
         return "interrupted"
-    if reply.strip().lower() in ("y", "yes"):
+    if yes:
         return "yes"
     console.print(f"Nothing was changed; {diff.app} {diff.from_version} stays installed.")
     return "no"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from installer.facts.host_record import SecurityFacts
+from installer.readfile import read_text
 
 # /proc/<pid>/comm (15 characters at most) -> the daemon's name
 DAEMONS = {
@@ -28,7 +29,7 @@ _NM_CLOUD_SETUP = ("etc/systemd/system/timers.target.wants/nm-cloud-setup.timer"
 def running_daemons(system: Path) -> list[str]:
     found = set()
     for comm in (system / "proc").glob("[0-9]*/comm"):
-        name = _read(comm)
+        name = read_text(comm)
         if name is not None and name.strip() in DAEMONS:
             found.add(DAEMONS[name.strip()])
     return sorted(found)
@@ -39,7 +40,7 @@ def nm_unmanaged(system: Path) -> list[str]:
     entries: list[str] = []
     for pattern in _NM_CONFIGS:
         for path in sorted(system.glob(pattern)):
-            for line in (_read(path) or "").splitlines():
+            for line in (read_text(path) or "").splitlines():
                 key, _, value = line.partition("=")
                 if key.strip() == "unmanaged-devices":
                     entries += [e.strip() for e in value.replace(",", ";").split(";") if e.strip()]
@@ -47,14 +48,14 @@ def nm_unmanaged(system: Path) -> list[str]:
 
 
 def security_facts(system: Path) -> SecurityFacts:
-    enforce = _read(system / "sys/fs/selinux/enforce")
-    profiles = _read(system / "sys/kernel/security/apparmor/profiles")
+    enforce = read_text(system / "sys/fs/selinux/enforce")
+    profiles = read_text(system / "sys/kernel/security/apparmor/profiles")
     return SecurityFacts(
         daemons=running_daemons(system),
         ufw_enabled=_ufw_enabled(system),
         selinux=None if enforce is None else ("enforcing" if enforce.strip() == "1" else "permissive"),
         k3s_selinux=any(any(system.glob(p)) for p in _K3S_SELINUX),
-        apparmor=(_read(system / "sys/module/apparmor/parameters/enabled") or "").strip() == "Y",
+        apparmor=(read_text(system / "sys/module/apparmor/parameters/enabled") or "").strip() == "Y",
         apparmor_profiles=None if profiles is None else len(profiles.splitlines()),
         apparmor_parser=any((system / d / "apparmor_parser").exists() for d in ("sbin", "usr/sbin")),
         nm_unmanaged=nm_unmanaged(system),
@@ -63,15 +64,8 @@ def security_facts(system: Path) -> SecurityFacts:
 
 
 def _ufw_enabled(system: Path) -> bool:
-    for line in (_read(system / "etc/ufw/ufw.conf") or "").splitlines():
+    for line in (read_text(system / "etc/ufw/ufw.conf") or "").splitlines():
         key, _, value = line.partition("=")
         if key.strip() == "ENABLED":
             return value.strip().strip("\"'").lower() == "yes"
     return False
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None

@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 
 from installer.facts.record import OsRelease
+from installer.readfile import read_text
 
 REQUIRED_MODULES = ("overlay", "br_netfilter")
 SYSCTLS = ("net.ipv4.ip_forward", "net.bridge.bridge-nf-call-iptables")
@@ -27,7 +28,7 @@ _MODULE_SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
 def read_os_release(system: Path) -> OsRelease:
     """Parse os-release (the /etc copy, else /usr/lib's); empty fields when neither exists."""
     for rel in ("etc/os-release", "usr/lib/os-release"):
-        text = _read(system / rel)
+        text = read_text(system / rel)
         if text is not None:
             values = _parse_env(text)
             return OsRelease(
@@ -55,7 +56,7 @@ def _parse_env(text: str) -> dict[str, str]:
 
 def read_kernel_release(system: Path) -> str:
     """The running kernel's release, as `uname -r` prints it."""
-    return (_read(system / "proc/sys/kernel/osrelease") or "").strip()
+    return (read_text(system / "proc/sys/kernel/osrelease") or "").strip()
 
 
 def module_states(system: Path, release: str, names: tuple[str, ...] = REQUIRED_MODULES) -> dict[str, str]:
@@ -63,10 +64,10 @@ def module_states(system: Path, release: str, names: tuple[str, ...] = REQUIRED_
 
     unknown means this host shows neither /proc/modules nor /lib/modules to look in.
     """
-    loaded = {line.split()[0] for line in (_read(system / "proc/modules") or "").splitlines() if line}
+    loaded = {line.split()[0] for line in (read_text(system / "proc/modules") or "").splitlines() if line}
     moddir = system / "lib/modules" / release
-    builtin = _module_names(_read(moddir / "modules.builtin") or "")
-    loadable = _module_names(_read(moddir / "modules.dep") or "")
+    builtin = _module_names(read_text(moddir / "modules.builtin") or "")
+    loadable = _module_names(read_text(moddir / "modules.dep") or "")
     can_tell = (system / "proc/modules").is_file() or moddir.is_dir()
     return {name: _module_state(system, name, loaded, builtin, loadable, can_tell) for name in names}
 
@@ -87,7 +88,7 @@ def _proc_sign(system: Path, name: str) -> bool:
     if sign is None:
         return False
     path, word = sign
-    text = _read(system / path)
+    text = read_text(system / path)
     if text is None:
         return False
     return word is None or word in text.split()
@@ -109,13 +110,6 @@ def read_sysctls(system: Path, names: tuple[str, ...] = SYSCTLS) -> dict[str, st
     """Each sysctl's value, None when the kernel has no such key (module not loaded)."""
     values: dict[str, str | None] = {}
     for name in names:
-        text = _read(system / "proc/sys" / name.replace(".", "/"))
+        text = read_text(system / "proc/sys" / name.replace(".", "/"))
         values[name] = text.strip() if text is not None else None
     return values
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None

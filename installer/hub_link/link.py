@@ -9,13 +9,11 @@ at the same moment never sign two documents with the same number, and a crash ne
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,6 +22,7 @@ from installer.bundle.keypair import write_key_pair
 from installer.bundle.signature import KeyFileError, VendorKey, load_private_key, public_key_of
 from installer.errors import AirliftError
 from installer.hub_link.envelope import now_iso
+from installer.state_json import read_json, write_json
 from installer.statedir import StateDir
 
 FORMAT = 1
@@ -56,19 +55,18 @@ def load_key(paths: StateDir) -> tuple[Ed25519PrivateKey, VendorKey]:
 
 
 def read_link(paths: StateDir) -> Link | None:
-    doc = _read(paths.hub_link)
+    doc = read_json(paths.hub_link, FORMAT)
     if doc is None:
         return None
     return Link(**{k: str(doc[k]) for k in Link.__dataclass_fields__})
 
 
 def write_link(paths: StateDir, link: Link) -> None:
-    paths.hub_link_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _write(paths.hub_link, {"format": FORMAT, **asdict(link)})
+    write_json(paths.hub_link, asdict(link), FORMAT)
 
 
 def read_state(paths: StateDir) -> dict[str, Any]:
-    return _read(paths.hub_state) or {"format": FORMAT, "seq": 0}
+    return read_json(paths.hub_state, FORMAT) or {"format": FORMAT, "seq": 0}
 
 
 @contextmanager
@@ -80,7 +78,7 @@ def locked(paths: StateDir) -> Iterator[dict[str, Any]]:
         fcntl.flock(fd, fcntl.LOCK_EX)
         state = read_state(paths)
         yield state
-        _write(paths.hub_state, state)
+        write_json(paths.hub_state, state, FORMAT)
     finally:
         os.close(fd)
 
@@ -110,7 +108,7 @@ def forget(paths: StateDir) -> None:
 def link_status(paths: StateDir) -> dict[str, Any] | None:
     """The hub link as `./install status` shows it, read from the state folder only; None when
     the site is not linked and wrote no report file."""
-    link, state = read_link(paths), _read(paths.hub_state)
+    link, state = read_link(paths), read_json(paths.hub_state, FORMAT)
     if link is None and state is None:
         return None
     state = state or {}
@@ -121,19 +119,3 @@ def link_status(paths: StateDir) -> dict[str, Any] | None:
             "last_report": state.get("last_report"),
             "disconnected_by_hub": bool(state.get("disconnected_by_hub"))}
 
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("format") == FORMAT else None
-
-
-def _write(path: Path, doc: dict[str, Any]) -> None:
-    """Replace `path` whole, 0600."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({**doc, "format": FORMAT}, f, indent=1)
-    os.replace(tmp, path)

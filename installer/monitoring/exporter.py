@@ -14,6 +14,7 @@ import yaml
 from installer.host import Host
 from installer.monitoring.paths import MonitoringPaths
 from installer.ports import EXPORTER_PORT
+from installer.readfile import read_text
 from installer.registry.credentials import Credentials
 from installer.services import ServiceManager
 from installer.services.names import EXPORTER
@@ -65,23 +66,16 @@ class NodeExporter:
         """Binary, certificate, web config and service; a running exporter whose certificate or
         users changed is stopped, since it reads them at start."""
         paths = self.paths
-        before = [_read(p) for p in (paths.exporter_cert, paths.exporter_web_config)]
+        before = [(read_text(p) or "") for p in (paths.exporter_cert, paths.exporter_web_config)]
         self.host.write_file(paths.exporter_binary, binary, mode=0o755)
         self.host.write_file(paths.exporter_cert, tls.cert)
         self.host.write_file(paths.exporter_key, tls.key, mode=0o600)
-        if not admits(_read(paths.exporter_web_config), credentials):
+        if not admits((read_text(paths.exporter_web_config) or ""), credentials):
             self.host.write_file(paths.exporter_web_config, web_config(paths, credentials), mode=0o600)
         self.services.install(EXPORTER, self.argv())
-        changed = before != [_read(p) for p in (paths.exporter_cert, paths.exporter_web_config)]
+        changed = before != [(read_text(p) or "") for p in (paths.exporter_cert, paths.exporter_web_config)]
         if changed and self.services.is_running(EXPORTER):
             self.services.stop(EXPORTER)
 
     def start(self) -> None:
         self.services.start(EXPORTER)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""

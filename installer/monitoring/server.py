@@ -22,6 +22,7 @@ from installer.monitoring.config import alertmanager_config, prometheus_config, 
 from installer.monitoring.paths import MonitoringPaths
 from installer.monitoring.rules import rules_file
 from installer.monitoring.settings import MonitoringSettings
+from installer.readfile import read_text
 from installer.registry.credentials import Credentials
 from installer.services import ServiceManager
 from installer.services.names import ALERTMANAGER, PROMETHEUS
@@ -54,7 +55,7 @@ class MonitoringServer:
         """Binaries, configs, the exporters' password and the metrics token, and both services.
         Running services are stopped when their config changed (they start again with it)."""
         p = self.paths
-        before = [_read(f) for f in (p.prometheus_config, p.alertmanager_config)]
+        before = [(read_text(f) or "") for f in (p.prometheus_config, p.alertmanager_config)]
         self.host.write_file(p.prometheus_binary, prometheus, mode=0o755)
         self.host.write_file(p.alertmanager_binary, alertmanager, mode=0o755)
         self.host.write_file(p.password_file, credentials.password, mode=0o600)
@@ -68,7 +69,7 @@ class MonitoringServer:
         self.services.install(PROMETHEUS, self.prometheus_argv())
         self.services.install(ALERTMANAGER, self.alertmanager_argv())
         for name, old, new in zip((PROMETHEUS, ALERTMANAGER), before,
-                                  (_read(p.prometheus_config), _read(p.alertmanager_config)), strict=True):
+                                  ((read_text(p.prometheus_config) or ""), (read_text(p.alertmanager_config) or "")), strict=True):
             if old != new and self.services.is_running(name):
                 self.services.stop(name)
 
@@ -134,10 +135,3 @@ class MonitoringServer:
         self.host.write_file(p.targets, targets_file(nodes.items(), self.settings.exporter_port))
         self.host.write_file(p.watched, json.dumps(watched, indent=1, sort_keys=True))
         self.host.write_file(p.rules, rules_file(self.settings.alert_for, [m for ms in watched.values() for m in ms]))
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 from installer.errors import AirliftError
+from installer.host import Host
 from installer.statedir import StateDir
 
 MIN_LENGTH = 10
@@ -59,11 +59,7 @@ def save_password(state_dir: Path, password_hash: str) -> Path:
     """Write the hash as `<state>/panel/password` (0600), replacing an older one atomically."""
     paths = StateDir(state_dir)
     paths.panel.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = paths.panel_password.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(password_hash + "\n")
-    os.replace(tmp, paths.panel_password)
+    Host().write_file(paths.panel_password, password_hash + "\n", mode=0o600)
     return paths.panel_password
 
 

@@ -11,6 +11,7 @@ import os
 import time
 from pathlib import Path
 
+from installer.host import Host
 from installer.plan.model import PHASE_STATES, Plan
 from installer.statedir import RunFolder
 
@@ -25,15 +26,8 @@ class PlanStore:
 
     def create(self, plan: Plan) -> None:
         """Write a fresh plan and start an empty change log."""
-        self.plan_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.plan_path.with_suffix(".json.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(plan.to_dict(), f, indent=2, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        if self.log_path.exists():
-            self.log_path.unlink()
-        os.replace(tmp, self.plan_path)
+        self.log_path.unlink(missing_ok=True)
+        Host().write_file(self.plan_path, json.dumps(plan.to_dict(), indent=2, sort_keys=True))
         _fsync_dir(self.plan_path.parent)
 
     def record(self, phase_id: str, state: str, error: dict | None = None) -> None:

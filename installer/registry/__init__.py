@@ -21,6 +21,7 @@ from installer.bundle import Bundle, ImageInfo
 from installer.errors import AirliftError
 from installer.host import Host
 from installer.ports import REGISTRY_METRICS_PORT, REGISTRY_PORT
+from installer.readfile import read_text
 from installer.registry.config import RegistryFiles, render_config
 from installer.registry.credentials import Credentials, ensure_credentials, ensure_htpasswd, load_credentials
 from installer.registry.populate import populate as fill_storage
@@ -181,13 +182,6 @@ class Registry:
             self.state.tls.rmdir()
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
 def _contents(*paths: Path) -> list[str]:
-    return [_read(p) for p in paths]
+    return [(read_text(p) or "") for p in paths]
 

@@ -27,6 +27,7 @@ from installer.host import Host
 from installer.manifest import Manifest, load_manifest
 from installer.manifest.models import NodeProfile
 from installer.node_agent.identity import versions
+from installer.readfile import read_text
 from installer.runtime.k3s_files import K3sPaths
 from installer.services import ServiceManager
 from installer.services.names import AGENT, CONTROLLER, K3S_AGENT, K3S_SERVER, MONITORING, PANEL, REGISTRY
@@ -66,7 +67,7 @@ def state_files(state_dir: Path) -> Files:
         wanted += [op.meta, *_run_files(op)]
     files: Files = {}
     for path in wanted:
-        text = _read(path)
+        text = read_text(path) if path.is_file() else None
         if text is not None:
             files[f"state/{path.relative_to(paths.root)}"] = text
     return files
@@ -153,13 +154,6 @@ def _existing(path: Path) -> Path:
 
 def _glob(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.glob(pattern)) if folder.is_dir() else []
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-    except OSError:
-        return None
 
 
 def _json(data: object) -> str:

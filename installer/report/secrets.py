@@ -17,6 +17,7 @@ import yaml
 from installer import answers as answers_mod
 from installer.errors import AirliftError
 from installer.host import Host
+from installer.readfile import read_text
 from installer.registry.credentials import load_credentials
 from installer.runtime.k3s_files import K3sPaths, configured_token, join_token
 from installer.ssh.secrets import ENV_PREFIX
@@ -26,13 +27,13 @@ from installer.statedir import StateDir
 def known_secrets(host: Host, state_dir: Path) -> list[tuple[str, str]]:
     """[(kind, value)] of every secret found on this node."""
     paths = StateDir(state_dir)
-    found = [("admin token", _read(paths.admin_token)), ("join token", _read(paths.join_token))]
+    found = [("admin token", _secret(paths.admin_token)), ("join token", _secret(paths.join_token))]
     credentials = load_credentials(paths.registry_credentials)
     if credentials is not None:
         found.append(("registry password", credentials.password))
     found += _k3s(K3sPaths.of(host))
     for key in (paths.tls_key, paths.tls_ca_key, paths.peer_key):
-        found.append(("private key", _read(key)))
+        found.append(("private key", _secret(key)))
     found += _ssh(paths)
     return [(kind, value) for kind, value in found if value]
 
@@ -66,15 +67,8 @@ def _ssh(paths: StateDir) -> list[tuple[str, str]]:
             nodes = answers_mod.load_file(paths.answers).get("nodes") or []
         except AirliftError:  # a damaged answers file is reported as it is, not read for keys
             nodes = []
-        found += [("SSH private key", _read(Path(n["key"]))) for n in nodes if isinstance(n, dict) and n.get("key")]
+        found += [("SSH private key", _secret(Path(n["key"]))) for n in nodes if isinstance(n, dict) and n.get("key")]
     return found
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return ""
 
 
 def _yaml(path: Path) -> object:
@@ -89,3 +83,8 @@ def _safe(read: Callable[[K3sPaths], str | None], k3s: K3sPaths) -> str | None:
         return read(k3s)
     except (OSError, yaml.YAMLError, AttributeError):
         return None
+
+
+def _secret(path: Path) -> str:
+    """What `path` holds, without the line break around it; "" when it cannot be read."""
+    return (read_text(path) or "").strip()

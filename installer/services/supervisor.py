@@ -70,7 +70,7 @@ class Supervisor:
                 self._log(f"cannot start {spec['argv'][0]}: {exc.strerror}")
                 self._status("cannot-start", 127)
                 return 127
-        _write(self.files.child_pid, pid_record(self.child.pid))
+        Host().write_file(self.files.child_pid, pid_record(self.child.pid))
         self._status("running", None)
         self._log(f"started pid {self.child.pid}")
         code = self._wait_child()
@@ -94,7 +94,7 @@ class Supervisor:
     def _status(self, state: str, code: int | None) -> None:
         status = {"state": state, "pid": self.child.pid if self.child else None, "exit_code": code,
                   "restarts": self.restarts, "time": time.time()}
-        _write(self.files.status, json.dumps(status) + "\n")
+        Host().write_file(self.files.status, json.dumps(status) + "\n")
 
     def _log(self, message: str) -> None:
         with open(self.files.log, "a") as log:
@@ -124,12 +124,6 @@ def service_env(inherited: dict[str, str], extra: dict[str, str]) -> dict[str, s
     return {**env, **extra}
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _detach() -> None:
     """Second fork: the launcher's child exits at once, the grandchild is adopted by init."""
     if os.fork() > 0:
@@ -152,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return 0
-    _write(files.supervisor_pid, pid_record(os.getpid()))
+    Host().write_file(files.supervisor_pid, pid_record(os.getpid()))
     supervisor = Supervisor(files)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)

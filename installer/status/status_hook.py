@@ -13,8 +13,9 @@ Record (JSON):
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from installer.host import Host
 
 FORMAT = 1
 STALE_INTERVALS = 3  # no result for this many intervals: the hook is not being run
@@ -22,9 +23,7 @@ STALE_INTERVALS = 3  # no result for this many intervals: the hook is not being 
 
 def write_record(path: Path, record: dict) -> None:
     """Replace the record whole (a reader never sees half of one)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, **record}, indent=1))
-    os.replace(tmp, path)
+    Host().write_file(path, json.dumps({"format": FORMAT, **record}, indent=1))
 
 
 def read_record(path: Path) -> dict | None:

@@ -5,8 +5,6 @@ TTL, a grant opens nothing: only a new `./install support open` does."""
 from __future__ import annotations
 
 import datetime
-import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 from installer.errors import AirliftError
 from installer.events import Event, EventLog
 from installer.ports import API_PORT, PANEL_PORT
+from installer.state_json import read_json, write_json
 from installer.statedir import StateDir
 
 FORMAT = 1
@@ -104,7 +103,7 @@ def close_grant(paths: StateDir, why: str, now: datetime.datetime | None = None)
 
 
 def read_grant(paths: StateDir) -> Grant | None:
-    doc = _read(grant_path(paths))
+    doc = read_json(grant_path(paths), FORMAT)
     if doc is None:
         return None
     doc.pop("format", None)
@@ -115,15 +114,15 @@ def read_grant(paths: StateDir) -> Grant | None:
 
 
 def write_grant(paths: StateDir, grant: Grant) -> None:
-    _write(grant_path(paths), {"format": FORMAT, **asdict(grant)})
+    write_json(grant_path(paths), asdict(grant), FORMAT)
 
 
 def read_tunnel_state(paths: StateDir) -> dict[str, Any]:
-    return _read(support_dir(paths) / "tunnel.json") or {}
+    return read_json(support_dir(paths) / "tunnel.json", FORMAT) or {}
 
 
 def write_tunnel_state(paths: StateDir, state: dict[str, Any]) -> None:
-    _write(support_dir(paths) / "tunnel.json", {"format": FORMAT, "at": _now().isoformat(timespec="seconds"), **state})
+    write_json(support_dir(paths) / "tunnel.json", {"at": _now().isoformat(timespec="seconds"), **state}, FORMAT)
 
 
 def support_status(paths: StateDir) -> dict[str, Any] | None:
@@ -163,19 +162,3 @@ def grant_path(paths: StateDir) -> Path:
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("format") == FORMAT else None
-
-
-def _write(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, indent=1)
-    os.replace(tmp, path)

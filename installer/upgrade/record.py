@@ -10,13 +10,13 @@ operations.py reads them), so `./install status` lists these operations with the
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from installer.errors import AirliftError
+from installer.host import Host
 from installer.statedir import OperationFolder, StateDir
 
 KINDS = ("upgrade", "rollback")
@@ -50,9 +50,7 @@ class UpgradeRecord:
         doc = {"id": self.id, "kind": self.kind, "node": self.node, "created": self.created,
                "from": self.from_version, "to": self.to_version, "runtime_changed": self.runtime_changed,
                "upgrade": self.upgrade}
-        tmp = meta.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(doc, indent=1))
-        os.replace(tmp, meta)
+        Host().write_file(meta, json.dumps(doc, indent=1))
 
     @classmethod
     def load(cls, meta: Path) -> UpgradeRecord:

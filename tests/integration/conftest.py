@@ -14,9 +14,6 @@ from tests.integration.installer_run import Target
 def installed(hello_bundle_dir: Path, tmp_path: Path) -> Iterator[Target]:
     """hello 1.0.0 installed on this host (a temp root and state dir, the k3s stand-in) for one
     test, uninstalled after it."""
-    target = Target.make(hello_bundle_dir, tmp_path)
-    target.root.mkdir()
-    result = target.install()
-    assert result.returncode == 0, result.stdout + result.stderr
+    target = Target.installed(hello_bundle_dir, tmp_path)
     yield target
     assert target.uninstall().returncode == 0

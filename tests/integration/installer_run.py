@@ -34,6 +34,16 @@ class Target:
     def make(cls, bundle: Path, tmp: Path) -> Target:
         return cls(bundle, tmp / "root", tmp / "state", free_port(), free_port(), free_port())
 
+    @classmethod
+    def installed(cls, bundle: Path, tmp: Path, *extra: str) -> Target:
+        """`bundle` installed under `tmp` (a temp root and state dir, the k3s stand-in) with the
+        install flags `extra`; the install must succeed. The caller uninstalls."""
+        target = cls.make(bundle, tmp)
+        target.root.mkdir(parents=True)
+        result = target.install(*extra)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return target
+
     def env(self) -> dict[str, str]:
         return {**os.environ, "AIRLIFT_BUNDLE_DIR": str(self.bundle), "COLUMNS": "200"}
 

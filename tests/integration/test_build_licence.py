@@ -86,10 +86,8 @@ def test_the_install_refuses_before_anything_changes(built, tmp_path, case):
 
 @pytest.fixture(scope="module")
 def installed(built, tmp_path_factory):
-    target = Target.make(built["dir"], tmp_path_factory.mktemp("licensed-host"))
-    target.root.mkdir()
-    result = target.install("--licence", write(built, "good", max_nodes=2))
-    assert result.returncode == 0, result.stdout + result.stderr
+    target = Target.installed(built["dir"], tmp_path_factory.mktemp("licensed-host"),
+                              "--licence", write(built, "good", max_nodes=2))
     yield target
     target.uninstall()
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from installer.bundle import safe_extract
-from tests.fixtures.build_fixtures import HELLO, make_hello_images, run_build
+from tests.fixtures.build_fixtures import HELLO, build_hello
 from tests.integration.installer_run import Target
 
 pytestmark = pytest.mark.integration
@@ -25,11 +25,7 @@ INTERVAL = "5"  # the smallest status-interval the answers take
 
 
 def install(bundle: Path, tmp: Path, *extra: str) -> Target:
-    target = Target.make(bundle, tmp)
-    target.root.mkdir(parents=True)
-    result = target.install("--status-interval", INTERVAL, *extra)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return target
+    return Target.installed(bundle, tmp, "--status-interval", INTERVAL, *extra)
 
 
 def status_json(target: Target) -> dict:
@@ -87,11 +83,7 @@ def failing_bundle(tmp: Path, k3s: Path) -> Path:
     job = yaml.safe_load(hook_file.read_text())
     job["spec"]["template"]["spec"]["containers"][0]["args"] = ["echo 'hello status: the page is gone'; exit 3"]
     hook_file.write_text(yaml.safe_dump(job, sort_keys=False))
-    out = tmp / "hello-1.0.0.tar"
-    result = run_build(app / "app.yaml", "-o", out, "--k3s", k3s, "--no-k3s-images",
-                       "--source", f"oci:{make_hello_images()}", "-q")
-    assert result.returncode == 0, result.stderr
-    safe_extract(out, tmp / "unpacked")
+    safe_extract(build_hello(app / "app.yaml", tmp / "hello-1.0.0.tar", k3s), tmp / "unpacked")
     return tmp / "unpacked" / "hello-1.0.0"
 
 

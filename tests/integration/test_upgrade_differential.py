@@ -16,7 +16,7 @@ import pytest
 from installer.bundle import Bundle, safe_extract
 from installer.cluster_service.kept import kept_bundle, require_node_blobs, site_base
 from installer.registry.populate import content_path
-from tests.fixtures.build_fixtures import HELLO, make_hello_images, run_build
+from tests.fixtures.build_fixtures import HELLO, build_hello
 from tests.fixtures.net import wait_until
 from tests.integration.installer_run import Target
 from tests.integration.test_upgrade_host import harness, installed_version, kubectl, upgrade
@@ -33,10 +33,7 @@ def next_bundles(tmp_path_factory, hello_bundle_tar, frozen_k3s_standin) -> dict
     tmp = tmp_path_factory.mktemp("hello-next")
     found = {}
     for kind, extra in (("full", ()), ("diff", ("--since", hello_bundle_tar))):
-        out = tmp / f"hello-1.1.0-{kind}.tar"
-        built = run_build(HELLO / "next" / "app.yaml", "-o", out, "--k3s", frozen_k3s_standin, "--no-k3s-images",
-                          "--source", f"oci:{make_hello_images()}", "-q", *extra)
-        assert built.returncode == 0, built.stderr
+        out = build_hello(HELLO / "next" / "app.yaml", tmp / f"hello-1.1.0-{kind}.tar", frozen_k3s_standin, *extra)
         safe_extract(out, tmp / kind)
         found[kind] = tmp / kind / "hello-1.1.0"
     assert Bundle.open(found["diff"]).is_differential

@@ -25,10 +25,7 @@ GREETING = "Hello from Airlift"
 
 @pytest.fixture(scope="module")
 def installed(hello_bundle_dir, tmp_path_factory):
-    target = Target.make(hello_bundle_dir, tmp_path_factory.mktemp("upgrade-host"))
-    target.root.mkdir()
-    result = target.install()
-    assert result.returncode == 0, result.stdout + result.stderr
+    target = Target.installed(hello_bundle_dir, tmp_path_factory.mktemp("upgrade-host"))
     yield target
     target.uninstall()
 

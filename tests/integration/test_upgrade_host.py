@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from installer.bundle import Bundle, safe_extract
-from tests.fixtures.build_fixtures import HELLO, make_hello_images, run_build
+from tests.fixtures.build_fixtures import HELLO, build_hello
 from tests.integration.installer_run import REPO, Target
 
 pytestmark = pytest.mark.integration
@@ -49,11 +49,7 @@ def build_next(tmp: Path, k3s: Path, pre_update: str = "echo hello preUpdate hoo
         (app / "resources" / f"{name}-hook.yaml").write_text(hook(f"hello-{name.lower()}", script))
         manifest["hooks"][name] = {"job": f"file://resources/{name}-hook.yaml"}
     (app / "app.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
-    out = tmp / "hello-1.1.0.tar"
-    result = run_build(app / "app.yaml", "-o", out, "--k3s", k3s, "--no-k3s-images",
-                       "--source", f"oci:{make_hello_images()}", "-q")
-    assert result.returncode == 0, result.stderr
-    safe_extract(out, tmp / "unpacked")
+    safe_extract(build_hello(app / "app.yaml", tmp / "hello-1.1.0.tar", k3s), tmp / "unpacked")
     return tmp / "unpacked" / "hello-1.1.0"
 
 

@@ -41,10 +41,7 @@ def signed_copy(bundle: Path, folder: Path, key: Ed25519PrivateKey | None) -> Pa
 @pytest.fixture(scope="module")
 def installed(hello_bundle_dir, tmp_path_factory):
     bundle = signed_copy(hello_bundle_dir, tmp_path_factory.mktemp("signed-by-a"), A)
-    target = Target.make(bundle, tmp_path_factory.mktemp("signer-host"))
-    target.root.mkdir()
-    result = target.install()
-    assert result.returncode == 0, result.stdout + result.stderr
+    target = Target.installed(bundle, tmp_path_factory.mktemp("signer-host"))
     yield target
     target.uninstall()
 

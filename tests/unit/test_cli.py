@@ -1,6 +1,9 @@
 """The terminal front-end: parsing, exit codes, messages without tracebacks."""
 
+import argparse
+
 import pytest
+from rich.console import Console
 
 from installer import cli
 from installer.cli import commands
@@ -27,6 +30,22 @@ def test_location_flags_work_before_or_after_the_command():
     parser = build_parser()
     assert parser.parse_args(["--state-dir", "/s", "status"]).state_dir == "/s"
     assert parser.parse_args(["status", "--state-dir", "/t"]).state_dir == "/t"
+
+
+def test_every_command_but_verify_takes_the_location_flags_last():
+    """--state-dir and --root are added once, to every command and every action of a group."""
+    parser = build_parser()
+    commands = [["check"], ["plan"], ["status"], ["uninstall"], ["join", "10.0.0.1"], ["remove", "n1"], ["upgrade"],
+                ["rollback"], ["report"], ["licence", "apply", "F"], ["panel-link"], ["panel-password"],
+                ["hub", "connect", "https://h"], ["hub", "disconnect"], ["update", "download"], ["support", "open"],
+                ["support", "close"]]
+    for argv in commands:
+        args = parser.parse_args([*argv, "--state-dir", "/t", "--root", "/r"])
+        assert (args.state_dir, args.root) == ("/t", "/r"), argv
+    with pytest.raises(SystemExit):
+        parser.parse_args(["verify", "--state-dir", "/t"])
+    status_help = next(a for a in parser._actions if a.dest == "command").choices["status"].format_help()
+    assert status_help.index("--json") < status_help.index("--state-dir") < status_help.index("--root")
 
 
 def test_verify_passes_on_a_good_bundle(bundle, capsys):
@@ -143,3 +162,17 @@ def test_without_a_wizard_plugged_in_the_default_front_end_says_how_to_start_one
     out = capsys.readouterr().out
     assert "The browser wizard is not part of this entry point" in out
     assert "python -m wizard" in out and "--cli" in out
+
+
+def test_a_question_is_asked_only_on_a_terminal_without_yes(monkeypatch, capsys):
+    """declined(): --yes or no terminal asks nothing; on a terminal only y or yes goes on."""
+    console = Console(force_terminal=False)
+    replies = iter(["y", " YES ", "n", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(replies))
+    yes, no = argparse.Namespace(yes=True), argparse.Namespace()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert not commands.declined(no, console, "Go?", "Nothing done.")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert not commands.declined(yes, console, "Go?", "Nothing done.")
+    assert [commands.declined(no, console, "Go?", "Nothing done.") for _ in range(4)] == [False, False, True, True]
+    assert capsys.readouterr().out.count("Nothing done.") == 2

@@ -5,34 +5,20 @@ through it (TLS stays end to end: the pinned fingerprint is the hub's)."""
 from __future__ import annotations
 
 import socket
-import threading
 
-from tests.fixtures.net import free_port
+from tests.integration.hub.relay import LoopbackRelay, relay
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackRelay):
     def __init__(self) -> None:
-        self.port = free_port()
         self.tunnels: list[str] = []
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def close(self) -> None:
-        self._server.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
-
-    def _tunnel(self, client: socket.socket) -> None:
+    def _handle(self, client: socket.socket) -> None:
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = client.recv(4096)
@@ -49,19 +35,4 @@ class ConnectProxy:
         self.tunnels.append(target.decode())
         upstream = socket.create_connection((host, int(port)))
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
-        _pipe(client, upstream)
-
-
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        relay(client, upstream)

@@ -7,48 +7,25 @@ from __future__ import annotations
 import socket
 import threading
 
-from tests.fixtures.net import free_port
+from tests.integration.hub.relay import LoopbackRelay, relay
 
 
-class CuttingProxy:
+class CuttingProxy(LoopbackRelay):
     def __init__(self, target_port: int, cut_after: int, downstream: bool = False) -> None:
         self.target_port = target_port
         self.cut_after = cut_after
         self.downstream = downstream
         self.cuts = 0
-        self.port = free_port()
         self._sent = 0
         self._lock = threading.Lock()
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def close(self) -> None:
-        self._server.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            threading.Thread(target=self._pipe, args=(client, upstream, not self.downstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, self.downstream), daemon=True).start()
-
-    def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool) -> None:
-        try:
-            while data := src.recv(65536):
-                if counted and self._cut_now(len(data)):
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
+    def _handle(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        if self.downstream:
+            relay(client, upstream, cut_down=self._cut_now)
+        else:
+            relay(client, upstream, cut_up=self._cut_now)
 
     def _cut_now(self, n: int) -> bool:
         with self._lock:
