@@ -4,7 +4,8 @@ the upload logic written once, and where complete blobs are kept left to its two
 
 An upload is appended to `uploads/<sha256>.part` in the hub's data folder, on local disk whatever
 keeps the blobs, at the offset the hub already holds, so a publisher cut off half way asks for the
-offset and sends only the rest. When the last byte is in, the hub hashes the whole file: only bytes
+offset and sends only the rest. When the last byte is in, the hub knows the whole file's hash (taken
+as the bytes arrived, or read back after a resumed upload): only bytes
 whose sha256 is the name they were sent under are kept (`_keep`); anything else is thrown away and
 the publisher is told. Unfinished uploads stay local because S3 cannot append to an object, and a
 multipart upload's parts must be 5 MB but the last, which a cut connection does not respect.
@@ -78,24 +79,29 @@ class BlobStore(ABC):
             held = out.tell()
             if start != held:
                 raise OffsetMismatch(held)
+            digest = hashlib.sha256() if start == 0 else None  # hashed as it arrives, not read back
             try:
                 while held < total and (chunk := body.read(min(CHUNK, total - held))):
                     out.write(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     held += len(chunk)
             finally:
                 out.flush()
                 os.fsync(out.fileno())
             if held == total:
-                self._finish(sha256)
+                self._finish(sha256, digest)
         return held
 
-    def _finish(self, sha256: str) -> None:
-        """Move a complete upload into the store once its sha256 is checked."""
+    def _finish(self, sha256: str, digest: hashlib._Hash | None) -> None:
+        """Move a complete upload into the store once its sha256 is checked; `digest` is of the
+        whole upload when it came in one request, else the part is read back and hashed."""
         part = self._part(sha256)
-        digest = hashlib.sha256()
-        with open(part, "rb") as f:
-            while chunk := f.read(CHUNK):
-                digest.update(chunk)
+        if digest is None:
+            digest = hashlib.sha256()
+            with open(part, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    digest.update(chunk)
         if digest.hexdigest() != sha256:
             part.unlink(missing_ok=True)
             raise DigestMismatch(f"the bytes sent hash to {digest.hexdigest()}, not {sha256}")

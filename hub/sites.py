@@ -44,6 +44,7 @@ class SiteError(Exception):
 class Taken:
     site: Site
     new: bool  # False: the same document was taken before, nothing changed
+    answer: dict[str, Any]  # answer(): read in the transaction that took the document
 
 
 def enroll(db: Session, opened: Opened, token: str, now: datetime.datetime | None = None) -> Site:
@@ -159,18 +160,19 @@ def _take(db: Session, site: Site, opened: Opened, source: str, now: datetime.da
     if opened.seq <= site.last_seq:  # no document above last_seq was taken: only then look for the same one
         same = db.scalar(select(CheckIn).where(CheckIn.site_id == site.id, CheckIn.seq == opened.seq))
         if same is not None and same.digest == opened.digest:
-            return Taken(site, False)
+            return Taken(site, False, answer(db, site))
     _check_seq(db, site, opened)
     _apply(db, site, opened, source, now)
     db.add(CheckIn(site_id=site.id, seq=opened.seq, kind=opened.kind, source=source, digest=opened.digest,
                    received_at=now, site_clock=opened.sent_at()))
+    said = answer(db, site)  # before the commit: one transaction, not a second one to read it
     try:
         db.commit()
     except IntegrityError:  # the same sequence number taken by another request meanwhile
         db.rollback()
         raise SiteError(f"sequence {opened.seq} of {site.id} was taken already: a replay", 409,
                         last_seq=opened.seq) from None
-    return Taken(site, True)
+    return Taken(site, True, said)
 
 
 def _apply(db: Session, site: Site, opened: Opened, source: str, now: datetime.datetime) -> None:
