@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ClientDisconnected
 
-from hub import catalog, differentials
+from hub import blob_batch, catalog, differentials
 from hub.blobstore import SHA256, DigestMismatch, OffsetMismatch, UploadBusy
 from hub.context import db, hub
 from hub.downloads import bundle_response, differential_response
@@ -115,6 +115,21 @@ def upload(sha256: str) -> Response | tuple[Response, int]:
         return jsonify(offset=held, complete=False)
     _record_blob(sha256, total)
     return jsonify(offset=None, complete=True)
+
+
+@bp.post("/blobs")
+@publisher
+def upload_batch() -> Response | tuple[Response, int]:
+    """Small blobs, each whole, as one tar stream (hub.blob_batch); the publisher sends those
+    not in `kept` one by one."""
+    try:
+        kept, refused, size = blob_batch.receive(db(), hub().store, request.stream)
+    except blob_batch.BatchRefused as e:
+        return _error(str(e), 400)
+    except (EOFError, ClientDisconnected, ConnectionError, ssl.SSLError, TimeoutError):
+        return _error("the batch was cut; send it again", 400)
+    hub().counters.add(size)
+    return jsonify(kept=kept, refused=refused)
 
 
 def _record_blob(sha256: str, size: int) -> None:
