@@ -224,14 +224,14 @@ def release_differentials(name: str, version: str) -> Response:
 @publisher
 def differential_index(name: str, version: str, base: str) -> Response:
     """The differential index, made now if it was not yet: what a signing publisher signs."""
-    diff = differentials.differential(db(), catalog.get_release(db(), name, version), base)
+    diff = differentials.differential_of(db(), name, version, base)
     return Response(diff.index_json, mimetype="application/json")
 
 
 @bp.get("/applications/<name>/releases/<version>/differentials/<base>/bundle.tar")
 @publisher
 def differential_download(name: str, version: str, base: str) -> Response:
-    return differential_response(differentials.differential(db(), catalog.get_release(db(), name, version), base))
+    return differential_response(differentials.differential_of(db(), name, version, base))
 
 
 @bp.put("/applications/<name>/releases/<version>/differentials/<base>/signature")
