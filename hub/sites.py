@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from hub.models import Application, Channel, CheckIn, Promotion, Release, Site, SiteEvent, aware, utcnow
 from hub.site_state import refresh
@@ -236,8 +236,10 @@ def _alert_name(alert: Any) -> str:
 
 
 def site_of(db: Session, opened: Opened) -> Site:
-    """The enrolled, connected site that signed `opened`; SiteError (404, 401, 410) otherwise."""
-    site = db.get(Site, opened.site)
+    """The enrolled, connected site that signed `opened`; SiteError (404, 401, 410) otherwise.
+    Its last status document and inventory (tens of KB, replaced by the document taken) are
+    loaded only if read."""
+    site = db.get(Site, opened.site, options=[defer(Site.status_json), defer(Site.inventory_json)])
     if site is None:
         raise SiteError(f"site {opened.site} is not enrolled on this hub", 404,
                         hint="./install hub connect URL --token T on the site")

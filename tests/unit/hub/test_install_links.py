@@ -65,7 +65,7 @@ def test_a_release_link_is_shown_once_with_its_command_and_script(api, client, u
     with Session(api.application.extensions["hub"].sessions.kw["bind"]) as db:
         row = db.get(ApiToken, token.split("_")[1])
         assert row is not None and row.scope == "enroll" and row.uses_left == 1 and row.channel == "beta"
-        assert token.split("_")[2] not in row.secret_hash
+        assert token.split("_", 2)[2] not in row.secret_hash
 
 
 def test_the_script_names_the_release_its_digest_and_the_install(api, client, user, tls):
