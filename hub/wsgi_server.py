@@ -48,8 +48,8 @@ class RedactingLogger(glogging.Logger):
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        return {name: LINK_SECRET.sub(r"\1…", value) if isinstance(value, str) else value
-                for name, value in atoms.items()}
+        return {name: LINK_SECRET.sub(r"\1…", value) if isinstance(value, str) and "/install/hub_" in value
+                else value for name, value in atoms.items()}
 
 
 class HubServer(BaseApplication):  # type: ignore[misc]
