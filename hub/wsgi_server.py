@@ -9,8 +9,10 @@ counters of /api/v1/stats, the support tunnels) and several hub processes are ru
 `python -m hub serve` behind one address, each its own gunicorn.
 
 One TLS context serves every connection: gunicorn's default makes a new one per connection
-(loading the certificate, and the system's CA store, every time), and a context's session
-tickets resume only the sessions it issued itself.
+(loading the certificate, and the system's CA store, every time). The certificate is ECDSA P-256
+(installer/tls.py), the cheapest to sign a handshake with. No session tickets are sent: a site
+checks in with a new client each time (installer/hub_link/actions.py) and Python's clients do
+not resume sessions, so every check-in is a full handshake and tickets were work for nothing.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class HubServer(BaseApplication):  # type: ignore[misc]
         if self.context is None:
             self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.context.minimum_version = ssl.TLSVersion.TLSv1_2
+            self.context.num_tickets = 0  # no client of the hub resumes a session: sites, publishers, curl
             self.context.load_cert_chain(self.listener.cert_path, self.listener.key_path)
         return self.context
 

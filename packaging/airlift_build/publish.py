@@ -23,7 +23,7 @@ import requests
 from airlift_build.publish_batch import batches, tar_body
 from installer.bundle.index import INDEX_NAME, Index
 from installer.errors import AirliftError
-from installer.transfer.pins import pinned_session
+from installer.transfer.pins import BigSends, pinned_session
 
 SIGNATURE_NAME = "signature.json"
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
@@ -106,6 +106,7 @@ class Publisher:
                                                          normalise_fingerprint(target.fingerprint))
         else:
             self.http = requests.Session()
+            self.http.mount("https://", BigSends())
         self.http.headers["Authorization"] = f"Bearer {target.token}"
 
     def publish(self, path: Path) -> PublishResult:
