@@ -73,7 +73,10 @@ def blobs_missing() -> Response | tuple[Response, int]:
     digests = (request.get_json(silent=True) or {}).get("sha256")
     if not isinstance(digests, list) or not all(isinstance(d, str) and SHA256.match(d) for d in digests):
         return _error('send {"sha256": [hex digests]}', 400)
-    return jsonify(missing=catalog.missing_blobs(db(), digests))
+    missing = catalog.missing_blobs(db(), digests)
+    store = hub().store
+    held = {d: n for d in missing if (n := store.held(d))}  # a publisher cut off goes on from there
+    return jsonify(missing=missing, held=held)
 
 
 @bp.get("/blobs/<sha256>/upload")

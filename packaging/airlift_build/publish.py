@@ -29,7 +29,7 @@ SIGNATURE_NAME = "signature.json"
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 ATTEMPTS = 6
 READ = 1 << 20
-ASK_FIRST = 1 << 20  # bytes: a smaller blob is sent without asking first where its upload stands
+SMALL = 1 << 20  # bytes: a smaller blob goes in a batch with others (airlift_build.publish_batch)
 TIMEOUT = (10, 300)
 
 
@@ -116,7 +116,8 @@ class Publisher:
         except (ValueError, KeyError, TypeError) as e:
             raise AirliftError(f"{path}: its index.json cannot be read ({e})") from None
         stored = {e.sha256: e.stored_path for e in index.carried}
-        missing = self._call("POST", "/blobs/missing", json={"sha256": sorted(stored)})["missing"]
+        answer = self._call("POST", "/blobs/missing", json={"sha256": sorted(stored)})
+        missing, held = answer["missing"], answer.get("held") or {}
         placed: list[tuple[str, Member]] = []
         for sha256 in missing:
             member = bundle.members.get(stored.get(sha256, ""))
@@ -124,10 +125,10 @@ class Publisher:
                 raise AirliftError(f"{path}: the hub asks for {sha256}, which the bundle does not carry")
             placed.append((sha256, member))
         with open(path, "rb") as tar:
-            kept, sent = self._send_small(tar, [(d, m) for d, m in placed if m.size < ASK_FIRST])
+            kept, sent = self._send_small(tar, [(d, m) for d, m in placed if m.size < SMALL])
             for sha256, member in placed:
                 if sha256 not in kept:
-                    sent += self._upload(tar, sha256, member)
+                    sent += self._upload(tar, sha256, member, int(held.get(sha256, 0)))
         body = {"index": bundle.index_bytes.decode(), "channel": self.target.channel,
                 "signature": bundle.signature.decode() if bundle.signature is not None else None}
         release = self._call("POST", "/releases", json=body)
@@ -161,13 +162,11 @@ class Publisher:
                 self.sleep(min(2 ** attempt, 30))
         return kept, sent
 
-    def _upload(self, tar: IO[bytes], sha256: str, member: Member) -> int:
-        """Send one blob, going on from where the hub stands after a cut; returns the bytes sent.
-        A blob under ASK_FIRST is sent from byte 0 without asking where its upload stands (the
-        hub just said it lacks it): one request instead of two for each of a bundle's many small
-        files, and a resumed publish sends such a blob again at worst."""
+    def _upload(self, tar: IO[bytes], sha256: str, member: Member, held: int) -> int:
+        """Send one blob from byte `held` (where the hub said its upload stands when it listed
+        the missing blobs), going on from where the hub stands after a cut; returns the bytes sent."""
         sent = 0
-        offset: int | None = 0 if member.size < ASK_FIRST else None
+        offset: int | None = held
         for attempt in range(ATTEMPTS):
             if offset is None:
                 state = self._call("GET", f"/blobs/{sha256}/upload")

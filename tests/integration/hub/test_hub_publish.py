@@ -8,7 +8,7 @@ import hashlib
 import tarfile
 
 import pytest
-from airlift_build.publish import ASK_FIRST, Publisher, PublishTarget
+from airlift_build.publish import SMALL, Publisher, PublishTarget
 from airlift_build.publish_batch import batches
 
 from installer.bundle.index import Index
@@ -78,7 +78,7 @@ def test_an_upload_cut_half_way_resumes_where_it_stopped(hub_process, hello_bund
     assert stats["blob_bytes_received"] == carried
     # The small files went in batches, each big one on its own, and one request more for the cut.
     sizes = {e.sha256: e.size for e in index.files}
-    small = [(d, e) for d, e in sizes.items() if e < ASK_FIRST]
+    small = [(d, e) for d, e in sizes.items() if e < SMALL]
     batched = len(list(batches([(d, _Sized(e)) for d, e in small])))
     assert stats["blob_requests"] == batched + len(sizes) - len(small) + 1
     direct = PublishTarget(hub_process.url, hub_process.token, None, hub_process.fingerprint)

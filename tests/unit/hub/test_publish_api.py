@@ -37,6 +37,8 @@ def test_an_upload_cut_short_goes_on_from_the_offset_the_hub_holds(api):
     first = api.put(f"/api/v1/blobs/{sha256}", data=data[:10], headers={"Content-Range": f"bytes 0-9/{total}"})
     assert first.status_code == 200 and first.json == {"offset": 10, "complete": False}
     assert api.get(f"/api/v1/blobs/{sha256}/upload").json == {"offset": 10, "complete": False}
+    assert api.post("/api/v1/blobs/missing", json={"sha256": [sha256]}).json == {"missing": [sha256],
+                                                                                "held": {sha256: 10}}
     again = api.put(f"/api/v1/blobs/{sha256}", data=data, headers={"Content-Range": f"bytes 0-{total - 1}/{total}"})
     assert again.status_code == 409 and again.json["offset"] == 10
     rest = api.put(f"/api/v1/blobs/{sha256}", data=data[10:],
