@@ -12,10 +12,9 @@ Ed25519 key, enroll through the API (POST /api/v1/sites, one enroll token admitt
 sites) and check in once, as `./install hub connect` does; then --clients processes of
 --connections threads each post signed check-ins (bench/hub_sites.py: the sites' own envelope
 code; a `status --json` document of a three-node site and an inventory of 300 digests) for
---seconds, one request in flight per thread. The hub's server (werkzeug's) closes every
-connection after its answer, so each check-in opens a new TLS connection, as a real site does
-anyway every few minutes. Printed: accepted check-ins per second, p50/p99/max latency of the
-answers (from the client, so a client's own queueing counts), errors, the CPU the hub process,
+--seconds, one request in flight per thread, each check-in on a new TLS connection as a real site
+sends it (its check-ins are minutes apart; the hub's keep-alive is seconds). Printed: accepted check-ins per second, p50/p99/max latency of the
+answers (from the client, so a client's own queueing counts), errors, the CPU the hub (gunicorn's master and its one worker process),
 PostgreSQL and the clients used over the window, and that CPU per check-in: the hub's is what
 bounds one process (its Python runs on one core at a time) however idle the host.
 
@@ -79,15 +78,10 @@ def _stat(pid: int | str) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of one process."""
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def tree_cpu_seconds(root: int) -> float:
     """CPU seconds of `root`, of its children that ended (it waited for them) and of its live
-    children: PostgreSQL's postmaster and its backends, however short-lived."""
+    children: PostgreSQL's postmaster and its backends, however short-lived; the hub's master
+    and its worker."""
     fields = _stat(root)
     total = sum(int(f) for f in fields[11:15]) / TICK
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -130,12 +124,12 @@ def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], secon
         for _ in procs:
             ready.get(timeout=600)
         connect_s = time.monotonic() - began
-        hub_cpu, pg_cpu = cpu_seconds(hub.proc.pid), tree_cpu_seconds(pg.postmaster_pid())
+        hub_cpu, pg_cpu = tree_cpu_seconds(hub.proc.pid), tree_cpu_seconds(pg.postmaster_pid())
         opened = time.monotonic()
         start.set()
         outcomes: list[Outcome] = [results.get(timeout=seconds + 120) for _ in procs]
         wall = time.monotonic() - opened
-        hub_cpu, pg_cpu = cpu_seconds(hub.proc.pid) - hub_cpu, tree_cpu_seconds(pg.postmaster_pid()) - pg_cpu
+        hub_cpu, pg_cpu = tree_cpu_seconds(hub.proc.pid) - hub_cpu, tree_cpu_seconds(pg.postmaster_pid()) - pg_cpu
     finally:
         for proc in procs:
             if proc.is_alive():

@@ -1,7 +1,9 @@
 """Simulated sites for bench/hub_bench.py: each its own Ed25519 key, enrolled through the hub's
 API with one enroll token, then checking in with signed envelopes (installer/hub_link/envelope.py,
-the sites' own code) over HTTPS pinned to the hub's certificate (http.client opens a new
-connection whenever the hub closed the last one, which it does after every answer).
+the sites' own code) over HTTPS pinned to the hub's certificate, a new connection (TCP and a full
+TLS handshake) for each check-in, as a site's cluster service makes one: its check-ins are
+minutes apart, far past any server's keep-alive, and each is sent by a HubClient of its own
+(installer/hub_link/actions.py).
 
 One client process (`client`) owns a slice of the sites: it connects them (enrolls each and
 checks it in once, as `./install hub connect` does, so the window sees sites already online),
@@ -159,7 +161,6 @@ def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
 def _drive(plan: Plan, sites: list[SimSite], status: dict[str, Any], deadline: float, outcome: Outcome) -> None:
     """Check in each of `sites` in turn, one request at a time, until `deadline`; into this
     thread's own `outcome`, so no lock is needed."""
-    conn: http.client.HTTPSConnection | None = None
     turn = 0
     while time.monotonic() < deadline:
         site = sites[turn % len(sites)]
@@ -167,14 +168,14 @@ def _drive(plan: Plan, sites: list[SimSite], status: dict[str, Any], deadline: f
         body = seal(payload(site, "check-in", status), site.key)
         sent = time.perf_counter()
         try:
-            conn = conn or connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S)
-            code, answer = post(conn, f"/api/v1/sites/{site.id}/check-ins", body)
+            conn = connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S)
+            try:
+                code, answer = post(conn, f"/api/v1/sites/{site.id}/check-ins", body)
+            finally:
+                conn.close()
         except (OSError, http.client.HTTPException) as e:
             outcome.errors[type(e).__name__] += 1
-            conn = None
             continue
         outcome.latencies_ms.append((time.perf_counter() - sent) * 1000)
         if code != 200 or not json.loads(answer).get("taken"):
             outcome.errors[f"HTTP {code}"] += 1
-    if conn is not None:
-        conn.close()

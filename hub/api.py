@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ClientDisconnected
 
-from hub import catalog, differentials
+from hub import blob_batch, catalog, differentials
 from hub.blobstore import SHA256, DigestMismatch, OffsetMismatch, UploadBusy
 from hub.context import db, hub
 from hub.downloads import bundle_response, differential_response
@@ -73,7 +73,10 @@ def blobs_missing() -> Response | tuple[Response, int]:
     digests = (request.get_json(silent=True) or {}).get("sha256")
     if not isinstance(digests, list) or not all(isinstance(d, str) and SHA256.match(d) for d in digests):
         return _error('send {"sha256": [hex digests]}', 400)
-    return jsonify(missing=catalog.missing_blobs(db(), digests))
+    missing = catalog.missing_blobs(db(), digests)
+    store = hub().store
+    held = {d: n for d in missing if (n := store.held(d))}  # a publisher cut off goes on from there
+    return jsonify(missing=missing, held=held)
 
 
 @bp.get("/blobs/<sha256>/upload")
@@ -115,6 +118,21 @@ def upload(sha256: str) -> Response | tuple[Response, int]:
         return jsonify(offset=held, complete=False)
     _record_blob(sha256, total)
     return jsonify(offset=None, complete=True)
+
+
+@bp.post("/blobs")
+@publisher
+def upload_batch() -> Response | tuple[Response, int]:
+    """Small blobs, each whole, as one tar stream (hub.blob_batch); the publisher sends those
+    not in `kept` one by one."""
+    try:
+        kept, refused, size = blob_batch.receive(db(), hub().store, request.stream)
+    except blob_batch.BatchRefused as e:
+        return _error(str(e), 400)
+    except (EOFError, ClientDisconnected, ConnectionError, ssl.SSLError, TimeoutError):
+        return _error("the batch was cut; send it again", 400)
+    hub().counters.add(size)
+    return jsonify(kept=kept, refused=refused)
 
 
 def _record_blob(sha256: str, size: int) -> None:
@@ -209,14 +227,14 @@ def release_differentials(name: str, version: str) -> Response:
 @publisher
 def differential_index(name: str, version: str, base: str) -> Response:
     """The differential index, made now if it was not yet: what a signing publisher signs."""
-    diff = differentials.differential(db(), catalog.get_release(db(), name, version), base)
+    diff = differentials.differential_of(db(), name, version, base)
     return Response(diff.index_json, mimetype="application/json")
 
 
 @bp.get("/applications/<name>/releases/<version>/differentials/<base>/bundle.tar")
 @publisher
 def differential_download(name: str, version: str, base: str) -> Response:
-    return differential_response(differentials.differential(db(), catalog.get_release(db(), name, version), base))
+    return differential_response(differentials.differential_of(db(), name, version, base))
 
 
 @bp.put("/applications/<name>/releases/<version>/differentials/<base>/signature")

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask
 from sqlalchemy import Engine
 
 from hub import api, audit_pages, install_pages, pages, panel_proxy, sites_api, sites_pages
 from hub.blobstore import BlobStore, FolderBlobStore
 from hub.context import Hub, HubTls, close_db
 from hub.db import session_factory
+from wizard.headers import add_security_headers
 
 HERE = Path(__file__).resolve().parent
-
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
 
 
 def create_app(engine: Engine, data_dir: Path, store: BlobStore | None = None, tls: HubTls | None = None) -> Flask:
@@ -33,15 +30,6 @@ def create_app(engine: Engine, data_dir: Path, store: BlobStore | None = None, t
     app.register_blueprint(panel_proxy.bp)
     app.register_blueprint(audit_pages.bp)
     app.teardown_appcontext(close_db)
-    app.after_request(_headers)
+    add_security_headers(app)
     return app
 
-
-def _headers(response: Response) -> Response:
-    """Keep the pages' requests on this host, and the pages out of frames and caches."""
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response

@@ -4,7 +4,8 @@ the upload logic written once, and where complete blobs are kept left to its two
 
 An upload is appended to `uploads/<sha256>.part` in the hub's data folder, on local disk whatever
 keeps the blobs, at the offset the hub already holds, so a publisher cut off half way asks for the
-offset and sends only the rest. When the last byte is in, the hub hashes the whole file: only bytes
+offset and sends only the rest. When the last byte is in, the hub knows the whole file's hash (taken
+as the bytes arrived, or read back after a resumed upload): only bytes
 whose sha256 is the name they were sent under are kept (`_keep`); anything else is thrown away and
 the publisher is told. Unfinished uploads stay local because S3 cannot append to an object, and a
 multipart upload's parts must be 5 MB but the last, which a cut connection does not respect.
@@ -17,7 +18,7 @@ import hashlib
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -78,24 +79,67 @@ class BlobStore(ABC):
             held = out.tell()
             if start != held:
                 raise OffsetMismatch(held)
+            digest = hashlib.sha256() if start == 0 else None  # hashed as it arrives, not read back
             try:
                 while held < total and (chunk := body.read(min(CHUNK, total - held))):
                     out.write(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     held += len(chunk)
             finally:
                 out.flush()
                 os.fsync(out.fileno())
             if held == total:
-                self._finish(sha256)
+                self._finish(sha256, digest)
         return held
 
-    def _finish(self, sha256: str) -> None:
-        """Move a complete upload into the store once its sha256 is checked."""
+    def receive_whole(self, files: Iterable[tuple[str, int, IO[bytes]]]) -> tuple[list[str], list[str]]:
+        """Several small blobs, each sent whole in one request (sha256, size, bytes): all written,
+        then synced together, then checked and kept. One fsync after another of files already
+        written costs one journal commit, not one each, which a request per small blob paid.
+        Returns (kept, refused): a blob another request is sending is in neither, one whose bytes
+        hash to another sha256 is refused. A body cut short keeps none of them (they are small,
+        the publisher sends the batch again)."""
+        written: list[tuple[str, IO[bytes], hashlib._Hash]] = []
+        try:
+            for sha256, size, body in files:
+                out = open(self._part(sha256), "ab")
+                try:
+                    fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    out.close()
+                    _drain(body, size)
+                    continue
+                written.append((sha256, out, hashlib.sha256()))
+                out.truncate(0)
+                _copy(body, size, out, written[-1][2])
+            for _, out, _ in written:
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            for sha256, out, _ in written:
+                out.close()
+                self._part(sha256).unlink(missing_ok=True)
+            raise
+        kept, refused = [], []
+        for sha256, out, digest in written:
+            out.close()
+            try:
+                self._finish(sha256, digest)
+                kept.append(sha256)
+            except DigestMismatch:
+                refused.append(sha256)
+        return kept, refused
+
+    def _finish(self, sha256: str, digest: hashlib._Hash | None) -> None:
+        """Move a complete upload into the store once its sha256 is checked; `digest` is of the
+        whole upload when it came in one request, else the part is read back and hashed."""
         part = self._part(sha256)
-        digest = hashlib.sha256()
-        with open(part, "rb") as f:
-            while chunk := f.read(CHUNK):
-                digest.update(chunk)
+        if digest is None:
+            digest = hashlib.sha256()
+            with open(part, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    digest.update(chunk)
         if digest.hexdigest() != sha256:
             part.unlink(missing_ok=True)
             raise DigestMismatch(f"the bytes sent hash to {digest.hexdigest()}, not {sha256}")
@@ -131,6 +175,22 @@ class FolderBlobStore(BlobStore):
 
     def _keep(self, sha256: str, part: Path) -> None:
         os.replace(part, self.path(sha256))
+
+
+def _copy(body: IO[bytes], size: int, out: IO[bytes], digest: hashlib._Hash) -> None:
+    """`size` bytes of `body` into `out`; EOFError when the body ends before."""
+    left = size
+    while left and (chunk := body.read(min(CHUNK, left))):
+        out.write(chunk)
+        digest.update(chunk)
+        left -= len(chunk)
+    if left:
+        raise EOFError(f"the request ended {left} bytes before the end of a blob")
+
+
+def _drain(body: IO[bytes], size: int) -> None:
+    while size and (chunk := body.read(min(CHUNK, size))):
+        size -= len(chunk)
 
 
 def check_sha256(sha256: str) -> None:

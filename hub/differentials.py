@@ -42,6 +42,11 @@ def kept(db: Session, release: Release) -> dict[int, Differential]:
     return {d.base_id: d for d in rows}
 
 
+def differential_of(db: Session, name: str, version: str, base_version: str) -> Differential:
+    """differential() of the release `name` `version`, which the API and the pages look up alike."""
+    return differential(db, get_release(db, name, version), base_version)
+
+
 def differential(db: Session, release: Release, base_version: str) -> Differential:
     """The differential of `release` against its earlier release `base_version`, made on first use."""
     base = _base(db, release, base_version)

@@ -118,7 +118,7 @@ def download(name: str, version: str) -> Response:
 @bp.get("/apps/<name>/<version>/differentials/<base>/bundle.tar")
 @signed_in
 def differential_download(name: str, version: str, base: str) -> Response:
-    return differential_response(differentials.differential(db(), catalog.get_release(db(), name, version), base))
+    return differential_response(differentials.differential_of(db(), name, version, base))
 
 
 @bp.get("/channels")

@@ -7,7 +7,6 @@ same across restarts.
 
 from __future__ import annotations
 
-import re
 import socket
 import sys
 from dataclasses import dataclass
@@ -15,10 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from cryptography import x509
+from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-from hub import migrate
+from hub import migrate, wsgi_server
 from hub.app import create_app
 from hub.blobs_s3 import S3BlobStore
 from hub.blobstore import BlobStore, FolderBlobStore
@@ -27,11 +26,9 @@ from hub.db import make_engine
 from hub.s3 import S3Location
 from hub.tunnel_ssh import TunnelServer
 from installer.errors import AirliftError
-from installer.stopping import stop_signals
 from installer.tls import Certificate, ensure_self_signed, fingerprint
 
 DEFAULT_PORT = 8443
-LINK_SECRET = re.compile(r"(/install/hub_[0-9a-f]+_)[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -44,19 +41,6 @@ class ServeOptions:
     key: Path | None = None
     s3: S3Location | None = None  # blobs in this bucket instead of DATA/blobs
     ssh: tuple[str, int] | None = None  # the SSH endpoint for remote support (hub/tunnel_ssh.py)
-
-
-class RequestHandler(WSGIRequestHandler):
-    """Werkzeug's handler with TCP_NODELAY on every connection, logging request lines without an
-    install link's secret (/install/hub_<id>_<secret>). Werkzeug writes a response's headers and
-    its body in two sends; with Nagle's algorithm on, the body waited for the client's delayed ACK
-    of the headers, about 40 ms added to every request on a kept-alive connection (a site's
-    check-in, each blob of a publish)."""
-
-    disable_nagle_algorithm = True
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        self.log("info", '"%s" %s %s', LINK_SECRET.sub(r"\1…", self.requestline), code, size)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -124,6 +108,8 @@ def start_tunnel(options: ServeOptions, sessions: sessionmaker[Session]) -> Tunn
 
 
 def serve(options: ServeOptions, out: TextIO | None = None) -> None:
+    """Serve until SIGINT or SIGTERM (hub/wsgi_server.py); the start-up lines go to `out` once
+    the worker takes requests."""
     out = out or sys.stdout
     options.data_dir.mkdir(parents=True, exist_ok=True)
     ready_database(options.database_url)
@@ -133,31 +119,38 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
     app = create_app(make_engine(options.database_url), options.data_dir, store, tls)
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
     try:
-        listener = socket.create_server((options.host, options.port), family=family, backlog=128)
+        listener = socket.create_server((options.host, options.port), family=family, backlog=1024)
     except OSError as e:
         raise AirliftError(f"The hub cannot listen on {options.host}:{options.port}: {e.strerror or e}",
                            hint="another program may use the port, or the address is not on this host; "
                                 "choose another with --listen ADDR:PORT") from None
-    with listener:
-        server = make_server(options.host, options.port, app, threaded=True, request_handler=RequestHandler,
-                             ssl_context=(str(cert.cert_path), str(cert.key_path)), fd=listener.fileno())
-    tunnel = start_tunnel(options, app.extensions["hub"].sessions)
-    if tunnel is not None:
-        app.config["SSH_ENDPOINT"] = tunnel.endpoint()
+    tunnels: list[TunnelServer] = []
+
+    def started(served: Flask) -> None:
+        tunnel = start_tunnel(options, served.extensions["hub"].sessions)
+        if tunnel is not None:
+            tunnels.append(tunnel)
+            served.config["SSH_ENDPOINT"] = tunnel.endpoint()
+        print(_banner(options, cert, tunnel), file=out, flush=True)
+
+    def stopping() -> None:
+        while tunnels:
+            tunnels.pop().stop()
+
+    try:
+        wsgi_server.run(app, wsgi_server.Listener(listener.detach(), str(cert.cert_path), str(cert.key_path),
+                                                  started, stopping))
+    except KeyboardInterrupt:
+        pass
+    print("Hub stopped.", file=out, flush=True)
+
+
+def _banner(options: ServeOptions, cert: Certificate, tunnel: TunnelServer | None) -> str:
     shown = f"[{options.host}]" if ":" in options.host else options.host
     blobs = f"; blobs in {options.s3.url()} at {options.s3.endpoint or 'AWS S3'}" if options.s3 else ""
-    with stop_signals():
-        try:
-            print(f"Airlift Hub at https://{shown}:{options.port}/ (data in {options.data_dir}{blobs})\n"
-                  f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
-                  f"Publishers pin it with --hub-fingerprint SHA256:{cert.fingerprint.replace(':', '').lower()}\n"
-                  + (f"Remote support: SSH on {options.ssh[0]}:{tunnel.port}, host key {tunnel.fingerprint}\n"
-                     if tunnel and options.ssh else "") +
-                  "Press Ctrl-C to stop the hub.", file=out, flush=True)
-            server.serve_forever()
-        except KeyboardInterrupt:
-            server.server_close()
-        finally:
-            if tunnel is not None:
-                tunnel.stop()
-    print("Hub stopped.", file=out, flush=True)
+    return (f"Airlift Hub at https://{shown}:{options.port}/ (data in {options.data_dir}{blobs})\n"
+            f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
+            f"Publishers pin it with --hub-fingerprint SHA256:{cert.fingerprint.replace(':', '').lower()}\n"
+            + (f"Remote support: SSH on {options.ssh[0]}:{tunnel.port}, host key {tunnel.fingerprint}\n"
+               if tunnel and options.ssh else "") +
+            "Press Ctrl-C to stop the hub.")

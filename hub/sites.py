@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from hub.models import Application, Channel, CheckIn, Promotion, Release, Site, SiteEvent, aware, utcnow
 from hub.site_state import refresh
@@ -44,6 +44,7 @@ class SiteError(Exception):
 class Taken:
     site: Site
     new: bool  # False: the same document was taken before, nothing changed
+    answer: dict[str, Any]  # answer(): read in the transaction that took the document
 
 
 def enroll(db: Session, opened: Opened, token: str, now: datetime.datetime | None = None) -> Site:
@@ -116,14 +117,19 @@ def disconnect(db: Session, site_id: str, opened: Opened, now: datetime.datetime
     return site
 
 
+# Built once: every check-in asks it. The columns an answer needs, not each release's index.
+_ON_CHANNEL = (select(Release.version, Release.required, Release.index_sha256)
+               .join(Application).join(Promotion).join(Channel)
+               .where(Application.name == bindparam("application"), Channel.name == bindparam("channel")))
+
+
 def update_for(db: Session, site: Site) -> dict[str, Any] | None:
     """The newest release of the site's application on its channel, if newer than what it runs:
     {version, required, via, channel, index_sha256}. `required` says a release marked required
     lies on the way (it may not be skipped); `via` names the oldest such one when it is not the newest."""
     if not site.application:
         return None
-    releases = list(db.scalars(select(Release).join(Application).join(Promotion).join(Channel)
-                               .where(Application.name == site.application, Channel.name == site.channel)))
+    releases = db.execute(_ON_CHANNEL, {"application": site.application, "channel": site.channel}).all()
     newer = [r for r in releases if site.version is None or compare_versions(r.version, site.version) > 0]
     if not newer:
         return None
@@ -159,18 +165,19 @@ def _take(db: Session, site: Site, opened: Opened, source: str, now: datetime.da
     if opened.seq <= site.last_seq:  # no document above last_seq was taken: only then look for the same one
         same = db.scalar(select(CheckIn).where(CheckIn.site_id == site.id, CheckIn.seq == opened.seq))
         if same is not None and same.digest == opened.digest:
-            return Taken(site, False)
+            return Taken(site, False, answer(db, site))
     _check_seq(db, site, opened)
     _apply(db, site, opened, source, now)
     db.add(CheckIn(site_id=site.id, seq=opened.seq, kind=opened.kind, source=source, digest=opened.digest,
                    received_at=now, site_clock=opened.sent_at()))
+    said = answer(db, site)  # before the commit: one transaction, not a second one to read it
     try:
         db.commit()
     except IntegrityError:  # the same sequence number taken by another request meanwhile
         db.rollback()
         raise SiteError(f"sequence {opened.seq} of {site.id} was taken already: a replay", 409,
                         last_seq=opened.seq) from None
-    return Taken(site, True)
+    return Taken(site, True, said)
 
 
 def _apply(db: Session, site: Site, opened: Opened, source: str, now: datetime.datetime) -> None:
@@ -234,8 +241,10 @@ def _alert_name(alert: Any) -> str:
 
 
 def site_of(db: Session, opened: Opened) -> Site:
-    """The enrolled, connected site that signed `opened`; SiteError (404, 401, 410) otherwise."""
-    site = db.get(Site, opened.site)
+    """The enrolled, connected site that signed `opened`; SiteError (404, 401, 410) otherwise.
+    Its last status document and inventory (tens of KB, replaced by the document taken) are
+    loaded only if read."""
+    site = db.get(Site, opened.site, options=[defer(Site.status_json), defer(Site.inventory_json)])
     if site is None:
         raise SiteError(f"site {opened.site} is not enrolled on this hub", 404,
                         hint="./install hub connect URL --token T on the site")

@@ -69,7 +69,7 @@ def enroll() -> tuple[Response, int]:
 @bp.post("/sites/<site_id>/check-ins")
 def check_in(site_id: str) -> Response:
     taken = sites.check_in(db(), site_id, _opened())
-    return jsonify(sites.answer(db(), taken.site) | {"taken": taken.new})
+    return jsonify(taken.answer | {"taken": taken.new})
 
 
 @bp.post("/sites/<site_id>/disconnect")
@@ -131,8 +131,7 @@ def support_close(site_id: str) -> Response:
 @bp.post("/reports")
 def upload_report() -> Response:
     taken = sites.upload_report(db(), _opened(), _bearer() or None, None)
-    return jsonify(sites.answer(db(), taken.site) | {"taken": taken.new,
-                                                     "carry_back": sites.carry_back(db(), taken.site)})
+    return jsonify(taken.answer | {"taken": taken.new, "carry_back": sites.carry_back(db(), taken.site)})
 
 
 @bp.get("/sites")

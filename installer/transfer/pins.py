@@ -51,7 +51,18 @@ def connect_pinned(base_url: str, fingerprint: str, connect_timeout: float, read
     return conn
 
 
-class _Pinned(HTTPAdapter):
+SEND_BLOCK = 1 << 20
+
+
+class BigSends(HTTPAdapter):
+    """Sends a file-like request body in 1 MB writes, not urllib3's 16 KB: a 500 MB upload
+    (a bundle's layer to the hub) was 32,000 TLS writes from Python, a quarter of its time."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, blocksize=SEND_BLOCK, **kwargs)
+
+
+class _Pinned(BigSends):
     """Connections to one base URL whose certificate must have `fingerprint` (SHA-256)."""
 
     def __init__(self, fingerprint: str) -> None:

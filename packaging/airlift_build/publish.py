@@ -1,8 +1,9 @@
 """`build.py … --publish https://HUB --hub-token T`: send the built bundle to an Airlift Hub.
 
 Content-addressed and resumable: the hub is asked which of the bundle's files (by the sha256
-index.json gives them) it lacks, only those are sent, each straight from its place in the
-tarball; a cut upload asks the hub how far it got and goes on from there. Then the release is
+index.json gives them) it lacks, only those are sent, straight from their places in the tarball:
+the small ones together, a batch a request (airlift_build/publish_batch.py), each big one on its
+own; a cut upload asks the hub how far it got and goes on from there. Then the release is
 committed: index.json, and signature.json when the bundle carries one, byte for byte. A hub with a
 self-signed certificate is reached only with its fingerprint pinned (--hub-fingerprint).
 """
@@ -19,15 +20,16 @@ from typing import IO, Any
 
 import requests
 
+from airlift_build.publish_batch import batches, tar_body
 from installer.bundle.index import INDEX_NAME, Index
 from installer.errors import AirliftError
-from installer.transfer.pins import pinned_session
+from installer.transfer.pins import BigSends, pinned_session
 
 SIGNATURE_NAME = "signature.json"
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 ATTEMPTS = 6
 READ = 1 << 20
-ASK_FIRST = 1 << 20  # bytes: a smaller blob is sent without asking first where its upload stands
+SMALL = 1 << 20  # bytes: a smaller blob goes in a batch with others (airlift_build.publish_batch)
 TIMEOUT = (10, 300)
 
 
@@ -104,6 +106,7 @@ class Publisher:
                                                          normalise_fingerprint(target.fingerprint))
         else:
             self.http = requests.Session()
+            self.http.mount("https://", BigSends())
         self.http.headers["Authorization"] = f"Bearer {target.token}"
 
     def publish(self, path: Path) -> PublishResult:
@@ -113,27 +116,57 @@ class Publisher:
         except (ValueError, KeyError, TypeError) as e:
             raise AirliftError(f"{path}: its index.json cannot be read ({e})") from None
         stored = {e.sha256: e.stored_path for e in index.carried}
-        missing = self._call("POST", "/blobs/missing", json={"sha256": sorted(stored)})["missing"]
-        sent = 0
+        answer = self._call("POST", "/blobs/missing", json={"sha256": sorted(stored)})
+        missing, held = answer["missing"], answer.get("held") or {}
+        placed: list[tuple[str, Member]] = []
+        for sha256 in missing:
+            member = bundle.members.get(stored.get(sha256, ""))
+            if member is None:
+                raise AirliftError(f"{path}: the hub asks for {sha256}, which the bundle does not carry")
+            placed.append((sha256, member))
         with open(path, "rb") as tar:
-            for sha256 in missing:
-                member = bundle.members.get(stored.get(sha256, ""))
-                if member is None:
-                    raise AirliftError(f"{path}: the hub asks for {sha256}, which the bundle does not carry")
-                sent += self._upload(tar, sha256, member)
+            kept, sent = self._send_small(tar, [(d, m) for d, m in placed if m.size < SMALL])
+            for sha256, member in placed:
+                if sha256 not in kept:
+                    sent += self._upload(tar, sha256, member, int(held.get(sha256, 0)))
         body = {"index": bundle.index_bytes.decode(), "channel": self.target.channel,
                 "signature": bundle.signature.decode() if bundle.signature is not None else None}
         release = self._call("POST", "/releases", json=body)
         return PublishResult(index.name, index.version, len(missing), sent, len(stored) - len(missing),
                              bool(release["created"]), list(release["channels"]))
 
-    def _upload(self, tar: IO[bytes], sha256: str, member: Member) -> int:
-        """Send one blob, going on from where the hub stands after a cut; returns the bytes sent.
-        A blob under ASK_FIRST is sent from byte 0 without asking where its upload stands (the
-        hub just said it lacks it): one request instead of two for each of a bundle's many small
-        files, and a resumed publish sends such a blob again at worst."""
+    def _send_small(self, tar: IO[bytes], small: list[tuple[str, Member]]) -> tuple[set[str], int]:
+        """Send the small blobs in batches (airlift_build.publish_batch); the sha256s the hub
+        kept and the bytes sent. What a batch did not get in (cut several times, a blob another
+        request is sending, a hub without batches) is left to the one-by-one upload."""
+        kept: set[str] = set()
         sent = 0
-        offset: int | None = 0 if member.size < ASK_FIRST else None
+        for group in batches(small):
+            for attempt in range(ATTEMPTS):
+                try:
+                    response = self.http.post(f"{self.base}/blobs", data=tar_body(tar, group, READ), timeout=TIMEOUT,
+                                              headers={"Content-Type": "application/x-tar"})
+                except (requests.ConnectionError, requests.Timeout) as e:
+                    if _untrusted(e):
+                        raise _unreachable(self.target, e) from None
+                    self.sleep(min(2 ** attempt, 30))
+                    continue
+                if response.status_code in (401, 403):
+                    raise _refused(response)
+                if response.status_code in (404, 405):  # a hub from before batches
+                    return kept, sent
+                if response.status_code == 200:
+                    kept.update(response.json()["kept"])
+                    sent += sum(member.size for _, member in group)
+                    break
+                self.sleep(min(2 ** attempt, 30))
+        return kept, sent
+
+    def _upload(self, tar: IO[bytes], sha256: str, member: Member, held: int) -> int:
+        """Send one blob from byte `held` (where the hub said its upload stands when it listed
+        the missing blobs), going on from where the hub stands after a cut; returns the bytes sent."""
+        sent = 0
+        offset: int | None = held
         for attempt in range(ATTEMPTS):
             if offset is None:
                 state = self._call("GET", f"/blobs/{sha256}/upload")

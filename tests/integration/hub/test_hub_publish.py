@@ -8,7 +8,8 @@ import hashlib
 import tarfile
 
 import pytest
-from airlift_build.publish import Publisher, PublishTarget
+from airlift_build.publish import SMALL, Publisher, PublishTarget
+from airlift_build.publish_batch import batches
 
 from installer.bundle.index import Index
 from installer.errors import AirliftError
@@ -21,6 +22,11 @@ pytestmark = pytest.mark.timeout(900)
 def _unique_size(index: Index) -> int:
     """What the bundle's files weigh, each content counted once (the hub stores it once)."""
     return sum({e.sha256: e.size for e in index.files}.values())
+
+
+class _Sized:
+    def __init__(self, size: int) -> None:
+        self.offset, self.size = 0, size
 
 
 def _index(tar_path) -> Index:  # type: ignore[no-untyped-def]
@@ -70,7 +76,11 @@ def test_an_upload_cut_half_way_resumes_where_it_stopped(hub_process, hello_bund
     stats = hub_process.stats()
     # Every byte arrived once: the part before the cut was kept, the rest sent after it.
     assert stats["blob_bytes_received"] == carried
-    assert stats["blob_requests"] == len({e.sha256 for e in index.files}) + 1
+    # The small files went in batches, each big one on its own, and one request more for the cut.
+    sizes = {e.sha256: e.size for e in index.files}
+    small = [(d, e) for d, e in sizes.items() if e < SMALL]
+    batched = len(list(batches([(d, _Sized(e)) for d, e in small])))
+    assert stats["blob_requests"] == batched + len(sizes) - len(small) + 1
     direct = PublishTarget(hub_process.url, hub_process.token, None, hub_process.fingerprint)
     assert Publisher(direct).publish(hello_bundle_tar).sent_files == 0
 

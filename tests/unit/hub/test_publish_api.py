@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
+import tarfile
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
@@ -35,6 +37,8 @@ def test_an_upload_cut_short_goes_on_from_the_offset_the_hub_holds(api):
     first = api.put(f"/api/v1/blobs/{sha256}", data=data[:10], headers={"Content-Range": f"bytes 0-9/{total}"})
     assert first.status_code == 200 and first.json == {"offset": 10, "complete": False}
     assert api.get(f"/api/v1/blobs/{sha256}/upload").json == {"offset": 10, "complete": False}
+    assert api.post("/api/v1/blobs/missing", json={"sha256": [sha256]}).json == {"missing": [sha256],
+                                                                                "held": {sha256: 10}}
     again = api.put(f"/api/v1/blobs/{sha256}", data=data, headers={"Content-Range": f"bytes 0-{total - 1}/{total}"})
     assert again.status_code == 409 and again.json["offset"] == 10
     rest = api.put(f"/api/v1/blobs/{sha256}", data=data[10:],
@@ -134,3 +138,36 @@ def test_without_a_live_publish_token_the_api_refuses(client, hub_engine):
         response = client.get("/api/v1/applications", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401, token
     assert client.get("/api/v1/applications", headers={"Authorization": f"Bearer {live}"}).status_code == 200
+
+
+def _tar(blobs: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in blobs.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_small_blobs_go_in_one_request_and_bytes_under_another_name_are_refused(api):
+    blobs = tiny_bundle().blobs()
+    forged = hashlib.sha256(b"the real bytes").hexdigest()
+    answer = api.post("/api/v1/blobs", data=_tar(blobs | {forged: b"other bytes"}),
+                      headers={"Content-Type": "application/x-tar"})
+    assert answer.status_code == 200, answer.json
+    assert sorted(answer.json["kept"]) == sorted(blobs) and answer.json["refused"] == [forged]
+    assert api.post("/api/v1/blobs/missing", json={"sha256": [*blobs, forged]}).json["missing"] == [forged]
+    size = sum(len(d) for d in blobs.values()) + len(b"other bytes")
+    assert api.get("/api/v1/stats").json == {"blob_bytes_received": size, "blob_requests": 1}
+
+
+def test_a_batch_cut_short_or_not_a_tar_keeps_nothing(api):
+    blobs = tiny_bundle().blobs()
+    body = _tar(blobs)
+    cut = api.post("/api/v1/blobs", data=body[:len(body) // 2 + 100])
+    assert cut.status_code == 400
+    assert api.post("/api/v1/blobs/missing", json={"sha256": sorted(blobs)}).json["missing"] == sorted(blobs)
+    assert api.post("/api/v1/blobs", data=b"not a tar at all" * 100).status_code == 400
+    named = api.post("/api/v1/blobs", data=_tar({"../etc/passwd": b"x"}))
+    assert named.status_code == 400 and "sha256" in named.json["error"]

@@ -1,0 +1,101 @@
+"""The hub's HTTPS server: gunicorn, one worker process with a pool of threads (gthread), TLS and
+HTTP/1.1 keep-alive, on the socket `python -m hub serve` bound (hub/server.py).
+
+Why gunicorn's threaded worker: each connection's TLS handshake and request run on a thread of
+the pool, so a client that connects and says nothing holds one thread, never the accept loop; an
+idle kept-alive connection (a publisher between two blobs) waits in the worker's poller, not on a
+thread. Threads, not several workers, because the hub keeps per-process state (the upload
+counters of /api/v1/stats, the support tunnels) and several hub processes are run as several
+`python -m hub serve` behind one address, each its own gunicorn.
+
+One TLS context serves every connection: gunicorn's default makes a new one per connection
+(loading the certificate, and the system's CA store, every time). The certificate is ECDSA P-256
+(installer/tls.py), the cheapest to sign a handshake with. No session tickets are sent: a site
+checks in with a new client each time (installer/hub_link/actions.py) and Python's clients do
+not resume sessions, so every check-in is a full handshake and tickets were work for nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
+
+LINK_SECRET = re.compile(r"(/install/hub_[0-9a-f]+_)[A-Za-z0-9_-]+")
+THREADS = 32  # requests in flight; the database pool (hub/db.py) holds as many connections and more
+KEEPALIVE_S = 5  # a publisher sends its next blob at once; a site checks in minutes apart anyway
+STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
+
+
+@dataclass(frozen=True)
+class Listener:
+    """The bound socket, the certificate to serve on it, and what to run once the worker is up."""
+
+    fd: int
+    cert_path: str
+    key_path: str
+    started: Callable[[Flask], None]  # in the worker: start what needs threads, say the hub is up
+    stopping: Callable[[], None]  # in the worker, as it ends
+
+
+class RedactingLogger(glogging.Logger):
+    """Gunicorn's access log without an install link's secret (/install/hub_<id>_<secret>)."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {name: LINK_SECRET.sub(r"\1…", value) if isinstance(value, str) and "/install/hub_" in value
+                else value for name, value in atoms.items()}
+
+
+class HubServer(BaseApplication):  # type: ignore[misc]
+    """Gunicorn configured in code, so `python -m hub serve` keeps its own flags."""
+
+    def __init__(self, app: Flask, listener: Listener) -> None:
+        self.app, self.listener = app, listener
+        self.context: ssl.SSLContext | None = None
+        super().__init__(prog="python -m hub serve")
+
+    def load_config(self) -> None:
+        settings: dict[str, Any] = {
+            "bind": [f"fd://{self.listener.fd}"], "workers": 1, "worker_class": "gthread",
+            "threads": THREADS, "keepalive": KEEPALIVE_S, "graceful_timeout": STOP_GRACE_S,
+            "certfile": self.listener.cert_path, "keyfile": self.listener.key_path,
+            "ssl_context": self._ssl_context, "preload_app": True, "proc_name": "airlift-hub",
+            "control_socket_disable": True, "logger_class": RedactingLogger, "loglevel": "warning",
+            "errorlog": "-", "accesslog": "/dev/stderr",  # stdout is for the start-up lines only
+            "limit_request_field_size": 65536,  # a site's signed download request is a header
+            "post_worker_init": lambda worker: self.listener.started(worker.wsgi),
+            "worker_exit": lambda _server, _worker: self.listener.stopping(),
+        }
+        for name, value in settings.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        return self.app
+
+    def _ssl_context(self, _config: Any, _default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        """One context for every connection (gunicorn asks for one per connection)."""
+        if self.context is None:
+            self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.context.minimum_version = ssl.TLSVersion.TLSv1_2
+            self.context.num_tickets = 0  # no client of the hub resumes a session: sites, publishers, curl
+            self.context.load_cert_chain(self.listener.cert_path, self.listener.key_path)
+        return self.context
+
+
+def run(app: Flask, listener: Listener) -> None:
+    """Serve `app` until SIGINT or SIGTERM; returns, in this process, once the worker has stopped.
+    Gunicorn owns the socket `listener.fd` from here on and closes it."""
+    master = os.getpid()
+    try:
+        HubServer(app, listener).run()
+    except SystemExit as e:  # gunicorn's master exits when it stops, and so does its worker
+        if os.getpid() != master or e.code not in (0, None):
+            raise
