@@ -113,17 +113,17 @@ class BlobStore(ABC):
                 written.append((sha256, out, hashlib.sha256()))
                 out.truncate(0)
                 _copy(body, size, out, written[-1][2])
-            for _, out, _ in written:
-                out.flush()
-                os.fsync(out.fileno())
+            for _, part, _ in written:
+                part.flush()
+                os.fsync(part.fileno())
         except BaseException:
-            for sha256, out, _ in written:
-                out.close()
+            for sha256, part, _ in written:
+                part.close()
                 self._part(sha256).unlink(missing_ok=True)
             raise
         kept, refused = [], []
-        for sha256, out, digest in written:
-            out.close()
+        for sha256, part, digest in written:
+            part.close()
             try:
                 self._finish(sha256, digest)
                 kept.append(sha256)

@@ -54,7 +54,7 @@ class RedactingLogger(glogging.Logger):
                 else value for name, value in atoms.items()}
 
 
-class HubServer(BaseApplication):  # type: ignore[misc]
+class HubServer(BaseApplication):
     """Gunicorn configured in code, so `python -m hub serve` keeps its own flags."""
 
     def __init__(self, app: Flask, listener: Listener) -> None:

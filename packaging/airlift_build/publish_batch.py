@@ -6,7 +6,7 @@ cost over sending its bytes (bench/hub_bench.py)."""
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Protocol
 
 BATCH_BYTES = 32 << 20
@@ -17,11 +17,14 @@ BLOCK = 512
 class Placed(Protocol):
     """Where a blob's bytes are in the tarball (airlift_build.publish.Member)."""
 
-    offset: int
-    size: int
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
 
 
-def batches(blobs: list[tuple[str, Placed]]) -> Iterator[list[tuple[str, Placed]]]:
+def batches(blobs: Sequence[tuple[str, Placed]]) -> Iterator[list[tuple[str, Placed]]]:
     """`blobs` in groups of at most BATCH_FILES files and about BATCH_BYTES."""
     group: list[tuple[str, Placed]] = []
     size = 0
