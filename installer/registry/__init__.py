@@ -32,6 +32,7 @@ from installer.statedir import StateDir
 from installer.tls import ensure_ca, ensure_signed_certificate
 
 DOWN_LIMIT_S = 5.0
+ANSWER_TIMEOUT_S = 5.0
 Progress = Callable[[int, int], None]
 
 
@@ -121,13 +122,18 @@ class Registry:
             session.auth = (credentials.username, credentials.password)
         return session
 
-    def answering(self) -> bool:
-        """True when the registry answers its API root, over TLS and signed in (GET /v2/ -> 200)."""
-        try:
-            with self.session() as session:
-                return session.get(f"{self.url}/v2/", timeout=2).status_code == 200
-        except (requests.RequestException, OSError):
-            return False
+    def answering(self, attempts: int = 2) -> bool:
+        """True when the registry answers its API root, over TLS and signed in (GET /v2/ -> 200).
+        Asked twice with a few seconds each: a busy host slows the registry's password check, and
+        one slow answer must not make status call the site down."""
+        for _ in range(attempts):
+            try:
+                with self.session() as session:
+                    if session.get(f"{self.url}/v2/", timeout=ANSWER_TIMEOUT_S).status_code == 200:
+                        return True
+            except (requests.RequestException, OSError):
+                pass
+        return False
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Wait until the registry answers; a clear error with its log tail otherwise.
@@ -139,7 +145,7 @@ class Registry:
         deadline = time.monotonic() + timeout
         up_seen = time.monotonic()
         while (now := time.monotonic()) < deadline:
-            if self.answering():
+            if self.answering(attempts=1):
                 return
             if self.services.is_running(REGISTRY):
                 up_seen = now

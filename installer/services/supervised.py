@@ -9,6 +9,7 @@ service and restarts it on crash with backoff.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -171,9 +172,14 @@ class SupervisedServices:
         files = ServiceFiles.of(self.host, name)
         pid = read_pid(files.supervisor_pid)
         if pid:
+            began = _start_time(pid)
             os.kill(pid, signal.SIGTERM)
-            if not _wait_gone(files.supervisor_pid, STOP_TIMEOUT_S):
-                os.kill(pid, signal.SIGKILL)
+            # Until the process is gone, not just its pid file: the supervisor removes that file
+            # before its interpreter ends, and "stopped" must mean no process of the service is left.
+            if not _wait_exited(pid, began, STOP_TIMEOUT_S):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                _wait_exited(pid, began, STOP_TIMEOUT_S)
         self._end_orphan(files)
         for path in (files.supervisor_pid, files.child_pid):
             path.unlink(missing_ok=True)
@@ -204,6 +210,17 @@ class SupervisedServices:
 
     def log_where(self, name: str) -> str:
         return str(ServiceFiles.of(self.host, name).log)
+
+
+def _wait_exited(pid: int, began: str, timeout: float) -> bool:
+    """Wait for the process that started at `began` to end (a zombie counts as ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = _start_time(pid)
+        if now == "?" or now != began or _is_zombie(pid):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _wait_gone(pid_file: Path, timeout: float) -> bool:

@@ -92,7 +92,7 @@ def test_a_failing_status_hook_makes_status_degraded_with_why(tmp_path, frozen_k
     try:
         status = wait_for_hook(target, "failed")
         hook = status["status_hook"]
-        assert status["condition"] == "degraded" and not status["healthy"]
+        assert status["condition"] == "degraded" and not status["healthy"], status["reasons"]
         assert hook["last"]["exit_code"] == 3 and "hello status: the page is gone" in hook["last"]["log"], hook
         assert any(r.startswith("application status hook: failed") and "exit code 3" in r
                    for r in status["reasons"]), status["reasons"]
