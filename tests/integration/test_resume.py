@@ -26,20 +26,23 @@ def last_states(state: Path) -> dict[str, str]:
     return states
 
 
-@pytest.mark.parametrize("phase", PHASES)
-def test_resume_after_sigkill_inside_a_phase(phase, hello_bundle_dir, tmp_path):
+def test_resume_after_sigkill_inside_each_phase_in_turn(hello_bundle_dir, tmp_path):
+    """The first install killed inside /checks, then each `--resume` killed inside the next phase
+    (it first redoes the phase the one before was killed in); the last `--resume` completes."""
     target = Target.make(hello_bundle_dir, tmp_path)
     target.root.mkdir()
-    killed = subprocess.run([sys.executable, str(HARNESS), phase, *target.install_args()], cwd=REPO,
-                            env=target.env(), capture_output=True, text=True, timeout=300)
     try:
-        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-        states = last_states(target.state)
-        assert states[phase] == "in_progress"
-        assert all(states[p] == "completed" for p in PHASES[:PHASES.index(phase)])
-
-        refused = target.install()  # a plain start is refused: the install exists
-        assert refused.returncode == 2 and "--resume" in refused.stdout
+        for number, phase in enumerate(PHASES):
+            args = target.install_args("--resume") if number else target.install_args()
+            killed = subprocess.run([sys.executable, str(HARNESS), phase, *args], cwd=REPO,
+                                    env=target.env(), capture_output=True, text=True, timeout=300)
+            assert killed.returncode == -signal.SIGKILL, f"killing inside {phase}:\n{killed.stdout}{killed.stderr}"
+            states = last_states(target.state)
+            assert states[phase] == "in_progress", (phase, states)
+            assert all(states[p] == "completed" for p in PHASES[:number]), (phase, states)
+            if not number:
+                refused = target.install()  # a plain start is refused: the install exists
+                assert refused.returncode == 2 and "--resume" in refused.stdout
 
         resumed = target.run(*target.install_args("--resume"))
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
