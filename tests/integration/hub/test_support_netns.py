@@ -111,25 +111,17 @@ class Site:
 class NodeSshd(PasswordSshd):
     """The node's real sshd on the site's address, port 22, in the site's namespace."""
 
+    password_login = False
+
     def __init__(self, lab: NetnsLab, folder: Path, authorized: list[Path]) -> None:
         super().__init__(folder, lab.address(SITE), "unused-password-9Qz", authorized)
         self.lab, self.port = lab, 22
 
-    def start(self) -> None:
-        config = self.root / "sshd_config"
-        config.write_text(
-            f"Port 22\nListenAddress {self.address}\nHostKey {self.host_key}\nPidFile {self.root}/sshd.pid\n"
-            f"AuthorizedKeysFile {self.root}/authorized_keys\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n"
-            "PasswordAuthentication no\nKbdInteractiveAuthentication no\n")
-        shadow = self.root / "shadow"
-        shadow.write_text(self._shadow_with_root_password())
-        shadow.chmod(0o600)
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        script = f"mount --bind {shadow} /etc/shadow && exec /usr/sbin/sshd -D -e -f {config}"
-        self.proc = self.lab.popen(SITE, ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-                                   stderr=open(self.root / "sshd.log", "ab"))
-        assert wait_until(lambda: probe(self.lab, SITE, self.address, 22) == "connected", 10), \
-            (self.root / "sshd.log").read_text()
+    def launch(self, argv: list[str]) -> subprocess.Popen:
+        return self.lab.popen(SITE, argv, stderr=open(self.root / "sshd.log", "ab"))
+
+    def answering(self) -> bool:
+        return wait_until(lambda: probe(self.lab, SITE, self.address, 22) == "connected", 10)
 
 
 @pytest.fixture(scope="module")
