@@ -143,3 +143,14 @@ def pages(chromium, installer, request):
     book.close()
     assert book.off_host(f"127.0.0.1:{installer.port}") == []
     assert book.errors == []
+
+
+@pytest.fixture
+def hub_pages(chromium, hub_site, request):  # type: ignore[no-untyped-def]
+    """Pages of the module's `hub_site` (tests/browser/hub_site.py), screenshots under artifacts/hub;
+    nothing may be fetched from another host, and no page may log an error."""
+    book = Pages(chromium, request.node.name, REPO / "tests" / "artifacts" / "hub")
+    yield book
+    book.close()
+    assert book.off_host(f"127.0.0.1:{hub_site.port}") == []
+    assert book.errors == []

@@ -100,3 +100,9 @@ def _bundle(version: str, key: Ed25519PrivateKey) -> bytes:
                  sign=lambda data: sign_index(data, key).to_json())
     return out.getvalue()
 
+
+def sign_in(page, user: str = USER, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Fill the hub's sign-in form on `page` and send it."""
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

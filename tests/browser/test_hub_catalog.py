@@ -8,10 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import REPO, Pages
-from tests.browser.hub_site import PASSWORD, USER, HubSite
-
-ARTIFACTS = REPO / "tests" / "artifacts" / "hub"
+from tests.browser.hub_site import HubSite, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -25,22 +22,11 @@ def hub_site(tmp_path_factory):
     site.stop()
 
 
-@pytest.fixture
-def hub_pages(chromium, hub_site, request):
-    book = Pages(chromium, request.node.name, ARTIFACTS)
-    yield book
-    book.close()
-    assert book.off_host(f"127.0.0.1:{hub_site.port}") == []
-    assert book.errors == []
-
-
 def _sign_in(hub_pages, hub_site, width: int = 1280):  # type: ignore[no-untyped-def]
     page = hub_pages.open(f"{hub_site.url}/", width=width)
     expect(page).to_have_url(f"{hub_site.url}/login")
     hub_pages.shot(page, "login")
-    page.get_by_label("User name").fill(USER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page)
     expect(page.get_by_role("heading", name="Applications")).to_be_visible()
     return page
 

@@ -10,9 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Pages
 from tests.browser.hub_site import HubSite
-from tests.browser.test_hub_catalog import ARTIFACTS, _sign_in
+from tests.browser.test_hub_catalog import _sign_in
 
 LINK = re.compile(r"https://127\.0\.0\.1:\d+/install/hub_[0-9a-f]+_[A-Za-z0-9_-]+")
 
@@ -27,15 +26,6 @@ def hub_site(tmp_path_factory):
     assert promoted.ok, promoted.text
     yield site
     site.stop()
-
-
-@pytest.fixture
-def hub_pages(chromium, hub_site, request):
-    book = Pages(chromium, request.node.name, ARTIFACTS)
-    yield book
-    book.close()
-    assert book.off_host(f"127.0.0.1:{hub_site.port}") == []
-    assert book.errors == []
 
 
 def test_a_vendor_makes_an_install_link_and_reads_its_script(hub_pages, hub_site):

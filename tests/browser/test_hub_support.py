@@ -25,6 +25,7 @@ from installer.support.grant import open_grant, read_tunnel_state
 from installer.tls import ensure_self_signed
 from panel import create_app as panel_app
 from tests.browser.conftest import REPO, Pages
+from tests.browser.hub_site import sign_in
 from tests.fixtures.net import wait_until
 from tests.integration.hub.test_support_tunnel import Hub, _site, running_loop
 from tests.unit.test_panel_app import SiteDouble
@@ -89,9 +90,7 @@ def book(chromium, setup, request) -> Iterator[Pages]:
 
 def _sign_in(book: Pages, setup: Setup, name: str):  # type: ignore[no-untyped-def]
     page = book.open(f"{setup.hub.url}/sites/{setup.site_id}")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(HUB_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, name, HUB_PASSWORD)
     page.goto(f"{setup.hub.url}/sites/{setup.site_id}")
     expect(page.get_by_role("heading", name="Support session")).to_be_visible()
     return page
