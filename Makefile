@@ -64,9 +64,11 @@ lint: setup
 	$(PY) -m ruff check build.py installer wizard panel hub packaging tests bench scripts
 	$(PY) scripts/typecheck.py
 
+# Two workers (pytest-xdist); tests/conftest.py says which modules take turns. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: setup lint
 	scripts/ensure-dockerd.sh
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadgroup
 
 bundle: setup
 	$(PY) examples/hello/images/make_images.py

@@ -5,6 +5,8 @@ run and shared by every test that needs them."""
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 # packaging/ must not be importable as `packaging` (it would shadow PyPI's); its code is the
 # `airlift_build` package inside it.
@@ -17,3 +19,34 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.s3",
 ]
+
+# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup). Each module runs
+# whole on one worker, so its module fixtures (an installed site, a built bundle) are made once.
+# Modules that install onto this machine use Airlift's fixed ports (registry 5000, API 6443,
+# panel 32009, ...), so they take turns in one group; so do the modules that build network
+# namespaces of sites, and the lab's containers. Everything else spreads over both workers.
+HOST_FREE = {  # integration and browser modules that bind no fixed port and install nothing here
+    "test_build_differential", "test_build_errors", "test_build_hello", "test_build_publish_s3",
+    "test_build_registry_auth", "test_build_runtime", "test_build_signed", "test_build_sources",
+    "test_hub_differential", "test_hub_catalog", "test_hub_install_link", "test_hub_support",
+}
+NETNS = {"test_network_netns", "test_transfer_netns", "test_site_netns", "test_site_offline_netns",
+         "test_support_netns"}
+
+
+def xdist_group(path: Path) -> str:
+    """The group a test module runs in (see above)."""
+    parts, module = path.relative_to(REPO / "tests").parts, path.stem
+    if parts[0] == "lab":
+        return "lab"
+    if module in NETNS:
+        return "netns"
+    if parts[0] in ("integration", "browser") and module not in HOST_FREE:
+        return "host"
+    return "/".join(parts)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group(Path(item.path))))

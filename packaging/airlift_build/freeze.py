@@ -9,6 +9,7 @@ never put on sys.path, so the folder `packaging/` cannot shadow PyPI's `packagin
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -74,19 +75,18 @@ def cached_build(key_dir: Path, name: str, build: Callable[[Path], Path]) -> Pat
     """Return `key_dir/name`, building it with `build(work_dir)` only when it is not cached.
 
     The result is moved into place at the end, so an interrupted build leaves no cache entry.
+    Two builds at once on one machine (a vendor's CI jobs, the test run's workers) take turns:
+    the second waits for the first one's result instead of freezing the same sources again.
     """
     target = key_dir / name
-    if target.exists():
-        os.utime(key_dir)  # marks it recently used, so pruning keeps it
-        return target
     key_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=key_dir, prefix=".build-") as tmp:
-        built = build(Path(tmp))
-        try:
-            built.rename(target)
-        except OSError:
-            if not target.exists():  # another build finished first: use its result
-                raise
+    with (key_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            os.utime(key_dir)  # marks it recently used, so pruning keeps it
+            return target
+        with tempfile.TemporaryDirectory(dir=key_dir, prefix=".build-") as tmp:
+            build(Path(tmp)).rename(target)
     return target
 
 

@@ -1,7 +1,9 @@
 """The freeze cache: rebuilt when the installer changes, reused when only the application does."""
 
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -74,7 +76,26 @@ def test_cached_build_runs_the_build_once(tmp_path):
     second = freeze.cached_build(tmp_path / "k1", "thing", build)
     assert first == second == tmp_path / "k1" / "thing"
     assert (first / "exe").exists() and len(calls) == 1
-    assert [p.name for p in (tmp_path / "k1").iterdir()] == ["thing"]  # work dir cleaned up
+    assert [p.name for p in (tmp_path / "k1").iterdir() if p.name != ".lock"] == ["thing"]  # work dir cleaned up
+
+
+def test_two_builds_at_once_freeze_once_and_both_get_the_result(tmp_path):
+    calls, started = [], threading.Event()
+
+    def build(work: Path) -> Path:
+        calls.append(work)
+        started.set()
+        time.sleep(0.3)  # the second caller arrives while this build runs
+        out = work / "thing"
+        out.mkdir()
+        return out
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(freeze.cached_build, tmp_path / "k1", "thing", build)
+        started.wait(5)
+        second = pool.submit(freeze.cached_build, tmp_path / "k1", "thing", build)
+        assert first.result() == second.result() == tmp_path / "k1" / "thing"
+    assert len(calls) == 1
 
 
 def test_a_failed_build_leaves_no_cache_entry(tmp_path):
@@ -84,7 +105,7 @@ def test_a_failed_build_leaves_no_cache_entry(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         freeze.cached_build(tmp_path / "k1", "thing", build)
-    assert list((tmp_path / "k1").iterdir()) == []
+    assert [p.name for p in (tmp_path / "k1").iterdir()] == [".lock"]
 
 
 def test_prune_keeps_the_most_recently_used_builds(tmp_path):

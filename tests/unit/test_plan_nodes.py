@@ -44,13 +44,23 @@ def test_the_plan_survives_a_round_trip_through_its_stored_form():
     assert Plan.from_dict(plan.to_dict()).to_dict() == plan.to_dict()
 
 
-def _timed(log: list, fail: str | None = None):
+def _timed(log: list, fail: str | None = None, together: tuple[str, ...] = ()):
+    """Phases that log their start and end. The phases of node-2 and node-3 in each family of
+    `together` wait for each other inside (up to 10 s): they can only both finish if the plan runs
+    them at the same time, however slow the machine."""
+    import threading
     import time
+
+    meet = {family: threading.Barrier(2) for family in together}
 
     def make(phase_id: str):
         def run(_ctx) -> None:
             log.append(("start", phase_id))
-            time.sleep(0.05)
+            family, _, node = phase_id.rpartition("/")
+            if family in meet and node in ("node-2", "node-3"):
+                meet[family].wait(timeout=10)
+            else:
+                time.sleep(0.05)
             log.append(("end", phase_id))
             if phase_id == fail:
                 raise AirliftError("it broke", hint="fix it")
@@ -63,13 +73,15 @@ def test_phases_of_different_nodes_run_together_and_the_others_in_order(tmp_path
     store = PlanStore(tmp_path)
     store.create(plan)
     log: list = []
-    run_plan(plan, store, None, EventBus(), "/x/log", table={p.id: _timed(log)(p.id) for p in plan.phases})
+    families = ("/checks", "/distribute", "/runtime")
+    timed = _timed(log, together=families)
+    run_plan(plan, store, None, EventBus(), "/x/log", table={p.id: timed(p.id) for p in plan.phases})
     start = {pid: i for i, (what, pid) in enumerate(log) if what == "start"}
     ends = {pid: i for i, (what, pid) in enumerate(log) if what == "end"}
 
     def overlap(a: str, b: str) -> bool:
         return start[a] < ends[b] and start[b] < ends[a]
-    for family in ("/checks", "/distribute", "/runtime"):
+    for family in families:
         assert overlap(f"{family}/node-2", f"{family}/node-3"), log
     assert not overlap("/registry", "/runtime") and not overlap("/bootstrap", "/distribute/node-2")
     assert max(ends["/checks/node-2"], ends["/checks/node-3"]) < start["/checks/network"] < ends["/checks/network"] \
