@@ -68,6 +68,7 @@ class Hub:
         data.mkdir(parents=True)
         self.token = prepare_hub(data, self.db)
         self.port, self.ssh_port = free_port(), free_port()
+        self.panel_ports = (free_port(), free_port())
         self.url = f"https://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[str] | None = None
 
@@ -77,7 +78,8 @@ class Hub:
 
     def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--data", str(self.data), "--listen",
-                                      f"127.0.0.1:{self.port}", "--ssh-listen", f"127.0.0.1:{self.ssh_port}"],
+                                      f"127.0.0.1:{self.port}", "--ssh-listen", f"127.0.0.1:{self.ssh_port}",
+                                      "--panel-ports", ",".join(map(str, self.panel_ports))],
                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.fingerprint = _fingerprint(self.proc)
         assert wait_until(lambda: _reachable(self.ssh_port), 20)
