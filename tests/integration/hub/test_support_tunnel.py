@@ -306,3 +306,14 @@ def test_the_site_dials_the_hubs_ssh_port_through_its_https_proxy(hub, tmp_path,
             assert wait_until(lambda: read_tunnel_state(paths).get("state") == "reconnecting", 20)
     finally:
         proxy.close()
+
+
+def test_serve_names_a_busy_panel_port_and_the_flag(tmp_path):
+    data = tmp_path / "hub-data"
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        served = subprocess.run([sys.executable, "-m", "hub", "serve", "--data", str(data), "--listen",
+                                 f"127.0.0.1:{free_port()}", "--panel-ports", str(port)], cwd=REPO, text=True,
+                                capture_output=True, timeout=60)
+    assert served.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in served.stderr and "--panel-ports none" in served.stderr

@@ -7,6 +7,7 @@ and the lease; the hub's own port proxies nothing; every request is audited with
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import request
+from gunicorn.config import Config
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -26,7 +28,7 @@ from hub.panel_gateway import PORT_KEY, create_gateway, grant_cookie
 from hub.panel_proxy import panel_cookies, rewrite_location, rewrite_set_cookie
 from hub.server import parse_panel_ports
 from hub.websession import COOKIE
-from hub.wsgi_server import ByLocalPort
+from hub.wsgi_server import ByLocalPort, RedactingLogger
 from installer.errors import AirliftError
 from installer.tls import ensure_self_signed
 from panel import create_app as panel_app
@@ -332,3 +334,12 @@ def test_the_panels_cookies_stay_on_their_port_and_redirects_on_the_panel():
     assert rewrite_location("https://elsewhere.example/x") == "https://elsewhere.example/x"
     assert panel_cookies({"hub_session": "h", "__Host-airlift_grant_9444": "g", "__Host-p9444.__Host-airlift_panel": "p",
                           "__Host-p9445.__Host-airlift_panel": "q"}, 9444) == "__Host-airlift_panel=p"
+
+
+def test_the_request_log_leaves_the_ticket_out():
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/.airlift/enter?ticket=T1ck-et_x", "PATH_INFO": "/.airlift/enter",
+               "QUERY_STRING": "ticket=T1ck-et_x", "SERVER_PROTOCOL": "HTTP/1.1"}
+    atoms = RedactingLogger(Config()).atoms(SimpleNamespace(status="303 See Other", headers=[], sent=0),
+                                            SimpleNamespace(headers=[]), environ, datetime.timedelta(milliseconds=3))
+    assert atoms["r"] == "GET /.airlift/enter?ticket=… HTTP/1.1"
+    assert not any("T1ck" in str(value) for value in atoms.values())
