@@ -14,6 +14,7 @@ accepted socket (hub/wsgi_server.py `ByLocalPort`), never the Host header.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
@@ -96,8 +97,7 @@ def foreign(port: int) -> str | None:
     (another origin cannot read what it shows) or this origin's own subresource (Fetch metadata)."""
     if request.headers.get("Service-Worker") is not None:
         return "a service worker is not allowed on a panel port"
-    host, _, host_port = request.host.rpartition(":")
-    own = f"https://{request.host}" if host and host_port == str(port) else None
+    own = f"https://{request.host}" if _port_of(request.host) == port else None
     origin = request.headers.get("Origin")
     if origin is not None:
         return None if origin == own else f"Origin {origin}"
@@ -107,6 +107,14 @@ def foreign(port: int) -> str | None:
     if site in (None, "same-origin", "none") or request.headers.get("Sec-Fetch-Mode") == "navigate":
         return None
     return f"a {site} subresource"
+
+
+def _port_of(host: str) -> int | None:
+    """The port a Host header names (443 when it names none), None when it is not a host."""
+    try:
+        return urlsplit(f"//{host}").port or 443
+    except ValueError:
+        return None
 
 
 def _forward(entry: Entry, port: int) -> Response:

@@ -206,12 +206,13 @@ def test_a_panel_port_refuses_what_did_not_come_from_its_own_pages(client, hub_e
     for answer in (at.post("/signin", {"password": PANEL_PASSWORD}, Origin=HUB),  # the hub's pages
                    at.post("/signin", {"password": PANEL_PASSWORD}, Origin="https://hub.test:9445"),  # another panel
                    at.post("/signin", {"password": PANEL_PASSWORD}),
+                   at.post("/signin", {"password": PANEL_PASSWORD}, Origin="https://hub.test:9", Host="hub.test:9"),
                    at.get("/api/overview", Origin="https://hub.test:9445"),
                    at.get("/api/overview", **{"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors"}),
                    at.get("/sw.js", **{"Service-Worker": "script"})):
         assert answer.status_code == 403 and "did not come from this control panel" in answer.get_data(as_text=True)
     assert at.get("/signin", **{"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate"}).status_code == 200
-    assert len(_audit(hub_engine, "refused")) == 6
+    assert len(_audit(hub_engine, "refused")) == 7
 
 
 def test_a_ticket_works_once_and_only_on_its_own_port(client, hub_engine, user, site, ports):
