@@ -22,7 +22,7 @@ from hub.models import User
 from hub.passwords import MIN_LENGTH, hash_password
 from hub.roles import DEFAULT_ROLE, ROLES
 from hub.s3 import S3Location, normal_prefix
-from hub.server import ServeOptions, parse_listen, serve
+from hub.server import ServeOptions, parse_listen, parse_panel_ports, serve
 from hub.tokens import SCOPES, create_token
 from installer.errors import AirliftError
 from installer.stopping import handle_stop_signals
@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--key", type=Path, help="the key of --cert (PEM)")
     s.add_argument("--ssh-listen", metavar="ADDR:PORT",
                    help="take remote-support sessions from sites over SSH here (e.g. 0.0.0.0:2222)")
+    s.add_argument("--panel-ports", metavar="A-B",
+                   help="serve sites' control panels on these ports, one origin each (default: the 8 ports after "
+                        "--listen's); none: no Open control panel")
     _s3_arguments(s)
     sub.add_parser("migrate", parents=[common], help="bring the database to the hub's newest schema")
     user = sub.add_parser("user", help="vendor users of the catalog pages").add_subparsers(dest="action",
@@ -128,7 +131,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         host, port = parse_listen(args.listen)
         ssh = parse_listen(args.ssh_listen) if args.ssh_listen else None
-        serve(ServeOptions(args.data, url, host, port, args.cert, args.key, s3_location(args), ssh))
+        serve(ServeOptions(args.data, url, host, port, args.cert, args.key, s3_location(args), ssh,
+                           parse_panel_ports(args.panel_ports, port)))
         return 0
     if not args.database:
         args.data.mkdir(parents=True, exist_ok=True)

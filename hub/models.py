@@ -236,6 +236,33 @@ class SupportSession(Base):
     closed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class PanelLease(Base):
+    """A panel port (an origin of its own, `python -m hub serve --panel-ports`) lent to one site's
+    open support session, so every hub process on the database sends that site's panel to it."""
+
+    __tablename__ = "panel_leases"
+    port: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("support_sessions.id", ondelete="CASCADE"))
+    leased_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PanelPass(Base):
+    """A way into a panel port for one hub user: a single-use `ticket` (made by "Open control
+    panel", redeemed on the panel port within a minute) or the `grant` its redemption gives, kept
+    in a cookie of that port. The row keeps only the sha256 of the random secret."""
+
+    __tablename__ = "panel_passes"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # ticket | grant
+    user_name: Mapped[str] = mapped_column(String(100))
+    site_id: Mapped[str] = mapped_column(String(40))
+    session_id: Mapped[str] = mapped_column(ForeignKey("support_sessions.id", ondelete="CASCADE"), index=True)
+    port: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AuditEvent(Base):
     """Who did what through remote support, and how many bytes went each way."""
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TextIO
 
 from cryptography import x509
-from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub import migrate, wsgi_server
@@ -23,12 +22,15 @@ from hub.blobs_s3 import S3BlobStore
 from hub.blobstore import BlobStore, FolderBlobStore
 from hub.context import HubTls
 from hub.db import make_engine
+from hub.panel_gateway import PORT_KEY, create_gateway
+from hub.panel_passes import describe_ports
 from hub.s3 import S3Location
 from hub.tunnel_ssh import TunnelServer
 from installer.errors import AirliftError
 from installer.tls import Certificate, ensure_self_signed, fingerprint
 
 DEFAULT_PORT = 8443
+DEFAULT_PANEL_PORTS = 8  # the ports after --listen's, one site's control panel each
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class ServeOptions:
     key: Path | None = None
     s3: S3Location | None = None  # blobs in this bucket instead of DATA/blobs
     ssh: tuple[str, int] | None = None  # the SSH endpoint for remote support (hub/tunnel_ssh.py)
+    panel_ports: tuple[int, ...] = ()  # one origin each for a site's control panel (hub/panel_gateway.py)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -53,6 +56,25 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise AirliftError(f'--listen "{text}" is not ADDR:PORT', hint="for example --listen 0.0.0.0:8443")
     return host, int(port)
+
+
+def parse_panel_ports(text: str | None, listen_port: int) -> tuple[int, ...]:
+    """`A-B`, `P,Q,…` (ranges too) or `none`; by default the DEFAULT_PANEL_PORTS after the hub's."""
+    if text is None:
+        return tuple(range(listen_port + 1, listen_port + 1 + DEFAULT_PANEL_PORTS))
+    if text.strip().lower() == "none":
+        return ()
+    ports: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if not first.isdigit() or not (last or first).isdigit() or not 1 <= int(first) <= int(last or first) <= 65535:
+            raise AirliftError(f'--panel-ports "{text}" is not a port range', hint="for example --panel-ports "
+                               "8444-8451, --panel-ports 9001,9002, or --panel-ports none to serve no control panel")
+        ports.extend(range(int(first), int(last or first) + 1))
+    if listen_port in ports or len(set(ports)) != len(ports):
+        raise AirliftError(f'--panel-ports "{text}" names the hub\'s own port {listen_port} or a port twice',
+                           hint="give ports apart from --listen's, each once")
+    return tuple(ports)
 
 
 def certificate(options: ServeOptions) -> Certificate:
@@ -116,21 +138,24 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
     cert = certificate(options)
     store = blob_store(options)
     tls = HubTls(cert.cert_path.read_text(), cert.fingerprint.replace(":", "").lower(), options.cert is None)
-    app = create_app(make_engine(options.database_url), options.data_dir, store, tls)
-    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    app = create_app(make_engine(options.database_url), options.data_dir, store, tls, options.panel_ports)
+    sockets = [bind(options.host, options.port, "choose another with --listen ADDR:PORT")]
     try:
-        listener = socket.create_server((options.host, options.port), family=family, backlog=1024)
-    except OSError as e:
-        raise AirliftError(f"The hub cannot listen on {options.host}:{options.port}: {e.strerror or e}",
-                           hint="another program may use the port, or the address is not on this host; "
-                                "choose another with --listen ADDR:PORT") from None
+        for port in options.panel_ports:
+            sockets.append(bind(options.host, port, "choose others with --panel-ports A-B, or --panel-ports none "
+                                                    "to serve no control panel"))
+    except AirliftError:
+        for s in sockets:
+            s.close()
+        raise
+    served = wsgi_server.ByLocalPort(app, create_gateway(app.extensions["hub"]), options.panel_ports, PORT_KEY)
     tunnels: list[TunnelServer] = []
 
-    def started(served: Flask) -> None:
-        tunnel = start_tunnel(options, served.extensions["hub"].sessions)
+    def started() -> None:  # in the worker, a fork of this process, where `app` is its own copy
+        tunnel = start_tunnel(options, app.extensions["hub"].sessions)
         if tunnel is not None:
             tunnels.append(tunnel)
-            served.config["SSH_ENDPOINT"] = tunnel.endpoint()
+            app.config["SSH_ENDPOINT"] = tunnel.endpoint()
         print(_banner(options, cert, tunnel), file=out, flush=True)
 
     def stopping() -> None:
@@ -138,11 +163,21 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
             tunnels.pop().stop()
 
     try:
-        wsgi_server.run(app, wsgi_server.Listener(listener.detach(), str(cert.cert_path), str(cert.key_path),
-                                                  started, stopping))
+        wsgi_server.run(served, wsgi_server.Listener([s.detach() for s in sockets], str(cert.cert_path),
+                                                     str(cert.key_path), started, stopping))
     except KeyboardInterrupt:
         pass
     print("Hub stopped.", file=out, flush=True)
+
+
+def bind(host: str, port: int, hint: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as e:
+        raise AirliftError(f"The hub cannot listen on {host}:{port}: {e.strerror or e}",
+                           hint=f"another program may use the port, or the address is not on this host; {hint}") \
+            from None
 
 
 def _banner(options: ServeOptions, cert: Certificate, tunnel: TunnelServer | None) -> str:
@@ -152,5 +187,7 @@ def _banner(options: ServeOptions, cert: Certificate, tunnel: TunnelServer | Non
             f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
             f"Publishers pin it with --hub-fingerprint SHA256:{cert.fingerprint.replace(':', '').lower()}\n"
             + (f"Remote support: SSH on {options.ssh[0]}:{tunnel.port}, host key {tunnel.fingerprint}\n"
-               if tunnel and options.ssh else "") +
+               if tunnel and options.ssh else "")
+            + (f"Sites' control panels on ports {describe_ports(options.panel_ports)}, one origin each\n"
+               if options.panel_ports else "Open control panel is off (--panel-ports none)\n") +
             "Press Ctrl-C to stop the hub.")

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from hub import sites, support
 from hub.context import db
 from hub.models import Site, aware, utcnow
+from hub.panel_open import panel_ports, site_page_csp
 from hub.roles import SUPPORT, may
 from hub.site_state import refresh, refresh_all
 from hub.websession import current, signed_in
@@ -29,7 +30,7 @@ def sites_list() -> str:
 
 @bp.get("/sites/<site_id>")
 @signed_in
-def site(site_id: str) -> str:
+def site(site_id: str) -> BaseResponse:
     found = db().scalar(select(Site).where(Site.id == site_id))
     if found is None:
         abort(404)
@@ -37,11 +38,14 @@ def site(site_id: str) -> str:
     db().commit()
     status = json.loads(found.status_json) if found.status_json else None
     alerts = json.loads(found.alerts_json) if found.alerts_json else []
-    return render_template("site.html", site=found, status=status, alerts=alerts, aware=aware,
-                           support=support.open_for_site(db(), found.id), ports_of=support.ports_of,
-                           update=sites.update_for(db(), found), carry=sites.carry_back(db(), found),
-                           inventory=len(json.loads(found.inventory_json or "[]")), message=request.args.get("message"),
-                           error=request.args.get("error"), may_support=may(_role(), SUPPORT))
+    page = make_response(render_template(
+        "site.html", site=found, status=status, alerts=alerts, aware=aware,
+        support=support.open_for_site(db(), found.id), ports_of=support.ports_of, update=sites.update_for(db(), found),
+        carry=sites.carry_back(db(), found), inventory=len(json.loads(found.inventory_json or "[]")),
+        message=request.args.get("message"), error=request.args.get("error"), may_support=may(_role(), SUPPORT),
+        panel_ports=panel_ports()))
+    page.headers["Content-Security-Policy"] = site_page_csp()
+    return page
 
 
 def _role() -> str | None:

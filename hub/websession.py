@@ -72,11 +72,20 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
         session = current()
         if session is None:
             return redirect(url_for("pages.login"))
+        if request.method == "POST" and not same_origin_form():
+            abort(403, "Refused: this form was not sent from a page of this hub.")
         if request.method == "POST" and not hmac.compare_digest(
                 request.form.get("csrf", ""), session.csrf_token):
             abort(400, "The form is out of date: reload the page and send it again.")
         return view(*args, **kwargs)
     return checked
+
+
+def same_origin_form() -> bool:
+    """A form POST from the hub's own pages, by the browser's Fetch metadata (absent from tools).
+    A site's panel served on a panel port of this host is same-site with the hub (ports do not
+    make sites), so SameSite cookies reach the hub from its pages: they must not post forms here."""
+    return request.headers.get("Sec-Fetch-Site") in (None, "same-origin")
 
 
 def login_csrf() -> str:
@@ -86,4 +95,4 @@ def login_csrf() -> str:
 
 def login_csrf_ok() -> bool:
     cookie, form = request.cookies.get(LOGIN_COOKIE, ""), request.form.get("csrf", "")
-    return bool(cookie) and hmac.compare_digest(cookie, form)
+    return bool(cookie) and hmac.compare_digest(cookie, form) and same_origin_form()

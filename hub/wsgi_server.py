@@ -1,5 +1,8 @@
 """The hub's HTTPS server: gunicorn, one worker process with a pool of threads (gthread), TLS and
-HTTP/1.1 keep-alive, on the socket `python -m hub serve` bound (hub/server.py).
+HTTP/1.1 keep-alive, on the sockets `python -m hub serve` bound (hub/server.py): the hub's port,
+and its panel ports, each served by the panel gateway (hub/panel_gateway.py). Which application
+answers a request is decided by the local port of the socket it came in on (`ByLocalPort`), never
+by anything the client sent.
 
 Why gunicorn's threaded worker: each connection's TLS handshake and request run on a thread of
 the pool, so a client that connects and says nothing holds one thread, never the accept loop; an
@@ -22,13 +25,16 @@ import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
 LINK_SECRET = re.compile(r"(/install/hub_[0-9a-f]+_)[A-Za-z0-9_-]+")
+PANEL_TICKET = re.compile(r"(\bticket=)[A-Za-z0-9_-]+")
 THREADS = 32  # requests in flight; the database pool (hub/db.py) holds as many connections and more
 KEEPALIVE_S = 5  # a publisher sends its next blob at once; a site checks in minutes apart anyway
 STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
@@ -36,48 +42,65 @@ STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
 
 @dataclass(frozen=True)
 class Listener:
-    """The bound socket, the certificate to serve on it, and what to run once the worker is up."""
+    """The bound sockets, the certificate to serve on them, and what to run once the worker is up."""
 
-    fd: int
+    fds: list[int]
     cert_path: str
     key_path: str
-    started: Callable[[Flask], None]  # in the worker: start what needs threads, say the hub is up
+    started: Callable[[], None]  # in the worker: start what needs threads, say the hub is up
     stopping: Callable[[], None]  # in the worker, as it ends
 
 
+class ByLocalPort:
+    """The hub's application, or on a panel port the panel gateway (told its port in the environ
+    as PORT_KEY), chosen by the local port of the accepted socket gunicorn hands over."""
+
+    def __init__(self, hub: WSGIApplication, gateway: WSGIApplication, panel_ports: tuple[int, ...],
+                 port_key: str) -> None:
+        self.hub, self.gateway, self.panel_ports, self.port_key = hub, gateway, frozenset(panel_ports), port_key
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        port = environ["gunicorn.socket"].getsockname()[1]
+        if port in self.panel_ports:
+            environ[self.port_key] = port
+            return self.gateway(environ, start_response)
+        return self.hub(environ, start_response)
+
+
 class RedactingLogger(glogging.Logger):
-    """Gunicorn's access log without an install link's secret (/install/hub_<id>_<secret>)."""
+    """Gunicorn's access log without an install link's secret (/install/hub_<id>_<secret>) or a
+    panel ticket (/.airlift/enter?ticket=…)."""
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        return {name: LINK_SECRET.sub(r"\1…", value) if isinstance(value, str) and "/install/hub_" in value
-                else value for name, value in atoms.items()}
+        return {name: PANEL_TICKET.sub(r"\1…", LINK_SECRET.sub(r"\1…", value)) if isinstance(value, str) else value
+                for name, value in atoms.items()}
 
 
 class HubServer(BaseApplication):
     """Gunicorn configured in code, so `python -m hub serve` keeps its own flags."""
 
-    def __init__(self, app: Flask, listener: Listener) -> None:
+    def __init__(self, app: WSGIApplication, listener: Listener) -> None:
         self.app, self.listener = app, listener
         self.context: ssl.SSLContext | None = None
         super().__init__(prog="python -m hub serve")
 
     def load_config(self) -> None:
         settings: dict[str, Any] = {
-            "bind": [f"fd://{self.listener.fd}"], "workers": 1, "worker_class": "gthread",
+            "bind": [f"fd://{fd}" for fd in self.listener.fds], "workers": 1, "worker_class": "gthread",
             "threads": THREADS, "keepalive": KEEPALIVE_S, "graceful_timeout": STOP_GRACE_S,
             "certfile": self.listener.cert_path, "keyfile": self.listener.key_path,
             "ssl_context": self._ssl_context, "preload_app": True, "proc_name": "airlift-hub",
             "control_socket_disable": True, "logger_class": RedactingLogger, "loglevel": "warning",
             "errorlog": "-", "accesslog": "/dev/stderr",  # stdout is for the start-up lines only
             "limit_request_field_size": 65536,  # a site's signed download request is a header
-            "post_worker_init": lambda worker: self.listener.started(worker.wsgi),
+            "post_worker_init": lambda _worker: self.listener.started(),
             "worker_exit": lambda _server, _worker: self.listener.stopping(),
         }
         for name, value in settings.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Flask:
+    def load(self) -> WSGIApplication:
         return self.app
 
     def _ssl_context(self, _config: Any, _default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
@@ -90,9 +113,9 @@ class HubServer(BaseApplication):
         return self.context
 
 
-def run(app: Flask, listener: Listener) -> None:
+def run(app: WSGIApplication, listener: Listener) -> None:
     """Serve `app` until SIGINT or SIGTERM; returns, in this process, once the worker has stopped.
-    Gunicorn owns the socket `listener.fd` from here on and closes it."""
+    Gunicorn owns the sockets `listener.fds` from here on and closes them."""
     master = os.getpid()
     try:
         HubServer(app, listener).run()

@@ -20,10 +20,9 @@ function status(text, down) {
 }
 
 export function init() {
-  /* Served at its own root, or under a prefix when the vendor's hub forwards it (support session):
-  the hub carries plain requests only, so there the connection long-polls. */
-  const base = window.location.pathname.replace(/[^/]*$/, "");
-  socket = window.io({path: `${base}socket.io`, transports: base === "/" ? ["websocket", "polling"] : ["polling"]});
+  /* A WebSocket first; long-polling when it cannot be had: the vendor's hub, forwarding the panel
+  through a support session, carries plain requests only. */
+  socket = window.io({transports: ["websocket", "polling"], tryAllTransports: true});
   socket.on("connect", () => {
     status("Connected", false);
     if (followed) socket.emit("follow", {id: followed.id, after: followed.after});

@@ -103,8 +103,8 @@ class Pages:
         page.goto(url)
         return page
 
-    def off_host(self, allowed: str) -> list[str]:
-        return [u for u in self.requests if urlsplit(u).netloc != allowed and not u.startswith(("data:", "about:"))]
+    def off_host(self, *allowed: str) -> list[str]:
+        return [u for u in self.requests if urlsplit(u).netloc not in allowed and not u.startswith(("data:", "about:"))]
 
     def shot(self, page, name: str) -> None:
         self.artifacts.mkdir(parents=True, exist_ok=True)

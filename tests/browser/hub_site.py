@@ -49,7 +49,7 @@ class HubSite:
         self._hub("user", "add", USER, stdin=PASSWORD + "\n")
         self.token = self._hub("token", "create", "--scope", "publish").strip().splitlines()[-1]
         self.proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--data", str(self.data), "--listen",
-                                      f"127.0.0.1:{self.port}"], cwd=REPO, stdout=subprocess.PIPE,
+                                      f"127.0.0.1:{self.port}", "--panel-ports", "none"], cwd=REPO, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         assert self.proc.stdout is not None
         for line in self.proc.stdout:

@@ -53,9 +53,11 @@ def prepare_hub(data: Path, database: str) -> str:
 
 @contextmanager
 def running_hub(data: Path, database: str, token: str, *extra: str) -> Iterator[HubProcess]:
-    """`python -m hub serve` on a free loopback port with `extra` options, stopped at the end."""
+    """`python -m hub serve` on a free loopback port with `extra` options, stopped at the end; no
+    panel ports unless `extra` names them (the 8 after a free port need not be free)."""
     port = free_port()
-    proc = subprocess.Popen(hub_command("serve", "--listen", f"127.0.0.1:{port}", *extra, data=data,
+    panels = [] if "--panel-ports" in extra else ["--panel-ports", "none"]
+    proc = subprocess.Popen(hub_command("serve", "--listen", f"127.0.0.1:{port}", *panels, *extra, data=data,
                                         database=database),
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

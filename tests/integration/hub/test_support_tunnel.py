@@ -68,6 +68,7 @@ class Hub:
         data.mkdir(parents=True)
         self.token = prepare_hub(data, self.db)
         self.port, self.ssh_port = free_port(), free_port()
+        self.panel_ports = (free_port(), free_port())
         self.url = f"https://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[str] | None = None
 
@@ -77,7 +78,8 @@ class Hub:
 
     def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--data", str(self.data), "--listen",
-                                      f"127.0.0.1:{self.port}", "--ssh-listen", f"127.0.0.1:{self.ssh_port}"],
+                                      f"127.0.0.1:{self.port}", "--ssh-listen", f"127.0.0.1:{self.ssh_port}",
+                                      "--panel-ports", ",".join(map(str, self.panel_ports))],
                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.fingerprint = _fingerprint(self.proc)
         assert wait_until(lambda: _reachable(self.ssh_port), 20)
@@ -304,3 +306,14 @@ def test_the_site_dials_the_hubs_ssh_port_through_its_https_proxy(hub, tmp_path,
             assert wait_until(lambda: read_tunnel_state(paths).get("state") == "reconnecting", 20)
     finally:
         proxy.close()
+
+
+def test_serve_names_a_busy_panel_port_and_the_flag(tmp_path):
+    data = tmp_path / "hub-data"
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        served = subprocess.run([sys.executable, "-m", "hub", "serve", "--data", str(data), "--listen",
+                                 f"127.0.0.1:{free_port()}", "--panel-ports", str(port)], cwd=REPO, text=True,
+                                capture_output=True, timeout=60)
+    assert served.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in served.stderr and "--panel-ports none" in served.stderr
