@@ -68,7 +68,7 @@ lint: setup
 TEST_WORKERS ?= 2
 test: setup lint
 	scripts/ensure-dockerd.sh
-	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadscope
 
 bundle: setup
 	$(PY) examples/hello/images/make_images.py

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 REPO = Path(__file__).resolve().parent.parent
 # packaging/ must not be importable as `packaging` (it would shadow PyPI's); its code is the
@@ -20,11 +21,11 @@ pytest_plugins = [
     "tests.fixtures.s3",
 ]
 
-# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup). Each module runs
-# whole on one worker, so its module fixtures (an installed site, a built bundle) are made once.
-# Modules that install onto this machine use Airlift's fixed ports (registry 5000, API 6443,
-# panel 32009, ...), so they take turns in one group; so do the modules that build network
-# namespaces of sites, and the lab's containers. Everything else spreads over both workers.
+# `make test` runs the suite on two workers (pytest-xdist). Each module runs whole on one worker,
+# so its module fixtures (an installed site, a built bundle) are made once. Modules that install
+# onto this machine use Airlift's fixed ports (registry 5000, API 6443, panel 32009, ...), so they
+# take turns in one group; so do the modules that build network namespaces of sites, and the lab's
+# containers. Everything else spreads over both workers.
 HOST_FREE = {  # integration and browser modules that bind no fixed port and install nothing here
     "test_build_differential", "test_build_errors", "test_build_hello", "test_build_publish_s3",
     "test_build_registry_auth", "test_build_runtime", "test_build_signed", "test_build_sources",
@@ -34,19 +35,26 @@ NETNS = {"test_network_netns", "test_transfer_netns", "test_site_netns", "test_s
          "test_support_netns"}
 
 
-def xdist_group(path: Path) -> str:
-    """The group a test module runs in (see above)."""
-    parts, module = path.relative_to(REPO / "tests").parts, path.stem
+def turn_group(nodeid: str) -> str:
+    """The group a test runs in (see above), from its node id (`tests/unit/test_x.py::test_y`)."""
+    path = Path(nodeid.split("::", 1)[0])
+    parts, module = path.parts[1:], path.stem
     if parts[0] == "lab":
         return "lab"
     if module in NETNS:
         return "netns"
     if parts[0] in ("integration", "browser") and module not in HOST_FREE:
         return "host"
-    return "/".join(parts)
+    return str(path)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(Path(item.path))))
+class TurnScheduling(LoadScopeScheduling):
+    """xdist's scope scheduling with the groups above as its scopes (its own `xdist_group` mark
+    does not group with this pytest: it renames node ids the way pytest 9 no longer reads)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return turn_group(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> TurnScheduling | None:
+    return TurnScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
