@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO))
 pytest_plugins = [
     "tests.fixtures.build_fixtures",
     "tests.fixtures.lab_fixtures",
+    "tests.fixtures.licence_fixtures",
     "tests.fixtures.postgres",
     "tests.fixtures.s3",
 ]

@@ -90,7 +90,7 @@ def licence() -> ResponseReturnValue:
     if not isinstance(text, str) or not text.strip():
         return jsonify(error="The licence must be the text of the licence file."), 400
     engine = _engine()
-    engine.set_licence(text.encode(), "the licence file given in the wizard")
+    engine.set_licence(text.encode(), "The licence file you gave")
     return jsonify(engine.snapshot())
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import shlex
@@ -29,6 +28,7 @@ from installer.statelock import StateLock
 
 from .render import TerminalRenderer
 from .reports import checks_table, plan_table, print_status, print_summary
+from .typed import typed_line, typed_secret
 
 if TYPE_CHECKING:  # imported late at run time: a plain `status` need not load them
     from installer.engine import Engine
@@ -69,17 +69,30 @@ def needed_bundle(action: str) -> Path:
 
 
 def confirmed(console: Console, question: str) -> bool:
-    """The operator's answer to a yes/no `question`; anything but y or yes is no."""
-    return console.input(f"{question} \\[y/N] ").strip().lower() in ("y", "yes")
+    """The operator's answer to a yes/no `question`; anything but y or yes is no. Ctrl-C raises
+    KeyboardInterrupt however soon after the question it comes (installer/cli/typed.py)."""
+    console.print(f"{question} \\[y/N] ", end="")
+    return typed_line().strip().lower() in ("y", "yes")
 
 
-def declined(args: argparse.Namespace, console: Console, question: str, unchanged: str) -> bool:
-    """Whether the operator, asked `question` on a terminal, said no (then `unchanged` is printed);
-    --yes, or no terminal, asks nothing."""
-    if getattr(args, "yes", False) or not sys.stdin.isatty() or confirmed(console, question):
-        return False
+DECLINED_EXIT = 1
+INTERRUPTED_EXIT = 130  # Ctrl-C, as a shell reports it
+
+
+def declined(args: argparse.Namespace, console: Console, question: str, unchanged: str) -> int | None:
+    """None when the command goes on: --yes, no terminal (nothing is asked), or the operator said
+    yes to `question`. Else `unchanged` is printed and the exit code returned: DECLINED_EXIT for
+    no, INTERRUPTED_EXIT for Ctrl-C or Ctrl-D at the question."""
+    if getattr(args, "yes", False) or not sys.stdin.isatty():
+        return None
+    try:
+        if confirmed(console, question):
+            return None
+    except (KeyboardInterrupt, EOFError):
+        console.print(f"\nInterrupted. {unchanged}")
+        return INTERRUPTED_EXIT
     console.print(unchanged)
-    return True
+    return DECLINED_EXIT
 
 
 def require_root(action: str) -> None:
@@ -155,7 +168,7 @@ def _ssh_secrets(engine: Engine) -> None:
     environment (installer.cli.ssh_secrets); paramiko is loaded only for an install."""
     from .ssh_secrets import gather
 
-    gather(engine.resolved_answers().nodes, engine.ssh.secrets, getpass.getpass if sys.stdin.isatty() else None)
+    gather(engine.resolved_answers().nodes, engine.ssh.secrets, typed_secret if sys.stdin.isatty() else None)
 
 
 def _panel_password(engine: Engine, args: argparse.Namespace, console: Console) -> None:
@@ -312,8 +325,9 @@ def cmd_uninstall(args: argparse.Namespace, console: Console) -> int:
     from installer.uninstall import uninstall
 
     folder = state_dir(args)
-    if declined(args, console, f"Remove the application, Kubernetes, the registry and {folder}?", "Nothing removed."):
-        return 1
+    stop = declined(args, console, f"Remove the application, Kubernetes, the registry and {folder}?", "Nothing removed.")
+    if stop is not None:
+        return stop
     bus = EventBus()
     renderer = TerminalRenderer(console)
     bus.add_sink(renderer)

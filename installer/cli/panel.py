@@ -9,7 +9,6 @@ The panel itself is the `airlift-panel` service (panel/); these only write what 
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from installer.statedir import StateDir
 from installer.tls import saved_fingerprint
 
 from .commands import require_root, state_dir
+from .typed import typed_secret
 
 if TYPE_CHECKING:
     from installer.engine import Engine
@@ -84,10 +84,10 @@ def read_password(file: str | None) -> str | None:
         return text.splitlines()[0] if text else ""
     if not sys.stdin.isatty():
         return None
-    first = getpass.getpass("Control panel admin password (at least 10 characters; empty: none): ")
+    first = typed_secret("Control panel admin password (at least 10 characters; empty: none): ")
     if not first:
         return None
-    if getpass.getpass("The same password again: ") != first:
+    if typed_secret("The same password again: ") != first:
         raise AirliftError("The two passwords differ", hint="run the command again and type the same password twice")
     return first
 

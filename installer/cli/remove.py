@@ -32,9 +32,10 @@ def cmd_remove(args: argparse.Namespace, console: Console) -> int:
     require_root("remove a node")
     node, force, folder = args.node, bool(getattr(args, "force", False)), state_dir(args)
     client = controller_client(folder)
-    if declined(args, console, f"Drain node {node}, remove Kubernetes and Airlift from it and delete it from the "
-                               f"cluster{' (forced)' if force else ''}?", "Nothing removed."):
-        return 1
+    stop = declined(args, console, f"Drain node {node}, remove Kubernetes and Airlift from it and delete it from the "
+                                   f"cluster{' (forced)' if force else ''}?", "Nothing removed.")
+    if stop is not None:
+        return stop
     try:
         operation = client.call("operate", {"operation": "remove", "node": node, "force": force})["id"]
         events = follow(client, operation, TerminalRenderer(console))

@@ -25,9 +25,10 @@ def cmd_rollback(args: argparse.Namespace, console: Console) -> int:
     latest = unfinished(folder) or last(folder)
     if latest is not None:
         back_to = latest.to_version if latest.kind == "rollback" else latest.from_version
-        if declined(args, console, f"Take the cluster back to version {back_to} (its resources, images, runtime "
-                                   "and installer)?", "Nothing changed."):
-            return 1
+        stop = declined(args, console, f"Take the cluster back to version {back_to} (its resources, images, "
+                                       "runtime and installer)?", "Nothing changed.")
+        if stop is not None:
+            return stop
     bus = EventBus()
     renderer = TerminalRenderer(console)
     bus.add_sink(renderer)

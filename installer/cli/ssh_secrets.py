@@ -1,5 +1,6 @@
 """`./install --cli` with SSH nodes: the passwords and key passphrases they need, asked on the
-terminal (getpass, nothing echoed) or, without one, read from each node's environment variable.
+terminal (nothing echoed: installer/cli/typed.py) or, without one, read from each node's
+environment variable.
 
 Never from a flag: a command line is visible to every user of the host in the process list.
 A passphrase is checked against its key file at once, so a typo is asked again (three tries) on

@@ -29,11 +29,17 @@ from installer.upgrade.diff import UpgradeDiff, build_diff
 from installer.upgrade.installed import find_installed
 from installer.upgrade.refusals import check_upgrade, continued_upgrade
 
-from .commands import confirmed, needed_bundle, require_root, root, state_dir, verify_bundle
+from .commands import (
+    DECLINED_EXIT,
+    INTERRUPTED_EXIT,
+    confirmed,
+    needed_bundle,
+    require_root,
+    root,
+    state_dir,
+    verify_bundle,
+)
 from .render import TerminalRenderer
-
-INTERRUPTED_EXIT = 130
-DECLINED_EXIT = 1
 
 
 def cmd_upgrade(args: argparse.Namespace, console: Console) -> int:

@@ -3,7 +3,7 @@
 Why only in memory: answers.yaml is meant to be kept and replayed, and the event and installer
 logs are read by whoever looks at the host later. A node in the answers says only that it needs
 a secret (`password: ask`, or a `key` whose file is encrypted); the secret itself comes from the
-wizard's form, the terminal (getpass) or, without a terminal, from an environment variable named
+wizard's form, the terminal (nothing echoed) or, without a terminal, from an environment variable named
 after the node (read once and removed from the environment, so no child process inherits it and
 no command line shows it). Every secret is registered with the event bus, which masks it.
 """

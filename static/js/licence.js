@@ -6,12 +6,18 @@ import {$, api, refusal} from "./ui.js";
 import {snap, state} from "./state.js";
 import {onEnter, step} from "./nav.js";
 
-function render() {
+/* What the accepted licence grants, in one line: shown here and on the cluster size screen, where
+its node limit decides which sizes can be installed. */
+export function licenceSummary() {
   const accepted = (snap().licence || {}).accepted;
-  const line = $("licence-accepted");
-  line.hidden = !accepted;
-  line.textContent = accepted ? `Licence for ${accepted.customer}: up to ${accepted.max_nodes} node(s), ` +
+  return accepted ? `Licence in use: ${accepted.customer}, up to ${accepted.max_nodes} node(s), ` +
     `valid through ${accepted.expires}.` : "";
+}
+
+function render() {
+  const line = $("licence-accepted");
+  line.textContent = licenceSummary();
+  line.hidden = !line.textContent;
 }
 
 async function readFile(e) {
@@ -19,19 +25,25 @@ async function readFile(e) {
   if (file) $("licence-text").value = await file.text();
 }
 
+/* Say why next to the licence text, which the reason describes, and put the keyboard there. */
+function refuse(reason) {
+  const problem = $("licence-problem");
+  problem.textContent = reason;
+  problem.hidden = false;
+  $("licence-text").setAttribute("aria-invalid", "true");
+  $("licence-text").focus();
+}
+
 async function submit(e) {
   e.preventDefault();
   const text = $("licence-text").value.trim();
-  const problem = $("licence-problem");
-  problem.hidden = true;
+  $("licence-problem").hidden = true;
   $("licence-text").removeAttribute("aria-invalid");
   if (!text && (snap().licence || {}).accepted) { step(1); return; }
-  if (!text) { problem.textContent = "Choose the licence file, or paste what it holds."; problem.hidden = false; return; }
+  if (!text) { refuse("Choose the licence file, or paste what it holds."); return; }
   const result = await api("/api/licence", {licence: text});
   if (result.ok) { state.snapshot = result.body; render(); step(1); return; }
-  problem.textContent = refusal(result.body);
-  problem.hidden = false;
-  $("licence-text").setAttribute("aria-invalid", "true");
+  refuse(refusal(result.body));
 }
 
 export function init() {

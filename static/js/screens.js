@@ -6,6 +6,7 @@ import {$, api, el, problemText} from "./ui.js";
 import {answers, bundle, refresh, snap, state} from "./state.js";
 import {currentScreen, onEnter, step} from "./nav.js";
 import * as ssh from "./ssh.js";
+import {licenceSummary} from "./licence.js";
 
 function renderWelcome() {
   const b = bundle();
@@ -25,6 +26,8 @@ function renderWelcome() {
 function renderFlavors() {
   const b = bundle();
   $("flavor-prompt").textContent = b.prompt || "Choose a cluster size";
+  $("flavor-licence").textContent = licenceSummary();
+  $("flavor-licence").hidden = !$("flavor-licence").textContent;
   $("flavor-list").replaceChildren(...(b.flavors || []).map((f) => {
     const nodes = (f.nodes || []).map((n) => n.count + " × " + n.profile).join(", ");
     return el("label", {class: "choice"},

@@ -53,10 +53,11 @@ export function formatBytes(n) {
   return i === 0 ? `${Math.trunc(n)} B` : `${n.toFixed(1)} ${units[i]}`;
 }
 
-/* An operator-facing message from a refused action (wizard/api.py, refused): the error, then
-what to do. */
+/* An operator-facing message from a refused action (wizard/api.py, refused): the error as a
+sentence, then what to do. */
 export function refusal(body) {
-  return [body.error, body.hint ? "What to do: " + body.hint : ""].filter(Boolean).join(" ");
+  const error = body.error && !/[.!?]$/.test(body.error) ? body.error + "." : body.error;
+  return [error, body.hint ? "What to do: " + body.hint : ""].filter(Boolean).join(" ");
 }
 
 /* A refusal with the answers it names: each problem with its path, else the refusal itself. */

@@ -128,8 +128,14 @@ def chromium():
 
 
 @pytest.fixture
-def installer(hello_bundle_dir, tmp_path):
-    inst = Installer(hello_bundle_dir, tmp_path)
+def wizard_bundle(hello_bundle_dir):
+    """The bundle `installer` serves: examples/hello; a module overrides this to serve another."""
+    return hello_bundle_dir
+
+
+@pytest.fixture
+def installer(wizard_bundle, tmp_path):
+    inst = Installer(wizard_bundle, tmp_path)
     yield inst
     inst.stop()
     inst.uninstall()

@@ -59,3 +59,15 @@ def test_on_a_terminal_it_asks_first_and_a_no_removes_nothing(tmp_path):
     assert code == 1, shown
     assert "Drain node node-2, remove Kubernetes and Airlift from it" in shown and "Nothing removed." in shown
     assert "does not answer" not in shown, "nothing is asked of the controller before the answer"
+
+
+def test_ctrl_c_the_instant_the_question_shows_removes_nothing(tmp_path):
+    """A Ctrl-C pressed as the question appears may come before the command reads the answer:
+    every time, it stops at once, saying nothing was removed."""
+    state = installed(tmp_path)
+    argv = [sys.executable, "-m", "installer", "remove", "node-2", "--state-dir", str(state)]
+    for _ in range(12):
+        code, shown = run_on_terminal(argv, {**os.environ, "PYTHONPATH": str(REPO)}, [(b"[y/N] ", b"\x03")],
+                                      timeout=15, at_once=True)
+        assert code == 130, shown
+        assert "Interrupted. Nothing removed." in shown and "Traceback" not in shown

@@ -120,7 +120,7 @@ def test_ctrl_c_at_the_question_changes_nothing(installed, next_bundle):
     target = Target(next_bundle, installed.root, installed.state, installed.registry_port, installed.api_port,
                     installed.agent_port)
     code, screen = run_on_terminal(target.argv(["upgrade", *installed.location()]), target.env(),
-                                   [(b"[y/N] ", b"\x03")])
+                                   [(b"[y/N] ", b"\x03")], at_once=True)
     assert code == 130, screen
     assert "Interrupted: nothing was changed; hello 1.0.0 stays installed." in screen
     assert "Traceback" not in screen and not (installed.state / "operations").exists()

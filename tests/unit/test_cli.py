@@ -121,7 +121,7 @@ def test_on_a_terminal_the_licence_is_shown_and_asked(bundle, monkeypatch, capsy
     from installer.manifest import load_manifest
 
     monkeypatch.setattr(commands.sys.stdin, "isatty", lambda: True)
-    monkeypatch.setattr("builtins.input", lambda prompt="": (print(prompt, end=""), reply.strip())[1])
+    monkeypatch.setattr(commands, "typed_line", lambda: reply.strip())
     manifest = load_manifest(bundle / "app.yaml")
     if accepted:
         assert commands._asked_eula(manifest, {}, Console()) is True
@@ -165,14 +165,23 @@ def test_without_a_wizard_plugged_in_the_default_front_end_says_how_to_start_one
 
 
 def test_a_question_is_asked_only_on_a_terminal_without_yes(monkeypatch, capsys):
-    """declined(): --yes or no terminal asks nothing; on a terminal only y or yes goes on."""
+    """declined(): --yes or no terminal asks nothing; on a terminal only y or yes goes on; no,
+    Ctrl-C or Ctrl-D at the question stop with the command's exit code, saying nothing was done."""
     console = Console(force_terminal=False)
-    replies = iter(["y", " YES ", "n", ""])
-    monkeypatch.setattr("builtins.input", lambda prompt="": next(replies))
+    replies = iter(["y", " YES ", "n", "", KeyboardInterrupt(), EOFError()])
+
+    def typed():
+        reply = next(replies)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+    monkeypatch.setattr(commands, "typed_line", typed)
     yes, no = argparse.Namespace(yes=True), argparse.Namespace()
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
-    assert not commands.declined(no, console, "Go?", "Nothing done.")
+    assert commands.declined(no, console, "Go?", "Nothing done.") is None
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-    assert not commands.declined(yes, console, "Go?", "Nothing done.")
-    assert [commands.declined(no, console, "Go?", "Nothing done.") for _ in range(4)] == [False, False, True, True]
-    assert capsys.readouterr().out.count("Nothing done.") == 2
+    assert commands.declined(yes, console, "Go?", "Nothing done.") is None
+    assert [commands.declined(no, console, "Go?", "Nothing done.") for _ in range(6)] == [None, None, 1, 1, 130, 130]
+    out = capsys.readouterr().out
+    assert out.count("Nothing done.") == 4 and out.count("Interrupted. Nothing done.") == 2

@@ -8,7 +8,6 @@ import sys
 import types
 
 import pytest
-from rich.console import Console
 
 from installer import cli
 from installer.cli import commands
@@ -45,13 +44,12 @@ def engine(monkeypatch):
 def on_terminal(monkeypatch, reply):
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
 
-    def answer(self, prompt=""):
-        self.print(prompt, end="")
+    def answer():
         if isinstance(reply, BaseException):
             raise reply
         return reply
 
-    monkeypatch.setattr(Console, "input", answer)
+    monkeypatch.setattr(commands, "typed_line", answer)
 
 
 def test_dry_run_prints_the_diff_and_changes_nothing(setup, engine, capsys):
