@@ -126,8 +126,11 @@ def document_bytes(number: int = 0) -> int:
     return len(seal(payload(site, "check-in", status_document(number)), site.key))
 
 
-def post(conn: http.client.HTTPSConnection, path: str, body: bytes, token: str | None = None) -> tuple[int, bytes]:
-    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+def post(conn: http.client.HTTPSConnection, path: str, body: bytes, token: str | None = None,
+         last: bool = False) -> tuple[int, bytes]:
+    """POST `body`; `last`: the connection's only request, as a site's HubClient sends it (Connection: close)."""
+    headers = ({"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+               | ({"Connection": "close"} if last else {}))
     conn.request("POST", path, body=body, headers=headers)
     response = conn.getresponse()
     return response.status, response.read()
@@ -138,7 +141,7 @@ def _check_in(plan: Plan, site: SimSite, body: bytes) -> tuple[int, bytes]:
     session of the site's last check-in)."""
     conn = connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S, site.tls)
     try:
-        return post(conn, f"/api/v1/sites/{site.id}/check-ins", body)
+        return post(conn, f"/api/v1/sites/{site.id}/check-ins", body, last=True)
     finally:
         conn.close()
 

@@ -141,8 +141,10 @@ class HubClient:
         self.session.close()
 
     def post(self, path: str, body: bytes, token: str | None = None) -> dict[str, Any]:
-        """POST `body` (an envelope) to API path `path`; the hub's JSON answer, HubRefused or HubUnreachable."""
-        headers = {"Content-Type": "application/json"}
+        """POST `body` (an envelope) to API path `path`; the hub's JSON answer, HubRefused or HubUnreachable.
+        The connection is closed with the answer: a site's next document is minutes away, so the hub
+        need not keep it open and wait for the site to close it (the next one resumes the TLS session)."""
+        headers = {"Content-Type": "application/json", "Connection": "close"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         response = self._send("POST", self.url + API + path, data=body, headers=headers, timeout=TIMEOUT)
