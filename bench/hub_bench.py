@@ -13,7 +13,10 @@ sites) and check in once, as `./install hub connect` does; then --clients proces
 --connections threads each post signed check-ins (bench/hub_sites.py: the sites' own envelope
 code; a `status --json` document of a three-node site and an inventory of 300 digests) for
 --seconds, one request in flight per thread, each check-in on a new TLS connection as a real site
-sends it (its check-ins are minutes apart; the hub's keep-alive is seconds). Printed: accepted check-ins per second, p50/p99/max latency of the
+sends it (its check-ins are minutes apart; the hub's keep-alive is seconds), resuming the TLS
+session of the site's previous check-in as a real site's cluster service does (each simulated site
+keeps its own TLS context, installer/transfer/pins.py ResumingContext; a restarted hub, or a site's
+first check-in, makes a full handshake). Printed: accepted check-ins per second, p50/p99/max latency of the
 answers (from the client, so a client's own queueing counts), errors, the CPU the hub (gunicorn's master and its one worker process),
 PostgreSQL and the clients used over the window, and that CPU per check-in: the hub's is what
 bounds one process (its Python runs on one core at a time) however idle the host.

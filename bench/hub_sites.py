@@ -1,12 +1,16 @@
 """Simulated sites for bench/hub_bench.py: each its own Ed25519 key, enrolled through the hub's
 API with one enroll token, then checking in with signed envelopes (installer/hub_link/envelope.py,
-the sites' own code) over HTTPS pinned to the hub's certificate, a new connection (TCP and a full
-TLS handshake) for each check-in, as a site's cluster service makes one: its check-ins are
-minutes apart, far past any server's keep-alive, and each is sent by a HubClient of its own
-(installer/hub_link/actions.py).
+the sites' own code) over HTTPS pinned to the hub's certificate, a new connection (TCP and a TLS
+handshake) for each check-in, as a site's cluster service makes one: its check-ins are minutes
+apart, far past any server's keep-alive, and each is sent by a HubClient of its own
+(installer/hub_link/actions.py). Like a real site's cluster service, each simulated site keeps its
+own TLS context (installer/transfer/pins.py ResumingContext), which offers the hub the session
+of the site's last check-in: its first connection is a full handshake, the later ones resume
+(the hub's ticket is valid for two hours, a site checks in every few minutes).
 
 One client process (`client`) owns a slice of the sites: it connects them (enrolls each and
-checks it in once, as `./install hub connect` does, so the window sees sites already online),
+checks it in once, as `./install hub connect` does, so the window sees sites already online and
+holding the TLS session of their last check-in, as a fleet that has been checking in does),
 says it is ready, waits for the window to open, then runs its threads (each over its own sites,
 so their sequence numbers need no lock) until the window closes, and sends back every latency,
 the errors and the CPU seconds it spent inside the window.
@@ -31,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from installer.bundle.signature import public_key_of
 from installer.hub_link.envelope import now_iso, seal, site_id
-from installer.transfer.pins import connect_pinned
+from installer.transfer.pins import ResumingContext, connect_pinned
 
 INVENTORY_DIGESTS = 300
 TIMEOUT_S = 30
@@ -64,6 +68,7 @@ class SimSite:
     key: Ed25519PrivateKey
     id: str
     inventory: list[str]
+    tls: ResumingContext  # the site's own, as its cluster service keeps one per hub
     seq: int = 0
 
 
@@ -104,7 +109,7 @@ def make_site(number: int) -> SimSite:
     key = Ed25519PrivateKey.generate()
     rnd = random.Random(number)
     inventory = sorted(hashlib.sha256(rnd.randbytes(16)).hexdigest() for _ in range(INVENTORY_DIGESTS))
-    return SimSite(key, site_id(public_key_of(key)), inventory)
+    return SimSite(key, site_id(public_key_of(key)), inventory, ResumingContext())
 
 
 def payload(site: SimSite, kind: str, status: dict[str, Any]) -> dict[str, Any]:
@@ -121,11 +126,24 @@ def document_bytes(number: int = 0) -> int:
     return len(seal(payload(site, "check-in", status_document(number)), site.key))
 
 
-def post(conn: http.client.HTTPSConnection, path: str, body: bytes, token: str | None = None) -> tuple[int, bytes]:
-    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+def post(conn: http.client.HTTPSConnection, path: str, body: bytes, token: str | None = None,
+         last: bool = False) -> tuple[int, bytes]:
+    """POST `body`; `last`: the connection's only request, as a site's HubClient sends it (Connection: close)."""
+    headers = ({"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+               | ({"Connection": "close"} if last else {}))
     conn.request("POST", path, body=body, headers=headers)
     response = conn.getresponse()
     return response.status, response.read()
+
+
+def _check_in(plan: Plan, site: SimSite, body: bytes) -> tuple[int, bytes]:
+    """One check-in on a connection of its own, made with the site's TLS context (it resumes the
+    session of the site's last check-in)."""
+    conn = connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S, site.tls)
+    try:
+        return post(conn, f"/api/v1/sites/{site.id}/check-ins", body, last=True)
+    finally:
+        conn.close()
 
 
 def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
@@ -136,7 +154,7 @@ def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
     for site in sites:  # as `./install hub connect` does: enroll, then check in once
         code, body = post(conn, "/api/v1/sites", seal(payload(site, "enroll", status), site.key), plan.enroll_token)
         if code == 201:
-            code, body = post(conn, f"/api/v1/sites/{site.id}/check-ins", seal(payload(site, "check-in", status), site.key))
+            code, body = _check_in(plan, site, seal(payload(site, "check-in", status), site.key))
         if code not in (200, 201):
             raise SystemExit(f"connecting {site.id} failed: HTTP {code} {body[:200]!r}")
     conn.close()
@@ -168,11 +186,7 @@ def _drive(plan: Plan, sites: list[SimSite], status: dict[str, Any], deadline: f
         body = seal(payload(site, "check-in", status), site.key)
         sent = time.perf_counter()
         try:
-            conn = connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S)
-            try:
-                code, answer = post(conn, f"/api/v1/sites/{site.id}/check-ins", body)
-            finally:
-                conn.close()
+            code, answer = _check_in(plan, site, body)
         except (OSError, http.client.HTTPException) as e:
             outcome.errors[type(e).__name__] += 1
             continue

@@ -17,6 +17,7 @@ so one of them records the event.
 from __future__ import annotations
 
 import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,7 +29,22 @@ OFFLINE_INTERVALS = 10
 TROUBLED = ("degraded", "down")
 
 
-def derive_state(site: Site, now: datetime.datetime) -> str:
+class Seen(Protocol):
+    """What a state is derived from: a Site, or the row a check-in reads (hub/check_ins.py)."""
+
+    @property
+    def disconnected_at(self) -> datetime.datetime | None: ...
+    @property
+    def last_seen(self) -> datetime.datetime | None: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def interval_s(self) -> int: ...
+    @property
+    def condition(self) -> str | None: ...
+
+
+def derive_state(site: Seen, now: datetime.datetime) -> str:
     if site.disconnected_at is not None:
         return "disconnected"
     if site.last_seen is None:
@@ -43,7 +59,7 @@ def derive_state(site: Site, now: datetime.datetime) -> str:
     return "degraded" if site.condition in TROUBLED else "online"
 
 
-def changed_at(site: Site, state: str, now: datetime.datetime) -> datetime.datetime:
+def changed_at(site: Seen, state: str, now: datetime.datetime) -> datetime.datetime:
     """When a site reached `state`: silence is dated from the last check-in, the rest is now."""
     if site.last_seen is not None and site.mode == "online" and state in ("stale", "offline"):
         intervals = STALE_INTERVALS if state == "stale" else OFFLINE_INTERVALS

@@ -1,6 +1,6 @@
-"""Sites phoning home, apart from HTTP: enrollment with an enroll token, signed check-ins and
-report files (one envelope, installer/hub_link/envelope.py), disconnection, and which release a
-site should move to.
+"""Sites phoning home, apart from HTTP: enrollment with an enroll token, disconnection, which
+release a site should move to, and the checks every signed document (installer/hub_link/envelope.py)
+of a site passes; check-ins and report files are taken in hub/check_ins.py.
 
 A document is taken only when it is signed by the site's enrolled key and its sequence number is
 above the last one taken: a replay is refused, and the very same document again (a report file
@@ -11,16 +11,15 @@ never trusted: every time the hub keeps is its own receive time.
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass
 from functools import cmp_to_key
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from hub.models import Application, Channel, CheckIn, Promotion, Release, Site, SiteEvent, aware, utcnow
+from hub.models import Application, Base, Release, Site, SiteEvent, aware, utcnow
 from hub.site_state import refresh
 from hub.tokens import TokenRefused, take_enroll_token
 from installer.hub_link.envelope import Opened
@@ -28,7 +27,6 @@ from installer.upgrade.version_order import compare_versions
 
 _by_version = cmp_to_key(compare_versions)
 DEFAULT_CHANNEL = "stable"
-SKEW_NOTED_S = 300  # a site clock off by more is an event on its page (and nothing else)
 INTERVAL_RANGE = (5, 86400)
 
 
@@ -40,9 +38,38 @@ class SiteError(Exception):
         self.status, self.extra = status, extra
 
 
+class Signer(Protocol):
+    """What the checks of a document read of its site: a Site, or the row a check-in reads
+    (hub/check_ins.py)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def disconnected_at(self) -> datetime.datetime | None: ...
+    @property
+    def last_seq(self) -> int: ...
+
+
+class Answered(Signer, Protocol):
+    """What an answer to a site reads of it."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def interval_s(self) -> int: ...
+    @property
+    def application(self) -> str | None: ...
+    @property
+    def version(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Taken:
-    site: Site
+    site: Answered
     new: bool  # False: the same document was taken before, nothing changed
     answer: dict[str, Any]  # answer(): read in the transaction that took the document
 
@@ -63,8 +90,8 @@ def enroll(db: Session, opened: Opened, token: str, now: datetime.datetime | Non
         raise SiteError(f"site {site.id} was disconnected; a site connects again with a new key "
                         "(./install hub disconnect, then ./install hub connect)", 409)
     if site is None:
-        site = _new_site(db, opened, grant.channel or DEFAULT_CHANNEL, "online", now)
-        _event(db, site, now, "enrolled", f"enrolled with token {grant.id} on channel {site.channel}")
+        channel = grant.channel or DEFAULT_CHANNEL
+        site = register(db, opened, channel, "online", now, f"enrolled with token {grant.id} on channel {channel}")
     else:  # known from its report files, now online
         site.mode = "online"
         _event(db, site, now, "enrolled", f"connected online with token {grant.id}")
@@ -74,42 +101,13 @@ def enroll(db: Session, opened: Opened, token: str, now: datetime.datetime | Non
     return site
 
 
-def check_in(db: Session, site_id: str, opened: Opened, now: datetime.datetime | None = None) -> Taken:
-    """Take a check-in sent to the site's URL `site_id`."""
-    if opened.kind != "check-in" or opened.site != site_id:
-        raise SiteError(f"this route takes check-ins of {site_id}, not a {opened.kind} of {opened.site}")
-    return _take(db, site_of(db, opened), opened, "online", now or utcnow())
-
-
-def upload_report(db: Session, opened: Opened, token: str | None, vendor: str | None,
-                  now: datetime.datetime | None = None) -> Taken:
-    """Take an offline site's report file. A site the hub does not know yet is registered from it
-    when a signed-in vendor (`vendor`) uploads it, or with an enroll token: the file carries the
-    site's public key, so keys only ever travel from the site to the hub."""
-    now = now or utcnow()
-    if opened.kind != "report":
-        raise SiteError(f"this is a {opened.kind} document, not a report file (./install report --for-hub)")
-    site = db.get(Site, opened.site)
-    if site is None:
-        channel = DEFAULT_CHANNEL
-        if vendor is None:
-            try:
-                channel = take_enroll_token(db, token or "").channel or DEFAULT_CHANNEL
-            except TokenRefused as e:
-                db.rollback()
-                raise SiteError(f"site {opened.site} is new to this hub and {e}", 401) from None
-        site = _new_site(db, opened, channel, "file", now)
-        _event(db, site, now, "enrolled", f"registered from its report file by {vendor or 'an enroll token'}")
-    return _take(db, site_of(db, opened), opened, "file", now)
-
-
 def disconnect(db: Session, site_id: str, opened: Opened, now: datetime.datetime | None = None) -> Site:
     """End the site's link: its later documents are refused."""
     now = now or utcnow()
     if opened.kind != "disconnect" or opened.site != site_id:
         raise SiteError(f"this route takes the disconnection of {site_id}")
     site = site_of(db, opened)
-    _check_seq(db, site, opened)
+    check_seq(site, opened)
     site.last_seq, site.disconnected_at = opened.seq, now
     _event(db, site, now, "disconnected", "disconnected by the site (./install hub disconnect)")
     refresh(db, site, now)
@@ -117,13 +115,16 @@ def disconnect(db: Session, site_id: str, opened: Opened, now: datetime.datetime
     return site
 
 
-# Built once: every check-in asks it. The columns an answer needs, not each release's index.
-_ON_CHANNEL = (select(Release.version, Release.required, Release.index_sha256)
-               .join(Application).join(Promotion).join(Channel)
-               .where(Application.name == bindparam("application"), Channel.name == bindparam("channel")))
+# Built once, of the tables (Core, no ORM entities): every check-in asks it. The columns an answer
+# needs, not each release's index.
+_RELEASES, _APPS, _PROMOTIONS, _CHANNELS = (Base.metadata.tables[name] for name in
+                                            ("releases", "applications", "promotions", "channels"))
+_ON_CHANNEL = (select(_RELEASES.c.version, _RELEASES.c.required, _RELEASES.c.index_sha256)
+               .select_from(_RELEASES.join(_APPS).join(_PROMOTIONS).join(_CHANNELS))
+               .where(_APPS.c.name == bindparam("application"), _CHANNELS.c.name == bindparam("channel")))
 
 
-def update_for(db: Session, site: Site) -> dict[str, Any] | None:
+def update_for(db: Session | Connection, site: Answered) -> dict[str, Any] | None:
     """The newest release of the site's application on its channel, if newer than what it runs:
     {version, required, via, channel, index_sha256}. `required` says a release marked required
     lies on the way (it may not be skipped); `via` names the oldest such one when it is not the newest."""
@@ -140,7 +141,7 @@ def update_for(db: Session, site: Site) -> dict[str, Any] | None:
             "index_sha256": newest.index_sha256}
 
 
-def carry_back(db: Session, site: Site) -> dict[str, Any] | None:
+def carry_back(db: Session, site: Answered) -> dict[str, Any] | None:
     """What an offline site should have carried in: the update, as a full bundle, or a
     differential one against the release it runs when the hub has that release."""
     update = update_for(db, site)
@@ -153,91 +154,10 @@ def carry_back(db: Session, site: Site) -> dict[str, Any] | None:
     return {**update, "application": site.application, "differential_from": base}
 
 
-def answer(db: Session, site: Site) -> dict[str, Any]:
+def answer(db: Session | Connection, site: Answered) -> dict[str, Any]:
     """What a check-in is answered with."""
     return {"site_id": site.id, "state": site.state, "channel": site.channel, "seq": site.last_seq,
             "interval_s": site.interval_s, "update": update_for(db, site)}
-
-
-# --- taking a document ----------------------------------------------------------------------------
-
-def _take(db: Session, site: Site, opened: Opened, source: str, now: datetime.datetime) -> Taken:
-    if opened.seq <= site.last_seq:  # no document above last_seq was taken: only then look for the same one
-        same = db.scalar(select(CheckIn).where(CheckIn.site_id == site.id, CheckIn.seq == opened.seq))
-        if same is not None and same.digest == opened.digest:
-            return Taken(site, False, answer(db, site))
-    _check_seq(db, site, opened)
-    _apply(db, site, opened, source, now)
-    db.add(CheckIn(site_id=site.id, seq=opened.seq, kind=opened.kind, source=source, digest=opened.digest,
-                   received_at=now, site_clock=opened.sent_at()))
-    said = answer(db, site)  # before the commit: one transaction, not a second one to read it
-    try:
-        db.commit()
-    except IntegrityError:  # the same sequence number taken by another request meanwhile
-        db.rollback()
-        raise SiteError(f"sequence {opened.seq} of {site.id} was taken already: a replay", 409,
-                        last_seq=opened.seq) from None
-    return Taken(site, True, said)
-
-
-def _apply(db: Session, site: Site, opened: Opened, source: str, now: datetime.datetime) -> None:
-    payload = opened.payload
-    site.last_seq, site.last_seen, site.mode = opened.seq, now, source
-    site.interval_s = _interval(payload.get("interval_s"), site.interval_s)
-    _clock(db, site, opened, now)
-    release, status = payload.get("release"), payload.get("status")
-    if isinstance(release, dict):
-        version = str(release.get("version"))
-        if site.version is not None and version != site.version:
-            _event(db, site, now, "version", f"version {site.version} -> {version}")
-        site.application, site.version = str(release.get("name")), version
-        site.index_sha256 = str(release.get("index_sha256"))
-    if isinstance(status, dict):
-        condition = status.get("condition")
-        if condition != site.condition and site.condition is not None:
-            reasons = "; ".join(str(r) for r in status.get("reasons") or [])
-            _event(db, site, now, "health", f"health {site.condition} -> {condition}" + (f": {reasons}" if reasons else ""))
-        site.condition = str(condition) if condition is not None else None
-        site.status_json = json.dumps(status)
-    _alerts(db, site, payload.get("alerts"), now)
-    if isinstance(payload.get("inventory"), list):
-        site.inventory_json = json.dumps(payload["inventory"])
-    for event in payload.get("events") or [] if source == "file" else []:
-        if isinstance(event, dict):
-            _event(db, site, _when(event.get("at"), now), str(event.get("kind", "site"))[:30],
-                   str(event.get("message", "")), source="site")
-    refresh(db, site, now)
-
-
-def _clock(db: Session, site: Site, opened: Opened, now: datetime.datetime) -> None:
-    """Record how far the site's clock is off; a big skew is an event, never a refusal."""
-    sent = opened.sent_at()
-    site.site_clock = sent
-    skew = round((sent - now).total_seconds()) if sent is not None else None
-    was = site.clock_skew_s
-    site.clock_skew_s = skew
-    if skew is None or opened.kind == "report":  # a report file is carried for days: its clock is old
-        return
-    if abs(skew) > SKEW_NOTED_S and (was is None or abs(skew - was) > SKEW_NOTED_S):
-        _event(db, site, now, "clock", f"the site's clock is {_duration(skew)} {'ahead' if skew > 0 else 'behind'}")
-    elif abs(skew) <= SKEW_NOTED_S and was is not None and abs(was) > SKEW_NOTED_S:
-        _event(db, site, now, "clock", "the site's clock is right again")
-
-
-def _alerts(db: Session, site: Site, alerts: Any, now: datetime.datetime) -> None:
-    if not isinstance(alerts, list):
-        return
-    before = json.loads(site.alerts_json) if site.alerts_json else []
-    if alerts != before:
-        names = ", ".join(_alert_name(a) for a in alerts) or "none"
-        _event(db, site, now, "alerts", f"alerts firing: {names}")
-    site.alerts_json = json.dumps(alerts)
-
-
-def _alert_name(alert: Any) -> str:
-    if isinstance(alert, dict):
-        return str(alert.get("name") or alert.get("alertname") or alert.get("summary") or json.dumps(alert))
-    return str(alert)
 
 
 def site_of(db: Session, opened: Opened) -> Site:
@@ -245,6 +165,14 @@ def site_of(db: Session, opened: Opened) -> Site:
     Its last status document and inventory (tens of KB, replaced by the document taken) are
     loaded only if read."""
     site = db.get(Site, opened.site, options=[defer(Site.status_json), defer(Site.inventory_json)])
+    admit(site, opened)
+    assert site is not None  # admit refuses a site not enrolled
+    return site
+
+
+def admit(site: Signer | None, opened: Opened) -> None:
+    """Refuse `opened` unless `site` (None: not enrolled) is connected and enrolled with the key that
+    signed it: SiteError 404, 401 or 410."""
     if site is None:
         raise SiteError(f"site {opened.site} is not enrolled on this hub", 404,
                         hint="./install hub connect URL --token T on the site")
@@ -253,30 +181,32 @@ def site_of(db: Session, opened: Opened) -> Site:
     if site.disconnected_at is not None:
         raise SiteError(f"site {site.id} was disconnected on {aware(site.disconnected_at):%Y-%m-%d %H:%M} UTC; "
                         "its documents are refused (connect it again: a new key, a new site)", 410)
-    return site
 
 
 def take_seq(db: Session, site: Site, opened: Opened) -> None:
     """Refuse a replay, then move the site's last sequence number to the document's."""
-    _check_seq(db, site, opened)
+    check_seq(site, opened)
     site.last_seq = opened.seq
 
 
-def _check_seq(db: Session, site: Site, opened: Opened) -> None:
+def check_seq(site: Signer, opened: Opened) -> None:
+    """Refuse a document whose sequence number is not above the last one taken of `site`: SiteError 409."""
     if opened.seq <= site.last_seq:
         raise SiteError(f"sequence {opened.seq} of {site.id} is not above the last one taken ({site.last_seq}): "
                         "a replay, or a document older than one already taken", 409, last_seq=site.last_seq)
 
 
-def _new_site(db: Session, opened: Opened, channel: str, mode: str, now: datetime.datetime) -> Site:
+def register(db: Session, opened: Opened, channel: str, mode: str, now: datetime.datetime, how: str) -> Site:
+    """A new site for the key that signed `opened` (added, not committed), its first event saying `how`."""
     payload = opened.payload
     given = payload.get("release")
     release: dict[str, Any] = given if isinstance(given, dict) else {}
     site = Site(id=opened.site, public_key=opened.key.public_key, hostname=str(payload.get("hostname") or "")[:255],
                 application=payload.get("application") or release.get("name"), channel=channel,
                 version=release.get("version"), index_sha256=release.get("index_sha256"), state="registered",
-                mode=mode, interval_s=_interval(payload.get("interval_s"), 300), last_seq=0, enrolled_at=now)
+                mode=mode, interval_s=interval_of(payload.get("interval_s"), 300), last_seq=0, enrolled_at=now)
     db.add(site)
+    _event(db, site, now, "enrolled", how)
     return site
 
 
@@ -292,20 +222,7 @@ def _commit(db: Session) -> None:
         raise SiteError("the site was changed by another request meanwhile; send it again", 409) from None
 
 
-def _interval(value: Any, default: int) -> int:
+def interval_of(value: Any, default: int) -> int:
+    """A site's check-in interval as it states it, kept within INTERVAL_RANGE; `default` when it states none."""
     low, high = INTERVAL_RANGE
     return min(max(value, low), high) if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _when(text: Any, default: datetime.datetime) -> datetime.datetime:
-    try:
-        return aware(datetime.datetime.fromisoformat(str(text)))
-    except ValueError:
-        return default
-
-
-def _duration(seconds: int) -> str:
-    seconds = abs(seconds)
-    if seconds >= 5400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds // 60} min"

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from hub import site_updates, sites, support
+from hub import check_ins, site_updates, sites, support
 from hub.api import publisher
 from hub.catalog import CatalogError
 from hub.context import db
@@ -68,7 +68,7 @@ def enroll() -> tuple[Response, int]:
 
 @bp.post("/sites/<site_id>/check-ins")
 def check_in(site_id: str) -> Response:
-    taken = sites.check_in(db(), site_id, _opened())
+    taken = check_ins.check_in(db(), site_id, _opened())
     return jsonify(taken.answer | {"taken": taken.new})
 
 
@@ -130,7 +130,7 @@ def support_close(site_id: str) -> Response:
 
 @bp.post("/reports")
 def upload_report() -> Response:
-    taken = sites.upload_report(db(), _opened(), _bearer() or None, None)
+    taken = check_ins.upload_report(db(), _opened(), _bearer() or None, None)
     return jsonify(taken.answer | {"taken": taken.new, "carry_back": sites.carry_back(db(), taken.site)})
 
 

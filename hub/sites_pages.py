@@ -10,7 +10,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from hub import sites, support
+from hub import check_ins, sites, support
 from hub.context import db
 from hub.models import Site, aware, utcnow
 from hub.panel_open import panel_ports, site_page_csp
@@ -62,7 +62,7 @@ def upload() -> BaseResponse:
     session = current()
     assert session is not None
     try:
-        taken = sites.upload_report(db(), open_envelope(data, "the uploaded file"), None, session.user.name)
+        taken = check_ins.upload_report(db(), open_envelope(data, "the uploaded file"), None, session.user.name)
     except (EnvelopeError, sites.SiteError) as e:
         text = e.message if isinstance(e, EnvelopeError) else str(e)
         return redirect(url_for("sites_pages.sites_list", error=text))

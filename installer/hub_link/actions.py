@@ -87,23 +87,23 @@ def check_in(state_dir: Path, host: Host, services: ServiceManager, interval: in
     paths = StateDir(state_dir)
     link = _link(paths)
     private, _ = load_key(paths)
-    client = HubClient(link.url, link.fingerprint)
-    seq = next_seq(paths)
-    for attempt in (1, 2):
-        body = document.payload("check-in", link.site_id, seq, interval, state_dir, host, services)
-        try:
-            answer = client.post(f"/sites/{link.site_id}/check-ins", seal(body, private))
-        except HubRefused as e:
-            if e.status == REPLAY and attempt == 1 and isinstance(e.answer.get("last_seq"), int):
-                seq = next_seq(paths, at_least=int(e.answer["last_seq"]))
-                continue
-            _failed(paths, e, gone=e.status == GONE)
-            raise
-        except HubUnreachable as e:
-            _failed(paths, e)
-            raise
-        record_check_in(paths, True, answer, None)
-        return answer
+    with HubClient(link.url, link.fingerprint) as client:  # closed: its TLS session is kept for the next check-in
+        seq = next_seq(paths)
+        for attempt in (1, 2):
+            body = document.payload("check-in", link.site_id, seq, interval, state_dir, host, services)
+            try:
+                answer = client.post(f"/sites/{link.site_id}/check-ins", seal(body, private))
+            except HubRefused as e:
+                if e.status == REPLAY and attempt == 1 and isinstance(e.answer.get("last_seq"), int):
+                    seq = next_seq(paths, at_least=int(e.answer["last_seq"]))
+                    continue
+                _failed(paths, e, gone=e.status == GONE)
+                raise
+            except HubUnreachable as e:
+                _failed(paths, e)
+                raise
+            record_check_in(paths, True, answer, None)
+            return answer
     raise AssertionError("unreachable")  # the loop returns or raises
 
 

@@ -1,6 +1,11 @@
 """HTTPS to the hub, dial-out only: the hub's certificate pinned by its SHA-256 fingerprint
 (installer/transfer/pins.py), through the proxy HTTPS_PROXY names (and NO_PROXY spares), as a
-site behind a corporate proxy must."""
+site behind a corporate proxy must.
+
+Each request is a new connection (a site's check-ins are minutes apart, far past the hub's
+keep-alive), but not a new TLS session: a process keeps one TLS context per hub, which offers the
+hub the session of its last connection (ResumingContext), so the cluster service's check-ins
+resume their session and the hub spends half the CPU on each handshake."""
 
 from __future__ import annotations
 
@@ -15,12 +20,13 @@ from urllib.parse import SplitResult, urlsplit
 import requests
 
 from installer.errors import AirliftError
-from installer.transfer.pins import PinnedSession
+from installer.transfer.pins import PinnedSession, ResumingContext
 
 API = "/api/v1"
 TIMEOUT = (10, 60)
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 MAX_PROXY_ANSWER = 16384
+_CONTEXTS: dict[tuple[str, str], ResumingContext] = {}  # (hub URL, fingerprint): this process's TLS context for it
 
 
 class HubUnreachable(AirliftError):
@@ -116,17 +122,29 @@ def server_fingerprint(url: str, timeout: float = 10) -> str:
 
 
 class HubClient:
-    """Requests to one hub, its certificate pinned."""
+    """Requests to one hub, its certificate pinned; closed (its connections, and with them the TLS
+    session they end with, handed to the next client of this hub) by close() or a `with` block."""
 
     def __init__(self, url: str, fingerprint: str) -> None:
         self.url = normalise_url(url)
         self.session = PinnedSession()
         self.session.trust_env = True  # HTTPS_PROXY and NO_PROXY, unlike node-to-node traffic
-        self.session.pin(self.url, fingerprint)
+        self.session.pin(self.url, fingerprint, _CONTEXTS.setdefault((self.url, fingerprint), ResumingContext()))
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
 
     def post(self, path: str, body: bytes, token: str | None = None) -> dict[str, Any]:
-        """POST `body` (an envelope) to API path `path`; the hub's JSON answer, HubRefused or HubUnreachable."""
-        headers = {"Content-Type": "application/json"}
+        """POST `body` (an envelope) to API path `path`; the hub's JSON answer, HubRefused or HubUnreachable.
+        The connection is closed with the answer: a site's next document is minutes away, so the hub
+        need not keep it open and wait for the site to close it (the next one resumes the TLS session)."""
+        headers = {"Content-Type": "application/json", "Connection": "close"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         response = self._send("POST", self.url + API + path, data=body, headers=headers, timeout=TIMEOUT)

@@ -21,6 +21,7 @@ from installer.hub_link.link import load_key, next_seq, read_link
 from installer.hub_link.transport import HubRefused
 from installer.services import manager_for
 from installer.statedir import StateDir
+from installer.transfer.pins import ResumingContext, connect_pinned
 from tests.integration.hub.conftest import REPO, HubProcess, hub_command
 from tests.integration.hub.connect_proxy import ConnectProxy
 from tests.integration.installer_run import Target
@@ -65,6 +66,22 @@ def test_a_site_connects_through_a_proxy_checks_in_and_disconnects(hub_process, 
     assert not StateDir(state).hub_link_dir.exists()
     assert hub_sites(hub_process)[done.link.site_id]["state"] == "disconnected"
     proxy.close()
+
+
+def test_a_site_resumes_the_tls_session_of_its_last_request_to_the_hub(hub_process):
+    """The hub sends a session ticket (hub/wsgi_server.py) that a site's next connection resumes
+    (installer/hub_link/transport.py), each request on a connection of its own."""
+    context, resumed = ResumingContext(), []
+    for _ in range(3):
+        conn = connect_pinned(hub_process.url, hub_process.fingerprint.removeprefix("SHA256:"), 10, 10, context)
+        try:
+            assert conn.sock is not None
+            resumed.append(conn.sock.session_reused)  # type: ignore[attr-defined]
+            conn.request("POST", "/api/v1/sites/site-0/check-ins", body=b"{}")
+            assert conn.getresponse().status == 400  # not a signed document; the answer carries the ticket
+        finally:
+            conn.close()
+    assert resumed == [False, True, True]
 
 
 def test_a_reused_token_and_a_disconnected_site_are_refused(hub_process, hub_database_url, tmp_path):

@@ -1,0 +1,220 @@
+"""Taking a site's signed document, a check-in or a report file, in a few SQLAlchemy Core
+statements rather than through the ORM: a check-in is the request every site sends every few
+minutes, and the ORM's unit of work (identity map, change tracking, flush) cost the hub more CPU
+than the rest of a check-in (bench/hub_bench.py). Each statement is built once here, so its SQL is
+compiled once and PostgreSQL prepares it on each pooled connection.
+
+A document is taken in one transaction:
+  1. the site's row is read (the columns the check-in compares, not its last documents);
+  2. the document's changes are worked out in Python, the events among them;
+  3. the row is updated only if its sequence number and state are still the ones read: of two
+     requests racing (the same document sent twice, or a page that noticed the site went stale),
+     one wins, and the other reads the row again;
+  4. the check-in row (unique per site and sequence number) and the events are inserted, the
+     answer is read, and all is committed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.models import Base, Site, aware, utcnow
+from hub.site_state import changed_at, derive_state
+from hub.sites import DEFAULT_CHANNEL, SiteError, Taken, admit, answer, check_seq, interval_of, register
+from hub.tokens import TokenRefused, take_enroll_token
+from installer.hub_link.envelope import Opened
+
+SITES, CHECK_INS, EVENTS = (Base.metadata.tables[name] for name in ("sites", "check_ins", "site_events"))
+SKEW_NOTED_S = 300  # a site clock off by more is an event on its page (and nothing else)
+ATTEMPTS = 3  # reads of the row when another request changed it meanwhile
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    """The columns of a site a document is compared with (not its last status and inventory)."""
+
+    id: str
+    public_key: bytes
+    disconnected_at: datetime.datetime | None
+    last_seq: int
+    last_seen: datetime.datetime | None
+    state: str
+    mode: str
+    condition: str | None
+    interval_s: int
+    application: str | None
+    version: str | None
+    channel: str
+    clock_skew_s: int | None
+    alerts_json: str | None
+
+
+_READ = select(*(SITES.c[name] for name in SiteRow.__dataclass_fields__)).where(SITES.c.id == bindparam("b_id"))
+_SAME = select(CHECK_INS.c.digest).where(CHECK_INS.c.site_id == bindparam("b_id"), CHECK_INS.c.seq == bindparam("b_seq"))
+# The SET columns are the parameters given: those the document carries.
+_WRITE = update(SITES).where(SITES.c.id == bindparam("b_id"), SITES.c.last_seq == bindparam("b_last_seq"),
+                             SITES.c.state == bindparam("b_state"))
+_CHECK_IN = insert(CHECK_INS)
+_EVENT = insert(EVENTS)
+
+
+def check_in(db: Session, site_id: str, opened: Opened, now: datetime.datetime | None = None) -> Taken:
+    """Take a check-in sent to the site's URL `site_id`."""
+    if opened.kind != "check-in" or opened.site != site_id:
+        raise SiteError(f"this route takes check-ins of {site_id}, not a {opened.kind} of {opened.site}")
+    return take(db, opened, "online", now or utcnow())
+
+
+def upload_report(db: Session, opened: Opened, token: str | None, vendor: str | None,
+                  now: datetime.datetime | None = None) -> Taken:
+    """Take an offline site's report file. A site the hub does not know yet is registered from it
+    when a signed-in vendor (`vendor`) uploads it, or with an enroll token: the file carries the
+    site's public key, so keys only ever travel from the site to the hub."""
+    now = now or utcnow()
+    if opened.kind != "report":
+        raise SiteError(f"this is a {opened.kind} document, not a report file (./install report --for-hub)")
+    if db.get(Site, opened.site) is None:
+        channel = DEFAULT_CHANNEL
+        if vendor is None:
+            try:
+                channel = take_enroll_token(db, token or "").channel or DEFAULT_CHANNEL
+            except TokenRefused as e:
+                db.rollback()
+                raise SiteError(f"site {opened.site} is new to this hub and {e}", 401) from None
+        register(db, opened, channel, "file", now, f"registered from its report file by {vendor or 'an enroll token'}")
+        db.flush()  # the row take() reads
+    return take(db, opened, "file", now)
+
+
+def take(db: Session, opened: Opened, source: str, now: datetime.datetime) -> Taken:
+    """Take `opened` from its site (`source`: online, or file for a report), committed; the same
+    document taken before changes nothing. SiteError for a site unknown, disconnected or signed
+    by another key, and for a sequence number not above the last one taken (a replay)."""
+    conn = db.connection()
+    site = _read(conn, opened)
+    for _ in range(ATTEMPTS):
+        if opened.seq <= site.last_seq:
+            return _again(conn, site, opened)
+        new, values, events = _changes(site, opened, source, now)
+        written = conn.execute(_WRITE, values | {"b_id": site.id, "b_last_seq": site.last_seq, "b_state": site.state})
+        if written.rowcount == 1:
+            return _record(db, conn, opened, source, now, new, events)
+        site = _read(conn, opened)
+    raise SiteError(f"site {site.id} was changed by other requests meanwhile; send the document again", 409)
+
+
+def _record(db: Session, conn: Connection, opened: Opened, source: str, now: datetime.datetime, site: SiteRow,
+            events: list[dict[str, Any]]) -> Taken:
+    """Insert the check-in row and the events of a document whose site row was written, and commit."""
+    conn.execute(_CHECK_IN, {"site_id": site.id, "seq": opened.seq, "kind": opened.kind, "source": source,
+                             "digest": opened.digest, "received_at": now, "site_clock": opened.sent_at()})
+    if events:
+        conn.execute(_EVENT, [{"site_id": site.id, "source": "hub"} | e for e in events])
+    said = answer(conn, site)  # before the commit: one transaction, not a second one to read it
+    try:
+        db.commit()
+    except IntegrityError:  # the same sequence number taken by another request meanwhile
+        db.rollback()
+        raise SiteError(f"sequence {opened.seq} of {site.id} was taken already: a replay", 409,
+                        last_seq=opened.seq) from None
+    return Taken(site, True, said)
+
+
+def _read(conn: Connection, opened: Opened) -> SiteRow:
+    row = conn.execute(_READ, {"b_id": opened.site}).first()
+    site = SiteRow(**row._mapping) if row is not None else None
+    admit(site, opened)
+    assert site is not None  # admit refuses a site not enrolled
+    return site
+
+
+def _again(conn: Connection, site: SiteRow, opened: Opened) -> Taken:
+    """A document at or below the last sequence number: the very same one again (a report file
+    uploaded twice) is taken as it was; any other is a replay."""
+    if conn.execute(_SAME, {"b_id": site.id, "b_seq": opened.seq}).scalar() == opened.digest:
+        return Taken(site, False, answer(conn, site))
+    check_seq(site, opened)
+    raise AssertionError("check_seq refuses a sequence number not above the last one")
+
+
+def _changes(site: SiteRow, opened: Opened, source: str, now: datetime.datetime
+             ) -> tuple[SiteRow, dict[str, Any], list[dict[str, Any]]]:
+    """The site once `opened` is taken, the columns to write, and the events (kind, message, at)."""
+    payload, events = opened.payload, []
+    sent = opened.sent_at()
+    skew = round((sent - now).total_seconds()) if sent is not None else None
+    values: dict[str, Any] = {"last_seq": opened.seq, "last_seen": now, "mode": source, "site_clock": sent,
+                              "clock_skew_s": skew, "interval_s": interval_of(payload.get("interval_s"), site.interval_s)}
+    clock = _clock_event(site.clock_skew_s, skew) if opened.kind != "report" else None  # a report's clock is days old
+    events += [_event(now, "clock", clock)] if clock else []
+    release, status, alerts = payload.get("release"), payload.get("status"), payload.get("alerts")
+    if isinstance(release, dict):
+        version = str(release.get("version"))
+        if site.version is not None and version != site.version:
+            events.append(_event(now, "version", f"version {site.version} -> {version}"))
+        values |= {"application": str(release.get("name")), "version": version,
+                   "index_sha256": str(release.get("index_sha256"))}
+    if isinstance(status, dict):
+        condition = status.get("condition")
+        if condition != site.condition and site.condition is not None:
+            reasons = "; ".join(str(r) for r in status.get("reasons") or [])
+            events.append(_event(now, "health", f"health {site.condition} -> {condition}" + (f": {reasons}" if reasons else "")))
+        values |= {"condition": str(condition) if condition is not None else None, "status_json": json.dumps(status)}
+    if isinstance(alerts, list):
+        if alerts != (json.loads(site.alerts_json) if site.alerts_json else []):
+            events.append(_event(now, "alerts", f"alerts firing: {', '.join(_alert_name(a) for a in alerts) or 'none'}"))
+        values["alerts_json"] = json.dumps(alerts)
+    if isinstance(payload.get("inventory"), list):
+        values["inventory_json"] = json.dumps(payload["inventory"])
+    for told in payload.get("events") or [] if source == "file" else []:
+        if isinstance(told, dict):
+            events.append(_event(_when(told.get("at"), now), str(told.get("kind", "site"))[:30],
+                                 str(told.get("message", ""))) | {"source": "site"})
+    new = replace(site, **{k: v for k, v in values.items() if k in SiteRow.__dataclass_fields__})
+    state = derive_state(new, now)
+    if state != site.state:
+        events.append(_event(changed_at(new, state, now), "state", f"{site.state} -> {state}"))
+    values["state"] = state
+    return replace(new, state=state), values, events
+
+
+def _event(at: datetime.datetime, kind: str, message: str) -> dict[str, Any]:
+    return {"at": at, "kind": kind, "message": message}
+
+
+def _clock_event(was: int | None, skew: int | None) -> str | None:
+    """How far the site's clock is off, when that is news: a big skew is an event, never a refusal."""
+    if skew is None:
+        return None
+    if abs(skew) > SKEW_NOTED_S and (was is None or abs(skew - was) > SKEW_NOTED_S):
+        return f"the site's clock is {_duration(skew)} {'ahead' if skew > 0 else 'behind'}"
+    if abs(skew) <= SKEW_NOTED_S and was is not None and abs(was) > SKEW_NOTED_S:
+        return "the site's clock is right again"
+    return None
+
+
+def _alert_name(alert: Any) -> str:
+    if isinstance(alert, dict):
+        return str(alert.get("name") or alert.get("alertname") or alert.get("summary") or json.dumps(alert))
+    return str(alert)
+
+
+def _when(text: Any, default: datetime.datetime) -> datetime.datetime:
+    try:
+        return aware(datetime.datetime.fromisoformat(str(text)))
+    except ValueError:
+        return default
+
+
+def _duration(seconds: int) -> str:
+    seconds = abs(seconds)
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds // 60} min"
