@@ -26,8 +26,9 @@ build.py (as bench/upgrade_bench.py builds: in this process, the installer froze
 --rounds rounds, each on a new hub process with a new database and data folder (so the hub holds
 none of the blobs), alternating which side goes first:
   publish_s  what `build.py --publish` runs after the build (airlift_build.publish_args.publish_built):
-             which blobs are missing, one resumable PUT each from its place in the tarball, the
-             release committed
+             which blobs are missing, the big ones one resumable PUT each from its place in the
+             tarball while the small ones go in batches on a second connection, the release
+             committed
   upload_s   the floor: `curl -T` of one file holding the very bytes the publisher sends (every
              distinct carried file, concatenated) as ONE blob, one PUT /api/v1/blobs/<sha256> to
              the same hub process over the same TLS endpoint; the hub appends, fsyncs and hashes

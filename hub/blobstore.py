@@ -13,17 +13,19 @@ multipart upload's parts must be 5 MB but the last, which a cut connection does 
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 CHUNK = 1 << 20
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SYNCFS = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)  # Linux (glibc, musl)
 
 
 class OffsetMismatch(Exception):
@@ -95,10 +97,9 @@ class BlobStore(ABC):
 
     def receive_whole(self, files: Iterable[tuple[str, int, IO[bytes]]]) -> tuple[list[str], list[str]]:
         """Several small blobs, each sent whole in one request (sha256, size, bytes): all written,
-        then synced together, then checked and kept. One fsync after another of files already
-        written costs one journal commit, not one each, which a request per small blob paid.
-        Returns (kept, refused): a blob another request is sending is in neither, one whose bytes
-        hash to another sha256 is refused. A body cut short keeps none of them (they are small,
+        then synced together (sync_together), then checked and kept. Returns (kept, refused): a
+        blob another request is sending is in neither, one whose bytes hash to another sha256 is
+        refused. A body cut short keeps none of them (they are small,
         the publisher sends the batch again)."""
         written: list[tuple[str, IO[bytes], hashlib._Hash]] = []
         try:
@@ -113,9 +114,7 @@ class BlobStore(ABC):
                 written.append((sha256, out, hashlib.sha256()))
                 out.truncate(0)
                 _copy(body, size, out, written[-1][2])
-            for _, part, _ in written:
-                part.flush()
-                os.fsync(part.fileno())
+            sync_together([part for _, part, _ in written])
         except BaseException:
             for sha256, part, _ in written:
                 part.close()
@@ -175,6 +174,23 @@ class FolderBlobStore(BlobStore):
 
     def _keep(self, sha256: str, part: Path) -> None:
         os.replace(part, self.path(sha256))
+
+
+def sync_together(files: Sequence[IO[bytes]]) -> None:
+    """Make the written `files`, all in one filesystem, durable with one syncfs(2) where the C
+    library has it: one journal commit and one flush of the disk's cache for them all. An fsync
+    each costs a flush each whatever was synced before (about 3 ms on a virtual disk; the 175 small
+    files of a 500 MB bundle took 0.6 s). What else is unwritten on that filesystem (another
+    upload in progress) is written too, which its own fsync would soon do. Elsewhere, an fsync each."""
+    for f in files:
+        f.flush()
+    if _SYNCFS is None or not files:
+        for f in files:
+            os.fsync(f.fileno())
+        return
+    if _SYNCFS(files[0].fileno()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"syncfs of the hub's uploads folder: {os.strerror(err)}")
 
 
 def _copy(body: IO[bytes], size: int, out: IO[bytes], digest: hashlib._Hash) -> None:
