@@ -57,5 +57,6 @@ class TurnScheduling(LoadScopeScheduling):
         return turn_group(nodeid)
 
 
+@pytest.hookimpl(optionalhook=True)  # `-p no:xdist` runs the suite in one process
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> TurnScheduling | None:
     return TurnScheduling(config, log) if config.getvalue("dist") == "loadscope" else None

@@ -36,8 +36,8 @@ def test_k3s_never_ready_fails_within_the_ready_timeout_naming_the_node_then_res
         began = time.monotonic()
         failed = run(target, *target.install_args("--ready-timeout", "3"), K3S_STANDIN_NEVER_READY="1")
         assert time.monotonic() - began < 60
-        out = failed.stdout
-        assert failed.returncode == 2, out + failed.stderr
+        out = " ".join(failed.stdout.split())  # as read: the error is wrapped to the terminal's width
+        assert failed.returncode == 2, failed.stdout + failed.stderr
         assert f"Kubernetes node {node} did not become Ready within 3s" in out
         assert str(target.root / "var/log/airlift/k3s.log") in out  # the log to read
         assert "to wait longer, add --ready-timeout SECONDS, then run" in out

@@ -84,7 +84,8 @@ def test_a_worker_cut_off_mid_transfer_resumes_and_the_install_completes(lab_nod
     # No sample (the blob committed before the first look) would prove nothing either way.
     assert after, f"node 2's partial file of {blob} was gone at the first look after the cut: resumed or restarted?"
     assert all(size >= stalled for size in after), f"the transfer restarted instead of resuming: {stalled} -> {after}"
-    assert second.exec(f"test -s {STATE}/blobs/sha256/{blob}")[0] == 0, f"blob {blob} not in node 2's store"
+    assert second.exec(f"test -s {STATE}/blobs/sha256/{blob}")[0] == 0, \
+        f"blob {blob} not in node 2's store; join log:\n{second.exec('tail -n 30 /root/join.log')[1]}"
 
     wait_for(first, "cat /root/install.log.rc 2>/dev/null", lambda out: out.strip() != "", 300, also=(second, third))
     log = first.check("cat /root/install.log")
