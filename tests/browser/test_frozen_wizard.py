@@ -29,7 +29,10 @@ def installer(hello_bundle_dir: Path, tmp_path: Path):
 
 def test_the_frozen_wizard_serves_every_asset_and_socketio_connects(installer, pages):
     page = pages.open(installer.start())
-    expect(page.locator("#connection")).to_have_text("Connected")
+    try:
+        expect(page.locator("#connection")).to_have_text("Connected")
+    except AssertionError as e:  # what the frozen wizard said is what tells why
+        raise AssertionError(f"{e}\nthe frozen wizard's output:\n{''.join(installer.output)}{installer.stop()}") from None
     assets = sorted(p for p in (REPO / "static").rglob("*") if p.is_file())
     assert assets
     for asset in assets:
