@@ -3,10 +3,13 @@ expensive things (the hello bundle, the minbase image, the frozen installer) are
 run and shared by every test that needs them."""
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+
+from tests.fixtures import cachelock
 
 REPO = Path(__file__).resolve().parent.parent
 # packaging/ must not be importable as `packaging` (it would shadow PyPI's); its code is the
@@ -55,6 +58,21 @@ class TurnScheduling(LoadScopeScheduling):
 
     def _split_scope(self, nodeid: str) -> str:
         return turn_group(nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Chromium drops its connections when the machine's network interfaces change
+    (net::ERR_NETWORK_CHANGED), which the lab's containers and the netns sites do as they start
+    and stop. A browser test and those never run at the same time: browser tests share the lock,
+    lab and netns tests (their module and session fixtures too, set up and torn down inside a
+    test's protocol) each hold it alone."""
+    group = turn_group(item.nodeid)
+    if group not in ("lab", "netns") and not item.nodeid.startswith("tests/browser/"):
+        yield
+        return
+    with cachelock.held("network", shared=group not in ("lab", "netns")):
+        yield
 
 
 @pytest.hookimpl(optionalhook=True)  # `-p no:xdist` runs the suite in one process
