@@ -58,7 +58,8 @@ def test_a_vendor_finds_a_release_promotes_it_and_edits_it(hub_pages, hub_site):
 
     page.get_by_label("Release notes").fill("Fixes the greeting.\nUpgrade from 1.0.0 directly.")
     page.get_by_label("Required: sites may not skip this release").check()
-    page.get_by_role("button", name="Save").click()
+    with page.expect_navigation():  # the POST's redirect: reloading before it lands detaches the page
+        page.get_by_role("button", name="Save").click()
     page.reload()
     expect(page.get_by_label("Release notes")).to_have_value("Fixes the greeting.\nUpgrade from 1.0.0 directly.")
     expect(page.get_by_label("Required: sites may not skip this release")).to_be_checked()
