@@ -100,9 +100,16 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
             connections.close()
     hexd = normalize_digest(digest)
     report = progress or (lambda done, total: None)
-    if store.has(hexd):
-        report(size, size)
-        return store.path(hexd)
+    with store.receiving(hexd):  # a fetcher of the same blob in another thread or process goes first
+        if store.has(hexd):
+            report(size, size)
+            return store.path(hexd)
+        return _fetch(store, hexd, size, sources, token, report, connections, max_attempts)
+
+
+def _fetch(store: BlobStore, hexd: str, size: int, sources: Sources, token: str, report: Progress,
+           connections: PinnedConnections, max_attempts: int) -> Path:
+    """fetch_blob's tries, from one peer after another, while it holds the blob's partial file."""
     rx = _Receiver(store, hexd, size)
     bad: set[str] = set()
     failed: set[str] = set()
@@ -117,9 +124,13 @@ def fetch_blob(store: BlobStore, digest: str, size: int, sources: Sources, token
             if source is None:
                 break
             outcome = _attempt(connections, source, rx, token, report, problems)
+            if outcome == "ok":
+                # Committed before the tracker hears of it: a tracker out of reach must not leave a
+                # verified blob in the partial folder.
+                store.commit(hexd)
             sources.finished(source.url, outcome)
             if outcome == "ok":
-                return store.commit(hexd)
+                return store.path(hexd)
             (bad if outcome == "bad" else failed).add(source.url)
     finally:
         if not store.has(hexd):
@@ -157,6 +168,8 @@ def _attempt(connections: PinnedConnections, source: Source, rx: _Receiver, toke
 def _download(connections: PinnedConnections, source: Source, rx: _Receiver, token: str,
               report: Progress) -> None:
     """Append the rest of the blob from `source` to the partial file, resuming at rx.offset."""
+    if rx.offset == rx.size:
+        return  # every byte arrived before the fetcher stopped: only the sha256 check is left
     headers = {"Authorization": f"Bearer {token}"}
     if rx.offset:
         headers["Range"] = f"bytes={rx.offset}-"

@@ -9,10 +9,13 @@ server streaming a partial blob wake up as soon as new bytes land.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -49,12 +52,13 @@ class BlobState:
 
 
 class BlobStore:
-    """Blobs under `<root>/sha256/<hex>`; partial ones under `<root>/partial/<hex>`."""
+    """Blobs under `<root>/sha256/<hex>`; partial ones under `<root>/partial/<hex>`; the lock a
+    fetcher holds on each blob it receives under `<root>/locks/<hex>` (empty files, kept)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        (root / "sha256").mkdir(parents=True, exist_ok=True)
-        (root / "partial").mkdir(parents=True, exist_ok=True)
+        for folder in ("sha256", "partial", "locks"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
         self._cond = threading.Condition()
         self._expected: dict[str, int] = {}
         self._generation: dict[str, int] = {}
@@ -97,6 +101,16 @@ class BlobStore:
             tmp = target.with_name(target.name + ".tmp")
             shutil.copyfile(source, tmp)
             os.replace(tmp, target)
+
+    @contextmanager
+    def receiving(self, digest: str) -> Iterator[None]:
+        """Let one fetcher at a time (thread or process) write `digest`'s partial file, the next
+        waiting here: two appending to one file interleave their bytes, the first to count the
+        blob's size commits that mix, and either one's discard deletes the other's bytes. The
+        lock file stays: removing it would let a waiter lock a file nobody else can see."""
+        with open(self.root / "locks" / normalize_digest(digest), "ab") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def begin(self, digest: str, size: int) -> int:
         """Announce that `digest` (of `size` bytes) is arriving; return the byte offset to resume

@@ -260,3 +260,61 @@ def test_the_tracker_is_waited_for_while_unreachable_then_named(tmp_path: Path, 
     with pytest.raises(AirliftError, match=rf"Cannot reach the installer's blob tracker at https://127.0.0.1:{port} "
                                            r"\(tried for 1s\)"):
         cut_off.complete("node-2", "https://127.0.0.1:1", f"sha256:{HEX}")
+
+
+def test_two_fetchers_of_one_blob_take_turns(origin: BlobServer, tmp_path: Path) -> None:
+    """A second fetch of a blob already arriving (another agent on the node, another thread) waits
+    for the first, then finds it committed intact: appending to the same partial file, the two
+    committed a mix of both streams under the blob's name."""
+    root = tmp_path / "n1"
+    second: list[object] = []
+
+    def fetch_again() -> None:
+        try:
+            second.append(fetch_blob(BlobStore(root), HEX, len(DATA), _Fixed([_source(origin)]), TOKEN))
+        except Exception as exc:  # shown by the assertion below
+            second.append(exc)
+
+    late = threading.Thread(target=fetch_again)
+
+    def progress(done: int, total: int) -> None:
+        if late.ident is None:  # the first bytes are in: the second fetch starts while this one pauses
+            late.start()
+            time.sleep(0.5)
+
+    path = fetch_blob(BlobStore(root), HEX, len(DATA), _Fixed([_source(origin)]), TOKEN, progress=progress)
+    late.join(timeout=30)
+    assert second == [path]
+    assert path.read_bytes() == DATA
+    assert not BlobStore(root).partial_path(HEX).exists()
+
+
+def test_a_verified_blob_is_committed_even_when_the_tracker_cannot_be_told(origin: BlobServer,
+                                                                          tmp_path: Path) -> None:
+    """The node's link to the installer drops as the last bytes arrive: the blob is in the store
+    all the same, so running the step again does not fetch it again."""
+    class _TrackerGone(_Fixed):
+        def finished(self, url: str, outcome: str) -> None:
+            if outcome == "ok":
+                raise AirliftError("Cannot reach the installer's blob tracker")
+
+    store = BlobStore(tmp_path / "n1")
+    with pytest.raises(AirliftError, match="Cannot reach the installer's blob tracker"):
+        fetch_blob(store, HEX, len(DATA), _TrackerGone([_source(origin)]), TOKEN)
+    assert store.path(HEX).read_bytes() == DATA and not store.partial_path(HEX).exists()
+
+
+def test_a_partial_holding_every_byte_is_checked_not_fetched_again(origin: BlobServer, tmp_path: Path) -> None:
+    """A fetcher stopped between the last byte and the commit: the next run commits that partial
+    (no peer can send bytes past its end), or starts over when its sha256 is wrong."""
+    store = BlobStore(tmp_path / "n1")
+    store.partial_path(HEX).write_bytes(DATA)
+    sources = _Fixed([_source(origin)])
+    assert fetch_blob(store, HEX, len(DATA), sources, TOKEN).read_bytes() == DATA
+    assert [o for _, o in sources.outcomes] == ["ok"]
+
+    store = BlobStore(tmp_path / "n2")
+    store.partial_path(HEX).write_bytes(b"x" * len(DATA))
+    sources = _Fixed([_source(origin)])
+    assert fetch_blob(store, HEX, len(DATA), sources, TOKEN).read_bytes() == DATA
+    assert [o for _, o in sources.outcomes] == ["failed", "ok"]
