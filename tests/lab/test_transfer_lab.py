@@ -29,8 +29,11 @@ CUT_S = 4
 
 
 def partial_sizes(node: LabNode) -> dict[str, int]:
-    """The partial files of blobs being received on `node`, by name, with their sizes."""
-    out = node.exec(f"cd {PARTIALS} 2>/dev/null && stat -c '%n %s' * 2>/dev/null")[1]
+    """The partial files of blobs being received on `node`, by name, with their sizes. A look that
+    fails (the exec's shell killed, say) fails the test: read as "no partial file" it would pass
+    for a commit, and the store would then be searched for a blob still arriving."""
+    out = node.check(f"test ! -d {PARTIALS} || find {PARTIALS} -ignore_readdir_race -mindepth 1 -maxdepth 1"
+                     " -type f -printf '%f %s\\n'")
     return {name: int(size) for name, size in (line.split() for line in out.splitlines() if line.strip())}
 
 
