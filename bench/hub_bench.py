@@ -11,7 +11,9 @@ Check-ins (goal >= 500/s with p99 < 100 ms): --sites (1,000) simulated sites, ea
 Ed25519 key, enroll through the API (POST /api/v1/sites, one enroll token admitting any number of
 sites) and check in once, as `./install hub connect` does; then --clients processes of
 --connections threads each post signed check-ins (bench/hub_sites.py: the sites' own envelope
-code; a `status --json` document of a three-node site and an inventory of 300 digests) for
+code; a `status --json` document of a three-node site, and an inventory of 300 digests sent whole
+at a site's first check-in, then as its digest alone, as a site sends it once the hub names the
+digest it holds) for
 --seconds, one request in flight per thread, each check-in on a new TLS connection as a real site
 sends it (its check-ins are minutes apart; the hub's keep-alive is seconds), resuming the TLS
 session of the site's previous check-in as a real site's cluster service does (each simulated site
@@ -19,7 +21,11 @@ keeps its own TLS context, installer/transfer/pins.py ResumingContext; a restart
 first check-in, makes a full handshake). Printed: accepted check-ins per second, p50/p99/max latency of the
 answers (from the client, so a client's own queueing counts), errors, the CPU the hub (gunicorn's master and its one worker process),
 PostgreSQL and the clients used over the window, and that CPU per check-in: the hub's is what
-bounds one process (its Python runs on one core at a time) however idle the host.
+bounds one process (its Python runs on one core at a time) however idle the host. Then the same
+clients send the same documents to the floor (bench/hub_floor.py: Python's threaded HTTPS server
+reading each body and answering at once, on the same TLS settings): `checkins_vs_floor` is the
+hub's rate over the floor's, which on a host whose cores the clients share says what share of what
+this host can carry at all the hub reaches.
 
 Publish (goal publish_vs_upload <= 1.2): a bundle of 500 MB of random image layers built with
 build.py (as bench/upgrade_bench.py builds: in this process, the installer frozen before), then
@@ -60,7 +66,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "packaging"), str(REPO), str(Path(__file__).resolve().parent)]
 
-from hub_figures import check_in_figures, cores, cpu_ms_each, median_ratio, per_core  # noqa: E402 - after the path set-up above
+from hub_figures import check_in_figures, cores, cpu_ms_each, median_ratio, per_core, ratio  # noqa: E402 - after the path set-up above
+from hub_floor import running_floor  # noqa: E402
 from hub_sites import Outcome, Plan, client, document_bytes  # noqa: E402
 from upgrade_bench import build, image, make_app, random_layer  # noqa: E402
 
@@ -108,16 +115,32 @@ def enroll_token(data: Path, database: str) -> str:
 
 
 def check_ins(pg: PostgresServer, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The hub's figures, then the floor's (bench/hub_floor.py) with the same clients and documents."""
     database, data = pg.create_database("hub_checkins"), work / "hub-checkins"
     token = prepare_hub(data, database)
+    per_client = args.sites // args.clients
     with running_hub(data, database, token) as hub:
-        per_client = args.sites // args.clients
         plans = [Plan(hub.url, hub.fingerprint.removeprefix("SHA256:"), enroll_token(data, database),
                       i * per_client, per_client, args.connections, args.seconds) for i in range(args.clients)]
-        return _drive_clients(hub, pg, plans, args.seconds)
+        figures = _drive_clients(plans, hub.proc.pid, pg.postmaster_pid(), args.seconds)
+    with running_floor(work) as floor:
+        plans = [Plan(floor.url, floor.fingerprint, "", i * per_client, per_client, args.connections, args.seconds,
+                      floor=True) for i in range(args.clients)]
+        floored = _drive_clients(plans, floor.pid, None, args.seconds)
+    return _hub_names(figures) | {"postgres_fsync": pg.durable, "floor": floored,
+                                  "checkins_vs_floor": ratio(figures["checkins_per_s"], floored["checkins_per_s"])}
 
 
-def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], seconds: float) -> dict[str, Any]:
+def _hub_names(figures: dict[str, Any]) -> dict[str, Any]:
+    """The server's figures under the hub's names."""
+    renamed = {"server_cores": "hub_cores", "server_cpu_ms_each": "hub_cpu_ms_each",
+               "server_one_core_per_s": "hub_one_core_per_s"}
+    return {renamed.get(name, name): value for name, value in figures.items()}
+
+
+def _drive_clients(plans: list[Plan], server: int, postgres: int | None, seconds: float) -> dict[str, Any]:
+    """Run the client processes of `plans` over one window; the CPU of the `server` process tree
+    (and of PostgreSQL's, when given) is counted over that window."""
     ctx = multiprocessing.get_context("fork")
     ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=client, args=(plan, ready, start, results), daemon=True) for plan in plans]
@@ -128,12 +151,13 @@ def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], secon
         for _ in procs:
             ready.get(timeout=600)
         connect_s = time.monotonic() - began
-        hub_cpu, pg_cpu = tree_cpu_seconds(hub.proc.pid), tree_cpu_seconds(pg.postmaster_pid())
+        server_cpu, pg_cpu = tree_cpu_seconds(server), tree_cpu_seconds(postgres) if postgres else 0.0
         opened = time.monotonic()
         start.set()
         outcomes: list[Outcome] = [results.get(timeout=seconds + 120) for _ in procs]
         wall = time.monotonic() - opened
-        hub_cpu, pg_cpu = tree_cpu_seconds(hub.proc.pid) - hub_cpu, tree_cpu_seconds(pg.postmaster_pid()) - pg_cpu
+        server_cpu = tree_cpu_seconds(server) - server_cpu
+        pg_cpu = tree_cpu_seconds(postgres) - pg_cpu if postgres else 0.0
     finally:
         for proc in procs:
             if proc.is_alive():
@@ -145,17 +169,17 @@ def _drive_clients(hub: HubProcess, pg: PostgresServer, plans: list[Plan], secon
     figures = check_in_figures(latencies, refused, sum(errors.values()) - refused, seconds)
     sites, accepted = sum(p.sites for p in plans), int(figures["accepted"] or 0)
     client_cpu = sum(o.cpu_s for o in outcomes)
-    hub_ms = cpu_ms_each(hub_cpu, accepted)
+    server_ms = cpu_ms_each(server_cpu, accepted)
     return figures | {
         "sites": sites, "connect_per_s": round(sites / connect_s, 1), "window_s": seconds,
         "client_processes": len(plans), "connections": len(plans) * plans[0].connections,
-        "document_bytes": document_bytes(), "error_kinds": dict(errors),
-        "hub_cores": cores(hub_cpu, wall), "postgres_cores": cores(pg_cpu, wall),
-        "client_cores": cores(client_cpu, seconds), "host_cores": os.cpu_count(),
-        "hub_cpu_ms_each": hub_ms, "postgres_cpu_ms_each": cpu_ms_each(pg_cpu, accepted),
-        "client_cpu_ms_each": cpu_ms_each(client_cpu, accepted), "hub_one_core_per_s": per_core(hub_ms),
-        "host_load": round(os.getloadavg()[0], 1), "postgres_fsync": pg.durable,
-    }
+        "document_bytes": document_bytes(), "sent_bytes_each": round(sum(o.sent_bytes for o in outcomes) / len(latencies))
+        if latencies else None, "error_kinds": dict(errors),
+        "server_cores": cores(server_cpu, wall), "client_cores": cores(client_cpu, seconds), "host_cores": os.cpu_count(),
+        "server_cpu_ms_each": server_ms, "client_cpu_ms_each": cpu_ms_each(client_cpu, accepted),
+        "server_one_core_per_s": per_core(server_ms), "host_load": round(os.getloadavg()[0], 1),
+    } | ({"postgres_cores": cores(pg_cpu, wall), "postgres_cpu_ms_each": cpu_ms_each(pg_cpu, accepted)}
+         if postgres else {})
 
 
 # --- publish -------------------------------------------------------------------------------------
@@ -255,7 +279,8 @@ def print_table(result: dict[str, Any]) -> None:
 def print_check_ins(c: dict[str, Any]) -> None:
     print(f"check-ins: {c['sites']} sites connected through the API (enroll, one check-in) at {c['connect_per_s']}/s; "
           f"{c['client_processes']} client processes x {c['connections'] // c['client_processes']} connections, "
-          f"{c['window_s']} s, {c['document_bytes']} bytes a document")
+          f"{c['window_s']} s, {c['document_bytes']} bytes a document with its inventory, "
+          f"{c['sent_bytes_each']} sent on average")
     print(f"  accepted          {c['checkins_per_s']}/s ({c['accepted']} in all; goal >= 500/s)")
     print(f"  latency           p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms (goal < 100 ms), max {c['max_ms']} ms")
     print(f"  errors            {c['errors']} {c['error_kinds'] or ''}")
@@ -265,6 +290,11 @@ def print_check_ins(c: dict[str, Any]) -> None:
     print(f"  CPU per check-in  hub {c['hub_cpu_ms_each']} ms, PostgreSQL {c['postgres_cpu_ms_each']} ms, "
           f"client {c['client_cpu_ms_each']} ms; one hub process on a core of its own: "
           f"{c['hub_one_core_per_s']}/s at most")
+    f = c["floor"]
+    print(f"  floor             {f['checkins_per_s']}/s, p99 {f['p99_ms']} ms: the same clients and documents to a "
+          f"do-nothing HTTPS server (bench/hub_floor.py, {f['server_cpu_ms_each']} ms CPU each; clients "
+          f"{f['client_cpu_ms_each']} ms)")
+    print(f"  checkins_vs_floor {c['checkins_vs_floor']}")
 
 
 def print_publish(p: dict[str, Any]) -> None:

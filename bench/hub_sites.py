@@ -11,7 +11,9 @@ of the site's last check-in: its first connection is a full handshake, the later
 One client process (`client`) owns a slice of the sites: it connects them (enrolls each and
 checks it in once, as `./install hub connect` does, so the window sees sites already online and
 holding the TLS session of their last check-in, as a fleet that has been checking in does),
-says it is ready, waits for the window to open, then runs its threads (each over its own sites,
+seals SEALED_AHEAD check-ins for each site (a real site seals its documents on its own machine,
+not on the hub's, so the window spends the host's cores on sending them, not on making them; the
+inventory is its digest alone by then, as the hub named it), says it is ready, waits for the window to open, then runs its threads (each over its own sites,
 so their sequence numbers need no lock) until the window closes, and sends back every latency,
 the errors and the CPU seconds it spent inside the window.
 """
@@ -25,7 +27,7 @@ import os
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
@@ -34,10 +36,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from installer.bundle.signature import public_key_of
-from installer.hub_link.envelope import now_iso, seal, site_id
+from installer.hub_link.envelope import inventory_digest, inventory_part, now_iso, seal, site_id
 from installer.transfer.pins import ResumingContext, connect_pinned
 
 INVENTORY_DIGESTS = 300
+SEALED_AHEAD = 40  # check-ins sealed for each site before the window: more than a site sends in it
 TIMEOUT_S = 30
 
 
@@ -52,6 +55,7 @@ class Plan:
     sites: int
     connections: int
     seconds: float
+    floor: bool = False  # the do-nothing server of bench/hub_floor.py: it names no inventory digest
 
 
 @dataclass
@@ -61,6 +65,7 @@ class Outcome:
     latencies_ms: list[float] = field(default_factory=list)  # one per answer
     errors: Counter[str] = field(default_factory=Counter)  # "HTTP 409", or the exception of a request unanswered
     cpu_s: float = 0.0
+    sent_bytes: int = 0  # the documents' bytes, every request sent
 
 
 @dataclass
@@ -70,6 +75,8 @@ class SimSite:
     inventory: list[str]
     tls: ResumingContext  # the site's own, as its cluster service keeps one per hub
     seq: int = 0
+    hub_holds: str | None = None  # the inventory digest the hub's last answer named
+    sealed: deque[bytes] = field(default_factory=deque)  # check-ins sealed before the window, oldest first
 
 
 def status_document(number: int) -> dict[str, Any]:
@@ -117,7 +124,7 @@ def payload(site: SimSite, kind: str, status: dict[str, Any]) -> dict[str, Any]:
     release = {"name": "bench", "version": "1.0.0", "index_sha256": "ab" * 32}
     return {"format": 1, "kind": kind, "site": site.id, "seq": site.seq, "sent_at": now_iso(), "interval_s": 300,
             "hostname": f"{site.id}.example", "application": "bench", "release": release, "status": status,
-            "alerts": [], "inventory": site.inventory}
+            "alerts": [], **inventory_part(site.inventory, site.hub_holds)}
 
 
 def document_bytes(number: int = 0) -> int:
@@ -136,14 +143,19 @@ def post(conn: http.client.HTTPSConnection, path: str, body: bytes, token: str |
     return response.status, response.read()
 
 
-def _check_in(plan: Plan, site: SimSite, body: bytes) -> tuple[int, bytes]:
+def _check_in(plan: Plan, site: SimSite, body: bytes) -> tuple[int, dict[str, Any]]:
     """One check-in on a connection of its own, made with the site's TLS context (it resumes the
-    session of the site's last check-in)."""
+    session of the site's last check-in); the site keeps the inventory digest the answer names,
+    as installer/hub_link/link.py record_check_in does."""
     conn = connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S, site.tls)
     try:
-        return post(conn, f"/api/v1/sites/{site.id}/check-ins", body, last=True)
+        code, body = post(conn, f"/api/v1/sites/{site.id}/check-ins", body, last=True)
     finally:
         conn.close()
+    answer = json.loads(body) if code == 200 else {"error": body[:200].decode(errors="replace")}
+    if code == 200:
+        site.hub_holds = inventory_digest(site.inventory) if plan.floor else answer.get("inventory_sha256")
+    return code, answer
 
 
 def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
@@ -154,10 +166,13 @@ def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
     for site in sites:  # as `./install hub connect` does: enroll, then check in once
         code, body = post(conn, "/api/v1/sites", seal(payload(site, "enroll", status), site.key), plan.enroll_token)
         if code == 201:
-            code, body = _check_in(plan, site, seal(payload(site, "check-in", status), site.key))
+            code, answer = _check_in(plan, site, seal(payload(site, "check-in", status), site.key))
+            body = json.dumps(answer).encode()
         if code not in (200, 201):
             raise SystemExit(f"connecting {site.id} failed: HTTP {code} {body[:200]!r}")
     conn.close()
+    for site in sites:
+        site.sealed.extend(seal(payload(site, "check-in", status), site.key) for _ in range(SEALED_AHEAD))
     outcome = Outcome()
     ready.put(os.getpid())
     start.wait()
@@ -173,6 +188,7 @@ def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
     for part in each:
         outcome.latencies_ms += part.latencies_ms
         outcome.errors += part.errors
+        outcome.sent_bytes += part.sent_bytes
     results.put(outcome)
 
 
@@ -183,7 +199,8 @@ def _drive(plan: Plan, sites: list[SimSite], status: dict[str, Any], deadline: f
     while time.monotonic() < deadline:
         site = sites[turn % len(sites)]
         turn += 1
-        body = seal(payload(site, "check-in", status), site.key)
+        body = site.sealed.popleft() if site.sealed else seal(payload(site, "check-in", status), site.key)
+        outcome.sent_bytes += len(body)
         sent = time.perf_counter()
         try:
             code, answer = _check_in(plan, site, body)
@@ -191,5 +208,5 @@ def _drive(plan: Plan, sites: list[SimSite], status: dict[str, Any], deadline: f
             outcome.errors[type(e).__name__] += 1
             continue
         outcome.latencies_ms.append((time.perf_counter() - sent) * 1000)
-        if code != 200 or not json.loads(answer).get("taken"):
+        if code != 200 or not answer.get("taken"):
             outcome.errors[f"HTTP {code}"] += 1

@@ -1,27 +1,36 @@
 """Taking a site's signed document, a check-in or a report file, in a few SQLAlchemy Core
 statements rather than through the ORM: a check-in is the request every site sends every few
-minutes, and the ORM's unit of work (identity map, change tracking, flush) cost the hub more CPU
-than the rest of a check-in (bench/hub_bench.py). Each statement is built once here, so its SQL is
-compiled once and PostgreSQL prepares it on each pooled connection.
+minutes, and its cost is what bounds how many sites one hub process serves (bench/hub_bench.py).
+Each statement is built once here, so its SQL is compiled once and PostgreSQL prepares it on each
+pooled connection.
 
-A document is taken in one transaction:
-  1. the site's row is read (the columns the check-in compares, not its last documents);
-  2. the document's changes are worked out in Python, the events among them;
+A check-in is taken in as few round trips to the database as it can be:
+  1. the site's row is read (the columns the check-in compares, not its last documents), outside
+     any transaction;
+  2. the document's changes are worked out in Python, the events among them, and the answer is
+     read (the catalog's releases on the site's channel);
   3. the row is updated only if its sequence number and state are still the ones read: of two
      requests racing (the same document sent twice, or a page that noticed the site went stale),
-     one wins, and the other reads the row again;
-  4. the check-in row (unique per site and sequence number) and the events are inserted, the
-     answer is read, and all is committed.
+     one wins, and the other reads the row again. A check-in that changes nothing worth an event
+     (most of them) is that one UPDATE, committed on its own; one with events writes them in the
+     same transaction as the row.
+A report file is taken in one transaction with a row in check_ins (site, sequence number,
+digest): a file uploaded again, even after later ones, is recognised and changes nothing. A
+check-in keeps no row of its own: the site's last sequence number refuses replays, and its last
+digest recognises the very same check-in sent twice, so the table does not grow with every
+check-in of every site.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +38,7 @@ from hub.models import Base, Site, aware, utcnow
 from hub.site_state import changed_at, derive_state
 from hub.sites import DEFAULT_CHANNEL, SiteError, Taken, admit, answer, check_seq, interval_of, register
 from hub.tokens import TokenRefused, take_enroll_token
-from installer.hub_link.envelope import Opened
+from installer.hub_link.envelope import Opened, inventory_digest
 
 SITES, CHECK_INS, EVENTS = (Base.metadata.tables[name] for name in ("sites", "check_ins", "site_events"))
 SKEW_NOTED_S = 300  # a site clock off by more is an event on its page (and nothing else)
@@ -54,6 +63,8 @@ class SiteRow:
     channel: str
     clock_skew_s: int | None
     alerts_json: str | None
+    inventory_sha256: str | None
+    last_digest: str | None
 
 
 _READ = select(*(SITES.c[name] for name in SiteRow.__dataclass_fields__)).where(SITES.c.id == bindparam("b_id"))
@@ -61,7 +72,7 @@ _SAME = select(CHECK_INS.c.digest).where(CHECK_INS.c.site_id == bindparam("b_id"
 # The SET columns are the parameters given: those the document carries.
 _WRITE = update(SITES).where(SITES.c.id == bindparam("b_id"), SITES.c.last_seq == bindparam("b_last_seq"),
                              SITES.c.state == bindparam("b_state"))
-_CHECK_IN = insert(CHECK_INS)
+_CHECK_IN = insert(CHECK_INS)  # a report file's
 _EVENT = insert(EVENTS)
 
 
@@ -97,34 +108,55 @@ def take(db: Session, opened: Opened, source: str, now: datetime.datetime) -> Ta
     """Take `opened` from its site (`source`: online, or file for a report), committed; the same
     document taken before changes nothing. SiteError for a site unknown, disconnected or signed
     by another key, and for a sequence number not above the last one taken (a replay)."""
-    conn = db.connection()
-    site = _read(conn, opened)
-    for _ in range(ATTEMPTS):
-        if opened.seq <= site.last_seq:
-            return _again(conn, site, opened)
-        new, values, events = _changes(site, opened, source, now)
-        written = conn.execute(_WRITE, values | {"b_id": site.id, "b_last_seq": site.last_seq, "b_state": site.state})
-        if written.rowcount == 1:
-            return _record(db, conn, opened, source, now, new, events)
+    # A report may follow its site's registration in this session, not committed yet: it reads
+    # through the session. A check-in reads outside any transaction.
+    with _connection(db, source) as conn:
         site = _read(conn, opened)
+        for _ in range(ATTEMPTS):
+            if opened.seq <= site.last_seq:
+                return _again(conn, site, opened)
+            new, values, events = _changes(site, opened, source, now)
+            said = answer(conn, new)  # before the write: a report's transaction ends with it
+            written = {"b_id": site.id, "b_last_seq": site.last_seq, "b_state": site.state}
+            if _write(db, conn, opened, source, now, values | written, events):
+                return Taken(new, True, said)
+            site = _read(conn, opened)
     raise SiteError(f"site {site.id} was changed by other requests meanwhile; send the document again", 409)
 
 
-def _record(db: Session, conn: Connection, opened: Opened, source: str, now: datetime.datetime, site: SiteRow,
-            events: list[dict[str, Any]]) -> Taken:
-    """Insert the check-in row and the events of a document whose site row was written, and commit."""
-    conn.execute(_CHECK_IN, {"site_id": site.id, "seq": opened.seq, "kind": opened.kind, "source": source,
-                             "digest": opened.digest, "received_at": now, "site_clock": opened.sent_at()})
+@contextmanager
+def _connection(db: Session, source: str) -> Iterator[Connection]:
+    if source == "file":
+        yield db.connection()
+        return
+    bind = db.get_bind()
+    assert isinstance(bind, Engine)  # the hub's sessions are bound to its engine (hub/db.py)
+    with bind.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _write(db: Session, conn: Connection, opened: Opened, source: str, now: datetime.datetime,
+           values: dict[str, Any], events: list[dict[str, Any]]) -> bool:
+    """Update the site's row if it is still as read, with its events and a report file's
+    check-in row in the same transaction; False if another request changed the row meanwhile."""
+    if source == "online" and not events:
+        return conn.execute(_WRITE, values).rowcount == 1  # one statement: committed on its own
+    tx = db.connection()
+    if tx.execute(_WRITE, values).rowcount != 1:
+        db.rollback()
+        return False
+    if source == "file":
+        tx.execute(_CHECK_IN, {"site_id": opened.site, "seq": opened.seq, "kind": opened.kind, "source": source,
+                               "digest": opened.digest, "received_at": now, "site_clock": opened.sent_at()})
     if events:
-        conn.execute(_EVENT, [{"site_id": site.id, "source": "hub"} | e for e in events])
-    said = answer(conn, site)  # before the commit: one transaction, not a second one to read it
+        tx.execute(_EVENT, [{"site_id": opened.site, "source": "hub"} | e for e in events])
     try:
         db.commit()
-    except IntegrityError:  # the same sequence number taken by another request meanwhile
+    except IntegrityError:  # the same report file taken by another request meanwhile
         db.rollback()
-        raise SiteError(f"sequence {opened.seq} of {site.id} was taken already: a replay", 409,
+        raise SiteError(f"sequence {opened.seq} of {opened.site} was taken already: a replay", 409,
                         last_seq=opened.seq) from None
-    return Taken(site, True, said)
+    return True
 
 
 def _read(conn: Connection, opened: Opened) -> SiteRow:
@@ -136,9 +168,10 @@ def _read(conn: Connection, opened: Opened) -> SiteRow:
 
 
 def _again(conn: Connection, site: SiteRow, opened: Opened) -> Taken:
-    """A document at or below the last sequence number: the very same one again (a report file
-    uploaded twice) is taken as it was; any other is a replay."""
-    if conn.execute(_SAME, {"b_id": site.id, "b_seq": opened.seq}).scalar() == opened.digest:
+    """A document at or below the last sequence number: the very same one again (the last
+    check-in sent twice, a report file uploaded twice) is taken as it was; any other is a replay."""
+    if (opened.seq == site.last_seq and opened.digest == site.last_digest) or \
+            conn.execute(_SAME, {"b_id": site.id, "b_seq": opened.seq}).scalar() == opened.digest:
         return Taken(site, False, answer(conn, site))
     check_seq(site, opened)
     raise AssertionError("check_seq refuses a sequence number not above the last one")
@@ -150,7 +183,7 @@ def _changes(site: SiteRow, opened: Opened, source: str, now: datetime.datetime
     payload, events = opened.payload, []
     sent = opened.sent_at()
     skew = round((sent - now).total_seconds()) if sent is not None else None
-    values: dict[str, Any] = {"last_seq": opened.seq, "last_seen": now, "mode": source, "site_clock": sent,
+    values: dict[str, Any] = {"last_seq": opened.seq, "last_digest": opened.digest, "last_seen": now, "mode": source, "site_clock": sent,
                               "clock_skew_s": skew, "interval_s": interval_of(payload.get("interval_s"), site.interval_s)}
     clock = _clock_event(site.clock_skew_s, skew) if opened.kind != "report" else None  # a report's clock is days old
     events += [_event(now, "clock", clock)] if clock else []
@@ -171,8 +204,9 @@ def _changes(site: SiteRow, opened: Opened, source: str, now: datetime.datetime
         if alerts != (json.loads(site.alerts_json) if site.alerts_json else []):
             events.append(_event(now, "alerts", f"alerts firing: {', '.join(_alert_name(a) for a in alerts) or 'none'}"))
         values["alerts_json"] = json.dumps(alerts)
-    if isinstance(payload.get("inventory"), list):
-        values["inventory_json"] = json.dumps(payload["inventory"])
+    if isinstance(payload.get("inventory"), list):  # else the site sent its digest alone: the one held, or a
+        held = [str(d) for d in payload["inventory"]]  # digest the next answer's inventory_sha256 corrects
+        values |= {"inventory_json": json.dumps(held), "inventory_sha256": inventory_digest(held)}
     for told in payload.get("events") or [] if source == "file" else []:
         if isinstance(told, dict):
             events.append(_event(_when(told.get("at"), now), str(told.get("kind", "site"))[:30],

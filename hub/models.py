@@ -163,7 +163,7 @@ class Differential(Base):
 class Site(Base):
     """An installed site, known by its Ed25519 key (its id is derived from it,
     installer/hub_link/envelope.py). `state` is the last one derived (hub/site_state.py); the
-    last check-in's documents are kept here, each check-in's sequence number in check_ins."""
+    last check-in's documents are kept here, each report file's sequence number in check_ins."""
 
     __tablename__ = "sites"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -178,11 +178,13 @@ class Site(Base):
     condition: Mapped[str | None] = mapped_column(String(20))  # the status document's health word
     interval_s: Mapped[int] = mapped_column(Integer)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_digest: Mapped[str | None] = mapped_column(String(64))  # of the last document taken, to know it sent again
     last_seen: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))  # the hub's clock
     site_clock: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
     clock_skew_s: Mapped[int | None] = mapped_column(Integer)
     status_json: Mapped[str | None] = mapped_column(Text)
     inventory_json: Mapped[str | None] = mapped_column(Text)
+    inventory_sha256: Mapped[str | None] = mapped_column(String(64))  # of inventory_json (document.py inventory_digest)
     alerts_json: Mapped[str | None] = mapped_column(Text)
     enrolled_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disconnected_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -191,8 +193,9 @@ class Site(Base):
 
 
 class CheckIn(Base):
-    """One document taken from a site (a check-in or a report file): a replay is refused by the
-    unique (site, seq), and the same file uploaded again is known by its digest."""
+    """A report file taken from a site (hub/check_ins.py): the same file uploaded again, even after
+    later ones, is known by its digest, and two uploads of it at once are told apart by the unique
+    (site, seq). Check-ins keep no row here: the site's last_seq and last_digest do their part."""
 
     __tablename__ = "check_ins"
     __table_args__ = (UniqueConstraint("site_id", "seq"),)

@@ -65,6 +65,8 @@ class Answered(Signer, Protocol):
     def application(self) -> str | None: ...
     @property
     def version(self) -> str | None: ...
+    @property
+    def inventory_sha256(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def carry_back(db: Session, site: Answered) -> dict[str, Any] | None:
 def answer(db: Session | Connection, site: Answered) -> dict[str, Any]:
     """What a check-in is answered with."""
     return {"site_id": site.id, "state": site.state, "channel": site.channel, "seq": site.last_seq,
-            "interval_s": site.interval_s, "update": update_for(db, site)}
+            "interval_s": site.interval_s, "inventory_sha256": site.inventory_sha256, "update": update_for(db, site)}
 
 
 def site_of(db: Session, opened: Opened) -> Site:

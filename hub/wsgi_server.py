@@ -76,8 +76,10 @@ class RedactingLogger(glogging.Logger):
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        return {name: PANEL_TICKET.sub(r"\1…", LINK_SECRET.sub(r"\1…", value)) if isinstance(value, str) else value
-                for name, value in atoms.items()}
+        for name, value in atoms.items():  # every atom: a Referer header carries the secret too
+            if isinstance(value, str) and ("/install/hub_" in value or "ticket=" in value):  # cheap test first
+                atoms[name] = PANEL_TICKET.sub(r"\1…", LINK_SECRET.sub(r"\1…", value))
+        return atoms
 
 
 class HubServer(BaseApplication):

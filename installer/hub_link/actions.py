@@ -20,6 +20,7 @@ from installer.hub_link.link import (
     locked,
     next_seq,
     read_link,
+    read_state,
     record_check_in,
     write_link,
 )
@@ -90,7 +91,8 @@ def check_in(state_dir: Path, host: Host, services: ServiceManager, interval: in
     with HubClient(link.url, link.fingerprint) as client:  # closed: its TLS session is kept for the next check-in
         seq = next_seq(paths)
         for attempt in (1, 2):
-            body = document.payload("check-in", link.site_id, seq, interval, state_dir, host, services)
+            body = document.payload("check-in", link.site_id, seq, interval, state_dir, host, services,
+                                    hub_holds=read_state(paths).get("inventory_sha256"))
             try:
                 answer = client.post(f"/sites/{link.site_id}/check-ins", seal(body, private))
             except HubRefused as e:

@@ -10,7 +10,7 @@ from typing import Any
 
 from installer.bundle.index import INDEX_NAME, Index
 from installer.host import Host
-from installer.hub_link.envelope import FORMAT, now_iso
+from installer.hub_link.envelope import FORMAT, inventory_part, now_iso
 from installer.services import ServiceManager
 from installer.statedir import StateDir
 from installer.status.install import install_status
@@ -20,15 +20,17 @@ REGISTRY_BLOBS = "docker/registry/v2/blobs/sha256"
 
 
 def payload(kind: str, site: str, seq: int, interval_s: int, state_dir: Path, host: Host,
-            services: ServiceManager) -> dict[str, Any]:
+            services: ServiceManager, hub_holds: str | None = None) -> dict[str, Any]:
     """A check-in's or report's payload: the status document, the installed release, its blob
-    inventory and the alerts the status document carries."""
+    inventory (its digest alone when that is `hub_holds`: envelope.py inventory_part) and the
+    alerts the status document carries."""
     paths = StateDir(state_dir)
     status = install_status(host, services, state_dir)
     release = installed_release(paths)
     return {**header(kind, site, seq, interval_s),
             "application": release["name"] if release else ((status or {}).get("app") or {}).get("name"),
-            "release": release, "status": status, "alerts": alerts(status), "inventory": inventory(paths)}
+            "release": release, "status": status, "alerts": alerts(status),
+            **inventory_part(inventory(paths), hub_holds)}
 
 
 def header(kind: str, site: str, seq: int, interval_s: int) -> dict[str, Any]:

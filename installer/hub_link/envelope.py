@@ -17,8 +17,9 @@ serialized again before the check. Its fields (every kind):
 a "support-open" adds allow [panel|kube|ssh:NODE], ttl_s, kube_ca (PEM) | null and host_keys
 {ssh:NODE: OpenSSH key line}; and, but for
 "disconnect" and the support kinds: application, release {name, version, index_sha256} | null, status
-(`./install status --json`'s document) | null, alerts [..], inventory [sha256 hex of every blob the
-site holds]; a "report" adds events [{at, kind, message}] since the site's previous report file.
+(`./install status --json`'s document) | null, alerts [..], inventory_sha256 and inventory [sha256 hex
+of every blob the site holds] (inventory_part(): left out when the hub's last answer said it holds
+that digest); a "report" adds events [{at, kind, message}] since the site's previous report file.
 A "download" asks for the plan of the next update (with `release`) or for a bundle's bytes
 (`version`, `base`: a differential bundle's base version or null), sent in the Authorization
 header (signed_header) so each request of a resumed download is signed anew.
@@ -34,6 +35,7 @@ import binascii
 import datetime
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,3 +175,18 @@ def _check_payload(payload: Any, key: VendorKey, source: str) -> None:
     if payload.get("site") != site_id(key):
         raise ForgedEnvelope(f"{source} names site {payload.get('site')!r} but is signed by the key of "
                             f"{site_id(key)}")
+
+
+def inventory_digest(digests: Iterable[str]) -> str:
+    """One sha256 for a whole inventory, the same whatever the order: how a site and its hub tell
+    that the inventory the hub holds is still the site's."""
+    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
+
+
+def inventory_part(held: list[str], hub_holds: str | None) -> dict[str, Any]:
+    """A document's inventory fields. The inventory changes only when blobs come or go (an
+    upgrade, a cleanup), so when its digest is `hub_holds` (the one the hub's last answer said it
+    holds) the digest alone is sent: 64 characters instead of tens of KB at every check-in, over
+    what may be a site's thin link."""
+    digest = inventory_digest(held)
+    return {"inventory_sha256": digest} if digest == hub_holds else {"inventory_sha256": digest, "inventory": held}

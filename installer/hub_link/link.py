@@ -97,6 +97,7 @@ def record_check_in(paths: StateDir, ok: bool, answer: dict[str, Any] | None, er
         if ok and answer is not None:
             state["update"] = answer.get("update")
             state["channel"] = answer.get("channel")
+            state["inventory_sha256"] = answer.get("inventory_sha256")  # the next check-in sends only its digest
             state.pop("disconnected_by_hub", None)
 
 

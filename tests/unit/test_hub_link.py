@@ -1,6 +1,7 @@
 """The site's side of the hub link, without a hub: the signed envelope (tampering and another
 key's signature found), sequence numbers that never repeat, the check-in schedule (jitter,
-backoff to a cap, nothing while unlinked), the events a report file carries, the blob inventory."""
+backoff to a cap, nothing while unlinked), the events a report file carries, the blob inventory
+(sent whole only when the hub does not hold it)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from installer.bundle.signature import public_key_of
 from installer.errors import AirliftError
 from installer.hub_link import document
-from installer.hub_link.envelope import EnvelopeError, ForgedEnvelope, open_envelope, seal, site_id
-from installer.hub_link.link import Link, ensure_key, forget, link_status, next_seq, write_link
+from installer.hub_link.envelope import (
+    EnvelopeError,
+    ForgedEnvelope,
+    inventory_digest,
+    inventory_part,
+    open_envelope,
+    seal,
+    site_id,
+)
+from installer.hub_link.link import (
+    Link,
+    ensure_key,
+    forget,
+    link_status,
+    next_seq,
+    read_state,
+    record_check_in,
+    write_link,
+)
 from installer.hub_link.report_file import report_events, summarise
 from installer.hub_link.schedule import CAP_S, CheckInLoop, next_delay
 from installer.hub_link.transport import HubRefused, normalise_fingerprint, normalise_url
@@ -132,3 +150,22 @@ def test_the_inventory_lists_the_blob_store_and_the_registry(tmp_path):
     (layer / "data").write_bytes(b"y")
     assert document.inventory(paths) == ["a" * 64, "b" * 64]
     assert document.inventory(StateDir(tmp_path / "none")) == []
+
+
+def test_the_inventory_is_sent_whole_until_the_hub_holds_it_and_again_once_it_changed(tmp_path):
+    paths = StateDir(tmp_path)
+    (paths.blobs / "sha256").mkdir(parents=True)
+    (paths.blobs / "sha256" / ("a" * 64)).write_bytes(b"x")
+    write_link(paths, Link("https://hub:8443", "ab" * 32, "site-1", "stable", "2026-01-01T00:00:00+00:00"))
+
+    def sent() -> dict:
+        return inventory_part(document.inventory(paths), read_state(paths).get("inventory_sha256"))
+
+    assert sent()["inventory"] == ["a" * 64]  # the hub holds nothing yet
+    record_check_in(paths, True, {"state": "online", "inventory_sha256": sent()["inventory_sha256"]}, None)
+    assert sent() == {"inventory_sha256": inventory_digest(["a" * 64])}
+    (paths.blobs / "sha256" / ("b" * 64)).write_bytes(b"y")  # an upgrade brought a blob
+    assert sent()["inventory"] == ["a" * 64, "b" * 64]
+    record_check_in(paths, True, {"state": "online"}, None)  # a hub that names no digest gets it whole
+    (paths.blobs / "sha256" / ("b" * 64)).unlink()
+    assert sent()["inventory"] == ["a" * 64]

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.models import Site, SiteEvent
+from hub.models import CheckIn, Site, SiteEvent
 from hub.site_state import derive_state
 from hub.tokens import create_token
-from installer.hub_link.envelope import seal
+from installer.hub_link.envelope import inventory_digest, inventory_part, seal
 from tests.unit.hub.bundles import commit, tiny_bundle, upload_all
 from tests.unit.hub.sites_helpers import FakeSite
 from tests.unit.hub.test_pages import _csrf, _sign_in
@@ -123,6 +123,37 @@ def test_a_replayed_check_in_is_refused_and_names_the_last_sequence(client, hub_
     older = site.check_in(client, site.sealed("check-in", seq=4))
     assert older.status_code == 409 and older.json["last_seq"] == 5 and "not above" in older.json["error"]
     assert site.check_in(client, site.sealed("check-in", seq=6)).status_code == 200
+
+
+def test_check_ins_leave_no_row_behind_but_a_report_file_does(client, hub_engine):
+    site = FakeSite()
+    site.enroll(client, _token(hub_engine))
+    for _ in range(3):
+        assert site.check_in(client).json["taken"]
+    assert client.post("/api/v1/reports", data=site.sealed("report")).json["taken"]
+    with Session(hub_engine) as db:
+        assert [(c.kind, c.seq) for c in db.scalars(select(CheckIn).where(CheckIn.site_id == site.id))] == [("report", 5)]
+
+
+def test_an_unchanged_inventory_travels_as_its_digest(client, hub_engine):
+    site = FakeSite()
+    site.enroll(client, _token(hub_engine))
+    held = ["a" * 64, "b" * 64]
+    first = site.check_in(client)
+    assert first.json["inventory_sha256"] == inventory_digest(held)
+    digest_only = site.sealed("check-in", **inventory_part(held, first.json["inventory_sha256"]))
+    assert "inventory" not in json.loads(base64.b64decode(json.loads(digest_only)["payload"]))
+    assert site.check_in(client, digest_only).json["inventory_sha256"] == inventory_digest(held)
+    # a digest the hub does not hold (its database restored, say) changes nothing; the answer names
+    # the one it holds, so the site sends the inventory whole next time
+    grown = held + ["c" * 64]
+    unknown = site.check_in(client, site.sealed("check-in", inventory_sha256=inventory_digest(grown)))
+    assert unknown.json["taken"] and unknown.json["inventory_sha256"] == inventory_digest(held)
+    again = site.check_in(client, site.sealed("check-in", **inventory_part(grown, unknown.json["inventory_sha256"])))
+    assert again.json["inventory_sha256"] == inventory_digest(grown)
+    with Session(hub_engine) as db:
+        found = db.get(Site, site.id)
+        assert found is not None and json.loads(found.inventory_json or "[]") == grown
 
 
 def test_a_site_clock_wrong_by_a_day_still_checks_in(client, hub_engine):
