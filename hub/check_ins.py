@@ -143,8 +143,7 @@ def _write(db: Session, conn: Connection, opened: Opened, source: str, now: date
         return conn.execute(_WRITE, values).rowcount == 1  # one statement: committed on its own
     tx = db.connection()
     if tx.execute(_WRITE, values).rowcount != 1:
-        db.rollback()
-        return False
+        return False  # nothing written; the transaction stays, with a report's new site in it
     if source == "file":
         tx.execute(_CHECK_IN, {"site_id": opened.site, "seq": opened.seq, "kind": opened.kind, "source": source,
                                "digest": opened.digest, "received_at": now, "site_clock": opened.sent_at()})

@@ -11,9 +11,10 @@ import io
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hub import check_ins
 from hub.models import CheckIn, Site, SiteEvent
 from hub.site_state import derive_state
 from hub.tokens import create_token
@@ -154,6 +155,27 @@ def test_an_unchanged_inventory_travels_as_its_digest(client, hub_engine):
     with Session(hub_engine) as db:
         found = db.get(Site, site.id)
         assert found is not None and json.loads(found.inventory_json or "[]") == grown
+
+
+@pytest.mark.parametrize("kind", ["check-in", "report"])
+def test_a_document_racing_another_change_of_its_site_is_taken_on_a_second_read(client, hub_engine, monkeypatch,
+                                                                                 kind):
+    site = FakeSite()
+    site.enroll(client, _token(hub_engine))
+    assert site.check_in(client).json["state"] == "online"
+    worked_out = check_ins._changes
+
+    def raced(row, *args):  # type: ignore[no-untyped-def]
+        if row.state == "online":  # another request notices the site went stale, between read and write
+            with hub_engine.begin() as conn:
+                conn.execute(update(Site).where(Site.id == site.id).values(state="stale"))
+        return worked_out(row, *args)
+
+    monkeypatch.setattr(check_ins, "_changes", raced)
+    path = f"/api/v1/sites/{site.id}/check-ins" if kind == "check-in" else "/api/v1/reports"
+    taken = client.post(path, data=site.sealed(kind, status={"condition": "degraded", "reasons": ["k3s is down"]}))
+    assert taken.status_code == 200 and taken.json["taken"]
+    assert "state: stale -> " + taken.json["state"] in _events(hub_engine, site)  # written over the row read again
 
 
 def test_a_site_clock_wrong_by_a_day_still_checks_in(client, hub_engine):
