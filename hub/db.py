@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_NAME = "hub.sqlite3"
 # The server runs each client connection on a thread of its own. A pool smaller than the requests
 # in flight closes every connection past it when it is given back, so under steady load most
-# requests would open a new PostgreSQL connection (a new server process) and close it again.
-POOL_SIZE, POOL_OVERFLOW = 20, 20
+# requests would open a new PostgreSQL connection (a new server process) and close it again. A
+# check-in with events holds two at once (hub/check_ins.py: its reads outside any transaction, its
+# writes in one), so the pool holds twice the server's threads (hub/wsgi_server.py THREADS): no
+# request ever waits for a connection another request holds.
+POOL_SIZE, POOL_OVERFLOW = 20, 44
 IDLE_PING_S = 10.0  # a pooled connection unused longer is checked before a request gets it
 
 

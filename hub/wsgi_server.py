@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 LINK_SECRET = re.compile(r"(/install/hub_[0-9a-f]+_)[A-Za-z0-9_-]+")
 PANEL_TICKET = re.compile(r"(\bticket=)[A-Za-z0-9_-]+")
-THREADS = 32  # requests in flight; the database pool (hub/db.py) holds as many connections and more
+THREADS = 32  # requests in flight; the database pool (hub/db.py) holds twice as many connections
 KEEPALIVE_S = 5  # a publisher sends its next blob at once; a site checks in minutes apart anyway
 STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
 
