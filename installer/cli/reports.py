@@ -47,25 +47,30 @@ def _endpoint_lines(endpoints: list[dict], console: Console) -> None:
         return
     console.print("Endpoints:")
     for ep in endpoints:
-        console.print(f"  {ep['name']}: {ep['url']}" + (f"  ({ep['description']})" if ep.get("description") else ""),
-                      highlight=False)
+        _whole(console, f"  {ep['name']}: {ep['url']}" + (f"  ({ep['description']})" if ep.get("description") else ""))
 
 
 def print_summary(snapshot: dict, console: Console) -> None:
-    """The closing summary of a completed install."""
+    """The closing summary of a completed install. Lines holding a path or a command the operator
+    copies are never broken at the console's width (soft_wrap): a command split over two lines
+    runs as two commands when pasted, and a log keeps it whole."""
     b, a, op = snapshot["bundle"], snapshot["answers"], snapshot["operation"]
     took = duration((op.get("finished") or time.time()) - (op.get("started") or time.time()))
     console.print(f"\n[bold green]Installed {b['name']} {b['version']}[/] (flavor {a.get('flavor')}, "
                   f"node {snapshot['nodes'][0]['name']}, profile {a.get('profile')}) in {took}", highlight=False)
     _endpoint_lines(snapshot["endpoints"], console)
-    console.print(f"Kubeconfig: {snapshot['kubeconfig']}", highlight=False)
-    console.print(f"Answers saved to {snapshot['answers_file']} — replay with "
-                  f"./install --cli --config {snapshot['answers_file']}", highlight=False)
-    console.print(f"Event log: {StateDir(snapshot['state_dir']).events}", highlight=False)
+    _whole(console, f"Kubeconfig: {snapshot['kubeconfig']}")
+    _whole(console, f"Answers saved to {snapshot['answers_file']} — replay with "
+                    f"./install --cli --config {snapshot['answers_file']}")
+    _whole(console, f"Event log: {StateDir(snapshot['state_dir']).events}")
     if snapshot.get("installer"):
-        console.print("The installer is kept with the install; the bundle folder is no longer needed:\n"
-                      f"  status:    {snapshot['installer']} status\n"
-                      f"  uninstall: {snapshot['installer']} uninstall", highlight=False)
+        console.print("The installer is kept with the install; the bundle folder is no longer needed:")
+        _whole(console, f"  status:    {snapshot['installer']} status")
+        _whole(console, f"  uninstall: {snapshot['installer']} uninstall")
+
+
+def _whole(console: Console, line: str) -> None:
+    console.print(line, highlight=False, soft_wrap=True)
 
 
 def print_status(status: dict, console: Console) -> bool:
