@@ -13,8 +13,9 @@ checks it in once, as `./install hub connect` does, so the window sees sites alr
 holding the TLS session of their last check-in, as a fleet that has been checking in does),
 seals SEALED_AHEAD check-ins for each site (a real site seals its documents on its own machine,
 not on the hub's, so the window spends the host's cores on sending them, not on making them; the
-inventory is its digest alone by then, as the hub named it), says it is ready, waits for the window to open, then runs its threads (each over its own sites,
-so their sequence numbers need no lock) until the window closes, and sends back every latency,
+inventory is its digest alone by then, as the hub named it), says it is ready, waits for the
+window to open, then runs its threads (each over its own sites, so their sequence numbers need no
+lock) until the window closes, and sends back every latency,
 the errors and the CPU seconds it spent inside the window.
 """
 

@@ -184,7 +184,7 @@ class Site(Base):
     clock_skew_s: Mapped[int | None] = mapped_column(Integer)
     status_json: Mapped[str | None] = mapped_column(Text)
     inventory_json: Mapped[str | None] = mapped_column(Text)
-    inventory_sha256: Mapped[str | None] = mapped_column(String(64))  # of inventory_json (document.py inventory_digest)
+    inventory_sha256: Mapped[str | None] = mapped_column(String(64))  # of inventory_json (envelope.py inventory_digest)
     alerts_json: Mapped[str | None] = mapped_column(Text)
     enrolled_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disconnected_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
