@@ -14,6 +14,13 @@ A check-in is taken in as few round trips to the database as it can be:
      one wins, and the other reads the row again. A check-in that changes nothing worth an event
      (most of them) is that one UPDATE, committed on its own; one with events writes them in the
      same transaction as the row.
+A check-in that brings no news (the site's state, health, version and alerts as the row holds
+them, its clock about right: most check-ins of a fleet) is taken in ONE statement instead
+(`_quiet`): an UPDATE whose WHERE says the row holds nothing the document would make an event of,
+RETURNING what the answer needs, the releases on the site's channel among it. When no row matches,
+the document goes the full way above, which alone makes events: the WHERE may send a check-in
+there that would have made none, never the other way round (tests/unit/hub/test_quiet_check_ins.py
+holds the two ways to that).
 A report file is taken in one transaction with a row in check_ins (site, sequence number,
 digest): a file uploaded again, even after later ones, is recognised and changes nothing. A
 check-in keeps no row of its own: the site's last sequence number refuses replays, and its last
@@ -24,19 +31,34 @@ check-in of every site.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Update, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.models import Base, Site, aware, utcnow
 from hub.site_state import changed_at, derive_state
-from hub.sites import DEFAULT_CHANNEL, SiteError, Taken, admit, answer, check_seq, interval_of, register
+from hub.sites import (
+    DEFAULT_CHANNEL,
+    INTERVAL_RANGE,
+    ON_ITS_CHANNEL,
+    SiteError,
+    Taken,
+    admit,
+    answer,
+    check_seq,
+    newest_of,
+    register,
+    releases_of,
+    reply,
+    stated_interval,
+)
 from hub.tokens import TokenRefused, take_enroll_token
 from installer.hub_link.envelope import Opened, inventory_digest
 
@@ -111,6 +133,8 @@ def take(db: Session, opened: Opened, source: str, now: datetime.datetime) -> Ta
     # A report may follow its site's registration in this session, not committed yet: it reads
     # through the session. A check-in reads outside any transaction.
     with _connection(db, source) as conn:
+        if source == "online" and (quiet := _quiet(conn, opened, now)) is not None:
+            return quiet
         site = _read(conn, opened)
         for _ in range(ATTEMPTS):
             if opened.seq <= site.last_seq:
@@ -176,36 +200,42 @@ def _again(conn: Connection, site: SiteRow, opened: Opened) -> Taken:
     raise AssertionError("check_seq refuses a sequence number not above the last one")
 
 
-def _changes(site: SiteRow, opened: Opened, source: str, now: datetime.datetime
-             ) -> tuple[SiteRow, dict[str, Any], list[dict[str, Any]]]:
-    """The site once `opened` is taken, the columns to write, and the events (kind, message, at)."""
-    payload, events = opened.payload, []
-    sent = opened.sent_at()
-    skew = round((sent - now).total_seconds()) if sent is not None else None
-    values: dict[str, Any] = {"last_seq": opened.seq, "last_digest": opened.digest, "last_seen": now, "mode": source, "site_clock": sent,
-                              "clock_skew_s": skew, "interval_s": interval_of(payload.get("interval_s"), site.interval_s)}
-    clock = _clock_event(site.clock_skew_s, skew) if opened.kind != "report" else None  # a report's clock is days old
-    events += [_event(now, "clock", clock)] if clock else []
+def _written(opened: Opened, source: str, now: datetime.datetime) -> dict[str, Any]:
+    """The columns `opened` sets from what it says alone (interval_s only when it states one)."""
+    payload, sent = opened.payload, opened.sent_at()
+    values: dict[str, Any] = {"last_seq": opened.seq, "last_digest": opened.digest, "last_seen": now, "mode": source,
+                              "site_clock": sent, "clock_skew_s": round((sent - now).total_seconds()) if sent else None}
+    if (interval := stated_interval(payload.get("interval_s"))) is not None:
+        values["interval_s"] = interval
     release, status, alerts = payload.get("release"), payload.get("status"), payload.get("alerts")
     if isinstance(release, dict):
-        version = str(release.get("version"))
-        if site.version is not None and version != site.version:
-            events.append(_event(now, "version", f"version {site.version} -> {version}"))
-        values |= {"application": str(release.get("name")), "version": version,
+        values |= {"application": str(release.get("name")), "version": str(release.get("version")),
                    "index_sha256": str(release.get("index_sha256"))}
     if isinstance(status, dict):
         condition = status.get("condition")
-        if condition != site.condition and site.condition is not None:
-            reasons = "; ".join(str(r) for r in status.get("reasons") or [])
-            events.append(_event(now, "health", f"health {site.condition} -> {condition}" + (f": {reasons}" if reasons else "")))
         values |= {"condition": str(condition) if condition is not None else None, "status_json": json.dumps(status)}
     if isinstance(alerts, list):
-        if alerts != (json.loads(site.alerts_json) if site.alerts_json else []):
-            events.append(_event(now, "alerts", f"alerts firing: {', '.join(_alert_name(a) for a in alerts) or 'none'}"))
         values["alerts_json"] = json.dumps(alerts)
     if isinstance(payload.get("inventory"), list):  # else the site sent its digest alone: the one held, or a
         held = [str(d) for d in payload["inventory"]]  # digest the next answer's inventory_sha256 corrects
         values |= {"inventory_json": json.dumps(held), "inventory_sha256": inventory_digest(held)}
+    return values
+
+
+def _changes(site: SiteRow, opened: Opened, source: str, now: datetime.datetime
+             ) -> tuple[SiteRow, dict[str, Any], list[dict[str, Any]]]:
+    """The site once `opened` is taken, the columns to write, and the events (kind, message, at)."""
+    payload, events = opened.payload, []
+    values = {"interval_s": site.interval_s} | _written(opened, source, now)
+    clock = _clock_event(site.clock_skew_s, values["clock_skew_s"]) if opened.kind != "report" else None  # a report's clock is days old
+    events += [_event(now, "clock", clock)] if clock else []
+    if "version" in values and site.version is not None and values["version"] != site.version:
+        events.append(_event(now, "version", f"version {site.version} -> {values['version']}"))
+    if "status_json" in values and values["condition"] != site.condition and site.condition is not None:
+        reasons = "; ".join(str(r) for r in payload["status"].get("reasons") or [])
+        events.append(_event(now, "health", f"health {site.condition} -> {values['condition']}" + (f": {reasons}" if reasons else "")))
+    if "alerts_json" in values and payload["alerts"] != (json.loads(site.alerts_json) if site.alerts_json else []):
+        events.append(_event(now, "alerts", f"alerts firing: {', '.join(_alert_name(a) for a in payload['alerts']) or 'none'}"))
     for told in payload.get("events") or [] if source == "file" else []:
         if isinstance(told, dict):
             events.append(_event(_when(told.get("at"), now), str(told.get("kind", "site"))[:30],
@@ -216,6 +246,52 @@ def _changes(site: SiteRow, opened: Opened, source: str, now: datetime.datetime
         events.append(_event(changed_at(new, state, now), "state", f"{site.state} -> {state}"))
     values["state"] = state
     return replace(new, state=state), values, events
+
+
+def _quiet(conn: Connection, opened: Opened, now: datetime.datetime) -> Taken | None:
+    """Take a check-in that brings no news in one statement; None when the row says it may
+    (another state, health, version or alerts, a clock far off) or when it is no check-in the
+    site may send now: the full way then decides, and says why it refuses one."""
+    values = _written(opened, "online", now)
+    skew = values["clock_skew_s"]
+    if "status_json" not in values or (skew is not None and abs(skew) > SKEW_NOTED_S):
+        return None  # health unknown, so the state too; or a clock event that may be news
+    # Checked in just now: the state follows from the health alone (hub/site_state.py).
+    state = derive_state(replace(_JUST_SEEN, last_seen=now, condition=values["condition"]), now)
+    statement = _quiet_statement("version" in values, "alerts_json" in values, skew is not None)
+    found = conn.execute(statement, values | {
+        "b_id": opened.site, "b_key": opened.key.public_key, "b_seq": opened.seq, "b_state": state,
+        "b_condition": values["condition"], "b_version": values.get("version"), "b_alerts": values.get("alerts_json"),
+    }).first()
+    if found is None:
+        return None
+    row = found._asdict()
+    site = SiteRow(**{name: row[name] for name in SiteRow.__dataclass_fields__})
+    return Taken(site, True, reply(site, newest_of(site, releases_of(row["on_channel"]))))
+
+
+_JUST_SEEN = SiteRow(id="", public_key=b"", disconnected_at=None, last_seq=0, last_seen=None, state="", mode="online",
+                     condition=None, interval_s=INTERVAL_RANGE[1], application=None, version=None, channel="",
+                     clock_skew_s=None, alerts_json=None, inventory_sha256=None, last_digest=None)
+
+
+@functools.cache
+def _quiet_statement(version: bool, alerts: bool, clock: bool) -> Update:
+    """The UPDATE of a check-in that brings no news, for what the document states: its WHERE is
+    true only when none of _changes' events can follow (the stored health, version and alerts are
+    the document's or unknown, a clock about right before and now, the same state after)."""
+    where = [SITES.c.id == bindparam("b_id"), SITES.c.public_key == bindparam("b_key"),
+             SITES.c.disconnected_at.is_(None), SITES.c.last_seq < bindparam("b_seq"),
+             SITES.c.state == bindparam("b_state"),
+             or_(SITES.c.condition.is_(None), SITES.c.condition == bindparam("b_condition"))]
+    if version:
+        where.append(or_(SITES.c.version.is_(None), SITES.c.version == bindparam("b_version")))
+    if alerts:
+        where.append(SITES.c.alerts_json == bindparam("b_alerts"))
+    if clock:
+        where.append(SITES.c.clock_skew_s.between(-SKEW_NOTED_S, SKEW_NOTED_S))
+    return update(SITES).where(*where).returning(*(SITES.c[name] for name in SiteRow.__dataclass_fields__),
+                                                 ON_ITS_CHANNEL)
 
 
 def _event(at: datetime.datetime, kind: str, message: str) -> dict[str, Any]:

@@ -11,13 +11,17 @@ never trusted: every time the hub keeps is its own receive time.
 from __future__ import annotations
 
 import datetime
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import ColumnElement, Connection, FunctionElement, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from hub.models import Application, Base, Release, Site, SiteEvent, aware, utcnow
 from hub.site_state import refresh
@@ -119,20 +123,85 @@ def disconnect(db: Session, site_id: str, opened: Opened, now: datetime.datetime
 
 # Built once, of the tables (Core, no ORM entities): every check-in asks it. The columns an answer
 # needs, not each release's index.
-_RELEASES, _APPS, _PROMOTIONS, _CHANNELS = (Base.metadata.tables[name] for name in
-                                            ("releases", "applications", "promotions", "channels"))
-_ON_CHANNEL = (select(_RELEASES.c.version, _RELEASES.c.required, _RELEASES.c.index_sha256)
-               .select_from(_RELEASES.join(_APPS).join(_PROMOTIONS).join(_CHANNELS))
+_RELEASES, _APPS, _PROMOTIONS, _CHANNELS, _SITES = (Base.metadata.tables[name] for name in
+                                                    ("releases", "applications", "promotions", "channels", "sites"))
+_RELEASE_COLUMNS = (_RELEASES.c.version, _RELEASES.c.required, _RELEASES.c.index_sha256)
+_ON_A_CHANNEL = _RELEASES.join(_APPS).join(_PROMOTIONS).join(_CHANNELS)
+_ON_CHANNEL = (select(*_RELEASE_COLUMNS).select_from(_ON_A_CHANNEL)
                .where(_APPS.c.name == bindparam("application"), _CHANNELS.c.name == bindparam("channel")))
 
 
+class json_rows(FunctionElement[str]):
+    """The rows of its columns as the text of one JSON array of arrays: how a statement about a
+    site returns the releases on its channel in the same round trip (ON_ITS_CHANNEL)."""
+
+    type = String()
+    inherit_cache = True
+    name = "json_rows"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+class whole_names(ColumnElement[str]):
+    """A subquery compiled with its columns' table names even inside SQLite's RETURNING, which
+    leaves them out (making the "id" of a join ambiguous)."""
+
+    inherit_cache = True
+    _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, inner: ColumnElement[str]) -> None:
+        self.inner, self.type = inner, inner.type
+
+
+@compiles(whole_names)
+def _whole_names(element: whole_names, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.inner, **(kw | {"include_table": True})))
+
+
+# The releases on the channel of the sites row a statement is about, for its RETURNING clause:
+# read with releases_of().
+ON_ITS_CHANNEL = whole_names(select(json_rows(*_RELEASE_COLUMNS)).select_from(_ON_A_CHANNEL)
+                             .where(_APPS.c.name == _SITES.c.application, _CHANNELS.c.name == _SITES.c.channel)
+                             .correlate(_SITES).scalar_subquery()).label("on_channel")
+
+
+@dataclass(frozen=True)
+class OnChannel:
+    """A release on a site's channel, as an answer reads it."""
+
+    version: str
+    required: bool
+    index_sha256: str
+
+
+def releases_of(on_channel: str | None) -> list[OnChannel]:
+    """ON_ITS_CHANNEL's value (None: PostgreSQL's aggregate of no rows)."""
+    return [OnChannel(str(v), bool(r), str(d)) for v, r, d in json.loads(on_channel or "[]")]
+
+
 def update_for(db: Session | Connection, site: Answered) -> dict[str, Any] | None:
-    """The newest release of the site's application on its channel, if newer than what it runs:
+    """The newest release of the site's application on its channel, if newer than what it runs
+    (newest_of)."""
+    if not site.application:
+        return None
+    found = db.execute(_ON_CHANNEL, {"application": site.application, "channel": site.channel})
+    return newest_of(site, [OnChannel(*row) for row in found])
+
+
+def newest_of(site: Answered, releases: Sequence[OnChannel]) -> dict[str, Any] | None:
+    """Of `releases` (those on the site's channel), the newest, if newer than what the site runs:
     {version, required, via, channel, index_sha256}. `required` says a release marked required
     lies on the way (it may not be skipped); `via` names the oldest such one when it is not the newest."""
     if not site.application:
         return None
-    releases = db.execute(_ON_CHANNEL, {"application": site.application, "channel": site.channel}).all()
     newer = [r for r in releases if site.version is None or compare_versions(r.version, site.version) > 0]
     if not newer:
         return None
@@ -158,8 +227,13 @@ def carry_back(db: Session, site: Answered) -> dict[str, Any] | None:
 
 def answer(db: Session | Connection, site: Answered) -> dict[str, Any]:
     """What a check-in is answered with."""
+    return reply(site, update_for(db, site))
+
+
+def reply(site: Answered, update: dict[str, Any] | None) -> dict[str, Any]:
+    """A check-in's answer, naming `update` (update_for, newest_of)."""
     return {"site_id": site.id, "state": site.state, "channel": site.channel, "seq": site.last_seq,
-            "interval_s": site.interval_s, "inventory_sha256": site.inventory_sha256, "update": update_for(db, site)}
+            "interval_s": site.interval_s, "inventory_sha256": site.inventory_sha256, "update": update}
 
 
 def site_of(db: Session, opened: Opened) -> Site:
@@ -206,7 +280,7 @@ def register(db: Session, opened: Opened, channel: str, mode: str, now: datetime
     site = Site(id=opened.site, public_key=opened.key.public_key, hostname=str(payload.get("hostname") or "")[:255],
                 application=payload.get("application") or release.get("name"), channel=channel,
                 version=release.get("version"), index_sha256=release.get("index_sha256"), state="registered",
-                mode=mode, interval_s=interval_of(payload.get("interval_s"), 300), last_seq=0, enrolled_at=now)
+                mode=mode, interval_s=stated_interval(payload.get("interval_s")) or 300, last_seq=0, enrolled_at=now)
     db.add(site)
     _event(db, site, now, "enrolled", how)
     return site
@@ -224,7 +298,7 @@ def _commit(db: Session) -> None:
         raise SiteError("the site was changed by another request meanwhile; send it again", 409) from None
 
 
-def interval_of(value: Any, default: int) -> int:
-    """A site's check-in interval as it states it, kept within INTERVAL_RANGE; `default` when it states none."""
+def stated_interval(value: Any) -> int | None:
+    """A site's check-in interval as it states it, kept within INTERVAL_RANGE; None when it states none."""
     low, high = INTERVAL_RANGE
-    return min(max(value, low), high) if isinstance(value, int) and not isinstance(value, bool) else default
+    return min(max(value, low), high) if isinstance(value, int) and not isinstance(value, bool) else None
