@@ -53,7 +53,8 @@ class BlobState:
 
 class BlobStore:
     """Blobs under `<root>/sha256/<hex>`; partial ones under `<root>/partial/<hex>`; the lock a
-    fetcher holds on each blob it receives under `<root>/locks/<hex>` (empty files, kept)."""
+    fetcher holds on each blob it receives under `<root>/locks/<hex>` (empty files, removed once the
+    blob is in place)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -106,11 +107,22 @@ class BlobStore:
     def receiving(self, digest: str) -> Iterator[None]:
         """Let one fetcher at a time (thread or process) write `digest`'s partial file, the next
         waiting here: two appending to one file interleave their bytes, the first to count the
-        blob's size commits that mix, and either one's discard deletes the other's bytes. The
-        lock file stays: removing it would let a waiter lock a file nobody else can see."""
-        with open(self.root / "locks" / normalize_digest(digest), "ab") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+        blob's size commits that mix, and either one's discard deletes the other's bytes. The lock
+        file goes once the blob is in place, so the folder does not keep one per blob ever
+        received; a waiter that locked the removed file finds it gone from its path and locks
+        the file now there (and then finds the blob in place)."""
+        path = self.root / "locks" / normalize_digest(digest)
+        while True:
+            with open(path, "ab") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not _still_at(lock.fileno(), path):
+                    continue
+                try:
+                    yield
+                finally:
+                    if self.has(digest):
+                        path.unlink(missing_ok=True)
+                return
 
     def begin(self, digest: str, size: int) -> int:
         """Announce that `digest` (of `size` bytes) is arriving; return the byte offset to resume
@@ -203,3 +215,13 @@ class BlobStore:
         partial = self.root / "partial" / hexd
         have = partial.stat().st_size if partial.exists() else 0
         return BlobState(partial, have, self._expected[hexd], False, gen)
+
+
+def _still_at(fd: int, path: Path) -> bool:
+    """Whether the open file `fd` is the one at `path` (not removed, nor replaced, since it was opened)."""
+    try:
+        here = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (here.st_dev, here.st_ino)

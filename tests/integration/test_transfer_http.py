@@ -287,6 +287,7 @@ def test_two_fetchers_of_one_blob_take_turns(origin: BlobServer, tmp_path: Path)
     assert second == [path]
     assert path.read_bytes() == DATA
     assert not BlobStore(root).partial_path(HEX).exists()
+    assert list((root / "locks").iterdir()) == []  # no lock file kept for a blob in place
 
 
 def test_a_verified_blob_is_committed_even_when_the_tracker_cannot_be_told(origin: BlobServer,
