@@ -7,7 +7,9 @@ by anything the client sent.
 Why gunicorn's threaded worker: each connection's TLS handshake and request run on a thread of
 the pool, so a client that connects and says nothing holds one thread, never the accept loop; an
 idle kept-alive connection (a publisher between two blobs) waits in the worker's poller, not on a
-thread. Threads, not several workers, because the hub keeps per-process state (the upload
+thread. Of the pool's threads, only a few run their Python at once (hub/gate.py): a request with
+bytes to read waits for a slot first, and gives it up once it is known to be long (a body or an
+answer of more than LONG_BYTES, anything on a panel port). Threads, not several workers, because the hub keeps per-process state (the upload
 counters of /api/v1/stats, the support tunnels) and several hub processes are run as several
 `python -m hub serve` behind one address, each its own gunicorn.
 
@@ -32,6 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
+
+from hub.gate import GATE
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -41,6 +46,8 @@ PANEL_TICKET = re.compile(r"(\bticket=)[A-Za-z0-9_-]+")
 THREADS = 32  # requests in flight; the database pool (hub/db.py) holds twice as many connections
 KEEPALIVE_S = 5  # a publisher sends its next blob at once; a site checks in minutes apart anyway
 STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
+LONG_BYTES = 1 << 20  # a body or answer bigger (or of a length not told) waits on its client for long
+FIRST_BYTES_S = 1.0  # a new connection that sends nothing for this long is left to gunicorn, outside the gate
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,33 @@ class ByLocalPort:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         port = environ["gunicorn.socket"].getsockname()[1]
         if port in self.panel_ports:
+            GATE.step_aside()  # a panel's requests wait on the site, its long-polls for seconds
             environ[self.port_key] = port
             return self.gateway(environ, start_response)
-        return self.hub(environ, start_response)
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() or _long(environ.get("CONTENT_LENGTH") or "0"):
+            GATE.step_aside()
+
+        def answering(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if _long(next((v for k, v in headers if k.lower() == "content-length"), None)):
+                GATE.step_aside()
+            return start_response(status, headers, exc_info)
+
+        return self.hub(environ, answering)
+
+
+def _long(length: str | None) -> bool:
+    """Whether a body of this Content-Length (None: not told, a stream) takes long to send."""
+    return length is None or not length.isdigit() or int(length) > LONG_BYTES
+
+
+class GatedThreadWorker(ThreadWorker):
+    """Gunicorn's threaded worker, each connection's work run inside hub/gate.py's slots."""
+
+    def handle(self, conn: Any) -> Any:
+        if conn.initialized or conn.wait_for_data(FIRST_BYTES_S):
+            with GATE.inside():
+                return super().handle(conn)
+        return super().handle(conn)  # a client saying nothing: gunicorn waits for it, then sets it aside
 
 
 class RedactingLogger(glogging.Logger):
@@ -92,7 +123,7 @@ class HubServer(BaseApplication):
 
     def load_config(self) -> None:
         settings: dict[str, Any] = {
-            "bind": [f"fd://{fd}" for fd in self.listener.fds], "workers": 1, "worker_class": "gthread",
+            "bind": [f"fd://{fd}" for fd in self.listener.fds], "workers": 1, "worker_class": GatedThreadWorker,
             "threads": THREADS, "keepalive": KEEPALIVE_S, "graceful_timeout": STOP_GRACE_S,
             "certfile": self.listener.cert_path, "keyfile": self.listener.key_path,
             "ssl_context": self._ssl_context, "preload_app": True, "proc_name": "airlift-hub",
