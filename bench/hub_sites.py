@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import random
+import signal
 import threading
 import time
 from collections import Counter, deque
@@ -161,6 +162,7 @@ def _check_in(plan: Plan, site: SimSite, body: bytes) -> tuple[int, dict[str, An
 
 def client(plan: Plan, ready: Queue, start: Event, results: Queue) -> None:
     """One client process (the target of a multiprocessing.Process)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the bench's own handler raises: stop quietly instead
     sites = [make_site(n) for n in range(plan.first_site, plan.first_site + plan.sites)]
     status = status_document(plan.first_site)
     conn = connect_pinned(plan.url, plan.fingerprint, TIMEOUT_S, TIMEOUT_S)

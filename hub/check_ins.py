@@ -204,7 +204,7 @@ def _written(opened: Opened, source: str, now: datetime.datetime) -> dict[str, A
     """The columns `opened` sets from what it says alone (interval_s only when it states one)."""
     payload, sent = opened.payload, opened.sent_at()
     values: dict[str, Any] = {"last_seq": opened.seq, "last_digest": opened.digest, "last_seen": now, "mode": source,
-                              "site_clock": sent, "clock_skew_s": round((sent - now).total_seconds()) if sent else None}
+                              "site_clock": sent, "clock_skew_s": round((sent - now).total_seconds()) if sent is not None else None}
     if (interval := stated_interval(payload.get("interval_s"))) is not None:
         values["interval_s"] = interval
     release, status, alerts = payload.get("release"), payload.get("status"), payload.get("alerts")
