@@ -9,9 +9,10 @@ the pool, so a client that connects and says nothing holds one thread, never the
 idle kept-alive connection (a publisher between two blobs) waits in the worker's poller, not on a
 thread. Of the pool's threads, only a few run their Python at once (hub/gate.py): a request with
 bytes to read waits for a slot first, and gives it up once it is known to be long (a body or an
-answer of more than LONG_BYTES, anything on a panel port). Threads, not several workers, because the hub keeps per-process state (the upload
-counters of /api/v1/stats, the support tunnels) and several hub processes are run as several
-`python -m hub serve` behind one address, each its own gunicorn.
+answer of more than LONG_BYTES, anything on a panel port). Threads, not several workers, because
+the hub keeps per-process state (the upload counters of /api/v1/stats, the support tunnels) and
+several hub processes are run as several `python -m hub serve` behind one address, each its own
+gunicorn.
 
 One TLS context serves every connection: gunicorn's default makes a new one per connection
 (loading the certificate, and the system's CA store, every time). The certificate is ECDSA P-256
