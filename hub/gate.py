@@ -1,4 +1,4 @@
-"""How many of the hub's request threads run their Python at once.
+"""How many of the hub's request threads run the application at once.
 
 One hub process runs its requests on a pool of threads (hub/wsgi_server.py), but its Python runs
 on one core at a time (the GIL). When every thread of the pool wants it, each wait on the network
@@ -8,13 +8,16 @@ sites' check-ins in flight, three runs each way, alternated): with every thread 
 check-ins a second, 2.4-3.2 ms of hub CPU each, p99 77-119 ms; four at a time, 320-395 a second,
 2.3-2.8 ms, p99 62-86 ms.
 
-So a request runs inside one of SLOTS slots, and waits for one before it starts, in the order it
-came: a slot given back goes to the request that has waited longest, not to whichever thread asks
-next (threading.Semaphore's way, which left some requests waiting behind many later ones). A
-request that will wait on its client or on a site for long (a big upload or download, a panel
-port's long-poll) steps aside as soon as that is known, and its slot goes to the next request. A
-slot is never waited for longer than WAIT_S: a request that holds one and hangs (a client that
-stops half way through its TLS handshake) slows the others down by that much, never stops them.
+So the application's run of a request happens inside one of SLOTS slots, and waits for one before
+it starts, in the order it came: a slot given back goes to the request that has waited longest,
+not to whichever thread asks next (threading.Semaphore's way, which left some requests waiting
+behind many later ones). Only the application's run: the TLS handshake and the request's head
+come in before, and the answer's body goes out after, outside the gate, so no slot waits for a
+client's round trips (a first version gated the whole connection, and its four slots spent most of
+their time waiting for clients). A request that waits on its client or a site for long (a big
+upload, a panel port's long-poll) runs outside the gate (hub/wsgi_server.py ByLocalPort). A slot
+is never waited for longer than WAIT_S: a request that holds one and hangs (a client that stops
+half way through a small body) slows the others down by that much, never stops them.
 """
 
 from __future__ import annotations
@@ -36,26 +39,23 @@ class Gate:
         self._free = slots
         self._queue: deque[threading.Lock] = deque()  # one locked lock per waiting thread
         self._wait_s = wait_s
-        self._mine = threading.local()
 
     @contextmanager
     def inside(self) -> Iterator[None]:
         """Run the block in a slot (or without one, after WAIT_S of waiting)."""
-        self._mine.held = self._take()
+        held = self._take()
         try:
             yield
         finally:
-            self.step_aside()
+            if held:
+                self._give_back()
 
-    def step_aside(self) -> None:
-        """This thread's request will now wait on its client for long: give its slot to another."""
-        if getattr(self._mine, "held", False):
-            self._mine.held = False
-            with self._lock:
-                if self._queue:
-                    self._queue.popleft().release()  # the slot passes straight to the longest waiting
-                else:
-                    self._free += 1
+    def _give_back(self) -> None:
+        with self._lock:
+            if self._queue:
+                self._queue.popleft().release()  # the slot passes straight to the longest waiting
+            else:
+                self._free += 1
 
     def _take(self) -> bool:
         with self._lock:

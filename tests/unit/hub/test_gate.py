@@ -1,14 +1,22 @@
-"""Only a few of the hub's requests run their Python at once (hub/gate.py), let in first come,
-first served; a long upload, download or panel request gives its slot up (hub/wsgi_server.py), and
-a slot held by a request that hangs delays the others by at most the gate's wait, never stops them."""
+"""Only a few of the hub's requests run the application at once (hub/gate.py), let in first come,
+first served; a long upload or a panel request runs outside the gate, and an answer's body is sent
+outside it (hub/wsgi_server.py); a slot held by a request that hangs delays the others by at most
+the gate's wait, never stops them. The worker closes a connection not kept alive on the thread that
+served it, and counts it out."""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from gunicorn import glogging
+from gunicorn.config import Config
+from gunicorn.workers.gthread import TConn
 
 from hub import wsgi_server
 from hub.gate import Gate
@@ -42,21 +50,6 @@ def test_requests_are_let_in_in_the_order_they_came_and_no_more_than_the_slots_a
         assert ran == ["a", "b", "c", "d", "e"]
 
 
-def test_a_request_that_steps_aside_lets_the_next_one_in() -> None:
-    gate, ran, order = Gate(slots=1, wait_s=10), [], threading.Event()
-    with gate.inside():
-        waiting = _queue_up(gate, ["next"], ran, order)
-        assert ran == []
-        gate.step_aside()  # a long download: its slot goes to the request waiting
-        time.sleep(0.1)
-        assert ran == ["next"]
-        gate.step_aside()  # twice changes nothing: the slot was given once
-    order.set()
-    waiting[0].join(5)
-    with gate.inside():  # every slot came back
-        pass
-
-
 def test_a_slot_held_by_a_hung_request_delays_the_next_by_the_wait_only() -> None:
     gate, ran, never = Gate(slots=1, wait_s=0.3), [], threading.Event()
     hung = _queue_up(gate, ["hung"], ran, never)
@@ -70,52 +63,39 @@ def test_a_slot_held_by_a_hung_request_delays_the_next_by_the_wait_only() -> Non
         assert not _slot_free(gate)
 
 
-@pytest.mark.parametrize("request_headers, answer_length, steps_aside", [
-    ({"CONTENT_LENGTH": "7400"}, "512", False),                  # a check-in
-    ({}, "900", False),                                         # a page
-    ({"CONTENT_LENGTH": str(50 << 20)}, "120", True),            # a blob upload
-    ({"HTTP_TRANSFER_ENCODING": "chunked"}, "120", True),         # a body of a length not told
-    ({}, str(500 << 20), True),                                 # a bundle download
-    ({}, None, True),                                           # a streamed answer
+@pytest.mark.parametrize("environ, in_a_slot", [
+    ({"SERVER_PORT": "8443", "CONTENT_LENGTH": "7400"}, True),                 # a check-in
+    ({"SERVER_PORT": "8443"}, True),                                           # a page, a download's start
+    ({"SERVER_PORT": "8443", "CONTENT_LENGTH": str(50 << 20)}, False),         # a blob upload
+    ({"SERVER_PORT": "8443", "HTTP_TRANSFER_ENCODING": "chunked"}, False),     # a body of a length not told
+    ({"SERVER_PORT": "8444", "CONTENT_LENGTH": "10"}, False),                  # a panel port's long-poll
 ])
-def test_the_hub_gives_its_slot_up_for_a_long_body_or_answer(monkeypatch, request_headers, answer_length,
-                                                            steps_aside) -> None:
+def test_the_application_runs_in_a_slot_unless_it_waits_on_its_client_or_a_site(monkeypatch, environ,
+                                                                                 in_a_slot) -> None:
     gate = Gate(slots=1, wait_s=0.2)
     monkeypatch.setattr(wsgi_server, "GATE", gate)
     seen: list[bool] = []
 
-    def hub_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Length", answer_length)] if answer_length else [])
-        seen.append(_slot_free(gate))  # as gunicorn sends the body
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(_slot_free(gate))
         return [b""]
 
-    app = wsgi_server.ByLocalPort(hub_app, hub_app, (8444,), "airlift.panel_port")
-    with gate.inside():
-        app({"gunicorn.socket": _Socket(8443), **request_headers}, lambda *a: None)
-    assert seen == [steps_aside]
+    wsgi_server.ByLocalPort(app, app, (8444,), "airlift.panel_port")(environ, lambda *a: None)
+    assert seen == [not in_a_slot]
 
 
-def test_a_panel_port_request_gives_its_slot_up(monkeypatch) -> None:
+def test_an_answers_body_is_sent_outside_the_slot(monkeypatch) -> None:
     gate = Gate(slots=1, wait_s=0.2)
     monkeypatch.setattr(wsgi_server, "GATE", gate)
     seen: list[bool] = []
 
-    def gateway(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        seen.append(_slot_free(gate))
-        return []
+    def download(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Length", str(500 << 20))])
+        seen.append(_slot_free(gate))  # as gunicorn sends each chunk
+        yield b"x"
 
-    with gate.inside():
-        wsgi_server.ByLocalPort(gateway, gateway, (8444,), "airlift.panel_port")(
-            {"gunicorn.socket": _Socket(8444), "CONTENT_LENGTH": "10"}, lambda *a: None)
-    assert seen == [True]
-
-
-class _Socket:
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def getsockname(self) -> tuple[str, int]:
-        return ("127.0.0.1", self.port)
+    body = wsgi_server.ByLocalPort(download, download, (), "airlift.panel_port")({"SERVER_PORT": "8443"}, lambda *a: None)
+    assert list(body) == [b"x"] and seen == [True]
 
 
 def _slot_free(gate: Gate) -> bool:
@@ -131,3 +111,62 @@ def _slot_free(gate: Gate) -> bool:
     thread.start()
     thread.join(5)
     return got[0] < 0.1
+
+
+def _worker() -> wsgi_server.GatedThreadWorker:
+    """The hub's worker as its process starts it, up to its main loop: a thread pool and the
+    queue back to the main thread; serving a plain HTTP app."""
+    cfg = Config()
+    worker = wsgi_server.GatedThreadWorker(0, os.getpid(), [], None, 30, cfg, glogging.Logger(cfg))
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+    worker.wsgi = app
+    worker.tpool = worker.get_thread_pool()
+    worker.method_queue.init()
+    return worker
+
+
+def _serve(worker: wsgi_server.GatedThreadWorker, request: bytes) -> tuple[socket.socket, bytes]:
+    """Send `request` on a new connection to `worker`, as its main loop hands one over; the
+    client's end and the answer."""
+    ours, theirs = socket.socketpair()
+    ours.sendall(request)
+    worker.nr_conns += 1  # as gunicorn's accept() counts it
+    worker.enqueue_req(TConn(worker.cfg, theirs, ("127.0.0.1", 50000), ("127.0.0.1", 8443)))
+    ours.settimeout(5)
+    answer = b""
+    while not answer.endswith(b"ok") and (chunk := ours.recv(4096)):  # the head and the body come in two writes
+        answer += chunk
+    return ours, answer
+
+
+def test_a_connection_not_kept_alive_is_closed_by_its_thread_and_counted_out() -> None:
+    worker = _worker()
+    for _ in range(20):
+        ours, answer = _serve(worker, b"GET / HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        assert ours.recv(1) == b""  # closed
+        ours.close()
+    worker.tpool.shutdown(wait=True)
+    assert worker.nr_conns == 0  # else the worker stops accepting after worker_connections of them
+    assert worker.method_queue._queue.empty()  # the main thread was not woken for them
+
+
+def test_a_kept_alive_connection_goes_back_to_the_main_thread() -> None:
+    worker = _worker()
+    ours, answer = _serve(worker, b"GET / HTTP/1.1\r\nHost: hub\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    worker.tpool.shutdown(wait=True)
+    assert worker.nr_conns == 1 and not worker.method_queue._queue.empty()  # to wait in its poller for the next request
+    ours.close()
+
+
+def test_the_count_of_connections_misses_no_close_made_while_gunicorn_counts() -> None:
+    worker = _worker()
+    worker.nr_conns = 3
+    seen = worker.nr_conns  # gunicorn's `nr_conns += 1`: a read ...
+    worker._closed_here.append(object())  # ... a request thread closes one meanwhile ...
+    worker.nr_conns = seen + 1  # ... and the write
+    assert worker.nr_conns == 3

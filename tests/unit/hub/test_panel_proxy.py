@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import request
 from gunicorn.config import Config
+from gunicorn.http.parser import RequestParser
+from gunicorn.http.wsgi import create
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -41,6 +43,7 @@ from tests.unit.test_panel_app import site as panel_site  # noqa: F401  (the pan
 
 HUB = "https://hub.test"
 PORTS = (9444, 9445)
+CLIENT = ("127.0.0.1", 50000)
 SSH = {"port": 2222, "host_key": "ssh-ed25519 AAAA", "fingerprint": "SHA256:x"}
 
 
@@ -310,9 +313,10 @@ def test_the_server_picks_the_application_by_the_sockets_local_port_never_the_ho
 
     served = ByLocalPort(app("hub"), app("gateway"), (9444,), PORT_KEY)
 
-    def on(port: int, host: str) -> list[bytes]:
-        sock = SimpleNamespace(getsockname=lambda: ("127.0.0.1", port))
-        return list(served({"gunicorn.socket": sock, "HTTP_HOST": host}, None))
+    def on(port: int, host: str) -> list[bytes]:  # the environ gunicorn makes for a request to the listener on `port`
+        request = next(RequestParser(Config(), [f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()], CLIENT))
+        _response, environ = create(request, None, CLIENT, ("127.0.0.1", port), Config())
+        return list(served(environ, None))
     assert on(9444, "hub.test:8443") == [b"gateway", b"9444"]
     assert on(8443, "hub.test:9444") == [b"hub", b"None"]
 
