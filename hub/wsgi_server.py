@@ -7,9 +7,10 @@ by anything the client sent.
 Why gunicorn's threaded worker: each connection's TLS handshake and request run on a thread of
 the pool, so a client that connects and says nothing holds one thread, never the accept loop; an
 idle kept-alive connection (a publisher between two blobs) waits in the worker's poller, not on a
-thread. Of the pool's threads, only a few run their Python at once (hub/gate.py): a request with
-bytes to read waits for a slot first, and gives it up once it is known to be long (a body or an
-answer of more than LONG_BYTES, anything on a panel port). Threads, not several workers, because
+thread. Of the pool's threads, only a few run the application at once (hub/gate.py): a request
+waits for a slot once its head is in, and gives it back once the application has answered, before
+the answer's body is sent; a request whose body is long (more than LONG_BYTES, or of a length not
+told) and anything on a panel port run without one. Threads, not several workers, because
 the hub keeps per-process state (the upload counters of /api/v1/stats, the support tunnels) and
 several hub processes are run as several `python -m hub serve` behind one address, each its own
 gunicorn.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -95,6 +97,8 @@ class GatedThreadWorker(ThreadWorker):
     finished connection back to its main thread, which wakes once more per request only to close it."""
 
     def handle(self, conn: Any) -> Any:
+        if not conn.initialized and not conn.data_ready:
+            _readable_now(conn)  # else gunicorn waits for the client's first bytes with a poller of its own
         kept = super().handle(conn)
         if kept is False:
             conn.close(graceful=True)
@@ -130,6 +134,16 @@ _CLOSED_HERE = object()  # what handle() returns for a connection it closed itse
 
 def _closed_here(done: Future[Any]) -> bool:
     return not done.cancelled() and done.exception() is None and done.result() is _CLOSED_HERE
+
+
+def _readable_now(conn: Any) -> None:
+    """Mark a new connection whose first bytes (the client's TLS hello) are in already: one system
+    call, where gunicorn's wait for them makes and closes a poller, four."""
+    try:
+        conn.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except OSError:  # nothing yet, or a socket gone: gunicorn's wait finds out
+        return
+    conn.data_ready = True
 
 
 class RedactingLogger(glogging.Logger):
