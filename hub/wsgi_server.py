@@ -92,9 +92,11 @@ def _long(length: str | None) -> bool:
 
 
 class GatedThreadWorker(ThreadWorker):
-    """Gunicorn's threaded worker, each connection's work run inside hub/gate.py's slots, and a
-    connection that is not kept alive closed by the thread that served it: gunicorn hands every
-    finished connection back to its main thread, which wakes once more per request only to close it."""
+    """Gunicorn's threaded worker, a connection that is not kept alive closed by the thread that
+    served it. Gunicorn hands every finished connection back to its main thread, the one that
+    accepts, which closes it gracefully: it half-closes, then waits up to 2 s for the client's end.
+    A client that never closes its end so held up every new connection for 2 s
+    (tests/integration/hub/test_hub_connections.py); now it holds one thread of the pool."""
 
     def handle(self, conn: Any) -> Any:
         if not conn.initialized and not conn.data_ready:
