@@ -113,11 +113,11 @@ def _slot_free(gate: Gate) -> bool:
     return got[0] < 0.1
 
 
-def _worker() -> wsgi_server.GatedThreadWorker:
+def _worker() -> wsgi_server.ClosingThreadWorker:
     """The hub's worker as its process starts it, up to its main loop: a thread pool and the
     queue back to the main thread; serving a plain HTTP app."""
     cfg = Config()
-    worker = wsgi_server.GatedThreadWorker(0, os.getpid(), [], None, 30, cfg, glogging.Logger(cfg))
+    worker = wsgi_server.ClosingThreadWorker(0, os.getpid(), [], None, 30, cfg, glogging.Logger(cfg))
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Length", "2")])
@@ -128,7 +128,7 @@ def _worker() -> wsgi_server.GatedThreadWorker:
     return worker
 
 
-def _serve(worker: wsgi_server.GatedThreadWorker, request: bytes) -> tuple[socket.socket, bytes]:
+def _serve(worker: wsgi_server.ClosingThreadWorker, request: bytes) -> tuple[socket.socket, bytes]:
     """Send `request` on a new connection to `worker`, as its main loop hands one over; the
     client's end and the answer."""
     ours, theirs = socket.socketpair()
