@@ -266,15 +266,8 @@ def _quiet(conn: Connection, opened: Opened, now: datetime.datetime) -> Taken | 
     if found is None:
         return None
     row = found._asdict()
-    site = SiteRow(id=opened.site, public_key=opened.key.public_key, disconnected_at=None, last_seq=opened.seq,
-                   last_seen=now, state=state, mode="online", condition=values["condition"], clock_skew_s=skew,
-                   last_digest=opened.digest, **{name: row[name] for name in _KEPT})
+    site = SiteRow(**{name: row[name] for name in SiteRow.__dataclass_fields__})
     return Taken(site, True, reply(site, newest_of(site, releases_of(row["on_channel"]))))
-
-
-# The columns of SiteRow a quiet check-in may leave as they were: the others are what its WHERE
-# matched or what it wrote, known without reading them back.
-_KEPT = ("interval_s", "application", "version", "channel", "alerts_json", "inventory_sha256")
 
 
 _JUST_SEEN = SiteRow(id="", public_key=b"", disconnected_at=None, last_seq=0, last_seen=None, state="", mode="online",
@@ -297,7 +290,8 @@ def _quiet_statement(version: bool, alerts: bool, clock: bool) -> Update:
         where.append(SITES.c.alerts_json == bindparam("b_alerts"))
     if clock:
         where.append(SITES.c.clock_skew_s.between(-SKEW_NOTED_S, SKEW_NOTED_S))
-    return update(SITES).where(*where).returning(*(SITES.c[name] for name in _KEPT), ON_ITS_CHANNEL)
+    return update(SITES).where(*where).returning(*(SITES.c[name] for name in SiteRow.__dataclass_fields__),
+                                                 ON_ITS_CHANNEL)
 
 
 def _event(at: datetime.datetime, kind: str, message: str) -> dict[str, Any]:

@@ -27,10 +27,8 @@ a full handshake instead.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -53,7 +51,7 @@ ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'  #
 THREADS = 32  # requests in flight; the database pool (hub/db.py) holds twice as many connections
 KEEPALIVE_S = 5  # a publisher sends its next blob at once; a site checks in minutes apart anyway
 STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
-LONG_BYTES = 1 << 20  # a body or answer bigger (or of a length not told) waits on its client for long
+LONG_BYTES = 1 << 20  # a request body bigger (or of a length not told) is read from its client for long
 
 
 @dataclass(frozen=True)
@@ -98,27 +96,29 @@ class ClosingThreadWorker(ThreadWorker):
     A client that never closes its end so held up every new connection for 2 s
     (tests/integration/hub/test_hub_connections.py); now it holds one thread of the pool."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._closed: deque[Any] = deque()  # closed by request threads, not yet counted out
+        super().__init__(*args, **kwargs)
+
     def handle(self, conn: Any) -> Any:
-        if not conn.initialized and not conn.data_ready:
-            _readable_now(conn)  # else gunicorn waits for the client's first bytes with a poller of its own
         kept = super().handle(conn)
         if kept is False:
             conn.close(graceful=True)
-            self._closed_here.append(conn)
+            self._closed.append(conn)
             return _CLOSED_HERE
         return kept
 
     def enqueue_req(self, conn: Any) -> None:
         done = self.tpool.submit(self.handle, conn)
-        done.add_done_callback(lambda fut: None if _closed_here(fut) else self.method_queue.defer(
+        done.add_done_callback(lambda fut: None if _closed_by_handle(fut) else self.method_queue.defer(
             self.finish_request, conn, fut))
 
     @property
     def nr_conns(self) -> int:
         """Gunicorn's count of open connections (read and set by its main thread), less those the
         request threads closed since."""
-        while self._closed_here:
-            self._closed_here.popleft()
+        while self._closed:
+            self._closed.popleft()
             self._open -= 1
         return self._open
 
@@ -126,26 +126,12 @@ class ClosingThreadWorker(ThreadWorker):
     def nr_conns(self, value: int) -> None:
         self._open = value  # a close appended between gunicorn's read and this write is counted at the next read
 
-    @functools.cached_property
-    def _closed_here(self) -> deque[Any]:
-        return deque()
-
 
 _CLOSED_HERE = object()  # what handle() returns for a connection it closed itself
 
 
-def _closed_here(done: Future[Any]) -> bool:
+def _closed_by_handle(done: Future[Any]) -> bool:
     return not done.cancelled() and done.exception() is None and done.result() is _CLOSED_HERE
-
-
-def _readable_now(conn: Any) -> None:
-    """Mark a new connection whose first bytes (the client's TLS hello) are in already: one system
-    call, where gunicorn's wait for them makes and closes a poller, four."""
-    try:
-        conn.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-    except OSError:  # nothing yet, or a socket gone: gunicorn's wait finds out
-        return
-    conn.data_ready = True
 
 
 class RedactingLogger(glogging.Logger):

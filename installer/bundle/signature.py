@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -119,17 +118,10 @@ def signature_holds(data: bytes, signature: Signature) -> bool:
     """True when `signature` was made over exactly `data` by its key: the one Ed25519 check, for
     bundles and for licences (installer/licence.py)."""
     try:
-        _public_key(signature.key.public_key).verify(signature.signature, data)
+        Ed25519PublicKey.from_public_bytes(signature.key.public_key).verify(signature.signature, data)
     except InvalidSignature:
         return False
     return True
-
-
-@functools.lru_cache(maxsize=4096)
-def _public_key(raw: bytes) -> Ed25519PublicKey:
-    """A key made once for the many documents it checks: a hub takes each site's check-ins minutes
-    apart, over a fleet of hundreds."""
-    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def bundle_signer(root: Path) -> VendorKey | None:
