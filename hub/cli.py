@@ -24,6 +24,7 @@ from hub.roles import DEFAULT_ROLE, ROLES
 from hub.s3 import S3Location, normal_prefix
 from hub.server import ServeOptions, parse_listen, parse_panel_ports, serve
 from hub.tokens import SCOPES, create_token
+from hub.wsgi_server import CLIENT_TIMEOUT_S
 from installer.errors import AirliftError
 from installer.stopping import handle_stop_signals
 
@@ -48,6 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--panel-ports", metavar="A-B",
                    help="serve sites' control panels on these ports, one origin each (default: the 8 ports after "
                         "--listen's); none: no Open control panel")
+    s.add_argument("--client-timeout", type=_seconds, default=CLIENT_TIMEOUT_S, metavar="S",
+                   help=f"drop a client silent this long in its TLS handshake or request, or taking none of its "
+                        f"answer (default {CLIENT_TIMEOUT_S:.0f})")
     _s3_arguments(s)
     sub.add_parser("migrate", parents=[common], help="bring the database to the hub's newest schema")
     user = sub.add_parser("user", help="vendor users of the catalog pages").add_subparsers(dest="action",
@@ -132,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
         host, port = parse_listen(args.listen)
         ssh = parse_listen(args.ssh_listen) if args.ssh_listen else None
         serve(ServeOptions(args.data, url, host, port, args.cert, args.key, s3_location(args), ssh,
-                           parse_panel_ports(args.panel_ports, port)))
+                           parse_panel_ports(args.panel_ports, port), args.client_timeout))
         return 0
     if not args.database:
         args.data.mkdir(parents=True, exist_ok=True)
@@ -210,6 +214,16 @@ def _duration(text: str) -> datetime.timedelta:
         raise AirliftError(f"--expires {text!r} is not a duration", hint="give e.g. 30m, 12h or 90d")
     unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
     return datetime.timedelta(**{unit: int(match.group(1))})
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 1 to 3600")
+    return seconds
 
 
 def _date(text: str) -> datetime.date:

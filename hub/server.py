@@ -44,6 +44,7 @@ class ServeOptions:
     s3: S3Location | None = None  # blobs in this bucket instead of DATA/blobs
     ssh: tuple[str, int] | None = None  # the SSH endpoint for remote support (hub/tunnel_ssh.py)
     panel_ports: tuple[int, ...] = ()  # one origin each for a site's control panel (hub/panel_gateway.py)
+    client_timeout_s: float = wsgi_server.CLIENT_TIMEOUT_S
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -164,7 +165,7 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> None:
 
     try:
         wsgi_server.run(served, wsgi_server.Listener([s.detach() for s in sockets], str(cert.cert_path),
-                                                     str(cert.key_path), started, stopping))
+                                                     str(cert.key_path), started, stopping, options.client_timeout_s))
     except KeyboardInterrupt:
         pass
     print("Hub stopped.", file=out, flush=True)

@@ -23,6 +23,12 @@ minutes later, and resuming costs the hub about half the CPU of a full TLS 1.3 h
 certificate signature; the key exchange is still made anew, so forward secrecy holds). The ticket
 key lives in this process only: a restarted hub, or another hub process behind the address, makes
 a full handshake instead.
+
+Every blocking operation on a client's connection (the TLS handshake, reading a request, sending
+an answer) gives up after the client has been silent for `Listener.client_timeout_s`: gunicorn
+waits for a new connection's first byte with a timeout, but not for what follows it, so a client
+that sent one byte and stopped held a thread of the pool for good, and 32 of them left the hub
+answering no one (tests/integration/hub/test_hub_connections.py).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
+import sys
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -47,10 +54,11 @@ if TYPE_CHECKING:
 
 LINK_SECRET = re.compile(r"(/install/hub_[0-9a-f]+_)[A-Za-z0-9_-]+")
 PANEL_TICKET = re.compile(r"(\bticket=)[A-Za-z0-9_-]+")
-ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'  # RedactingLogger's fields
+ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'  # HubLogger's fields
 THREADS = 32  # requests in flight; the database pool (hub/db.py) holds twice as many connections
 KEEPALIVE_S = 5  # a publisher sends its next blob at once; a site checks in minutes apart anyway
 STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
+CLIENT_TIMEOUT_S = 30.0  # a client silent this long mid-connection is dropped (nginx's are 60 s)
 LONG_BYTES = 1 << 20  # a request body bigger (or of a length not told) is read from its client for long
 
 
@@ -63,6 +71,7 @@ class Listener:
     key_path: str
     started: Callable[[], None]  # in the worker: start what needs threads, say the hub is up
     stopping: Callable[[], None]  # in the worker, as it ends
+    client_timeout_s: float = CLIENT_TIMEOUT_S
 
 
 class ByLocalPort:
@@ -134,11 +143,21 @@ def _closed_by_handle(done: Future[Any]) -> bool:
     return not done.cancelled() and done.exception() is None and done.result() is _CLOSED_HERE
 
 
-class RedactingLogger(glogging.Logger):
-    """Gunicorn's access log (its default, Apache's combined format, ACCESS_FORMAT) without an
-    install link's secret (/install/hub_<id>_<secret>) or a panel ticket (/.airlift/enter?ticket=…).
-    Only the format's own fields are made: gunicorn's makes one of every header and environ entry
-    (with them, the access log took about 6% of the hub's Python time in a check-in, by py-spy)."""
+class HubLogger(glogging.Logger):
+    """Gunicorn's logs for an operator. The access log (its default, Apache's combined format,
+    ACCESS_FORMAT) without an install link's secret (/install/hub_<id>_<secret>) or a panel ticket
+    (/.airlift/enter?ticket=…); only the format's own fields are made: gunicorn's makes one of every
+    header and environ entry (with them, the access log took about 6% of the hub's Python time in a
+    check-in, by py-spy). And a client dropped for its silence (_TimedSocket) is one line, not a
+    traceback."""
+
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        if isinstance(sys.exc_info()[1], TimeoutError):
+            self.warning("A client went silent in its TLS handshake or request, or took none of its answer, for "
+                         "longer than --client-timeout: its connection is closed. Many of these at once may be "
+                         "someone on the network holding the hub's threads on purpose.")
+            return
+        super().exception(msg, *args, **kwargs)
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         status, sent = resp.status, getattr(resp, "sent", None)
@@ -156,6 +175,28 @@ def _redacted(value: str) -> str:
     return value
 
 
+class _TimedSocket(ssl.SSLSocket):
+    """A client's TLS socket whose blocking mode always has the client timeout: gunicorn sets its
+    sockets blocking (no timeout) before each request and before the handshake."""
+
+    def setblocking(self, flag: bool) -> None:
+        if flag:
+            self.settimeout(self.context.client_timeout_s)  # type: ignore[attr-defined]  # a _TimedContext's
+        else:
+            super().setblocking(False)
+
+
+class _TimedContext(ssl.SSLContext):
+    """The hub's TLS context: its handshakes, and everything after on their sockets, time out."""
+
+    sslsocket_class = _TimedSocket
+    client_timeout_s = CLIENT_TIMEOUT_S
+
+    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> Any:
+        sock.settimeout(self.client_timeout_s)  # the handshake's: the new socket takes it over
+        return super().wrap_socket(sock, *args, **kwargs)
+
+
 class HubServer(BaseApplication):
     """Gunicorn configured in code, so `python -m hub serve` keeps its own flags."""
 
@@ -170,7 +211,7 @@ class HubServer(BaseApplication):
             "threads": THREADS, "keepalive": KEEPALIVE_S, "graceful_timeout": STOP_GRACE_S,
             "certfile": self.listener.cert_path, "keyfile": self.listener.key_path,
             "ssl_context": self._ssl_context, "preload_app": True, "proc_name": "airlift-hub",
-            "control_socket_disable": True, "logger_class": RedactingLogger, "access_log_format": ACCESS_FORMAT, "loglevel": "warning",
+            "control_socket_disable": True, "logger_class": HubLogger, "access_log_format": ACCESS_FORMAT, "loglevel": "warning",
             "errorlog": "-", "accesslog": "/dev/stderr",  # stdout is for the start-up lines only
             "limit_request_field_size": 65536,  # a site's signed download request is a header
             "post_worker_init": lambda _worker: self.listener.started(),
@@ -185,7 +226,8 @@ class HubServer(BaseApplication):
     def _ssl_context(self, _config: Any, _default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         """One context for every connection (gunicorn asks for one per connection)."""
         if self.context is None:
-            self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.context = _TimedContext(ssl.PROTOCOL_TLS_SERVER)
+            self.context.client_timeout_s = self.listener.client_timeout_s
             self.context.minimum_version = ssl.TLSVersion.TLSv1_2
             self.context.num_tickets = 1  # sites resume their session at their next check-in
             self.context.load_cert_chain(self.listener.cert_path, self.listener.key_path)

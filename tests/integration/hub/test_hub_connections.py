@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import http.client
+import socket
+import ssl
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
+
+from hub.wsgi_server import THREADS
 from installer.transfer.pins import connect_pinned
-from tests.integration.hub.conftest import HubProcess
+from tests.integration.hub.conftest import HubProcess, prepare_hub, running_hub
 
 HELD = 4  # clients in a row that never close their end
+TIMEOUT_S = 2  # the hub's --client-timeout in these tests
+STALLED = THREADS + 8  # more clients stopped half way than the hub has threads
+
+
+@pytest.fixture
+def impatient_hub(hub_database_url: str, tmp_path: Path) -> Iterator[HubProcess]:
+    data = tmp_path / "hub-data"
+    with running_hub(data, hub_database_url, prepare_hub(data, hub_database_url),
+                     "--client-timeout", str(TIMEOUT_S)) as hub:
+        yield hub
 
 
 def _answered_and_left_open(hub: HubProcess) -> http.client.HTTPResponse:
@@ -29,3 +47,55 @@ def test_clients_that_never_close_their_end_hold_nobody_else_up(hub_process: Hub
     for answer in held:
         answer.close()
     assert took < 1.5, f"{HELD} clients one after another took {took:.1f} s"
+
+
+def _connected(hub: HubProcess) -> socket.socket:
+    address = urlsplit(hub.url)
+    return socket.create_connection((address.hostname, address.port), timeout=TIMEOUT_S * 10)
+
+
+def _tls(hub: HubProcess) -> ssl.SSLSocket:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # what is sent matters here, not to whom
+    return context.wrap_socket(_connected(hub))
+
+
+def _stopped_half_way(hub: HubProcess, where: str) -> socket.socket:
+    """A client that stops in its TLS handshake (one byte of it sent) or in its request's head."""
+    if where == "handshake":
+        raw = _connected(hub)
+        raw.sendall(b"\x16")  # the first byte of a TLS handshake record
+        return raw
+    tls = _tls(hub)
+    tls.sendall(b"GET /api/v1/ping HTTP/1.1\r\nHost: hub\r\n")  # the head's blank line never comes
+    return tls
+
+
+@pytest.mark.parametrize("where", ["handshake", "request"])
+def test_clients_that_stop_half_way_are_dropped_and_hold_nobody_up(impatient_hub: HubProcess, where: str) -> None:
+    """More clients than the hub has threads, each stopped in the middle of its handshake or
+    request: the hub drops each after --client-timeout of silence and answers everyone else (it
+    answered no one while they held every thread, for as long as they liked)."""
+    stalled = [_stopped_half_way(impatient_hub, where) for _ in range(STALLED)]
+    time.sleep(0.5)  # they are on the hub's threads
+    began = time.monotonic()
+    conn = connect_pinned(impatient_hub.url, impatient_hub.fingerprint.removeprefix("SHA256:"), 30, 30)
+    conn.request("GET", "/api/v1/ping")
+    assert conn.getresponse().status == 200
+    assert time.monotonic() - began < TIMEOUT_S * 3, f"answered after {time.monotonic() - began:.1f} s"
+    for client in stalled:
+        try:
+            assert client.recv(100) == b"", "the hub answered a request it never had whole"
+        except (ConnectionResetError, ssl.SSLEOFError):
+            pass  # dropped, as it should be
+        client.close()
+
+
+def test_a_slow_client_that_keeps_sending_is_served(impatient_hub: HubProcess) -> None:
+    """The timeout is for silence, not for a whole request: a head sent in parts, each within it,
+    is answered however long all of them take."""
+    with _tls(impatient_hub) as tls:
+        for part in (b"GET /api/v1/ping HTTP/1.1\r\n", b"Host: hub\r\n", b"Connection: close\r\n", b"\r\n"):
+            tls.sendall(part)
+            time.sleep(TIMEOUT_S * 0.6)  # 4 parts: longer than the timeout in all
+        assert tls.recv(100).startswith(b"HTTP/1.1 200 ")

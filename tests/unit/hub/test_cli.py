@@ -84,6 +84,15 @@ def test_listen_addresses():
         parse_listen("10.0.0.5:http")
 
 
+@pytest.mark.parametrize("seconds", ["0", "abc", "7200"])
+def test_serve_refuses_a_client_timeout_out_of_range_before_it_listens(tmp_path, capsys, seconds):
+    with pytest.raises(SystemExit) as refused:
+        main(["serve", "--data", str(tmp_path / "data"), "--client-timeout", seconds])
+    assert refused.value.code == 2
+    assert f"--client-timeout: '{seconds}' is not a number of seconds from 1 to 3600" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
+
+
 def test_licence_keygen_then_issue_writes_a_licence_the_site_reads_with_the_public_half(tmp_path, capsys):
     key = tmp_path / "licence-key"
     assert main(["licence", "keygen", "-o", str(key)]) == 0

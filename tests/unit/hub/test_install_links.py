@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hub.context import HubTls
 from hub.models import ApiToken
 from hub.tokens import TokenRefused, take_enroll_token
-from hub.wsgi_server import RedactingLogger
+from hub.wsgi_server import HubLogger
 from tests.unit.hub.bundles import commit, signed, tiny_bundle, upload_all
 from tests.unit.hub.test_pages import _csrf, _sign_in
 
@@ -153,7 +153,7 @@ def test_a_hub_with_a_given_certificate_shows_a_plain_command(api, client, user,
 
 
 def test_the_request_log_leaves_the_link_secret_out():
-    logger = RedactingLogger(Config())
+    logger = HubLogger(Config())
     environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/install/hub_0123abcd_S3cr-et_x/1.0.0/bundle.tar",
                "PATH_INFO": "/install/hub_0123abcd_S3cr-et_x/1.0.0/bundle.tar", "SERVER_PROTOCOL": "HTTP/1.1"}
     response = SimpleNamespace(status="200 OK", headers=[], sent=10)

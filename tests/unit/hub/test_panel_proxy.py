@@ -30,7 +30,7 @@ from hub.panel_gateway import PORT_KEY, create_gateway, grant_cookie
 from hub.panel_proxy import panel_cookies, rewrite_location, rewrite_set_cookie
 from hub.server import parse_panel_ports
 from hub.websession import COOKIE
-from hub.wsgi_server import ByLocalPort, RedactingLogger
+from hub.wsgi_server import ByLocalPort, HubLogger
 from installer.errors import AirliftError
 from installer.tls import ensure_self_signed
 from panel import create_app as panel_app
@@ -344,7 +344,7 @@ def test_the_panels_cookies_stay_on_their_port_and_redirects_on_the_panel():
 def test_the_request_log_leaves_the_ticket_out():
     environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/.airlift/enter?ticket=T1ck-et_x", "PATH_INFO": "/.airlift/enter",
                "QUERY_STRING": "ticket=T1ck-et_x", "SERVER_PROTOCOL": "HTTP/1.1"}
-    atoms = RedactingLogger(Config()).atoms(SimpleNamespace(status="303 See Other", headers=[], sent=0),
+    atoms = HubLogger(Config()).atoms(SimpleNamespace(status="303 See Other", headers=[], sent=0),
                                             SimpleNamespace(headers=[]), environ, datetime.timedelta(milliseconds=3))
     assert atoms["r"] == "GET /.airlift/enter?ticket=… HTTP/1.1"
     assert not any("T1ck" in str(value) for value in atoms.values())
