@@ -93,9 +93,9 @@ class ByLocalPort:
             return self.hub(environ, start_response)
 
 
-def _long(length: str | None) -> bool:
-    """Whether a body of this Content-Length (None: not told, a stream) takes long to send."""
-    return length is None or not length.isdigit() or int(length) > LONG_BYTES
+def _long(length: str) -> bool:
+    """Whether a body of this Content-Length takes long to send (one not a number is taken as long)."""
+    return not length.isdigit() or int(length) > LONG_BYTES
 
 
 class ClosingThreadWorker(ThreadWorker):
