@@ -37,6 +37,7 @@ import os
 import re
 import ssl
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -110,6 +111,7 @@ class ClosingThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
 
     def handle(self, conn: Any) -> Any:
+        SERVING.client = conn.client  # for the log, should the client go silent
         kept = super().handle(conn)
         if kept is False:
             conn.close(graceful=True)
@@ -137,6 +139,7 @@ class ClosingThreadWorker(ThreadWorker):
 
 
 _CLOSED_HERE = object()  # what handle() returns for a connection it closed itself
+SERVING = threading.local()  # .client: the address a pool thread serves now
 
 
 def _closed_by_handle(done: Future[Any]) -> bool:
@@ -153,9 +156,10 @@ class HubLogger(glogging.Logger):
 
     def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
         if isinstance(sys.exc_info()[1], TimeoutError):
-            self.warning("A client went silent in its TLS handshake or request, or took none of its answer, for "
-                         "longer than --client-timeout: its connection is closed. Many of these at once may be "
-                         "someone on the network holding the hub's threads on purpose.")
+            self.warning("A client (%s) went silent in its TLS handshake or request, or took none of its answer, "
+                         "for longer than --client-timeout: its connection is closed. Many of these at once may be "
+                         "someone on the network holding the hub's threads on purpose.",
+                         _address(getattr(SERVING, "client", None)))
             return
         super().exception(msg, *args, **kwargs)
 
@@ -167,6 +171,12 @@ class HubLogger(glogging.Logger):
                 "b": str(sent) if sent is not None else "-",
                 "f": _redacted(environ.get("HTTP_REFERER", "-")),  # a page's address carries the secret too
                 "a": environ.get("HTTP_USER_AGENT", "-")}
+
+
+def _address(client: Any) -> str:
+    if isinstance(client, tuple) and len(client) >= 2:
+        return f"[{client[0]}]:{client[1]}" if ":" in str(client[0]) else f"{client[0]}:{client[1]}"
+    return "address unknown"
 
 
 def _redacted(value: str) -> str:
