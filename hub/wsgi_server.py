@@ -155,7 +155,7 @@ class HubLogger(glogging.Logger):
     traceback."""
 
     def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        if isinstance(sys.exc_info()[1], TimeoutError):
+        if _client_went_silent(sys.exc_info()[1]):
             self.warning("A client (%s) went silent in its TLS handshake or request, or took none of its answer, "
                          "for longer than --client-timeout: its connection is closed. Many of these at once may be "
                          "someone on the network holding the hub's threads on purpose.",
@@ -171,6 +171,17 @@ class HubLogger(glogging.Logger):
                 "b": str(sent) if sent is not None else "-",
                 "f": _redacted(environ.get("HTTP_REFERER", "-")),  # a page's address carries the secret too
                 "a": environ.get("HTTP_USER_AGENT", "-")}
+
+
+def _client_went_silent(error: BaseException | None) -> bool:
+    """Whether `error` is a client's socket timing out (not, say, a timeout reaching a site's
+    panel while an answer streams): it was raised in a method of a _TimedSocket."""
+    if not isinstance(error, TimeoutError) or error.__traceback__ is None:
+        return False
+    innermost = error.__traceback__
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    return isinstance(innermost.tb_frame.f_locals.get("self"), _TimedSocket)
 
 
 def _address(client: Any) -> str:
