@@ -33,6 +33,7 @@ answering no one (tests/integration/hub/test_hub_connections.py).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import ssl
@@ -152,7 +153,16 @@ class HubLogger(glogging.Logger):
     (/.airlift/enter?ticket=…); only the format's own fields are made: gunicorn's makes one of every
     header and environ entry (with them, the access log took about 6% of the hub's Python time in a
     check-in, by py-spy). And a client dropped for its silence (_TimedSocket) is one line, not a
-    traceback."""
+    traceback. Both logs go to stderr through its one stream."""
+
+    def setup(self, cfg: Any) -> None:
+        """The access log on stderr's stream, not stdout's (gunicorn's for "-"). Gunicorn's
+        "/dev/stderr" opened the file again, at an offset of its own: with `serve 2> hub.log` the
+        warnings written through the shell's descriptor landed over the access log's lines."""
+        super().setup(cfg)
+        for handler in self.access_log.handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+                handler.setStream(sys.stderr)
 
     def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
         if _client_went_silent(sys.exc_info()[1]):
@@ -233,7 +243,7 @@ class HubServer(BaseApplication):
             "certfile": self.listener.cert_path, "keyfile": self.listener.key_path,
             "ssl_context": self._ssl_context, "preload_app": True, "proc_name": "airlift-hub",
             "control_socket_disable": True, "logger_class": HubLogger, "access_log_format": ACCESS_FORMAT, "loglevel": "warning",
-            "errorlog": "-", "accesslog": "/dev/stderr",  # stdout is for the start-up lines only
+            "errorlog": "-", "accesslog": "-",  # both to stderr (HubLogger.setup): stdout is for the start-up lines
             "limit_request_field_size": 65536,  # a site's signed download request is a header
             "post_worker_init": lambda _worker: self.listener.started(),
             "worker_exit": lambda _server, _worker: self.listener.stopping(),

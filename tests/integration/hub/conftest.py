@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -52,14 +53,16 @@ def prepare_hub(data: Path, database: str) -> str:
 
 
 @contextmanager
-def running_hub(data: Path, database: str, token: str, *extra: str) -> Iterator[HubProcess]:
-    """`python -m hub serve` on a free loopback port with `extra` options, stopped at the end; no
-    panel ports unless `extra` names them (the 8 after a free port need not be free)."""
+def running_hub(data: Path, database: str, token: str, *extra: str, stderr: IO[str] | int = subprocess.DEVNULL
+                ) -> Iterator[HubProcess]:
+    """`python -m hub serve` on a free loopback port with `extra` options, its logs to `stderr`,
+    stopped at the end; no panel ports unless `extra` names them (the 8 after a free port need not
+    be free)."""
     port = free_port()
     panels = [] if "--panel-ports" in extra else ["--panel-ports", "none"]
     proc = subprocess.Popen(hub_command("serve", "--listen", f"127.0.0.1:{port}", *panels, *extra, data=data,
                                         database=database),
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         fingerprint = _fingerprint(proc)
         hub = HubProcess(f"https://127.0.0.1:{port}", fingerprint, token, proc)

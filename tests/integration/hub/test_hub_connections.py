@@ -99,3 +99,24 @@ def test_a_slow_client_that_keeps_sending_is_served(impatient_hub: HubProcess) -
             tls.sendall(part)
             time.sleep(TIMEOUT_S * 0.6)  # 4 parts: longer than the timeout in all
         assert tls.recv(100).startswith(b"HTTP/1.1 200 ")
+
+
+def test_the_logs_written_to_a_file_keep_every_line_whole(hub_database_url: str, tmp_path: Path) -> None:
+    """`serve 2> hub.log`: the access log and the warnings share that file without overwriting
+    each other's lines (the access log opened /dev/stderr again, at its own offset, and the
+    warnings written through the shell's descriptor landed over its lines)."""
+    data, log = tmp_path / "hub-data", tmp_path / "hub.log"
+    with log.open("w") as stderr, running_hub(data, hub_database_url, prepare_hub(data, hub_database_url),
+                                              "--client-timeout", "1", stderr=stderr) as hub:
+        session = hub.session()
+        for _ in range(3):
+            for _ in range(5):
+                assert session.get(f"{hub.url}/api/v1/ping", timeout=10).status_code == 200
+            silent = _stopped_half_way(hub, "request")
+            assert silent.recv(10) == b""  # dropped after 1 s, with a warning
+            silent.close()
+    lines = log.read_text().splitlines()
+    pings = [line for line in lines if '"GET /api/v1/ping HTTP/1.1" 200' in line]
+    warnings = [line for line in lines if "went silent" in line]
+    assert len(pings) >= 15 and all(line.startswith("127.0.0.1 - - [") for line in pings), lines
+    assert len(warnings) == 3 and all(line.endswith("holding the hub's threads on purpose.") for line in warnings), lines
