@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +31,11 @@ from installer.statedir import StateDir
 
 PROMETHEUS_BINARY = "runtime/prometheus"
 ALERTMANAGER_BINARY = "runtime/alertmanager"
+
+# The nodes of one install are set up at once (`/monitoring/node-2` beside `/monitoring/node-3`),
+# each reading the targets and adding itself: without this, one write could drop the other's node,
+# which Prometheus would then never scrape nor alert on.
+_CHANGING = threading.Lock()
 
 
 class MonitoringServer:
@@ -114,13 +120,15 @@ class MonitoringServer:
             return {}
 
     def add_node(self, node: str, address: str, mountpoints: list[str]) -> None:
-        self._change({**self.nodes(), node: address}, {**self.watched(), node: mountpoints})
+        with _CHANGING:
+            self._change({**self.nodes(), node: address}, {**self.watched(), node: mountpoints})
 
     def remove_node(self, node: str) -> None:
-        nodes, watched = self.nodes(), self.watched()
-        nodes.pop(node, None)
-        watched.pop(node, None)
-        self._change(nodes, watched)
+        with _CHANGING:
+            nodes, watched = self.nodes(), self.watched()
+            nodes.pop(node, None)
+            watched.pop(node, None)
+            self._change(nodes, watched)
 
     def _change(self, nodes: dict[str, str], watched: dict[str, list[str]]) -> None:
         self._write_watch_files(nodes, watched)

@@ -112,9 +112,16 @@ def test_every_port_open_passes(lab, nodes):
 
 
 def test_a_link_capped_below_the_profiles_minimum_fails_the_bandwidth_check(lab, nodes):
-    # node-2 sends at most 16 Mbit/s (about 1.9 MiB/s); every profile asks for 8 MiB/s.
-    tbf = ["root", "tbf", "rate", "16mbit", "burst", "64kb", "latency", "50ms"]
-    in_ns(lab, 1, "tc", "qdisc", "add", "dev", "eth0", *tbf)
+    # node-2 sends to node-3 at most 16 Mbit/s (about 1.9 MiB/s); every profile asks for 8 MiB/s.
+    # Only that path is capped: capping all of node-2's egress would also queue (and drop) the ACKs
+    # node-2 sends back to node-1, so that under load node-1's transfer fails as well.
+    for argv in (["qdisc", "add", "dev", "eth0", "root", "handle", "1:", "htb", "default", "1"],
+                 ["class", "add", "dev", "eth0", "parent", "1:", "classid", "1:1", "htb", "rate", "10gbit"],
+                 ["class", "add", "dev", "eth0", "parent", "1:", "classid", "1:3", "htb", "rate", "16mbit",
+                  "ceil", "16mbit"],
+                 ["filter", "add", "dev", "eth0", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+                  "match", "ip", "dst", f"{lab.address(2)}/32", "flowid", "1:3"]):
+        in_ns(lab, 1, "tc", *argv)
     try:
         results = {r.id: r for r in probe_cluster(members(lab, (("tcp", free_port()),), rate=8 * MB), nodes.call,
                                                   set(), lambda *a, **k: None)}

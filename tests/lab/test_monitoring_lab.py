@@ -9,9 +9,11 @@ healthy again.
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
+from installer.ports import MONITORING_PORT
 from tests.lab.steps import INSTALL, install_three_by_command, unpack, wait_for
 
 pytestmark = pytest.mark.lab
@@ -26,6 +28,19 @@ def alerts(text: str) -> list[dict]:
 
 def node_down(text: str, node: str) -> bool:
     return any(a["name"] == "NodeDown" and a["node"] == node for a in alerts(text))
+
+
+def prometheus_view(first) -> str:  # noqa: ANN001 - LabNode
+    """What Prometheus on the first master saw, for a failure to show: the node job's `up`, its
+    targets (health, last error, last scrape) and the alerts in every state. Asked from this
+    machine in the node's network namespace: the node image has no HTTP client."""
+    first.container.reload()
+    pid = str(first.container.attrs["State"]["Pid"])
+    asked = {"up": 'query?query=up{job="node"}', "targets": "targets?state=active", "alerts": "alerts"}
+    return "\n".join(f"--- Prometheus {name}:\n" + subprocess.run(
+        ["nsenter", "-t", pid, "-n", "curl", "-sSg", "--max-time", "10",
+         f"http://127.0.0.1:{MONITORING_PORT}/api/v1/{path}"], capture_output=True, text=True).stdout
+        for name, path in asked.items())
 
 
 def report_file(first, name: str) -> str:  # noqa: ANN001 - LabNode
@@ -46,7 +61,10 @@ def test_a_node_powered_off_alerts_degrades_the_status_and_is_named_in_the_repor
 
     third.container.pause()
     try:
-        text = wait_for(first, status, lambda out: node_down(out, "node-3"), 180)
+        try:
+            text = wait_for(first, status, lambda out: node_down(out, "node-3"), 180)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{prometheus_view(first)}") from None
         down = json.loads(text)
         assert down["condition"] == "degraded", down
         assert any(r.startswith("alert NodeDown on node-3") for r in down["reasons"]), down["reasons"]
