@@ -34,6 +34,7 @@ HOST_FREE = {  # integration and browser modules that bind no fixed port and ins
     "test_build_differential", "test_build_errors", "test_build_hello", "test_build_publish_s3",
     "test_build_registry_auth", "test_build_runtime", "test_build_signed", "test_build_sources",
     "test_hub_differential", "test_hub_catalog", "test_hub_install_link", "test_hub_support",
+    "test_hub_connections", "test_hub_publish", "test_hub_s3", "test_agents",
 }
 NETNS = {"test_network_netns", "test_transfer_netns", "test_site_netns", "test_site_offline_netns",
          "test_support_netns"}
@@ -58,6 +59,12 @@ class TurnScheduling(LoadScopeScheduling):
 
     def _split_scope(self, nodeid: str) -> str:
         return turn_group(nodeid)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The host group's browser tests last in their group: the other worker runs the lab early,
+    whose tests hold the network lock (below) for minutes each, and a browser test waits them out."""
+    items.sort(key=lambda item: turn_group(item.nodeid) == "host" and item.nodeid.startswith("tests/browser/"))
 
 
 @pytest.hookimpl(hookwrapper=True)
