@@ -27,6 +27,7 @@ from hub.panel_passes import describe_ports
 from hub.s3 import S3Location
 from hub.tunnel_ssh import TunnelServer
 from installer.errors import AirliftError
+from installer.hostport import host_port
 from installer.tls import Certificate, ensure_self_signed, fingerprint
 
 DEFAULT_PORT = 8443
@@ -125,7 +126,7 @@ def start_tunnel(options: ServeOptions, sessions: sessionmaker[Session]) -> Tunn
     try:
         tunnel.start()
     except OSError as e:
-        raise AirliftError(f"The hub cannot listen for SSH on {options.ssh[0]}:{options.ssh[1]}: {e.strerror or e}",
+        raise AirliftError(f"The hub cannot listen for SSH on {host_port(*options.ssh)}: {e.strerror or e}",
                            hint="choose another with --ssh-listen ADDR:PORT") from None
     return tunnel
 
@@ -176,18 +177,17 @@ def bind(host: str, port: int, hint: str) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family, backlog=1024)
     except OSError as e:
-        raise AirliftError(f"The hub cannot listen on {host}:{port}: {e.strerror or e}",
+        raise AirliftError(f"The hub cannot listen on {host_port(host, port)}: {e.strerror or e}",
                            hint=f"another program may use the port, or the address is not on this host; {hint}") \
             from None
 
 
 def _banner(options: ServeOptions, cert: Certificate, tunnel: TunnelServer | None) -> str:
-    shown = f"[{options.host}]" if ":" in options.host else options.host
     blobs = f"; blobs in {options.s3.url()} at {options.s3.endpoint or 'AWS S3'}" if options.s3 else ""
-    return (f"Airlift Hub at https://{shown}:{options.port}/ (data in {options.data_dir}{blobs})\n"
+    return (f"Airlift Hub at https://{host_port(options.host, options.port)}/ (data in {options.data_dir}{blobs})\n"
             f"Certificate fingerprint (SHA-256):\n  {cert.fingerprint}\n"
             f"Publishers pin it with --hub-fingerprint SHA256:{cert.fingerprint.replace(':', '').lower()}\n"
-            + (f"Remote support: SSH on {options.ssh[0]}:{tunnel.port}, host key {tunnel.fingerprint}\n"
+            + (f"Remote support: SSH on {host_port(options.ssh[0], tunnel.port)}, host key {tunnel.fingerprint}\n"
                if tunnel and options.ssh else "")
             + (f"Sites' control panels on ports {describe_ports(options.panel_ports)}, one origin each\n"
                if options.panel_ports else "Open control panel is off (--panel-ports none)\n") +

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub import support
 from hub.models import Site
+from installer.hostport import host_port
 
 log = logging.getLogger("hub.tunnel")
 T = TypeVar("T")
@@ -133,7 +134,7 @@ class _SiteServer(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
-        self.peer = f"{peer[0]}:{peer[1]}"
+        self.peer = host_port(str(peer[0]), peer[1])
 
     def connection_lost(self, exc: Exception | None) -> None:
         for listener in self.listeners:

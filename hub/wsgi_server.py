@@ -50,6 +50,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from hub.gate import GATE
+from installer.hostport import host_port
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -196,7 +197,7 @@ def _client_went_silent(error: BaseException | None) -> bool:
 
 def _address(client: Any) -> str:
     if isinstance(client, tuple) and len(client) >= 2:
-        return f"[{client[0]}]:{client[1]}" if ":" in str(client[0]) else f"{client[0]}:{client[1]}"
+        return host_port(str(client[0]), client[1])
     return "address unknown"
 
 

@@ -17,6 +17,7 @@ from typing import TextIO
 from installer.engine_api import EngineAPI
 from installer.errors import AirliftError
 from installer.host import Host
+from installer.hostport import host_port
 from installer.https_front import bind_https, log_to, serve_until_stopped
 from installer.ports import WIZARD_PORT
 from installer.statedir import StateDir
@@ -52,8 +53,7 @@ def parse_listen(listen: str | None, default_host: str, default_port: int = WIZA
 
 
 def url_for(host: str, port: int, token: str) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"https://{shown}:{port}/?token={token}"
+    return f"https://{host_port(host, port)}/?token={token}"
 
 
 def serve(engine: EngineAPI, listen: str | None, state_dir: Path, *, out: TextIO | None = None,

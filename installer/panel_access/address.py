@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
+from installer.hostport import host_port
+
 
 def panel_url(address: str, port: int, path: str = "/") -> str:
-    shown = f"[{address}]" if ":" in address else address
-    return f"https://{shown}:{port}{path}"
+    return f"https://{host_port(address, port)}{path}"

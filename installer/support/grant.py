@@ -12,6 +12,7 @@ from typing import Any
 
 from installer.errors import AirliftError
 from installer.events import Event, EventLog
+from installer.hostport import host_port
 from installer.ports import API_PORT, PANEL_PORT
 from installer.state_json import read_json, write_json
 from installer.statedir import StateDir
@@ -73,8 +74,7 @@ def default_targets(panel_port: int = PANEL_PORT, api_port: int = API_PORT,
                     panel_host: str = "127.0.0.1") -> dict[str, str]:
     """What the panel and kube services reach on the first master (ssh:NODE: node_ssh.expand):
     the panel listens on the advertise address only, the API on every address."""
-    host = f"[{panel_host}]" if ":" in panel_host else panel_host
-    return {"panel": f"{host}:{panel_port}", "kube": f"127.0.0.1:{api_port}"}
+    return {"panel": host_port(panel_host, panel_port), "kube": host_port("127.0.0.1", api_port)}
 
 
 def open_grant(paths: StateDir, allow: list[str], ttl_s: int, targets: dict[str, str], who: str,

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from installer.bearer import bearer_matches
 from installer.errors import AirliftError
+from installer.hostport import host_port
 from installer.jsonhttp import JsonHandler, QuietServer
 from installer.tls import Certificate
 from installer.transfer.store import BlobState, BlobStore
@@ -78,8 +79,7 @@ class BlobServer:
 
     def url_for(self, address: str) -> str:
         """This server's base URL as reachable at `address` (the node's advertise address)."""
-        host = f"[{address}]" if ":" in address else address
-        return f"https://{host}:{self.port}"
+        return f"https://{host_port(address, self.port)}"
 
     def token_ok(self, header: str | None) -> bool:
         return bearer_matches(self._token, header)
