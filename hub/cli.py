@@ -24,7 +24,7 @@ from hub.roles import DEFAULT_ROLE, ROLES
 from hub.s3 import S3Location, normal_prefix
 from hub.server import ServeOptions, parse_listen, parse_panel_ports, serve
 from hub.tokens import SCOPES, create_token
-from hub.wsgi_server import CLIENT_TIMEOUT_S
+from hub.wsgi_server import CLIENT_TIMEOUT_S, HEAD_TIMEOUTS
 from installer.errors import AirliftError
 from installer.stopping import handle_stop_signals
 
@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "--listen's); none: no Open control panel")
     s.add_argument("--client-timeout", type=_seconds, default=CLIENT_TIMEOUT_S, metavar="S",
                    help=f"drop a client silent this long in its TLS handshake or request, or taking none of its "
-                        f"answer (default {CLIENT_TIMEOUT_S:.0f})")
+                        f"answer, or whose request head takes {HEAD_TIMEOUTS} times this long in all (default {CLIENT_TIMEOUT_S:.0f})")
     _s3_arguments(s)
     sub.add_parser("migrate", parents=[common], help="bring the database to the hub's newest schema")
     user = sub.add_parser("user", help="vendor users of the catalog pages").add_subparsers(dest="action",

@@ -28,7 +28,11 @@ Every blocking operation on a client's connection (the TLS handshake, reading a 
 an answer) gives up after the client has been silent for `Listener.client_timeout_s`: gunicorn
 waits for a new connection's first byte with a timeout, but not for what follows it, so a client
 that sent one byte and stopped held a thread of the pool for good, and 32 of them left the hub
-answering no one (tests/integration/hub/test_hub_connections.py).
+answering no one (tests/integration/hub/test_hub_connections.py). A request's head (its request
+line and headers: a few KB) must also come whole within HEAD_TIMEOUTS times that, however it is
+paced, as nginx's client_header_timeout asks: a client sending a byte every few seconds was never
+silent long enough to be dropped, so it held its thread for as long as it liked. A body is timed
+by silence alone: a slow link that keeps sending an upload is served however long it takes.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -62,6 +67,7 @@ THREADS = 32  # requests in flight; the database pool (hub/db.py) holds twice as
 KEEPALIVE_S = 5  # a publisher sends its next blob at once; a site checks in minutes apart anyway
 STOP_GRACE_S = 10  # requests in flight may finish after SIGTERM
 CLIENT_TIMEOUT_S = 30.0  # a client silent this long mid-connection is dropped (nginx's are 60 s)
+HEAD_TIMEOUTS = 2  # a request's head must come whole within this many client timeouts (nginx: 60 s)
 LONG_BYTES = 1 << 20  # a request body bigger (or of a length not told) is read from its client for long
 
 
@@ -114,12 +120,19 @@ class ClosingThreadWorker(ThreadWorker):
 
     def handle(self, conn: Any) -> Any:
         SERVING.client = conn.client  # for the log, should the client go silent
+        if isinstance(conn.sock, _TimedSocket):  # a kept-alive connection's next request (a new one's: wrap_socket)
+            conn.sock.start_head()
         kept = super().handle(conn)
         if kept is False:
             conn.close(graceful=True)
             self._closed.append(conn)
             return _CLOSED_HERE
         return kept
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        if isinstance(conn.sock, _TimedSocket):
+            conn.sock.head_read()
+        return super().handle_request(req, conn)
 
     def enqueue_req(self, conn: Any) -> None:
         done = self.tpool.submit(self.handle, conn)
@@ -166,11 +179,15 @@ class HubLogger(glogging.Logger):
                 handler.setStream(sys.stderr)
 
     def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        if _client_went_silent(sys.exc_info()[1]):
-            self.warning("A client (%s) went silent in its TLS handshake or request, or took none of its answer, "
-                         "for longer than --client-timeout: its connection is closed. Many of these at once may be "
-                         "someone on the network holding the hub's threads on purpose.",
-                         _address(getattr(SERVING, "client", None)))
+        error = sys.exc_info()[1]
+        if _client_went_silent(error):
+            what = (f"took longer than {HEAD_TIMEOUTS} times --client-timeout to send its request's head"
+                    if isinstance(error, _HeadTooSlow) else
+                    "went silent in its TLS handshake or request, or took none of its answer, for longer than "
+                    "--client-timeout")
+            self.warning("A client (%s) %s: its connection is closed. Many of these at once may be someone on the "
+                         "network holding the hub's threads on purpose.", _address(getattr(SERVING, "client", None)),
+                         what)
             return
         super().exception(msg, *args, **kwargs)
 
@@ -207,15 +224,49 @@ def _redacted(value: str) -> str:
     return value
 
 
+class _HeadTooSlow(TimeoutError):
+    """A request's head that did not come whole within its time, however it was paced."""
+
+
 class _TimedSocket(ssl.SSLSocket):
-    """A client's TLS socket whose blocking mode always has the client timeout: gunicorn sets its
-    sockets blocking (no timeout) before each request and before the handshake."""
+    """A client's TLS socket whose blocking mode always has the client timeout (gunicorn sets its
+    sockets blocking, no timeout, before each request and before the handshake), and whose reads
+    of a request's head end at the head's deadline."""
+
+    _head_deadline: float | None = None  # time.monotonic() by which the head must be in, while it is read
+    _shortened = False  # the timeout is cut to the head's deadline
 
     def setblocking(self, flag: bool) -> None:
         if flag:
             self.settimeout(self.context.client_timeout_s)  # type: ignore[attr-defined]  # a _TimedContext's
+            self._shortened = False
         else:
             super().setblocking(False)
+
+    def start_head(self) -> None:
+        self._head_deadline = time.monotonic() + self.context.client_timeout_s * HEAD_TIMEOUTS  # type: ignore[attr-defined]
+
+    def head_read(self) -> None:
+        """The head is in: what follows (the body, the answer) is timed by silence alone."""
+        self._head_deadline = None
+        if self._shortened:
+            self.setblocking(True)
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        if self._head_deadline is None:
+            return super().recv(buflen, flags)
+        left = self._head_deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            if left < self.context.client_timeout_s:  # type: ignore[attr-defined]  # no call to the kernel before
+                self.settimeout(left)
+                self._shortened = True
+            return super().recv(buflen, flags)
+        except TimeoutError:
+            if time.monotonic() < self._head_deadline:
+                raise  # silent for the client timeout
+            raise _HeadTooSlow("the request's head did not come whole in time") from None
 
 
 class _TimedContext(ssl.SSLContext):
@@ -226,7 +277,10 @@ class _TimedContext(ssl.SSLContext):
 
     def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> Any:
         sock.settimeout(self.client_timeout_s)  # the handshake's: the new socket takes it over
-        return super().wrap_socket(sock, *args, **kwargs)
+        wrapped = super().wrap_socket(sock, *args, **kwargs)
+        assert isinstance(wrapped, _TimedSocket)  # sslsocket_class
+        wrapped.start_head()  # the first request's head: its time counts from the connection's start
+        return wrapped
 
 
 class HubServer(BaseApplication):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import select
 import socket
 import ssl
 import time
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hub.wsgi_server import THREADS
+from hub.wsgi_server import HEAD_TIMEOUTS, THREADS
 from installer.transfer.pins import connect_pinned
 from tests.integration.hub.conftest import HubProcess, prepare_hub, running_hub
 
@@ -92,13 +93,41 @@ def test_clients_that_stop_half_way_are_dropped_and_hold_nobody_up(impatient_hub
 
 
 def test_a_slow_client_that_keeps_sending_is_served(impatient_hub: HubProcess) -> None:
-    """The timeout is for silence, not for a whole request: a head sent in parts, each within it,
-    is answered however long all of them take."""
+    """A head sent in parts within its time, then a body sent in parts for longer than that (a
+    slow link uploading): each part within the silence timeout, so the request is answered
+    however long its body takes."""
+    body = b"x" * 40
     with _tls(impatient_hub) as tls:
-        for part in (b"GET /api/v1/ping HTTP/1.1\r\n", b"Host: hub\r\n", b"Connection: close\r\n", b"\r\n"):
-            tls.sendall(part)
-            time.sleep(TIMEOUT_S * 0.6)  # 4 parts: longer than the timeout in all
-        assert tls.recv(100).startswith(b"HTTP/1.1 200 ")
+        tls.sendall(b"POST /api/v1/sites HTTP/1.1\r\nHost: hub\r\n")
+        time.sleep(TIMEOUT_S * 0.6)
+        tls.sendall(b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for start in range(0, len(body), 10):  # 4 parts: longer than the head's whole time
+            time.sleep(TIMEOUT_S * 0.6)
+            tls.sendall(body[start:start + 10])
+        assert tls.recv(100).startswith(b"HTTP/1.1 400 ")  # read whole, and refused: not a signed document
+
+
+def test_a_head_sent_a_byte_at_a_time_is_dropped_at_its_deadline(impatient_hub: HubProcess) -> None:
+    """A client never silent for the timeout, but whose head never ends (a byte every half
+    timeout), is dropped once the head has taken HEAD_TIMEOUTS timeouts; it held its thread for
+    as long as it liked."""
+    with _tls(impatient_hub) as tls:
+        tls.sendall(b"GET /api/v1/ping HTTP/1.1\r\n")
+        tls.setblocking(False)  # readable may be a TLS session ticket alone: no data to wait for
+        began, ended = time.monotonic(), b"not yet"
+        while ended == b"not yet" and time.monotonic() - began < TIMEOUT_S * HEAD_TIMEOUTS * 3:
+            tls.sendall(b"X")
+            if select.select([tls], [], [], TIMEOUT_S / 2)[0]:
+                try:
+                    ended = tls.recv(100)
+                except ssl.SSLWantReadError:
+                    continue
+                except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
+                    ended = b""
+        dropped_after = time.monotonic() - began
+    assert ended != b"not yet", f"the hub still held a head sent a byte at a time after {dropped_after:.1f} s"
+    assert ended == b"", f"the hub answered a head it never had whole: {ended!r}"
+    assert dropped_after < TIMEOUT_S * (HEAD_TIMEOUTS + 1), f"dropped after {dropped_after:.1f} s"
 
 
 def test_the_logs_written_to_a_file_keep_every_line_whole(hub_database_url: str, tmp_path: Path) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
 
-from hub.wsgi_server import SERVING, HubLogger, _TimedContext
+from hub.wsgi_server import HEAD_TIMEOUTS, SERVING, HubLogger, _TimedContext
 from installer.tls import ensure_self_signed
 
 
@@ -36,6 +38,34 @@ def _silent_client(tmp_path: Path) -> TimeoutError:
         except TimeoutError as e:
             return e
     raise AssertionError("the handshake with a silent client did not time out")
+
+
+def _slow_head(tmp_path: Path) -> TimeoutError:
+    """What the hub's socket raises when a request's head has not come whole in its time."""
+    cert = ensure_self_signed(tmp_path / "hub.crt", tmp_path / "hub.key", "127.0.0.1", "test hub")
+    context = _TimedContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert.cert_path, cert.key_path)
+    context.client_timeout_s = 0.1
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        handshake = threading.Thread(target=client.wrap_socket, args=(theirs,))
+        handshake.start()
+        served = context.wrap_socket(ours, server_side=True)  # the head's time starts here
+        handshake.join()
+        time.sleep(context.client_timeout_s * HEAD_TIMEOUTS)
+        try:
+            served.recv(10)
+        except TimeoutError as e:
+            return e
+    raise AssertionError("a head past its deadline was still read")
+
+
+def test_a_client_whose_head_took_too_long_is_one_line_saying_so(capfd, tmp_path):
+    logged = _logged(capfd, _slow_head(tmp_path))
+    assert "A client (10.0.0.7:51234) took longer than 2 times --client-timeout to send its request's head" in logged
+    assert "Traceback" not in logged and len(logged.strip().splitlines()) == 1
 
 
 def test_a_client_dropped_for_its_silence_is_one_line_naming_it(capfd, tmp_path):
