@@ -59,9 +59,12 @@ class Stored:
 
 def source_state(path: Path) -> tuple[int, ...]:
     """What changes when a file is written to or replaced: the writer copies a raw file in the
-    kernel while a worker hashes it, and refuses the bundle if this differs afterwards."""
+    kernel while a worker hashes it, and refuses the bundle if this differs afterwards. Not its
+    ctime: the build's blob store hard-links its sources (blobstore.put_file), and another build
+    of the same image layout linking or removing its own link changes the file's ctime, never its
+    bytes (two builds at once failed so)."""
     st = os.stat(path)
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class _Cancelled(Exception):

@@ -11,6 +11,7 @@ import zstandard
 from airlift_build.blobstore import DigestMismatch
 from airlift_build.bundle_writer import write_bundle
 from airlift_build.files import BundleFile, Claim
+from airlift_build.prepare import source_state
 
 from installer.bundle import Index
 from installer.errors import AirliftError
@@ -105,6 +106,21 @@ def test_a_checked_raw_file_is_copied_whole_into_a_real_file(tmp_path):
         assert tar.extractfile("demo-1.2.3/resources/r042.yaml").read() == b"n: 42\n"
         index = Index.from_json(tar.extractfile("demo-1.2.3/index.json").read())
     assert {e.path: e.sha256 for e in index.files}[blob.path] == blob.sha256.removeprefix("sha256:")
+
+
+def test_a_source_linked_elsewhere_meanwhile_is_unchanged_and_one_written_to_is_changed(tmp_path):
+    """Another build hard-linking the same layer into its own blob store, then removing that
+    link, changes nothing the bundle holds; a write does."""
+    src = tmp_path / "layer"
+    src.write_bytes(b"layer bytes")
+    os.utime(src, ns=(10**9, 10**9))  # written a while ago: a write now moves its time
+    before = source_state(src)
+    os.link(src, tmp_path / "another-builds-link")
+    (tmp_path / "another-builds-link").unlink()
+    assert source_state(src) == before
+    with src.open("r+b") as f:
+        f.write(b"L")
+    assert source_state(src) != before
 
 
 def test_a_raw_file_that_changes_while_it_is_copied_fails_the_bundle(tmp_path, monkeypatch):
