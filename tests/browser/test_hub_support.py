@@ -12,6 +12,8 @@ no page asks another host.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import subprocess
 import sys
@@ -21,6 +23,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import request
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
@@ -32,7 +36,7 @@ from installer.statedir import StateDir
 from installer.support.grant import open_grant, read_tunnel_state
 from installer.tls import ensure_self_signed
 from panel import create_app as panel_app
-from tests.browser.conftest import REPO, Pages
+from tests.browser.conftest import CHROMIUM_ARGS, REPO, Pages
 from tests.browser.hub_site import sign_in
 from tests.fixtures.net import wait_until
 from tests.integration.hub.test_support_tunnel import Hub, _site, running_loop
@@ -200,6 +204,62 @@ def test_a_ticket_works_once_and_a_grant_opens_its_own_port_only(book, setup):
     assert elsewhere is not None and elsewhere.status == 403 and "no way into this control panel" in elsewhere.text()
     proxied = page.goto(f"{setup.hub.url}/sites/{setup.site_id}/panel/")
     assert proxied is not None and proxied.status == 404  # the hub's own port proxies nothing
+
+
+def test_entering_a_panel_port_clears_what_an_earlier_visit_left_on_its_origin(book, setup):
+    """A panel port is lent to one site's session after another's, and its origin is the port's,
+    not the site's: what a page left there (storage, caches) is cleared as the next operator
+    enters."""
+    page = _sign_in(book, setup, "olga")
+    page.get_by_role("button", name="Open control panel").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    origin = _panel_origin(page)
+    page.evaluate("""async () => {  // as an earlier site's panel could have
+        localStorage.setItem("left", "by the last site");
+        await (await caches.open("left")).put("/left", new Response("cached"));
+        indexedDB.open("left"); }""")
+    assert page.evaluate("localStorage.getItem('left')") == "by the last site"
+
+    page.goto(f"{setup.hub.url}/sites/{setup.site_id}")
+    page.get_by_role("button", name="Open control panel").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert _panel_origin(page) == origin  # the session keeps its port: the same origin as before
+    assert page.evaluate("localStorage.getItem('left')") is None
+    assert page.evaluate("caches.keys()") == []
+    assert "left" not in page.evaluate("indexedDB.databases().then(d => d.map(x => x.name))")
+
+
+def _spki_sha256(cert_path: Path) -> str:
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+def test_no_page_on_a_panel_port_can_register_a_service_worker(chromium, setup):
+    """A service worker would outlive the session and answer for the port whichever site has it
+    next. Chromium registers none on an origin whose certificate it had to be told to accept, so
+    this browser trusts the hub's certificate, as browsers trust a hub given a CA-signed one
+    (--cert/--key): the panel's own script is fetched as a worker, and the port refuses it."""
+    trusted = f"--ignore-certificate-errors-spki-list={_spki_sha256(setup.hub.data / 'tls' / 'hub.crt')}"
+    browser = chromium.browser_type.launch(executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, trusted])
+    try:
+        page = browser.new_context().new_page()
+        page.goto(f"{setup.hub.url}/sites/{setup.site_id}")
+        sign_in(page, "olga", HUB_PASSWORD)
+        page.goto(f"{setup.hub.url}/sites/{setup.site_id}")
+        page.get_by_role("button", name="Open control panel").click()
+        page.get_by_label("Admin password").fill(PANEL_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#connection")).to_have_text("Connected")
+        worker = page.evaluate("""async () => {
+            try { await navigator.serviceWorker.register("/static/panel/main.js"); return "registered"; }
+            catch (e) { return e.message; } }""")
+        assert "bad HTTP response code (403)" in worker, worker
+        assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+    finally:
+        browser.close()
+    assert setup.hub.rows("select count(*) from audit_events where detail like "
+                          "'%a service worker is not allowed on a panel port%'") != [(0,)]
 
 
 def test_closing_from_the_panels_support_screen_shuts_the_panel_port(book, setup):
