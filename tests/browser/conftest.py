@@ -118,6 +118,11 @@ class Pages:
             context.close()
 
 
+def launch_chromium(browser_type, *extra_args: str):  # type: ignore[no-untyped-def]
+    """Debian's Chromium (playwright's own cannot be downloaded here) with the tests' flags."""
+    return browser_type.launch(executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, *extra_args])
+
+
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import expect, sync_playwright
@@ -125,7 +130,7 @@ def chromium():
     # The machine is shared and small: give each step time to land under load.
     expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright.chromium)
         yield browser
         browser.close()
 

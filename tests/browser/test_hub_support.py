@@ -36,7 +36,7 @@ from installer.statedir import StateDir
 from installer.support.grant import open_grant, read_tunnel_state
 from installer.tls import ensure_self_signed
 from panel import create_app as panel_app
-from tests.browser.conftest import CHROMIUM_ARGS, REPO, Pages
+from tests.browser.conftest import REPO, Pages, launch_chromium
 from tests.browser.hub_site import sign_in
 from tests.fixtures.net import wait_until
 from tests.integration.hub.test_support_tunnel import Hub, _site, running_loop
@@ -241,7 +241,7 @@ def test_no_page_on_a_panel_port_can_register_a_service_worker(chromium, setup):
     this browser trusts the hub's certificate, as browsers trust a hub given a CA-signed one
     (--cert/--key): the panel's own script is fetched as a worker, and the port refuses it."""
     trusted = f"--ignore-certificate-errors-spki-list={_spki_sha256(setup.hub.data / 'tls' / 'hub.crt')}"
-    browser = chromium.browser_type.launch(executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, trusted])
+    browser = launch_chromium(chromium.browser_type, trusted)
     try:
         page = browser.new_context().new_page()
         page.goto(f"{setup.hub.url}/sites/{setup.site_id}")
