@@ -7,6 +7,8 @@ import math
 import statistics
 from collections.abc import Sequence
 
+GOAL_PER_S = 500  # check-ins a second from one hub process (issue 15)
+
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The nearest-rank percentile `q` (0 < q <= 100) of `values`: the smallest value at least
@@ -54,6 +56,16 @@ def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> 
     rounds = [n / d for n, d in zip(numerators, denominators, strict=True) if d]
     spread = [round(min(rounds), 3), round(max(rounds), 3)] if rounds else []
     return ratio(statistics.median(numerators), statistics.median(denominators)), spread
+
+
+def cost_split(hub_ms: float, server_ms: float, app_ms: float) -> dict[str, float]:
+    """A check-in's hub CPU (bench/hub_checkin_cost.py) as its server's, its application's and
+    the rest, what only the two together cost; and how far the whole is over what GOAL_PER_S
+    check-ins a second from one process (one core) leave each."""
+    goal_ms = round(1000 / GOAL_PER_S, 3)
+    return {"hub_ms": hub_ms, "server_ms": server_ms, "app_ms": app_ms,
+            "rest_ms": round(hub_ms - server_ms - app_ms, 3), "goal_ms": goal_ms,
+            "over_goal_ms": round(hub_ms - goal_ms, 3)}
 
 
 def _round(value: float | None) -> float | None:

@@ -7,20 +7,27 @@ whole, throws it away and answers a fixed `{"taken": true}` on a connection that
 What the hub's figures are divided by: on a host where the clients, the hub and PostgreSQL share
 the cores, the floor says how many check-ins per second the transport alone leaves room for, so a
 hub figure reads as a share of what this host can do at all.
+
+`running_floor(..., hub_server=True)` serves the same do-nothing answer with the hub's own server
+instead (hub/wsgi_server.py as `python -m hub serve` runs it: gunicorn's master and one worker, its
+pool of threads, the gate, the same TLS context, its access log): what the hub's server costs
+with no application behind it (bench/hub_checkin_cost.py).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.queues import Queue
 from pathlib import Path
+from typing import Any
 
 from installer.tls import ensure_self_signed
 
@@ -55,6 +62,24 @@ class _TlsServer(ThreadingHTTPServer):
         return self.context.wrap_socket(sock, server_side=True), address
 
 
+def _discard(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """_Discard's answer as a WSGI application, for the hub's server."""
+    environ["wsgi.input"].read()
+    start_response("201 Created" if environ["PATH_INFO"] == "/api/v1/sites" else "200 OK",
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(ANSWER)))])
+    return [ANSWER]
+
+
+def _serve_hub(cert: str, key: str, port: Queue) -> None:
+    from hub import wsgi_server
+
+    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)  # as hub/server.py binds
+    port.put(sock.getsockname()[1])
+    with open(os.devnull, "w") as devnull:  # the access log, as the bench's hub writes it (running_hub)
+        os.dup2(devnull.fileno(), 2)
+    wsgi_server.run(_discard, wsgi_server.Listener([sock.detach()], cert, key, lambda: None, lambda: None))
+
+
 def _serve(cert: str, key: str, port: Queue) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the bench's own handler raises: stop quietly instead
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -75,12 +100,13 @@ class Floor:
 
 
 @contextmanager
-def running_floor(folder: Path) -> Iterator[Floor]:
-    """The floor server in a process of its own (its CPU is counted apart), stopped at the end."""
+def running_floor(folder: Path, hub_server: bool = False) -> Iterator[Floor]:
+    """The floor server in a process of its own (its CPU is counted apart), stopped at the end;
+    `hub_server`: the hub's server with the same do-nothing answer."""
     cert = ensure_self_signed(folder / "floor.pem", folder / "floor.key", "127.0.0.1", "airlift bench floor")
     ctx = multiprocessing.get_context("fork")
     port: Queue = ctx.Queue()
-    proc = ctx.Process(target=_serve, args=(str(cert.cert_path), str(cert.key_path), port), daemon=True)
+    proc = ctx.Process(target=_serve_hub if hub_server else _serve, args=(str(cert.cert_path), str(cert.key_path), port), daemon=True)
     proc.start()
     try:
         assert proc.pid is not None

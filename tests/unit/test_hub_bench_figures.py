@@ -44,3 +44,10 @@ def test_cores_and_ratios():
 def test_cpu_per_request_and_the_ceiling_of_one_core():
     assert figures.cpu_ms_each(3.0, 1500) == 2.0 and figures.cpu_ms_each(1.0, 0) is None
     assert figures.per_core(2.0) == 500.0 and figures.per_core(None) is None
+
+
+def test_a_check_ins_cpu_splits_into_server_application_and_what_only_the_two_together_cost():
+    got = figures.cost_split(hub_ms=4.5, server_ms=1.35, app_ms=2.1)
+    assert got["rest_ms"] == 1.05  # 4.5 - 1.35 - 2.1
+    assert got["goal_ms"] == 2.0 and got["over_goal_ms"] == 2.5  # 500/s from one core leaves 2 ms each
+    assert figures.cost_split(hub_ms=1.9, server_ms=1.0, app_ms=0.9)["over_goal_ms"] == -0.1  # under the goal
