@@ -54,6 +54,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import queue as queue_module
 import shutil
 import subprocess
 import sys
@@ -149,12 +150,12 @@ def _drive_clients(plans: list[Plan], server: int, postgres: int | None, seconds
         for proc in procs:
             proc.start()
         for _ in procs:
-            ready.get(timeout=600)
+            _from_clients(ready, procs, 600)
         connect_s = time.monotonic() - began
         server_cpu, pg_cpu = tree_cpu_seconds(server), tree_cpu_seconds(postgres) if postgres else 0.0
         opened = time.monotonic()
         start.set()
-        outcomes: list[Outcome] = [results.get(timeout=seconds + 120) for _ in procs]
+        outcomes: list[Outcome] = [_from_clients(results, procs, seconds + 120) for _ in procs]
         wall = time.monotonic() - opened
         server_cpu = tree_cpu_seconds(server) - server_cpu
         pg_cpu = tree_cpu_seconds(postgres) - pg_cpu if postgres else 0.0
@@ -180,6 +181,21 @@ def _drive_clients(plans: list[Plan], server: int, postgres: int | None, seconds
         "server_one_core_per_s": per_core(server_ms), "host_load": round(os.getloadavg()[0], 1),
     } | ({"postgres_cores": cores(pg_cpu, wall), "postgres_cpu_ms_each": cpu_ms_each(pg_cpu, accepted)}
          if postgres else {})
+
+
+def _from_clients(queue: Any, procs: list[Any], timeout_s: float) -> Any:
+    """The next item a client process puts on `queue`; a client that ended before (its own error
+    printed above) stops the bench at once, not after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return queue.get(timeout=1)
+        except queue_module.Empty:
+            if ended := [p for p in procs if p.exitcode not in (None, 0)]:
+                raise SystemExit(f"client process {ended[0].pid} ended with exit code {ended[0].exitcode} "
+                                 "(its error is printed above); the bench stops") from None
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the client processes sent nothing for {timeout_s:.0f} s; the bench stops") from None
 
 
 # --- publish -------------------------------------------------------------------------------------
