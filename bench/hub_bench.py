@@ -123,11 +123,11 @@ def check_ins(pg: PostgresServer, work: Path, args: argparse.Namespace) -> dict[
     with running_hub(data, database, token) as hub:
         plans = [Plan(hub.url, hub.fingerprint.removeprefix("SHA256:"), enroll_token(data, database),
                       i * per_client, per_client, args.connections, args.seconds) for i in range(args.clients)]
-        figures = _drive_clients(plans, hub.proc.pid, pg.postmaster_pid(), args.seconds)
+        figures = _drive_clients(plans, hub.proc.pid, pg.postmaster_pid(), args.seconds, "the hub")
     with running_floor(work) as floor:
         plans = [Plan(floor.url, floor.fingerprint, "", i * per_client, per_client, args.connections, args.seconds,
                       floor=True) for i in range(args.clients)]
-        floored = _drive_clients(plans, floor.pid, None, args.seconds)
+        floored = _drive_clients(plans, floor.pid, None, args.seconds, "the floor")
     return _hub_names(figures) | {"postgres_fsync": pg.durable, "floor": floored,
                                   "checkins_vs_floor": ratio(figures["checkins_per_s"], floored["checkins_per_s"])}
 
@@ -139,13 +139,19 @@ def _hub_names(figures: dict[str, Any]) -> dict[str, Any]:
     return {renamed.get(name, name): value for name, value in figures.items()}
 
 
-def _drive_clients(plans: list[Plan], server: int, postgres: int | None, seconds: float) -> dict[str, Any]:
+def say(text: str) -> None:
+    """Progress, on stderr: the table and the JSON line on stdout stay the run's result."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def _drive_clients(plans: list[Plan], server: int, postgres: int | None, seconds: float, label: str) -> dict[str, Any]:
     """Run the client processes of `plans` over one window; the CPU of the `server` process tree
     (and of PostgreSQL's, when given) is counted over that window."""
     ctx = multiprocessing.get_context("fork")
     ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=client, args=(plan, ready, start, results), daemon=True) for plan in plans]
     try:
+        say(f"{label}: {sum(p.sites for p in plans)} sites connecting from {len(procs)} client processes…")
         began = time.monotonic()
         for proc in procs:
             proc.start()
@@ -153,6 +159,7 @@ def _drive_clients(plans: list[Plan], server: int, postgres: int | None, seconds
             _from_clients(ready, procs, 600)
         connect_s = time.monotonic() - began
         server_cpu, pg_cpu = tree_cpu_seconds(server), tree_cpu_seconds(postgres) if postgres else 0.0
+        say(f"{label}: {seconds:.0f} s of check-ins on {len(procs) * plans[0].connections} connections…")
         opened = time.monotonic()
         start.set()
         outcomes: list[Outcome] = [_from_clients(results, procs, seconds + 120) for _ in procs]
@@ -265,12 +272,14 @@ def _warm(hub: HubProcess) -> None:
 
 
 def publish(pg: PostgresServer, work: Path, rounds: int) -> dict[str, Any]:
+    say(f"publish: building a bundle of {IMAGES_MB} MB of random layers…")
     tar = build_bundle(work)
     blob = work / "floor.bin"
     sha256, files = floor_file(tar, blob)
     times: dict[str, list[float]] = {"publish_s": [], "upload_s": []}
     received: dict[str, int] = {}
     for i in range(rounds):
+        say(f"publish: round {i + 1} of {rounds}…")
         database, data = pg.create_database(f"hub_publish_{i}"), work / f"hub-publish-{i}"
         with running_hub(data, database, prepare_hub(data, database)) as hub:
             _warm(hub)

@@ -9,7 +9,7 @@ sites (bench/hub_sites.py), to say which part a change must come from:
 
   server_ms   the hub's server alone (hub/wsgi_server.py as `python -m hub serve` runs it:
               gunicorn's master and one worker, its threads, the gate, TLS, the access log)
-              answering every check-in at once without reading it (bench/hub_floor.py
+              reading each check-in's body and answering it with a fixed one (bench/hub_floor.py
               hub_server=True), the same clients driving it over loopback HTTPS as the hub
   app_ms      the application alone (hub/app.py's Flask app on the same PostgreSQL, fsync on):
               each check-in's WSGI call in this process, one after another, the CPU of this
@@ -51,13 +51,13 @@ from tests.integration.hub.conftest import prepare_hub
 APP_SITES, APP_ROUNDS = 200, 10  # the application alone: 2,000 check-ins timed
 
 
-def server_alone(work: Path, args: argparse.Namespace, hub_server: bool) -> dict[str, Any]:
-    """The do-nothing answer's figures, from the hub's server or from Python's own."""
+def server_alone(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The hub's server's figures, reading each check-in's body and answering it with a fixed one."""
     per_client = args.sites // args.clients
-    with running_floor(work, hub_server=hub_server) as floor:
+    with running_floor(work, hub_server=True) as floor:
         plans = [Plan(floor.url, floor.fingerprint, "", i * per_client, per_client, args.connections, args.seconds,
                       floor=True) for i in range(args.clients)]
-        return hub_bench._drive_clients(plans, floor.pid, None, args.seconds)
+        return hub_bench._drive_clients(plans, floor.pid, None, args.seconds, "the hub's server alone")
 
 
 def _environ(path: str, body: bytes, token: str | None = None) -> dict[str, Any]:
@@ -84,6 +84,7 @@ def app_alone(pg: PostgresServer, work: Path) -> dict[str, Any]:
     from hub.app import create_app
     from hub.db import make_engine
 
+    hub_bench.say(f"the application alone: {APP_SITES} sites, {APP_SITES * APP_ROUNDS} check-ins in this process…")
     database, data = pg.create_database("hub_app_alone"), work / "hub-app-alone"
     prepare_hub(data, database)
     engine = make_engine(database)
@@ -122,7 +123,7 @@ def main(argv: list[str]) -> int:
     pg = PostgresServer(durable=True)
     try:
         whole = hub_bench.check_ins(pg, work, args)
-        server, stdlib = server_alone(work, args, hub_server=True), whole["floor"]
+        server, stdlib = server_alone(work, args), whole["floor"]
         app = app_alone(pg, work)
     except KeyboardInterrupt:
         print(f"Stopped; PostgreSQL and {work} are removed.", file=sys.stderr)

@@ -72,12 +72,14 @@ def _discard(environ: dict[str, Any], start_response: Callable[..., Any]) -> lis
 
 def _serve_hub(cert: str, key: str, port: Queue) -> None:
     from hub import wsgi_server
+    from hub.panel_gateway import PORT_KEY
 
     sock = socket.create_server(("127.0.0.1", 0), backlog=1024)  # as hub/server.py binds
     port.put(sock.getsockname()[1])
     with open(os.devnull, "w") as devnull:  # the access log, as the bench's hub writes it (running_hub)
         os.dup2(devnull.fileno(), 2)
-    wsgi_server.run(_discard, wsgi_server.Listener([sock.detach()], cert, key, lambda: None, lambda: None))
+    served = wsgi_server.ByLocalPort(_discard, _discard, (), PORT_KEY)  # the gate, as on the hub's port
+    wsgi_server.run(served, wsgi_server.Listener([sock.detach()], cert, key, lambda: None, lambda: None))
 
 
 def _serve(cert: str, key: str, port: Queue) -> None:
