@@ -124,12 +124,19 @@ def check_ins(pg: PostgresServer, work: Path, args: argparse.Namespace) -> dict[
         plans = [Plan(hub.url, hub.fingerprint.removeprefix("SHA256:"), enroll_token(data, database),
                       i * per_client, per_client, args.connections, args.seconds) for i in range(args.clients)]
         figures = _drive_clients(plans, hub.proc.pid, pg.postmaster_pid(), args.seconds, "the hub")
-    with running_floor(work) as floor:
-        plans = [Plan(floor.url, floor.fingerprint, "", i * per_client, per_client, args.connections, args.seconds,
-                      floor=True) for i in range(args.clients)]
-        floored = _drive_clients(plans, floor.pid, None, args.seconds, "the floor")
+    floored = floor_figures(work, args, "the floor")
     return _hub_names(figures) | {"postgres_fsync": pg.durable, "floor": floored,
                                   "checkins_vs_floor": ratio(figures["checkins_per_s"], floored["checkins_per_s"])}
+
+
+def floor_figures(work: Path, args: argparse.Namespace, label: str, hub_server: bool = False) -> dict[str, Any]:
+    """The same clients and documents to the floor (bench/hub_floor.py; `hub_server`: served by
+    the hub's own server)."""
+    per_client = args.sites // args.clients
+    with running_floor(work, hub_server) as floor:
+        plans = [Plan(floor.url, floor.fingerprint, "", i * per_client, per_client, args.connections, args.seconds,
+                      floor=True) for i in range(args.clients)]
+        return _drive_clients(plans, floor.pid, None, args.seconds, label)
 
 
 def _hub_names(figures: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,6 @@ removed on exit.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import shutil
 import statistics
@@ -40,8 +39,8 @@ from typing import Any
 
 import hub_bench  # noqa: I001 - sets the import path up
 from hub_figures import GOAL_PER_S, cost_split
-from hub_floor import running_floor
-from hub_sites import Plan, SimSite, make_site, payload, status_document
+from hub_sites import SimSite, make_site, payload, status_document
+from werkzeug.test import EnvironBuilder
 
 from installer.hub_link.envelope import seal
 from installer.stopping import handle_stop_signals
@@ -51,23 +50,11 @@ from tests.integration.hub.conftest import prepare_hub
 APP_SITES, APP_ROUNDS = 200, 10  # the application alone: 2,000 check-ins timed
 
 
-def server_alone(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """The hub's server's figures, reading each check-in's body and answering it with a fixed one."""
-    per_client = args.sites // args.clients
-    with running_floor(work, hub_server=True) as floor:
-        plans = [Plan(floor.url, floor.fingerprint, "", i * per_client, per_client, args.connections, args.seconds,
-                      floor=True) for i in range(args.clients)]
-        return hub_bench._drive_clients(plans, floor.pid, None, args.seconds, "the hub's server alone")
-
-
 def _environ(path: str, body: bytes, token: str | None = None) -> dict[str, Any]:
-    """What gunicorn hands the hub for a POST of `body` to `path`."""
-    return {"REQUEST_METHOD": "POST", "PATH_INFO": path, "RAW_URI": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8443", "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_HOST": "127.0.0.1:8443", "REMOTE_ADDR": "127.0.0.1", "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "https",
-            "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": False,
-            "wsgi.run_once": False} | ({"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {})
+    """The WSGI environ of a POST of `body` to `path` over HTTPS."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return EnvironBuilder(path, "https://127.0.0.1:8443", method="POST", data=body, headers=headers,
+                          content_type="application/json").get_environ()
 
 
 def _call(app: Any, environ: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +110,7 @@ def main(argv: list[str]) -> int:
     pg = PostgresServer(durable=True)
     try:
         whole = hub_bench.check_ins(pg, work, args)
-        server, stdlib = server_alone(work, args), whole["floor"]
+        server, stdlib = hub_bench.floor_figures(work, args, "the hub's server alone", hub_server=True), whole["floor"]
         app = app_alone(pg, work)
     except KeyboardInterrupt:
         print(f"Stopped; PostgreSQL and {work} are removed.", file=sys.stderr)

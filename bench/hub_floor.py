@@ -24,6 +24,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -43,7 +44,7 @@ class _Discard(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(201 if self.path == "/api/v1/sites" else 200)
+        self.send_response(_status(self.path))
         for name, value in (("Content-Type", "application/json"), ("Content-Length", str(len(ANSWER))),
                             ("Connection", "close")):
             self.send_header(name, value)
@@ -62,10 +63,16 @@ class _TlsServer(ThreadingHTTPServer):
         return self.context.wrap_socket(sock, server_side=True), address
 
 
+def _status(path: str) -> HTTPStatus:
+    """An enrollment's answer is 201, a check-in's 200, as the hub's."""
+    return HTTPStatus.CREATED if path == "/api/v1/sites" else HTTPStatus.OK
+
+
 def _discard(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """_Discard's answer as a WSGI application, for the hub's server."""
     environ["wsgi.input"].read()
-    start_response("201 Created" if environ["PATH_INFO"] == "/api/v1/sites" else "200 OK",
+    status = _status(environ["PATH_INFO"])
+    start_response(f"{status.value} {status.phrase}",
                    [("Content-Type", "application/json"), ("Content-Length", str(len(ANSWER)))])
     return [ANSWER]
 
@@ -73,8 +80,9 @@ def _discard(environ: dict[str, Any], start_response: Callable[..., Any]) -> lis
 def _serve_hub(cert: str, key: str, port: Queue) -> None:
     from hub import wsgi_server
     from hub.panel_gateway import PORT_KEY
+    from hub.server import bind
 
-    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)  # as hub/server.py binds
+    sock = bind("127.0.0.1", 0, "the bench picks a free port")
     port.put(sock.getsockname()[1])
     with open(os.devnull, "w") as devnull:  # the access log, as the bench's hub writes it (running_hub)
         os.dup2(devnull.fileno(), 2)
@@ -108,7 +116,8 @@ def running_floor(folder: Path, hub_server: bool = False) -> Iterator[Floor]:
     cert = ensure_self_signed(folder / "floor.pem", folder / "floor.key", "127.0.0.1", "airlift bench floor")
     ctx = multiprocessing.get_context("fork")
     port: Queue = ctx.Queue()
-    proc = ctx.Process(target=_serve_hub if hub_server else _serve, args=(str(cert.cert_path), str(cert.key_path), port), daemon=True)
+    proc = ctx.Process(target=_serve_hub if hub_server else _serve, args=(str(cert.cert_path), str(cert.key_path), port),
+                       daemon=True)
     proc.start()
     try:
         assert proc.pid is not None
