@@ -68,5 +68,20 @@ def cost_split(hub_ms: float, server_ms: float, app_ms: float) -> dict[str, floa
             "over_goal_ms": round(hub_ms - goal_ms, 3)}
 
 
+def least_in_python(stdlib_ms: float, own_work_ms: float, clients_ms: float, postgres_ms: float,
+                    host_cores: int) -> dict[str, float]:
+    """The least CPU a hub written in Python could spend on a check-in, against what GOAL_PER_S
+    check-ins a second leave it: `stdlib_ms` (Python's own threaded HTTPS server answering at once)
+    plus `own_work_ms` (the check-in's own work with no web framework: the signature, the JSON, the
+    database) is what a server and an application both as lean as can be would cost, with nothing
+    lost to their sharing a process. The goal leaves 2 ms on a core of the hub's own, and on the
+    bench's host what its `host_cores` leave once the clients and PostgreSQL have had their share
+    of each check-in."""
+    least, goal_ms = stdlib_ms + own_work_ms, 1000 / GOAL_PER_S
+    on_host = host_cores * goal_ms - clients_ms - postgres_ms
+    return {"least_ms": round(least, 3), "own_core_budget_ms": round(goal_ms, 3),
+            "host_budget_ms": round(on_host, 3), "least_over_host_budget_ms": round(least - on_host, 3)}
+
+
 def _round(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None

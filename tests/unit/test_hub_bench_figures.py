@@ -51,3 +51,11 @@ def test_a_check_ins_cpu_splits_into_server_application_and_what_only_the_two_to
     assert got["rest_ms"] == 1.05  # 4.5 - 1.35 - 2.1
     assert got["goal_ms"] == 2.0 and got["over_goal_ms"] == 2.5  # 500/s from one core leaves 2 ms each
     assert figures.cost_split(hub_ms=1.9, server_ms=1.0, app_ms=0.9)["over_goal_ms"] == -0.1  # under the goal
+
+
+def test_the_least_a_python_hub_costs_is_held_against_both_budgets():
+    got = figures.least_in_python(stdlib_ms=0.9, own_work_ms=0.6, clients_ms=1.8, postgres_ms=0.5, host_cores=2)
+    assert got["least_ms"] == 1.5 and got["own_core_budget_ms"] == 2.0
+    assert got["host_budget_ms"] == 1.7  # 2 cores at 500/s: 4 ms a check-in, less the clients' and PostgreSQL's
+    assert got["least_over_host_budget_ms"] == -0.2  # under: reachable in principle
+    assert figures.least_in_python(1.1, 0.8, 2.1, 0.5, 2)["least_over_host_budget_ms"] == 0.5  # over: out of reach
