@@ -17,7 +17,7 @@ sites (bench/hub_sites.py), to say which part a change must come from:
               driver cost with no server and no other thread
   own_work_ms of app_ms, the check-in's own work with no web framework around it, timed between
               the application's calls: the envelope opened (the signature, the JSON) and taken
-              into the database (hub/check_ins.py), what any application would have to do
+              into the database (hub/check_ins.py): the hub's own code for it, whatever serves it
   rest_ms     hub_ms - server_ms - app_ms
   stdlib_ms   Python's own threaded HTTPS server answering the same way (bench/hub_floor.py):
               what a server written in Python costs at the least, for comparison with server_ms
@@ -26,7 +26,8 @@ And the least a hub in Python could cost, stdlib_ms + own_work_ms (a server and 
 both as lean as can be, nothing lost to their sharing a process), against the 2 ms the goal
 leaves on a core of the hub's own and against what it leaves on this host, whose cores the
 clients (clients_ms each) and PostgreSQL (postgres_ms) share (bench/hub_figures.py
-least_in_python): a positive least_over_host_budget_ms says no hub in Python reaches the goal here.
+least_in_python): a positive least_over_host_budget_ms says no hub in Python running this
+check-in code reaches the goal here.
 
 Run as root with the tests' set-up (make test's packages, .venv):
     .venv/bin/python bench/hub_checkin_cost.py [--seconds 20]
